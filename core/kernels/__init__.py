@@ -1,0 +1,58 @@
+"""Numba kernels on plain arrays, one module per family.
+
+Importing this package is cheap: a public name is loaded (with Numba) from its module on
+first use, so `import core.kernels` does not pull in every compiled family.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+_FAMILIES = {
+    "dense": ("dense_forward", "dense_backward"),
+    "conv": (
+        "conv_output_size",
+        "conv2d_forward",
+        "conv2d_grad_input",
+        "conv2d_grad_weight",
+        "conv2d_grad_bias",
+    ),
+    "pool": ("max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward"),
+    "activations": (
+        "relu_forward",
+        "relu_backward",
+        "sigmoid_forward",
+        "sigmoid_backward",
+        "tanh_forward",
+        "tanh_backward",
+        "leaky_relu_forward",
+        "leaky_relu_backward",
+        "softmax_forward",
+        "softmax_backward",
+    ),
+    "losses": (
+        "softmax_cross_entropy",
+        "softmax_cross_entropy_onehot",
+        "sigmoid_binary_cross_entropy",
+        "mean_squared_error",
+        "mean_absolute_error",
+        "binary_crossentropy",
+        "categorical_crossentropy",
+        "sparse_categorical_crossentropy",
+    ),
+}
+_WHERE = {name: family for family, names in _FAMILIES.items() for name in names}
+__all__ = sorted(_WHERE)
+
+
+def __getattr__(name):
+    family = _WHERE.get(name)
+    if family is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{family}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

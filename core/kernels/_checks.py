@@ -1,0 +1,92 @@
+"""Argument checks shared by the kernel wrappers.
+
+The Numba kernels assume clean, C-contiguous float32/float64 arrays; these helpers turn
+anything else into a ValueError that names the argument, so a wrong call fails at the
+wrapper with a readable message instead of deep inside a compiled function.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def as_float_array(name: str, a, ndim: int | None = None, min_ndim: int | None = None) -> np.ndarray:
+    """Return `a` as a C-contiguous float32/float64 array (dtype kept) or raise ValueError."""
+    if not isinstance(a, np.ndarray):
+        a = np.asarray(a)
+    if a.dtype not in FLOAT_DTYPES:
+        raise ValueError(f"{name} must be float32 or float64, got dtype {a.dtype}")
+    if ndim is not None and a.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
+    if min_ndim is not None and a.ndim < min_ndim:
+        raise ValueError(f"{name} must have at least {min_ndim} dimension(s), got shape {a.shape}")
+    return np.ascontiguousarray(a)
+
+
+def same_dtype(**arrays: np.ndarray) -> np.dtype:
+    """Require one float dtype across arrays: mixing would compile a new specialisation per pair."""
+    names = list(arrays)
+    dtypes = [arrays[n].dtype for n in names]
+    if any(d != dtypes[0] for d in dtypes[1:]):
+        desc = ", ".join(f"{n}={d}" for n, d in zip(names, dtypes))
+        raise ValueError(f"dtypes must match ({desc})")
+    return dtypes[0]
+
+
+def as_labels(name: str, labels, n: int, n_classes: int) -> np.ndarray:
+    """Integer class ids of shape (n,) in [0, n_classes), as C-contiguous int64."""
+    if not isinstance(labels, np.ndarray):
+        labels = np.asarray(labels)
+    if labels.dtype == np.bool_ or not np.issubdtype(labels.dtype, np.integer):
+        raise ValueError(f"{name} must be integer class ids, got dtype {labels.dtype}")
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]  # Keras accepts (N, 1) sparse labels
+    if labels.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), got {labels.shape}")
+    if labels.size and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(
+            f"{name} must lie in [0, {n_classes}), got values in [{labels.min()}, {labels.max()}]"
+        )
+    return np.ascontiguousarray(labels, dtype=np.int64)
+
+
+def pair(name: str, value, allow_none: bool = False) -> tuple[int, int] | None:
+    """An int or a 2-sequence of positive ints, as (rows, cols)."""
+    if value is None and allow_none:
+        return None
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        items = (value, value)
+    else:
+        try:
+            items = tuple(value)
+        except TypeError:
+            raise ValueError(f"{name} must be a positive int or a pair of them, got {value!r}") from None
+        if len(items) != 2:
+            raise ValueError(f"{name} must be a positive int or a pair of them, got {value!r}")
+    out = []
+    for v in items:
+        if not isinstance(v, numbers.Integral) or isinstance(v, bool) or v < 1:
+            raise ValueError(f"{name} must be a positive int or a pair of them, got {value!r}")
+        out.append(int(v))
+    return out[0], out[1]
+
+
+def padding_mode(padding) -> str:
+    if isinstance(padding, str) and padding.lower() in ("valid", "same"):
+        return padding.lower()
+    raise ValueError(f'padding must be "valid" or "same", got {padding!r}')
+
+
+def output_size(size: int, k: int, stride: int, padding: str) -> tuple[int, int]:
+    """Keras/TensorFlow output length and padding before, for one spatial axis."""
+    if padding == "valid":
+        if size < k:
+            raise ValueError(f"input size {size} is smaller than the window {k} with padding='valid'")
+        return (size - k) // stride + 1, 0
+    out = -(-size // stride)  # ceil without floats
+    pad_total = max((out - 1) * stride + k - size, 0)
+    return out, pad_total // 2

@@ -1,0 +1,89 @@
+"""Dense kernels against a loop reference and finite differences."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import reference as ref
+from core.kernels import dense_backward, dense_forward
+
+DTYPES = [np.float32, np.float64]
+TOL = {np.float32: dict(rtol=1e-4, atol=1e-4), np.float64: dict(rtol=1e-10, atol=1e-10)}
+
+
+def _data(seed, n, i, o, dtype):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal((n, i)).astype(dtype), rng.standard_normal((i, o)).astype(dtype),
+            rng.standard_normal(o).astype(dtype), rng.standard_normal((n, o)).astype(dtype))
+
+
+@settings(max_examples=30, deadline=None)
+@given(n=st.integers(0, 6), i=st.integers(1, 9), o=st.integers(1, 9),
+       dtype=st.sampled_from(DTYPES), seed=st.integers(0, 2**31))
+def test_forward_and_backward_match_reference(n, i, o, dtype, seed):
+    x, w, b, dy = _data(seed, n, i, o, dtype)
+    y = dense_forward(x, w, b)
+    assert y.dtype == dtype and y.shape == (n, o)
+    np.testing.assert_allclose(y, ref.dense_forward(x, w, b), **TOL[dtype])
+    dx, dw, db = dense_backward(x, w, dy)
+    assert (dx.dtype, dw.dtype, db.dtype) == (dtype, dtype, dtype)
+    for got, want in zip((dx, dw, db), ref.dense_backward(x, w, dy)):
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, **TOL[dtype])
+
+
+def test_gradients_match_finite_differences():
+    x, w, b, r = _data(3, 4, 5, 3, np.float64)
+
+    def loss(x_, w_, b_):
+        return float(np.sum(r * dense_forward(x_, w_, b_)))
+
+    dx, dw, db = dense_backward(x, w, r)
+    np.testing.assert_allclose(dx, ref.finite_diff(lambda v: loss(v, w, b), x), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(dw, ref.finite_diff(lambda v: loss(x, v, b), w), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(db, ref.finite_diff(lambda v: loss(x, w, v), b), rtol=1e-6, atol=1e-8)
+
+
+def test_non_contiguous_inputs_give_same_result_and_inputs_untouched():
+    x, w, b, dy = _data(4, 5, 4, 3, np.float32)
+    xf, wf = np.asfortranarray(x), w.T.copy().T  # same values, Fortran order
+    x_strided = np.repeat(x, 2, axis=1)[:, ::2]
+    before = x.copy()
+    np.testing.assert_array_equal(dense_forward(xf, wf, b), dense_forward(x, w, b))
+    np.testing.assert_array_equal(dense_forward(x_strided, w, b), dense_forward(x, w, b))
+    for got, want in zip(dense_backward(xf, wf, dy[::1]), dense_backward(x, w, dy)):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(x, before)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_nan_and_inf_propagate(dtype):
+    x, w, b, dy = _data(5, 3, 4, 2, dtype)
+    x[1, 2] = np.nan
+    y = dense_forward(x, w, b)
+    assert np.isnan(y[1]).all() and np.isfinite(y[[0, 2]]).all()
+    x[1, 2] = 1.0
+    w[0, 1] = np.inf
+    assert np.isinf(dense_forward(x, w, b)[:, 1]).all()
+    w[0, 1] = 1.0
+    dy[2, 0] = np.nan
+    dx, dw, db = dense_backward(x, w, dy)
+    assert np.isnan(dx[2]).all() and np.isnan(dw[:, 0]).all() and np.isnan(db[0])
+    assert np.isfinite(dx[:2]).all() and np.isfinite(db[1])
+
+
+@pytest.mark.parametrize("call, match", [
+    (lambda x, w, b: dense_forward(x[0], w, b), "2-D"),
+    (lambda x, w, b: dense_forward(x, w.T, b), "features"),
+    (lambda x, w, b: dense_forward(x, w, b[:-1]), "b must have shape"),
+    (lambda x, w, b: dense_forward(x, w.astype(np.float64), b), "dtypes must match"),
+    (lambda x, w, b: dense_forward(x.astype(np.int64), w, b), "float32 or float64"),
+    (lambda x, w, b: dense_forward(x.astype(np.float16), w, b), "float32 or float64"),
+    (lambda x, w, b: dense_backward(x, w, np.zeros((3, 2), np.float32)), "dy must have shape"),
+    (lambda x, w, b: dense_backward(x, w, np.zeros((4, 3), np.float64)), "dtypes must match"),
+])
+def test_bad_input_raises_value_error(call, match):
+    x, w, b, _ = _data(6, 4, 5, 3, np.float32)
+    with pytest.raises(ValueError, match=match):
+        call(x, w, b)

@@ -1,0 +1,464 @@
+"""Tabular datasets and a CSV reader that explains itself.
+
+``read_csv_dataset`` turns a CSV file (the Telco customer-churn file is the classic) into
+the float32 matrix a network needs, using only the csv module: numeric columns are
+detected and scaled, text columns one-hot encoded, the target mapped to class ids, and
+every step is written down in a ``PreprocessingReport`` a lesson can show. A problem in
+the file is a ValueError naming the file, the row (as a spreadsheet numbers it: the
+header is row 1) and the column.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .preprocessing import ScalingParams
+
+__all__ = [
+    "PreprocessingReport",
+    "TabularDataset",
+    "load_breast_cancer_data",
+    "read_csv_dataset",
+    "read_csv_text",
+]
+
+_YES_NO = {"yes": 1, "no": 0, "true": 1, "false": 0, "y": 1, "n": 0}
+_BINARY_WORDS = ({"yes", "no"}, {"true", "false"}, {"y", "n"})
+MAX_CLASSES = 50
+
+
+@dataclass
+class PreprocessingReport:
+    """What ``read_csv_dataset`` did, step by step.
+
+    ``lines`` are sentences for a lesson to display. The other fields let code repeat the
+    same transformation on a new row with ``encode``.
+    """
+
+    source: str
+    rows_read: int = 0
+    rows_kept: int = 0
+    dropped_rows: tuple[int, ...] = ()
+    dropped_columns: tuple[str, ...] = ()
+    numeric_columns: tuple[str, ...] = ()
+    categorical_columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    binary_columns: dict[str, str] = field(default_factory=dict)
+    fill_values: dict[str, object] = field(default_factory=dict)
+    columns: tuple[str, ...] = ()
+    target: str = ""
+    target_mapping: dict[str, int] = field(default_factory=dict)
+    scaling: ScalingParams | None = None
+    lines: list[str] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines)
+
+    def encode(self, record: Mapping[str, object]) -> np.ndarray:
+        """Encode one new row (column name -> cell text or number) exactly as the file
+        was: float32 (F,). Unknown categories and unparsable numbers raise ValueError."""
+        values: list[float] = []
+        numeric: list[float] = []
+        numeric_pos: list[int] = []
+        for col in self.columns:
+            if col not in record:
+                raise ValueError(f"the row has no value for column '{col}'")
+            cell = str(record[col]).strip()
+            if cell == "" and col in self.fill_values:
+                cell = str(self.fill_values[col])
+            if col in self.numeric_columns:
+                number = _parse_number(cell)
+                if number is None:
+                    raise ValueError(f"column '{col}': {cell!r} is not a number")
+                numeric_pos.append(len(values))
+                numeric.append(number)
+                values.append(number)
+            elif col in self.binary_columns:
+                cats = self.categorical_columns[col]
+                if cell not in cats:
+                    raise ValueError(f"column '{col}': {cell!r} is not one of {list(cats)}")
+                values.append(1.0 if cell == self.binary_columns[col] else 0.0)
+            else:
+                cats = self.categorical_columns[col]
+                if cell not in cats:
+                    raise ValueError(f"column '{col}': {cell!r} is not one of {list(cats)}")
+                values.extend(1.0 if cell == c else 0.0 for c in cats)
+        out = np.asarray(values, dtype=np.float32)  # (F,)
+        if self.scaling is not None and numeric_pos:
+            out[numeric_pos] = self.scaling.apply(np.asarray([numeric], dtype=np.float32))[0]
+        return out
+
+
+@dataclass
+class TabularDataset:
+    """A table ready for a network: x float32 (N, F), y int64 class ids (N,)."""
+
+    x: np.ndarray
+    y: np.ndarray
+    feature_names: tuple[str, ...]
+    target_name: str
+    class_names: tuple[str, ...]
+    description: str
+    synthetic: bool
+    report: PreprocessingReport | None = None
+
+    def __post_init__(self):
+        self.x = np.ascontiguousarray(self.x, dtype=np.float32)
+        self.y = np.ascontiguousarray(self.y, dtype=np.int64)
+        self.feature_names = tuple(self.feature_names)
+        self.class_names = tuple(self.class_names)
+        if self.x.ndim != 2 or self.y.ndim != 1 or len(self.x) != len(self.y):
+            raise ValueError(f"x must be (N, F) and y (N,), got {self.x.shape} and {self.y.shape}")
+        if self.x.shape[1] != len(self.feature_names):
+            raise ValueError(
+                f"{self.x.shape[1]} feature columns but {len(self.feature_names)} feature names"
+            )
+        if self.y.size and (self.y.min() < 0 or self.y.max() >= len(self.class_names)):
+            raise ValueError("a class id in y has no class name")
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+    @property
+    def num_features(self) -> int:
+        return self.x.shape[1]
+
+    @property
+    def num_classes(self) -> int:
+        return len(self.class_names)
+
+
+def _parse_number(cell: str) -> float | None:
+    try:
+        value = float(cell)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _fmt(value: float) -> str:
+    return f"{value:.4g}"
+
+
+def read_csv_dataset(
+    path: str | os.PathLike,
+    target: str,
+    drop: Iterable[str] = (),
+    *,
+    categorical: Iterable[str] = (),
+    numeric: Iterable[str] = (),
+    scaling: str | None = "min-max",
+    missing: str = "drop",
+    max_categories: int = 50,
+) -> tuple[TabularDataset, PreprocessingReport]:
+    """Read a CSV file into ``(TabularDataset, PreprocessingReport)``.
+
+    - ``target``: the column to predict. Yes/No (or True/False) becomes 0/1, whole
+      numbers stay as they are, other text becomes ids in sorted order.
+    - ``drop``: columns to ignore (an ID column, for example).
+    - Column types are inferred: a column whose every filled cell is a number is numeric,
+      a column of text is categorical. ``categorical=`` / ``numeric=`` force the choice.
+      A mostly numeric column with some text is an error naming the first bad cell.
+    - Categorical columns are one-hot encoded ("Contract=One year"); a column with only
+      two values becomes one 0/1 column (the second value in sorted order, e.g.
+      "Partner=Yes").
+    - ``scaling``: "min-max" (to [0, 1], as the course does), "standard", or None, on
+      numeric columns, fitted on the whole file. For a strict validation score, read with
+      ``scaling=None`` and fit ``min_max_scale`` on the training split instead.
+    - ``missing``: what to do with blank cells (Telco's TotalCharges is blank for brand
+      new customers): "drop" the row (counted in the report), "mean" (numeric columns get
+      the column mean, categorical ones a "(blank)" category; rows with a blank target
+      are still dropped), or "error".
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except IsADirectoryError as exc:
+        raise ValueError(f"{path} is a folder, not a CSV file") from exc
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError(
+            f"{path}: not UTF-8 text (undecodable byte at offset {exc.start}); save it as a UTF-8 CSV"
+        ) from exc
+    return read_csv_text(
+        text, target, drop, source=str(path), categorical=categorical, numeric=numeric,
+        scaling=scaling, missing=missing, max_categories=max_categories,
+    )
+
+
+def read_csv_text(
+    text: str,
+    target: str,
+    drop: Iterable[str] = (),
+    *,
+    source: str = "<csv text>",
+    categorical: Iterable[str] = (),
+    numeric: Iterable[str] = (),
+    scaling: str | None = "min-max",
+    missing: str = "drop",
+    max_categories: int = 50,
+) -> tuple[TabularDataset, PreprocessingReport]:
+    """``read_csv_dataset`` for CSV already in memory; ``source`` names it in messages."""
+    if scaling not in ("min-max", "standard", None):
+        raise ValueError(f"scaling must be 'min-max', 'standard' or None, got {scaling!r}")
+    if missing not in ("drop", "mean", "error"):
+        raise ValueError(f"missing must be 'drop', 'mean' or 'error', got {missing!r}")
+    drop = tuple(drop)
+    force_cat = set(categorical)
+    force_num = set(numeric)
+    if force_cat & force_num:
+        raise ValueError(f"columns both categorical and numeric: {sorted(force_cat & force_num)}")
+
+    if not text.strip():
+        raise ValueError(f"{source} is empty")
+
+    header: list[str] | None = None
+    header_row = 0
+    rows: list[list[str]] = []
+    row_numbers: list[int] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        for cells in reader:
+            line = reader.line_num
+            if not cells or all(not c.strip() for c in cells):
+                continue
+            cells = [c.strip() for c in cells]
+            if header is None:
+                header, header_row = cells, line
+                continue
+            if len(cells) != len(header):
+                raise ValueError(
+                    f"{source}, row {line}: {len(cells)} cells but the header (row {header_row}) "
+                    f"has {len(header)} columns"
+                )
+            rows.append(cells)
+            row_numbers.append(line)
+    except csv.Error as exc:
+        raise ValueError(f"{source}, row {reader.line_num}: not valid CSV ({exc})") from exc
+    assert header is not None
+    for i, name in enumerate(header):
+        if not name:
+            raise ValueError(f"{source}, row {header_row}: column {i + 1} of the header has no name")
+    dupes = sorted({h for h in header if header.count(h) > 1})
+    if dupes:
+        raise ValueError(f"{source}, row {header_row}: column name repeated: {', '.join(dupes)}")
+    if target not in header:
+        raise ValueError(
+            f"{source} has no column '{target}' to predict; its columns are: {', '.join(header)}"
+        )
+    for name in (*drop, *force_cat, *force_num):
+        if name not in header:
+            raise ValueError(f"{source} has no column '{name}'; its columns are: {', '.join(header)}")
+    if target in drop:
+        raise ValueError(f"the target column '{target}' cannot also be dropped")
+    if not rows:
+        raise ValueError(f"{source} has a header but no data rows")
+
+    report = PreprocessingReport(source=source, rows_read=len(rows), target=target)
+    report.lines.append(f"Read {len(rows)} rows and {len(header)} columns from {source}.")
+    if drop:
+        report.dropped_columns = drop
+        report.lines.append(f"Ignored column{'s' if len(drop) > 1 else ''}: {', '.join(drop)}.")
+
+    index = {name: i for i, name in enumerate(header)}
+    features = [h for h in header if h != target and h not in drop]
+    if not features:
+        raise ValueError(f"{source}: no feature columns left besides '{target}'")
+
+    # Decide each column's kind on the filled cells before touching blanks.
+    kinds: dict[str, str] = {}
+    for col in features:
+        j = index[col]
+        filled = [(r, cells[j]) for r, cells in zip(row_numbers, rows) if cells[j] != ""]
+        if not filled:
+            raise ValueError(f"{source}: column '{col}' is blank in every row; drop it with drop=('{col}',)")
+        bad = [(r, c) for r, c in filled if _parse_number(c) is None]
+        if col in force_cat:
+            kinds[col] = "categorical"
+        elif col in force_num or (bad and len(bad) < len(filled) / 2):
+            if bad:
+                r, c = bad[0]
+                more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+                raise ValueError(
+                    f"{source}, row {r}, column '{col}': {c!r} is not a number, but the column is "
+                    f"numeric{more}. Fix the cell, or pass categorical=('{col}',)"
+                )
+            kinds[col] = "numeric"
+        else:
+            kinds[col] = "numeric" if not bad else "categorical"
+
+    # Blank cells.
+    tcol = index[target]
+    blank_counts: dict[str, int] = {}
+    keep = []
+    for r, cells in zip(row_numbers, rows):
+        blanks = [col for col in (*features, target) if cells[index[col]] == ""]
+        if blanks and missing == "error":
+            raise ValueError(
+                f"{source}, row {r}, column '{blanks[0]}': the cell is blank "
+                f"(pass missing='drop' or missing='mean' to handle blanks)"
+            )
+        for col in blanks:
+            blank_counts[col] = blank_counts.get(col, 0) + 1
+        drop_row = cells[tcol] == "" or (blanks and missing == "drop")
+        keep.append(not drop_row)
+    dropped = tuple(r for r, k in zip(row_numbers, keep) if not k)
+    rows = [cells for cells, k in zip(rows, keep) if k]
+    if blank_counts:
+        where = ", ".join(f"{col}: {n}" for col, n in blank_counts.items())
+        report.lines.append(f"Blank cells found ({where}).")
+    if dropped:
+        shown = ", ".join(str(r) for r in dropped[:10]) + (" ..." if len(dropped) > 10 else "")
+        why = "a blank target" if missing != "drop" else "blank cells"
+        report.lines.append(f"Dropped {len(dropped)} row{'s' if len(dropped) > 1 else ''} with {why} (rows {shown}).")
+    if not rows:
+        raise ValueError(f"{source}: every row has a blank cell; nothing is left to learn from")
+    report.dropped_rows = dropped
+    report.rows_kept = len(rows)
+
+    # Target -> class ids.
+    target_cells = [cells[tcol] for cells in rows]
+    distinct = sorted(set(target_cells))
+    if len(distinct) < 2:
+        raise ValueError(f"{source}: the target '{target}' has only one value ({distinct[0]!r}); nothing to classify")
+    if len(distinct) == 2 and {v.lower() for v in distinct} in _BINARY_WORDS:
+        mapping = {v: _YES_NO[v.lower()] for v in distinct}
+        class_names = tuple(sorted(distinct, key=lambda v: mapping[v]))
+    elif all(_parse_number(v) is not None for v in distinct):
+        numbers = [_parse_number(v) for v in distinct]
+        if any(n != int(n) or n < 0 for n in numbers):
+            raise ValueError(
+                f"{source}: the target '{target}' holds numbers that are not class ids "
+                f"(e.g. {distinct[0]!r}); this reader prepares classification data"
+            )
+        mapping = {v: int(_parse_number(v)) for v in distinct}
+        top = max(mapping.values())
+        if top >= MAX_CLASSES:
+            raise ValueError(f"{source}: target '{target}' has class id {top}; at most {MAX_CLASSES} classes")
+        class_names = tuple(str(i) for i in range(top + 1))
+    else:
+        if len(distinct) > MAX_CLASSES:
+            raise ValueError(f"{source}: target '{target}' has {len(distinct)} different values; too many classes")
+        mapping = {v: i for i, v in enumerate(distinct)}
+        class_names = tuple(distinct)
+    y = np.fromiter((mapping[v] for v in target_cells), dtype=np.int64, count=len(rows))  # (N,)
+    report.target_mapping = mapping
+    counts = np.bincount(y, minlength=len(class_names))
+    share = ", ".join(f"{name} = {mapping_id} ({counts[mapping_id]}, {100 * counts[mapping_id] / len(y):.1f}%)"
+                      for name, mapping_id in sorted(mapping.items(), key=lambda kv: kv[1]))
+    report.lines.append(f"Target '{target}' mapped to class ids: {share}.")
+
+    # Features.
+    columns: list[np.ndarray] = []
+    names: list[str] = []
+    numeric_blocks: list[int] = []
+    numeric_names: list[str] = []
+    for col in features:
+        j = index[col]
+        cells = [c[j] for c in rows]
+        if kinds[col] == "numeric":
+            values = np.array([_parse_number(c) if c != "" else np.nan for c in cells], dtype=np.float64)
+            if np.isnan(values).any():
+                fill = float(np.nanmean(values))
+                values[np.isnan(values)] = fill
+                report.fill_values[col] = fill
+                report.lines.append(f"{col}: blank cells filled with the column mean {_fmt(fill)}.")
+            numeric_blocks.append(len(names))
+            numeric_names.append(col)
+            columns.append(values[:, None])
+            names.append(col)
+        else:
+            if "" in cells:
+                cells = ["(blank)" if c == "" else c for c in cells]
+                report.fill_values[col] = "(blank)"
+            cats = tuple(sorted(set(cells)))
+            if len(cats) > max_categories:
+                raise ValueError(
+                    f"{source}: column '{col}' has {len(cats)} different text values (more than "
+                    f"{max_categories}); if it is an ID, pass drop=('{col}',)"
+                )
+            report.categorical_columns[col] = cats
+            codes = np.array([cats.index(c) for c in cells], dtype=np.int64)
+            if len(cats) == 2:
+                report.binary_columns[col] = cats[1]
+                columns.append((codes == 1).astype(np.float64)[:, None])
+                names.append(f"{col}={cats[1]}")
+                report.lines.append(f"{col}: two values, one column '{col}={cats[1]}' (1 = {cats[1]}, 0 = {cats[0]}).")
+            else:
+                block = np.zeros((len(cells), len(cats)))
+                block[np.arange(len(cells)), codes] = 1.0
+                columns.append(block)
+                names.extend(f"{col}={c}" for c in cats)
+                if len(cats) == 1:
+                    report.lines.append(f"{col}: only one value ({cats[0]!r}) in the file; its column is constant.")
+                else:
+                    report.lines.append(f"{col}: one-hot encoded into {len(cats)} columns ({', '.join(cats)}).")
+    x = np.hstack(columns)  # (N, F)
+    report.numeric_columns = tuple(numeric_names)
+    report.columns = tuple(features)
+
+    if scaling is not None and numeric_blocks:
+        block = x[:, numeric_blocks]
+        if scaling == "min-max":
+            lo = block.min(axis=0)
+            span = block.max(axis=0) - lo
+            span[span == 0] = 1.0
+            params = ScalingParams("min-max", lo.astype(np.float32), span.astype(np.float32))
+            for col, a, s in zip(numeric_names, lo, span):
+                report.lines.append(f"{col}: min-max scaled to [0, 1] (min {_fmt(a)}, max {_fmt(a + s)}).")
+        else:
+            mean = block.mean(axis=0)
+            std = block.std(axis=0)
+            std[std == 0] = 1.0
+            params = ScalingParams("standard", mean.astype(np.float32), std.astype(np.float32))
+            for col, m, s in zip(numeric_names, mean, std):
+                report.lines.append(f"{col}: standardised (mean {_fmt(m)}, standard deviation {_fmt(s)}).")
+        x[:, numeric_blocks] = (block - params.shift.astype(np.float64)) / params.scale.astype(np.float64)
+        report.scaling = params
+    elif numeric_blocks:
+        report.lines.append(f"Numeric columns left unscaled: {', '.join(numeric_names)}.")
+
+    report.lines.append(
+        f"Result: {len(rows)} samples x {len(names)} features, {len(class_names)} classes."
+    )
+    dataset = TabularDataset(
+        x=x.astype(np.float32),
+        y=y,
+        feature_names=tuple(names),
+        target_name=target,
+        class_names=class_names,
+        description=f"Read from {Path(source).name}: {len(rows)} rows, {len(names)} features after encoding.",
+        synthetic=False,
+        report=report,
+    )
+    return dataset, report
+
+
+def load_breast_cancer_data() -> TabularDataset:
+    """scikit-learn's bundled Wisconsin breast-cancer set (real data, 569 tumours,
+    30 measurements each): y 0 = malignant, 1 = benign. Features are unscaled; fit
+    ``min_max_scale`` or ``standardize`` on the training split."""
+    from sklearn.datasets import load_breast_cancer
+
+    bunch = load_breast_cancer()
+    return TabularDataset(
+        x=bunch.data,
+        y=bunch.target,
+        feature_names=tuple(str(n) for n in bunch.feature_names),
+        target_name="diagnosis",
+        class_names=tuple(str(n) for n in bunch.target_names),
+        description=(
+            "Breast Cancer Wisconsin (Diagnostic): 569 real tumour samples, 30 measurements "
+            "of cell nuclei from a digitised image; predict malignant (0) or benign (1). "
+            "Bundled with scikit-learn."
+        ),
+        synthetic=False,
+    )

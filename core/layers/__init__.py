@@ -1,0 +1,34 @@
+"""Layers, Keras-shaped: `Dense(128, activation="relu")`, `Conv2D(32, 3)`, ..."""
+from core.layers.activation_layers import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+from core.layers.base import Layer
+from core.layers.conv import Conv2D
+from core.layers.dense import Dense
+from core.layers.dropout import Dropout
+from core.layers.pooling import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D
+from core.layers.reshape import Flatten
+
+#: every class a saved model may name; load_model builds nothing outside this table
+REGISTRY = {cls.__name__: cls for cls in (
+    Dense, Conv2D, MaxPool2D, AvgPool2D, Flatten, Dropout,
+    ReLU, Sigmoid, Tanh, LeakyReLU, Softmax)}
+
+
+def from_config(spec: dict) -> Layer:
+    """{"class_name": "Dense", "config": {...}} → a layer; unknown names are a ValueError."""
+    if not isinstance(spec, dict) or "class_name" not in spec:
+        raise ValueError(f"a layer description needs a 'class_name', got {spec!r}")
+    cls = REGISTRY.get(spec["class_name"])
+    if cls is None:
+        raise ValueError(f"unknown layer type {spec['class_name']!r}")
+    config = spec.get("config", {})
+    if not isinstance(config, dict):
+        raise ValueError(f"layer {spec['class_name']} has a malformed config")
+    try:
+        return cls.from_config(config)
+    except TypeError as exc:
+        raise ValueError(f"layer {spec['class_name']} config is not valid: {exc}") from None
+
+
+__all__ = ["Layer", "Dense", "Conv2D", "MaxPool2D", "MaxPooling2D", "AvgPool2D",
+           "AveragePooling2D", "Flatten", "Dropout", "ReLU", "Sigmoid", "Tanh",
+           "LeakyReLU", "Softmax", "REGISTRY", "from_config"]

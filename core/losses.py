@@ -1,0 +1,135 @@
+"""Loss functions by their Keras names, each mean-reduced over the batch.
+
+A loss returns the per-sample losses and dL/d(prediction). Two pairs are also
+computed *fused* with the output activation (softmax + cross-entropy, sigmoid +
+binary cross-entropy): dL/dz = (p − y)/N straight from the logits, which is exact
+where the unfused route would divide by a probability that rounded to 0.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from core.kernels import losses as K
+
+
+class Loss:
+    name = ""
+    formula = ""
+    #: the output activation this loss fuses with, if any
+    fuses_with: str | None = None
+
+    def prepare_targets(self, y_true, y_pred_shape) -> np.ndarray:
+        y = np.asarray(y_true, dtype=np.float32)
+        if y.shape != tuple(y_pred_shape):
+            if y.size != int(np.prod(y_pred_shape)):
+                raise ValueError(
+                    f"{self.name}: targets of shape {y.shape} do not match predictions "
+                    f"of shape {tuple(y_pred_shape)}")
+            y = y.reshape(y_pred_shape)
+        return np.ascontiguousarray(y)
+
+    def per_sample(self, y_true, y_pred):
+        """(per-sample loss (N,), dL/dy_pred) with L the batch mean."""
+        raise NotImplementedError
+
+    def fused(self, y_true, z):
+        """(per-sample loss, dL/dz) from the pre-activation z of the fusing activation."""
+        raise NotImplementedError
+
+    def __call__(self, y_true, y_pred) -> float:
+        y_pred = np.asarray(y_pred, dtype=np.float32)
+        losses, _ = self.per_sample(self.prepare_targets(y_true, y_pred.shape), y_pred)
+        return float(np.mean(losses, dtype=np.float64))
+
+    def get_config(self):
+        return self.name
+
+
+class MeanAbsoluteError(Loss):
+    name = "mean_absolute_error"
+    formula = "L = (1/N) Σ |y − ŷ|"
+
+    def per_sample(self, y_true, y_pred):
+        return K.mean_absolute_error(y_true, y_pred)
+
+
+class MeanSquaredError(Loss):
+    name = "mean_squared_error"
+    formula = "L = (1/N) Σ (y − ŷ)²"
+
+    def per_sample(self, y_true, y_pred):
+        return K.mean_squared_error(y_true, y_pred)
+
+
+class BinaryCrossentropy(Loss):
+    name = "binary_crossentropy"
+    formula = "L = −(1/N) Σ [y·log ŷ + (1 − y)·log(1 − ŷ)]"
+    fuses_with = "sigmoid"
+
+    def per_sample(self, y_true, y_pred):
+        return K.binary_crossentropy(y_true, y_pred)
+
+    def fused(self, y_true, z):
+        return K.sigmoid_binary_cross_entropy(z, self.prepare_targets(y_true, z.shape))
+
+
+class CategoricalCrossentropy(Loss):
+    name = "categorical_crossentropy"
+    formula = "L = −(1/N) Σ_n Σ_k y_nk·log ŷ_nk"
+    fuses_with = "softmax"
+
+    def per_sample(self, y_true, y_pred):
+        return K.categorical_crossentropy(y_true, y_pred)
+
+    def fused(self, y_true, z):
+        return K.softmax_cross_entropy_onehot(z, self.prepare_targets(y_true, z.shape))
+
+
+class SparseCategoricalCrossentropy(Loss):
+    name = "sparse_categorical_crossentropy"
+    formula = "L = −(1/N) Σ_n log ŷ_n,y_n"
+    fuses_with = "softmax"
+
+    def prepare_targets(self, y_true, y_pred_shape):
+        y = np.asarray(y_true)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        if y.ndim != 1 or y.shape[0] != y_pred_shape[0]:
+            raise ValueError(
+                f"{self.name} needs one integer class id per sample, got targets of shape "
+                f"{np.asarray(y_true).shape} for {y_pred_shape[0]} samples")
+        if not np.issubdtype(y.dtype, np.integer):
+            if not np.all(np.isfinite(y)) or np.any(y != np.round(y)):
+                raise ValueError(f"{self.name} needs integer class ids, got {y.dtype} values")
+        y = y.astype(np.int64)
+        n_classes = y_pred_shape[1] if len(y_pred_shape) > 1 else 1
+        if y.size and (y.min() < 0 or y.max() >= n_classes):
+            raise ValueError(
+                f"{self.name}: class ids must be in 0..{n_classes - 1}, "
+                f"got {int(y.min())}..{int(y.max())}")
+        return np.ascontiguousarray(y)
+
+    def per_sample(self, y_true, y_pred):
+        return K.sparse_categorical_crossentropy(y_true, y_pred)
+
+    def fused(self, y_true, z):
+        return K.softmax_cross_entropy(z, self.prepare_targets(y_true, z.shape))
+
+
+_BY_NAME = {cls.name: cls for cls in (
+    MeanAbsoluteError, MeanSquaredError, BinaryCrossentropy, CategoricalCrossentropy,
+    SparseCategoricalCrossentropy)}
+_ALIASES = {"mae": "mean_absolute_error", "mse": "mean_squared_error",
+            "log_loss": "binary_crossentropy"}
+
+NAMES = tuple(_BY_NAME)
+
+
+def get(spec) -> Loss:
+    if isinstance(spec, Loss):
+        return spec
+    if isinstance(spec, str):
+        key = _ALIASES.get(spec.lower(), spec.lower())
+        if key in _BY_NAME:
+            return _BY_NAME[key]()
+    raise ValueError(f"unknown loss {spec!r}; choose one of {', '.join(NAMES)}")

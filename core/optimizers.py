@@ -1,0 +1,132 @@
+"""Optimizers: the base class owns the loop over parameters, subclasses only the rule.
+
+`apply` changes the parameters in place and returns each one's update (new − old),
+which a training-step trace shows as "w ← w − η·∂L/∂w".
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def _positive(value, what):
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what} must be a number, got {value!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{what} must be a positive finite number, got {value}")
+    return value
+
+
+def _fraction(value, what):
+    value = float(value)
+    if not 0.0 <= value < 1.0:
+        raise ValueError(f"{what} must be in [0, 1), got {value}")
+    return value
+
+
+class Optimizer:
+    name = "optimizer"
+
+    def __init__(self, learning_rate: float):
+        self.learning_rate = _positive(learning_rate, "learning_rate")
+        self.iterations = 0
+        self._slots: dict[int, dict[str, np.ndarray]] = {}
+
+    def apply(self, params: list[np.ndarray], grads: list[np.ndarray]) -> list[np.ndarray]:
+        if len(params) != len(grads):
+            raise ValueError("one gradient is needed per parameter")
+        self.iterations += 1
+        updates = []
+        for i, (p, g) in enumerate(zip(params, grads)):
+            delta = self._update(i, p, g).astype(p.dtype, copy=False)
+            p += delta
+            updates.append(delta)
+        return updates
+
+    def _slot(self, i: int, key: str, like: np.ndarray) -> np.ndarray:
+        slots = self._slots.setdefault(i, {})
+        if key not in slots or slots[key].shape != like.shape:
+            slots[key] = np.zeros_like(like)
+        return slots[key]
+
+    def _update(self, i: int, p: np.ndarray, g: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def reset(self) -> None:
+        self.iterations = 0
+        self._slots.clear()
+
+    def get_config(self) -> dict:
+        return {"name": self.name, "learning_rate": self.learning_rate}
+
+
+class SGD(Optimizer):
+    """w ← w − η·g; with momentum (Keras's form) v ← μ·v − η·g, w ← w + v."""
+
+    name = "sgd"
+
+    def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0,
+                 nesterov: bool = False):
+        super().__init__(learning_rate)
+        self.momentum = _fraction(momentum, "momentum")
+        self.nesterov = bool(nesterov)
+
+    def _update(self, i, p, g):
+        lr = np.float32(self.learning_rate)
+        if self.momentum == 0.0:
+            return -lr * g
+        mu = np.float32(self.momentum)
+        v = self._slot(i, "velocity", p)
+        v *= mu
+        v -= lr * g
+        return mu * v - lr * g if self.nesterov else v.copy()
+
+    def get_config(self):
+        return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
+
+
+class Adam(Optimizer):
+    """Adam with Keras's defaults and bias correction folded into the step size."""
+
+    name = "adam"
+
+    def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9,
+                 beta_2: float = 0.999, epsilon: float = 1e-7):
+        super().__init__(learning_rate)
+        self.beta_1 = _fraction(beta_1, "beta_1")
+        self.beta_2 = _fraction(beta_2, "beta_2")
+        self.epsilon = _positive(epsilon, "epsilon")
+
+    def _update(self, i, p, g):
+        m = self._slot(i, "m", p)
+        v = self._slot(i, "v", p)
+        b1, b2 = np.float32(self.beta_1), np.float32(self.beta_2)
+        m *= b1
+        m += (1 - b1) * g
+        v *= b2
+        v += (1 - b2) * g * g
+        t = self.iterations
+        step = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        return -np.float32(step) * m / (np.sqrt(v) + np.float32(self.epsilon))
+
+    def get_config(self):
+        return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
+                "epsilon": self.epsilon}
+
+
+_BY_NAME = {"sgd": SGD, "adam": Adam}
+
+
+def get(spec) -> Optimizer:
+    """An Optimizer, a name ("sgd", "adam") or a config dict → an Optimizer."""
+    if isinstance(spec, Optimizer):
+        return spec
+    if isinstance(spec, str) and spec.lower() in _BY_NAME:
+        return _BY_NAME[spec.lower()]()
+    if isinstance(spec, dict) and spec.get("name") in _BY_NAME:
+        cfg = dict(spec)
+        return _BY_NAME[cfg.pop("name")](**cfg)
+    raise ValueError(f"unknown optimizer {spec!r}; choose 'sgd' or 'adam'")

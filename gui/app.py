@@ -1,0 +1,238 @@
+"""Application plumbing: the QApplication factory and the worker-thread helper.
+
+Long work (training, downloads) never runs on the GUI thread: wrap it in a `Worker`, which
+runs it in its own QThread and reports back through signals. The pattern follows Qt's
+mandelbrot example (abort flag, `wait(timeout)` on exit) and superqt's generator workers
+(each `yield` reports progress and is a point where cancelling takes effect).
+"""
+from __future__ import annotations
+
+import inspect
+import sys
+import threading
+import time
+import traceback
+
+from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+
+APP_NAME = "Backprop Lab"
+ORGANIZATION = "Backprop Lab"
+
+_local = threading.local()
+# Workers whose thread may still run: a Python reference keeps a QThread alive until it
+# ends ("QThread: Destroyed while thread is still running" aborts the process otherwise).
+_ACTIVE: set["Worker"] = set()
+
+
+def current_worker() -> "Worker | None":
+    """The Worker running the calling code, or None on any other thread.
+
+    Lets a job report progress or check for cancellation without being handed its Worker
+    (which avoids a race: the job may start before `start()`'s caller gets the Worker).
+    """
+    return getattr(_local, "worker", None)
+
+
+class _Runner(QObject):
+    """Lives in the worker thread; `run` executes the job there."""
+
+    def __init__(self, worker: "Worker"):
+        super().__init__()
+        self._worker = worker
+
+    @Slot()
+    def run(self) -> None:
+        w = self._worker
+        _local.worker = w
+        try:
+            result = w._fn(*w._args, **w._kwargs)
+            if inspect.isgenerator(result):
+                result = w._drain(result)
+        except BaseException as exc:  # noqa: BLE001 - a job's failure is reported, never lost
+            w._tb = traceback.format_exc()
+            w._flush()
+            w._outcome = "failed"
+            w._sig_failed.emit(exc)
+        else:
+            w._flush()
+            w._outcome = "finished"
+            w._sig_finished.emit(result)
+        finally:
+            _local.worker = None
+            # hand the runner back to the GUI thread so it is deleted where it lives
+            app = QCoreApplication.instance()
+            if app is not None:
+                self.moveToThread(app.thread())
+            w._thread.quit()
+
+
+class Worker(QObject):
+    """Run `fn(*args, **kwargs)` in its own QThread.
+
+    Signals (delivered on the GUI thread):
+      progress(object)  a value passed to `report()` or yielded by a generator job
+      finished(object)  the job's return value (also after a cancel the job honoured)
+      failed(object)    the exception the job raised (`traceback_text()` has the trace)
+      done()            always last, after finished or failed: re-enable buttons here
+
+    Usage::
+
+        w = Worker(job, data)
+        w.progress.connect(self.on_progress)
+        w.finished.connect(self.on_result)
+        w.start()
+        ...
+        w.stop_and_wait(2000)   # on shutdown
+
+    Inside `job`, `current_worker().report(x)` sends progress and
+    `current_worker().is_cancelled()` says whether to stop (set `model.stop_training`).
+    A generator job simply yields progress; cancelling stops it at its next `yield`.
+    `report()` is coalesced to at most one signal per `progress_interval` seconds (the
+    latest value wins, the last one is always delivered) so a fast loop cannot flood the
+    event loop; pass `force=True` for values that must all arrive.
+    """
+
+    progress = Signal(object)
+    finished = Signal(object)
+    failed = Signal(object)
+    done = Signal()
+    # emitted from the worker thread; relayed so receivers always run on the GUI thread
+    _sig_progress = Signal(object)
+    _sig_finished = Signal(object)
+    _sig_failed = Signal(object)
+
+    def __init__(self, fn, *args, progress_interval: float = 0.03, **kwargs):
+        super().__init__()
+        if not callable(fn):
+            raise TypeError(f"Worker needs a callable, got {type(fn).__name__}")
+        self._fn, self._args, self._kwargs = fn, args, kwargs
+        self._interval = max(0.0, float(progress_interval))
+        self._cancel = threading.Event()
+        self._lock = threading.Lock()
+        self._last_emit = 0.0
+        self._pending = None
+        self._has_pending = False
+        self._tb = ""
+        self._outcome: str | None = None
+        self._started = False
+        self._thread = QThread()
+        self._thread.setObjectName(f"Worker:{getattr(fn, '__name__', 'job')}")
+        self._runner = _Runner(self)
+        self._runner.moveToThread(self._thread)
+        self._thread.started.connect(self._runner.run)
+        self._thread.finished.connect(self._on_thread_finished)
+        self._sig_progress.connect(self.progress)
+        self._sig_finished.connect(self.finished)
+        self._sig_failed.connect(self.failed)
+
+    # --- control (GUI thread) -----------------------------------------------------------
+    def start(self) -> "Worker":
+        if self._started:
+            raise RuntimeError("a Worker runs once; create a new one")
+        self._started = True
+        _ACTIVE.add(self)
+        self._thread.start()
+        return self
+
+    def cancel(self) -> None:
+        """Ask the job to stop; it honours this at its next check or yield."""
+        self._cancel.set()
+
+    def is_cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    def is_running(self) -> bool:
+        return self._thread.isRunning()
+
+    def outcome(self) -> str | None:
+        """None while running, then "finished" or "failed"."""
+        return self._outcome
+
+    def traceback_text(self) -> str:
+        return self._tb
+
+    def stop_and_wait(self, timeout_ms: int = 5000) -> bool:
+        """Cancel and block until the thread ends (at most `timeout_ms`); True if it ended."""
+        self.cancel()
+        if not self._started:
+            return True
+        ok = self._thread.wait(max(0, int(timeout_ms)))
+        if ok:
+            # finished/done are queued to this thread: deliver them before returning
+            QCoreApplication.sendPostedEvents(self)
+            self._on_thread_finished()
+        return ok
+
+    # --- reporting (worker thread) ------------------------------------------------------
+    def report(self, value, force: bool = False) -> None:
+        now = time.monotonic()
+        with self._lock:
+            if force or now - self._last_emit >= self._interval:
+                self._last_emit = now
+                self._has_pending = False
+                self._pending = None
+                emit = True
+            else:
+                self._pending, self._has_pending = value, True
+                emit = False
+        if emit:
+            self._sig_progress.emit(value)
+
+    def _flush(self) -> None:
+        with self._lock:
+            has, value = self._has_pending, self._pending
+            self._has_pending, self._pending = False, None
+        if has:
+            self._sig_progress.emit(value)
+
+    def _drain(self, gen):
+        while True:
+            if self._cancel.is_set():
+                gen.close()
+                return None
+            try:
+                value = next(gen)
+            except StopIteration as stop:
+                return stop.value
+            self.report(value)
+
+    @Slot()
+    def _on_thread_finished(self) -> None:
+        if self in _ACTIVE:
+            _ACTIVE.discard(self)
+            self.done.emit()
+
+
+def stop_all_workers(timeout_ms: int = 5000) -> bool:
+    """Cancel every running Worker and wait for each; True if all ended in time."""
+    ok = True
+    for w in list(_ACTIVE):
+        ok = w.stop_and_wait(timeout_ms) and ok
+    return ok
+
+
+def create_application(argv=None):
+    """The QApplication with our names (QSettings keys) and HiDPI settings, style applied."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        # fractional scale factors (125 %, 150 %) kept exact instead of rounded: crisp text
+        QGuiApplication.setHighDpiScaleFactorRoundingPolicy(
+            Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+        app = QApplication(list(sys.argv if argv is None else argv))
+    set_application_names(app)
+    from gui.style import apply_style
+
+    apply_style(app)
+    return app
+
+
+def set_application_names(app=None) -> None:
+    app = app or QCoreApplication.instance()
+    QCoreApplication.setApplicationName(APP_NAME)
+    QCoreApplication.setOrganizationName(ORGANIZATION)
+    if app is not None and hasattr(app, "setApplicationDisplayName"):
+        app.setApplicationDisplayName(APP_NAME)

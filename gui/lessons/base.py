@@ -1,0 +1,272 @@
+"""The one frame every lesson lives in (DESIGN "Visual language").
+
+    ┌ title ───────────────────────────────────────────────┐
+    │ subtitle: what you will see (one line)                │
+    │ ▾ Explanation   (collapsible, markdown from resources) │
+    │ ┌ visual ──────────────────────────────────────────┐ │
+    │ │ self.visual_layout / set_visual(widget)            │ │
+    │ └──────────────────────────────────────────────────┘ │
+    │ [⟲ Reset][◀ Back][▶ Play][▶ Step] Speed ─○─  | self.controls … │
+    └───────────────────────────────────────────────────────┘
+
+A lesson subclasses `Lesson`, sets `title`, `subtitle`, `help_name`, and fills the visual
+area and the controls bar in `__init__`. The main window builds it the first time the
+learner selects it and keeps it (state survives switching away); it calls `activate()`
+when shown, `deactivate()` when the learner leaves (stop animations and training here)
+and `shutdown()` once when the window closes.
+"""
+from __future__ import annotations
+
+import sys
+import traceback
+
+from PySide6.QtCore import Qt, Signal, QTimer
+from PySide6.QtGui import QFont, QTextDocument
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser,
+                               QVBoxLayout, QWidget)
+
+from gui.app import Worker
+from gui.widgets.collapsible import CollapsibleSection
+from gui.widgets.playback import PlaybackBar
+from resources.paths import lesson_text
+
+
+class ExplanationBrowser(QTextBrowser):
+    """Markdown text whose height follows its content, between 3 and `max_lines` lines."""
+
+    def __init__(self, max_lines: int = 9, parent=None):
+        super().__init__(parent)
+        self._max_lines = max_lines
+        self.setObjectName("explanation")
+        self.setOpenExternalLinks(True)
+        self.setReadOnly(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setAccessibleName("Lesson explanation")
+        self.document().contentsChanged.connect(self._fit)
+
+    def _fit(self) -> None:
+        doc: QTextDocument = self.document()
+        doc.setTextWidth(self.viewport().width())
+        line = self.fontMetrics().lineSpacing()
+        frame = 2 * self.frameWidth() + int(doc.documentMargin()) + 10
+        wanted = int(doc.size().height()) + frame
+        height = max(3 * line + frame, min(wanted, self._max_lines * line + frame))
+        if height != self.height():
+            self.setFixedHeight(height)
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._fit()
+
+
+class Lesson(QWidget):
+    """Base class of every lesson. Example::
+
+        class NeuronLesson(Lesson):
+            title = "Neuron"
+            subtitle = "A weighted sum of inputs plus a bias, squashed by an activation."
+            help_name = "neuron"            # resources/lessons/neuron.md
+
+            def __init__(self, parent=None):
+                super().__init__(parent)
+                self.plot = pg.PlotWidget()
+                self.set_visual(self.plot)
+                self.w = self.add_control(QSlider(Qt.Horizontal), label="Weight w",
+                                          tooltip="The input's weight", name="Weight")
+                self.playback = self.add_playback()
+                self.playback.step_forward.connect(self.step)
+
+            def deactivate(self):
+                self.playback.set_playing(False)
+    """
+
+    #: navigator entry and big heading
+    title: str = "Untitled lesson"
+    #: one line: what the learner will see
+    subtitle: str = ""
+    #: resources/lessons/<help_name>.md is the explanation (markdown)
+    help_name: str | None = None
+    #: status-bar hint when the lesson is shown (defaults to the subtitle)
+    status_hint: str = ""
+
+    #: (text, timeout in ms; 0 = until replaced) for the window's status bar
+    status_message = Signal(str, int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName(f"lesson_{type(self).__name__}")
+        # clicking an empty spot takes focus off a slider, giving ← / → back to stepping
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self._workers: list[Worker] = []
+        self.playback: PlaybackBar | None = None
+
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(16, 12, 16, 10)
+        outer.setSpacing(6)
+
+        self.title_label = QLabel(self.title, self)
+        self.title_label.setObjectName("lessonTitle")
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * 1.45)
+        font.setWeight(QFont.Weight.DemiBold)
+        self.title_label.setFont(font)
+        self.title_label.setAccessibleName(f"Lesson: {self.title}")
+        self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        outer.addWidget(self.title_label)
+
+        self.subtitle_label = QLabel(self.subtitle, self)
+        self.subtitle_label.setObjectName("lessonSubtitle")
+        self.subtitle_label.setWordWrap(True)
+        self.subtitle_label.setVisible(bool(self.subtitle))
+        outer.addWidget(self.subtitle_label)
+
+        self.explanation = ExplanationBrowser(parent=self)
+        key = self.help_name or type(self).__name__
+        self.explanation_section = CollapsibleSection(
+            "Explanation", self.explanation, expanded=True,
+            settings_key=f"lessons/{key}/explanationExpanded", parent=self)
+        self._load_explanation()
+        outer.addWidget(self.explanation_section)
+
+        self.visual_area = QFrame(self)
+        self.visual_area.setObjectName("visualArea")
+        self.visual_area.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.visual_layout = QVBoxLayout(self.visual_area)
+        self.visual_layout.setContentsMargins(0, 4, 0, 4)
+        self.visual_layout.setSpacing(6)
+        outer.addWidget(self.visual_area, 1)
+
+        self.controls_bar = QFrame(self)
+        self.controls_bar.setObjectName("controlsBar")
+        self.controls_bar.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        self.controls = QHBoxLayout(self.controls_bar)
+        self.controls.setContentsMargins(8, 5, 8, 5)
+        self.controls.setSpacing(8)
+        self.controls_bar.setVisible(False)   # shown once something is added
+        outer.addWidget(self.controls_bar)
+
+    # --- frame ------------------------------------------------------------------------
+    def _load_explanation(self) -> None:
+        text = lesson_text(self.help_name) if self.help_name else None
+        if text is None:
+            where = f"resources/lessons/{self.help_name}.md" if self.help_name else "help_name"
+            print(f"{type(self).__name__}: no explanation text ({where} is missing)",
+                  file=sys.stderr)
+            text = "*There is no explanation for this lesson yet.*"
+        self.set_explanation(text)
+
+    def set_explanation(self, markdown: str) -> None:
+        self.explanation.setMarkdown(markdown)
+        self.explanation.verticalScrollBar().setValue(0)
+
+    def set_visual(self, widget: QWidget, stretch: int = 1) -> QWidget:
+        """Make `widget` the whole visual area (replacing what was there)."""
+        while self.visual_layout.count():
+            item = self.visual_layout.takeAt(0)
+            if item.widget() is not None:
+                item.widget().setParent(None)
+        self.visual_layout.addWidget(widget, stretch)
+        return widget
+
+    def add_control(self, widget: QWidget, label: str | None = None, tooltip: str | None = None,
+                    name: str | None = None, stretch: int = 0) -> QWidget:
+        """Append `widget` to the controls bar, optionally after a caption `label`.
+
+        `tooltip` and `name` (accessible name) are required in spirit: every interactive
+        control has both; `name` defaults to the caption.
+        """
+        if label:
+            caption = QLabel(label, self.controls_bar)
+            caption.setBuddy(widget)
+            self.controls.addWidget(caption)
+        if tooltip:
+            widget.setToolTip(tooltip)
+        if name or label:
+            widget.setAccessibleName(name or label.rstrip(": "))
+        self.controls.addWidget(widget, stretch)
+        self.controls_bar.setVisible(True)
+        return widget
+
+    def add_controls_separator(self) -> None:
+        line = QFrame(self.controls_bar)
+        line.setFrameShape(QFrame.Shape.VLine)
+        line.setFrameShadow(QFrame.Shadow.Sunken)
+        self.controls.addWidget(line)
+
+    def add_controls_stretch(self) -> None:
+        """Push the controls added afterwards to the right end of the bar."""
+        self.controls.addStretch(1)
+
+    def add_playback(self, step_back: bool = True) -> PlaybackBar:
+        """The standard playback bar, first in the controls bar (Space/→/←/R included)."""
+        if self.playback is None:
+            self.playback = PlaybackBar(self.controls_bar, step_back_enabled=step_back)
+            self.controls.insertWidget(0, self.playback)
+            line = QFrame(self.controls_bar)
+            line.setFrameShape(QFrame.Shape.VLine)
+            line.setFrameShadow(QFrame.Shadow.Sunken)
+            self.controls.insertWidget(1, line)
+            self.controls_bar.setVisible(True)
+        return self.playback
+
+    def show_status(self, text: str, timeout_ms: int = 0) -> None:
+        """A message in the window's status bar."""
+        self.status_message.emit(str(text), int(timeout_ms))
+
+    def hint(self) -> str:
+        return self.status_hint or self.subtitle
+
+    def show_help(self) -> None:
+        """F1: open the explanation and put the keyboard focus on it."""
+        self.explanation_section.set_expanded(True)
+        self.explanation.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    # --- background work ----------------------------------------------------------------
+    def start_worker(self, fn, *args, on_progress=None, on_finished=None, on_failed=None,
+                     on_done=None, **kwargs) -> Worker:
+        """Run `fn(*args, **kwargs)` off the GUI thread; stopped by `shutdown()`.
+
+        Failures without an `on_failed` handler go to the status bar, never vanish.
+        """
+        worker = Worker(fn, *args, **kwargs)
+        if on_progress is not None:
+            worker.progress.connect(on_progress)
+        if on_finished is not None:
+            worker.finished.connect(on_finished)
+        if on_failed is not None:
+            worker.failed.connect(on_failed)
+        else:
+            worker.failed.connect(self._report_failure)
+        if on_done is not None:
+            worker.done.connect(on_done)
+        worker.done.connect(lambda w=worker: self._forget(w))
+        self._workers.append(worker)
+        return worker.start()
+
+    def _forget(self, worker: Worker) -> None:
+        if worker in self._workers:
+            self._workers.remove(worker)
+
+    def _report_failure(self, exc) -> None:
+        traceback.print_exception(exc)
+        self.show_status(f"Something went wrong: {type(exc).__name__}: {exc}", 0)
+
+    def running_workers(self) -> list[Worker]:
+        return [w for w in self._workers if w.is_running()]
+
+    def stop_workers(self, timeout_ms: int = 5000) -> bool:
+        ok = True
+        for w in list(self._workers):
+            ok = w.stop_and_wait(timeout_ms) and ok
+        return ok
+
+    # --- lifecycle (override; keep calling super().shutdown()) ---------------------------
+    def activate(self) -> None:
+        """The lesson is now on screen."""
+
+    def deactivate(self) -> None:
+        """The learner left the lesson: pause animations, stop training."""
+
+    def shutdown(self) -> None:
+        """The window is closing: stop and wait for every worker this lesson started."""
+        self.stop_workers()

@@ -1,0 +1,421 @@
+"""The application window: lesson navigator (left), lesson (centre), status bar.
+
+Lessons are built the first time they are selected and kept, so a lesson's state survives
+switching away; leaving one calls its `deactivate()`, closing the window calls every built
+lesson's `shutdown()` and waits for background work before the window goes.
+"""
+from __future__ import annotations
+
+import os
+import traceback
+
+from PySide6.QtCore import QSettings, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QListWidget,
+                               QListWidgetItem, QMainWindow, QMessageBox, QSplitter,
+                               QStackedWidget, QTextBrowser, QVBoxLayout, QWidget)
+
+from gui import lessons as lesson_registry
+from gui.app import APP_NAME, set_application_names, stop_all_workers
+from gui.lessons.base import Lesson
+from gui.model_inspector import ModelInspectorDialog
+from gui.style import apply_style
+from gui.welcome import WelcomePage
+
+MODEL_FILTER = "Backprop Lab models (*.npz);;All files (*)"
+SHUTDOWN_TIMEOUT_MS = 5000
+
+SHORTCUTS = (
+    ("Space", "Play / pause the animation"),
+    ("→", "One step forward"),
+    ("←", "One step back"),
+    ("R", "Reset the animation"),
+    ("F1", "Show the current lesson's explanation"),
+    ("Ctrl+O", "Open a saved model"),
+    ("Ctrl+S", "Save the open model as…"),
+    ("Ctrl+B", "Show or hide the lesson list"),
+    ("↑ / ↓", "Previous / next lesson (in the lesson list)"),
+    ("Ctrl+Q", "Quit"),
+)
+
+
+def _settings_bool(value, default: bool) -> bool:
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    return bool(value)
+
+
+class _LessonError(QWidget):
+    """Stands in for a lesson whose construction failed, so the app keeps working."""
+
+    def __init__(self, title: str, error: str, parent=None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        head = QLabel(f"<b>{title}</b> could not be started.", self)
+        lay.addWidget(head)
+        text = QTextBrowser(self)
+        text.setPlainText(error)
+        text.setAccessibleName("Error details")
+        lay.addWidget(text, 1)
+
+
+class MainWindow(QMainWindow):
+    """`MainWindow(lessons=None)`: `lessons` overrides the registry (tests use this)."""
+
+    #: a model was opened from a file (lessons may listen)
+    model_opened = Signal(object)
+
+    def __init__(self, lessons=None, parent=None):
+        super().__init__(parent)
+        if not QApplication.applicationName() or QApplication.applicationName() == "python":
+            set_application_names()
+        apply_style()
+        self.setWindowTitle(APP_NAME)
+        self._lesson_classes: list[type[Lesson]] = list(
+            lesson_registry.lesson_classes() if lessons is None else lessons)
+        self._pages: dict[int, QWidget] = {}
+        self._current_row = -1
+        self.model = None
+        self.model_path: str | None = None
+        self._inspector: ModelInspectorDialog | None = None
+        self._shut_down = False
+
+        self.navigator = QListWidget(self)
+        self.navigator.setObjectName("navigator")
+        self.navigator.setAccessibleName("Lessons")
+        self.navigator.setToolTip("Choose a lesson (↑ / ↓ move through the list)")
+        self.navigator.setMinimumWidth(170)
+        # explicit row height: a stylesheet's vertical item padding is not reliably part of
+        # the cached item size and rows would overlap
+        row_height = self.navigator.fontMetrics().height() + 14
+        entries = [("Welcome", "What Backprop Lab is and how to use it")]
+        entries += [(f"{i}. {cls.title}", cls.subtitle or cls.title)
+                    for i, cls in enumerate(self._lesson_classes, 1)]
+        for text, tip in entries:
+            item = QListWidgetItem(text)
+            item.setToolTip(tip)
+            item.setSizeHint(QSize(0, row_height))
+            self.navigator.addItem(item)
+
+        self.stack = QStackedWidget(self)
+        self.welcome = WelcomePage(
+            self._lesson_classes[0].title if self._lesson_classes else None, self)
+        self.welcome.start_requested.connect(lambda: self.navigator.setCurrentRow(1))
+        self.stack.addWidget(self.welcome)
+        self._pages[0] = self.welcome
+
+        self.splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.navigator)
+        self.splitter.addWidget(self.stack)
+        self.splitter.setStretchFactor(0, 0)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setCollapsible(1, False)
+        self.splitter.setSizes([210, 990])
+        self.setCentralWidget(self.splitter)
+
+        self.model_label = QLabel("", self)
+        self.model_label.setToolTip("The model opened from a file (File ▸ Open model…)")
+        self.statusBar().addPermanentWidget(self.model_label)
+
+        self._create_actions()
+        self._create_menus()
+        self.navigator.currentRowChanged.connect(self._on_row_changed)
+        self._restore_settings()
+
+    # --- actions and menus --------------------------------------------------------------
+    def _action(self, text, slot, shortcut=None, tip="", checkable=False) -> QAction:
+        act = QAction(text, self)
+        if shortcut:
+            act.setShortcut(QKeySequence(shortcut))
+        act.setStatusTip(tip)
+        act.setToolTip(tip)
+        act.setCheckable(checkable)
+        act.triggered.connect(slot)
+        self.addAction(act)
+        return act
+
+    def _create_actions(self) -> None:
+        self.open_action = self._action("&Open model…", self.open_model, "Ctrl+O",
+                                        "Open a model saved by Backprop Lab (.npz)")
+        self.save_action = self._action("&Save model as…", self.save_model_as, "Ctrl+S",
+                                        "Save the open model to a file")
+        self.save_action.setEnabled(False)
+        self.inspect_action = self._action("Show &model", self.show_inspector, "Ctrl+I",
+                                           "Show the open model's layers and summary")
+        self.inspect_action.setEnabled(False)
+        self.quit_action = self._action("&Quit", self.close, "Ctrl+Q", "Quit Backprop Lab")
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.toggle_nav_action = self._action("Show &lesson list", self._set_navigator_visible,
+                                              "Ctrl+B", "Show or hide the list of lessons",
+                                              checkable=True)
+        self.toggle_nav_action.setChecked(True)
+        self.help_action = self._action("&Lesson help", self.show_lesson_help, "F1",
+                                        "Show the current lesson's explanation")
+        self.shortcuts_action = self._action("&Keyboard shortcuts", self.show_shortcuts, None,
+                                             "List the keyboard shortcuts")
+        self.about_action = self._action("&About Backprop Lab", self.show_about, None,
+                                         "What Backprop Lab is")
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+
+    def _create_menus(self) -> None:
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.open_action)
+        file_menu.addAction(self.save_action)
+        file_menu.addAction(self.inspect_action)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        view_menu = bar.addMenu("&View")
+        view_menu.addAction(self.toggle_nav_action)
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(self.help_action)
+        help_menu.addAction(self.shortcuts_action)
+        help_menu.addSeparator()
+        help_menu.addAction(self.about_action)
+        for menu in (file_menu, view_menu, help_menu):
+            menu.setToolTipsVisible(True)
+
+    # --- lessons ------------------------------------------------------------------------
+    def lesson_classes(self) -> list[type[Lesson]]:
+        return list(self._lesson_classes)
+
+    def constructed_lessons(self) -> list[Lesson]:
+        return [p for p in self._pages.values() if isinstance(p, Lesson)]
+
+    def current_page(self) -> QWidget:
+        return self.stack.currentWidget()
+
+    def current_lesson(self) -> Lesson | None:
+        page = self.current_page()
+        return page if isinstance(page, Lesson) else None
+
+    def _page_for_row(self, row: int) -> QWidget:
+        page = self._pages.get(row)
+        if page is None:
+            cls = self._lesson_classes[row - 1]
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                page = cls()
+            except Exception:  # noqa: BLE001 - one broken lesson must not take the app down
+                details = traceback.format_exc()
+                print(details)
+                page = _LessonError(cls.title, details)
+            finally:
+                QApplication.restoreOverrideCursor()
+            if isinstance(page, Lesson):
+                page.status_message.connect(self._show_status)
+            self.stack.addWidget(page)
+            self._pages[row] = page
+        return page
+
+    def _on_row_changed(self, row: int) -> None:
+        if row < 0 or row == self._current_row:
+            return
+        previous = self._pages.get(self._current_row)
+        if isinstance(previous, Lesson):
+            self._call(previous.deactivate)
+        self._current_row = row
+        page = self._page_for_row(row)
+        self.stack.setCurrentWidget(page)
+        if isinstance(page, Lesson):
+            self.setWindowTitle(f"{page.title} — {APP_NAME}")
+            self.statusBar().showMessage(page.hint())
+            self._call(page.activate)
+        else:
+            self.setWindowTitle(APP_NAME)
+            self.statusBar().showMessage(
+                "Pick a lesson on the left. Hover any number for its formula." if row == 0 else "")
+
+    def select_lesson(self, title_or_class) -> bool:
+        """Show a lesson by title or class; False if it is not registered."""
+        for i, cls in enumerate(self._lesson_classes, 1):
+            if cls is title_or_class or cls.title == title_or_class:
+                self.navigator.setCurrentRow(i)
+                return True
+        return False
+
+    @staticmethod
+    def _call(fn) -> None:
+        try:
+            fn()
+        except Exception:  # noqa: BLE001 - a lesson's bug must not break navigation
+            traceback.print_exc()
+
+    def _show_status(self, text: str, timeout_ms: int = 0) -> None:
+        self.statusBar().showMessage(text, timeout_ms)
+
+    # --- models -------------------------------------------------------------------------
+    def _last_dir(self) -> str:
+        return str(QSettings().value("files/lastModelDir", os.path.expanduser("~")))
+
+    def open_model(self) -> bool:
+        path, _ = QFileDialog.getOpenFileName(self, "Open model", self._last_dir(), MODEL_FILTER)
+        if not path:
+            return False
+        return self.load_model_file(path)
+
+    def load_model_file(self, path: str) -> bool:
+        """Load `path` with core.io.load_model; on failure warn and keep what was open."""
+        QSettings().setValue("files/lastModelDir", os.path.dirname(path))
+        try:
+            from core import io as core_io  # the engine is imported only when needed
+
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                model = core_io.load_model(path)
+            finally:
+                QApplication.restoreOverrideCursor()
+        except ValueError as exc:
+            message = str(exc)
+        except OSError as exc:
+            message = f"{os.path.basename(path)} could not be read: {exc.strerror or exc}"
+        except ImportError as exc:
+            message = f"The engine cannot load models here ({exc})."
+        except Exception as exc:  # noqa: BLE001 - a bad file must never crash the app
+            message = (f"{os.path.basename(path)} is not a model Backprop Lab can open "
+                       f"({type(exc).__name__}: {exc}).")
+        else:
+            self.set_model(model, path)
+            self.statusBar().showMessage(f"Opened {os.path.basename(path)}", 5000)
+            return True
+        QMessageBox.warning(self, "Could not open model", message)
+        self.statusBar().showMessage("The model was not opened.", 5000)
+        return False
+
+    def set_model(self, model, path: str | None = None) -> None:
+        self.model, self.model_path = model, path
+        self.save_action.setEnabled(True)
+        self.inspect_action.setEnabled(True)
+        try:
+            n = f"{int(model.count_params()):,} parameters"
+        except Exception:  # noqa: BLE001
+            n = "model"
+        name = os.path.basename(path) if path else "unsaved model"
+        self.model_label.setText(f"Model: {name} ({n})")
+        self.show_inspector()
+        self.model_opened.emit(model)
+
+    def inspector(self) -> ModelInspectorDialog | None:
+        return self._inspector
+
+    def show_inspector(self) -> None:
+        if self.model is None:
+            return
+        if self._inspector is None:
+            self._inspector = ModelInspectorDialog(self)
+        self._inspector.set_model(self.model, self.model_path)
+        self._inspector.show()
+        self._inspector.raise_()
+
+    def save_model_as(self) -> bool:
+        if self.model is None:
+            return False
+        start = self.model_path or os.path.join(self._last_dir(), "model.npz")
+        path, _ = QFileDialog.getSaveFileName(self, "Save model as", start, MODEL_FILTER)
+        if not path:
+            return False
+        if not os.path.splitext(path)[1]:
+            path += ".npz"
+        QSettings().setValue("files/lastModelDir", os.path.dirname(path))
+        try:
+            from core import io as core_io
+
+            core_io.save_model(self.model, path)
+        except (ValueError, OSError, ImportError) as exc:
+            message = str(exc) if not isinstance(exc, OSError) else (
+                f"{os.path.basename(path)} could not be written: {exc.strerror or exc}")
+            QMessageBox.warning(self, "Could not save model", message)
+            return False
+        self.model_path = path
+        self.set_model(self.model, path)
+        self.statusBar().showMessage(f"Saved {os.path.basename(path)}", 5000)
+        return True
+
+    # --- view and help ------------------------------------------------------------------
+    def _set_navigator_visible(self, visible: bool) -> None:
+        self.navigator.setVisible(bool(visible))
+        self.toggle_nav_action.setChecked(bool(visible))
+
+    def show_lesson_help(self) -> None:
+        page = self.current_page()
+        if hasattr(page, "show_help"):
+            page.show_help()
+
+    def _info_box(self, title: str, html: str) -> QMessageBox:
+        # non-modal open(): the lesson behind keeps animating and tests never block
+        box = QMessageBox(QMessageBox.Icon.Information, title, html,
+                          QMessageBox.StandardButton.Close, self)
+        box.setTextFormat(Qt.TextFormat.RichText)
+        box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        box.open()
+        return box
+
+    def show_shortcuts(self) -> QMessageBox:
+        rows = "".join(f"<tr><td style='padding-right:16px'><b>{k}</b></td><td>{d}</td></tr>"
+                       for k, d in SHORTCUTS)
+        return self._info_box("Keyboard shortcuts", f"<table>{rows}</table>")
+
+    def show_about(self) -> QMessageBox:
+        return self._info_box(
+            f"About {APP_NAME}",
+            f"<h3>{APP_NAME}</h3><p>Learn how neural networks work by watching them: every "
+            "idea of an introductory deep-learning course as a lesson you can poke, on "
+            "networks trained live by our own NumPy + Numba engine.</p>")
+
+    # --- settings and shutdown ----------------------------------------------------------
+    def _default_size(self) -> QSize:
+        screen = self.screen() or QApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen else None
+        w, h = 1200, 740
+        if avail is not None:
+            w, h = min(w, int(avail.width() * 0.95)), min(h, int(avail.height() * 0.92))
+        return QSize(w, h)
+
+    def _restore_settings(self) -> None:
+        s = QSettings()
+        geometry = s.value("mainWindow/geometry")
+        if geometry is None or not self.restoreGeometry(geometry):
+            self.resize(self._default_size())
+        state = s.value("mainWindow/state")
+        if state is not None:
+            self.restoreState(state)
+        sizes = s.value("mainWindow/splitter")
+        if sizes is not None:
+            self.splitter.restoreState(sizes)
+        self._set_navigator_visible(_settings_bool(s.value("mainWindow/navigatorVisible"), True))
+        last = s.value("mainWindow/lastLesson")
+        if not (last and self.select_lesson(str(last))):
+            self.navigator.setCurrentRow(0)
+
+    def save_settings(self) -> None:
+        s = QSettings()
+        s.setValue("mainWindow/geometry", self.saveGeometry())
+        s.setValue("mainWindow/state", self.saveState())
+        s.setValue("mainWindow/splitter", self.splitter.saveState())
+        s.setValue("mainWindow/navigatorVisible", self.navigator.isVisible()
+                   if self.isVisible() else self.toggle_nav_action.isChecked())
+        lesson = self.current_lesson()
+        s.setValue("mainWindow/lastLesson", lesson.title if lesson is not None else "")
+        s.sync()
+
+    def shutdown_lessons(self) -> None:
+        """Deactivate the current lesson, shut every built lesson down, wait for workers."""
+        if self._shut_down:
+            return
+        self._shut_down = True
+        current = self.current_lesson()
+        if current is not None:
+            self._call(current.deactivate)
+        for lesson in self.constructed_lessons():
+            self._call(lesson.shutdown)
+        stop_all_workers(SHUTDOWN_TIMEOUT_MS)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        self.save_settings()
+        self.shutdown_lessons()
+        if self._inspector is not None:
+            self._inspector.close()
+        event.accept()

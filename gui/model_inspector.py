@@ -1,0 +1,127 @@
+"""Show a model: its summary text, its layers with output shapes, its parameter count.
+
+Reads only public model attributes (`layers`, `summary()`, `count_params()`, a layer's
+`name`, `output_shape`, `count_params()`), so any model the engine can build shows here.
+"""
+from __future__ import annotations
+
+import os
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHeaderView,
+                               QLabel, QPlainTextEdit, QSplitter, QTableWidget,
+                               QTableWidgetItem, QVBoxLayout, QWidget)
+
+from gui.widgets.numbers import mono_font
+
+
+def _shape_text(shape) -> str:
+    if shape is None:
+        return "?"
+    dims = ", ".join(str(int(d)) for d in shape)
+    return f"(batch, {dims})"
+
+
+def _safe(call, default):
+    try:
+        return call()
+    except Exception:  # noqa: BLE001 - a half-built model still shows what it can
+        return default
+
+
+def layer_rows(model) -> list[tuple[str, str, str, int]]:
+    """(name, type, output shape, parameters) for each layer, in order."""
+    rows = []
+    shape = getattr(model, "input_shape", None)
+    for i, layer in enumerate(getattr(model, "layers", []) or []):
+        out = getattr(layer, "output_shape", None)
+        if out is None and shape is not None and hasattr(layer, "compute_output_shape"):
+            out = _safe(lambda: layer.compute_output_shape(tuple(shape)), None)
+        shape = out
+        name = getattr(layer, "name", None) or f"layer_{i}"
+        n = _safe(lambda: int(layer.count_params()), 0) if hasattr(layer, "count_params") else 0
+        rows.append((str(name), type(layer).__name__, _shape_text(out), n))
+    return rows
+
+
+class ModelInspector(QWidget):
+    """Header (file, parameter count), a layer table and the `summary()` text."""
+
+    COLUMNS = ("Layer", "Type", "Output shape", "Parameters")
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(8, 8, 8, 8)
+        self.header = QLabel("No model open.", self)
+        self.header.setWordWrap(True)
+        self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.header)
+
+        split = QSplitter(Qt.Orientation.Vertical, self)
+        lay.addWidget(split, 1)
+        self.table = QTableWidget(0, len(self.COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(self.COLUMNS)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setToolTip("The model's layers in order: the output shape each one "
+                              "produces and how many trainable numbers it holds")
+        self.table.setAccessibleName("Layers")
+        split.addWidget(self.table)
+        self.summary = QPlainTextEdit(self)
+        self.summary.setObjectName("modelSummary")
+        self.summary.setReadOnly(True)
+        self.summary.setFont(mono_font())
+        self.summary.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.summary.setToolTip("model.summary(), as the engine prints it")
+        self.summary.setAccessibleName("Model summary")
+        split.addWidget(self.summary)
+        self.model = None
+
+    def set_model(self, model, path: str | None = None) -> None:
+        self.model = model
+        total = _safe(lambda: int(model.count_params()), None)
+        where = os.path.basename(path) if path else "model"
+        total_text = f"{total:,} parameters" if total is not None else "parameters unknown"
+        n_layers = len(getattr(model, "layers", []) or [])
+        self.header.setText(f"<b>{where}</b> — {n_layers} layers, {total_text}")
+        self.header.setToolTip(path or "")
+        rows = layer_rows(model)
+        self.table.setRowCount(len(rows))
+        mono = mono_font()
+        for r, (name, kind, shape, n) in enumerate(rows):
+            for c, text in enumerate((name, kind, shape, f"{n:,}")):
+                item = QTableWidgetItem(text)
+                if c >= 2:
+                    item.setFont(mono)
+                if c == 3:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                    item.setToolTip("weights + biases of this layer")
+                self.table.setItem(r, c, item)
+        self.summary.setPlainText(_safe(lambda: str(model.summary()), "(summary unavailable)"))
+
+
+class ModelInspectorDialog(QDialog):
+    """A non-modal window around ModelInspector, reused for every model opened."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setWindowTitle("Model")
+        self.inspector = ModelInspector(self)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(self.inspector, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.rejected.connect(self.close)
+        close = buttons.button(QDialogButtonBox.StandardButton.Close)
+        close.setToolTip("Close this window (the model stays open)")
+        close.setAccessibleName("Close")
+        lay.addWidget(buttons)
+        self.resize(720, 560)
+
+    def set_model(self, model, path: str | None = None) -> None:
+        self.inspector.set_model(model, path)
+        self.setWindowTitle(f"Model — {os.path.basename(path)}" if path else "Model")

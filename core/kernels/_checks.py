@@ -24,7 +24,10 @@ def as_float_array(name: str, a, ndim: int | None = None, min_ndim: int | None =
         raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
     if min_ndim is not None and a.ndim < min_ndim:
         raise ValueError(f"{name} must have at least {min_ndim} dimension(s), got shape {a.shape}")
-    return np.asarray(a, order="C")  # not ascontiguousarray: that turns 0-d into 1-d
+    a = np.asarray(a, order="C")  # not ascontiguousarray: that turns 0-d into 1-d
+    if not a.flags.writeable:  # read-only arrays would compile a second specialisation
+        a = a.copy()
+    return a
 
 
 def same_dtype(**arrays: np.ndarray) -> np.dtype:

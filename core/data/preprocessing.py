@@ -84,7 +84,9 @@ class ScalingParams:
 
 
 def _fit_input(x_train) -> np.ndarray:
-    x = np.asarray(x_train, dtype=np.float64)
+    # Statistics of the float32 values that apply() will see, so the training minimum
+    # and maximum map to exactly 0 and 1.
+    x = np.asarray(x_train, dtype=np.float32).astype(np.float64)
     if x.ndim < 1 or len(x) == 0:
         raise ValueError("cannot fit a scaling on an empty training set")
     if not np.all(np.isfinite(x)):

@@ -411,6 +411,7 @@ def read_csv_text(
             lo = block.min(axis=0)
             span = block.max(axis=0) - lo
             span[span == 0] = 1.0
+            shift, scale = lo, span
             params = ScalingParams("min-max", lo.astype(np.float32), span.astype(np.float32))
             for col, a, s in zip(numeric_names, lo, span):
                 report.lines.append(f"{col}: min-max scaled to [0, 1] (min {_fmt(a)}, max {_fmt(a + s)}).")
@@ -418,10 +419,12 @@ def read_csv_text(
             mean = block.mean(axis=0)
             std = block.std(axis=0)
             std[std == 0] = 1.0
+            shift, scale = mean, std
             params = ScalingParams("standard", mean.astype(np.float32), std.astype(np.float32))
             for col, m, s in zip(numeric_names, mean, std):
                 report.lines.append(f"{col}: standardised (mean {_fmt(m)}, standard deviation {_fmt(s)}).")
-        x[:, numeric_blocks] = (block - params.shift.astype(np.float64)) / params.scale.astype(np.float64)
+        # Scaled in float64 so the minimum lands on exactly 0 and the maximum on 1.
+        x[:, numeric_blocks] = (block - shift) / scale
         report.scaling = params
     elif numeric_blocks:
         report.lines.append(f"Numeric columns left unscaled: {', '.join(numeric_names)}.")

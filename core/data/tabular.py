@@ -409,12 +409,13 @@ def read_csv_text(
         block = x[:, numeric_blocks]
         if scaling == "min-max":
             lo = block.min(axis=0)
-            span = block.max(axis=0) - lo
-            span[span == 0] = 1.0
+            hi = block.max(axis=0)
+            span = hi - lo
+            span[span == 0] = 1.0  # a constant column maps to 0
             shift, scale = lo, span
             params = ScalingParams("min-max", lo.astype(np.float32), span.astype(np.float32))
-            for col, a, s in zip(numeric_names, lo, span):
-                report.lines.append(f"{col}: min-max scaled to [0, 1] (min {_fmt(a)}, max {_fmt(a + s)}).")
+            for col, a, b in zip(numeric_names, lo, hi):
+                report.lines.append(f"{col}: min-max scaled to [0, 1] (min {_fmt(a)}, max {_fmt(b)}).")
         else:
             mean = block.mean(axis=0)
             std = block.std(axis=0)

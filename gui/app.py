@@ -109,7 +109,7 @@ class Worker(QObject):
         self._interval = max(0.0, float(progress_interval))
         self._cancel = threading.Event()
         self._lock = threading.Lock()
-        self._last_emit = 0.0
+        self._last_emit = float("-inf")   # the first report always goes out
         self._pending = None
         self._has_pending = False
         self._tb = ""
@@ -140,6 +140,14 @@ class Worker(QObject):
 
     def is_cancelled(self) -> bool:
         return self._cancel.is_set()
+
+    def wait_for_cancel(self, timeout: float | None = None) -> bool:
+        """Block the job until cancelled (or `timeout` s pass); True if cancelled.
+
+        For jobs that pace themselves (an animation tick): waking on cancel makes
+        shutdown immediate instead of waiting out a sleep.
+        """
+        return self._cancel.wait(timeout)
 
     def is_running(self) -> bool:
         return self._thread.isRunning()

@@ -69,7 +69,9 @@ class MainWindow(QMainWindow):
 
     def __init__(self, lessons=None, parent=None):
         super().__init__(parent)
-        if not QApplication.applicationName() or QApplication.applicationName() == "python":
+        if not QApplication.organizationName():
+            # opened by a tool or test that built its own QApplication: settings still need
+            # our names (a test that isolates settings sets its own first)
             set_application_names()
         apply_style()
         self.setWindowTitle(APP_NAME)

@@ -46,8 +46,8 @@ _SEQUENTIAL_STOPS = (          # viridis sampled at 9 points
 NEGATIVE_COLOR = QColor(*_DIVERGING_STOPS[0][1])
 ZERO_COLOR = QColor(*_DIVERGING_STOPS[2][1])
 POSITIVE_COLOR = QColor(*_DIVERGING_STOPS[-1][1])
-#: forward pass (inputs → outputs): a bluish green (Okabe–Ito), not on either scale
-FORWARD_COLOR = QColor("#009e73")
+#: forward pass (inputs → outputs): a dark green, darker and less blue than viridis's greens
+FORWARD_COLOR = QColor("#1b7837")
 #: backward pass (gradients flowing back): a reddish purple, not on either scale
 BACKWARD_COLOR = QColor("#b83d8c")
 #: a value that is NaN or infinite: black, which neither scale uses

@@ -6,8 +6,8 @@ shortcuts of hidden widgets, so only the lesson on screen reacts.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QKeyEvent, QKeySequence, QShortcut
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractSlider, QApplication, QHBoxLayout, QLabel, QSlider,
                                QStyle, QToolButton, QWidget)
 
@@ -158,7 +158,14 @@ class PlaybackBar(QWidget):
         focus = QApplication.focusWidget()
         if (key in (Qt.Key.Key_Left, Qt.Key.Key_Right) and isinstance(focus, QAbstractSlider)
                 and focus.window() is self.window()):
-            for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
-                QApplication.sendEvent(focus, QKeyEvent(kind, key, Qt.KeyboardModifier.NoModifier))
+            # the slider's own key handling, done here: a re-sent key event would come
+            # straight back to this shortcut
+            add = key == Qt.Key.Key_Right
+            if focus.orientation() == Qt.Orientation.Horizontal and focus.isRightToLeft():
+                add = not add
+            if focus.invertedControls():
+                add = not add
+            focus.triggerAction(QAbstractSlider.SliderAction.SliderSingleStepAdd if add
+                                else QAbstractSlider.SliderAction.SliderSingleStepSub)
             return
         slot()

@@ -315,3 +315,18 @@ def test_closing_shuts_down_every_built_lesson_and_waits_for_workers(qtbot):
     shut = [entry for entry in log if entry[0] in ("shutdown", "deactivate")][-3:]
     assert shut == [("deactivate", "Beta"), ("shutdown", "Alpha"), ("shutdown", "Beta")]
     assert ("init", "Gamma") not in log               # never built, never shut down
+
+
+def test_main_entry_point_opens_the_window(qtbot, monkeypatch):
+    from PySide6.QtWidgets import QApplication
+
+    import main
+
+    monkeypatch.setattr(QApplication, "exec", lambda *args: 0)   # return instead of looping
+    before = set(QApplication.topLevelWidgets())
+    assert main.main([]) == 0
+    opened = [w for w in QApplication.topLevelWidgets()
+              if isinstance(w, MainWindow) and w not in before]
+    assert len(opened) == 1 and opened[0].isVisible()
+    assert QApplication.applicationName() == "Backprop Lab"
+    opened[0].close()

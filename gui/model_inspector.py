@@ -65,8 +65,10 @@ class ModelInspector(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # spare width goes to the shape column, keeping parameter counts near their layer
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.setToolTip("The model's layers in order: the output shape each one "
                               "produces and how many trainable numbers it holds")
         self.table.setAccessibleName("Layers")

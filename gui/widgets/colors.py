@@ -18,7 +18,8 @@ import math
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt
-from PySide6.QtGui import QColor, QFontMetrics, QLinearGradient, QPainter, QPen
+from PySide6.QtGui import (QColor, QFontMetrics, QGuiApplication, QLinearGradient, QPainter,
+                           QPen)
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QWidget
 
 from gui.widgets.numbers import fmt, mono_font
@@ -197,6 +198,10 @@ class ColorLegend(QWidget):
                 f"{fmt(self._vmax)}")
 
     # --- painting ---------------------------------------------------------------------
+    @staticmethod
+    def _caption_font():
+        return QGuiApplication.font()
+
     def _margins(self) -> tuple[int, int]:
         fm = QFontMetrics(self.font())
         labels = self.tick_labels()
@@ -220,9 +225,12 @@ class ColorLegend(QWidget):
         y = 0
         text_color = self.palette().color(self.foregroundRole())
         if self._label:
+            # the caption is words, not numbers: the proportional face reads better
+            p.setFont(self._caption_font())
             p.setPen(text_color)
             p.drawText(QRectF(0, 0, self.width(), fm.height()),
                        Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, self._label)
+            p.setFont(self.font())
             y += fm.height() + 2
         bar = QRectF(left, y, max(1, self.width() - left - right), self.BAR_HEIGHT)
         grad = QLinearGradient(bar.topLeft(), bar.topRight())

@@ -19,6 +19,16 @@ from .download import (
 from .idx import load_mnist_test_idx, read_idx
 from .mnist import MNIST_BASE_URL, MNIST_FILES, load_mnist
 from .offline import load_offline_digits
+from .planar import (
+    PLANAR_DATASETS,
+    PLANAR_EXTENT,
+    PlanarDataset,
+    load_planar,
+    make_circles,
+    make_insurance_2d,
+    make_spiral,
+    make_xor,
+)
 from .preprocessing import (
     ScalingParams,
     class_weights,
@@ -55,6 +65,9 @@ __all__ = [
     "INSURANCE_RULE",
     "MNIST_BASE_URL",
     "MNIST_FILES",
+    "PLANAR_DATASETS",
+    "PLANAR_EXTENT",
+    "PlanarDataset",
     "PreprocessingReport",
     "ScalingParams",
     "TabularDataset",
@@ -70,6 +83,11 @@ __all__ = [
     "load_mnist",
     "load_mnist_test_idx",
     "load_offline_digits",
+    "load_planar",
+    "make_circles",
+    "make_insurance_2d",
+    "make_spiral",
+    "make_xor",
     "min_max_scale",
     "one_hot",
     "oversample",

@@ -263,7 +263,9 @@ class ActivationsLesson(Lesson):
                 region.setRegion((lo, hi))
                 region.show()
                 label.setText(spec[4] if hi - lo > 1.0 else "")
-                label.setPos((lo + hi) / 2, top - 0.02 * (top - y_lo))
+                # left zones: the curves hug the bottom; right zones: the top
+                share = 0.75 if (lo + hi) / 2 < 0 else 0.3
+                label.setPos((lo + hi) / 2, y_lo + share * (top - y_lo))
                 label.show()
             else:
                 region.hide()

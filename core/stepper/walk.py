@@ -530,7 +530,9 @@ class _Builder:
                          for p in paths]
             rule = f"{gsym} = " + "\n     + ".join(sym_paths)
             lines.append(rule)
-            lines.append(f"  ({last_sym} = {last_rule})")
+            lines.append(f"  with {last_sym} = {last_rule}" +
+                         (f", summed over the {self.n} samples of the batch:" if self.n > 1
+                          else ":"))
             per_sample = []
             for n in range(self.n):
                 prods, texts = [], []
@@ -558,8 +560,6 @@ class _Builder:
         if self.n > 1:
             lines.append(f"  sum over the batch: {' + '.join(factor(v) for v in per_sample)} "
                          f"= {num(value)}")
-            if len(paths) <= MAX_PATHS:
-                lines[0] = lines[0].replace(f"{gsym} = ", f"{gsym} = Σ over the batch of ", 1)
         elif not lines[-1].rstrip().endswith(num(value)):
             lines.append(f"  = {num(value)}")
         self.add(kind="backward", symbol=gsym, formula="\n".join(lines), value=value,

@@ -207,3 +207,14 @@ def test_without_the_diagram_the_list_still_works(qtbot, monkeypatch):
     assert lesson.index == 1
     lesson.next_training_step()
     assert lesson.loss_label.text().startswith("training step 2")
+
+
+def test_a_weight_typed_into_the_diagram_is_walked_at_once(qtbot, lesson):
+    d = lesson.diagram
+    if d is None:
+        pytest.skip("the network diagram is not in this checkout")
+    d.set_param(0, "kernel", (0, 0), 2.0)           # what the diagram's inline editor does
+    z = 2.0 * 0.22 + 1.0 * 1 + 0
+    assert lesson.table.item(row_of(lesson, "z", sample=0), 3).text() == fmt(z)
+    _, g = person1_gradients(w1=2.0)
+    assert lesson.table.item(row_of(lesson, "∂L/∂w1", "backward"), 3).text() == fmt(g["w1"])

@@ -130,7 +130,7 @@ def test_phases_come_in_order_and_every_number_is_tied_to_the_diagram():
             assert s.formula.splitlines()[0].startswith(s.symbol) or s.kind in ("check",)
     assert walk.find("w2", None, "update").target == Target("edge", 0, 1, 0)
     assert walk.find("b", None, "update").target == Target("bias", 0, 0)
-    assert walk.find("x", 1).target.layer == -1
+    assert walk.find("x1, x2, y", 1).target.layer == -1
 
 
 def test_gradient_check_agrees_with_backprop_and_flags_a_wrong_gradient():

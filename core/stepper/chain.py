@@ -131,7 +131,8 @@ def neuron_chain(x1: float, x2: float, y: int, w1: float = 1.0, w2: float = 1.0,
         BackStep("z", "∂L/∂z", g_z, ("L", "ŷ", "z"),
                  (("∂L/∂ŷ", dl_dyhat), ("∂ŷ/∂z", dyhat_dz)),
                  f"∂L/∂z = ∂L/∂ŷ · ∂ŷ/∂z = {factor(dl_dyhat)} · {factor(dyhat_dz)} = {num(g_z)}"
-                 f"\n  (the same as ŷ − y = {num(yhat)} − {y})"),
+                 f"\n  (the same as ŷ − y = {num(yhat)} − {y} = {num(yhat - y)}: sigmoid and "
+                 "log loss simplify to this)"),
     ]
     for name, local in (("w1", float(xs[0])), ("w2", float(xs[1])), ("b", 1.0)):
         g = walk.find(f"∂L/∂{name}", None, "backward").value

@@ -57,7 +57,7 @@ class Target:
 @dataclass(frozen=True)
 class Step:
     kind: str                    # one of PHASES
-    symbol: str                  # "z", "ŷ", "L", "∂L/∂w1", "w1"
+    symbol: str                  # "z", "ŷ", "L", "∂L/∂w1", "w1"; "x1, x2, y" for the inputs
     formula: str                 # with the numbers filled in; may span several lines
     value: float | None          # what the step computes (None: the inputs of a sample)
     target: Target | None        # what to highlight in the diagram
@@ -355,7 +355,8 @@ class _Builder:
                          f"{nm.x(i)} = {val}" + (f"   ({note})" if note else ""))
         y = float(self.t.y_true.reshape(self.n, -1)[n, 0])
         lines.append(f"y = {num(y)}   ({self.batch.target_note}: the answer we want)")
-        self.add(kind="forward", symbol="x", formula="\n".join(lines), value=None,
+        symbol = ", ".join(nm.x(i) for i in range(nm.n_inputs)) + ", y"
+        self.add(kind="forward", symbol=symbol, formula="\n".join(lines), value=None,
                  target=Target("node", -1, 0), sample=n, rule="the inputs of " + who,
                  note=f"{who.capitalize()} enters the network.")
         for layer in range(self.last + 1):

@@ -95,6 +95,8 @@ class BackpropStepperLesson(Lesson):
     subtitle = ("Every number of one training step in order — forward, loss, each partial "
                 "derivative by the chain rule, the update — highlighted in the network.")
     help_name = "backprop_stepper"
+    status_hint = ("→ steps forward, ← back, Space plays; click any row to jump to it, hover a "
+                   "value for its formula.")
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -381,7 +383,9 @@ class BackpropStepperLesson(Lesson):
         self.playback.set_playing(False)
         batch = stepper.insurance_batch(self.people())
         raw, _ = stepper.insurance_table()
-        self.people_label.setText("people " + ", ".join(str(i + 1) for i in self.people()))
+        people = self.people()
+        self.people_label.setText(("people " if len(people) > 1 else "person ")
+                                  + ", ".join(str(i + 1) for i in people))
         self.people_label.setToolTip("The batch (age unscaled; y = 1 if they bought):\n" + "\n".join(
             f"{lbl}: age {int(raw[i, 0])}, {'can' if raw[i, 1] else 'cannot'} afford, "
             f"y = {int(batch.y[k])}"

@@ -300,7 +300,8 @@ def test_a_weight_reaching_the_loss_by_several_paths_sums_their_products():
     assert close(walk.find("∂L/∂w¹₁₂", None, "backward").value, grads[0][0, 1])
     # the gradient reaching a¹₁ is a sum over the two units it feeds
     node = walk.find("∂L/∂a¹₁", 0).formula
-    assert node.splitlines()[0] == "∂L/∂a¹₁ = ∂L/∂z²₁·w²₁₁ + ∂L/∂z²₂·w²₁₂"
+    assert node.splitlines()[0] == "∂L/∂a¹₁ = ∂L/∂z²₁ · ∂z²₁/∂a¹₁ + ∂L/∂z²₂ · ∂z²₂/∂a¹₁"
+    assert "with ∂z²₁/∂a¹₁ = w²₁₁, ∂z²₂/∂a¹₁ = w²₁₂" in node
     assert close(walk.find("∂L/∂a¹₁", 0).value, cache["da"][0][0, 0])
 
 

@@ -450,19 +450,20 @@ class _Builder:
                 # the gradient reaching a hidden unit: one term per unit it feeds
                 nxt = layer + 1
                 kern = self.kernel(nxt)
-                terms_sym, terms_num = [], []
+                terms_sym, terms_num, locals_ = [], [], []
                 for k in range(nm.units[nxt]):
                     gz = self.grad_z(nxt, n, k)
-                    terms_sym.append(f"{_d('L', nm.z(nxt, k))}·{nm.w(nxt, j, k)}")
-                    terms_num.append(f"{factor(gz)}·{factor(kern[j, k])}")
+                    zk = nm.z(nxt, k)
+                    terms_sym.append(f"{_d('L', zk)} · {_d(zk, asym)}")
+                    terms_num.append(f"{factor(gz)} · {factor(kern[j, k])}")
+                    locals_.append(f"{_d(zk, asym)} = {nm.w(nxt, j, k)}")
                 g = float(self.t.layers[layer].grad_output[n, j])
                 rule = f"{_d('L', asym)} = " + " + ".join(terms_sym)
-                local = (f"  ({_d(nm.z(nxt, 0), asym)} = {nm.w(nxt, j, 0)}: "
-                         f"{asym} enters {nm.z(nxt, 0)} through that weight)"
-                         if nm.units[nxt] == 1 else
-                         f"  (a sum: {asym} reaches the loss through {nm.units[nxt]} paths)")
+                how = (f"{asym} enters {nm.z(nxt, 0)} through that weight" if nm.units[nxt] == 1
+                       else f"one term per path: {asym} feeds {nm.units[nxt]} units")
                 self.add(kind="backward", symbol=_d("L", asym),
-                         formula=f"{rule}\n  = {' + '.join(terms_num)} = {num(g)}\n{local}",
+                         formula=f"{rule}\n  with {', '.join(locals_)} ({how}):\n"
+                                 f"  = {' + '.join(terms_num)} = {num(g)}",
                          value=g, target=target, sample=n, rule=rule,
                          note="The gradient arriving at a hidden unit from the layer after it.")
             lrule, lnums, lval = self.local(layer, n, j)

@@ -184,7 +184,7 @@ def _act_local(name: str, z: float, a: float) -> tuple[str, str, float]:
         return "1 − a²", f"1 − {factor(a)}²", v
     # relu: the slope is 1 where the unit is on, 0 where it is off
     v = 1.0 if z > 0 else 0.0
-    return "1 if z > 0, else 0", f"z = {num(z)} {'>' if z > 0 else '≤'} 0 → {num(v)}", v
+    return "1 if z > 0, else 0", f"z = {num(z)} {'>' if z > 0 else '≤'} 0", v
 
 
 def _act_forward(name: str, z: float) -> tuple[str, str]:
@@ -472,7 +472,10 @@ class _Builder:
             lrule = lrule.replace("a", asym).replace("z", zsym)
             rule = f"{_d('L', zsym)} = {_d('L', asym)} · {_d(asym, zsym)}"
             lines = [rule,
-                     f"  with {_d(asym, zsym)} = {lrule} = {lnums} = {num(lval)}",
+                     (f"  with {_d(asym, zsym)} = {lrule} = {lnums} = {num(lval)}"
+                      if self.acts[layer] != "relu" else
+                      f"  with {_d(asym, zsym)} = {lval:g}: ReLU's slope is 1 where "
+                      f"{zsym} > 0 and 0 where not, and {lnums.replace('z =', zsym + ' =')}"),
                      f"  = {factor(gout)} · {factor(lval)} = {num(gz)}"]
             if (layer == self.last and self.acts[layer] == "sigmoid"
                     and self.loss_name == "binary_crossentropy"):

@@ -1,0 +1,639 @@
+"""Draw a digit: a pad that reads your handwriting live, with two trained networks.
+
+Recognition runs in a background worker fed through a one-slot mailbox: every new stroke
+segment overwrites the pending request, so the pad never waits for the network and a stale
+drawing is never recognised (the worker always takes the newest one). "Teach it" fine-tunes
+the selected network on the drawing (core.teach) in a second worker.
+"""
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QFont, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFrame, QGridLayout,
+                               QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton,
+                               QVBoxLayout, QWidget)
+
+from core.digits import to_mnist
+from core.io import load_model, save_model
+from core.teach import read_drawing, teach
+from gui.app import current_worker
+from gui.lessons.base import Lesson
+from gui.widgets.colors import FORWARD_COLOR
+from gui.widgets.digit_view import DigitView
+from gui.widgets.drawing_pad import DrawingPad
+from gui.widgets.numbers import NumberLabel, fmt, mono_font
+from resources.paths import model_path
+
+NETWORKS = {  # key: (shipped file name, label)
+    "mlp": ("digits_mlp", "Dense network"),
+    "cnn": ("digits_cnn", "CNN"),
+}
+REBUILD_HINT = "Rebuild the shipped models with: python scripts/train_digit_models.py"
+
+
+def load_shipped(key: str):
+    """(model, None) or (None, message) for a shipped network."""
+    name, label = NETWORKS[key]
+    try:
+        with model_path(name) as path:
+            return load_model(path), None
+    except (ValueError, OSError) as exc:
+        return None, (f"The {label} could not be loaded from resources/models/{name}.npz: "
+                      f"{exc}. {REBUILD_HINT}")
+
+
+class _Mailbox:
+    """Holds only the newest request: putting a new one drops the unread one."""
+
+    def __init__(self):
+        self._cond = threading.Condition()
+        self._item = None
+        self._closed = False
+
+    def put(self, item) -> None:
+        with self._cond:
+            self._item = item
+            self._cond.notify()
+
+    def take(self, timeout: float):
+        with self._cond:
+            if self._item is None and not self._closed:
+                self._cond.wait(timeout)
+            item, self._item = self._item, None
+            return item
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._item = None
+            self._cond.notify_all()
+
+
+def _recognise(request) -> dict:
+    generation, drawing, models, selected, want_saliency = request
+    t0 = time.perf_counter()
+    image28 = to_mnist(drawing)  # (28, 28)
+    readings, errors = {}, {}
+    for key, model in models.items():
+        try:
+            readings[key] = read_drawing(model, drawing, want_saliency and key == selected,
+                                         image28=image28)
+        except Exception as exc:  # noqa: BLE001 - a broken network must not stop the pad
+            errors[key] = f"{type(exc).__name__}: {exc}"
+    return {"generation": generation, "image": image28, "readings": readings,
+            "errors": errors, "ms": (time.perf_counter() - t0) * 1e3}
+
+
+def _recognition_loop(mailbox: _Mailbox) -> None:
+    worker = current_worker()
+    while not worker.is_cancelled():
+        request = mailbox.take(0.25)
+        if request is None:
+            continue
+        worker.report(_recognise(request), force=True)
+
+
+def _teach_job(model, image28, label, seed):
+    from core.data import load_offline_digits
+
+    x, y = load_offline_digits()  # (5000, 28, 28, 1), (5000,)
+    # Replay from 4,500 digits; the other 500 measure whether the network forgot anything.
+    check_x, check_y = x[4500:], y[4500:]
+    worker = current_worker()
+
+    def accuracy():
+        return float(np.mean(np.argmax(model.predict(check_x), axis=1) == check_y))
+
+    acc_before = accuracy()
+    result = teach(model, image28, label, x[:4500], y[:4500], seed=seed,
+                   should_stop=worker.is_cancelled,
+                   on_step=lambda step, loss, p: worker.report((step, loss, p)))
+    return result, acc_before, accuracy()
+
+
+class ProbabilityPanel(QWidget):
+    """Top guess (large), its confidence, and bars for all ten digits."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        top = QHBoxLayout()
+        self.guess = QLabel("–")
+        self.guess.setObjectName("digitGuess")
+        font = QFont(self.font())
+        font.setPointSizeF(font.pointSizeF() * 3.4)
+        font.setWeight(QFont.Weight.Bold)
+        self.guess.setFont(font)
+        self.guess.setMinimumWidth(60)
+        self.guess.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.guess.setAccessibleName("Top guess")
+        top.addWidget(self.guess)
+        side = QVBoxLayout()
+        side.setSpacing(0)
+        self.caption = QLabel("Top guess")
+        self.caption.setObjectName("mutedText")
+        self.caption.setWordWrap(True)
+        side.addWidget(self.caption)
+        self.confidence = NumberLabel(None, prefix="confidence p = ")
+        side.addWidget(self.confidence)
+        top.addLayout(side, 1)
+        lay.addLayout(top)
+
+        self.plot = pg.PlotWidget(background=None)
+        self.plot.setMenuEnabled(False)
+        self.plot.setMouseEnabled(False, False)
+        self.plot.hideButtons()
+        self.plot.setYRange(0, 1.02, padding=0)
+        self.plot.setXRange(-0.6, 9.6, padding=0)
+        self.plot.setMinimumHeight(150)
+        self.plot.setLabel("left", "probability")
+        self.plot.setLabel("bottom", "digit")
+        ax = self.plot.getAxis("bottom")
+        ax.setTicks([[(k, str(k)) for k in range(10)]])
+        self.plot.getAxis("left").setTicks([[(v, fmt(v)) for v in (0, 0.25, 0.5, 0.75, 1.0)]])
+        self.plot.setAccessibleName("Probability of each digit")
+        self.before_bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.86,
+                                           brush=pg.mkBrush(0, 0, 0, 0),
+                                           pen=pg.mkPen((110, 110, 110), width=1.5,
+                                                        style=Qt.PenStyle.DashLine))
+        self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.62,
+                                    brush=pg.mkBrush(FORWARD_COLOR), pen=pg.mkPen(None))
+        self.plot.addItem(self.before_bars)
+        self.plot.addItem(self.bars)
+        self.before_bars.setVisible(False)
+        lay.addWidget(self.plot, 1)
+        self.legend = QLabel("")
+        self.legend.setObjectName("mutedText")
+        self.legend.setWordWrap(True)
+        lay.addWidget(self.legend)
+        self.probabilities = np.zeros(10, np.float32)
+        self.before = None
+
+    def show_hint(self, text: str) -> None:
+        self.probabilities = np.zeros(10, np.float32)
+        self.guess.setText("")
+        self.caption.setText(text)
+        self.confidence.set_value(None, formula="")
+        self.bars.setOpts(height=np.zeros(10))
+        self.plot.setToolTip(text)
+        self._update_legend()
+
+    def show_probabilities(self, probs: np.ndarray, network: str) -> None:
+        probs = np.asarray(probs, np.float32)
+        self.probabilities = probs
+        k = int(np.argmax(probs))
+        self.guess.setText(str(k))
+        self.caption.setText(f"{network}'s top guess")
+        self.confidence.set_value(
+            float(probs[k]),
+            formula=f"p({k}) = softmax(z)_{k} = e^z{k} / Σⱼ e^zⱼ: the {network}'s probability "
+                    f"that the drawing is a {k}")
+        self.bars.setOpts(height=probs)
+        rows = "\n".join(f"p({d}) = {fmt(p)}" for d, p in enumerate(probs))
+        self.plot.setToolTip(f"{network}: probability of each digit (softmax output)\n{rows}")
+        self._update_legend()
+
+    def set_before(self, before: np.ndarray | None) -> None:
+        self.before = None if before is None else np.asarray(before, np.float32)
+        self.before_bars.setVisible(self.before is not None)
+        if self.before is not None:
+            self.before_bars.setOpts(height=self.before)
+        self._update_legend()
+
+    def _update_legend(self) -> None:
+        text = "Filled green bars: probabilities now (softmax of the output layer)."
+        if self.before is not None:
+            text += " Dashed outlines: the same drawing before teaching."
+        self.legend.setText(text)
+
+
+class DrawDigitLesson(Lesson):
+    title = "Draw a digit"
+    subtitle = ("Draw on the pad: two networks read your digit live, show what they see and "
+                "why, and learn from your corrections.")
+    help_name = "draw_digit"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.models: dict[str, object | None] = {}
+        self.load_errors: dict[str, str] = {}
+        self.modified: dict[str, bool] = {}
+        self.last_readings: dict = {}
+        self.last_image = np.zeros((28, 28), np.float32)
+        self._generation = 0
+        self._shown_generation = -1
+        self._mailbox = _Mailbox()
+        self._recognizer = None
+        self._teacher = None
+        self._teach_seed = 0
+
+        self._build_visual()
+        self._build_controls()
+        for key in NETWORKS:
+            self._load(key)
+        self._refresh_network_items()
+        self._update_buttons()
+        self._show_blank()
+
+    # --- layout -----------------------------------------------------------------------
+    def _build_visual(self) -> None:
+        root = QWidget(self)
+        row = QHBoxLayout(root)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(14)
+
+        self.pad = DrawingPad(root)
+        self.pad.changed.connect(self.request_recognition)
+        self.pad.stroke_finished.connect(self._on_stroke_finished)
+        self.pad.setMinimumSize(300, 300)
+        row.addWidget(self.pad, 6)
+
+        seen = QVBoxLayout()
+        seen.setSpacing(4)
+        head = QLabel("What the network sees (28 × 28)")
+        head.setStyleSheet("font-weight: 600;")
+        seen.addWidget(head)
+        self.digit_view = DigitView(root)
+        seen.addWidget(self.digit_view, 1)
+        self.steps_label = QLabel(
+            "Like MNIST: ① crop to the ink, ② shrink so the longer side is 20 px "
+            "(dashed box), ③ move the centre of mass (cross) to the middle of 28 × 28.")
+        self.steps_label.setObjectName("mutedText")
+        self.steps_label.setWordWrap(True)
+        seen.addWidget(self.steps_label)
+        box = QWidget(root)
+        box.setLayout(seen)
+        box.setMaximumWidth(250)
+        row.addWidget(box, 3)
+
+        right = QVBoxLayout()
+        right.setSpacing(6)
+        self.panel = ProbabilityPanel(root)
+        right.addWidget(self.panel, 1)
+        self.compare = QLabel("")
+        self.compare.setFont(mono_font())
+        self.compare.setTextFormat(Qt.TextFormat.RichText)
+        self.compare.setAccessibleName("Both networks' guesses")
+        right.addWidget(self.compare)
+        self.error_label = QLabel("")
+        self.error_label.setObjectName("modelError")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet(
+            "color: #7a2500; background: #fff1e6; border: 1px solid #f0b48a; "
+            "border-radius: 4px; padding: 4px;")
+        self.error_label.setVisible(False)
+        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        right.addWidget(self.error_label)
+        right.addWidget(self._build_teach_box(root))
+        panel = QWidget(root)
+        panel.setLayout(right)
+        panel.setMaximumWidth(430)
+        row.addWidget(panel, 5)
+        self.set_visual(root)
+
+    def _build_teach_box(self, parent) -> QWidget:
+        frame = QFrame(parent)
+        frame.setObjectName("teachBox")
+        frame.setFrameShape(QFrame.Shape.StyledPanel)
+        grid = QGridLayout(frame)
+        grid.setContentsMargins(8, 6, 8, 6)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(4)
+        title = QLabel("Wrong? Tell it the right digit and teach it:")
+        title.setStyleSheet("font-weight: 600;")
+        grid.addWidget(title, 0, 0, 1, 4)
+        self.label_combo = QComboBox(frame)
+        self.label_combo.addItems([f"it is a {d}" for d in range(10)])
+        self.label_combo.setToolTip("The digit you meant to draw")
+        self.label_combo.setAccessibleName("The right digit")
+        grid.addWidget(self.label_combo, 1, 0)
+        self.teach_button = QPushButton("Teach it", frame)
+        self.teach_button.setToolTip(
+            "A few training steps on this drawing, mixed with replayed offline digits so the "
+            "network does not forget the rest")
+        self.teach_button.setAccessibleName("Teach it")
+        self.teach_button.clicked.connect(self.teach_current)
+        grid.addWidget(self.teach_button, 1, 1)
+        self.save_button = QPushButton("Save…", frame)
+        self.save_button.setToolTip("Save the taught network to a .npz model file")
+        self.save_button.setAccessibleName("Save taught network")
+        self.save_button.clicked.connect(self.save_network)
+        grid.addWidget(self.save_button, 1, 2)
+        self.reset_button = QPushButton("Reset", frame)
+        self.reset_button.setToolTip("Forget what you taught: reload the shipped network")
+        self.reset_button.setAccessibleName("Reset to the shipped network")
+        self.reset_button.clicked.connect(self.reset_network)
+        grid.addWidget(self.reset_button, 1, 3)
+        self.teach_label = QLabel("Draw a digit, pick the right answer and press Teach it.")
+        self.teach_label.setObjectName("mutedText")
+        self.teach_label.setWordWrap(True)
+        self.teach_label.setFont(self.font())
+        grid.addWidget(self.teach_label, 2, 0, 1, 4)
+        return frame
+
+    def _build_controls(self) -> None:
+        clear = QPushButton("Clear")
+        clear.clicked.connect(self.pad.clear)
+        self.add_control(clear, tooltip="Wipe the pad (Delete or Ctrl+L)", name="Clear pad")
+        undo = QPushButton("Undo")
+        undo.clicked.connect(self.pad.undo)
+        self.add_control(undo, tooltip="Remove the last stroke (Ctrl+Z)", name="Undo stroke")
+        self.eraser_button = QToolButton()
+        self.eraser_button.setText("Eraser")
+        self.eraser_button.setCheckable(True)
+        self.eraser_button.toggled.connect(self.pad.set_eraser)
+        self.add_control(self.eraser_button,
+                         tooltip="Erase with the left button (E). The right button always erases.",
+                         name="Eraser")
+        self.pen_combo = QComboBox()
+        self.pen_combo.addItems(["thin", "normal", "thick"])
+        self.pen_combo.setCurrentText("normal")
+        self.pen_combo.currentTextChanged.connect(self.pad.set_pen_width)
+        self.add_control(self.pen_combo, label="Pen:",
+                         tooltip="Stroke width for new strokes: the network should read all three",
+                         name="Pen width")
+        self.colors_combo = QComboBox()
+        self.colors_combo.addItems(["ink on paper", "chalk on board"])
+        self.colors_combo.currentIndexChanged.connect(
+            lambda i: self.pad.set_dark_on_light(i == 0))
+        self.add_control(self.colors_combo, tooltip=(
+            "Dark strokes on light paper, or light strokes on a dark board. MNIST is white on "
+            "black; the preparation step turns either into that."), name="Pad colours")
+        self.add_controls_separator()
+        self.network_combo = QComboBox()
+        self.network_combo.currentIndexChanged.connect(self._on_network_changed)
+        self.add_control(self.network_combo, label="Network:", tooltip=(
+            "Which network's probabilities, saliency and teaching you see; both always "
+            "read the drawing"), name="Network")
+        self.saliency_box = QCheckBox("Saliency")
+        self.saliency_box.toggled.connect(self._on_saliency)
+        self.add_control(self.saliency_box, tooltip=(
+            "Colour each input pixel by |∂p/∂pixel|: how strongly the top guess's probability "
+            "reacts to ink there (S)"), name="Show saliency")
+        self.add_controls_stretch()
+        self.timing = QLabel("")
+        self.timing.setFont(mono_font())
+        self.timing.setObjectName("mutedText")
+        self.add_control(self.timing)
+        self.timing.setToolTip("Time from the pad's pixels to both networks' answers "
+                               "(to_mnist + forward passes), in a background thread")
+
+        def shortcut(keys, slot):
+            for key in keys:
+                sc = QShortcut(QKeySequence(key), self)
+                sc.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+                sc.activated.connect(slot)
+
+        shortcut(["Delete", "Ctrl+L"], self.pad.clear)
+        shortcut(["Ctrl+Z"], self.pad.undo)
+        shortcut(["E"], self.eraser_button.toggle)
+        shortcut(["S"], self.saliency_box.toggle)
+
+    # --- models -------------------------------------------------------------------------
+    def _load(self, key: str) -> bool:
+        model, error = load_shipped(key)
+        self.models[key] = model
+        self.modified[key] = False
+        if error:
+            self.load_errors[key] = error
+            self.show_status(error)
+        else:
+            self.load_errors.pop(key, None)
+        self._show_errors()
+        return model is not None
+
+    def _show_errors(self) -> None:
+        text = "\n".join(self.load_errors.values())
+        self.error_label.setText(text)
+        self.error_label.setVisible(bool(text))
+
+    def _network_text(self, key: str) -> str:
+        label = NETWORKS[key][1]
+        model = self.models.get(key)
+        if model is None:
+            return f"{label} (not available)"
+        extra = ", taught, unsaved" if self.modified.get(key) else ""
+        return f"{label} ({model.count_params():,} weights{extra})"
+
+    def _refresh_network_items(self) -> None:
+        current = self.selected() if self.network_combo.count() else "cnn"
+        self.network_combo.blockSignals(True)
+        self.network_combo.clear()
+        for key in NETWORKS:
+            self.network_combo.addItem(self._network_text(key), key)
+        self.network_combo.setCurrentIndex(list(NETWORKS).index(current))
+        self.network_combo.blockSignals(False)
+
+    def selected(self) -> str:
+        return self.network_combo.currentData() or "cnn"
+
+    def select_network(self, key: str) -> None:
+        self.network_combo.setCurrentIndex(list(NETWORKS).index(key))
+
+    def _on_network_changed(self, _index: int) -> None:
+        self.panel.set_before(None)
+        self._update_buttons()
+        self.request_recognition()
+
+    def _on_saliency(self, _on: bool) -> None:
+        self.request_recognition()
+
+    # --- recognition --------------------------------------------------------------------
+    def request_recognition(self) -> None:
+        """Ask for the current drawing to be read; a newer request replaces an unread one."""
+        self._generation += 1
+        models = {k: m for k, m in self.models.items() if m is not None}
+        w = self._recognizer
+        if w is None or w.is_cancelled() or not w.is_running():
+            self._mailbox = _Mailbox()  # the old loop (if any) keeps its closed mailbox
+            self._recognizer = self.start_worker(_recognition_loop, self._mailbox,
+                                                 on_progress=self._on_reading)
+        self._mailbox.put((self._generation, self.pad.image(), models, self.selected(),
+                           self.saliency_box.isChecked()))
+
+    def _on_stroke_finished(self) -> None:
+        self.panel.set_before(None)
+
+    def _on_reading(self, result: dict) -> None:
+        if result["generation"] <= self._shown_generation:
+            return
+        self._shown_generation = result["generation"]
+        self.last_image = result["image"]
+        self.last_readings = result["readings"]
+        self.digit_view.set_image(result["image"])
+        key = self.selected()
+        reading = result["readings"].get(key)
+        self.digit_view.set_saliency(None if reading is None else reading.saliency)
+        self.timing.setText(f"read in {fmt(result['ms'])} ms")
+        errors = result.get("errors") or {}
+        if errors:
+            self.show_status("; ".join(f"{NETWORKS[k][1]}: {e}" for k, e in errors.items()))
+        blank = not result["image"].any()
+        if blank:
+            self._show_blank()
+        elif reading is None:
+            self.panel.show_hint(self.load_errors.get(key) or
+                                 f"The {NETWORKS[key][1]} is not available.")
+            self.compare.setText(self._compare_html(result["readings"]))
+        else:
+            self.panel.show_probabilities(reading.probabilities, NETWORKS[key][1])
+            self.compare.setText(self._compare_html(result["readings"]))
+            if not self._teaching():
+                self.label_combo.setCurrentIndex(reading.top)
+        self._update_buttons()
+
+    def _compare_html(self, readings: dict) -> str:
+        parts = []
+        tips = []
+        for key in NETWORKS:
+            label = NETWORKS[key][1]
+            r = readings.get(key)
+            if r is None or r.blank:
+                text = f"{label}: –"
+            else:
+                p = float(r.probabilities[r.top])
+                text = f"{label}: <b>{r.top}</b> (p = {fmt(p)})"
+                tips.append(f"{label}: top guess {r.top}, p({r.top}) = softmax(z)_{r.top} = {p!r}")
+            if key == self.selected():
+                text = f"<u>{text}</u>"
+            parts.append(text)
+        self.compare.setToolTip("Both networks read every drawing; the underlined one is "
+                                "shown above.\n" + "\n".join(tips))
+        return " &nbsp;·&nbsp; ".join(parts)
+
+    def _show_blank(self) -> None:
+        if not any(self.models.values()):
+            self.panel.show_hint("No network could be loaded, but you can still draw and see "
+                                 "how your digit is prepared.")
+        else:
+            self.panel.show_hint("Draw a digit on the pad: the guess appears while you draw.")
+        self.compare.setText(self._compare_html({}))
+        self.digit_view.set_saliency(None)
+
+    # --- teaching -----------------------------------------------------------------------
+    def _teaching(self) -> bool:
+        return self._teacher is not None and self._teacher.is_running()
+
+    def _update_buttons(self) -> None:
+        key = self.selected()
+        has_model = self.models.get(key) is not None
+        busy = self._teaching()
+        has_ink = bool(self.last_image.any())
+        self.teach_button.setEnabled(has_model and has_ink and not busy)
+        self.save_button.setEnabled(has_model and not busy)
+        self.reset_button.setEnabled(not busy)
+
+    def teach_current(self) -> None:
+        key = self.selected()
+        model = self.models.get(key)
+        if model is None:
+            self.teach_label.setText(self.load_errors.get(key, "No network to teach."))
+            return
+        image28 = to_mnist(self.pad.image())
+        if not image28.any():
+            self.teach_label.setText("Draw a digit first: there is nothing to learn from.")
+            return
+        label = self.label_combo.currentIndex()
+        self._teach_seed += 1
+        self.teach_label.setText(f"Teaching the {NETWORKS[key][1]} that this is a {label}…")
+        self._teach_key = key
+        self._teacher = self.start_worker(
+            _teach_job, model, image28, label, self._teach_seed,
+            on_progress=self._on_teach_progress, on_finished=self._on_taught,
+            on_failed=self._on_teach_failed, on_done=self._update_buttons)
+        self._update_buttons()
+
+    def _on_teach_progress(self, value) -> None:
+        step, loss, p = value
+        self.teach_label.setText(f"step {step}: loss {fmt(loss)}, p(right digit) = {fmt(p)}")
+
+    def _on_taught(self, value) -> None:
+        if value is None:
+            return
+        result, acc_before, acc_after = value
+        key = self._teach_key
+        self.modified[key] = True
+        self._refresh_network_items()
+        k = result.label
+        b_top, a_top = int(np.argmax(result.before)), int(np.argmax(result.after))
+        how = "stopped early" if result.stopped else f"{result.steps} steps"
+        self.teach_label.setText(
+            f"Before: {b_top} with p({k}) = {fmt(result.before[k])} → after {how}: {a_top} with "
+            f"p({k}) = {fmt(result.after[k])}. Accuracy on 500 other offline digits: "
+            f"{fmt(100 * acc_before)}% → {fmt(100 * acc_after)}%.")
+        self.teach_label.setToolTip(
+            "Each step trained on 8 distorted copies of your drawing and 24 replayed offline "
+            "digits (Adam, learning rate 0.0003). The 500 check digits were never replayed.")
+        if key == self.selected():
+            self.panel.set_before(result.before)
+        self.show_status(f"The {NETWORKS[key][1]} learned your {k}. Save it or reset it.", 6000)
+        self.request_recognition()
+
+    def _on_teach_failed(self, exc) -> None:
+        self.teach_label.setText(f"Teaching failed: {exc}")
+
+    def save_network(self) -> str | None:
+        key = self.selected()
+        model = self.models.get(key)
+        if model is None:
+            return None
+        start = os.path.join(QSettings().value("files/lastModelDir", str(Path.home())),
+                             f"{NETWORKS[key][0]}_taught.npz")
+        path, _ = QFileDialog.getSaveFileName(self, "Save the taught network", start,
+                                              "Backprop Lab models (*.npz)")
+        if not path:
+            return None
+        if not os.path.splitext(path)[1]:
+            path += ".npz"
+        try:
+            save_model(model, path)
+        except (ValueError, OSError) as exc:
+            self.teach_label.setText(f"Could not save to {path}: {exc}")
+            return None
+        QSettings().setValue("files/lastModelDir", os.path.dirname(path))
+        self.modified[key] = False
+        self._refresh_network_items()
+        self.teach_label.setText(f"Saved the {NETWORKS[key][1]} to {path}.")
+        self.show_status(f"Saved {os.path.basename(path)}", 5000)
+        return path
+
+    def reset_network(self) -> None:
+        key = self.selected()
+        ok = self._load(key)
+        self._refresh_network_items()
+        self.panel.set_before(None)
+        self.teach_label.setText(
+            f"The {NETWORKS[key][1]} is the shipped one again." if ok else self.load_errors[key])
+        self._update_buttons()
+        self.request_recognition()
+
+    # --- lifecycle ------------------------------------------------------------------------
+    def activate(self) -> None:
+        self.pad.setFocus(Qt.FocusReason.OtherFocusReason)
+        self.request_recognition()
+
+    def deactivate(self) -> None:
+        if self._teacher is not None:
+            self._teacher.cancel()
+        self._stop_recognizer(wait=False)
+
+    def _stop_recognizer(self, wait: bool) -> None:
+        if self._recognizer is not None:
+            self._recognizer.cancel()
+        self._mailbox.close()  # wakes the loop so it sees the cancel at once
+        if self._recognizer is not None:
+            if wait:
+                self._recognizer.stop_and_wait(2000)
+
+    def shutdown(self) -> None:
+        self._stop_recognizer(wait=True)
+        super().shutdown()

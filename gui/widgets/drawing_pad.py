@@ -1,0 +1,396 @@
+"""A square drawing pad for handwritten digits (mouse, pen/tablet and touch).
+
+Strokes are kept as lists of points in pad coordinates (0..1 on both axes), so the pad can
+be redrawn at any size (resizing, HiDPI) and an undo simply drops the last stroke and
+repaints. Two images are painted from the same strokes:
+
+* the *screen* image, at the widget's size in device pixels;
+* the *canvas*, a fixed CANVAS_SIZE x CANVAS_SIZE grey image: what recognition reads
+  (:meth:`DrawingPad.image`).
+
+While a stroke is drawn only its newest piece is painted into both images (a quadratic curve
+through the midpoints of successive points, so fast strokes stay smooth and leave no gaps);
+everything is repainted from the stroke list after undo, clear, resize or a colour change.
+Left button / pen tip draw, right button / the pen's eraser end / eraser mode erase.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QEvent, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import (QColor, QFont, QImage, QPainter, QPainterPath, QPen, QPointingDevice)
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+CANVAS_SIZE = 280  # recognition canvas, pixels (10x MNIST's 28)
+PEN_WIDTHS = {"thin": 0.045, "normal": 0.075, "thick": 0.11}  # fraction of the pad's side
+ERASER_FACTOR = 2.5  # the eraser is this much wider than the pen
+
+
+@dataclass
+class Stroke:
+    width: float  # fraction of the pad's side
+    erase: bool = False
+    points: list[QPointF] = field(default_factory=list)  # pad coordinates, 0..1
+
+
+def _mid(a: QPointF, b: QPointF) -> QPointF:
+    return QPointF((a.x() + b.x()) / 2, (a.y() + b.y()) / 2)
+
+
+def _piece(points: list[QPointF], i: int, final: bool) -> QPainterPath | None:
+    """The part of a stroke's smooth curve that point i adds (or the tail, if final)."""
+    path = QPainterPath()
+    if final:
+        if len(points) < 2:
+            return None
+        path.moveTo(_mid(points[-2], points[-1]) if len(points) > 2 else points[0])
+        path.lineTo(points[-1])
+        return path
+    if i == 1:
+        path.moveTo(points[0])
+        path.lineTo(_mid(points[0], points[1]))
+    elif i >= 2:
+        path.moveTo(_mid(points[i - 2], points[i - 1]))
+        path.quadTo(points[i - 1], _mid(points[i - 1], points[i]))
+    else:
+        return None
+    return path
+
+
+def _whole(points: list[QPointF]) -> QPainterPath:
+    path = QPainterPath(points[0])
+    if len(points) == 1:
+        return path
+    path.lineTo(_mid(points[0], points[1]))
+    for i in range(2, len(points)):
+        path.quadTo(points[i - 1], _mid(points[i - 1], points[i]))
+    path.lineTo(points[-1])
+    return path
+
+
+class DrawingPad(QWidget):
+    """The pad. Signals:
+
+    changed()          after every new stroke segment, undo, clear (recognise now)
+    stroke_finished()  a stroke ended (pen lifted)
+    """
+
+    changed = Signal()
+    stroke_finished = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.setObjectName("drawingPad")
+        self.setAccessibleName("Drawing pad")
+        self.setAccessibleDescription(
+            "Draw a digit with the mouse, a pen or a finger. Right button erases.")
+        self.setToolTip("Draw one digit (0–9) here. Left button draws, right button erases.")
+        self.setAttribute(Qt.WidgetAttribute.WA_AcceptTouchEvents, True)
+        self.setAttribute(Qt.WidgetAttribute.WA_StaticContents, True)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setCursor(Qt.CursorShape.CrossCursor)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumSize(200, 200)
+        self._strokes: list[Stroke] = []
+        self._current: Stroke | None = None
+        self._pen_width = PEN_WIDTHS["normal"]
+        self._eraser = False
+        self._dark_on_light = True  # ink on paper; False = chalk on a blackboard
+        self._canvas = QImage(CANVAS_SIZE, CANVAS_SIZE, QImage.Format.Format_RGB32)
+        self._screen = QImage()
+        self.hint = "Draw a digit here"
+        self._repaint_all()
+
+    # --- public API -------------------------------------------------------------------
+    def sizeHint(self) -> QSize:
+        return QSize(360, 360)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, w: int) -> int:
+        return w
+
+    def is_empty(self) -> bool:
+        """No stroke at all (an erased drawing may still be blank: check the image)."""
+        return not self._strokes
+
+    def stroke_count(self) -> int:
+        return len(self._strokes)
+
+    def strokes(self) -> list[Stroke]:
+        return list(self._strokes)
+
+    def image(self) -> np.ndarray:
+        """The recognition canvas as (CANVAS_SIZE, CANVAS_SIZE) uint8 grey, in the pad's
+        own colours (dark ink on light paper unless chalk mode is on)."""
+        img = self._canvas
+        ptr = img.constBits()
+        arr = np.frombuffer(ptr, np.uint8, count=img.sizeInBytes()).reshape(
+            img.height(), img.bytesPerLine() // 4, 4)  # (H, W, BGRA)
+        return arr[:, :img.width(), 1].copy()  # grey: every channel is equal
+
+    def clear(self) -> None:
+        self._strokes.clear()
+        self._current = None
+        self._repaint_all()
+        self.changed.emit()
+
+    def undo(self) -> bool:
+        """Remove the last stroke; False if there was none."""
+        if self._current is not None:
+            self._current = None
+        if not self._strokes:
+            return False
+        self._strokes.pop()
+        self._repaint_all()
+        self.changed.emit()
+        return True
+
+    def set_eraser(self, on: bool) -> None:
+        self._eraser = bool(on)
+        self.setCursor(Qt.CursorShape.PointingHandCursor if on else Qt.CursorShape.CrossCursor)
+
+    def eraser(self) -> bool:
+        return self._eraser
+
+    def set_pen_width(self, width) -> None:
+        """A name from PEN_WIDTHS or a fraction of the pad's side (for new strokes)."""
+        w = PEN_WIDTHS[width] if isinstance(width, str) else float(width)
+        if not 0.005 <= w <= 0.3:
+            raise ValueError(f"pen width must be 0.005..0.3 of the pad, got {w}")
+        self._pen_width = w
+
+    def pen_width(self) -> float:
+        return self._pen_width
+
+    def set_dark_on_light(self, on: bool) -> None:
+        self._dark_on_light = bool(on)
+        self._repaint_all()
+        self.changed.emit()
+
+    def dark_on_light(self) -> bool:
+        return self._dark_on_light
+
+    def add_stroke(self, points, erase: bool = False, width: float | None = None) -> None:
+        """Add a whole stroke given as (x, y) pairs in pad coordinates 0..1 (scripts, tests)."""
+        pts = [QPointF(float(x), float(y)) for x, y in points]
+        if not pts:
+            return
+        self._strokes.append(Stroke(self._pen_width if width is None else float(width),
+                                    bool(erase), pts))
+        self._repaint_all()
+        self.changed.emit()
+        self.stroke_finished.emit()
+
+    # --- painting -----------------------------------------------------------------------
+    def _colors(self) -> tuple[QColor, QColor]:
+        """(paper, ink)."""
+        if self._dark_on_light:
+            return QColor(255, 255, 255), QColor(0, 0, 0)
+        return QColor(0, 0, 0), QColor(255, 255, 255)
+
+    def _pen(self, stroke: Stroke) -> QPen:
+        """The stroke's pen in pad units (painters are scaled so the pad's side is 1)."""
+        paper, ink = self._colors()
+        width = stroke.width * (ERASER_FACTOR if stroke.erase else 1.0)
+        pen = QPen(paper if stroke.erase else ink, width)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
+        return pen
+
+    def _painter(self, image: QImage, stroke: Stroke) -> QPainter:
+        p = QPainter(image)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+        # QPainter works in device-independent pixels on a HiDPI image
+        side = float(min(image.width(), image.height())) / max(image.devicePixelRatio(), 1e-9)
+        p.scale(side, side)
+        p.setPen(self._pen(stroke))
+        return p
+
+    def _paint_path(self, image: QImage, stroke: Stroke, path: QPainterPath | None,
+                    dot: bool = False) -> None:
+        p = self._painter(image, stroke)
+        if dot:
+            p.drawPoint(stroke.points[0])
+        elif path is not None:
+            p.drawPath(path)
+        p.end()
+
+    def _render(self, image: QImage) -> None:
+        paper, _ = self._colors()
+        image.fill(paper)
+        for stroke in self._strokes:
+            p = self._painter(image, stroke)
+            if len(stroke.points) == 1:
+                p.drawPoint(stroke.points[0])
+            else:
+                p.drawPath(_whole(stroke.points))
+            p.end()
+
+    def _ensure_screen(self) -> None:
+        dpr = self.devicePixelRatioF()
+        side = max(1, min(self.width(), self.height()))
+        size = QSize(int(side * dpr), int(side * dpr))
+        if self._screen.size() != size:
+            self._screen = QImage(size, QImage.Format.Format_RGB32)
+            self._screen.setDevicePixelRatio(dpr)
+            self._render(self._screen)
+
+    def _repaint_all(self) -> None:
+        self._render(self._canvas)
+        if not self._screen.isNull():
+            self._render(self._screen)
+        self.update()
+
+    def _pad_rect(self) -> QRectF:
+        side = min(self.width(), self.height())
+        return QRectF((self.width() - side) / 2, (self.height() - side) / 2, side, side)
+
+    def paintEvent(self, event):
+        self._ensure_screen()
+        p = QPainter(self)
+        p.fillRect(self.rect(), self.palette().window())
+        rect = self._pad_rect()
+        p.drawImage(rect.topLeft(), self._screen)
+        paper, ink = self._colors()
+        if not self._strokes and self.hint:
+            hint_color = QColor(ink)
+            hint_color.setAlpha(120)
+            p.setPen(hint_color)
+            font = QFont(self.font())
+            font.setPointSizeF(font.pointSizeF() * 1.3)
+            p.setFont(font)
+            p.drawText(rect, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, self.hint)
+        frame = QPen(self.palette().color(self.palette().ColorRole.Mid), 1)
+        if self.hasFocus():
+            frame = QPen(self.palette().color(self.palette().ColorRole.Highlight), 2)
+        p.setPen(frame)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.drawRect(rect.adjusted(0.5, 0.5, -0.5, -0.5))
+        p.end()
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self._screen = QImage()
+        self.update()
+
+    def focusInEvent(self, event):
+        super().focusInEvent(event)
+        self.update()
+
+    def focusOutEvent(self, event):
+        super().focusOutEvent(event)
+        self.update()
+
+    # --- input ----------------------------------------------------------------------------
+    def _to_pad(self, pos: QPointF) -> QPointF:
+        rect = self._pad_rect()
+        side = max(rect.width(), 1.0)
+        return QPointF(min(max((pos.x() - rect.left()) / side, 0.0), 1.0),
+                       min(max((pos.y() - rect.top()) / side, 0.0), 1.0))
+
+    def _begin(self, pos: QPointF, erase: bool) -> None:
+        self._ensure_screen()
+        stroke = Stroke(self._pen_width, erase or self._eraser, [self._to_pad(pos)])
+        self._strokes.append(stroke)
+        self._current = stroke
+        for image in (self._canvas, self._screen):
+            self._paint_path(image, stroke, None, dot=True)
+        self.update()
+        self.changed.emit()
+
+    def _extend(self, pos: QPointF) -> None:
+        stroke = self._current
+        if stroke is None:
+            return
+        q = self._to_pad(pos)
+        last = stroke.points[-1]
+        # Ignore sub-pixel jitter: it adds points without adding ink.
+        if abs(q.x() - last.x()) + abs(q.y() - last.y()) < 0.5 / CANVAS_SIZE:
+            return
+        stroke.points.append(q)
+        path = _piece(stroke.points, len(stroke.points) - 1, final=False)
+        for image in (self._canvas, self._screen):
+            self._paint_path(image, stroke, path)
+        self.update()
+        self.changed.emit()
+
+    def _end(self, pos: QPointF | None = None) -> None:
+        stroke = self._current
+        if stroke is None:
+            return
+        if pos is not None:
+            self._extend(pos)
+        path = _piece(stroke.points, len(stroke.points) - 1, final=True)
+        if path is not None:
+            for image in (self._canvas, self._screen):
+                self._paint_path(image, stroke, path)
+        self._current = None
+        self.update()
+        self.changed.emit()
+        self.stroke_finished.emit()
+
+    def mousePressEvent(self, event):
+        button = event.button()
+        if button not in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton):
+            return super().mousePressEvent(event)
+        if self._current is not None:  # a second button during a stroke ends it first
+            self._end()
+        self._begin(event.position(), erase=button == Qt.MouseButton.RightButton)
+        event.accept()
+
+    def mouseMoveEvent(self, event):
+        if self._current is not None:
+            self._extend(event.position())
+            event.accept()
+        else:
+            super().mouseMoveEvent(event)
+
+    def mouseReleaseEvent(self, event):
+        if self._current is not None:
+            self._end(event.position())
+            event.accept()
+        else:
+            super().mouseReleaseEvent(event)
+
+    def tabletEvent(self, event):
+        kind = event.type()
+        pointer = event.pointingDevice().pointerType() if event.pointingDevice() else None
+        erase = pointer == QPointingDevice.PointerType.Eraser
+        if kind == QEvent.Type.TabletPress:
+            if self._current is not None:
+                self._end()
+            self._begin(event.position(), erase)
+        elif kind == QEvent.Type.TabletMove:
+            if self._current is not None:
+                self._extend(event.position())
+        elif kind == QEvent.Type.TabletRelease:
+            self._end(event.position())
+        else:
+            return super().tabletEvent(event)
+        event.accept()  # accepted: Qt synthesises no mouse events for the pen
+
+    def event(self, event):
+        kind = event.type()
+        if kind in (QEvent.Type.TouchBegin, QEvent.Type.TouchUpdate, QEvent.Type.TouchEnd,
+                    QEvent.Type.TouchCancel):
+            points = event.points()
+            if kind == QEvent.Type.TouchCancel:
+                if self._current is not None:
+                    self._end()
+            elif points:
+                pos = points[0].position()  # one finger draws; extra fingers are ignored
+                if kind == QEvent.Type.TouchBegin:
+                    self._begin(pos, False)
+                elif kind == QEvent.Type.TouchUpdate:
+                    if self._current is None:
+                        self._begin(pos, False)
+                    else:
+                        self._extend(pos)
+                else:
+                    self._end(pos)
+            event.accept()
+            return True
+        return super().event(event)

@@ -1,0 +1,192 @@
+"""The selected quantity in a network diagram, and the inline editor for a weight.
+
+`Highlighter` draws a halo around one node, edge or bias with a short callout of its
+numbers (w, ∂L/∂w, …), so the backprop stepper can point at "this one". The highlighted
+edge is drawn even when it is not among the K strongest. `InlineEditor` is the small
+number field that opens where the learner clicked a weight.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPen
+from PySide6.QtWidgets import (QDoubleSpinBox, QGraphicsEllipseItem, QGraphicsLineItem,
+                               QGraphicsRectItem)
+
+from gui.widgets import diagram_items as di
+from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR, diverging_color
+from gui.widgets.numbers import fmt
+
+
+class Highlighter:
+    def __init__(self, scene):
+        self.scene = scene
+        self.key = None
+        self._items = None
+
+    def attach(self) -> None:
+        """Create the halo items (after the scene was rebuilt, which deleted the old ones)."""
+        s = self.scene
+        ring = QGraphicsEllipseItem()
+        box = QGraphicsRectItem()
+        halo, core = QGraphicsLineItem(), QGraphicsLineItem()
+        plate = di.LabelBackground()
+        text = di.text_item(s, "", s.mono, z=8.1)
+        for item, z in ((ring, 6), (box, 6), (halo, 1.4), (core, 1.6), (plate, 8)):
+            s.addItem(item)
+            item.setZValue(z)
+        self._items = dict(ring=ring, box=box, halo=halo, core=core, plate=plate, text=text)
+        self._hide()
+        if self.key is not None and not self._valid(self.key):
+            self.key = None
+
+    def detach(self) -> None:
+        self._items = None
+
+    def set_key(self, key) -> None:
+        self.key = key
+
+    def _valid(self, key) -> bool:
+        cols = self.scene.columns
+        return 0 <= key[1] < len(cols)
+
+    def _hide(self) -> None:
+        for item in (self._items or {}).values():
+            item.setVisible(False)
+
+    def render(self, view, widget) -> None:
+        if self._items is None:
+            return
+        self._hide()
+        key = self.key
+        if key is None or not self._valid(key):
+            return
+        s, it = self.scene, self._items
+        accent = BACKWARD_COLOR if view.phase == "backward" else FORWARD_COLOR
+        snap, k = view.snap, key[1]
+        col = s.columns[k]
+        callout, at = "", None
+        if key[0] == "node":
+            node = s.nodes.get(k, {}).get(key[2])
+            if node is None:
+                return
+            r = node.radius + 6
+            it["ring"].setRect(QRectF(node.center.x() - r, node.center.y() - r, 2 * r, 2 * r))
+            it["ring"].setPen(QPen(accent, 4))
+            it["ring"].setVisible(True)
+            parts = []
+            if view.values_known(k) and snap.values[k] is not None:
+                parts.append(f"a = {fmt(snap.values[k][key[2]])}")
+            g = snap.grad_z.get(k, snap.grad_a.get(k))
+            if view.grads_known(k) and g is not None:
+                parts.append(f"{'∂L/∂z' if k in snap.grad_z else '∂L/∂a'} = {fmt(g[key[2]])}")
+            callout, at = "   ".join(parts), QPointF(node.center.x(), node.center.y() - r - 14)
+        elif key[0] == "bias":
+            sq = s.biases.get(k, {}).get(key[2])
+            if sq is None:
+                return
+            it["box"].setRect(sq.rect().adjusted(-4, -4, 4, 4))
+            it["box"].setPen(QPen(accent, 3))
+            it["box"].setVisible(True)
+            callout = self._param_callout(view, col, "bias", (key[2],), "b")
+            at = QPointF(sq.rect().center().x(), sq.rect().bottom() + 16)
+        elif key[0] == "edge":
+            i, j = key[2], key[3]
+            prev = s.columns[k - 1]
+            if j not in s.nodes.get(k, {}) or (prev.kind != "image" and i not in s.nodes.get(k - 1, {})):
+                return
+            line = QLineF(s._anchor(k - 1, i, "right"), s._anchor(k, j, "left"))
+            it["halo"].setLine(line)
+            c = QColor(accent)
+            c.setAlpha(110)
+            halo_pen = QPen(c, 12)
+            halo_pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+            it["halo"].setPen(halo_pen)
+            params = snap.params_after if view.after and snap.params_after else snap.params
+            w = float(params[col.param_layer]["kernel"][i, j])
+            it["core"].setLine(line)
+            it["core"].setPen(QPen(diverging_color(w, s.edge_vmax), 3))
+            it["halo"].setVisible(True)
+            it["core"].setVisible(True)
+            callout = self._param_callout(view, col, "kernel", (i, j), "w")
+            at = line.pointAt(0.5) + QPointF(0, -18)
+        if callout and at is not None:
+            t, plate = it["text"], it["plate"]
+            t.setText(callout)
+            t.setBrush(accent)
+            r = t.boundingRect()
+            t.setPos(at.x() - r.width() / 2, at.y() - r.height() / 2)
+            plate.setRect(QRectF(at.x() - r.width() / 2 - 4, at.y() - r.height() / 2 - 2,
+                                 r.width() + 8, r.height() + 4))
+            plate.setPen(QPen(accent, 1.2))
+            t.setVisible(True)
+            plate.setVisible(True)
+
+    @staticmethod
+    def _param_callout(view, col, param: str, index: tuple, sym: str) -> str:
+        snap = view.snap
+        before = float(snap.params[col.param_layer][param][index])
+        parts = [f"{sym} = {fmt(before)}"]
+        if view.after and col.param_layer in snap.params_after:
+            parts = [f"{sym}: {fmt(before)} → {fmt(snap.params_after[col.param_layer][param][index])}"]
+        g = snap.grads.get(col.param_layer)
+        if g is not None and view.grads_known(col.index):
+            parts.append(f"∂L/∂{sym} = {fmt(g[param][index])}")
+        return "   ".join(parts)
+
+
+class InlineEditor(QDoubleSpinBox):
+    """A number field over the diagram: Enter (or clicking elsewhere) applies, Esc cancels."""
+
+    committed = Signal(object, float)
+
+    def __init__(self, parent):
+        super().__init__(parent)
+        self.setRange(-1e4, 1e4)
+        self.setDecimals(4)
+        self.setSingleStep(0.05)
+        self.setKeyboardTracking(False)
+        self.setAccessibleName("New value")
+        self.setToolTip("Type a new value and press Enter (Esc cancels)")
+        self.setFixedWidth(self.fontMetrics().horizontalAdvance("-00000.0000") + 40)
+        self.hide()
+        self._target = None
+        self.editingFinished.connect(self._finish)
+
+    def open(self, name: str, target, value: float, at: QPoint | None = None) -> None:
+        self._target = target
+        self.setPrefix(f"{name} = ")
+        self.setFixedWidth(self.fontMetrics().horizontalAdvance(self.prefix() + "-00000.0000") + 40)
+        self.blockSignals(True)
+        self.setValue(float(value))
+        self.blockSignals(False)
+        parent = self.parentWidget()
+        at = at if at is not None else QPoint(parent.width() // 2, parent.height() // 2)
+        x = int(np.clip(at.x() - self.width() // 2, 0, max(0, parent.width() - self.width())))
+        y = int(np.clip(at.y() + 12, 0, max(0, parent.height() - self.height())))
+        self.move(x, y)
+        self.show()
+        self.raise_()
+        self.setFocus(Qt.FocusReason.MouseFocusReason)
+        self.selectAll()
+
+    def is_open(self) -> bool:
+        return self._target is not None and self.isVisible()
+
+    def cancel(self) -> None:
+        self._target = None
+        self.hide()
+
+    def _finish(self) -> None:
+        target, self._target = self._target, None
+        if target is None:
+            return
+        self.hide()
+        self.committed.emit(target, float(self.value()))
+
+    def keyPressEvent(self, event):
+        if event.key() == Qt.Key.Key_Escape:
+            self.cancel()
+            event.accept()
+            return
+        super().keyPressEvent(event)

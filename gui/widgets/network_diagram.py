@@ -1,0 +1,529 @@
+"""NetworkDiagram: neurons as circles, weights as coloured lines, one training step animated.
+
+    d = NetworkDiagram()
+    d.set_model(model)                 # columns from model.layers, any architecture
+    d.set_input(x[0])                  # nodes filled by their activations
+    d.set_trace(model.trace_step(x, y))            # a StepTrace to animate
+    d.set_phase("backward", column=2)  # what the animation has reached; the banner says it
+    d.highlight("edge", layer=0, i=1, j=2)         # the stepper points at one quantity
+    d.set_edge_mode("gradient")        # edges show ∂L/∂w; the numeric legend follows
+
+A TracePlayer (gui.widgets.trace_player) turns a StepTrace into frames and drives
+`set_phase`. Hovering shows each formula with its numbers (tooltip and the formula line
+under the diagram); clicking a weight or bias opens a small editor: the new value goes
+into the model and the forward pass runs again at once.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import (QComboBox, QGraphicsView, QHBoxLayout, QLabel, QSizePolicy,
+                               QSpinBox, QVBoxLayout, QWidget)
+
+from gui.widgets import diagram_formulas as F
+from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR, ColorLegend
+from gui.widgets.diagram_data import (empty_snapshot, snapshot_from_input,
+                                      snapshot_from_trace)
+from gui.widgets.diagram_highlight import Highlighter, InlineEditor
+from gui.widgets.diagram_layout import (choose_shown, column_of_layer, plan_columns,
+                                        specs_from_model, specs_from_trace)
+from gui.widgets.diagram_scene import DiagramScene, View
+from gui.widgets.numbers import fmt, mono_font
+from gui.widgets.qt_none_guard import keep_none_alive
+
+EDGE_MODES = {"weight": "weight w", "contribution": "contribution w·x (this sample)",
+              "gradient": "gradient ∂L/∂w"}
+PHASE_ACCENTS = {"idle": "#8a939f", "forward": FORWARD_COLOR.name(), "loss": "#1d232b",
+                 "backward": BACKWARD_COLOR.name(), "update": "#2166ac"}
+#: a diagram never magnifies beyond this: a 2-3-1 net should not fill a projector with one circle
+MAX_ZOOM = 1.7
+
+
+class DiagramView(QGraphicsView):
+    """Antialiased view that keeps the whole network in sight at any size."""
+
+    def __init__(self, scene, parent=None):
+        super().__init__(scene, parent)
+        self.setRenderHints(QPainter.RenderHint.Antialiasing
+                            | QPainter.RenderHint.TextAntialiasing)
+        self.setViewportUpdateMode(QGraphicsView.ViewportUpdateMode.SmartViewportUpdate)
+        self.setOptimizationFlag(QGraphicsView.OptimizationFlag.DontSavePainterState, True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setFrameShape(QGraphicsView.Shape.NoFrame)
+        self.setMouseTracking(True)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAccessibleName("Network diagram")
+
+    def fit(self) -> None:
+        rect = self.sceneRect()
+        if rect.isEmpty():
+            return
+        self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
+        if self.transform().m11() > MAX_ZOOM:
+            self.resetTransform()
+            self.scale(MAX_ZOOM, MAX_ZOOM)
+            self.centerOn(rect.center())
+
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        self.fit()
+
+
+class NetworkDiagram(QWidget):
+    weight_edited = Signal(int, str, tuple, float)
+    node_hovered = Signal(int, int)
+    #: (phase, column or None) after every set_phase
+    phase_changed = Signal(str, object)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._model = None
+        self._columns = []
+        self._snap = None
+        self._phase, self._column = "idle", None
+        self._mode = "weight"
+        self._max_edges, self._max_units = 150, 16
+        self._masks: dict[int, np.ndarray] = {}
+        self._input_names, self._output_names = [], []
+        self._x = None
+        self._edge_key = None
+        self._hovered = None
+        self._banner_override = None
+        self._legend_state = None
+        self._banner_accent = None
+
+        self.banner = QLabel(self)
+        self.banner.setObjectName("diagramBanner")
+        self.banner.setWordWrap(True)
+        self.banner.setTextFormat(Qt.TextFormat.RichText)
+        self.banner.setAccessibleName("Phase of the training step")
+        self.scene_ = DiagramScene(self)
+        self.scene_.on_hover = self._on_hover
+        self.scene_.on_click = self._on_click
+        self.view = DiagramView(self.scene_, self)
+        self.highlighter = Highlighter(self.scene_)
+        self.editor = InlineEditor(self.view.viewport())
+        self.editor.committed.connect(self._commit_edit)
+
+        self.info = QLabel(self)
+        self.info.setObjectName("diagramFormula")
+        self.info.setFont(mono_font())
+        self.info.setWordWrap(True)
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.info.setAccessibleName("Formula of the hovered or selected quantity")
+        lines = self.info.fontMetrics().lineSpacing()
+        self.info.setFixedHeight(3 * lines + 10)
+        self.info.setStyleSheet("QLabel#diagramFormula { background: #fafbfc; border: 1px solid"
+                                " #d5dae1; border-radius: 4px; padding: 3px 6px; }")
+
+        self.edge_legend = ColorLegend("diverging", vmax=1.0, label=EDGE_MODES["weight"])
+        self.act_legend = ColorLegend("sequential", 0.0, 1.0, label="activation a (node fill)")
+        self.mode_combo = QComboBox(self)
+        for key, text in (("weight", "weights"), ("contribution", "contributions w·x"),
+                          ("gradient", "gradients ∂L/∂w")):
+            self.mode_combo.addItem(text, key)
+        self.mode_combo.setToolTip("What the colour and thickness of each edge show")
+        self.mode_combo.setAccessibleName("Edges show")
+        self.mode_combo.currentIndexChanged.connect(
+            lambda i: self.set_edge_mode(self.mode_combo.itemData(i)))
+        self.k_spin = QSpinBox(self)
+        self.k_spin.setRange(1, 5000)
+        self.k_spin.setValue(self._max_edges)
+        self.k_spin.setToolTip("Only the strongest K weights between two layers are drawn "
+                               "(small networks are always drawn fully)")
+        self.k_spin.setAccessibleName("Strongest edges drawn per layer")
+        self.k_spin.valueChanged.connect(self.set_max_edges)
+        self.units_spin = QSpinBox(self)
+        self.units_spin.setRange(2, 64)
+        self.units_spin.setValue(self._max_units)
+        self.units_spin.setToolTip("Layers with more units show only this many (the ones with "
+                                   "the strongest weights) and a '+N more' label")
+        self.units_spin.setAccessibleName("Units shown per layer")
+        self.units_spin.valueChanged.connect(self.set_max_units)
+
+        self.controls = QWidget(self)
+        c = QHBoxLayout(self.controls)
+        c.setContentsMargins(0, 0, 0, 0)
+        for text, w in (("Edges", self.mode_combo), ("top K", self.k_spin),
+                        ("units", self.units_spin)):
+            lbl = QLabel(text, self.controls)
+            lbl.setBuddy(w)
+            c.addWidget(lbl)
+            c.addWidget(w)
+        bottom = QHBoxLayout()
+        bottom.setContentsMargins(0, 0, 0, 0)
+        for legend in (self.edge_legend, self.act_legend):
+            legend.setMinimumWidth(260)
+            bottom.addWidget(legend, 1)
+            bottom.addSpacing(10)
+        bottom.addStretch(1)
+        bottom.addWidget(self.controls)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(4)
+        lay.addWidget(self.banner)
+        lay.addWidget(self.view, 1)
+        lay.addWidget(self.info)
+        lay.addLayout(bottom)
+        self._show_info(None)
+        self._update_banner()
+
+    # --- building ------------------------------------------------------------------------
+    def set_model(self, model) -> None:
+        """Build the columns from the model's layers and shapes; clears input and trace."""
+        input_shape, specs = specs_from_model(model)
+        self._model = model
+        self._columns = plan_columns(input_shape, specs)
+        self._x = None
+        self._masks = {}
+        self._rebuild(empty_snapshot(self._columns, model))
+
+    def _kernels(self) -> dict:
+        src = self._snap.params if self._snap is not None else {}
+        if self._model is not None and not src:
+            src = empty_snapshot(self._columns, self._model).params
+        return {i: p["kernel"] for i, p in src.items()
+                if "kernel" in p and np.ndim(p["kernel"]) == 2}
+
+    def _rebuild(self, snap) -> None:
+        self._snap = snap
+        choose_shown(self._columns, self._max_units, self._kernels())
+        self.highlighter.detach()
+        self.editor.cancel()
+        self.scene_.build(self._columns, self._input_names, self._output_names)
+        self.highlighter.attach()
+        self._refresh(new_snapshot=True)
+        self.view.fit()
+
+    def set_input(self, x_one) -> None:
+        """Show one sample (no batch axis): each node filled by its activation."""
+        if self._model is None:
+            raise ValueError("set_model(model) first: the diagram runs the model on the input")
+        self._snap = snapshot_from_input(self._model, self._columns, x_one)
+        self._x = self._snap.x.copy()
+        self._refresh(new_snapshot=True)
+
+    def set_trace(self, trace, sample: int = 0) -> None:
+        """Animate a StepTrace: node values of one sample, the batch's weight gradients."""
+        if trace is None:
+            self._snap = empty_snapshot(self._columns, self._model)
+            self._refresh(new_snapshot=True)
+            return
+        if self._model is None or len(trace.layers) != len(self._model.layers):
+            input_shape, specs = specs_from_trace(trace)
+            self._model = None if self._model is None or len(trace.layers) != len(
+                self._model.layers) else self._model
+            self._columns = plan_columns(input_shape, specs)
+            snap = snapshot_from_trace(trace, self._columns, sample, self._model)
+            self._x = snap.x.copy()
+            self._rebuild(snap)
+            return
+        self._snap = snapshot_from_trace(trace, self._columns, sample, self._model)
+        self._x = self._snap.x.copy()
+        self._refresh(new_snapshot=True)
+
+    def set_input_names(self, names) -> None:
+        """Names of the input features ("age", "affordability") instead of x1, x2."""
+        self._input_names = [str(n) for n in names]
+        if self._columns:
+            self._rebuild(self._snap)
+
+    def set_output_names(self, names) -> None:
+        """Names of the outputs (class names); class ids are used otherwise."""
+        self._output_names = [str(n) for n in names]
+        if self._columns:
+            self._rebuild(self._snap)
+
+    # --- what is shown --------------------------------------------------------------------
+    def set_phase(self, phase: str, column: int | None = None, text: str | None = None) -> None:
+        if phase not in F.PHASES:
+            raise ValueError(f"phase must be one of {', '.join(F.PHASES)}, got {phase!r}")
+        if column is not None and not (0 <= int(column) < max(1, len(self._columns))):
+            raise ValueError(f"column must be in 0…{len(self._columns) - 1}, got {column}")
+        self._phase, self._column = phase, None if column is None else int(column)
+        self._banner_override = text
+        self._refresh()
+        self.phase_changed.emit(self._phase, self._column)
+
+    def phase(self) -> tuple[str, int | None]:
+        return self._phase, self._column
+
+    def set_edge_mode(self, mode: str) -> None:
+        if mode not in EDGE_MODES:
+            raise ValueError(f"edge mode must be one of {', '.join(EDGE_MODES)}, got {mode!r}")
+        self._mode = mode
+        i = self.mode_combo.findData(mode)
+        if i != self.mode_combo.currentIndex():
+            self.mode_combo.blockSignals(True)
+            self.mode_combo.setCurrentIndex(i)
+            self.mode_combo.blockSignals(False)
+        self._refresh()
+
+    def edge_mode(self) -> str:
+        return self._mode
+
+    def set_max_edges(self, k: int) -> None:
+        k = int(k)
+        if k < 1:
+            raise ValueError(f"at least one edge per layer, got {k}")
+        self._max_edges = k
+        if self.k_spin.value() != k:
+            self.k_spin.blockSignals(True)
+            self.k_spin.setValue(k)
+            self.k_spin.blockSignals(False)
+        self._refresh()
+
+    def set_max_units(self, n: int) -> None:
+        n = int(n)
+        if n < 1:
+            raise ValueError(f"at least one unit per layer, got {n}")
+        self._max_units = n
+        if self.units_spin.value() != n:
+            self.units_spin.blockSignals(True)
+            self.units_spin.setValue(n)
+            self.units_spin.blockSignals(False)
+        if self._columns:
+            self._rebuild(self._snap)
+
+    def set_dropout_masks(self, masks: dict) -> None:
+        """{index of a Dropout layer: kept mask (units,)}; dropped units fade out."""
+        out = {}
+        for layer, mask in (masks or {}).items():
+            col = column_of_layer(self._columns, int(layer))
+            m = np.asarray(mask).ravel().astype(bool)
+            if col.kind != "dropout" or m.size != col.units:
+                raise ValueError(f"layer {layer} is not a Dropout of {m.size} units")
+            out[col.index] = m
+        self._masks = out
+        self._refresh()
+
+    def show_controls(self, visible: bool) -> None:
+        """Hide the built-in edge-mode / K / units controls when a lesson has its own."""
+        self.controls.setVisible(bool(visible))
+
+    # --- highlight ------------------------------------------------------------------------
+    def highlight(self, kind: str, layer: int, i: int, j: int | None = None) -> None:
+        if kind not in ("node", "edge", "bias"):
+            raise ValueError(f"kind must be 'node', 'edge' or 'bias', got {kind!r}")
+        col = column_of_layer(self._columns, int(layer))
+        if kind in ("edge", "bias") and col.kind != "dense":
+            raise ValueError(f"layer {layer} has no weights drawn as edges")
+        if kind == "edge" and j is None:
+            raise ValueError("an edge needs i (input unit) and j (output unit)")
+        key = ("edge", col.index, int(i), int(j)) if kind == "edge" else (kind, col.index, int(i))
+        self._check_key(key)
+        self.highlighter.set_key(key)
+        self._refresh()
+
+    def clear_highlight(self) -> None:
+        self.highlighter.set_key(None)
+        self._refresh()
+
+    def _check_key(self, key) -> None:
+        col = self._columns[key[1]]
+        src_units = self._columns[key[1] - 1].units if key[1] else 0
+        if key[0] == "edge" and not (0 <= key[2] < src_units and 0 <= key[3] < col.units):
+            raise ValueError(f"no weight ({key[2]}, {key[3]}) in {col.title}")
+        if key[0] in ("node", "bias") and not 0 <= key[2] < col.units:
+            raise ValueError(f"{col.title} has {col.units} units, got unit {key[2]}")
+
+    # --- refresh ---------------------------------------------------------------------------
+    def _view_state(self) -> View:
+        return View(self._snap, self._phase, self._column, self._mode, self._masks,
+                    self._max_edges)
+
+    def _refresh(self, new_snapshot: bool = False) -> None:
+        keep_none_alive()
+        if not self._columns or self._snap is None:
+            self._update_banner()
+            return
+        view = self._view_state()
+        if new_snapshot:
+            self.scene_.prepare(view)
+        key = (id(self._snap), self._mode, view.after, self._max_edges,
+               view.grads_known(len(self._columns) - 1), tuple(view.values_known(k) for k in
+                                                               range(len(self._columns))))
+        if new_snapshot or key != self._edge_key:
+            self._edge_key = key
+            self.scene_.select_edges(view)
+        self.scene_.render(view)
+        self.highlighter.render(view, self)
+        label = EDGE_MODES[self._mode]
+        if self._mode == "gradient" and not self._snap.has_trace:
+            label += " (no training step traced yet)"
+        elif self._mode == "contribution" and not self._snap.has_values:
+            label = "weight w (contributions need an input)"
+        legends = (label, self.scene_.edge_vmax, self.scene_.act_range)
+        if legends != self._legend_state:
+            self._legend_state = legends
+            self.edge_legend.set_label(label)
+            self.edge_legend.set_range(-self.scene_.edge_vmax, self.scene_.edge_vmax)
+            self.act_legend.set_range(*self.scene_.act_range)
+        self._update_banner()
+        self._show_info(self._hovered)
+
+    def _update_banner(self) -> None:
+        phase = self._phase
+        text = self._banner_override or F.phase_sentence(
+            phase, self._column, self._columns, self._snap, self._output_names) if \
+            self._columns else "No network yet."
+        accent = PHASE_ACCENTS[phase]
+        self.banner.setText(f"<span style='color:{accent}; font-weight:700'>"
+                            f"{F.PHASE_WORDS[phase].upper()}</span>&nbsp;&nbsp;{_html(text)}")
+        if accent != self._banner_accent:     # a new style sheet re-polishes: only on change
+            self._banner_accent = accent
+            self.banner.setStyleSheet(
+                f"QLabel#diagramBanner {{ border-left: 6px solid {accent}; background: #f6f7f9;"
+                f" padding: 6px 10px; border-radius: 3px; }}")
+        self.banner.setAccessibleDescription(f"{F.PHASE_WORDS[phase]}: {text}")
+
+    def banner_text(self) -> str:
+        """The banner as plain text ("FORWARD PASS  Forward (layer 1 of 2): …")."""
+        return self.banner.accessibleDescription()
+
+    # --- formulas, hover, editing ------------------------------------------------------------
+    def formula(self, key) -> str:
+        """The formula shown for an item key: ("node", column, unit), ("edge", column, i, j),
+        ("bias", column, unit), ("pixel", column, unit) or ("loss",)."""
+        snap, view = self._snap, self._view_state()
+        if snap is None or not key:
+            return ""
+        if key[0] == "loss":
+            return F.loss_formula(snap, self._output_names) if (
+                view.phase in ("loss", "backward", "update", "idle")) else "Loss: not computed yet"
+        k = key[1]
+        if key[0] == "block":
+            col = self._columns[k]
+            return f"{col.title}: {col.subtitle}"
+        if key[0] == "pixel":
+            col = self._columns[k]
+            h, w, c = col.image_shape
+            row, cc = divmod(key[2] // c, w)
+            v = "—" if snap.x is None else fmt(snap.x[key[2]])
+            return f"pixel (row {row}, column {cc}) = {v}  → input unit {key[2]}"
+        if key[0] == "node":
+            return F.node_formula(snap, k, key[2], values=view.values_known(k),
+                                  grads=view.grads_known(k), name=self._unit_name(k, key[2]))
+        if key[0] == "edge":
+            return F.edge_formula(snap, k, key[2], key[3], values=view.values_known(k),
+                                  grads=view.grads_known(k), after=view.after,
+                                  src_name=self._unit_name(k - 1, key[2]),
+                                  dst_name=self._unit_name(k, key[3]))
+        if key[0] == "bias":
+            return F.bias_formula(snap, k, key[2], grads=view.grads_known(k), after=view.after,
+                                  dst_name=self._unit_name(k, key[2]))
+        return ""
+
+    def _unit_name(self, k: int, unit: int) -> str:
+        col = self._columns[k]
+        if k == 0 and col.kind == "input":
+            return self._input_names[unit] if unit < len(self._input_names) else f"x{unit + 1}"
+        if k == 0:
+            h, w, c = col.image_shape
+            row, cc = divmod(unit // c, w)
+            return f"pixel (row {row}, column {cc})"
+        if k == len(self._columns) - 1 and col.units > 1:
+            return f"output {self.scene_.output_name(unit)} of {col.title}"
+        return f"unit {unit} of {col.title}"
+
+    def _on_hover(self, key, item) -> None:
+        self._hovered = key
+        if key is None:
+            self.node_hovered.emit(-1, -1)
+        else:
+            text = self.formula(key)
+            item.setToolTip(text)
+            if key[0] in ("node", "pixel"):
+                self.node_hovered.emit(key[1], key[2])
+        self._show_info(key)
+
+    def _show_info(self, key) -> None:
+        key = key or self.highlighter.key
+        text = self.formula(key) if key else ""
+        if not text:
+            text = ("Hover a neuron, weight or bias to see its formula with the numbers; "
+                    "click a weight or bias to type a new value.")
+        # one flowing paragraph: three lines of the panel hold what the tooltip lists
+        lines = [ln.strip() for ln in text.splitlines()
+                 if ln.strip() and ln.strip() != "click to type a new value"]
+        self.info.setText("  │  ".join(lines))
+        self.info.setToolTip(text)
+
+    def _on_click(self, key, scene_pos: QPointF) -> bool:
+        if not key or key[0] not in ("edge", "bias") or self._model is None:
+            return False
+        col = self._columns[key[1]]
+        index = (key[2], key[3]) if key[0] == "edge" else (key[2],)
+        param = "kernel" if key[0] == "edge" else "bias"
+        self.highlighter.set_key(key)
+        self._refresh()
+        self.edit_param(col.param_layer, param, index, self.view.mapFromScene(scene_pos))
+        return True
+
+    def edit_param(self, layer: int, param: str, index: tuple, at=None) -> None:
+        """Open the inline editor for model.layers[layer].params[param][index]."""
+        value = float(self._model.layers[layer].params[param][index])
+        name = f"{self._model.layers[layer].name}.{param}[{', '.join(map(str, index))}]"
+        self.editor.open(name, (layer, param, tuple(index)), value, at)
+
+    def _commit_edit(self, target, value: float) -> None:
+        layer, param, index = target
+        self.set_param(layer, param, index, value)
+
+    def set_param(self, layer: int, param: str, index: tuple, value: float) -> None:
+        """Write one weight or bias into the model, rerun the forward pass, emit weight_edited."""
+        if self._model is None:
+            raise ValueError("no model to edit")
+        value = float(value)
+        if not np.isfinite(value):
+            raise ValueError("a weight must be a finite number")
+        lay = self._model.layers[layer]
+        index = tuple(int(i) for i in index)
+        with self._model._lock:
+            old = float(lay.params[param][index])
+            lay.params[param][index] = np.float32(value)
+        if self._x is not None:
+            self._snap = snapshot_from_input(self._model, self._columns, self._x)
+        else:
+            self._snap = empty_snapshot(self._columns, self._model)
+        self._phase, self._column = "idle", None
+        self._banner_override = (
+            f"You set {lay.name}.{param}[{', '.join(map(str, index))}] from {fmt(old)} to "
+            f"{fmt(value)}; the forward pass ran again with the new value.")
+        self._refresh(new_snapshot=True)
+        self.weight_edited.emit(int(layer), param, index, value)
+
+    # --- for lessons and tests ---------------------------------------------------------------
+    def columns(self):
+        return list(self._columns)
+
+    def column_for_layer(self, layer: int) -> int:
+        return column_of_layer(self._columns, int(layer)).index
+
+    def snapshot(self):
+        return self._snap
+
+    def node_item(self, column: int, unit: int):
+        return self.scene_.nodes.get(column, {}).get(unit)
+
+    def bias_item(self, column: int, unit: int):
+        return self.scene_.biases.get(column, {}).get(unit)
+
+    def edge_items(self, column: int) -> list:
+        """The edge items drawn into a column (visible ones only)."""
+        return [e for e in self.scene_.edge_pool.get(column, []) if e.isVisible() and e.key]
+
+    def edge_item(self, column: int, i: int, j: int):
+        return next((e for e in self.edge_items(column) if e.key[2:] == (i, j)), None)
+
+    def more_label(self, column: int):
+        return self.scene_.nodes.get(column, {}).get("more")
+
+    def info_text(self) -> str:
+        return self.info.text()
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -345,6 +345,17 @@ class NeuronDescent:
         self.losses.append(self.loss_at(*after))
         return DescentStep(self.epoch, before, after, gradient, loss_before, self.losses[-1])
 
+    def gradient_at(self, w1: float, w2: float, b: float) -> tuple[float, float, float]:
+        """(∂L/∂w1, ∂L/∂w2, ∂L/∂b) of the full-batch log loss at these weights, from the
+        engine's backward pass on a throwaway copy of the neuron (nothing here moves)."""
+        trace = make_neuron(w1, w2, b, self.learning_rate).trace_step(self.data.x, self.data.y)
+        g = trace.layers[0].param_grads
+        return (float(g["kernel"][0, 0]), float(g["kernel"][1, 0]), float(g["bias"][0]))
+
+    def next_gradient(self) -> tuple[float, float, float]:
+        """The gradient the next step will follow (at the current weights)."""
+        return self.gradient_at(*self.weights)
+
     def back(self) -> bool:
         """Undo the last step; False at the start."""
         if len(self.path) <= 1:

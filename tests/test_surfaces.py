@@ -217,6 +217,17 @@ def test_descent_steps_are_full_batch_gradient_steps_from_the_course_start():
     assert run.epoch == 5 and len(run.path) == 6
 
 
+def test_next_gradient_previews_the_step_without_taking_it():
+    run = surfaces.NeuronDescent(learning_rate=2.0)
+    run.step()
+    w = np.array(run.weights)
+    g = run.next_gradient()
+    np.testing.assert_allclose(g, np_gradient(*w), rtol=1e-4, atol=1e-6)
+    assert run.weights == tuple(w) and run.epoch == 1
+    step = run.step()
+    np.testing.assert_allclose(step.gradient, g, rtol=1e-6)
+
+
 def test_back_undoes_a_step_and_reset_returns_to_the_start():
     run = surfaces.NeuronDescent(learning_rate=1.0)
     run.step()

@@ -44,6 +44,7 @@ class LegendPlot(pg.GraphicsLayoutWidget):
             axis = item.getAxis(side)
             axis.setPen(pg.mkPen("#5b626c"))
             axis.setTextPen(pg.mkPen("#1d232b"))
+            axis.enableAutoSIPrefix(False)    # "log loss (x0.001)" reads as a different unit
         item.setLabel("bottom", x_label, color="#1d232b", size=_text_size())
         item.setLabel("left", y_label, color="#1d232b", size=_text_size())
         item.showGrid(x=True, y=True, alpha=0.18)

@@ -1,0 +1,365 @@
+"""Gradient descent: the insurance neuron trained one full-batch epoch at a time.
+
+The log-loss surface over (w1, w2) at the current bias is drawn as a heat map with
+contour lines; the path of the weights walks down it. The learning rate can be made too
+small (the path crawls) or too large (it jumps across the valley and the loss goes up),
+and a sentence always says which is happening. Training is the engine's (core.surfaces.
+NeuronDescent runs Sequential.fit one epoch per step); one step per timer tick keeps the
+window responsive for this 3-parameter model.
+"""
+from __future__ import annotations
+
+import math
+import time
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtGui import QTransform
+from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget)
+
+from core import surfaces
+from gui.lessons.base import Lesson
+from gui.lessons.neuron import make_plot, mono_label, paren
+from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR, ColorLegend, lut
+from gui.widgets.numbers import fmt
+
+#: learning rates the slider steps through (a geometric ladder)
+LEARNING_RATES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 50.0,
+                  100.0)
+DEFAULT_RATE = 3.0
+#: the map shown before a run leaves it: start (1, 1) and the bottom (13.1, 2.1) inside
+BASE_EXTENT = (-4.0, 18.0, -4.0, 8.0)
+GRID = 121                  # heat-map resolution per axis
+CONTOUR_STRIDE = 2          # contour lines from every 2nd grid point: cheaper, still smooth
+N_CONTOURS = 7
+MAX_EPOCHS = 5000
+STEPS_PER_SECOND = 8.0      # at speed 1×
+SURFACE_REDRAW_S = 0.15     # while playing, the heat map is redrawn at most this often
+
+VERDICT_STYLE = {           # background of the message box; the words carry the meaning
+    "start": "#eef2f6", "downhill": "#e6f2e8", "converged": "#d9eedd",
+    "crawling": "#fbf3d5", "overshoot": "#fde6cf", "diverging": "#f9d7d3", "stopped": "#f9d7d3",
+}
+
+
+class GradientDescentLesson(Lesson):
+    title = "Gradient descent"
+    subtitle = ("The insurance neuron learns step by step: watch its weights walk down the "
+                "loss surface, and what too small or too large a learning rate does.")
+    help_name = "gradient_descent"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.run = surfaces.NeuronDescent(learning_rate=DEFAULT_RATE)
+        self.best = surfaces.insurance_optimum(self.run.data.x, self.run.data.y)
+        self.verdict = ("start", "")
+        self.message = ""
+        self._announced = ""
+        self._last_surface = 0.0
+        self.extent = BASE_EXTENT
+        self.surface = np.zeros((GRID, GRID))
+        self.next_grad = (0.0, 0.0, 0.0)
+
+        root = QWidget()
+        lay = QHBoxLayout(root)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(10)
+        lay.addWidget(self._build_map(), 3)
+        lay.addWidget(self._build_side(), 2)
+        self.set_visual(root)
+        self._build_controls()
+
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._tick)
+        self._update_view(redraw_surface=True)
+
+    # --- construction ---------------------------------------------------------------------
+    def _build_map(self) -> QWidget:
+        box = QWidget()
+        v = QVBoxLayout(box)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.setSpacing(2)
+        self.map = make_plot("w1 (weight of age/100)", "w2 (weight of affordability)",
+                             legend_columns=3)
+        self.map.setAccessibleName("Loss surface over w1 and w2 with the descent path")
+        item = self.map.plot_item
+        item.showGrid(x=False, y=False)
+        self.image = pg.ImageItem(axisOrder="row-major")
+        self.image.setLookupTable(lut("sequential"))
+        self.image.setZValue(-20)
+        item.addItem(self.image)
+        self.contours = []
+        for _ in range(N_CONTOURS):
+            iso = pg.IsocurveItem(level=0.0, pen=pg.mkPen(255, 255, 255, 140, width=1),
+                                  axisOrder="row-major")
+            iso.setParentItem(self.image)    # drawn in the image's pixel coordinates
+            iso.setZValue(5)
+            self.contours.append(iso)
+        self.path_item = item.plot([], [], pen=pg.mkPen("#ffffff", width=2),
+                                   shadowPen=pg.mkPen("#1d232b", width=4), symbol="o",
+                                   symbolSize=4, symbolBrush="#ffffff", symbolPen=None,
+                                   name="path of (w1, w2)")
+        self.next_item = item.plot([], [], pen=pg.mkPen(BACKWARD_COLOR, width=3),
+                                   name="next step −η·∇L")
+        self.arrow = pg.ArrowItem(angle=0, headLen=12, tipAngle=35, pen=None,
+                                  brush=pg.mkBrush(BACKWARD_COLOR))
+        item.addItem(self.arrow)
+        self.start_item = pg.ScatterPlotItem(symbol="s", size=11, pen=pg.mkPen("#1d232b", width=1.5),
+                                             brush=pg.mkBrush("#ffffff"), name="start (1, 1)")
+        self.best_item = pg.ScatterPlotItem(symbol="star", size=18, pen=pg.mkPen("#1d232b", width=1),
+                                            brush=pg.mkBrush("#ffffff"),
+                                            name=f"lowest loss overall (at b = {fmt(self.best[2])})")
+        self.current_item = pg.ScatterPlotItem(symbol="o", size=14, pen=pg.mkPen("#ffffff", width=2),
+                                               brush=pg.mkBrush(FORWARD_COLOR), name="now")
+        for it in (self.start_item, self.best_item, self.current_item):
+            item.addItem(it)
+        self.start_item.setData([surfaces.COURSE_START[0]], [surfaces.COURSE_START[1]])
+        self.best_item.setData([self.best[0]], [self.best[1]])
+        v.addWidget(self.map, 1)
+        self.legend = ColorLegend("sequential", 0.0, 1.0, label="log loss")
+        self.legend.setMaximumWidth(10000)
+        v.addWidget(self.legend)
+        return box
+
+    def _build_side(self) -> QWidget:
+        side = QWidget()
+        v = QVBoxLayout(side)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.setSpacing(4)
+        self.loss_plot = make_plot("epoch", "log loss", legend_columns=2)
+        self.loss_plot.setAccessibleName("Loss after every epoch")
+        lp = self.loss_plot.plot_item
+        self.loss_curve = lp.plot([], [], pen=pg.mkPen(FORWARD_COLOR, width=2), name="loss")
+        self.best_line = pg.InfiniteLine(pos=self.best[3], angle=0, movable=False,
+                                         pen=pg.mkPen("#5b626c", width=1, style=Qt.PenStyle.DashLine))
+        lp.addItem(self.best_line)
+        self.loss_plot.add_legend_entry(
+            pg.PlotDataItem([], [], pen=pg.mkPen("#5b626c", width=1, style=Qt.PenStyle.DashLine)),
+            f"best possible {fmt(self.best[3])}")
+        v.addWidget(self.loss_plot, 1)
+
+        box = QFrame()
+        box.setFrameShape(QFrame.Shape.StyledPanel)
+        fv = QVBoxLayout(box)
+        fv.setContentsMargins(8, 4, 8, 4)
+        fv.setSpacing(1)
+        self.epoch_label = mono_label()
+        self.weights_label = mono_label()
+        self.loss_label = mono_label()
+        self.grad_label = mono_label()
+        self.grad_label.setStyleSheet(f"color: {BACKWARD_COLOR.name()};")
+        self.update_label = mono_label()
+        for w in (self.epoch_label, self.weights_label, self.loss_label, self.grad_label,
+                  self.update_label):
+            fv.addWidget(w)
+        v.addWidget(box)
+        self.verdict_label = QLabel()
+        self.verdict_label.setWordWrap(True)
+        self.verdict_label.setAccessibleName("How the descent is going")
+        self.verdict_label.setMinimumHeight(3 * self.fontMetrics().lineSpacing() + 10)
+        v.addWidget(self.verdict_label)
+        return side
+
+    def _build_controls(self) -> None:
+        pb = self.add_playback(step_back=True)
+        pb.step_forward.connect(self.step)
+        pb.step_back.connect(self.step_back)
+        pb.reset.connect(self.reset)
+        pb.play_toggled.connect(self._on_play)
+        pb.speed_changed.connect(lambda _s: self._on_play(pb.is_playing()))
+        self.lr_slider = QSlider(Qt.Orientation.Horizontal)
+        self.lr_slider.setRange(0, len(LEARNING_RATES) - 1)
+        self.lr_slider.setValue(LEARNING_RATES.index(DEFAULT_RATE))
+        self.lr_slider.setPageStep(1)
+        self.lr_slider.setTickPosition(QSlider.TickPosition.TicksBelow)
+        self.lr_slider.setMinimumWidth(150)
+        self.add_control(self.lr_slider, label="Learning rate η",
+                         tooltip="Step size: w ← w − η·∂L/∂w. Try 0.01 (crawls), 3 (walks "
+                                 "down), 30 or 100 (jumps across the valley). "
+                                 + ", ".join(f"{v:g}" for v in LEARNING_RATES),
+                         name="Learning rate", stretch=1)
+        self.lr_label = mono_label()
+        self.lr_label.setMinimumWidth(self.lr_label.fontMetrics().horizontalAdvance("0.000") + 4)
+        self.controls.addWidget(self.lr_label)
+        self.lr_slider.valueChanged.connect(self._on_rate)
+        self._on_rate()
+
+    # --- actions ----------------------------------------------------------------------------
+    def learning_rate(self) -> float:
+        return LEARNING_RATES[self.lr_slider.value()]
+
+    def set_learning_rate(self, lr: float) -> None:
+        idx = min(range(len(LEARNING_RATES)), key=lambda i: abs(math.log(LEARNING_RATES[i] / lr)))
+        self.lr_slider.setValue(idx)
+
+    def _on_rate(self) -> None:
+        lr = self.learning_rate()
+        self.lr_label.setText(fmt(lr))
+        self.lr_label.setToolTip(f"η = {fmt(lr)}: each step moves the weights by η times the "
+                                 f"gradient")
+        self.run.set_learning_rate(lr)
+        if hasattr(self, "timer"):
+            self._update_view(redraw_surface=False)
+
+    def step(self, redraw: bool = True) -> None:
+        """One epoch: one full-batch gradient step by the engine."""
+        if self.run.stop_reason is not None:
+            self._pause()
+            return
+        if self.run.epoch >= MAX_EPOCHS:
+            self._pause()
+            self.show_status(f"Stopped at {MAX_EPOCHS} epochs: press Reset to start again.", 6000)
+            return
+        self.run.step()
+        if redraw:
+            self._update_view(redraw_surface=True)
+
+    def step_back(self) -> None:
+        if self.run.back():
+            self._update_view(redraw_surface=True)
+
+    def reset(self) -> None:
+        self.run.reset()
+        self._update_view(redraw_surface=True)
+
+    def _pause(self) -> None:
+        if self.playback is not None and self.playback.is_playing():
+            self.playback.set_playing(False)
+
+    def _on_play(self, playing: bool) -> None:
+        if playing:
+            self.timer.start(self._interval_ms())
+        else:
+            self.timer.stop()
+            self._update_view(redraw_surface=True)
+
+    def _interval_ms(self) -> int:
+        rate = STEPS_PER_SECOND * (self.playback.speed() if self.playback else 1.0)
+        return max(30, int(1000 / rate))
+
+    def _tick(self) -> None:
+        rate = STEPS_PER_SECOND * self.playback.speed()
+        n = max(1, round(rate * self._interval_ms() / 1000))
+        for _ in range(n):
+            self.step(redraw=False)
+            if not self.playback.is_playing():
+                break
+        now = time.monotonic()
+        redraw = now - self._last_surface >= SURFACE_REDRAW_S
+        self._update_view(redraw_surface=redraw)
+        if self.verdict[0] in ("converged", "stopped"):
+            self._pause()
+
+    # --- drawing ----------------------------------------------------------------------------
+    def _update_view(self, redraw_surface: bool) -> None:
+        run = self.run
+        path = run.path_array()                                             # (K + 1, 3)
+        w1, w2, b = run.weights
+        lr = run.learning_rate
+        self.next_grad = run.next_gradient()
+        g1, g2, gb = self.next_grad
+        n1, n2 = w1 - lr * g1, w2 - lr * g2
+        if redraw_surface:
+            self._draw_surface(np.vstack([path, [[n1, n2, b]]]), b)
+        self.path_item.setData(path[:, 0], path[:, 1])
+        self.current_item.setData([w1], [w2])
+        self.next_item.setData([w1, n1], [w2, n2])
+        if abs(n1 - w1) + abs(n2 - w2) > 1e-12:
+            self.arrow.setStyle(angle=180 - math.degrees(math.atan2(*self._screen_delta(n1 - w1, n2 - w2))))
+            self.arrow.setPos(n1, n2)
+            self.arrow.show()
+        else:
+            self.arrow.hide()
+
+        epochs = np.arange(len(run.losses))
+        self.loss_curve.setData(epochs, np.asarray(run.losses))
+        self.verdict = surfaces.descent_verdict(run.losses, lr, self.best[3], run.stop_reason)
+        self._show_numbers()
+
+    def _screen_delta(self, dx: float, dy: float) -> tuple[float, float]:
+        """(dy, dx) in screen pixels, for the arrow head's angle (axes are not square)."""
+        vb = self.map.plot_item.getViewBox()
+        (x0, x1), (y0, y1) = vb.viewRange()
+        w, h = max(vb.width(), 1.0), max(vb.height(), 1.0)
+        return dy / max(y1 - y0, 1e-9) * h, dx / max(x1 - x0, 1e-9) * w
+
+    def _draw_surface(self, points: np.ndarray, b: float) -> None:
+        self._last_surface = time.monotonic()
+        self.extent = surfaces.path_extent(points, BASE_EXTENT)
+        lo1, hi1, lo2, hi2 = self.extent
+        w1s = np.linspace(lo1, hi1, GRID)
+        w2s = np.linspace(lo2, hi2, GRID)
+        self.surface = surfaces.loss_surface(self.run.data.x, self.run.data.y, w1s, w2s, b)
+        vmin = float(np.min(self.surface))
+        # colours spread over the lower three quarters; the steep walls saturate yellow
+        vmax = float(np.quantile(self.surface, 0.75))
+        if vmax <= vmin:
+            vmax = vmin + 1e-6
+        self.image.setImage(self.surface, levels=(vmin, vmax), autoLevels=False)
+        # pixel j is centred on grid value j: half a cell of margin on every side
+        d1, d2 = (hi1 - lo1) / (GRID - 1), (hi2 - lo2) / (GRID - 1)
+        self.image.setRect(QRectF(lo1 - d1 / 2, lo2 - d2 / 2, hi1 - lo1 + d1, hi2 - lo2 + d2))
+        coarse = self.surface[::CONTOUR_STRIDE, ::CONTOUR_STRIDE]
+        levels = np.linspace(vmin, vmax, N_CONTOURS + 2)[1:-1]
+        # isocurves live in image pixels; stretch the coarse grid back over the full image
+        sx = (GRID - 1) / max(coarse.shape[1] - 1, 1)
+        sy = (GRID - 1) / max(coarse.shape[0] - 1, 1)
+        to_pixels = QTransform(sx, 0.0, 0.0, sy, 0.5, 0.5)   # coarse index → pixel centre
+        for iso, level in zip(self.contours, levels):
+            iso.setData(coarse, level=float(level))
+            iso.setTransform(to_pixels)
+        self.legend.set_range(vmin, vmax)
+        self.legend.set_label(f"log loss over (w1, w2) with b held at {fmt(b)}   (yellow: "
+                              f"≥ {fmt(vmax)}; white lines: equal loss)")
+        item = self.map.plot_item
+        item.setXRange(lo1, hi1, padding=0)
+        item.setYRange(lo2, hi2, padding=0)
+
+    def _show_numbers(self) -> None:
+        run = self.run
+        w1, w2, b = run.weights
+        lr = run.learning_rate
+        g1, g2, gb = self.next_grad
+        loss = run.losses[-1]
+        n = len(run.data)
+        self.epoch_label.setText(f"epoch {run.epoch}   (one epoch = one step on all {n} rows)")
+        self.epoch_label.setToolTip("Full-batch gradient descent: every step uses all 28 "
+                                    "people, so one step is one epoch.")
+        self.weights_label.setText(f"w1 = {fmt(w1)}   w2 = {fmt(w2)}   b = {fmt(b)}")
+        self.weights_label.setToolTip(f"the weights after {run.epoch} epochs, started at "
+                                      f"w1 = w2 = 1, b = 0")
+        self.loss_label.setText(f"loss L = {fmt(loss)}   (best possible {fmt(self.best[3])})")
+        self.loss_label.setToolTip(
+            "L = −(1/28) Σ [y·log ŷ + (1 − y)·log(1 − ŷ)], ŷ = σ(w1·age/100 + w2·afford. + b)"
+            f" = {fmt(loss)}")
+        self.grad_label.setText(f"∂L/∂w1 = {fmt(g1)}  ∂L/∂w2 = {fmt(g2)}  ∂L/∂b = {fmt(gb)}")
+        self.grad_label.setToolTip(
+            "The gradient at the current weights (the engine's backward pass):\n"
+            f"∂L/∂w1 = (1/28) Σ (ŷ − y)·age/100 = {fmt(g1)}\n"
+            f"∂L/∂w2 = (1/28) Σ (ŷ − y)·affordability = {fmt(g2)}\n"
+            f"∂L/∂b = (1/28) Σ (ŷ − y) = {fmt(gb)}")
+        updates = [(name, w, g) for name, w, g in (("w1", w1, g1), ("w2", w2, g2), ("b", b, gb))]
+        self.update_label.setText("next: " + "  ".join(
+            f"{name} ← {fmt(w - lr * g)}" for name, w, g in updates))
+        self.update_label.setToolTip("w ← w − η·∂L/∂w with η = " + fmt(lr) + ":\n" + "\n".join(
+            f"{name} ← {fmt(w)} − {fmt(lr)}·{paren(g)} = {fmt(w - lr * g)}"
+            for name, w, g in updates))
+        kind, text = self.verdict
+        self.message = text
+        self.verdict_label.setText(text)
+        self.verdict_label.setStyleSheet(
+            f"background: {VERDICT_STYLE.get(kind, '#eef2f6')}; border: 1px solid #d5dae1; "
+            f"border-radius: 4px; padding: 4px 6px;")
+        if kind in ("diverging", "stopped") and self._announced != kind:
+            self.show_status(text, 8000)     # once per episode, not on every step
+        self._announced = kind
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def deactivate(self) -> None:
+        self._pause()
+        self.timer.stop()
+
+    def shutdown(self) -> None:
+        self.timer.stop()
+        super().shutdown()

@@ -213,19 +213,29 @@ class DrawingPad(QWidget):
                     dot: bool = False) -> None:
         p = self._painter(image, stroke)
         if dot:
-            p.drawPoint(stroke.points[0])
+            self._dot(p, stroke)
         elif path is not None:
             p.drawPath(path)
         p.end()
+
+    @staticmethod
+    def _dot(p: QPainter, stroke: Stroke) -> None:
+        """A round blob the pen's width where a stroke starts (a tap leaves a dot)."""
+        pen = p.pen()
+        r = pen.widthF() / 2
+        p.save()
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(pen.color())
+        p.drawEllipse(stroke.points[0], r, r)
+        p.restore()
 
     def _render(self, image: QImage) -> None:
         paper, _ = self._colors()
         image.fill(paper)
         for stroke in self._strokes:
             p = self._painter(image, stroke)
-            if len(stroke.points) == 1:
-                p.drawPoint(stroke.points[0])
-            else:
+            self._dot(p, stroke)  # as when it was drawn live, so an undo repaints identically
+            if len(stroke.points) > 1:
                 p.drawPath(_whole(stroke.points))
             p.end()
 

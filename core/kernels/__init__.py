@@ -9,15 +9,27 @@ from __future__ import annotations
 import importlib
 
 _FAMILIES = {
-    "dense": ("dense_forward", "dense_backward"),
+    "dense": ("dense_forward", "dense_backward", "dense_forward_planned", "dense_backward_planned"),
     "conv": (
         "conv_output_size",
         "conv2d_forward",
         "conv2d_grad_input",
         "conv2d_grad_weight",
         "conv2d_grad_bias",
+        "conv2d_backward",
+        "conv2d_plan",
+        "conv2d_forward_planned",
+        "conv2d_backward_planned",
     ),
-    "pool": ("max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward"),
+    "pool": (
+        "max_pool_forward",
+        "max_pool_backward",
+        "avg_pool_forward",
+        "avg_pool_backward",
+        "max_pool_plan",
+        "max_pool_forward_planned",
+        "max_pool_backward_planned",
+    ),
     "activations": (
         "relu_forward",
         "relu_backward",
@@ -30,6 +42,7 @@ _FAMILIES = {
         "softmax_forward",
         "softmax_backward",
     ),
+    "finite": ("all_finite",),
     "losses": (
         "softmax_cross_entropy",
         "softmax_cross_entropy_onehot",

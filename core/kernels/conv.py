@@ -1,33 +1,56 @@
 """2-D convolution kernels (NHWC images, Keras kernels (KH, KW, C_in, C_out)).
 
-Cross-correlation as Keras computes it, done as im2col + one matrix product: each output
-pixel's receptive field is copied into one row of a "columns" matrix (channels-last, so a
-kernel row of KW pixels is KW*C contiguous values), and the product with the kernel
-reshaped to (KH*KW*C_in, C_out) gives every output channel at once through BLAS. The input
-gradient runs the same product backwards and scatters the rows back (col2im).
+Cross-correlation as Keras computes it, one chunk of the batch at a time, in one of two ways:
 
-The columns matrix is built a few samples at a time so its size stays bounded however
-large the batch is.
+- im2col + BLAS: each output pixel's receptive field is copied into one row of a
+  "columns" matrix (channels-last, so a kernel row of KW pixels is KW*C contiguous
+  values), and one matrix product with the kernel reshaped to (KH*KW*C_in, C_out) gives
+  every output channel at once. Columns are built a few samples at a time so they are
+  still in cache when BLAS reads them, and bias + ReLU are applied to that block of output
+  while it is in cache too. The input gradient runs the product backwards and scatters the
+  rows back (col2im).
+- direct loops when a receptive field is tiny (a first layer on grey images: 3x3x1 = 9
+  values): a product with 9 columns keeps BLAS waiting on memory, plain loops do not.
+
+The batch is split into one chunk per Numba thread with BLAS single-threaded (see
+_threads), so two thread pools never compete for the cores. Weight gradients are summed per
+chunk and the chunk sums added in a fixed order: results depend on the thread count, never
+on timing.
+
+The `*_planned` functions are the trusted fast path the layers use: no argument checks,
+so the arrays must already be C-contiguous, writeable, of one float dtype and of the
+shapes the plan was made for. Everyone else uses the checked functions.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
+from . import _threads
 from ._checks import as_float_array, output_size, padding_mode, pair, same_dtype
 
 __all__ = [
     "conv_output_size",
     "conv2d_forward",
+    "conv2d_backward",
     "conv2d_grad_input",
     "conv2d_grad_weight",
     "conv2d_grad_bias",
+    "conv2d_plan",
+    "conv2d_forward_planned",
+    "conv2d_backward_planned",
 ]
 
-# Largest columns matrix built at once, in elements (8 MiB at float32): big enough for
-# BLAS to run at full speed, small enough that a CIFAR batch does not allocate gigabytes.
-_CHUNK_ELEMENTS = 1 << 21
+_FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}  # never nnan/ninf: NaN must show
+
+# Columns built at once per thread, in elements (512 KiB at float32): fits in L2 with the
+# kernel matrix, and is still enough rows for BLAS to run at full speed.
+_BLOCK_ELEMENTS = 1 << 17
+# Receptive fields of at most this many values (KH*KW*C_in) use the direct loops.
+DIRECT_MAX_K = 16
+# Below this many multiply-adds a call runs serially: waking threads would cost more.
+PARALLEL_MIN_WORK = 1 << 20
 
 
 def conv_output_size(size, k, stride, padding):
@@ -43,9 +66,12 @@ def conv_output_size(size, k, stride, padding):
     return output_size(int(size), int(k), int(stride), padding_mode(padding))
 
 
+# ---------------------------------------------------------------- building blocks
+
+
 @njit(cache=True, nogil=True)
-def _samples_per_chunk(rows_per_sample, k):
-    return max(1, _CHUNK_ELEMENTS // max(1, rows_per_sample * k))
+def _block_samples(per, k, n):
+    return min(max(1, _BLOCK_ELEMENTS // max(1, per * k)), max(n, 1))
 
 
 @njit(cache=True, nogil=True)
@@ -75,7 +101,7 @@ def _im2col(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols):
 
 @njit(cache=True, nogil=True)
 def _col2im(dcols, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, dx):
-    """Scatter-add rows of dcols back onto dx; padding positions are dropped."""
+    """Scatter-add rows of dcols onto dx[n0:n1]; padding positions are dropped."""
     h_in, w_in, c_in = dx.shape[1], dx.shape[2], dx.shape[3]
     r = 0
     for n in range(n0, n1):
@@ -95,62 +121,208 @@ def _col2im(dcols, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, dx):
                 r += 1
 
 
-@njit(cache=True, nogil=True)
-def _conv_forward(x, w, b, sh, sw, ph, pw, oh_, ow_):
-    n_batch = x.shape[0]
-    kh, kw, c_in, c_out = w.shape
-    k = kh * kw * c_in
-    wm = w.reshape(k, c_out)  # (KH*KW*C_in, C_out)
-    y = np.empty((n_batch, oh_, ow_, c_out), dtype=x.dtype)  # (N, OH, OW, C_out)
-    y2 = y.reshape(n_batch * oh_ * ow_, c_out)
-    per = oh_ * ow_
-    step = _samples_per_chunk(per, k)
-    cols = np.empty((min(step, n_batch) * per, k), dtype=x.dtype)  # (rows, KH*KW*C_in)
-    for n0 in range(0, n_batch, step):
-        n1 = min(n_batch, n0 + step)
-        rows = (n1 - n0) * per
-        _im2col(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols)
-        y2[n0 * per : n1 * per] = np.dot(cols[:rows], wm)
-    for r in range(y2.shape[0]):
-        for o in range(c_out):
-            y2[r, o] += b[o]
-    return y
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _bias_act(out, b, relu):
+    """out += b, then ReLU in place when asked (NaN stays NaN)."""
+    for r in range(out.shape[0]):
+        for o in range(out.shape[1]):
+            v = out[r, o] + b[o]
+            if relu:
+                v = v if (v > 0 or v != v) else 0.0
+            out[r, o] = v
 
 
 @njit(cache=True, nogil=True)
-def _conv_grad_input(dy, w, h_in, w_in, sh, sw, ph, pw):
-    n_batch, oh_, ow_, c_out = dy.shape
-    kh, kw, c_in, _ = w.shape
-    k = kh * kw * c_in
-    wm_t = w.reshape(k, c_out).T  # (C_out, KH*KW*C_in)
-    dx = np.zeros((n_batch, h_in, w_in, c_in), dtype=dy.dtype)  # (N, H, W, C_in)
-    dy2 = dy.reshape(n_batch * oh_ * ow_, c_out)
-    per = oh_ * ow_
-    step = _samples_per_chunk(per, k)
-    for n0 in range(0, n_batch, step):
-        n1 = min(n_batch, n0 + step)
-        dcols = np.dot(dy2[n0 * per : n1 * per], wm_t)  # (rows, KH*KW*C_in)
-        _col2im(dcols, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, dx)
-    return dx
+def _relu_grad(a, dy, dz, db):
+    """dz = dL/dz from dL/da and a = relu(z); db (float64) += column sums of dz.
+
+    a > 0 passes dy; a == 0 gives dy*0 (so NaN/inf arriving in dy stay visible); a NaN
+    pre-activation (a is NaN) gives NaN. Exactly ReLU's backward, read from its output.
+    """
+    for r in range(dy.shape[0]):
+        for o in range(dy.shape[1]):
+            v = a[r, o]
+            g = dy[r, o]
+            if not v > 0:
+                g = g * 0.0 if v <= 0 else v
+            dz[r, o] = g
+            db[o] += g
 
 
 @njit(cache=True, nogil=True)
-def _conv_grad_weight(x, dy, kh, kw, sh, sw, ph, pw):
-    n_batch = x.shape[0]
-    c_in = x.shape[3]
-    _, oh_, ow_, c_out = dy.shape
-    k = kh * kw * c_in
-    dw = np.zeros((k, c_out), dtype=x.dtype)  # (KH*KW*C_in, C_out)
-    dy2 = dy.reshape(n_batch * oh_ * ow_, c_out)
+def _col_sums(dz, db):
+    """db (float64) += column sums of dz: a float32 running sum over a batch loses digits."""
+    for r in range(dz.shape[0]):
+        for o in range(dz.shape[1]):
+            db[o] += dz[r, o]
+
+
+# ---------------------------------------------------------------- one chunk of samples
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _forward_direct(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, y2):
+    """Direct loops for a tiny receptive field, one output row (OW, C_out) at a time."""
+    h_in, w_in, c_in = x.shape[1], x.shape[2], x.shape[3]
+    c_out = wm.shape[1]
     per = oh_ * ow_
-    step = _samples_per_chunk(per, k)
-    cols = np.empty((min(step, n_batch) * per, k), dtype=x.dtype)
-    for n0 in range(0, n_batch, step):
-        n1 = min(n_batch, n0 + step)
-        rows = (n1 - n0) * per
-        _im2col(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols)
-        dw += np.dot(cols[:rows].T, dy2[n0 * per : n1 * per])
-    return dw.reshape(kh, kw, c_in, c_out)
+    for n in range(n0, n1):
+        for oh in range(oh_):
+            r0 = n * per + oh * ow_
+            acc = y2[r0 : r0 + ow_]  # (OW, C_out)
+            for ow in range(ow_):
+                for o in range(c_out):
+                    acc[ow, o] = b[o]
+            for i in range(kh):
+                ih = oh * sh - ph + i
+                if ih < 0 or ih >= h_in:
+                    continue
+                for j in range(kw):
+                    for c in range(c_in):
+                        wrow = wm[(i * kw + j) * c_in + c]  # (C_out,)
+                        for ow in range(ow_):
+                            iw = ow * sw - pw + j
+                            if iw >= 0 and iw < w_in:
+                                xv = x[n, ih, iw, c]
+                                for o in range(c_out):
+                                    acc[ow, o] += xv * wrow[o]
+            if relu:
+                for ow in range(ow_):
+                    for o in range(c_out):
+                        v = acc[ow, o]
+                        acc[ow, o] = v if (v > 0 or v != v) else 0.0
+
+
+@njit(cache=True, nogil=True)
+def _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2):
+    """y2 rows of samples n0..n1-1 (y2 is the output as (N*OH*OW, C_out))."""
+    if direct:
+        _forward_direct(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, y2)
+        return
+    per = oh_ * ow_
+    k = wm.shape[0]
+    bs = _block_samples(per, k, n1 - n0)
+    cols = np.empty((bs * per, k), dtype=x.dtype)  # (rows, KH*KW*C_in)
+    for s0 in range(n0, n1, bs):
+        s1 = min(n1, s0 + bs)
+        rows = (s1 - s0) * per
+        _im2col(x, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols)
+        out = y2[s0 * per : s1 * per]  # (rows, C_out)
+        np.dot(cols[:rows], wm, out)
+        _bias_act(out, b, relu)
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _backward_direct(x, wm, dz, n0, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, need_dw,
+                     need_dx, dw, dx):
+    """Sample n0's gradients, dz holding its (OH*OW, C_out) rows: dw += patches^T dz, dx[n0] += ..."""
+    c_out = wm.shape[1]
+    c_in = wm.shape[0] // (kh * kw)
+    for oh in range(oh_):
+        r0 = oh * ow_
+        for i in range(kh):
+            ih = oh * sh - ph + i
+            if ih < 0 or ih >= h_in:
+                continue
+            for j in range(kw):
+                for c in range(c_in):
+                    t = (i * kw + j) * c_in + c
+                    for ow in range(ow_):
+                        iw = ow * sw - pw + j
+                        if iw < 0 or iw >= w_in:
+                            continue
+                        g = dz[r0 + ow]  # (C_out,)
+                        if need_dw:
+                            xv = x[n0, ih, iw, c]
+                            for o in range(c_out):
+                                dw[t, o] += xv * g[o]
+                        if need_dx:
+                            s = 0.0
+                            for o in range(c_out):
+                                s += g[o] * wm[t, o]
+                            dx[n0, ih, iw, c] += s
+
+
+@njit(cache=True, nogil=True)
+def _backward_range(x, wm, a, dy2, n0, n1, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dw,
+                    need_dx, direct, dw, db, dx):
+    """Gradients from samples n0..n1-1: dw and db (float64) accumulate, dx[n0:n1] is written.
+
+    With relu, dy2 is dL/d(ReLU output) and a that output; the mask is applied on the fly.
+    """
+    per = oh_ * ow_
+    k, c_out = wm.shape
+    if need_dx:
+        dx[n0:n1] = 0.0
+    bs = 1 if direct else _block_samples(per, k, n1 - n0)
+    dzb = np.empty((bs * per, c_out), dtype=dy2.dtype)  # (rows, C_out)
+    cols = np.empty((bs * per if (need_dw and not direct) else 0, k), dtype=dy2.dtype)
+    wm_t = np.ascontiguousarray(wm.T)  # (C_out, KH*KW*C_in)
+    for s0 in range(n0, n1, bs):
+        s1 = min(n1, s0 + bs)
+        rows = (s1 - s0) * per
+        if relu:
+            dz = dzb[:rows]
+            _relu_grad(a[s0 * per : s1 * per], dy2[s0 * per : s1 * per], dz, db)
+        else:
+            dz = dy2[s0 * per : s1 * per]
+            _col_sums(dz, db)
+        if direct:
+            _backward_direct(x, wm, dz, s0, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, need_dw,
+                             need_dx, dw, dx)
+            continue
+        if need_dw:
+            _im2col(x, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols)
+            dw += np.dot(cols[:rows].T, dz)
+        if need_dx:
+            dcols = np.dot(dz, wm_t)  # (rows, KH*KW*C_in)
+            _col2im(dcols, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, dx)
+
+
+# ---------------------------------------------------------------- whole batch
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _forward_par(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2, nt):
+    n = x.shape[0]
+    step = (n + nt - 1) // nt
+    for t in prange(nt):
+        n0 = t * step
+        n1 = min(n, n0 + step)
+        if n0 < n1:
+            _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _backward_par(x, wm, a, dy2, n, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dw, need_dx,
+                  direct, dx, nt):
+    k, c_out = wm.shape
+    dwp = np.zeros((nt, k, c_out), dtype=dy2.dtype)  # one partial sum per chunk
+    dbp = np.zeros((nt, c_out), dtype=np.float64)
+    step = (n + nt - 1) // nt
+    for t in prange(nt):
+        n0 = t * step
+        n1 = min(n, n0 + step)
+        if n0 < n1:
+            _backward_range(x, wm, a, dy2, n0, n1, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                            need_dw, need_dx, direct, dwp[t], dbp[t], dx)
+    dw = dwp[0].copy()
+    db = dbp[0].copy()
+    for t in range(1, nt):  # fixed order: same bits every run
+        dw += dwp[t]
+        db += dbp[t]
+    return dw, db.astype(dy2.dtype)
+
+
+@njit(cache=True, nogil=True)
+def _backward_serial(x, wm, a, dy2, n, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dw, need_dx,
+                     direct, dx):
+    k, c_out = wm.shape
+    dw = np.zeros((k, c_out), dtype=dy2.dtype)
+    db = np.zeros(c_out, dtype=np.float64)
+    _backward_range(x, wm, a, dy2, 0, n, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dw,
+                    need_dx, direct, dw, db, dx)
+    return dw, db.astype(dy2.dtype)
 
 
 @njit(cache=True, nogil=True)
@@ -158,10 +330,78 @@ def _conv_grad_bias(dy):
     c_out = dy.shape[3]
     dy2 = dy.reshape(dy.size // max(c_out, 1), c_out)
     acc = np.zeros(c_out, dtype=np.float64)
-    for r in range(dy2.shape[0]):
-        for o in range(c_out):
-            acc[o] += dy2[r, o]
+    _col_sums(dy2, acc)
     return acc.astype(dy.dtype)
+
+
+# ---------------------------------------------------------------- planned (trusted) calls
+
+
+def conv2d_plan(input_shape, kernel_shape, stride=1, padding="valid"):
+    """Geometry of a convolution, checked once: (kh, kw, sh, sw, ph, pw, oh, ow, direct).
+
+    input_shape is (H, W, C_in) or (N, H, W, C_in); kernel_shape (KH, KW, C_in, C_out).
+    """
+    h_in, w_in, c_in = (int(s) for s in tuple(input_shape)[-3:])
+    kh, kw = int(kernel_shape[0]), int(kernel_shape[1])
+    sh, sw, ph, pw, oh_, ow_ = _geometry(h_in, w_in, kh, kw, stride, padding)
+    direct = kh * kw * c_in <= DIRECT_MAX_K
+    return (kh, kw, sh, sw, ph, pw, oh_, ow_, direct)
+
+
+def _parallel(n_batch, plan, c_in, c_out, chunks):
+    if chunks is not None:  # forced (warm-up compiles both drivers on a tiny batch)
+        return max(1, min(int(chunks), n_batch))
+    kh, kw, _, _, _, _, oh_, ow_, _ = plan
+    nt = _threads.n_chunks()
+    if nt > 1 and n_batch > 1 and n_batch * oh_ * ow_ * kh * kw * c_in * c_out >= PARALLEL_MIN_WORK:
+        return min(nt, n_batch)
+    return 1
+
+
+def conv2d_forward_planned(x, w, b, plan, relu=False, chunks=None):
+    """Trusted fast path of conv2d_forward (+ ReLU when relu): see the module docstring."""
+    kh, kw, sh, sw, ph, pw, oh_, ow_, direct = plan
+    n_batch = x.shape[0]
+    c_out = w.shape[3]
+    y = np.empty((n_batch, oh_, ow_, c_out), dtype=x.dtype)  # (N, OH, OW, C_out)
+    y2 = y.reshape(n_batch * oh_ * ow_, c_out)
+    wm = w.reshape(kh * kw * w.shape[2], c_out)  # (KH*KW*C_in, C_out)
+    nt = _parallel(n_batch, plan, w.shape[2], c_out, chunks)
+    if nt > 1:
+        with _threads.PARALLEL_LOCK:
+            _forward_par(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2, nt)
+    else:
+        _forward_range(x, wm, b, 0, n_batch, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2)
+    return y
+
+
+def conv2d_backward_planned(x, w, dy, plan, relu_output=None, need_input_grad=True,
+                            need_weight_grad=True, input_shape=None, chunks=None):
+    """Trusted fast path of conv2d_backward: returns (dx or None, dw, db)."""
+    kh, kw, sh, sw, ph, pw, oh_, ow_, direct = plan
+    c_in, c_out = w.shape[2], w.shape[3]
+    shape = x.shape if input_shape is None else input_shape
+    n_batch = shape[0]
+    dy2 = dy.reshape(n_batch * oh_ * ow_, c_out)
+    relu = relu_output is not None
+    a = relu_output.reshape(dy2.shape) if relu else dy2
+    dx = np.empty(shape if need_input_grad else (0, 1, 1, 1), dtype=dy.dtype)
+    if x is None:
+        x = np.empty((0, 1, 1, 1), dtype=dy.dtype)
+    wm = w.reshape(kh * kw * c_in, c_out)
+    nt = _parallel(n_batch, plan, c_in, c_out, chunks)
+    if nt > 1:
+        with _threads.PARALLEL_LOCK:
+            dw, db = _backward_par(x, wm, a, dy2, n_batch, shape[1], shape[2], kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                                   need_weight_grad, need_input_grad, direct, dx, nt)
+    else:
+        dw, db = _backward_serial(x, wm, a, dy2, n_batch, shape[1], shape[2], kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                                  need_weight_grad, need_input_grad, direct, dx)
+    return (dx if need_input_grad else None), dw.reshape(w.shape), db
+
+
+# ---------------------------------------------------------------- checked public API
 
 
 def _geometry(h_in, w_in, kh, kw, stride, padding):
@@ -181,8 +421,19 @@ def _check_kernel(w):
     return w
 
 
-def conv2d_forward(x, w, b, stride=1, padding="valid"):
-    """x (N, H, W, C_in), w (KH, KW, C_in, C_out), b (C_out,) -> y (N, OH, OW, C_out)."""
+def _activation(activation):
+    if activation is None or activation == "linear":
+        return False
+    if activation == "relu":
+        return True
+    raise ValueError(f'activation must be None or "relu", got {activation!r}')
+
+
+def conv2d_forward(x, w, b, stride=1, padding="valid", activation=None):
+    """x (N, H, W, C_in), w (KH, KW, C_in, C_out), b (C_out,) -> y (N, OH, OW, C_out).
+
+    activation="relu" returns max(y, 0) computed in the same pass.
+    """
     x = as_float_array("x", x, ndim=4)
     w = _check_kernel(w)
     b = as_float_array("b", b, ndim=1)
@@ -191,8 +442,33 @@ def conv2d_forward(x, w, b, stride=1, padding="valid"):
     if b.shape[0] != w.shape[3]:
         raise ValueError(f"b must have shape ({w.shape[3]},), got {b.shape}")
     same_dtype(x=x, w=w, b=b)
-    sh, sw, ph, pw, oh_, ow_ = _geometry(x.shape[1], x.shape[2], w.shape[0], w.shape[1], stride, padding)
-    return _conv_forward(x, w, b, sh, sw, ph, pw, oh_, ow_)
+    relu = _activation(activation)
+    plan = conv2d_plan(x.shape, w.shape, stride, padding)
+    return conv2d_forward_planned(x, w, b, plan, relu)
+
+
+def conv2d_backward(x, w, dy, stride=1, padding="valid", relu_output=None, need_input_grad=True):
+    """All gradients of y = conv(x, w) + b in one pass: returns (dx or None, dw, db).
+
+    With relu_output (the forward's ReLU output a), dy is dL/da and the ReLU's mask is
+    applied on the way; need_input_grad=False skips dx (a first layer has no use for it).
+    """
+    x = as_float_array("x", x, ndim=4)
+    w = _check_kernel(w)
+    dy = as_float_array("dy", dy, ndim=4)
+    if x.shape[3] != w.shape[2]:
+        raise ValueError(f"x has {x.shape[3]} channels but w expects {w.shape[2]} (x {x.shape}, w {w.shape})")
+    same_dtype(x=x, w=w, dy=dy)
+    plan = conv2d_plan(x.shape, w.shape, stride, padding)
+    expected = (x.shape[0], plan[6], plan[7], w.shape[3])
+    if dy.shape != expected:
+        raise ValueError(f"dy must have shape {expected}, got {dy.shape}")
+    if relu_output is not None:
+        relu_output = as_float_array("relu_output", relu_output, ndim=4)
+        if relu_output.shape != dy.shape:
+            raise ValueError(f"relu_output must have dy's shape {dy.shape}, got {relu_output.shape}")
+        same_dtype(dy=dy, relu_output=relu_output)
+    return conv2d_backward_planned(x, w, dy, plan, relu_output, bool(need_input_grad))
 
 
 def conv2d_grad_input(dy, w, input_shape, stride=1, padding="valid"):
@@ -206,11 +482,13 @@ def conv2d_grad_input(dy, w, input_shape, stride=1, padding="valid"):
         raise ValueError(f"input_shape must be a 4-tuple (N, H, W, C), got {input_shape!r}") from None
     if c_in != w.shape[2]:
         raise ValueError(f"input_shape has {c_in} channels but w expects {w.shape[2]}")
-    sh, sw, ph, pw, oh_, ow_ = _geometry(h_in, w_in, w.shape[0], w.shape[1], stride, padding)
-    expected = (n_batch, oh_, ow_, w.shape[3])
+    plan = conv2d_plan((h_in, w_in, c_in), w.shape, stride, padding)
+    expected = (n_batch, plan[6], plan[7], w.shape[3])
     if dy.shape != expected:
         raise ValueError(f"dy must have shape {expected} for input_shape {tuple(input_shape)}, got {dy.shape}")
-    return _conv_grad_input(dy, w, h_in, w_in, sh, sw, ph, pw)
+    dx, _, _ = conv2d_backward_planned(None, w, dy, plan, None, True, False,
+                                       (n_batch, h_in, w_in, c_in))
+    return dx
 
 
 def conv2d_grad_weight(x, dy, kernel_size, stride=1, padding="valid"):
@@ -219,10 +497,12 @@ def conv2d_grad_weight(x, dy, kernel_size, stride=1, padding="valid"):
     dy = as_float_array("dy", dy, ndim=4)
     same_dtype(x=x, dy=dy)
     kh, kw = pair("kernel_size", kernel_size)
-    sh, sw, ph, pw, oh_, ow_ = _geometry(x.shape[1], x.shape[2], kh, kw, stride, padding)
-    if dy.shape[:3] != (x.shape[0], oh_, ow_):
-        raise ValueError(f"dy must have shape {(x.shape[0], oh_, ow_)} + (C_out,), got {dy.shape}")
-    return _conv_grad_weight(x, dy, kh, kw, sh, sw, ph, pw)
+    plan = conv2d_plan(x.shape, (kh, kw), stride, padding)
+    if dy.shape[:3] != (x.shape[0], plan[6], plan[7]):
+        raise ValueError(f"dy must have shape {(x.shape[0], plan[6], plan[7])} + (C_out,), got {dy.shape}")
+    w = np.zeros((kh, kw, x.shape[3], dy.shape[3]), dtype=x.dtype)  # only its shape is read
+    _, dw, _ = conv2d_backward_planned(x, w, dy, plan, None, False, True)
+    return dw
 
 
 def conv2d_grad_bias(dy):

@@ -1,39 +1,153 @@
-"""Fully connected layer kernels: y = x @ w + b and its gradients.
+"""Fully connected layer kernels: y = x @ w + b (optionally ReLU'd) and its gradients.
 
-The matrix products go through np.dot inside @njit, which Numba hands to BLAS; the bias
-sum is a plain loop so it runs without the GIL as well.
+The matrix products go through np.dot inside @njit, which Numba hands to BLAS. A large
+batch is split into one chunk per Numba thread with BLAS single-threaded (see _threads):
+each chunk computes its own rows of y and dx (a block of samples) and of dw (a block of
+input features, over the whole batch), so no chunk waits for another and the result does
+not depend on timing. Bias and ReLU are applied to a chunk's rows while they are in
+cache; the ReLU's backward reads its output (a > 0 exactly where z > 0).
+
+The `*_planned` functions are the trusted fast path the layers use: no checks, so the
+arrays must already be C-contiguous, writeable and of one float dtype.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
+from . import _threads
 from ._checks import as_float_array, same_dtype
 
-__all__ = ["dense_forward", "dense_backward"]
+__all__ = ["dense_forward", "dense_backward", "dense_forward_planned", "dense_backward_planned"]
+
+_FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}  # never nnan/ninf: NaN must show
+
+# Below this many multiply-adds a call runs serially: waking threads would cost more.
+PARALLEL_MIN_WORK = 1 << 19
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _forward_rows(x, w, b, r0, r1, relu, z, a):
+    """z[r0:r1] = x[r0:r1] @ w + b; a[r0:r1] = relu(z) when relu (NaN stays NaN)."""
+    zr = z[r0:r1]  # (rows, O)
+    np.dot(x[r0:r1], w, zr)
+    for r in range(zr.shape[0]):
+        for o in range(zr.shape[1]):
+            zr[r, o] += b[o]
+    if relu:
+        for r in range(r0, r1):
+            for o in range(z.shape[1]):
+                v = z[r, o]
+                a[r, o] = v if (v > 0 or v != v) else 0.0
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _forward_par(x, w, b, relu, z, a, nt):
+    n = x.shape[0]
+    step = (n + nt - 1) // nt
+    for t in prange(nt):
+        r0 = t * step
+        r1 = min(n, r0 + step)
+        if r0 < r1:
+            _forward_rows(x, w, b, r0, r1, relu, z, a)
 
 
 @njit(cache=True, nogil=True)
-def _dense_forward(x, w, b):
-    y = np.dot(x, w)  # (N, O)
-    for n in range(y.shape[0]):
-        for o in range(y.shape[1]):
-            y[n, o] += b[o]
-    return y
+def _relu_grad(a, dy, relu, dz):
+    """dz = dL/dz (ReLU's mask from its output a when relu); returns db as float64 sums.
 
-
-@njit(cache=True, nogil=True)
-def _dense_backward(x, w, dy):
-    dx = np.dot(dy, w.T)  # (N, I)
-    dw = np.dot(x.T, dy)  # (I, O)
-    # float64 accumulator: a float32 running sum over a large batch loses digits
-    acc = np.zeros(dy.shape[1], dtype=np.float64)
-    for n in range(dy.shape[0]):
+    a > 0 passes dy; a == 0 gives dy*0 (NaN/inf arriving in dy stay visible); a NaN
+    output (a NaN pre-activation) gives NaN. The float64 sums keep a large batch's digits.
+    """
+    db = np.zeros(dy.shape[1], dtype=np.float64)
+    for r in range(dy.shape[0]):
         for o in range(dy.shape[1]):
-            acc[o] += dy[n, o]
-    db = acc.astype(dy.dtype)  # (O,)
-    return dx, dw, db
+            g = dy[r, o]
+            if relu:
+                v = a[r, o]
+                if not v > 0:
+                    g = g * 0.0 if v <= 0 else v
+            dz[r, o] = g
+            db[o] += g
+    return db
+
+
+@njit(cache=True, nogil=True)
+def _backward_block(x, w, dz, t, nt, need_dx, dw, dx):
+    """Chunk t of nt: rows of dw for a block of input features, rows of dx for a block of samples.
+
+    Splitting dw by features (not by samples) needs no partial sums to add afterwards, and
+    each product runs over the whole batch.
+    """
+    n, n_in = x.shape
+    fstep = (n_in + nt - 1) // nt
+    f0, f1 = t * fstep, min(n_in, (t + 1) * fstep)
+    if f0 < f1:
+        if nt == 1:
+            np.dot(x.T, dz, dw)
+        else:
+            xt = np.ascontiguousarray(x[:, f0:f1].T)  # (F, N): this chunk's features
+            np.dot(xt, dz, dw[f0:f1])
+    if need_dx:
+        rstep = (n + nt - 1) // nt
+        r0, r1 = t * rstep, min(n, (t + 1) * rstep)
+        if r0 < r1:
+            np.dot(dz[r0:r1], w.T, dx[r0:r1])
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _backward_par(x, w, a, dy, relu, need_dx, dx, nt):
+    dz = np.empty_like(dy)  # (N, O)
+    db = _relu_grad(a, dy, relu, dz)
+    dw = np.empty((x.shape[1], dy.shape[1]), dtype=dy.dtype)  # (I, O)
+    for t in prange(nt):
+        _backward_block(x, w, dz, t, nt, need_dx, dw, dx)
+    return dw, db.astype(dy.dtype)
+
+
+@njit(cache=True, nogil=True)
+def _backward_serial(x, w, a, dy, relu, need_dx, dx):
+    dz = np.empty_like(dy)  # (N, O)
+    db = _relu_grad(a, dy, relu, dz)
+    dw = np.empty((x.shape[1], dy.shape[1]), dtype=dy.dtype)  # (I, O)
+    _backward_block(x, w, dz, 0, 1, need_dx, dw, dx)
+    return dw, db.astype(dy.dtype)
+
+
+def _chunks(n, n_in, n_out, chunks=None):
+    if chunks is not None:  # forced (warm-up compiles both drivers on a tiny batch)
+        return max(1, int(chunks))
+    nt = _threads.n_chunks()
+    return min(nt, n) if nt > 1 and n > 1 and n * n_in * n_out >= PARALLEL_MIN_WORK else 1
+
+
+def dense_forward_planned(x, w, b, relu=False, chunks=None):
+    """Trusted fast path: returns (z, a) with a = relu(z) when relu, else a is z."""
+    n = x.shape[0]
+    z = np.empty((n, w.shape[1]), dtype=x.dtype)  # (N, O)
+    a = np.empty_like(z) if relu else z
+    nt = _chunks(n, w.shape[0], w.shape[1], chunks)
+    if nt > 1:
+        with _threads.PARALLEL_LOCK:
+            _forward_par(x, w, b, relu, z, a, nt)
+    else:
+        _forward_rows(x, w, b, 0, n, relu, z, a)
+    return z, a
+
+
+def dense_backward_planned(x, w, dy, relu_output=None, need_input_grad=True, chunks=None):
+    """Trusted fast path: (dx or None, dw, db); with relu_output, dy is dL/d(ReLU output)."""
+    relu = relu_output is not None
+    a = relu_output if relu else dy
+    dx = np.empty(x.shape if need_input_grad else (0, 0), dtype=dy.dtype)  # (N, I)
+    nt = _chunks(x.shape[0], w.shape[0], w.shape[1], chunks)
+    if nt > 1:
+        with _threads.PARALLEL_LOCK:
+            dw, db = _backward_par(x, w, a, dy, relu, need_input_grad, dx, nt)
+    else:
+        dw, db = _backward_serial(x, w, a, dy, relu, need_input_grad, dx)
+    return (dx if need_input_grad else None), dw, db
 
 
 def _check_xw(x, w):
@@ -44,21 +158,32 @@ def _check_xw(x, w):
     return x, w
 
 
-def dense_forward(x, w, b):
-    """x (N, I), w (I, O), b (O,) -> y (N, O) = x @ w + b."""
+def dense_forward(x, w, b, activation=None):
+    """x (N, I), w (I, O), b (O,) -> y (N, O) = x @ w + b (ReLU'd in the same pass if activation="relu")."""
     x, w = _check_xw(x, w)
     b = as_float_array("b", b, ndim=1)
     if b.shape[0] != w.shape[1]:
         raise ValueError(f"b must have shape ({w.shape[1]},), got {b.shape}")
     same_dtype(x=x, w=w, b=b)
-    return _dense_forward(x, w, b)
+    if activation not in (None, "linear", "relu"):
+        raise ValueError(f'activation must be None or "relu", got {activation!r}')
+    return dense_forward_planned(x, w, b, activation == "relu")[1]
 
 
-def dense_backward(x, w, dy):
-    """Gradients of y = x @ w + b: returns (dx (N, I), dw (I, O), db (O,)) given dy (N, O)."""
+def dense_backward(x, w, dy, relu_output=None, need_input_grad=True):
+    """Gradients of y = x @ w + b: returns (dx (N, I), dw (I, O), db (O,)) given dy (N, O).
+
+    With relu_output (a = relu(x @ w + b) from the forward), dy is dL/da and the ReLU's
+    mask is applied on the way; need_input_grad=False returns None for dx.
+    """
     x, w = _check_xw(x, w)
     dy = as_float_array("dy", dy, ndim=2)
     if dy.shape != (x.shape[0], w.shape[1]):
         raise ValueError(f"dy must have shape {(x.shape[0], w.shape[1])}, got {dy.shape}")
     same_dtype(x=x, w=w, dy=dy)
-    return _dense_backward(x, w, dy)
+    if relu_output is not None:
+        relu_output = as_float_array("relu_output", relu_output, ndim=2)
+        if relu_output.shape != dy.shape:
+            raise ValueError(f"relu_output must have dy's shape {dy.shape}, got {relu_output.shape}")
+        same_dtype(dy=dy, relu_output=relu_output)
+    return dense_backward_planned(x, w, dy, relu_output, bool(need_input_grad))

@@ -10,50 +10,93 @@ row-major order wins, and a NaN anywhere in the window wins (so it propagates).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
+from . import _threads
 from ._checks import as_float_array, output_size, padding_mode, pair
 
-__all__ = ["max_pool_forward", "max_pool_backward", "avg_pool_forward", "avg_pool_backward"]
+__all__ = [
+    "max_pool_forward",
+    "max_pool_backward",
+    "avg_pool_forward",
+    "avg_pool_backward",
+    "max_pool_plan",
+    "max_pool_forward_planned",
+    "max_pool_backward_planned",
+]
+
+# Below this many element visits a call runs serially: waking threads would cost more.
+PARALLEL_MIN_WORK = 1 << 18
 
 
 @njit(cache=True, nogil=True)
-def _max_pool_forward(x, kh, kw, sh, sw, ph, pw, oh_, ow_):
-    n_batch, h_in, w_in, c_in = x.shape
-    y = np.empty((n_batch, oh_, ow_, c_in), dtype=x.dtype)  # (N, OH, OW, C)
-    arg = np.empty((n_batch, oh_, ow_, c_in), dtype=np.int64)  # (N, OH, OW, C)
-    for n in range(n_batch):
+def _max_range(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg):
+    """Max pooling of samples n0..n1-1, channels innermost so the compare runs in SIMD."""
+    h_in, w_in, c_in = x.shape[1], x.shape[2], x.shape[3]
+    for n in range(n0, n1):
         for oh in range(oh_):
             h0 = oh * sh - ph
             h_lo, h_hi = max(h0, 0), min(h0 + kh, h_in)
             for ow in range(ow_):
                 w0 = ow * sw - pw
                 w_lo, w_hi = max(w0, 0), min(w0 + kw, w_in)
+                best = y[n, oh, ow]  # (C,)
+                first = x[n, h_lo, w_lo]
                 for c in range(c_in):
-                    y[n, oh, ow, c] = x[n, h_lo, w_lo, c]
-                    arg[n, oh, ow, c] = h_lo * w_in + w_lo
+                    best[c] = first[c]
+                where = arg[n, oh, ow] if want_arg else arg[0, 0, 0]  # (C,)
+                if want_arg:
+                    p0 = h_lo * w_in + w_lo
+                    for c in range(c_in):
+                        where[c] = p0
                 for ih in range(h_lo, h_hi):
                     for iw in range(w_lo, w_hi):
+                        if ih == h_lo and iw == w_lo:
+                            continue
+                        row = x[n, ih, iw]  # (C,)
+                        p = ih * w_in + iw
                         for c in range(c_in):
-                            v = x[n, ih, iw, c]
-                            best = y[n, oh, ow, c]
-                            # once the best is NaN nothing replaces it
-                            if v > best or (v != v and best == best):
-                                y[n, oh, ow, c] = v
-                                arg[n, oh, ow, c] = ih * w_in + iw
-    return y, arg
+                            v = row[c]
+                            b = best[c]
+                            # first maximum wins ties; once the best is NaN nothing replaces it
+                            take = v > b or (v != v and b == b)
+                            best[c] = v if take else b
+                            if want_arg:
+                                where[c] = p if take else where[c]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _max_par(x, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg, nt):
+    n = x.shape[0]
+    step = (n + nt - 1) // nt
+    for t in prange(nt):
+        n0 = t * step
+        n1 = min(n, n0 + step)
+        if n0 < n1:
+            _max_range(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg)
 
 
 @njit(cache=True, nogil=True)
-def _max_pool_backward(dy, arg, h_in, w_in):
-    n_batch, oh_, ow_, c_in = dy.shape
-    dx = np.zeros((n_batch, h_in * w_in, c_in), dtype=dy.dtype)  # (N, H*W, C)
-    for n in range(n_batch):
+def _max_back_range(dy, arg, n0, n1, dx):
+    """dx[n0:n1] (as (N, H*W, C)) = dy routed to each window's winner."""
+    oh_, ow_, c_in = dy.shape[1], dy.shape[2], dy.shape[3]
+    dx[n0:n1] = 0.0
+    for n in range(n0, n1):
         for oh in range(oh_):
             for ow in range(ow_):
                 for c in range(c_in):
                     dx[n, arg[n, oh, ow, c], c] += dy[n, oh, ow, c]
-    return dx.reshape(n_batch, h_in, w_in, c_in)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _max_back_par(dy, arg, dx, nt):
+    n = dy.shape[0]
+    step = (n + nt - 1) // nt
+    for t in prange(nt):
+        n0 = t * step
+        n1 = min(n, n0 + step)
+        if n0 < n1:
+            _max_back_range(dy, arg, n0, n1, dx)
 
 
 @njit(cache=True, nogil=True)
@@ -118,11 +161,52 @@ def _input_shape(input_shape):
     return shape
 
 
+def max_pool_plan(input_shape, pool_size=2, strides=None, padding="valid"):
+    """Geometry checked once: (kh, kw, sh, sw, ph, pw, oh, ow); input_shape (H, W, C) or (N, H, W, C)."""
+    h_in, w_in = (int(s) for s in tuple(input_shape)[-3:-1])
+    return _geometry(h_in, w_in, pool_size, strides, padding)
+
+
+def _chunks(n_batch, work, chunks=None):
+    if chunks is not None:  # forced (warm-up compiles both drivers on a tiny batch)
+        return max(1, min(int(chunks), n_batch))
+    nt = _threads.n_chunks()
+    return min(nt, n_batch) if nt > 1 and n_batch > 1 and work >= PARALLEL_MIN_WORK else 1
+
+
+def max_pool_forward_planned(x, plan, want_argmax=True, chunks=None):
+    """Trusted fast path (C-contiguous writeable x, plan from max_pool_plan): (y, argmax or None)."""
+    kh, kw, sh, sw, ph, pw, oh_, ow_ = plan
+    n_batch, c_in = x.shape[0], x.shape[3]
+    y = np.empty((n_batch, oh_, ow_, c_in), dtype=x.dtype)  # (N, OH, OW, C)
+    shape = (n_batch, oh_, ow_, c_in) if want_argmax else (1, 1, 1, c_in)
+    arg = np.empty(shape, dtype=np.int64)  # (N, OH, OW, C): flat h*W + w of each max
+    nt = _chunks(n_batch, y.size * kh * kw, chunks)
+    if nt > 1:
+        with _threads.PARALLEL_LOCK:
+            _max_par(x, kh, kw, sh, sw, ph, pw, oh_, ow_, want_argmax, y, arg, nt)
+    else:
+        _max_range(x, 0, n_batch, kh, kw, sh, sw, ph, pw, oh_, ow_, want_argmax, y, arg)
+    return y, (arg if want_argmax else None)
+
+
+def max_pool_backward_planned(dy, argmax, input_shape, chunks=None):
+    """Trusted fast path of max_pool_backward (argmax from the forward, C-contiguous dy)."""
+    n_batch, h_in, w_in, c_in = input_shape
+    dx = np.empty((n_batch, h_in * w_in, c_in), dtype=dy.dtype)  # (N, H*W, C)
+    nt = _chunks(n_batch, dx.size, chunks)
+    if nt > 1:
+        with _threads.PARALLEL_LOCK:
+            _max_back_par(dy, argmax, dx, nt)
+    else:
+        _max_back_range(dy, argmax, 0, n_batch, dx)
+    return dx.reshape(n_batch, h_in, w_in, c_in)
+
+
 def max_pool_forward(x, pool_size=2, strides=None, padding="valid"):
     """x (N, H, W, C) -> (y (N, OH, OW, C), argmax int64 (N, OH, OW, C) = flat h*W + w of each max)."""
     x = as_float_array("x", x, ndim=4)
-    geo = _geometry(x.shape[1], x.shape[2], pool_size, strides, padding)
-    return _max_pool_forward(x, *geo)
+    return max_pool_forward_planned(x, _geometry(x.shape[1], x.shape[2], pool_size, strides, padding))
 
 
 def max_pool_backward(dy, argmax, input_shape):
@@ -137,7 +221,7 @@ def max_pool_backward(dy, argmax, input_shape):
         raise ValueError(f"dy shape {dy.shape} does not match input_shape {tuple(input_shape)}")
     if argmax.size and (argmax.min() < 0 or argmax.max() >= h_in * w_in):
         raise ValueError(f"argmax holds positions outside a {h_in}x{w_in} input")
-    return _max_pool_backward(dy, np.ascontiguousarray(argmax), h_in, w_in)
+    return max_pool_backward_planned(dy, np.ascontiguousarray(argmax), (n_batch, h_in, w_in, c_in))
 
 
 def avg_pool_forward(x, pool_size=2, strides=None, padding="valid"):

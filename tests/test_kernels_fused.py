@@ -1,0 +1,244 @@
+"""The fast paths: fused bias+ReLU, one-pass backward, both convolution methods, batch chunks.
+
+Every way a kernel can compute a result (direct loops or im2col+BLAS, serial or split
+into chunks for threads, uneven chunks included) must give the reference's numbers, the
+same bits on every run, and NaN where NaN belongs.
+"""
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import reference as ref
+from core.kernels import _threads
+from core.kernels import conv as conv_k
+from core.kernels import dense as dense_k
+from core.kernels import pool as pool_k
+from core.kernels import (
+    conv2d_backward,
+    conv2d_forward,
+    dense_backward,
+    dense_forward,
+    max_pool_backward,
+    max_pool_forward,
+)
+
+# the fixtures below only choose a code path; they hold no state a generated input could leak
+FIXTURE_OK = [HealthCheck.function_scoped_fixture]
+TOL = {np.float32: dict(rtol=2e-4, atol=2e-4), np.float64: dict(rtol=1e-10, atol=1e-10)}
+
+
+@pytest.fixture(params=["serial", "chunks"])
+def split(request, monkeypatch):
+    """Run serially, or split every batch into 3 chunks (uneven for most batch sizes)."""
+    if request.param == "chunks":
+        _threads.configure()
+        monkeypatch.setitem(_threads._state, "chunks", 3)
+        for mod in (conv_k, dense_k, pool_k):
+            monkeypatch.setattr(mod, "PARALLEL_MIN_WORK", 0)
+    else:
+        monkeypatch.setitem(_threads._state, "chunks", 1)
+    return request.param
+
+
+@pytest.fixture(params=["direct", "im2col"])
+def method(request, monkeypatch):
+    monkeypatch.setattr(conv_k, "DIRECT_MAX_K", 10**9 if request.param == "direct" else 0)
+    return request.param
+
+
+def _relu_conv_reference(x, w, b, dy, stride, padding):
+    z = ref.conv2d_forward(x, w, b, stride, padding)
+    dz = ref.relu_grad(z, dy)
+    return (ref.relu(z), ref.conv2d_grad_input(dz, w, x.shape, stride, padding),
+            ref.conv2d_grad_weight(x, dz, w.shape[:2], stride, padding),
+            dz.sum(axis=(0, 1, 2)))
+
+
+# ---------------------------------------------------------------- convolution
+
+@settings(max_examples=25, deadline=None, suppress_health_check=FIXTURE_OK)
+@given(n=st.integers(1, 5), h=st.integers(3, 9), w=st.integers(3, 9), c_in=st.integers(1, 4),
+       c_out=st.integers(1, 5), k=st.sampled_from([(1, 1), (2, 3), (3, 3)]),
+       stride=st.sampled_from([1, 2, (2, 1)]), padding=st.sampled_from(["valid", "same"]),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**31))
+def test_conv_relu_forward_and_backward_match_reference(split, method, n, h, w, c_in, c_out, k,
+                                                        stride, padding, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, h, w, c_in)).astype(dtype)
+    kern = rng.standard_normal((*k, c_in, c_out)).astype(dtype)
+    b = rng.standard_normal(c_out).astype(dtype)
+    a = conv2d_forward(x, kern, b, stride, padding, activation="relu")
+    dy = rng.standard_normal(a.shape).astype(dtype)
+    want_a, want_dx, want_dw, want_db = _relu_conv_reference(x, kern, b, dy, stride, padding)
+    np.testing.assert_allclose(a, want_a, **TOL[dtype])
+    dx, dw, db = conv2d_backward(x, kern, dy, stride, padding, relu_output=a)
+    assert (dx.dtype, dw.dtype, db.dtype) == (dtype, dtype, dtype)
+    np.testing.assert_allclose(dx, want_dx, **TOL[dtype])
+    np.testing.assert_allclose(dw, want_dw, **TOL[dtype])
+    np.testing.assert_allclose(db, want_db, **TOL[dtype])
+    # without the input gradient: same parameter gradients, no dx
+    none, dw2, db2 = conv2d_backward(x, kern, dy, stride, padding, relu_output=a, need_input_grad=False)
+    assert none is None
+    np.testing.assert_array_equal(dw2, dw)
+    np.testing.assert_array_equal(db2, db)
+    # the plain (no activation) forward agrees with the reference too
+    np.testing.assert_allclose(conv2d_forward(x, kern, b, stride, padding),
+                               ref.conv2d_forward(x, kern, b, stride, padding), **TOL[dtype])
+
+
+def test_conv_relu_gradients_match_finite_differences(method):
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 6, 5, 2))
+    w = rng.standard_normal((3, 3, 2, 3))
+    b = rng.standard_normal(3)
+    a = conv2d_forward(x, w, b, 1, "same", activation="relu")
+    r = rng.standard_normal(a.shape)
+
+    def loss(x_, w_, b_):
+        return float(np.sum(r * conv2d_forward(x_, w_, b_, 1, "same", activation="relu")))
+
+    dx, dw, db = conv2d_backward(x, w, r, 1, "same", relu_output=a)
+    tol = dict(rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(dx, ref.finite_diff(lambda v: loss(v, w, b), x), **tol)
+    np.testing.assert_allclose(dw, ref.finite_diff(lambda v: loss(x, v, b), w), **tol)
+    np.testing.assert_allclose(db, ref.finite_diff(lambda v: loss(x, w, v), b), **tol)
+
+
+def test_course_cnn_shapes_are_reproducible_and_match_reference(split):
+    # the course CNN's two convolutions at a batch that is split across threads
+    rng = np.random.default_rng(9)
+    for shape, kern_shape in (((10, 28, 28, 1), (3, 3, 1, 32)), ((10, 13, 13, 32), (3, 3, 32, 64))):
+        x = rng.random(shape, dtype=np.float32)
+        w = (rng.standard_normal(kern_shape) * 0.2).astype(np.float32)
+        b = (rng.standard_normal(kern_shape[3]) * 0.1).astype(np.float32)
+        a = conv2d_forward(x, w, b, activation="relu")
+        dy = rng.standard_normal(a.shape).astype(np.float32)
+        grads = conv2d_backward(x, w, dy, relu_output=a)
+        for _ in range(2):  # same inputs, same thread count: the same bits
+            np.testing.assert_array_equal(conv2d_forward(x, w, b, activation="relu"), a)
+            for g1, g2 in zip(conv2d_backward(x, w, dy, relu_output=a), grads):
+                np.testing.assert_array_equal(g1, g2)
+        want = _relu_conv_reference(x, w, b, dy, 1, "valid")
+        for got, exp in zip((a, *grads), want):
+            np.testing.assert_allclose(got, exp, rtol=1e-4, atol=2e-3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_conv_relu_keeps_nan_visible(method, dtype):
+    x = np.ones((2, 5, 5, 1), dtype)
+    w = -np.ones((3, 3, 1, 2), dtype)  # every pre-activation is negative: ReLU gives 0
+    b = np.zeros(2, dtype)
+    x[1, 2, 2, 0] = np.nan
+    a = conv2d_forward(x, w, b, 1, "valid", activation="relu")
+    assert np.isnan(a[1]).all() and (a[0] == 0).all()  # NaN is not clipped to 0
+    dy = np.ones_like(a)
+    dy[0, 0, 0, 0] = np.inf  # inf arriving where ReLU is off: inf*0 = NaN, never a silent 0
+    dx, dw, db = conv2d_backward(x, w, dy, 1, "valid", relu_output=a)
+    assert np.isnan(db).all() and np.isnan(dw).all() and np.isnan(dx[1]).any()
+    assert np.isnan(dx[0, :3, :3, 0]).all() and np.isfinite(dx[0, 3:, 3:]).all()
+
+
+def test_conv_backward_checks_arguments():
+    x = np.zeros((1, 5, 5, 2), np.float32)
+    w = np.zeros((3, 3, 2, 4), np.float32)
+    dy = np.zeros((1, 3, 3, 4), np.float32)
+    with pytest.raises(ValueError, match="dy must have shape"):
+        conv2d_backward(x, w, dy[:, :2])
+    with pytest.raises(ValueError, match="relu_output"):
+        conv2d_backward(x, w, dy, relu_output=dy[..., :2])
+    with pytest.raises(ValueError, match="activation"):
+        conv2d_forward(x, w, np.zeros(4, np.float32), activation="tanh")
+
+
+# ---------------------------------------------------------------- dense
+
+@settings(max_examples=25, deadline=None, suppress_health_check=FIXTURE_OK)
+@given(n=st.integers(1, 9), i=st.integers(1, 9), o=st.integers(1, 9),
+       dtype=st.sampled_from([np.float32, np.float64]), seed=st.integers(0, 2**31))
+def test_dense_relu_forward_and_backward_match_reference(split, n, i, o, dtype, seed):
+    rng = np.random.default_rng(seed)
+    x, w = rng.standard_normal((n, i)).astype(dtype), rng.standard_normal((i, o)).astype(dtype)
+    b, dy = rng.standard_normal(o).astype(dtype), rng.standard_normal((n, o)).astype(dtype)
+    z = ref.dense_forward(x, w, b)
+    a = dense_forward(x, w, b, activation="relu")
+    np.testing.assert_allclose(a, ref.relu(z), **TOL[dtype])
+    np.testing.assert_allclose(dense_forward(x, w, b), z, **TOL[dtype])
+    dz = ref.relu_grad(z, dy)
+    got = dense_backward(x, w, dy, relu_output=a)
+    for g, want in zip(got, ref.dense_backward(x, w, dz)):
+        assert g.dtype == dtype
+        np.testing.assert_allclose(g, want, **TOL[dtype])
+    plain = dense_backward(x, w, dy)
+    for g, want in zip(plain, ref.dense_backward(x, w, dy)):
+        np.testing.assert_allclose(g, want, **TOL[dtype])
+    none, dw, db = dense_backward(x, w, dy, relu_output=a, need_input_grad=False)
+    assert none is None
+    np.testing.assert_array_equal(dw, got[1])
+    np.testing.assert_array_equal(db, got[2])
+
+
+def test_dense_course_sizes_are_reproducible_and_match_reference(split):
+    rng = np.random.default_rng(12)
+    x = rng.random((50, 784), dtype=np.float32)
+    w = (rng.standard_normal((784, 128)) * 0.05).astype(np.float32)
+    b = (rng.standard_normal(128) * 0.1).astype(np.float32)
+    dy = rng.standard_normal((50, 128)).astype(np.float32)
+    a = dense_forward(x, w, b, activation="relu")
+    grads = dense_backward(x, w, dy, relu_output=a)
+    for _ in range(2):
+        np.testing.assert_array_equal(dense_forward(x, w, b, activation="relu"), a)
+        for g1, g2 in zip(dense_backward(x, w, dy, relu_output=a), grads):
+            np.testing.assert_array_equal(g1, g2)
+    z = x.astype(np.float64) @ w + b
+    dz = np.where(z > 0, dy, 0.0)
+    np.testing.assert_allclose(a, np.maximum(z, 0), rtol=1e-4, atol=1e-4)
+    for g, want in zip(grads, (dz @ w.T, x.T.astype(np.float64) @ dz, dz.sum(0))):
+        np.testing.assert_allclose(g, want, rtol=1e-4, atol=1e-3)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dense_relu_keeps_nan_visible(dtype):
+    x = np.ones((3, 4), dtype)
+    w = -np.ones((4, 2), dtype)
+    b = np.zeros(2, dtype)
+    x[1, 0] = np.nan
+    a = dense_forward(x, w, b, activation="relu")
+    assert np.isnan(a[1]).all() and (a[[0, 2]] == 0).all()
+    dy = np.ones_like(a)
+    dy[2, 1] = np.inf
+    dx, dw, db = dense_backward(x, w, dy, relu_output=a)
+    assert np.isnan(dx[1]).all() and np.isnan(dx[2]).all() and np.isfinite(dx[0]).all()
+    assert np.isnan(db).all() and np.isnan(dw).all()
+
+
+# ---------------------------------------------------------------- pooling
+
+@settings(max_examples=25, deadline=None, suppress_health_check=FIXTURE_OK)
+@given(n=st.integers(1, 7), h=st.integers(2, 9), w=st.integers(2, 9), c=st.integers(1, 5),
+       pool=st.sampled_from([2, 3, (2, 3)]), padding=st.sampled_from(["valid", "same"]),
+       ties=st.booleans(), seed=st.integers(0, 2**31))
+def test_max_pool_chunks_match_reference(split, n, h, w, c, pool, padding, ties, seed):
+    rng = np.random.default_rng(seed)
+    kh, kw = ref.pair(pool)
+    h, w = max(h, kh), max(w, kw)
+    x = (rng.integers(0, 3, (n, h, w, c)) if ties else rng.standard_normal((n, h, w, c))).astype(np.float32)
+    y, arg = max_pool_forward(x, pool, None, padding)
+    want_y, want_arg = ref.max_pool_forward(x, pool, pool, padding)
+    np.testing.assert_array_equal(y, want_y)
+    np.testing.assert_array_equal(arg, want_arg)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    np.testing.assert_allclose(max_pool_backward(dy, arg, x.shape),
+                               ref.max_pool_backward(dy, x, pool, pool, padding), rtol=1e-6, atol=1e-6)
+
+
+def test_max_pool_without_argmax_gives_the_same_maxima():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((4, 26, 26, 8)).astype(np.float32)
+    x[2, 3, 3, 1] = np.nan
+    plan = pool_k.max_pool_plan(x.shape, 2)
+    y, arg = pool_k.max_pool_forward_planned(x, plan, want_argmax=False)
+    assert arg is None
+    np.testing.assert_array_equal(y, max_pool_forward(x, 2)[0])
+    assert np.isnan(y[2, 1, 1, 1])

@@ -18,6 +18,7 @@ from core import losses as losses_mod
 from core import metrics as metrics_mod
 from core import optimizers as optimizers_mod
 from core.callbacks import CallbackList, History
+from core.kernels.finite import all_finite
 from core.trace import LayerTrace, StepTrace
 
 _METRICS = {"accuracy": "accuracy", "acc": "accuracy"}
@@ -153,15 +154,24 @@ class Sequential:
         grads_out = [None] * len(lays)
         grads_in = [None] * len(lays)
         grad_pre = {}
-        for i in range(len(lays) - 1, -1, -1):
+        # Outside a trace nothing reads the gradient reaching the input, so the backward
+        # pass stops at the first layer with parameters and skips its input gradient
+        # (a whole matrix product: for a first Dense or Conv2D, the largest one).
+        first = 0
+        if not record:
+            while first < len(lays) - 1 and not lays[first].params:
+                first += 1
+        for i in range(len(lays) - 1, first - 1, -1):
             layer = lays[i]
+            skip = {"need_input_grad": False} if (
+                i == first and not record and layer.input_grad_optional) else {}
             if fused and i == len(lays) - 1:
                 grads_out[i] = grad_pred
                 grad_pre[i] = grad
-                grad = layer.backward_from_preactivation(grad)
+                grad = layer.backward_from_preactivation(grad, **skip)
             else:
                 grads_out[i] = grad
-                grad = layer.backward(grad)
+                grad = layer.backward(grad, **skip)
             grads_in[i] = grad
 
         params, grads, owners = [], [], []
@@ -171,7 +181,7 @@ class Sequential:
                 grads.append(layer.grads[key])
                 owners.append((i, key))
         before = [p.copy() for p in params] if record else None
-        finite = np.isfinite(loss) and all(np.all(np.isfinite(g)) for g in grads)
+        finite = np.isfinite(loss) and all_finite(*grads)  # one pass, no temporaries
         if finite:
             updates = self.optimizer.apply(params, grads)
         else:

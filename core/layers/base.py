@@ -17,6 +17,9 @@ class Layer:
 
     #: how `Sequential` names an unnamed layer ("dense", "dense_1", ...)
     base_name = "layer"
+    #: True if `backward(dy, need_input_grad=False)` may skip dL/d(input) (returns None):
+    #: a first layer's input gradient is never used, and computing it is a whole product.
+    input_grad_optional = False
 
     def __init__(self, name: str | None = None):
         if name is not None and (not isinstance(name, str) or not name):
@@ -129,6 +132,18 @@ class ActivatedLayer(Layer):
         cfg["activation"] = activations.name_of(self.activation) if not isinstance(
             self.activation, activations.LeakyReLUFn) else self.activation.get_config()
         return cfg
+
+
+def as_clean_float32(x) -> np.ndarray:
+    """x as a C-contiguous, writeable float32 array, copied only when it is not one already.
+
+    The layers' fast kernels assume exactly this (and a read-only or strided array would
+    make Numba compile another specialisation of every kernel).
+    """
+    if (isinstance(x, np.ndarray) and x.dtype == np.float32 and x.flags.c_contiguous
+            and x.flags.writeable):
+        return x
+    return np.array(x, dtype=np.float32, order="C")
 
 
 def glorot_uniform(rng: np.random.Generator, shape: tuple, fan_in: int, fan_out: int):

@@ -4,11 +4,13 @@ from __future__ import annotations
 import numpy as np
 
 from core.kernels import conv as K
-from core.layers.base import ActivatedLayer, as_pair, check_padding, glorot_uniform
+from core.layers.base import (ActivatedLayer, as_clean_float32, as_pair, check_padding,
+                              glorot_uniform)
 
 
 class Conv2D(ActivatedLayer):
     base_name = "conv2d"
+    input_grad_optional = True
 
     def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid",
                  activation=None, name: str | None = None):
@@ -19,6 +21,7 @@ class Conv2D(ActivatedLayer):
         self.kernel_size = as_pair(kernel_size, "kernel_size")
         self.strides = as_pair(strides, "strides")
         self.padding = check_padding(padding)
+        self._kplan = None  # (input shape, kernel geometry) of the last forward
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:
@@ -40,17 +43,64 @@ class Conv2D(ActivatedLayer):
             "bias": np.zeros(self.filters, np.float32),
         }
 
-    def forward(self, x, training=False):
-        self._cache = {"x": x}                                                  # (N, H, W, C)
-        z = K.conv2d_forward(x, self.params["kernel"], self.params["bias"],
-                             self.strides, self.padding)                        # (N, OH, OW, F)
-        return self._activate(z)
+    def _plan(self, shape):
+        plan = self._kplan
+        if plan is None or plan[0] != shape:
+            plan = (shape, K.conv2d_plan(shape, self.params["kernel"].shape, self.strides,
+                                         self.padding))
+            self._kplan = plan
+        return plan[1]
 
-    def backward_from_preactivation(self, dz):                                  # (N, OH, OW, F)
+    def _fused(self):
+        """None or ReLU: computed inside the convolution's own pass (no separate sweep)."""
+        return self.activation is None or self.activation.name == "relu"
+
+    def forward(self, x, training=False):
+        x = as_clean_float32(x)                                                 # (N, H, W, C)
+        plan = self._plan(x.shape[1:])
+        w, b = self.params["kernel"], self.params["bias"]
+        if not self._fused():
+            self._cache = {"x": x}
+            return self._activate(K.conv2d_forward_planned(x, w, b, plan))      # (N, OH, OW, F)
+        a = K.conv2d_forward_planned(x, w, b, plan, self.activation is not None)
+        # z is only for lessons: it is recomputed on request from x and the weights as
+        # they were here (a copy: the optimizer changes them in place after backward)
+        if self.activation is None:
+            self._cache = {"x": x, "a": a, "z": a}
+        else:
+            self._cache = {"x": x, "a": a, "weights": (w.copy(), b.copy()) if training else None}
+        return a                                                                # (N, OH, OW, F)
+
+    def _pre_activation(self):
+        if "z" not in self._cache and "x" in self._cache:
+            x = self._cache["x"]
+            w, b = self._cache.get("weights") or (self.params["kernel"], self.params["bias"])
+            self._cache["z"] = K.conv2d_forward_planned(x, w, b, self._plan(x.shape[1:]))
+        return self._cache["z"]
+
+    def preactivation(self):
+        return self._pre_activation()
+
+    def trace_extras(self):
+        if self.activation is not None and "x" in self._cache:
+            self._pre_activation()
+        return super().trace_extras()
+
+    def backward(self, dy, need_input_grad=True):                               # (N, OH, OW, F)
+        if self.activation is not None and self.activation.name == "relu":
+            return self._backward(dy, self._cache["a"], need_input_grad)       # mask fused
+        dz = dy if self.activation is None else self.activation.backward(
+            self._cache["z"], self._cache["a"], dy)
+        return self._backward(dz, None, need_input_grad)
+
+    def backward_from_preactivation(self, dz, need_input_grad=True):            # (N, OH, OW, F)
+        return self._backward(dz, None, need_input_grad)
+
+    def _backward(self, dy, relu_output, need_input_grad):
         x = self._cache["x"]
-        dw = K.conv2d_grad_weight(x, dz, self.kernel_size, self.strides, self.padding)
-        db = K.conv2d_grad_bias(dz)
-        dx = K.conv2d_grad_input(dz, self.params["kernel"], x.shape, self.strides, self.padding)
+        dx, dw, db = K.conv2d_backward_planned(
+            x, self.params["kernel"], as_clean_float32(dy), self._plan(x.shape[1:]),
+            relu_output, need_input_grad)
         self.grads = {"kernel": dw, "bias": db}
         return dx                                                               # (N, H, W, C)
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 import numpy as np
 
 from core.kernels import dense as K
-from core.layers.base import ActivatedLayer, glorot_uniform
+from core.layers.base import ActivatedLayer, as_clean_float32, glorot_uniform
 
 
 class Dense(ActivatedLayer):
     base_name = "dense"
+    input_grad_optional = True
 
     def __init__(self, units: int, activation=None, name: str | None = None):
         super().__init__(activation=activation, name=name)
@@ -33,12 +34,28 @@ class Dense(ActivatedLayer):
         }
 
     def forward(self, x, training=False):
-        self._cache = {"x": x}                                                   # (N, I)
-        z = K.dense_forward(x, self.params["kernel"], self.params["bias"])     # (N, O)
+        x = as_clean_float32(x)                                                  # (N, I)
+        relu = self.activation is not None and self.activation.name == "relu"
+        z, a = K.dense_forward_planned(x, self.params["kernel"], self.params["bias"], relu)
+        if relu or self.activation is None:  # ReLU was applied in the product's own pass
+            self._cache = {"x": x, "z": z, "a": a}
+            return a                                                             # (N, O)
+        self._cache = {"x": x}
         return self._activate(z)
 
-    def backward_from_preactivation(self, dz):
-        dx, dw, db = K.dense_backward(self._cache["x"], self.params["kernel"], dz)
+    def backward(self, dy, need_input_grad=True):                                # (N, O)
+        if self.activation is not None and self.activation.name == "relu":
+            return self._backward(dy, self._cache["a"], need_input_grad)        # mask fused
+        dz = dy if self.activation is None else self.activation.backward(
+            self._cache["z"], self._cache["a"], dy)
+        return self._backward(dz, None, need_input_grad)
+
+    def backward_from_preactivation(self, dz, need_input_grad=True):
+        return self._backward(dz, None, need_input_grad)
+
+    def _backward(self, dy, relu_output, need_input_grad):
+        dx, dw, db = K.dense_backward_planned(self._cache["x"], self.params["kernel"],
+                                              as_clean_float32(dy), relu_output, need_input_grad)
         self.grads = {"kernel": dw, "bias": db}
         return dx                                                               # (N, I)
 

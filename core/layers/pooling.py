@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from core.kernels import conv as conv_k
 from core.kernels import pool as K
-from core.layers.base import Layer, as_pair, check_padding
+from core.layers.base import Layer, as_clean_float32, as_pair, check_padding
 
 
 class _Pool2D(Layer):
@@ -13,6 +13,7 @@ class _Pool2D(Layer):
         # Keras: strides default to the pool size, so windows tile without overlap
         self.strides = self.pool_size if strides is None else as_pair(strides, "strides")
         self.padding = check_padding(padding)
+        self._kplan = None  # (input shape, window geometry) of the last forward
 
     def compute_output_shape(self, input_shape):
         if len(input_shape) != 3:
@@ -33,15 +34,28 @@ class MaxPool2D(_Pool2D):
     base_name = "max_pooling2d"
 
     def forward(self, x, training=False):                                       # (N, H, W, C)
-        y, argmax = K.max_pool_forward(x, self.pool_size, self.strides, self.padding)
-        self._cache = {"shape": x.shape, "argmax": argmax}
+        x = as_clean_float32(x)
+        plan = K.max_pool_plan(x.shape, self.pool_size, self.strides, self.padding) \
+            if self._kplan is None or self._kplan[0] != x.shape[1:] else self._kplan[1]
+        self._kplan = (x.shape[1:], plan)
+        # the winners' positions are kept for backward; outside training they are only
+        # found again if a backward (a saliency map) asks for them
+        y, argmax = K.max_pool_forward_planned(x, plan, want_argmax=training)
+        self._cache = {"shape": x.shape, "argmax": argmax} if training else \
+            {"shape": x.shape, "x": x}
         return y                                                                # (N, OH, OW, C)
 
+    def _argmax(self):
+        if self._cache.get("argmax") is None and "x" in self._cache:
+            self._cache["argmax"] = K.max_pool_forward_planned(self._cache["x"], self._kplan[1])[1]
+        return self._cache["argmax"]
+
     def backward(self, dy):
-        return K.max_pool_backward(dy, self._cache["argmax"], self._cache["shape"])
+        return K.max_pool_backward_planned(as_clean_float32(dy), self._argmax(),
+                                           self._cache["shape"])
 
     def trace_extras(self):
-        return {"argmax": self._cache["argmax"]} if "argmax" in self._cache else {}
+        return {"argmax": self._argmax()} if "shape" in self._cache else {}
 
 
 class AvgPool2D(_Pool2D):

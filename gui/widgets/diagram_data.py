@@ -109,7 +109,7 @@ def snapshot_from_input(model, columns, x_one) -> Snapshot:
     return snap
 
 
-def snapshot_from_trace(trace, columns, sample: int = 0, model=None) -> Snapshot:
+def snapshot_from_trace(trace, columns, sample: int = 0, model=None, specs=None) -> Snapshot:
     snap = empty_snapshot(columns, model)
     n = len(trace.x)
     if not 0 <= sample < n:
@@ -151,6 +151,10 @@ def snapshot_from_trace(trace, columns, sample: int = 0, model=None) -> Snapshot
             snap.pre[k] = snap.values[k - 1]
             snap.grad_z[k] = np.asarray(recs[col.act_layer].grad_input[sample]).ravel()
         elif col.kind == "dropout":
+            if k not in snap.dropout_rates and specs is not None:
+                rate = specs[col.out_layer].config.get("rate")
+                if rate is not None:
+                    snap.dropout_rates[k] = rate
             kept = out_rec.extras.get("kept")
             if kept is not None:
                 snap.masks[k] = np.asarray(kept[sample]).ravel().astype(bool)

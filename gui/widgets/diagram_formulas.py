@@ -290,9 +290,11 @@ def phase_sentence(phase: str, column: int | None, columns, snap: Snapshot | Non
                     f"{col.units} unit{'s' if col.units != 1 else ''}{then}.")
         if col.kind == "dropout":
             rate = snap.dropout_rates.get(col.index) if snap is not None else None
-            r = f"{rate:g}" if rate is not None else "rate"
-            return (f"{head}: {col.title} switches each unit off with probability {r} "
-                    f"(training only) and scales the survivors by 1/(1 − {r}).")
+            if rate is None:
+                return (f"{head}: {col.title} switches units off at random (training only) "
+                        f"and scales the survivors by 1/(1 − rate).")
+            return (f"{head}: {col.title} switches each unit off with probability {rate:g} "
+                    f"(training only) and scales the survivors by 1/(1 − {rate:g}).")
         if col.kind == "block":
             if "filters" in col.subtitle:
                 return (f"{head}: {col.title} slides its filters over the input — one "

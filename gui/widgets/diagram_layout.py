@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 ACTIVATION_CLASSES = ("ReLU", "Sigmoid", "Tanh", "LeakyReLU", "Softmax")
+#: an output layer up to this size is always drawn whole (CIFAR's 10, a few dozen classes)
+OUTPUT_UNITS_ALWAYS_SHOWN = 32
 BLOCK_CLASSES = ("Conv2D", "MaxPool2D", "AvgPool2D", "MaxPooling2D", "AveragePooling2D")
 
 ACTIVATION_WORDS = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh",
@@ -82,8 +84,24 @@ def specs_from_trace(trace) -> tuple[tuple, list[LayerSpec]]:
         if act is None and rec.class_name in ACTIVATION_CLASSES:
             act = rec.class_name.lower()
         specs.append(LayerSpec(rec.index, rec.name, rec.class_name,
-                               tuple(rec.output.shape[1:]), act, {}))
+                               tuple(rec.output.shape[1:]), act, _config_from_record(rec)))
     return tuple(trace.x.shape[1:]), specs
+
+
+def _config_from_record(rec) -> dict:
+    """The few settings a label needs, read back from what the step recorded."""
+    if rec.class_name == "Conv2D" and "kernel" in rec.params:
+        return {"kernel_size": list(rec.params["kernel"].shape[:2])}
+    if rec.class_name in BLOCK_CLASSES and rec.input.ndim == 4:
+        return {"pool_size": [max(1, rec.input.shape[1] // max(1, rec.output.shape[1])),
+                              max(1, rec.input.shape[2] // max(1, rec.output.shape[2]))]}
+    if rec.class_name == "Dropout" and "kept" in rec.extras:
+        kept = np.asarray(rec.extras["kept"], bool)
+        x, y = np.asarray(rec.input)[kept], np.asarray(rec.output)[kept]
+        nz = np.abs(x) > 1e-6
+        if nz.any():   # survivors are scaled by 1/(1 − rate)
+            return {"rate": round(float(1.0 - np.median(x[nz] / y[nz])), 4)}
+    return {}
 
 
 def image_shape_of(input_shape: tuple) -> tuple | None:
@@ -185,6 +203,8 @@ def column_of_layer(columns: list[Column], layer: int) -> Column:
 def choose_shown(columns: list[Column], max_units: int, kernels: dict[int, np.ndarray]) -> None:
     """Pick which units each node column draws: all, or the `max_units` that matter most.
 
+    Hidden layers are capped at `max_units`; the output layer only beyond 32 units.
+
     "Matter most" is fixed by the weights (‖incoming‖·‖outgoing‖), not by the current
     input, so nodes keep their place while a step is animated; ids stay in order.
     """
@@ -197,7 +217,9 @@ def choose_shown(columns: list[Column], max_units: int, kernels: dict[int, np.nd
                 and columns[k - 1].units == col.units:
             col.shown = columns[k - 1].shown.copy()      # same units, same places
             continue
-        if col.units <= max_units:
+        # the output is the answer: every class stays visible unless there are very many
+        cap = max(max_units, OUTPUT_UNITS_ALWAYS_SHOWN) if k == len(columns) - 1 else max_units
+        if col.units <= cap:
             col.shown = np.arange(col.units, dtype=np.int64)
             continue
         score = np.ones(col.units, np.float64)
@@ -208,7 +230,7 @@ def choose_shown(columns: list[Column], max_units: int, kernels: dict[int, np.nd
             w_out = kernels[nxt.param_layer]
             if w_out.shape[0] == col.units:
                 score *= np.linalg.norm(w_out, axis=1) + 1e-12
-        keep = np.argsort(-score, kind="stable")[:max_units]
+        keep = np.argsort(-score, kind="stable")[:cap]
         col.shown = np.sort(keep).astype(np.int64)
 
 

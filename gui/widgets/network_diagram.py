@@ -211,12 +211,12 @@ class NetworkDiagram(QWidget):
             self._snap = empty_snapshot(self._columns, self._model)
             self._refresh(new_snapshot=True)
             return
-        if self._model is None or len(trace.layers) != len(self._model.layers):
+        if self._model is not None and len(trace.layers) != len(self._model.layers):
+            self._model = None          # a trace of another network: draw it from the trace
+        if self._model is None:
             input_shape, specs = specs_from_trace(trace)
-            self._model = None if self._model is None or len(trace.layers) != len(
-                self._model.layers) else self._model
             self._columns = plan_columns(input_shape, specs)
-            snap = snapshot_from_trace(trace, self._columns, sample, self._model)
+            snap = snapshot_from_trace(trace, self._columns, sample, self._model, specs)
             self._x = snap.x.copy()
             self._rebuild(snap)
             return

@@ -1,0 +1,509 @@
+"""Hidden layers on digits: the course's comparison of a network without and with a hidden layer.
+
+Tutorial 7: flatten each 28×28 digit to 784 numbers; first a network with no hidden layer
+(784 → 10 sigmoid, Adam, sparse categorical cross-entropy), then one with a hidden layer
+(784 → 100 ReLU → 10 sigmoid), and compare their accuracy. Both train in one worker, epoch
+by epoch in turn, so their progress and accuracies appear side by side. The selected
+network is drawn in the NetworkDiagram, and one training step on one digit is animated
+with a TracePlayer (the standard playback bar steps through it).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, QLabel,
+                               QProgressBar, QPushButton, QRadioButton, QSizePolicy, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from core.callbacks import LambdaCallback
+from core.data import load_offline_digits, train_validation_split
+from core.layers import Dense
+from core.model import Sequential
+from core.optimizers import SGD, Adam
+from gui.app import current_worker
+from gui.lessons.base import Lesson
+from gui.widgets.numbers import NumberLabel, fmt, mono_font
+
+try:  # written alongside this lesson; the comparison works without it
+    from gui.widgets.network_diagram import NetworkDiagram
+    from gui.widgets.trace_player import TracePlayer
+except ImportError as exc:  # pragma: no cover - only while the diagram is missing
+    NetworkDiagram = TracePlayer = None
+    _DIAGRAM_ERROR = str(exc)
+else:
+    _DIAGRAM_ERROR = ""
+
+#: the two networks the course compares, in the order it trains them
+NETWORKS = {
+    "none": {"hidden": (), "title": "No hidden layer", "arch": "784 → 10 sigmoid"},
+    "hidden": {"hidden": (100,), "title": "One hidden layer",
+               "arch": "784 → 100 ReLU → 10 sigmoid"},
+}
+DEFAULT_EPOCHS = 5
+BATCH_SIZE = 32
+VALIDATION_FRACTION = 0.2
+#: learning rate of the one plain gradient-descent step the diagram animates
+STEP_LEARNING_RATE = 0.1
+SEED = 0
+
+
+def build_digit_model(hidden, seed: int = SEED, optimizer=None) -> Sequential:
+    """The course's dense digit classifier: flattened pixels → [ReLU hidden] → 10 sigmoid."""
+    layers = [Dense(int(h), activation="relu") for h in hidden]
+    layers.append(Dense(10, activation="sigmoid"))
+    model = Sequential(layers, input_shape=(784,), seed=seed)
+    model.compile(optimizer if optimizer is not None else Adam(),
+                  "sparse_categorical_crossentropy", ["accuracy"])
+    return model
+
+
+@dataclass
+class DigitData:
+    x_train: np.ndarray   # (N, 784)
+    y_train: np.ndarray
+    x_val: np.ndarray     # (M, 784)
+    y_val: np.ndarray
+
+
+def load_digit_data(seed: int = SEED) -> DigitData:
+    """The 5,000 offline MNIST digits flattened to 784 values, 80 % train / 20 % validation."""
+    x, y = load_offline_digits(seed=seed)
+    x = x.reshape(len(x), -1)                                                 # (N, 784)
+    (xt, yt), (xv, yv) = train_validation_split(x, y, VALIDATION_FRACTION, seed=seed)
+    return DigitData(xt, yt, xv, yv)
+
+
+@dataclass
+class BatchProgress:
+    key: str
+    epoch: int            # 0-based epoch in progress
+    fraction: float       # of that epoch's batches done
+
+
+@dataclass
+class EpochDone:
+    key: str
+    epoch: int            # epochs completed
+    logs: dict            # loss, accuracy, val_loss, val_accuracy
+    weights: list
+
+
+def train_both(models: dict, data: DigitData, epochs: int, batch_size: int = BATCH_SIZE) -> int:
+    """Worker job: epoch by epoch, each network in turn, reporting batch progress and each
+    epoch's accuracies with a copy of the weights. Returns the epochs completed."""
+    worker = current_worker()
+    n_batches = -(-len(data.y_train) // batch_size)
+    for epoch in range(epochs):
+        for key, model in models.items():
+            def on_batch_end(batch, logs, key=key, model=model, epoch=epoch):
+                if worker is not None:
+                    worker.report(BatchProgress(key, epoch, (batch + 1) / n_batches))
+                    if worker.is_cancelled():
+                        model.stop_training = True
+
+            hist = model.fit(data.x_train, data.y_train, epochs=1, batch_size=batch_size,
+                             validation_data=(data.x_val, data.y_val),
+                             callbacks=[LambdaCallback(on_batch_end=on_batch_end)],
+                             seed=SEED * 1000 + epoch)
+            if worker is not None and worker.is_cancelled():
+                return epoch
+            logs = {k: v[-1] for k, v in hist.history.items()}
+            report = EpochDone(key, epoch + 1, logs, model.get_weights())
+            if worker is not None:
+                worker.report(report, force=True)
+    return epochs
+
+
+class NetworkCard(QFrame):
+    """One network's box: select it for the diagram, its progress and accuracies."""
+
+    def __init__(self, key: str, parent=None):
+        super().__init__(parent)
+        spec = NETWORKS[key]
+        self.key = key
+        self.setObjectName("networkCard")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet("QFrame#networkCard { border: 1px solid #d5dae1; border-radius: 4px;"
+                           " background: #fcfcfd; }")
+        grid = QGridLayout(self)
+        grid.setContentsMargins(8, 4, 8, 4)
+        grid.setHorizontalSpacing(6)
+        grid.setVerticalSpacing(2)
+        self.radio = QRadioButton(spec["title"], self)
+        font = QFont(self.radio.font())
+        font.setWeight(QFont.Weight.DemiBold)
+        self.radio.setFont(font)
+        self.radio.setToolTip(f"Draw the {spec['title'].lower()} network in the diagram")
+        self.radio.setAccessibleName(f"Show {spec['title'].lower()} network in the diagram")
+        grid.addWidget(self.radio, 0, 0, 1, 2)
+        self.prediction = QLabel("", self)
+        self.prediction.setFont(mono_font())
+        grid.addWidget(self.prediction, 0, 2, 1, 2, Qt.AlignmentFlag.AlignRight)
+        self.arch = QLabel(spec["arch"], self)
+        self.arch.setFont(mono_font())
+        grid.addWidget(self.arch, 1, 0, 1, 2)
+        self.params = QLabel("", self)
+        self.params.setFont(mono_font())
+        grid.addWidget(self.params, 1, 2, 1, 2, Qt.AlignmentFlag.AlignRight)
+        self.progress = QProgressBar(self)
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("not trained")
+        self.progress.setMaximumHeight(self.progress.fontMetrics().height() + 6)
+        self.progress.setAccessibleName(f"{spec['title']} training progress")
+        grid.addWidget(self.progress, 2, 0, 1, 4)
+        self.train_acc = NumberLabel()
+        self.val_acc = NumberLabel()
+        for c, (text, w) in enumerate((("Training acc.", self.train_acc),
+                                       ("Validation acc.", self.val_acc))):
+            grid.addWidget(QLabel(text, self), 3, 2 * c)
+            w.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+            grid.addWidget(w, 3, 2 * c + 1)
+        bold = QFont(mono_font())
+        bold.setWeight(QFont.Weight.Bold)
+        self.val_acc.setFont(bold)
+        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(3, 1)
+
+
+class HiddenLayersLesson(Lesson):
+    title = "Hidden layers on digits"
+    subtitle = ("The same digits, a network without and with a hidden layer: train both and "
+                "compare their accuracy; step through one training step of either.")
+    help_name = "hidden_layers"
+    #: train both networks by itself the first time the digits are loaded and shown
+    auto_train = True
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.data: DigitData | None = None
+        self.models: dict[str, Sequential] = {}
+        self.weights: dict[str, list] = {}
+        self.epochs_done = {k: 0 for k in NETWORKS}
+        self.history = {k: {"epoch": [], "val_accuracy": []} for k in NETWORKS}
+        self.selected = "hidden"
+        self.sample = 0
+        self.trace_model: Sequential | None = None
+        self.trace = None
+        self._train_worker = None
+        self._load_worker = None
+        self._auto_trained = False
+        self._build()
+
+    # --- construction -------------------------------------------------------------------
+    def _build(self) -> None:
+        root = QWidget(self)
+        v = QVBoxLayout(root)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.setSpacing(6)
+        top = QHBoxLayout()
+        top.setSpacing(8)
+        self.cards = {key: NetworkCard(key, root) for key in NETWORKS}
+        self.select_group = QButtonGroup(self)
+        for key, card in self.cards.items():
+            self.select_group.addButton(card.radio)
+            card.radio.toggled.connect(lambda on, k=key: on and self.select(k))
+            card.setMinimumWidth(250)
+            top.addWidget(card, 4)
+        side = QVBoxLayout()
+        side.setSpacing(2)
+        self.acc_plot = pg.PlotWidget(root)
+        self.acc_plot.setMenuEnabled(False)
+        self.acc_plot.setMouseEnabled(x=False, y=False)
+        self.acc_plot.hideButtons()
+        self.acc_plot.setLabel("bottom", "epoch")
+        self.acc_plot.setLabel("left", "val. acc.")
+        self.acc_plot.getPlotItem().getViewBox().setLimits(xMin=0, minXRange=2, minYRange=0.05)
+        self.acc_plot.setMinimumSize(220, 96)
+        self.acc_plot.setMaximumHeight(130)
+        self.acc_plot.setAccessibleName("Validation accuracy per epoch")
+        self.acc_plot.setToolTip("Validation accuracy after each epoch: solid = one hidden "
+                                 "layer, dashed = no hidden layer")
+        self.curves = {
+            "none": self.acc_plot.plot([], [], pen=pg.mkPen("#6b7480", width=2,
+                                                            style=Qt.PenStyle.DashLine),
+                                       symbol="o", symbolSize=5, symbolBrush="#6b7480"),
+            "hidden": self.acc_plot.plot([], [], pen=pg.mkPen("#1d232b", width=2),
+                                         symbol="o", symbolSize=5, symbolBrush="#1d232b"),
+        }
+        side.addWidget(self.acc_plot, 1)
+        key = QLabel("— one hidden layer   ‒ ‒ no hidden layer", root)
+        key.setObjectName("mutedText")
+        side.addWidget(key)
+        top.addLayout(side, 3)
+        v.addLayout(top)
+        self.verdict = QLabel("", root)
+        self.verdict.setWordWrap(True)
+        v.addWidget(self.verdict)
+
+        if NetworkDiagram is not None:
+            self.diagram = NetworkDiagram(root)
+            self.diagram.setMinimumHeight(260)
+            self.player = TracePlayer(self.diagram)
+            v.addWidget(self.diagram, 1)
+        else:
+            self.diagram = self.player = None
+            missing = QLabel("The network diagram is not available in this build "
+                             f"({_DIAGRAM_ERROR}); the comparison above still works.", root)
+            missing.setWordWrap(True)
+            missing.setObjectName("mutedText")
+            v.addWidget(missing, 1)
+        self.diagram_caption = QLabel("", root)
+        self.diagram_caption.setObjectName("mutedText")
+        v.insertWidget(v.indexOf(self.verdict) + 1, self.diagram_caption)
+        self.set_visual(root)
+
+        self.add_playback()
+        self.playback.forward_button.setToolTip("Next frame of the training step (→)")
+        self.playback.back_button.setToolTip("Previous frame of the training step (←)")
+        self.playback.reset_button.setToolTip("Back to the first frame of the step (R)")
+        if self.player is not None:
+            self.player.connect_playback(self.playback)
+        self.train_button = QPushButton("Train both")
+        self.add_control(self.train_button, None,
+                         "Train both networks from new weights on the 4,000 training digits "
+                         "(Adam, batch 32), epoch by epoch in turn", "Train both networks")
+        self.epochs_spin = QSpinBox()
+        self.epochs_spin.setRange(1, 30)
+        self.epochs_spin.setValue(DEFAULT_EPOCHS)
+        self.add_control(self.epochs_spin, "Epochs",
+                         "Passes over the training digits for each network", "Epochs")
+        self.digit_spin = QSpinBox()
+        self.digit_spin.setRange(0, 999)
+        self.add_control(self.digit_spin, "Digit #",
+                         "Which validation digit the animated training step uses",
+                         "Validation digit number")
+        self.train_button.clicked.connect(self._on_train_clicked)
+        self.digit_spin.valueChanged.connect(self.set_sample)
+        self.cards[self.selected].radio.setChecked(True)
+        for card in self.cards.values():
+            card.prediction.setText("—")
+        self.verdict.setText("Loading the 5,000 offline MNIST digits…")
+
+    # --- data -----------------------------------------------------------------------------
+    def activate(self) -> None:
+        if self.data is None and self._load_worker is None:
+            self._load_worker = self.start_worker(load_digit_data, on_finished=self._on_loaded,
+                                                  on_failed=self._on_load_failed)
+        elif self.data is not None and not self._auto_trained:
+            self._auto_train()
+
+    def _on_loaded(self, data: DigitData) -> None:
+        self._load_worker = None
+        if data is None:   # cancelled
+            return
+        self.data = data
+        self.digit_spin.setMaximum(len(data.y_val) - 1)
+        self._new_models()
+        self.verdict.setText("Both networks are untrained: about 10 % (chance) on 10 classes. "
+                             "Press Train both.")
+        if self.isVisible():
+            self._auto_train()
+
+    def _on_load_failed(self, exc) -> None:
+        self._load_worker = None
+        self.verdict.setText(f"The offline digits could not be loaded: {exc}")
+        self._report_failure(exc)
+
+    def _auto_train(self) -> None:
+        # the lesson is about the comparison: show it without a click, once
+        self._auto_trained = True
+        if self.auto_train and self._train_worker is None and not any(self.epochs_done.values()):
+            self.start_training()
+
+    def _new_models(self) -> None:
+        self.models = {k: build_digit_model(spec["hidden"]) for k, spec in NETWORKS.items()}
+        self.weights = {k: m.get_weights() for k, m in self.models.items()}
+        self.epochs_done = {k: 0 for k in NETWORKS}
+        self.history = {k: {"epoch": [0], "val_accuracy": []} for k in NETWORKS}
+        for key, model in self.models.items():
+            card = self.cards[key]
+            card.params.setText(f"{model.count_params():,} params")
+            card.params.setToolTip(" + ".join(
+                f"{lay.input_shape[0]}·{lay.units} + {lay.units}" for lay in model.layers)
+                + f" = {model.count_params():,} weights and biases")
+            acc = model.evaluate(self.data.x_val, self.data.y_val)["accuracy"]
+            self.history[key]["val_accuracy"].append(acc)
+            self._set_accuracy(card.val_acc, acc, len(self.data.y_val), "validation")
+            card.train_acc.set_value(None, "")
+            card.progress.setValue(0)
+            card.progress.setFormat("not trained")
+            self.curves[key].setData(self.history[key]["epoch"], self.history[key]["val_accuracy"])
+        self._retrace()
+
+    # --- training ------------------------------------------------------------------------
+    def _on_train_clicked(self) -> None:
+        if self._train_worker is not None:
+            self.stop_training()
+        else:
+            self.start_training()
+
+    def start_training(self) -> None:
+        if self.data is None or self._train_worker is not None:
+            return
+        self._new_models()
+        epochs = self.epochs_spin.value()
+        for card in self.cards.values():
+            card.progress.setFormat(f"epoch 1 of {epochs}")
+        self.train_button.setText("Stop")
+        self.train_button.setToolTip("Stop training; both networks keep what they learned")
+        self.verdict.setText("Training… each network takes its turn, one epoch at a time.")
+        self._train_worker = self.start_worker(
+            train_both, self.models, self.data, epochs, progress_interval=0.1,
+            on_progress=self._on_progress, on_failed=self._on_train_failed,
+            on_done=self._on_train_done)
+
+    def stop_training(self) -> None:
+        worker, self._train_worker = self._train_worker, None
+        if worker is not None:
+            worker.stop_and_wait(10000)
+        self._train_finished()
+
+    def _on_progress(self, msg) -> None:
+        epochs = self.epochs_spin.value()
+        if isinstance(msg, BatchProgress):
+            card = self.cards[msg.key]
+            card.progress.setValue(int(1000 * (msg.epoch + msg.fraction) / epochs))
+            card.progress.setFormat(f"epoch {msg.epoch + 1} of {epochs}")
+        elif isinstance(msg, EpochDone):
+            self.epochs_done[msg.key] = msg.epoch
+            self.weights[msg.key] = msg.weights
+            card = self.cards[msg.key]
+            card.progress.setValue(int(1000 * msg.epoch / epochs))
+            card.progress.setFormat(f"{msg.epoch} of {epochs} epochs done")
+            n_train, n_val = len(self.data.y_train), len(self.data.y_val)
+            card.train_acc.set_value(
+                msg.logs["accuracy"],
+                f"training accuracy in epoch {msg.epoch}: the share of the {n_train} training "
+                "digits classified right, averaged over the epoch's batches (as Keras reports it)")
+            self._set_accuracy(card.val_acc, msg.logs["val_accuracy"], n_val, "validation")
+            hist = self.history[msg.key]
+            hist["epoch"].append(msg.epoch)
+            hist["val_accuracy"].append(msg.logs["val_accuracy"])
+            self.curves[msg.key].setData(hist["epoch"], hist["val_accuracy"])
+            self._update_predictions()
+            self._update_verdict()
+
+    def _set_accuracy(self, label: NumberLabel, acc: float, n: int, what: str) -> None:
+        right = int(round(acc * n))
+        label.set_value(acc, f"{what} accuracy = digits classified right / all {what} digits "
+                             f"= {right} / {n}")
+
+    def _on_train_failed(self, exc) -> None:
+        self._report_failure(exc)
+
+    def _on_train_done(self) -> None:
+        if self._train_worker is not None and not self._train_worker.is_running():
+            self._train_worker = None
+            self._train_finished()
+
+    def _train_finished(self) -> None:
+        self.train_button.setText("Train both")
+        self.train_button.setToolTip("Train both networks again from new weights")
+        epochs = self.epochs_spin.value()
+        for key, card in self.cards.items():
+            if self.epochs_done[key] < epochs and self.epochs_done[key] > 0:
+                card.progress.setFormat(f"stopped after {self.epochs_done[key]} of {epochs}")
+        self._update_verdict(final=True)
+        self._retrace()
+
+    def is_training(self) -> bool:
+        return self._train_worker is not None and self._train_worker.is_running()
+
+    def _update_verdict(self, final: bool = False) -> None:
+        a = self.history["none"]["val_accuracy"][-1] if self.epochs_done["none"] else None
+        b = self.history["hidden"]["val_accuracy"][-1] if self.epochs_done["hidden"] else None
+        if a is None or b is None:
+            return
+        diff = 100 * (b - a)
+        done = "" if not self.is_training() or final else " so far"
+        if diff > 0:
+            text = (f"The hidden layer helps{done}: {fmt(100 * b)} % against {fmt(100 * a)} % "
+                    f"of the validation digits, {fmt(diff)} points more.")
+        else:
+            text = (f"No gain from the hidden layer{done}: {fmt(100 * b)} % against "
+                    f"{fmt(100 * a)} %.")
+        self.verdict.setText(text)
+        self.verdict.setToolTip(
+            "Without a hidden layer each digit's score is one weighted sum of the pixels; "
+            "100 ReLU neurons first build features that the outputs then combine.\n"
+            f"difference = {fmt(100 * b)} % − {fmt(100 * a)} % = {fmt(diff)} points")
+
+    # --- the diagram -----------------------------------------------------------------------
+    def select(self, key: str) -> None:
+        if key not in NETWORKS:
+            raise ValueError(f"unknown network {key!r}")
+        self.selected = key
+        if not self.cards[key].radio.isChecked():
+            self.cards[key].radio.setChecked(True)
+        self._retrace()
+
+    def set_sample(self, index: int) -> None:
+        self.sample = int(index)
+        if self.digit_spin.value() != self.sample:
+            self.digit_spin.setValue(self.sample)
+        self._retrace()
+        self._update_predictions()
+
+    def _retrace(self) -> None:
+        """A copy of the selected network (its latest weights) takes one SGD step on the digit."""
+        if self.data is None:
+            return
+        key = self.selected
+        self.trace_model = build_digit_model(NETWORKS[key]["hidden"],
+                                             optimizer=SGD(STEP_LEARNING_RATE))
+        self.trace_model.set_weights(self.weights[key])
+        x = self.data.x_val[self.sample:self.sample + 1]                       # (1, 784)
+        y = self.data.y_val[self.sample:self.sample + 1]
+        label = int(y[0])
+        epochs = self.epochs_done[key]
+        state = "untrained" if epochs == 0 else f"after {epochs} epoch{'s' if epochs != 1 else ''}"
+        self.diagram_caption.setText(
+            f"Diagram: {NETWORKS[key]['title'].lower()} ({state}), one gradient-descent step "
+            f"(η = {fmt(STEP_LEARNING_RATE)}) on validation digit #{self.sample}, a {label}")
+        self.diagram_caption.setToolTip(
+            "The step runs on a copy of the network, so the trained network is not changed. "
+            "Play, step (→ / ←) or reset (R) to walk through it.")
+        if self.diagram is None:
+            return
+        self.player.pause()
+        self.diagram.set_model(self.trace_model)
+        self.diagram.set_output_names([str(d) for d in range(10)])
+        self.trace = self.trace_model.trace_step(x, y)
+        self.player.set_trace(self.trace)
+
+    def _update_predictions(self) -> None:
+        if self.data is None:
+            return
+        x = self.data.x_val[self.sample:self.sample + 1]
+        label = int(self.data.y_val[self.sample])
+        for key, card in self.cards.items():
+            model = build_digit_model(NETWORKS[key]["hidden"])
+            model.set_weights(self.weights[key])
+            out = model.predict(x)[0]                                             # (10,)
+            guess = int(np.argmax(out))
+            mark = "✓" if guess == label else "✗"
+            card.prediction.setText(f"this digit → {guess} {mark}")
+            card.prediction.setToolTip(
+                f"Output scores (sigmoid) for digit #{self.sample}: "
+                + ", ".join(f"{d}: {fmt(v)}" for d, v in enumerate(out))
+                + f"\nthe prediction is the highest score, {guess}")
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def deactivate(self) -> None:
+        if self.player is not None:
+            self.player.pause()
+        if self._train_worker is not None:
+            self.stop_training()
+
+    def shutdown(self) -> None:
+        if self.player is not None:
+            self.player.pause()
+        worker, self._train_worker = self._train_worker, None
+        if worker is not None:
+            worker.stop_and_wait(10000)
+        super().shutdown()

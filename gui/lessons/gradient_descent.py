@@ -131,6 +131,10 @@ class GradientDescentLesson(Lesson):
         self.loss_plot.setAccessibleName("Loss after every epoch")
         lp = self.loss_plot.plot_item
         self.loss_curve = lp.plot([], [], pen=pg.mkPen(FORWARD_COLOR, width=2), name="loss")
+        self.loss_now = pg.ScatterPlotItem(size=8, pen=pg.mkPen("#ffffff", width=1),
+                                           brush=pg.mkBrush(FORWARD_COLOR))
+        lp.addItem(self.loss_now)
+        lp.enableAutoRange(axis="x", enable=False)
         self.best_line = pg.InfiniteLine(pos=self.best[3], angle=0, movable=False,
                                          pen=pg.mkPen("#5b626c", width=1, style=Qt.PenStyle.DashLine))
         lp.addItem(self.best_line)
@@ -273,7 +277,11 @@ class GradientDescentLesson(Lesson):
             self.arrow.hide()
 
         epochs = np.arange(len(run.losses))
-        self.loss_curve.setData(epochs, np.asarray(run.losses))
+        losses = np.asarray(run.losses)
+        self.loss_curve.setData(epochs, losses)
+        self.loss_now.setData([run.epoch], [losses[-1]])
+        self.loss_now.setToolTip(f"epoch {run.epoch}: loss {fmt(losses[-1])}")
+        self.loss_plot.plot_item.setXRange(0, max(10, run.epoch), padding=0.02)
         self.verdict = surfaces.descent_verdict(run.losses, lr, self.best[3], run.stop_reason)
         self._show_numbers()
 

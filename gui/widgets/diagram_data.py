@@ -60,6 +60,16 @@ def _dz_from_da(activation: str | None, z, a, da) -> np.ndarray:
     return np.asarray(fn.backward(z2, a2, da2), np.float32).ravel()
 
 
+def _row(arr, sample: int):
+    """One sample of a recorded array, flat; None when the step did not record it."""
+    return None if arr is None else np.asarray(arr[sample]).ravel()
+
+
+def _put(d: dict, k: int, value) -> None:
+    if value is not None:
+        d[k] = value
+
+
 def weights_of(model) -> dict:
     with model._lock:
         return {i: {k: v.copy() for k, v in lay.params.items()}
@@ -129,27 +139,27 @@ def snapshot_from_trace(trace, columns, sample: int = 0, model=None, specs=None)
             continue
         out_rec = recs[col.out_layer]
         snap.values[k] = out_rec.output[sample].ravel()
-        snap.grad_a[k] = np.asarray(out_rec.grad_output[sample]).ravel()
+        _put(snap.grad_a, k, _row(out_rec.grad_output, sample))
         if col.kind == "block":
             snap.maps[k] = out_rec.output[sample]
         if col.kind == "dense":
             rec = recs[col.param_layer]
             if col.act_layer is not None:
                 snap.pre[k] = rec.output[sample].ravel()
-                snap.grad_z[k] = np.asarray(recs[col.act_layer].grad_input[sample]).ravel()
+                _put(snap.grad_z, k, _row(recs[col.act_layer].grad_input, sample))
             elif col.activation not in (None, "linear"):
                 snap.pre[k] = rec.pre_activation[sample].ravel()
                 if rec.grad_pre_activation is not None:
-                    snap.grad_z[k] = np.asarray(rec.grad_pre_activation[sample]).ravel()
-                else:
+                    snap.grad_z[k] = _row(rec.grad_pre_activation, sample)
+                elif k in snap.grad_a:
                     snap.grad_z[k] = _dz_from_da(col.activation, snap.pre[k], snap.values[k],
                                                  snap.grad_a[k])
             else:
                 snap.pre[k] = snap.values[k]
-                snap.grad_z[k] = snap.grad_a[k]
+                _put(snap.grad_z, k, snap.grad_a.get(k))
         elif col.kind == "activation":
             snap.pre[k] = snap.values[k - 1]
-            snap.grad_z[k] = np.asarray(recs[col.act_layer].grad_input[sample]).ravel()
+            _put(snap.grad_z, k, _row(recs[col.act_layer].grad_input, sample))
         elif col.kind == "dropout":
             if k not in snap.dropout_rates and specs is not None:
                 rate = specs[col.out_layer].config.get("rate")

@@ -227,7 +227,7 @@ def test_table_shows_settings_and_results_side_by_side(table_and_plot):
     assert table.rowCount() == 2
     headers = [table.horizontalHeaderItem(i).text() for i in range(table.columnCount())]
     assert headers[:3] == ["show", "run", "status"]
-    assert {"learning rate", "batch size", "updates/epoch", "val loss"} <= set(headers)
+    assert {"lr", "batch", "updates/epoch", "val loss"} <= set(headers)
     assert table.cell_text(a.id, "learning_rate") == "0.1"
     assert table.cell_text(b.id, "learning_rate") == "0.01"
     assert table.cell_text(a.id, "updates_per_epoch") == "13"

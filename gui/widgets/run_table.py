@@ -28,9 +28,15 @@ __all__ = ["RunTable", "SETTING_LABELS", "RESULT_COLUMNS"]
 #: column captions for common settings keys (others show the key itself)
 SETTING_LABELS = {
     "dataset": "data", "network": "network", "hidden": "hidden layers",
-    "activation": "activation", "optimizer": "optimizer", "learning_rate": "learning rate",
-    "batch_size": "batch size", "epochs": "epochs", "seed": "seed", "mode": "mode",
-    "train_samples": "train N", "dropout": "dropout",
+    "activation": "activation", "optimizer": "optimizer", "learning_rate": "lr",
+    "batch_size": "batch", "epochs": "epochs", "seed": "seed", "mode": "mode",
+    "train_samples": "N", "dropout": "dropout",
+}
+SETTING_TIPS = {
+    "learning_rate": "Learning rate η: w ← w − η·∂L/∂w",
+    "batch_size": "Batch size: examples per weight update",
+    "train_samples": "N: training examples",
+    "network": "Hidden layers (units and activation)",
 }
 RESULT_COLUMNS = (
     ("updates_per_epoch", "updates/epoch"),
@@ -125,7 +131,8 @@ class RunTable(QTableWidget):
                    "updates_per_epoch": "Weight updates per epoch = ⌈N / batch size⌉",
                    "steps": "Weight updates done so far",
                    "time": "Seconds of training (pauses excluded)"}.get(
-                key, f"{caption}: the run's {'setting' if kind == 'setting' else 'last value'}")
+                key, SETTING_TIPS.get(key, f"{caption}: the run's "
+                                           f"{'setting' if kind == 'setting' else 'last value'}"))
             self.horizontalHeaderItem(i).setToolTip(tip)
         for row, run in enumerate(self._runs):
             self._fill_row(row, run)

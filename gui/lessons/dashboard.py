@@ -1,0 +1,825 @@
+"""Training dashboard: configure a network, train it, watch the curves, compare runs.
+
+The course's TensorBoard tutorial (16) in one lesson: loss and accuracy of training and
+validation data plotted live per batch and per epoch, every run kept for comparison with its
+settings beside it, exports to CSV and TensorBoard event files, and the equivalent Keras code.
+The pieces are reusable: gui.widgets.training_plot.TrainingPlot, gui.widgets.run_table.RunTable,
+gui.training_worker.TrainingSession and core.runs.RunStore.
+"""
+from __future__ import annotations
+
+import csv
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QHBoxLayout,
+                               QLabel, QLineEdit, QPlainTextEdit, QProgressBar, QPushButton,
+                               QScrollArea, QSizePolicy, QSpinBox, QSplitter, QStyle, QTabWidget,
+                               QToolButton, QVBoxLayout, QWidget)
+
+from core import data as core_data
+from core.keras_code import keras_code_for_model
+from core.layers import Dense, Flatten
+from core.model import Sequential
+from core.optimizers import SGD, Adam
+from core.runs import RunStore, export_csv, export_tensorboard
+from gui.lessons.base import Lesson
+from gui.training_worker import Progress, TrainingSession, TrainingTask, format_duration
+from gui.widgets.numbers import fmt, mono_font
+from gui.widgets.run_table import RunTable
+from gui.widgets.training_plot import TrainingPlot
+
+DATASETS = (
+    ("digits", "Digits (5,000 real MNIST)"),
+    ("breast_cancer", "Breast cancer (569 tumours)"),
+    ("insurance", "Insurance (SYNTHETIC, 200 people)"),
+    ("csv", "CSV file…"),
+)
+ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "linear")
+LEARNING_RATES = ("0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3")
+MAX_HIDDEN = 5
+VALIDATION_FRACTION = 0.2
+SPLIT_SEED = 0     # the same split for every run, so runs differ only in what you changed
+
+
+@dataclass
+class PreparedData:
+    """Training and validation arrays ready for fit, and how they were made."""
+
+    key: str
+    name: str
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_val: np.ndarray
+    y_val: np.ndarray
+    n_classes: int
+    description: str
+    keras: dict = field(default_factory=dict)   # extra arguments for keras_code
+
+    @property
+    def input_shape(self) -> tuple:
+        return tuple(self.x_train.shape[1:])
+
+
+def _split_and_scale(x, y, scale: bool):
+    (xt, yt), (xv, yv) = core_data.train_validation_split(
+        x, y, VALIDATION_FRACTION, stratify=True, seed=SPLIT_SEED)
+    if scale:
+        xt, xv, _ = core_data.min_max_scale(xt, xv)
+    return xt, yt, xv, yv
+
+
+def prepare_builtin(key: str) -> PreparedData:
+    """The dashboard's built-in datasets, split 80/20 and min-max scaled on the training part."""
+    if key == "digits":
+        x, y = core_data.load_offline_digits(seed=0)
+        xt, yt, xv, yv = _split_and_scale(x, y, scale=False)
+        return PreparedData(key, "digits", xt, yt, xv, yv, 10,
+                             "5,000 real handwritten digits (MNIST, offline): 28×28 pixels in "
+                             "[0, 1], 10 classes. 4,000 to train, 1,000 to validate.")
+    if key == "breast_cancer":
+        ds = core_data.load_breast_cancer_data()
+    elif key == "insurance":
+        ds = core_data.load_insurance()
+    else:
+        raise ValueError(f"unknown dataset {key!r}")
+    xt, yt, xv, yv = _split_and_scale(ds.x, ds.y, scale=True)
+    keras = {}
+    if key == "insurance":
+        keras["insurance"] = {"n": len(ds), "seed": 0, **core_data.INSURANCE_RULE}
+    return PreparedData(key, key.replace("_", " "), xt, yt, xv, yv, ds.num_classes,
+                        ds.description + f" {len(yt)} to train, {len(yv)} to validate "
+                        "(min-max scaled on the training part).", keras)
+
+
+def prepare_csv(path, target: str, drop=()) -> PreparedData:
+    """A CSV file read with core.data.read_csv_dataset; ValueError names the bad row/column."""
+    ds, report = core_data.read_csv_dataset(path, target, drop=drop, scaling=None)
+    if len(ds) < 5:
+        raise ValueError(f"{Path(path).name}: only {len(ds)} usable rows; at least 5 are needed")
+    xt, yt, xv, yv = _split_and_scale(ds.x, ds.y, scale=True)
+    keras = {"csv": {"path": str(path), "target": target, "drop": list(drop),
+                     "target_mapping": dict(report.target_mapping)}}
+    return PreparedData("csv", Path(path).name, xt, yt, xv, yv, ds.num_classes,
+                        f"{Path(path).name}: {len(ds)} rows, {ds.num_features} features after "
+                        f"encoding, target '{target}' ({ds.num_classes} classes).", keras)
+
+
+def csv_header(path) -> list[str]:
+    """The column names in a CSV file's first non-empty row (ValueError if unreadable)."""
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            for cells in csv.reader(fh):
+                if cells and any(c.strip() for c in cells):
+                    return [c.strip() for c in cells]
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise ValueError(f"{Path(path).name}: cannot read it as CSV ({exc})") from None
+    raise ValueError(f"{Path(path).name} is empty")
+
+
+def _looks_like_id(name: str) -> bool:
+    """"id", "ID", "customerID", "user_id", "RowId": a column that names rows, not a feature."""
+    return bool(re.fullmatch(r"id", name, re.IGNORECASE) or re.search(r"(ID|Id|[_\s-]id)$", name))
+
+
+def build_model(data: PreparedData, hidden, optimizer: str, learning_rate: float,
+                seed: int) -> Sequential:
+    """Flatten (for images), the hidden Dense layers, and the output the task needs: one
+    sigmoid unit with binary cross-entropy for two classes (as the course does), softmax with
+    sparse categorical cross-entropy otherwise."""
+    layers = [Flatten()] if len(data.input_shape) > 1 else []
+    layers += [Dense(int(units), activation=act) for units, act in hidden]
+    if data.n_classes == 2:
+        layers.append(Dense(1, activation="sigmoid"))
+        loss = "binary_crossentropy"
+    else:
+        layers.append(Dense(data.n_classes, activation="softmax"))
+        loss = "sparse_categorical_crossentropy"
+    model = Sequential(layers, input_shape=data.input_shape, seed=int(seed))
+    opt = SGD(learning_rate) if optimizer == "sgd" else Adam(learning_rate)
+    model.compile(opt, loss, ["accuracy"])
+    return model
+
+
+class NetworkEditor(QWidget):
+    """Hidden layers as rows of [units][activation][remove], plus "Add layer"."""
+
+    def __init__(self, on_change, parent=None):
+        super().__init__(parent)
+        self._on_change = on_change
+        self.rows: list[tuple[QSpinBox, QComboBox, QToolButton, QWidget]] = []
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(3)
+        self.rows_box = QVBoxLayout()
+        self.rows_box.setSpacing(3)
+        lay.addLayout(self.rows_box)
+        bottom = QHBoxLayout()
+        self.add_button = QPushButton("+ Add layer")
+        self.add_button.setToolTip("Add a hidden Dense layer before the output")
+        self.add_button.setAccessibleName("Add hidden layer")
+        self.add_button.clicked.connect(lambda: self.add_layer(32, "relu"))
+        bottom.addWidget(self.add_button)
+        bottom.addStretch(1)
+        lay.addLayout(bottom)
+        self.output_label = QLabel()
+        self.output_label.setObjectName("mutedText")
+        self.output_label.setWordWrap(True)
+        lay.addWidget(self.output_label)
+
+    def add_layer(self, units: int = 32, activation: str = "relu") -> None:
+        if len(self.rows) >= MAX_HIDDEN:
+            return
+        row = QWidget()
+        h = QHBoxLayout(row)
+        h.setContentsMargins(0, 0, 0, 0)
+        h.setSpacing(4)
+        k = len(self.rows) + 1
+        label = QLabel(f"Dense {k}:")
+        h.addWidget(label)
+        units_box = QSpinBox()
+        units_box.setRange(1, 1024)
+        units_box.setValue(int(units))
+        units_box.setSuffix(" units")
+        units_box.setToolTip("Neurons in this hidden layer")
+        units_box.setAccessibleName(f"Units of hidden layer {k}")
+        h.addWidget(units_box, 1)
+        act = QComboBox()
+        act.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        act.setMinimumContentsLength(6)
+        act.addItems(ACTIVATIONS)
+        act.setCurrentText(activation)
+        act.setToolTip("The activation function of this layer's neurons")
+        act.setAccessibleName(f"Activation of hidden layer {k}")
+        h.addWidget(act)
+        remove = QToolButton()
+        remove.setText("✕")
+        remove.setToolTip(f"Remove hidden layer {k}")
+        remove.setAccessibleName(f"Remove hidden layer {k}")
+        h.addWidget(remove)
+        entry = (units_box, act, remove, row)
+        self.rows.append(entry)
+        self.rows_box.addWidget(row)
+        units_box.valueChanged.connect(self._changed)
+        act.currentTextChanged.connect(self._changed)
+        remove.clicked.connect(lambda: self.remove_layer(self.rows.index(entry)))
+        self._changed()
+
+    def remove_layer(self, index: int) -> None:
+        units_box, act, remove, row = self.rows.pop(index)
+        row.setParent(None)
+        row.deleteLater()
+        for k, (u, a, r, w) in enumerate(self.rows, start=1):
+            w.layout().itemAt(0).widget().setText(f"Dense {k}:")
+            u.setAccessibleName(f"Units of hidden layer {k}")
+            a.setAccessibleName(f"Activation of hidden layer {k}")
+            r.setToolTip(f"Remove hidden layer {k}")
+        self._changed()
+
+    def set_layers(self, layers) -> None:
+        while self.rows:
+            self.remove_layer(0)
+        for units, act in layers:
+            self.add_layer(units, act)
+
+    def layers(self) -> list[tuple[int, str]]:
+        return [(u.value(), a.currentText()) for u, a, _, _ in self.rows]
+
+    def set_output_text(self, text: str) -> None:
+        self.output_label.setText(text)
+
+    def _changed(self, *_):
+        self.add_button.setEnabled(len(self.rows) < MAX_HIDDEN)
+        self._on_change()
+
+
+class DashboardLesson(Lesson):
+    title = "Training dashboard"
+    subtitle = ("Train a network of your choice and watch training and validation loss and "
+                "accuracy move, batch by batch and epoch by epoch; every run is kept to compare.")
+    help_name = "dashboard"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.store = RunStore()
+        self.session: TrainingSession | None = None
+        self._data_cache: dict[str, PreparedData] = {}
+        self._csv_path: str | None = None
+        self._codes: dict[int, str] = {}
+        self._active_runs: list = []
+
+        root = QWidget()
+        outer = QHBoxLayout(root)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(8)
+        outer.addWidget(self._build_config_panel())
+
+        right = QVBoxLayout()
+        right.setSpacing(4)
+        self.message_label = QLabel()
+        self.message_label.setWordWrap(True)
+        self.message_label.setVisible(False)
+        self.message_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message_label.setAccessibleName("Training message")
+        right.addWidget(self.message_label)
+
+        self.tabs = QTabWidget()
+        self.tabs.setAccessibleName("Dashboard views")
+        self.plot = TrainingPlot(metrics=("loss", "accuracy"), smoothing=0.6)
+        self.table = RunTable(self.store)
+        self.table.setMinimumHeight(90)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.plot)
+        split.addWidget(self.table)
+        split.setStretchFactor(0, 4)
+        split.setStretchFactor(1, 1)
+        split.setChildrenCollapsible(False)
+        self.tabs.addTab(split, "Curves && runs")
+        self.tabs.setTabToolTip(0, "Live curves of every run, and the runs side by side")
+        self.tabs.addTab(self._build_code_view(), "Keras code")
+        self.tabs.setTabToolTip(1, "The same experiment written for Keras, to carry into the "
+                                   "course notebooks")
+        right.addWidget(self.tabs, 1)
+        outer.addLayout(right, 1)
+        self.set_visual(root)
+
+        self.table.visibility_changed.connect(self.plot.set_run_visible)
+        self.table.message.connect(lambda text: self._show_message(text, error=True))
+        self.table.current_run_changed.connect(self._on_run_selected)
+
+        self._build_controls()
+        self._code_timer = QTimer(self)
+        self._code_timer.setSingleShot(True)
+        self._code_timer.setInterval(150)
+        self._code_timer.timeout.connect(self.update_code)
+        self._on_dataset_changed()
+
+    # --- building ---------------------------------------------------------------------------
+    def _build_config_panel(self) -> QWidget:
+        panel = QWidget()
+        form = QFormLayout(panel)
+        form.setContentsMargins(0, 0, 6, 0)
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setVerticalSpacing(5)
+
+        def tip(widget, text, name):
+            widget.setToolTip(text)
+            widget.setAccessibleName(name)
+            if isinstance(widget, QComboBox):
+                # long entries must not widen the fixed-width panel (they would be clipped)
+                widget.setSizeAdjustPolicy(
+                    QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+                widget.setMinimumContentsLength(8)
+            return widget
+
+        self.dataset_combo = tip(QComboBox(), "The data to learn from", "Dataset")
+        for key, text in DATASETS:
+            self.dataset_combo.addItem(text, key)
+        form.addRow("Data:", self.dataset_combo)
+        self.csv_row = QWidget()
+        csv_lay = QVBoxLayout(self.csv_row)
+        csv_lay.setContentsMargins(0, 0, 0, 0)
+        csv_lay.setSpacing(3)
+        self.open_csv_button = tip(QPushButton("Open CSV…"),
+                                   "Choose a CSV file: one row per example, a header row of "
+                                   "column names", "Open CSV file")
+        csv_lay.addWidget(self.open_csv_button)
+        t_row = QHBoxLayout()
+        t_row.addWidget(QLabel("Predict:"))
+        self.target_combo = tip(QComboBox(), "The column to predict (the label)",
+                                "Target column")
+        t_row.addWidget(self.target_combo, 1)
+        csv_lay.addLayout(t_row)
+        d_row = QHBoxLayout()
+        d_row.addWidget(QLabel("Ignore:"))
+        self.drop_edit = tip(QLineEdit(), "Columns to leave out, separated by commas (an ID "
+                                          "column, for example)", "Columns to ignore")
+        d_row.addWidget(self.drop_edit, 1)
+        csv_lay.addLayout(d_row)
+        form.addRow(self.csv_row)
+        self.data_label = QLabel()
+        self.data_label.setWordWrap(True)
+        self.data_label.setObjectName("mutedText")
+        form.addRow(self.data_label)
+
+        self.network = NetworkEditor(self._config_changed)
+        self.network.add_layer(64, "relu")
+        form.addRow(QLabel("<b>Hidden layers</b>"))
+        form.addRow(self.network)
+
+        self.optimizer_combo = tip(QComboBox(), "How the gradient updates the weights: plain "
+                                                "gradient descent (SGD) or Adam", "Optimizer")
+        self.optimizer_combo.addItem("SGD", "sgd")
+        self.optimizer_combo.addItem("Adam", "adam")
+        form.addRow("Optimizer:", self.optimizer_combo)
+        self.lr_combo = tip(QComboBox(), "Learning rate η: the step size, w ← w − η·∂L/∂w. "
+                                         "Type any positive number.", "Learning rate")
+        self.lr_combo.setEditable(True)
+        self.lr_combo.addItems(LEARNING_RATES)
+        self.lr_combo.setCurrentText("0.1")
+        self.lr_combo.lineEdit().setFont(mono_font())
+        form.addRow("Learning rate:", self.lr_combo)
+        self.batch_spin = tip(QSpinBox(), "Examples per weight update: 1 = stochastic, all = "
+                                          "batch gradient descent, between = mini-batch",
+                              "Batch size")
+        self.batch_spin.setRange(1, 100_000)
+        self.batch_spin.setValue(32)
+        form.addRow("Batch size:", self.batch_spin)
+        self.epochs_spin = tip(QSpinBox(), "Passes over the training data", "Epochs")
+        self.epochs_spin.setRange(1, 1000)
+        self.epochs_spin.setValue(10)
+        form.addRow("Epochs:", self.epochs_spin)
+        self.seed_spin = tip(QSpinBox(), "Seed of the starting weights and the shuffling: the "
+                                         "same seed and settings give the same run", "Seed")
+        self.seed_spin.setRange(0, 99_999)
+        form.addRow("Seed:", self.seed_spin)
+
+        self.dataset_combo.currentIndexChanged.connect(self._on_dataset_changed)
+        self.open_csv_button.clicked.connect(self.open_csv)
+        self.target_combo.currentTextChanged.connect(self._on_csv_options)
+        self.drop_edit.editingFinished.connect(self._on_csv_options)
+        for w in (self.optimizer_combo,):
+            w.currentIndexChanged.connect(self._config_changed)
+        self.lr_combo.currentTextChanged.connect(self._config_changed)
+        for s in (self.batch_spin, self.epochs_spin, self.seed_spin):
+            s.valueChanged.connect(self._config_changed)
+
+        scroll = QScrollArea()
+        scroll.setWidget(panel)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFixedWidth(300)
+        self.config_panel = panel
+        return scroll
+
+    def _build_code_view(self) -> QWidget:
+        box = QWidget()
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(4, 4, 4, 4)
+        top = QHBoxLayout()
+        self.code_caption = QLabel()
+        self.code_caption.setWordWrap(True)
+        top.addWidget(self.code_caption, 1)
+        self.copy_button = QPushButton("Copy")
+        self.copy_button.setToolTip("Copy the Keras code to the clipboard")
+        self.copy_button.setAccessibleName("Copy Keras code")
+        self.copy_button.clicked.connect(self.copy_code)
+        top.addWidget(self.copy_button)
+        lay.addLayout(top)
+        self.code_view = QPlainTextEdit()
+        self.code_view.setReadOnly(True)
+        self.code_view.setFont(mono_font())
+        self.code_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        self.code_view.setAccessibleName("Keras code")
+        lay.addWidget(self.code_view, 1)
+        return box
+
+    def _build_controls(self) -> None:
+        icon = self.style().standardIcon
+        self.start_button = self.add_control(
+            QPushButton(icon(QStyle.StandardPixmap.SP_MediaPlay), "Start"), tooltip="Train a new run with these settings (Space)",
+            name="Start training")
+        self.pause_button = self.add_control(
+            QPushButton(icon(QStyle.StandardPixmap.SP_MediaPause), "Pause"), tooltip="Pause or resume the training (Space)",
+            name="Pause training")
+        self.stop_button = self.add_control(
+            QPushButton(icon(QStyle.StandardPixmap.SP_MediaStop), "Stop"), tooltip="Stop after the current batch; the run is kept",
+            name="Stop training")
+        self.add_controls_separator()
+        self.progress_bar = self.add_control(
+            QProgressBar(), tooltip="Weight updates done of all planned (epochs × updates per "
+                                    "epoch)", name="Training progress", stretch=1)
+        self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat("ready")
+        self.progress_bar.setTextVisible(True)
+        self.progress_bar.setMinimumWidth(120)
+        self.time_label = self.add_control(QLabel("—"), tooltip="Time remaining",
+                                           name="Time remaining")
+        self.time_label.setFont(mono_font())
+        self.time_label.setMinimumWidth(self.time_label.fontMetrics()
+                                        .horizontalAdvance("00 min 00 s left") + 4)
+        self.add_controls_separator()
+        self.csv_button = self.add_control(
+            QPushButton("CSV…"), tooltip="Export the selected run (or the latest) to CSV: one "
+                                         "file per epoch, one per batch",
+            name="Export run to CSV")
+        self.tb_button = self.add_control(
+            QPushButton("TensorBoard…"),
+            tooltip="Export the selected run (or the latest) as TensorBoard event files into "
+                    "a folder; then run: tensorboard --logdir <folder>",
+            name="Export run to TensorBoard")
+        self.start_button.clicked.connect(self.start_training)
+        self.pause_button.clicked.connect(self.toggle_pause)
+        self.stop_button.clicked.connect(self.stop_training)
+        self.csv_button.clicked.connect(self.export_csv_dialog)
+        self.tb_button.clicked.connect(self.export_tensorboard_dialog)
+        self.space = QShortcut(QKeySequence(Qt.Key.Key_Space), self)
+        self.space.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+        self.space.activated.connect(self._space)
+        self._update_buttons()
+
+    # --- configuration ----------------------------------------------------------------------
+    def dataset_key(self) -> str:
+        return self.dataset_combo.currentData()
+
+    def learning_rate(self) -> float:
+        text = self.lr_combo.currentText().strip().replace(",", ".")
+        try:
+            lr = float(text)
+        except ValueError:
+            raise ValueError(f"the learning rate {text!r} is not a number") from None
+        if not math.isfinite(lr) or lr <= 0:
+            raise ValueError(f"the learning rate must be a positive number, got {text!r}")
+        return lr
+
+    def settings(self, data: PreparedData | None = None) -> dict:
+        hidden = self.network.layers()
+        net = " → ".join(f"{u} {a}" for u, a in hidden) or "no hidden layer"
+        s = {
+            "dataset": data.name if data else self.dataset_combo.currentText(),
+            "network": net,
+            "optimizer": self.optimizer_combo.currentText(),
+            "learning_rate": self.learning_rate(),
+            "batch_size": self.batch_spin.value(),
+            "epochs": self.epochs_spin.value(),
+            "seed": self.seed_spin.value(),
+        }
+        if data is not None:
+            s["train_samples"] = len(data.y_train)
+        return s
+
+    def data(self) -> PreparedData:
+        """The current dataset, prepared (cached); ValueError with a readable message."""
+        key = self.dataset_key()
+        if key == "csv":
+            if not self._csv_path:
+                raise ValueError("choose a CSV file first (Open CSV…)")
+            target = self.target_combo.currentText()
+            drop = tuple(c.strip() for c in self.drop_edit.text().split(",") if c.strip())
+            cache_key = f"csv:{self._csv_path}:{target}:{drop}"
+            if cache_key not in self._data_cache:
+                self._data_cache[cache_key] = prepare_csv(self._csv_path, target, drop)
+            return self._data_cache[cache_key]
+        if key not in self._data_cache:
+            self._data_cache[key] = prepare_builtin(key)
+        return self._data_cache[key]
+
+    def _on_dataset_changed(self, *_):
+        is_csv = self.dataset_key() == "csv"
+        self.csv_row.setVisible(is_csv)
+        self._refresh_data_label()
+        self._config_changed()
+
+    def _refresh_data_label(self) -> None:
+        try:
+            data = self.data()
+        except ValueError as exc:
+            self.data_label.setText(str(exc))
+            self.network.set_output_text("")
+            if self.dataset_key() == "csv" and self._csv_path:
+                self._show_message(str(exc), error=True)
+            return
+        self.data_label.setText(data.description)
+        out = ("output: 1 sigmoid (binary cross-entropy)" if data.n_classes == 2 else
+               f"output: {data.n_classes} softmax (cross-entropy)")
+        self.network.set_output_text(out)
+        self.batch_spin.setToolTip(
+            f"Examples per weight update: 1 = stochastic, {len(data.y_train)} = batch gradient "
+            "descent, between = mini-batch")
+        if self.dataset_key() == "csv":
+            self._show_message("")
+
+    def open_csv(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a CSV file", "",
+                                              "CSV files (*.csv);;All files (*)")
+        if path:
+            self.load_csv(path)
+
+    def load_csv(self, path: str, target: str | None = None) -> bool:
+        """Use the CSV at `path` (last column predicted unless `target`); False with a
+        visible message if the file cannot be used."""
+        self.dataset_combo.setCurrentIndex(self.dataset_combo.findData("csv"))
+        try:
+            header = csv_header(path)
+        except ValueError as exc:
+            self._csv_path = None
+            self._show_message(str(exc), error=True)
+            self.data_label.setText(str(exc))
+            return False
+        self._csv_path = str(path)
+        self.target_combo.blockSignals(True)
+        self.target_combo.clear()
+        self.target_combo.addItems(header)
+        self.target_combo.setCurrentText(target if target in header else header[-1])
+        self.target_combo.blockSignals(False)
+        self.drop_edit.setText(", ".join(c for c in header if _looks_like_id(c)
+                                         and c != self.target_combo.currentText()))
+        return self._on_csv_options()
+
+    def _on_csv_options(self, *_) -> bool:
+        if not self._csv_path:
+            return False
+        try:
+            self.data()
+        except ValueError as exc:
+            self._show_message(f"This CSV cannot be used: {exc}", error=True)
+            self.data_label.setText(str(exc))
+            self._config_changed()
+            return False
+        self._refresh_data_label()
+        self._config_changed()
+        return True
+
+    def _config_changed(self, *_):
+        if hasattr(self, "_code_timer"):
+            self._code_timer.start()
+
+    # --- Keras code ----------------------------------------------------------------------------
+    def current_code(self) -> str:
+        data = self.data()
+        model = build_model(data, self.network.layers(), self.optimizer_combo.currentData(),
+                            self.learning_rate(), self.seed_spin.value())
+        return keras_code_for_model(model, epochs=self.epochs_spin.value(),
+                                    batch_size=min(self.batch_spin.value(), len(data.y_train)),
+                                    seed=self.seed_spin.value(), dataset=data.key,
+                                    **data.keras)
+
+    def update_code(self) -> None:
+        run = self.table.current_run()
+        if run is not None and run.id in self._codes:
+            self.code_caption.setText(f"Keras code of <b>{run.name}</b> (the run selected in "
+                                      "the table):")
+            self.code_view.setPlainText(self._codes[run.id])
+            return
+        try:
+            code = self.current_code()
+        except ValueError as exc:
+            self.code_caption.setText("The settings are not complete yet:")
+            self.code_view.setPlainText(f"# {exc}")
+            return
+        self.code_caption.setText("Keras code for the settings on the left (select a run in "
+                                  "the table to see its code):")
+        self.code_view.setPlainText(code)
+
+    def copy_code(self) -> None:
+        QGuiApplication.clipboard().setText(self.code_view.toPlainText())
+        self.show_status("Keras code copied to the clipboard", 3000)
+
+    def _on_run_selected(self, run_id: int) -> None:
+        self.update_code()
+
+    # --- training ----------------------------------------------------------------------------
+    def is_training(self) -> bool:
+        return self.session is not None and self.session.is_running()
+
+    def start_training(self) -> bool:
+        """Start a new run with the current settings; False (and a message) if they are bad."""
+        if self.is_training():
+            return False
+        try:
+            data = self.data()
+            settings = self.settings(data)
+            model = build_model(data, self.network.layers(),
+                                self.optimizer_combo.currentData(), settings["learning_rate"],
+                                settings["seed"])
+            code = keras_code_for_model(model, epochs=settings["epochs"],
+                                        batch_size=min(settings["batch_size"],
+                                                       len(data.y_train)),
+                                        seed=settings["seed"], dataset=data.key,
+                                        **data.keras)
+        except ValueError as exc:
+            self._show_message(f"Cannot start: {exc}", error=True)
+            return False
+        run = self.store.new_run(settings)
+        task = TrainingTask(run, model, data.x_train, data.y_train, epochs=settings["epochs"],
+                            batch_size=settings["batch_size"],
+                            validation_data=(data.x_val, data.y_val), seed=settings["seed"])
+        self._codes[run.id] = code
+        self.plot.add_run(run)
+        self.table.add_run(run)
+        self._show_message("")
+        self.session = TrainingSession([task], parent=self)
+        self.session.updated.connect(self._on_updated)
+        self.session.progress_changed.connect(self._on_progress)
+        self.session.run_ended.connect(self._on_run_ended)
+        self.session.state_changed.connect(lambda _: self._update_buttons())
+        self.session.finished.connect(self._on_finished)
+        self._active_runs = [run]
+        self.progress_bar.setValue(0)
+        self.progress_bar.setFormat(f"{run.name}: starting…")
+        self.session.start(self.start_worker)
+        self._update_buttons()
+        self.show_status(f"Training {run.name}: {settings['network']}, "
+                         f"{settings['optimizer']} η={fmt(settings['learning_rate'])}, "
+                         f"batch {settings['batch_size']}, {settings['epochs']} epochs", 5000)
+        return True
+
+    def toggle_pause(self) -> None:
+        if not self.is_training():
+            return
+        if self.session.is_paused():
+            self.session.resume()
+        else:
+            self.session.pause()
+        self.table.update_runs([r.id for r in self._active_runs])
+        self._update_buttons()
+
+    def stop_training(self) -> None:
+        if self.session is not None and self.is_training():
+            self.session.stop()
+            self._update_buttons()
+
+    def _space(self) -> None:
+        if self.is_training():
+            self.toggle_pause()
+        else:
+            self.start_training()
+
+    def _update_buttons(self) -> None:
+        running = self.is_training()
+        paused = running and self.session.is_paused()
+        self.start_button.setEnabled(not running)
+        self.pause_button.setEnabled(running)
+        self.stop_button.setEnabled(running)
+        self.pause_button.setText("Resume" if paused else "Pause")
+        self.pause_button.setIcon(self.style().standardIcon(
+            QStyle.StandardPixmap.SP_MediaPlay if paused else QStyle.StandardPixmap.SP_MediaPause))
+        self.pause_button.setAccessibleName("Resume training" if paused else "Pause training")
+        self.config_panel.setEnabled(not running)
+        has_runs = len(self.store) > 0
+        self.csv_button.setEnabled(has_runs)
+        self.tb_button.setEnabled(has_runs)
+
+    def _on_updated(self, run_ids) -> None:
+        self.plot.update_runs(run_ids)
+        self.table.update_runs(run_ids)
+
+    def _on_progress(self, p: Progress) -> None:
+        self.progress_bar.setValue(int(round(1000 * p.fraction)))
+        run = self._active_runs[0] if self._active_runs else None
+        epochs = run.settings.get("epochs") if run else None
+        done_epochs = run.finished_epochs if run else 0
+        paused = self.session is not None and self.session.is_paused()
+        label = "paused" if paused else f"{100 * p.fraction:.0f}%"
+        self.progress_bar.setFormat(
+            f"{run.name if run else ''}: epoch {min(done_epochs + 1, epochs or 1)} of {epochs}"
+            f" · {p.done} of {p.total} updates · {label}")
+        self.time_label.setText("paused" if paused else
+                                f"{format_duration(p.remaining)} left")
+        self.progress_bar.setToolTip(
+            f"{p.done} of {p.total} weight updates = {100 * p.fraction:.1f}%\n"
+            f"training time {format_duration(p.elapsed)}; time left ≈ time so far / updates "
+            f"done × updates left")
+
+    def _on_run_ended(self, run) -> None:
+        self.plot.update_runs([run.id])
+        self.table.update_runs([run.id])
+        if run.status in ("diverged", "failed"):
+            self._show_message(f"{run.name} {run.status}: {run.stop_reason}", error=True)
+        elif run.status == "stopped":
+            self._show_message(f"{run.name}: {run.stop_reason}")
+
+    def _on_finished(self) -> None:
+        self.plot.refresh()
+        self.table.refresh()
+        run = self._active_runs[0] if self._active_runs else None
+        if run is not None:
+            self.progress_bar.setFormat(f"{run.name}: {run.status} · {run.steps} of "
+                                        f"{run.total_steps} updates")
+            if run.status == "finished":
+                self.progress_bar.setValue(1000)
+            self.time_label.setText(format_duration(run.elapsed))
+            self.time_label.setToolTip(f"{run.name} trained for {run.elapsed!r} s")
+        self._update_buttons()
+
+    def _show_message(self, text: str, error: bool = False) -> None:
+        self.message_label.setText(text)
+        self.message_label.setStyleSheet("color: #b00020; font-weight: 600;" if error else "")
+        self.message_label.setVisible(bool(text))
+        if text and error:
+            self.show_status(text, 8000)
+
+    # --- export --------------------------------------------------------------------------------
+    def export_run(self):
+        """The run an export refers to: the selected one, else the latest."""
+        run = self.table.current_run()
+        if run is None:
+            runs = list(self.store)
+            run = runs[-1] if runs else None
+        return run
+
+    def _exportable(self):
+        run = self.export_run()
+        if run is None:
+            self._show_message("There is no run to export yet: press Start first.", error=True)
+            return None
+        if run.status in ("running", "paused"):
+            self._show_message(f"{run.name} is still training: stop it or let it finish, "
+                               "then export.", error=True)
+            return None
+        return run
+
+    def export_csv_dialog(self) -> None:
+        run = self._exportable()
+        if run is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, f"Export {run.name} to CSV",
+                                              f"{run.name}.csv", "CSV files (*.csv)")
+        if path:
+            self.export_csv_to(path, run)
+
+    def export_csv_to(self, path, run=None):
+        run = run or self._exportable()
+        if run is None:
+            return None
+        try:
+            paths = export_csv(run, path)
+        except OSError as exc:
+            self._show_message(f"Could not write the CSV: {exc}", error=True)
+            return None
+        self._show_message(f"{run.name} exported: {paths[0]} (per epoch) and {paths[1].name} "
+                           "(per batch).")
+        return paths
+
+    def export_tensorboard_dialog(self) -> None:
+        run = self._exportable()
+        if run is None:
+            return
+        folder = QFileDialog.getExistingDirectory(self, "Folder for TensorBoard logs")
+        if folder:
+            self.export_tensorboard_to(folder, run)
+
+    def export_tensorboard_to(self, folder, run=None):
+        """Write the event files in a worker (a long run has many points); returns the Worker."""
+        run = run or self._exportable()
+        if run is None:
+            return None
+        self.tb_button.setEnabled(False)
+
+        def done(path):
+            self._show_message(f"{run.name} exported for TensorBoard to {path}. "
+                               f"Open it with: tensorboard --logdir \"{folder}\"")
+
+        def failed(exc):
+            self._show_message(f"Could not write the TensorBoard files: {exc}", error=True)
+
+        return self.start_worker(export_tensorboard, run, folder, on_finished=done,
+                                 on_failed=failed, on_done=self._update_buttons)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def deactivate(self) -> None:
+        if self.session is not None and self.is_training():
+            self.session.stop_and_wait(5000, why="when you left the lesson")
+        self._update_buttons()
+
+    def shutdown(self) -> None:
+        if self.session is not None:
+            self.session.stop_and_wait(5000, why="when the window closed")
+        super().shutdown()

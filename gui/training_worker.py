@@ -1,0 +1,476 @@
+"""Training off the GUI thread, reported live into `core.runs.Run` records.
+
+A `TrainingSession` runs `model.fit` for one or more `TrainingTask`s in a `gui.app.Worker`.
+A callback collects every batch's and epoch's logs in the worker thread and sends them to the
+GUI thread in chunks, at most one every `report_interval` seconds (and at each epoch end), so a
+fast run cannot flood the event loop however small its batches; nothing is dropped. On the GUI
+thread the chunk is appended to each task's `Run` and `updated` is emitted.
+
+Several tasks train interleaved, one epoch each in turn ("three ways at once"); each task's
+clock counts only its own training time, so their wall-clock curves compare fairly on a
+shared CPU. Pause blocks the training thread between batches; stop sets `model.stop_training`
+(the engine's cooperative flag, checked after every batch). A NaN/inf loss stops a task with
+the engine's own reason (`History.stop_reason`), which becomes `run.stop_reason`.
+
+Usage (in a lesson)::
+
+    run = store.new_run(settings)
+    task = TrainingTask(run, model, x, y, epochs=10, batch_size=32,
+                        validation_data=(xv, yv), seed=0)
+    self.session = TrainingSession([task], parent=self)
+    self.session.updated.connect(self.plot.update_runs)     # list of run ids
+    self.session.progress_changed.connect(self.show_progress) # Progress
+    self.session.finished.connect(self.on_training_done)
+    self.session.start(self.start_worker)    # the lesson's shutdown() then stops it too
+    ...
+    self.session.pause(); self.session.resume(); self.session.stop()
+    self.session.stop_and_wait(5000)          # deactivate() / shutdown()
+"""
+from __future__ import annotations
+
+import math
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from core.callbacks import Callback
+from core.runs import Run
+from gui.app import Worker, current_worker
+from gui.widgets.qt_none_guard import keep_none_alive
+
+__all__ = ["TrainingTask", "TrainingSession", "Progress", "format_duration"]
+
+
+@dataclass
+class TrainingTask:
+    """One `model.fit(x, y, epochs, batch_size, validation_data, seed)` reporting into `run`."""
+
+    run: Run
+    model: object
+    x: np.ndarray
+    y: np.ndarray
+    epochs: int
+    batch_size: int
+    validation_data: tuple | None = None
+    seed: int | None = 0
+    shuffle: bool = True
+    class_weight: dict | None = None
+    # --- filled in while training (worker thread) ---
+    steps: int = field(default=0, init=False)
+    epochs_done: int = field(default=0, init=False)
+    batch_in_epoch: int = field(default=0, init=False)
+    clock: float = field(default=0.0, init=False)
+    status: str = field(default="new", init=False)
+    last_loss: float = field(default=0.0, init=False)
+    stop_reason: str | None = field(default=None, init=False)
+
+    def __post_init__(self):
+        n = len(self.x)
+        if n == 0:
+            raise ValueError("there are no training samples")
+        if int(self.epochs) < 1:
+            raise ValueError(f"epochs must be at least 1, got {self.epochs}")
+        if int(self.batch_size) < 1:
+            raise ValueError(f"batch size must be at least 1, got {self.batch_size}")
+        self.epochs = int(self.epochs)
+        self.batch_size = min(int(self.batch_size), n)
+        self.updates_per_epoch = math.ceil(n / self.batch_size)
+        self.total_steps = self.updates_per_epoch * self.epochs
+        self.run.updates_per_epoch = self.updates_per_epoch
+        self.run.total_steps = self.total_steps
+
+
+@dataclass
+class Progress:
+    """Where a session stands: weight updates done of total, training time, time left."""
+
+    done: int
+    total: int
+    elapsed: float
+    remaining: float | None
+
+    @property
+    def fraction(self) -> float:
+        return self.done / self.total if self.total else 0.0
+
+
+def format_duration(seconds: float | None) -> str:
+    """12.3 s, 4 min 05 s, 1 h 02 min; "—" when unknown."""
+    if seconds is None or not math.isfinite(seconds):
+        return "—"
+    seconds = max(0.0, float(seconds))
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    if seconds < 3600:
+        m, s = divmod(int(round(seconds)), 60)
+        return f"{m} min {s:02d} s"
+    h, rem = divmod(int(round(seconds)), 3600)
+    return f"{h} h {rem // 60:02d} min"
+
+
+class _Stopped(Exception):
+    pass
+
+
+class _Reporter(Callback):
+    """Runs in the worker thread: turns fit's hooks into rows, pauses, stops."""
+
+    def __init__(self, session: "TrainingSession", task: TrainingTask):
+        super().__init__()
+        self.session, self.task = session, task
+
+    def on_batch_end(self, batch, logs=None):
+        s, t = self.session, self.task
+        logs = logs or {}
+        t.steps += 1
+        t.batch_in_epoch += 1
+        row = {k: float(v) for k, v in logs.items()
+               if k not in ("epoch", "batch", "step", "size")}
+        row["step"] = t.steps
+        row["epoch"] = t.epochs_done + t.batch_in_epoch / t.updates_per_epoch
+        row["time"] = s._task_time(t)
+        t.last_loss = row.get("loss", 0.0)
+        s._pending_batches[t.run.id].append(row)
+        s._wait_if_paused(t)
+        if s._stop_wanted() and not self.model.stop_training:
+            self.model.stop_training = True
+            t.status = "stopped"
+            self.model.stop_reason = t.stop_reason = (
+                f"stopped {s._stop_why} at epoch {t.epochs_done + 1}, after {t.steps} "
+                f"weight updates")
+        s._maybe_emit()
+
+    def on_epoch_end(self, epoch, logs=None):
+        s, t = self.session, self.task
+        complete = t.batch_in_epoch == t.updates_per_epoch
+        t.batch_in_epoch = 0
+        if not complete:   # a stopped epoch's averages would sit at a misleading x
+            return
+        t.epochs_done += 1
+        row = {k: float(v) for k, v in (logs or {}).items()}
+        row.update(step=t.steps, epoch=t.epochs_done, time=s._task_time(t))
+        s._pending_epochs[t.run.id].append(row)
+        s._maybe_emit(force=True)
+
+
+class TrainingSession(QObject):
+    """Trains its tasks in a Worker; signals arrive on the GUI thread.
+
+    updated(list)            run ids whose `batches`/`epochs` tables grew
+    progress_changed(object) a `Progress`
+    run_ended(object)        a `Run` whose status became final (its stop_reason set)
+    state_changed(str)       "running", "paused", "stopping", "done"
+    finished()               every task ended and the thread is gone
+    """
+
+    updated = Signal(list)
+    progress_changed = Signal(object)
+    run_ended = Signal(object)
+    state_changed = Signal(str)
+    finished = Signal()
+
+    def __init__(self, tasks, report_interval: float = 0.05, warm_up: bool = True,
+                 parent=None):
+        super().__init__(parent)
+        self.warm_up = bool(warm_up)
+        self.tasks: list[TrainingTask] = list(tasks)
+        if not self.tasks:
+            raise ValueError("a training session needs at least one task")
+        self.report_interval = float(report_interval)
+        self.worker: Worker | None = None
+        self.progress: Progress = Progress(0, sum(t.total_steps for t in self.tasks), 0.0,
+                                           None)
+        self._cond = threading.Condition()
+        self._paused = False
+        self._stop = False
+        self._stop_why = "by you"
+        self._pending_batches = {t.run.id: [] for t in self.tasks}
+        self._pending_epochs = {t.run.id: [] for t in self.tasks}
+        self._ended: list[tuple[int, str, str | None]] = []
+        self._last_emit = 0.0
+        self._active_since: dict[int, float] = {}
+        self._state = "new"
+        self._done = False
+
+    # --- control (GUI thread) -------------------------------------------------------------
+    def start(self, starter=None) -> "TrainingSession":
+        """Start training; `starter` is a Lesson's `start_worker` (so its shutdown stops us)."""
+        if self.worker is not None:
+            raise RuntimeError("a TrainingSession runs once; make a new one")
+        for t in self.tasks:
+            t.run.status = "running"
+            t.run.start_time = time.time()
+        if starter is None:
+            self.worker = Worker(self._job)
+            self.worker.progress.connect(self._on_chunk)
+            self.worker.failed.connect(self._on_failed)
+            self.worker.done.connect(self._on_done)
+            self.worker.start()
+        else:
+            self.worker = starter(self._job, on_progress=self._on_chunk,
+                                  on_failed=self._on_failed, on_done=self._on_done)
+        self._set_state("running")
+        return self
+
+    def pause(self) -> None:
+        with self._cond:
+            if self._stop or self._done:
+                return
+            self._paused = True
+        for t in self.tasks:
+            if t.run.status == "running":
+                t.run.status = "paused"
+        self._set_state("paused")
+
+    def resume(self) -> None:
+        with self._cond:
+            self._paused = False
+            self._cond.notify_all()
+        for t in self.tasks:
+            if t.run.status == "paused":
+                t.run.status = "running"
+        if not self._done and not self._stop:
+            self._set_state("running")
+
+    def stop(self, why: str = "by you") -> None:
+        """Ask every task to stop after its current batch (does not wait)."""
+        with self._cond:
+            if not self._stop:
+                self._stop_why = why
+            self._stop = True
+            self._paused = False
+            self._cond.notify_all()
+        if self.worker is not None:
+            self.worker.cancel()
+        if not self._done:
+            self._set_state("stopping")
+
+    def stop_and_wait(self, timeout_ms: int = 5000, why: str = "by you") -> bool:
+        """Stop and block until the training thread has ended; True if it did."""
+        self.stop(why)
+        if self.worker is None:
+            return True
+        ok = self.worker.stop_and_wait(timeout_ms)
+        if ok:
+            self._on_done()
+        return ok
+
+    def is_running(self) -> bool:
+        return self.worker is not None and not self._done
+
+    def is_paused(self) -> bool:
+        return self._paused and self.is_running()
+
+    def state(self) -> str:
+        return self._state
+
+    def _set_state(self, state: str) -> None:
+        if state != self._state:
+            self._state = state
+            self.state_changed.emit(state)
+
+    # --- worker thread ----------------------------------------------------------------
+    def _stop_wanted(self) -> bool:
+        w = current_worker()
+        return self._stop or (w is not None and w.is_cancelled())
+
+    def _task_time(self, t: TrainingTask) -> float:
+        since = self._active_since.get(t.run.id)
+        return t.clock + (time.perf_counter() - since if since is not None else 0.0)
+
+    def _wait_if_paused(self, t: TrainingTask) -> None:
+        with self._cond:
+            if not self._paused:
+                return
+            now = time.perf_counter()
+            t.clock += now - self._active_since[t.run.id]
+            self._maybe_emit(force=True)
+            w = current_worker()
+            while self._paused and not self._stop and not (w and w.is_cancelled()):
+                # the timeout lets a Worker.cancel() (window closing) end the wait too
+                self._cond.wait(0.05)
+            self._active_since[t.run.id] = time.perf_counter()
+
+    def _progress_now(self) -> Progress:
+        done = sum(t.steps for t in self.tasks)
+        total = sum(t.total_steps for t in self.tasks)
+        elapsed = sum(self._task_time(t) for t in self.tasks)
+        remaining = 0.0
+        for t in self.tasks:
+            left = t.total_steps - t.steps if t.status in ("new", "running") else 0
+            if left and t.steps == 0:
+                remaining = None
+                break
+            if left:
+                remaining += self._task_time(t) / t.steps * left
+        return Progress(done, total, elapsed, remaining)
+
+    def _maybe_emit(self, force: bool = False) -> None:
+        now = time.perf_counter()
+        if not force and now - self._last_emit < self.report_interval:
+            return
+        self._last_emit = now
+        chunk = {"batches": {}, "epochs": {}, "ended": [], "progress": self._progress_now()}
+        for rid, rows in self._pending_batches.items():
+            if rows:
+                chunk["batches"][rid] = rows
+                self._pending_batches[rid] = []
+        for rid, rows in self._pending_epochs.items():
+            if rows:
+                chunk["epochs"][rid] = rows
+                self._pending_epochs[rid] = []
+        chunk["ended"], self._ended = self._ended, []
+        w = current_worker()
+        if w is not None:
+            w.report(chunk, force=True)
+
+    def _fit(self, t: TrainingTask, epochs: int, seed) -> None:
+        rid = t.run.id
+        self._active_since[rid] = time.perf_counter()
+        try:
+            hist = t.model.fit(t.x, t.y, epochs=epochs, batch_size=t.batch_size,
+                               validation_data=t.validation_data,
+                               callbacks=(_Reporter(self, t),), shuffle=t.shuffle, seed=seed,
+                               class_weight=t.class_weight)
+        finally:
+            t.clock += time.perf_counter() - self._active_since.pop(rid)
+        reason = hist.stop_reason
+        if reason is not None and t.status != "stopped":
+            t.status = "diverged" if _diverged(t) else "stopped"
+            t.stop_reason = reason
+
+    def _end_task(self, t: TrainingTask) -> None:
+        if t.status in ("new", "running"):
+            t.status = "finished"
+        self._ended.append((t.run.id, t.status, t.stop_reason))
+
+    def _warm_up(self) -> None:
+        """Compile the engine's kernels on a throwaway copy of each network before any
+        clock runs, so the first run's time axis does not include Numba's start-up."""
+        from core.model import Sequential
+
+        seen = set()
+        for t in self.tasks:
+            key = repr(t.model.get_config().get("layers")) + repr(t.model.compile_config())
+            if key in seen or self._stop_wanted():
+                continue
+            seen.add(key)
+            try:
+                clone = Sequential.from_config(t.model.get_config())
+                cfg = t.model.compile_config()
+                clone.compile(cfg["optimizer"], cfg["loss"], cfg["metrics"])
+                clone.train_on_batch(t.x[:2], t.y[:2])
+                clone.evaluate(t.x[:2], t.y[:2])
+            except Exception:  # noqa: BLE001 - the real fit reports any real problem
+                pass
+
+    def _job(self):
+        if self.warm_up:
+            self._warm_up()
+        active = list(self.tasks)
+        for t in active:
+            t.status = "running"
+        if len(active) == 1:
+            t = active[0]
+            self._run_guarded(t, lambda: self._fit(t, t.epochs, t.seed))
+            self._end_task(t)
+        else:
+            epoch = 0
+            while active:
+                for t in list(active):
+                    if self._stop_wanted() and t.status == "running":
+                        t.status = "stopped"
+                        t.stop_reason = (f"stopped {self._stop_why} at epoch "
+                                         f"{t.epochs_done + 1}, after {t.steps} weight updates")
+                    if t.status != "running" or t.epochs_done >= t.epochs:
+                        self._end_task(t)
+                        active.remove(t)
+                        continue
+                    seed = None if t.seed is None else _epoch_seed(t.seed, epoch)
+                    self._run_guarded(t, lambda t=t, seed=seed: self._fit(t, 1, seed))
+                epoch += 1
+        self._maybe_emit(force=True)
+        return None
+
+    def _run_guarded(self, t: TrainingTask, fn) -> None:
+        try:
+            fn()
+        except Exception as exc:  # noqa: BLE001 - one task's failure is shown, others go on
+            if _outputs_blew_up(t):
+                # the engine tripped over NaN/inf somewhere its own check does not look yet
+                # (e.g. a metric on NaN predictions): still a divergence, and said so
+                t.status = "diverged"
+                t.last_loss = float("nan")
+                lr = getattr(getattr(t.model, "optimizer", None), "learning_rate", None)
+                t.stop_reason = (
+                    f"training stopped: the network's outputs became NaN or infinite in "
+                    f"epoch {t.epochs_done + 1}, after {t.steps} weight updates ({exc})."
+                    + (f" Try a smaller learning rate (now {lr:g})." if lr else ""))
+            else:
+                t.status = "failed"
+                t.stop_reason = f"training failed: {exc}"
+
+    # --- GUI thread --------------------------------------------------------------------
+    def _on_chunk(self, chunk) -> None:
+        # PySide6 6.12 on Python 3.11 drops a reference to None/True/False per void Qt call;
+        # live training makes thousands of them a minute (see qt_none_guard)
+        keep_none_alive()
+        by_id = {t.run.id: t for t in self.tasks}
+        changed = set()
+        for rid, rows in chunk["batches"].items():
+            by_id[rid].run.batches.extend(rows)
+            changed.add(rid)
+        for rid, rows in chunk["epochs"].items():
+            by_id[rid].run.epochs.extend(rows)
+            changed.add(rid)
+        ended = []
+        for rid, status, reason in chunk["ended"]:
+            run = by_id[rid].run
+            run.status, run.stop_reason = status, reason
+            ended.append(run)
+        self.progress = chunk["progress"]
+        if changed:
+            self.updated.emit(sorted(changed))
+        self.progress_changed.emit(self.progress)
+        for run in ended:
+            self.run_ended.emit(run)
+
+    def _on_failed(self, exc) -> None:
+        for t in self.tasks:
+            if t.run.status in ("running", "paused", "new"):
+                t.run.status = "failed"
+                t.run.stop_reason = f"training failed: {type(exc).__name__}: {exc}"
+                self.run_ended.emit(t.run)
+
+    def _on_done(self) -> None:
+        if self._done:
+            return
+        self._done = True
+        for t in self.tasks:
+            if t.run.status in ("running", "paused", "new"):
+                # the thread ended without reporting (e.g. stopped before its first batch)
+                t.run.status = t.status if t.status not in ("new", "running") else "stopped"
+                t.run.stop_reason = t.stop_reason or (
+                    None if t.run.status == "finished" else f"stopped {self._stop_why}")
+                self.run_ended.emit(t.run)
+        self._set_state("done")
+        self.finished.emit()
+
+
+def _outputs_blew_up(t: TrainingTask) -> bool:
+    try:
+        out = t.model.predict(t.x[:64])
+    except Exception:  # noqa: BLE001 - a model that cannot even predict has blown up too
+        return True
+    return not bool(np.all(np.isfinite(out)))
+
+
+def _diverged(t: TrainingTask) -> bool:
+    return not math.isfinite(t.last_loss)
+
+
+def _epoch_seed(seed: int, epoch: int) -> int:
+    return int(np.random.SeedSequence([int(seed), int(epoch)]).generate_state(1)[0])

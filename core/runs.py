@@ -182,6 +182,10 @@ class Run:
             "epochs_done": self.finished_epochs,
             "time": self.elapsed,
         }
+        epochs_time = self.epochs.last("time")
+        out["time_per_epoch"] = (epochs_time / self.finished_epochs
+                                 if epochs_time and self.finished_epochs else None)
+        out["time_per_update"] = self.elapsed / self.steps if self.steps else None
         for m in self.metrics("epoch"):
             out[m] = self.epochs.last(m)
         return out

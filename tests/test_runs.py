@@ -70,6 +70,8 @@ def test_results_summarise_the_last_epoch():
     assert res["steps"] == 12 and res["epochs_done"] == 3 and res["updates_per_epoch"] == 4
     assert res["time"] == pytest.approx(1.5)
     assert res["val_loss"] == pytest.approx(0.4)
+    assert res["time_per_update"] == pytest.approx(1.5 / 12)
+    assert res["time_per_epoch"] == pytest.approx(1.5 / 3)
 
 
 # --- CSV --------------------------------------------------------------------------------

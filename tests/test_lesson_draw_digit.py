@@ -1,0 +1,235 @@
+"""The "Draw a digit" lesson driven like a learner would: mouse strokes, keys, buttons."""
+import contextlib
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QFileDialog, QPushButton
+from scipy import ndimage
+
+import gui.lessons.draw_digit as dd
+from core.digits import to_mnist
+from core.io import load_model
+from gui.lessons.base import Lesson
+from gui.main_window import MainWindow
+from resources.paths import model_path
+
+TIMEOUT = 20_000
+
+
+def shipped(name):
+    with model_path(name) as p:
+        return load_model(p)
+
+
+@pytest.fixture
+def lesson(qtbot):
+    les = dd.DrawDigitLesson()
+    qtbot.addWidget(les)
+    les.resize(1040, 640)
+    les.show()
+    qtbot.waitExposed(les)
+    yield les
+    les.shutdown()
+
+
+def _pt(pad, x, y):
+    side = min(pad.width(), pad.height())
+    return QPoint(int((pad.width() - side) / 2 + x * side), int((pad.height() - side) / 2 + y * side))
+
+
+def drag(pad, points, button=Qt.MouseButton.LeftButton):
+    QTest.mousePress(pad, button, Qt.KeyboardModifier.NoModifier, _pt(pad, *points[0]))
+    for x, y in points[1:]:
+        QTest.mouseMove(pad, _pt(pad, x, y))
+    QTest.mouseRelease(pad, button, Qt.KeyboardModifier.NoModifier, _pt(pad, *points[-1]))
+
+
+SEVEN = [(0.25, 0.2), (0.5, 0.2), (0.72, 0.2), (0.62, 0.45), (0.52, 0.65), (0.45, 0.85)]
+
+
+def settle(qtbot, les):
+    """Wait until the newest request has been read and shown."""
+    qtbot.waitUntil(lambda: les._shown_generation == les._generation, timeout=TIMEOUT)
+
+
+def test_strokes_give_a_centred_28x28_image_and_the_networks_answer(lesson, qtbot):
+    assert "Draw a digit" in lesson.panel.caption.text() and lesson.panel.guess.text() == ""
+    drag(lesson.pad, SEVEN)
+    settle(qtbot, lesson)
+    image28 = lesson.digit_view.image
+    np.testing.assert_array_equal(image28, to_mnist(lesson.pad.image()))
+    cy, cx = ndimage.center_of_mass(image28)
+    assert abs(cy - 14) <= 0.5 and abs(cx - 14) <= 0.5
+    cnn = shipped("digits_cnn")
+    expected = cnn.predict(image28.reshape(1, 28, 28, 1))[0]
+    np.testing.assert_allclose(lesson.panel.probabilities, expected, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(lesson.panel.bars.opts["height"], expected, rtol=1e-4, atol=1e-6)
+    assert lesson.panel.guess.text() == str(int(np.argmax(expected)))
+    assert "CNN" in lesson.panel.caption.text()
+    assert "Dense network:" in lesson.compare.text() and "CNN:" in lesson.compare.text()
+
+
+def test_prediction_updates_during_a_stroke_not_only_on_release(lesson, qtbot):
+    pad = lesson.pad
+    QTest.mousePress(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     _pt(pad, 0.5, 0.15))
+    QTest.mouseMove(pad, _pt(pad, 0.5, 0.5))
+    QTest.mouseMove(pad, _pt(pad, 0.5, 0.85))
+    settle(qtbot, lesson)
+    assert lesson.panel.guess.text() != ""  # already answered while the button is down
+    QTest.mouseRelease(pad, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                       _pt(pad, 0.5, 0.85))
+
+
+def test_clear_and_undo_by_button_and_key(lesson, qtbot):
+    drag(lesson.pad, [(0.5, 0.15), (0.5, 0.85)])
+    settle(qtbot, lesson)
+    one = lesson.digit_view.image.copy()
+    drag(lesson.pad, [(0.3, 0.5), (0.7, 0.5)])
+    settle(qtbot, lesson)
+    assert not np.array_equal(lesson.digit_view.image, one)
+    lesson.pad.setFocus()
+    QTest.keyClick(lesson.pad, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    settle(qtbot, lesson)
+    assert lesson.pad.stroke_count() == 1
+    np.testing.assert_allclose(lesson.digit_view.image, one, atol=0.05)
+    QTest.keyClick(lesson.pad, Qt.Key.Key_Delete)
+    settle(qtbot, lesson)
+    assert lesson.pad.is_empty() and not lesson.digit_view.image.any()
+    assert lesson.panel.guess.text() == "" and "Draw a digit" in lesson.panel.caption.text()
+    assert not np.any(lesson.panel.bars.opts["height"])
+    drag(lesson.pad, [(0.5, 0.15), (0.5, 0.85)])
+    settle(qtbot, lesson)
+    clear = next(b for b in lesson.findChildren(QPushButton) if b.text() == "Clear")
+    qtbot.mouseClick(clear, Qt.MouseButton.LeftButton)
+    settle(qtbot, lesson)
+    assert lesson.pad.is_empty() and lesson.panel.guess.text() == ""
+
+
+def test_switching_to_the_dense_network_shows_its_probabilities(lesson, qtbot):
+    drag(lesson.pad, SEVEN)
+    settle(qtbot, lesson)
+    lesson.select_network("mlp")
+    settle(qtbot, lesson)
+    mlp = shipped("digits_mlp")
+    expected = mlp.predict(lesson.digit_view.image.reshape(1, 28, 28, 1))[0]
+    np.testing.assert_allclose(lesson.panel.probabilities, expected, rtol=1e-4, atol=1e-6)
+    assert "Dense network" in lesson.panel.caption.text()
+
+
+def test_saliency_overlay_is_the_gradient_of_the_top_probability(lesson, qtbot):
+    lesson.select_network("mlp")
+    drag(lesson.pad, SEVEN)
+    lesson.saliency_box.setChecked(True)
+    settle(qtbot, lesson)
+    sal = lesson.digit_view.saliency
+    assert sal is not None and lesson.digit_view.saliency_legend.isVisibleTo(lesson)
+    mlp = shipped("digits_mlp")
+    x = lesson.digit_view.image.astype(np.float32)
+    top = int(np.argmax(mlp.predict(x.reshape(1, 28, 28, 1))[0]))
+    # centred finite differences on the most influential pixels
+    for flat in np.argsort(sal.ravel())[-3:]:
+        r, c = divmod(int(flat), 28)
+        eps = 1e-2
+        up, down = x.copy(), x.copy()
+        up[r, c] += eps
+        down[r, c] -= eps
+        p = mlp.predict(np.stack([up, down]).reshape(2, 28, 28, 1))[:, top].astype(np.float64)
+        fd = (p[0] - p[1]) / (2 * eps)
+        assert sal[r, c] == pytest.approx(abs(fd), rel=0.1, abs=1e-4)
+    lesson.saliency_box.setChecked(False)
+    settle(qtbot, lesson)
+    assert lesson.digit_view.saliency is None
+
+
+def test_teaching_a_correction_changes_the_answer_and_can_be_saved_and_reset(
+        lesson, qtbot, tmp_path, monkeypatch):
+    drag(lesson.pad, SEVEN)
+    settle(qtbot, lesson)
+    before = int(lesson.panel.guess.text())
+    wanted = (before + 3) % 10
+    lesson.label_combo.setCurrentIndex(wanted)
+    qtbot.mouseClick(lesson.teach_button, Qt.MouseButton.LeftButton)
+    assert not lesson.teach_button.isEnabled()  # one lesson at a time
+    qtbot.waitUntil(lambda: not lesson._teaching() and "Before" in lesson.teach_label.text(),
+                    timeout=60_000)
+    settle(qtbot, lesson)
+    assert lesson.panel.guess.text() == str(wanted)
+    assert lesson.panel.before_bars.isVisible()
+    np.testing.assert_allclose(lesson.panel.before[before], lesson.panel.before.max())
+    assert "unsaved" in lesson.network_combo.currentText()
+
+    target = tmp_path / "taught.npz"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), ""))
+    qtbot.mouseClick(lesson.save_button, Qt.MouseButton.LeftButton)
+    saved = load_model(target)
+    x = lesson.digit_view.image.reshape(1, 28, 28, 1)
+    assert int(np.argmax(saved.predict(x)[0])) == wanted
+    assert "unsaved" not in lesson.network_combo.currentText()
+
+    qtbot.mouseClick(lesson.reset_button, Qt.MouseButton.LeftButton)
+    settle(qtbot, lesson)
+    assert lesson.panel.guess.text() == str(before)
+
+
+@contextlib.contextmanager
+def _fake_path(path):
+    yield path
+
+
+@pytest.mark.parametrize("content, words", [
+    (None, "no model file"),
+    (b"this is not a model", "not a Backprop Lab model file"),
+])
+def test_a_missing_or_corrupt_model_gives_a_message_and_the_pad_still_works(
+        qtbot, monkeypatch, tmp_path, content, words):
+    path = tmp_path / "model.npz"
+    if content is not None:
+        path.write_bytes(content)
+    monkeypatch.setattr(dd, "model_path", lambda name: _fake_path(path))
+    les = dd.DrawDigitLesson()
+    qtbot.addWidget(les)
+    les.show()
+    try:
+        assert les.error_label.isVisibleTo(les)
+        text = les.error_label.text()
+        assert "could not be loaded" in text and words in text
+        assert "train_digit_models.py" in text
+        assert "not available" in les.network_combo.currentText()
+        drag(les.pad, SEVEN)
+        settle(qtbot, les)
+        assert les.digit_view.image.any()  # the preparation still shows
+        assert les.panel.guess.text() == "" and "could not be loaded" in les.panel.caption.text()
+        assert not les.teach_button.isEnabled()
+    finally:
+        les.shutdown()
+
+
+def test_the_window_keeps_working_without_the_models(qtbot, monkeypatch, tmp_path):
+    monkeypatch.setattr(dd, "model_path", lambda name: _fake_path(tmp_path / "missing.npz"))
+
+    class Other(Lesson):
+        title = "Other"
+
+    win = MainWindow(lessons=[dd.DrawDigitLesson, Other])
+    qtbot.addWidget(win)
+    win.show()
+    assert win.select_lesson("Draw a digit")
+    les = win.current_lesson()
+    assert isinstance(les, dd.DrawDigitLesson) and les.error_label.isVisibleTo(les)
+    assert win.select_lesson("Other")
+    assert isinstance(win.current_lesson(), Other)
+    win.close()
+    assert not les.running_workers()
+
+
+def test_the_mailbox_keeps_only_the_newest_request():
+    box = dd._Mailbox()
+    box.put("old")
+    box.put("new")
+    assert box.take(0.01) == "new"
+    assert box.take(0.01) is None
+    box.close()
+    assert box.take(5.0) is None  # a closed box never blocks

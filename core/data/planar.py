@@ -190,5 +190,6 @@ def load_planar(name: str, n: int = 300, noise: float = 0.0, seed: int = 0) -> P
     """One of PLANAR_DATASETS by name."""
     maker = _MAKERS.get(str(name).lower())
     if maker is None:
-        raise ValueError(f"unknown planar dataset {name!r}; choose one of {', '.join(PLANAR_DATASETS)}")
+        raise ValueError(f"unknown planar dataset {name!r}; "
+                         f"choose one of {', '.join(PLANAR_DATASETS)}")
     return maker(n=n, noise=noise, seed=seed)

@@ -724,16 +724,18 @@ class PlaygroundLesson(Lesson):
         self.epoch_label.setToolTip(f"{snap.epoch} passes over the {len(self.split.y_train)} "
                                     "training points")
         self.updates_label.setText(f"{snap.updates:,}")
+        n_train, n_test = len(self.split.y_train), len(self.split.y_test)
+        per_epoch = "1 in full batch" if self.batch_size is None else \
+            f"⌈{n_train} / {self.batch_size}⌉"
         self.updates_label.setToolTip(
-            "Weight updates so far: epochs × updates per epoch "
-            f"({'1 in full batch' if self.batch_size is None else f'⌈{len(self.split.y_train)} / {self.batch_size}⌉'})")
+            f"Weight updates so far: epochs × updates per epoch ({per_epoch})")
         bce = "L = −(1/N) Σ [y·log ŷ + (1 − y)·log(1 − ŷ)]"
-        for label, res, n, what in ((self.train_loss, snap.train, len(self.split.y_train), "training"),
-                                    (self.test_loss, snap.test, len(self.split.y_test), "test")):
+        for label, res, n, what in ((self.train_loss, snap.train, n_train, "training"),
+                                    (self.test_loss, snap.test, n_test, "test")):
             label.set_value(res["loss"], f"{what} loss: binary cross-entropy over the {n} "
                                          f"{what} points\n{bce}")
-        for label, res, n, what in ((self.train_acc, snap.train, len(self.split.y_train), "training"),
-                                    (self.test_acc, snap.test, len(self.split.y_test), "test")):
+        for label, res, n, what in ((self.train_acc, snap.train, n_train, "training"),
+                                    (self.test_acc, snap.test, n_test, "test")):
             right = int(round(res["accuracy"] * n))
             label.set_value(res["accuracy"], f"{what} accuracy = points on their class's side "
                                              f"of the 0.5 boundary / all = {right} / {n}")
@@ -794,7 +796,9 @@ class PlaygroundLesson(Lesson):
         for tile in self.network.tiles():
             tile.set_active(tile.key == key)
         names = self.data.class_names
-        if key[0] == "hidden" and key[1] < len(grid.hidden) and key[2] < grid.hidden[key[1]].shape[-1]:
+        shown = (key[0] == "hidden" and key[1] < len(grid.hidden)
+                 and key[2] < grid.hidden[key[1]].shape[-1])
+        if shown:
             values = grid.neuron(key[1], key[2])
             lo, hi = self._layer_range(grid.hidden[key[1]])
             name = f"layer {key[1] + 1}, neuron {key[2] + 1}"

@@ -147,3 +147,32 @@ def test_pen_width_validation(pad):
         pad.set_pen_width(0.9)
     with pytest.raises(KeyError):
         pad.set_pen_width("enormous")
+
+
+def test_a_pen_draws_and_its_eraser_end_erases(pad):
+    from PySide6.QtCore import QEvent, QPointF
+    from PySide6.QtGui import QInputDevice, QPointingDevice, QTabletEvent
+    from PySide6.QtWidgets import QApplication
+
+    def device(kind):
+        return QPointingDevice("test pen", 4242, QInputDevice.DeviceType.Stylus, kind,
+                               QInputDevice.Capability.Position
+                               | QInputDevice.Capability.Pressure, 1, 2)
+
+    def stroke(dev, points):
+        kinds = ([QEvent.Type.TabletPress] + [QEvent.Type.TabletMove] * (len(points) - 2)
+                 + [QEvent.Type.TabletRelease])
+        for kind, (x, y) in zip(kinds, points):
+            pos = QPointF(_pt(pad, x, y))
+            held = Qt.MouseButton.NoButton if kind == QEvent.Type.TabletRelease \
+                else Qt.MouseButton.LeftButton
+            ev = QTabletEvent(kind, dev, pos, pos, 0.5, 0, 0, 0, 0, 0,
+                              Qt.KeyboardModifier.NoModifier, Qt.MouseButton.LeftButton, held)
+            QApplication.sendEvent(pad, ev)
+            assert ev.isAccepted()  # so Qt does not also synthesise mouse events
+
+    mid = CANVAS_SIZE // 2
+    stroke(device(QPointingDevice.PointerType.Pen), [(0.2, 0.5), (0.5, 0.5), (0.8, 0.5)])
+    assert pad.stroke_count() == 1 and ink(pad)[mid, mid] > 0.9
+    stroke(device(QPointingDevice.PointerType.Eraser), [(0.5, 0.2), (0.5, 0.5), (0.5, 0.8)])
+    assert pad.stroke_count() == 2 and ink(pad)[mid, mid] < 0.05

@@ -370,6 +370,7 @@ class DrawDigitLesson(Lesson):
             "black; the preparation step turns either into that."), name="Pad colours")
         self.add_controls_separator()
         self.network_combo = QComboBox()
+        self.network_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.network_combo.currentIndexChanged.connect(self._on_network_changed)
         self.add_control(self.network_combo, label="Network:", tooltip=(
             "Which network's probabilities, saliency and teaching you see; both always "
@@ -421,15 +422,18 @@ class DrawDigitLesson(Lesson):
         model = self.models.get(key)
         if model is None:
             return f"{label} (not available)"
-        extra = ", taught, unsaved" if self.modified.get(key) else ""
-        return f"{label} ({model.count_params():,} weights{extra})"
+        return f"{label} (taught, unsaved)" if self.modified.get(key) else label
 
     def _refresh_network_items(self) -> None:
         current = self.selected() if self.network_combo.count() else "cnn"
         self.network_combo.blockSignals(True)
         self.network_combo.clear()
-        for key in NETWORKS:
+        for i, key in enumerate(NETWORKS):
             self.network_combo.addItem(self._network_text(key), key)
+            model = self.models.get(key)
+            tip = (self.load_errors.get(key, "") if model is None else
+                   f"{model.count_params():,} weights:\n{model.summary()}")
+            self.network_combo.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
         self.network_combo.setCurrentIndex(list(NETWORKS).index(current))
         self.network_combo.blockSignals(False)
 

@@ -280,7 +280,9 @@ class TrainingPlot(QWidget):
             for kind, style in specs.items():
                 item = pg.PlotDataItem(connect="finite", **style)
                 item.setZValue({"raw": 1, "smooth": 2, "train": 3, "val": 4}[kind])
-                plot.addItem(item)
+                # the raw per-batch line does not set the scale (TensorBoard's "ignore
+                # outliers"): one example's huge loss must not flatten every other curve
+                plot.addItem(item, ignoreBounds=(kind == "raw"))
                 # after addItem, which applies the plot's own (off) settings to the item
                 item.setClipToView(True)
                 item.setDownsampling(auto=True, method="peak")

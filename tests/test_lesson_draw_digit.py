@@ -151,6 +151,9 @@ def test_teaching_a_correction_changes_the_answer_and_can_be_saved_and_reset(
     before = int(lesson.panel.guess.text())
     wanted = (before + 3) % 10
     lesson.label_combo.setCurrentIndex(wanted)
+    lesson.saliency_box.setChecked(True)  # a re-reading of the same drawing keeps the choice
+    settle(qtbot, lesson)
+    assert lesson.label_combo.currentIndex() == wanted
     qtbot.mouseClick(lesson.teach_button, Qt.MouseButton.LeftButton)
     assert not lesson.teach_button.isEnabled()  # one lesson at a time
     qtbot.waitUntil(lambda: not lesson._teaching() and "Before" in lesson.teach_label.text(),

@@ -471,6 +471,9 @@ class DrawDigitLesson(Lesson):
         if result["generation"] <= self._shown_generation:
             return
         self._shown_generation = result["generation"]
+        # A new drawing proposes its top guess as the right digit; a reading caused by
+        # anything else (saliency, network switch) must not undo the learner's choice.
+        drawing_changed = not np.array_equal(result["image"], self.last_image)
         self.last_image = result["image"]
         self.last_readings = result["readings"]
         self.digit_view.set_image(result["image"])
@@ -491,7 +494,7 @@ class DrawDigitLesson(Lesson):
         else:
             self.panel.show_probabilities(reading.probabilities, NETWORKS[key][1])
             self.compare.setText(self._compare_html(result["readings"]))
-            if not self._teaching():
+            if drawing_changed and not self._teaching():
                 self.label_combo.setCurrentIndex(reading.top)
         self._update_buttons()
 

@@ -1,0 +1,461 @@
+"""CIFAR-10: download the real dataset, train a small CNN on part of it, see what it gets right.
+
+The download runs in a worker with the engine's checked downloader (progress, cancel,
+SHA-256, cache); offline, the learner can point to a cifar-10-python.tar.gz they already
+have. Training shows live curves; afterwards a per-class accuracy chart and a grid of test
+images with predicted and true labels.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar,
+                               QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
+
+from core import metrics
+from core.cnn_models import cifar_cnn, describe
+from core.data import (CIFAR10_CLASSES, CIFAR10_SHA256, ChecksumError, DownloadCancelled,
+                       DownloadError, data_dir, load_cifar10)
+from gui.app import current_worker
+from gui.lessons.base import Lesson
+from gui.lessons.cnn_common import LiveCurves, TrainingStatus, train_job
+from gui.widgets.image_grid import ImageGrid
+from gui.widgets.numbers import fmt, mono_font
+
+ERROR_COLOR = "#a50026"
+GRID_IMAGES = 12
+NETWORKS = {
+    "Small CNN (16 · 32 filters, Dense 32)": "small",
+    "Course CNN (32 · 64 filters, Dense 64)": "course",
+}
+
+
+def load_job(cache_dir, url, sha256, archive):
+    """Worker job: download (or read) CIFAR-10 and keep it as uint8 to spare memory."""
+    worker = current_worker()
+
+    def progress(done, total):
+        # every chunk (64 KiB) is shown: a coalesced report could hide the last bytes that
+        # arrived before the connection stalls
+        if worker is not None:
+            worker.report(("download", done, total), force=True)
+
+    def cancel():
+        return worker is not None and worker.is_cancelled()
+
+    if worker is not None:
+        worker.report(("start", 0, None), force=True)
+    (xt, yt), (xs, ys), names = load_cifar10(
+        cache_dir=cache_dir, progress=progress, cancel=cancel, url=url, archive=archive,
+        sha256=sha256)
+    if worker is not None:
+        worker.report(("convert", 0, None), force=True)
+    # 50,000 float32 images take 600 MB; as bytes, 150 MB (training converts a subset back)
+    to_u8 = lambda a: np.rint(a * np.float32(255)).astype(np.uint8)  # noqa: E731
+    return {"x_train": to_u8(xt), "y_train": yt, "x_test": to_u8(xs), "y_test": ys,
+            "names": tuple(names)}
+
+
+class CifarLesson(Lesson):
+    title = "CIFAR-10"
+    subtitle = ("Download 60,000 small colour photos in 10 classes, train a CNN on part of them, "
+                "and see which classes it gets right.")
+    help_name = "cifar"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        #: where downloads are cached (None: the app's data folder), the URL and checksum;
+        #: tests point these at a loopback server and a tiny archive
+        self.cache_dir = None
+        self.url = None
+        self.sha256 = CIFAR10_SHA256
+        self.data = None
+        self.model = None
+        self._loader = None
+        self._trainer = None
+        self._grid_page = 0
+        self._pred = None
+        self._last_error = ""
+
+        visual = QWidget(self)
+        outer = QVBoxLayout(visual)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(4)
+
+        data_row = QHBoxLayout()
+        self.download_button = QPushButton("Download CIFAR-10")
+        self.download_button.setToolTip("Fetch cifar-10-python.tar.gz (163 MB) once, check its "
+                                        "SHA-256 and keep it in the app's data folder; later "
+                                        "it loads from there")
+        self.download_button.setAccessibleName("Download CIFAR-10")
+        self.download_button.clicked.connect(self.download)
+        data_row.addWidget(self.download_button)
+        self.open_button = QPushButton("Open archive…")
+        self.open_button.setToolTip("Use a cifar-10-python.tar.gz you already downloaded "
+                                    "(no network needed)")
+        self.open_button.setAccessibleName("Open a downloaded CIFAR-10 archive")
+        self.open_button.clicked.connect(lambda: self.open_archive())
+        data_row.addWidget(self.open_button)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop the download; nothing half-downloaded is kept")
+        self.cancel_button.setAccessibleName("Cancel download")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel_download)
+        data_row.addWidget(self.cancel_button)
+        self.download_bar = QProgressBar()
+        self.download_bar.setRange(0, 1)
+        self.download_bar.setValue(0)
+        self.download_bar.setFormat("%p %")
+        self.download_bar.setAccessibleName("Download progress")
+        self.download_bar.setToolTip("Bytes received of the archive's size")
+        self.download_bar.setMaximumWidth(200)
+        data_row.addWidget(self.download_bar)
+        self.data_label = QLabel()
+        self.data_label.setWordWrap(True)
+        self.data_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.data_label.setAccessibleName("Dataset status")
+        data_row.addWidget(self.data_label, 1)
+        outer.addLayout(data_row)
+
+        body = QHBoxLayout()
+        body.setSpacing(10)
+        left = QVBoxLayout()
+        self.curves = LiveCurves(visual)
+        left.addWidget(self.curves, 1)
+        self.status = TrainingStatus(visual)
+        left.addWidget(self.status)
+        body.addLayout(left, 3)
+
+        self.tabs = QTabWidget(visual)
+        ctab = QWidget()
+        cl = QVBoxLayout(ctab)
+        cl.setContentsMargins(4, 4, 4, 4)
+        self.class_plot = pg.PlotWidget()
+        self.class_plot.setBackground("w")
+        item = self.class_plot.getPlotItem()
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        item.setMouseEnabled(x=False, y=False)
+        item.setLabel("bottom", "test images of the class classified correctly (%)",
+                      color="#1d232b")
+        item.getAxis("left").setTicks([list(enumerate(CIFAR10_CLASSES))])
+        for side in ("left", "bottom"):
+            item.getAxis(side).setPen(pg.mkPen("#5b626c"))
+            item.getAxis(side).setTextPen(pg.mkPen("#1d232b"))
+        item.setXRange(0, 100, padding=0.02)
+        item.setYRange(-0.6, 9.6, padding=0)
+        item.getViewBox().invertY(True)
+        self.bars = pg.BarGraphItem(x0=np.zeros(10), y=np.arange(10), height=0.7,
+                                    width=np.zeros(10), brush="#5f6f84", pen=pg.mkPen("#3d4654"))
+        item.addItem(self.bars)
+        self.bar_labels = []
+        for i in range(10):
+            t = pg.TextItem("", color="#1d232b", anchor=(0, 0.5))
+            t.setFont(mono_font())
+            t.setPos(1, i)
+            item.addItem(t)
+            self.bar_labels.append(t)
+        self.class_plot.setAccessibleName("Accuracy per class")
+        self.class_plot.setToolTip("For each class: the share of its test images the network "
+                                   "labelled correctly (right / total)")
+        cl.addWidget(self.class_plot, 1)
+        self.class_caption = QLabel("Train the network to see how well it recognises each class.")
+        self.class_caption.setWordWrap(True)
+        cl.addWidget(self.class_caption)
+        self.tabs.addTab(ctab, "Accuracy per class")
+        gtab = QWidget()
+        gl = QVBoxLayout(gtab)
+        gl.setContentsMargins(4, 4, 4, 4)
+        self.grid = ImageGrid()
+        gl.addWidget(self.grid, 1)
+        grow = QHBoxLayout()
+        self.grid_caption = QLabel("Test images appear here with the network's guess.")
+        self.grid_caption.setWordWrap(True)
+        grow.addWidget(self.grid_caption, 1)
+        self.more_button = QPushButton("Other images")
+        self.more_button.setToolTip("Show the next test images")
+        self.more_button.setAccessibleName("Show other test images")
+        self.more_button.clicked.connect(self.next_images)
+        self.more_button.setEnabled(False)
+        grow.addWidget(self.more_button)
+        gl.addLayout(grow)
+        self.tabs.addTab(gtab, "Test images")
+        body.addWidget(self.tabs, 2)
+        outer.addLayout(body, 1)
+        self.set_visual(visual)
+
+        self.network_combo = self.add_control(QComboBox(), "Network", tooltip="The small CNN "
+                                              "trains about 3× faster; the course's CNN learns "
+                                              "more", name="Network")
+        self.network_combo.addItems(list(NETWORKS))
+        self.size_spin = self.add_control(QSpinBox(), "Training images", tooltip="How many of "
+                                          "the 50,000 training images to use: 5,000 trains in "
+                                          "seconds per epoch, all of them in minutes",
+                                          name="Training images")
+        self.size_spin.setRange(100, 50000)
+        self.size_spin.setSingleStep(1000)
+        self.size_spin.setValue(5000)
+        self.epochs_spin = self.add_control(QSpinBox(), "Epochs", tooltip="Passes over the "
+                                            "training images", name="Epochs")
+        self.epochs_spin.setRange(1, 50)
+        self.epochs_spin.setValue(3)
+        self.add_controls_stretch()
+        self.train_button = self.add_control(QPushButton("Train"), tooltip="Train the CNN "
+                                             "from scratch (Adam, batch 32); the test images "
+                                             "measure it after each epoch", name="Train")
+        self.stop_button = self.add_control(QPushButton("Stop"), tooltip="Stop after the "
+                                            "current batch", name="Stop training")
+        self.train_button.clicked.connect(self.train)
+        self.stop_button.clicked.connect(self.stop)
+        self._update_buttons()
+        self._show_data_state()
+
+    # --- dataset ----------------------------------------------------------------------------
+    def cache_folder(self):
+        from pathlib import Path
+
+        return Path(self.cache_dir) if self.cache_dir is not None else data_dir() / "cifar10"
+
+    def _show_data_state(self) -> None:
+        if self.data is not None:
+            n, m = len(self.data["x_train"]), len(self.data["x_test"])
+            self._set_data_text(f"CIFAR-10 loaded: {n:,} training and {m:,} test images of "
+                                f"32×32 pixels, 10 classes.")
+            return
+        cached = (self.cache_folder() / "cifar-10-python.tar.gz").is_file()
+        if cached:
+            self.download_button.setText("Load CIFAR-10")
+            self._set_data_text("A downloaded copy is in the cache: press Load (its checksum "
+                                "is verified first).")
+        else:
+            self._set_data_text(f"Not downloaded yet: 163 MB, fetched once into "
+                                f"{self.cache_folder()}.")
+
+    def _set_data_text(self, text: str, error: bool = False) -> None:
+        self._last_error = text if error else ""
+        self.data_label.setStyleSheet(f"color: {ERROR_COLOR};" if error else "")
+        self.data_label.setText(("✗ " if error else "") + text)
+
+    def data_message(self) -> str:
+        return self.data_label.text()
+
+    def is_loading(self) -> bool:
+        return self._loader is not None
+
+    def is_training(self) -> bool:
+        return self._trainer is not None
+
+    def download(self) -> None:
+        self._load(archive=None)
+
+    def open_archive(self, path: str | None = None) -> None:
+        """Read a cifar-10-python.tar.gz the learner already has (file dialog if no path)."""
+        if path is None:
+            path, _ = QFileDialog.getOpenFileName(
+                self, "Open cifar-10-python.tar.gz", "",
+                "CIFAR-10 python archive (*.tar.gz *.tgz);;All files (*)")
+            if not path:
+                return
+        self._load(archive=path)
+
+    def _load(self, archive) -> None:
+        if self.is_loading() or self.is_training():
+            return
+        self.download_bar.setRange(0, 0)   # busy until the size is known
+        self._set_data_text("Reading the archive…" if archive else "Connecting…")
+        self._loader = self.start_worker(load_job, self.cache_dir, self.url, self.sha256, archive,
+                                         on_progress=self._on_load_progress,
+                                         on_finished=self._on_loaded,
+                                         on_failed=self._on_load_failed,
+                                         on_done=self._on_load_done)
+        self._update_buttons()
+
+    def cancel_download(self) -> None:
+        if self._loader is not None:
+            self._loader.cancel()
+            self._set_data_text("Cancelling…")
+
+    def _on_load_progress(self, value) -> None:
+        what, done, total = value
+        if what == "download":
+            if total:
+                # kilobytes: QProgressBar holds a 32-bit int, and files can be large
+                self.download_bar.setRange(0, max(1, total // 1024))
+                self.download_bar.setValue(done // 1024)
+                self._set_data_text(f"Downloading: {done / 1e6:.1f} of {total / 1e6:.1f} MB")
+            else:
+                self.download_bar.setRange(0, 0)
+                self._set_data_text(f"Downloading: {done / 1e6:.1f} MB")
+        elif what == "convert":
+            self.download_bar.setRange(0, 0)
+            self._set_data_text("Unpacking the images…")
+
+    def _on_loaded(self, data) -> None:
+        if data is None:          # cancelled before the job started
+            self._show_data_state()
+            return
+        self.data = data
+        self.download_bar.setRange(0, 1)
+        self.download_bar.setValue(1)
+        self.size_spin.setMaximum(len(data["x_train"]))
+        self._show_data_state()
+        self.show_status("CIFAR-10 is ready: choose how many images to train on and press Train.")
+
+    def _on_load_failed(self, exc) -> None:
+        self.download_bar.setRange(0, 1)
+        self.download_bar.setValue(0)
+        if isinstance(exc, DownloadCancelled):
+            self._set_data_text("Download cancelled; nothing half-downloaded was kept.")
+            self.show_status("CIFAR-10 download cancelled.", 5000)
+            return
+        if isinstance(exc, ChecksumError):
+            text = f"The download was damaged or not CIFAR-10: {exc}"
+        elif isinstance(exc, DownloadError):
+            text = (f"{exc} Or press 'Open archive…' to use a cifar-10-python.tar.gz you "
+                    f"already have.")
+        elif isinstance(exc, FileNotFoundError):
+            text = str(exc)
+        elif isinstance(exc, (ValueError, OSError)):
+            text = f"That file is not a usable CIFAR-10 archive: {exc}"
+        else:
+            text = f"Loading CIFAR-10 failed: {type(exc).__name__}: {exc}"
+        self._set_data_text(text, error=True)
+        self.show_status("CIFAR-10 could not be loaded (see the message above the curves).")
+
+    def _on_load_done(self) -> None:
+        self._loader = None
+        if self.data is None and not self._last_error and "cancelled" not in self.data_message():
+            self._show_data_state()
+        self._update_buttons()
+
+    # --- training ----------------------------------------------------------------------------
+    def _update_buttons(self) -> None:
+        loading, training = self.is_loading(), self.is_training()
+        self.download_button.setEnabled(not loading and not training and self.data is None)
+        self.open_button.setEnabled(not loading and not training)
+        self.cancel_button.setEnabled(loading)
+        self.train_button.setEnabled(self.data is not None and not loading and not training)
+        self.stop_button.setEnabled(training)
+        self.network_combo.setEnabled(not training)
+        self.train_button.setToolTip("Train the CNN from scratch (Adam, batch 32)" if self.data
+                                     is not None else "Download or open CIFAR-10 first")
+
+    def _test_subset(self):
+        xs, ys = self.data["x_test"], self.data["y_test"]
+        m = min(len(xs), 2000)
+        return xs[:m].astype(np.float32) / np.float32(255), ys[:m]           # (M, 32, 32, 3)
+
+    def train(self) -> None:
+        if self.data is None or self.is_training() or self.is_loading():
+            if self.data is None:
+                self.show_status("Download or open CIFAR-10 first.", 5000)
+            return
+        size = NETWORKS[self.network_combo.currentText()]
+        n = min(self.size_spin.value(), len(self.data["x_train"]))
+        x = self.data["x_train"][:n].astype(np.float32) / np.float32(255)    # (n, 32, 32, 3)
+        y = self.data["y_train"][:n]
+        xv, yv = self._test_subset()
+        self.model = cifar_cnn(size, seed=0)
+        epochs = self.epochs_spin.value()
+        name = f"{'small' if size == 'small' else 'course'} CNN, {n:,} images"
+        self.curves.new_run(name, {"network": describe(self.model), "images": n,
+                                   "epochs": epochs})
+        self.status.reset()
+        self._trainer = self.start_worker(train_job, self.model, x, y, xv, yv, epochs, 32, 0,
+                                          on_progress=self._on_train_progress,
+                                          on_finished=self._on_trained,
+                                          on_failed=self._on_train_failed,
+                                          on_done=self._on_train_done)
+        self._update_buttons()
+        self.show_status(f"Training on {n:,} images for {epochs} epoch(s); the "
+                         f"{len(yv):,} test images are checked after each epoch.")
+
+    def stop(self) -> None:
+        if self._trainer is not None:
+            self._trainer.cancel()
+
+    def _on_train_progress(self, info) -> None:
+        self.curves.add(info)
+        self.status.on_progress(info)
+
+    def _on_trained(self, result) -> None:
+        self.curves.finish("stopped" if result["cancelled"] else "finished", result["stop_reason"])
+        xv, yv = self._test_subset()
+        probs = self.model.predict(xv)                                        # (M, 10)
+        self._pred = np.argmax(probs, axis=1)
+        self._probs = probs
+        self._yv = yv
+        self.show_class_accuracy()
+        self._grid_page = 0
+        self.show_images()
+        acc = metrics.accuracy(yv, self._pred)
+        msg = f"Test accuracy {fmt(100 * acc)} % on {len(yv):,} test images (chance: 10 %)."
+        if result["stop_reason"]:
+            msg += " " + result["stop_reason"]
+        self.show_status(msg)
+
+    def _on_train_failed(self, exc) -> None:
+        self.curves.finish("failed", str(exc))
+        self.show_status(f"Training failed: {type(exc).__name__}: {exc}")
+
+    def _on_train_done(self) -> None:
+        self._trainer = None
+        self._update_buttons()
+
+    # --- results -------------------------------------------------------------------------------
+    def class_accuracy(self) -> np.ndarray:
+        """Per class: the share of its test images predicted right (recall of the class)."""
+        return np.asarray(metrics.recall(self._yv, self._pred, average=None, num_classes=10))
+
+    def show_class_accuracy(self) -> None:
+        acc = self.class_accuracy()
+        counts = np.bincount(self._yv, minlength=10)
+        right = np.bincount(self._yv[self._pred == self._yv], minlength=10)
+        self.bars.setOpts(width=100 * acc)
+        names = self.data["names"]
+        for i, t in enumerate(self.bar_labels):
+            t.setText(f"{fmt(100 * acc[i])} % ({right[i]}/{counts[i]})")
+            inside = acc[i] > 0.6          # long bars carry their number inside
+            t.setAnchor((1, 0.5) if inside else (0, 0.5))
+            t.setColor("#ffffff" if inside else "#1d232b")
+            t.setPos(100 * acc[i] + (-1 if inside else 1), i)
+        self.class_plot.getPlotItem().getAxis("left").setTicks([list(enumerate(names))])
+        best, worst = int(np.argmax(acc)), int(np.argmin(acc))
+        self.class_caption.setText(
+            f"Best: {names[best]} ({fmt(100 * acc[best])} %), worst: {names[worst]} "
+            f"({fmt(100 * acc[worst])} %). Chance would be 10 %.")
+
+    def bar_texts(self) -> list[str]:
+        return [t.toPlainText() for t in self.bar_labels]
+
+    def show_images(self) -> None:
+        if self._pred is None:
+            return
+        m = len(self._yv)
+        start = (self._grid_page * GRID_IMAGES) % max(m, 1)
+        idx = np.arange(start, min(start + GRID_IMAGES, m))
+        names = self.data["names"]
+        images = self.data["x_test"][idx].astype(np.float32) / np.float32(255)
+        self.grid.set_items(images, [names[int(p)] for p in self._pred[idx]],
+                            [names[int(t)] for t in self._yv[idx]],
+                            [float(self._probs[i, self._pred[i]]) for i in idx])
+        right = int((self._pred[idx] == self._yv[idx]).sum())
+        self.grid_caption.setText(f"Test images {idx[0] + 1}–{idx[-1] + 1}: {right} of "
+                                  f"{len(idx)} right. ✓ = right, ✗ = wrong with the true "
+                                  f"class below; hover for the confidence.")
+        self.more_button.setEnabled(m > GRID_IMAGES)
+
+    def next_images(self) -> None:
+        self._grid_page += 1
+        self.show_images()
+
+    # --- lifecycle -------------------------------------------------------------------------------
+    def deactivate(self) -> None:
+        # a download goes on (it is a file transfer); training stops
+        self.stop()
+
+    def shutdown(self) -> None:
+        self.stop()
+        self.cancel_download()
+        super().shutdown()

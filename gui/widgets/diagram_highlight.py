@@ -110,6 +110,10 @@ class Highlighter:
             it["core"].setVisible(True)
             callout = self._param_callout(view, col, "kernel", (i, j), "w")
             at = line.pointAt(0.5) + QPointF(0, -18)
+            # never over the names left of the source column
+            it["text"].setText(callout)
+            half = it["text"].boundingRect().width() / 2
+            at.setX(max(at.x(), line.p1().x() + half + 6))
         if callout and at is not None:
             t, plate = it["text"], it["plate"]
             t.setText(callout)

@@ -267,25 +267,10 @@ def text_item(scene, text: str, font: QFont, color: QColor = TEXT_COLOR, z: floa
 
 
 def place(item: QGraphicsSimpleTextItem, x: float, y: float, align: str = "center") -> None:
-    """Position a text item by its left / centre / right edge at x, vertical centre at y.
-
-    The anchor is remembered, so `zoom_text` can enlarge the text around it.
-    """
+    """Position a text item by its left / centre / right edge at x, vertical centre at y."""
     r = item.boundingRect()
     dx = {"left": 0.0, "center": -r.width() / 2, "right": -r.width()}[align]
     item.setPos(x + dx, y - r.height() / 2)
-    ox = {"left": 0.0, "center": r.width() / 2, "right": r.width()}[align]
-    item.setTransformOriginPoint(QPointF(ox, r.height() / 2))
-    item.setData(0, align)
-
-
-def zoom_text(item: QGraphicsSimpleTextItem, factor: float) -> None:
-    """Scale a placed text about its anchor (its origin follows a changed text)."""
-    align = item.data(0) or "left"
-    r = item.boundingRect()
-    ox = {"left": 0.0, "center": r.width() / 2, "right": r.width()}[align]
-    item.setTransformOriginPoint(QPointF(ox, r.height() / 2))
-    item.setScale(factor)
 
 
 class LabelBackground(QGraphicsRectItem):

@@ -140,8 +140,7 @@ class FrameRenderer:
             gt = self.grad_texts[k].get(unit)
             if gt is not None:
                 gt.setText("" if g is None else f"{g_word} = {fmt(g[s])}")
-                di.place(gt, node.center.x(), gt.pos().y() + gt.boundingRect().height() / 2)
-                di.zoom_text(gt, self.text_zoom)
+                gt.setPos(node.center.x() - gt.boundingRect().width() / 2, gt.pos().y())
 
     def _render_biases(self, view: View, k: int) -> None:
         squares = self.biases.get(k)
@@ -297,23 +296,21 @@ class FrameRenderer:
                 v = snap.values[k][unit]
                 text = (f"{self.output_name(unit)}  {fmt(v)}" if last.units > 1
                         else f"ŷ = {fmt(v)}")
+                short = self.out_step > 0
                 if unit == top:
-                    text += "  ◀ predicted"
+                    text += " ◀" if short else "  ◀ predicted"
                 if unit == target:
-                    text += "  ✓ label"
+                    text += "✓" if short else "  ✓ label"
                 if last.units == 1 and loss_known and snap.y_true is not None:
                     text += f"  (y = {fmt(np.ravel(snap.y_true)[0])})"
                 t.setText(text)
             t.setFont(self.bold if unit in (top, target) else self.mono)
             t.setPos(t.pos().x(), self.nodes[k][unit].center.y() - t.boundingRect().height() / 2)
-            di.zoom_text(t, self.text_zoom)
         box = self.loss_box
         if loss_known:
             box.set_text(f"L = {fmt(snap.sample_loss)}")
         else:
             box.set_text("L = ?", di.MUTED_COLOR)
-        box.label.setData(0, "center")
-        di.zoom_text(box.label, self.text_zoom)
         sub = LOSS_WORDS.get(snap.loss_name, snap.loss_name or "")
         sub = sub.replace("categorical cross", "categorical\ncross")
         if sub != self.loss_subtitle.text():
@@ -321,7 +318,6 @@ class FrameRenderer:
             h = self.loss_subtitle.boundingRect().height()
             di.place(self.loss_subtitle, self.loss_box.rect.center().x(),
                      self.loss_subtitle_top + h / 2)
-            di.zoom_text(self.loss_subtitle, self.text_zoom)
         box.setPen(QPen(BACKWARD_COLOR, 3.0) if view.phase == "backward" and
                    view.column == len(self.columns) - 1 else
                    QPen(di.TEXT_COLOR, 3.0) if view.phase == "loss" else QPen(di.OUTLINE_COLOR, 1.2))

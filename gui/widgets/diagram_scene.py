@@ -8,7 +8,7 @@ pens, texts and opacities. Nothing is created or destroyed while a step is anima
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPointF, QRectF, Qt
+from PySide6.QtCore import QLineF, QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QGuiApplication, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene
 
@@ -18,31 +18,33 @@ from gui.widgets.diagram_layout import Column, source_units, top_edges
 from gui.widgets.diagram_render import UNKNOWN_PEN, FrameRenderer, View  # noqa: F401 (re-exported)
 from gui.widgets.numbers import mono_font
 
-HEIGHT = 380.0          # vertical extent of the node columns, in scene units
-GAP_EDGES = 220.0       # room between columns joined by weights
-GAP_PLAIN = 110.0
-IMAGE_SIDE = 224.0
-BLOCK_W, BLOCK_H = 150.0, 300.0
-#: scene text is drawn this much larger than the application font, because a whole
-#: network fitted into a lesson is shown at roughly 0.8× scale
-TEXT_SCALE = 1.25
-#: labels of a shrunken scene are enlarged at most this much (more would make them collide)
-MAX_TEXT_ZOOM = 1.4
+MAX_SPACING = 112.0     # node centres never further apart than this (pixels)
+IMAGE_SIDE = 224.0      # the input image at most this big
+BLOCK_W, BLOCK_H = 136.0, 300.0
+GAP_MIN = {"dense": 90.0, "plain": 46.0}        # room between columns, at least …
+GAP_MAX = {"dense": 330.0, "plain": 150.0}      # … and at most (a wide window stays tidy)
+LOSS_W = 130.0
+COMPACT_VIEW = 300.0    # views shorter than this get one-line column headers
 LABEL_EVERY_EDGE = 16   # a layer with at most this many weights gets a number on each
 
 
 class DiagramScene(FrameRenderer, QGraphicsScene):
+    """Laid out in pixels for the view's size, so text is always drawn at its real size.
+
+    The widget rebuilds the scene when the view is resized (a few ms); only when even the
+    tightest layout does not fit does the view shrink it.
+    """
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.columns: list[Column] = []
         self.on_hover = None        # callable(key or None)
         self.on_click = None        # callable(key, QPointF) -> bool
-        base = QFont(QGuiApplication.font())
-        base.setPointSizeF(base.pointSizeF() * TEXT_SCALE)
-        self.font = QFont(base)
-        self.bold = QFont(base)
+        self.font = QFont(QGuiApplication.font())
+        self.bold = QFont(self.font)
         self.bold.setBold(True)
-        self.mono = mono_font(base.pointSizeF())
+        self.mono = mono_font()
+        self.line = QFontMetrics(self.font).lineSpacing()
         self.edge_vmax = 1.0
         self.act_range = (0.0, 1.0)
         self.edge_values: dict[int, tuple] = {}     # column → (src ids, dst ids, values)
@@ -56,10 +58,12 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
         return bool(self.on_click and self.on_click(key, pos))
 
     # --- building ---------------------------------------------------------------------------
-    def build(self, columns: list[Column], input_names=None, output_names=None) -> None:
+    def build(self, columns: list[Column], input_names=None, output_names=None,
+              size: QSizeF | None = None) -> None:
+        """Create every item, laid out to fill `size` (the view's viewport) if it can."""
         self.clear()
         self.columns = columns
-        self.nodes: dict[int, dict[int, di.NodeItem]] = {}
+        self.nodes: dict[int, dict] = {}
         self.biases: dict[int, dict[int, di.BiasItem]] = {}
         self.lanes: list[di.LaneItem] = []
         self.edge_pool: dict[int, list[di.EdgeItem]] = {}
@@ -74,23 +78,25 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
         self.thumbs: dict[int, list] = {}
         self.connectors: dict[int, list] = {}
         self._selected_edges: dict[int, tuple] = {}
-        self.labels: list = []          # texts kept readable when the view shrinks the scene
-        self.text_zoom = 1.0
         self.input_names = list(input_names or [])
         self.output_names = list(output_names or [])
-        xs, widths = self._column_x(columns)
+        size = size if size is not None and size.width() > 50 else QSizeF(1000, 460)
+        line = self.line
+        # a short view keeps only the titles (subtitles become their tooltips)
+        self.compact = size.height() < COMPACT_VIEW
+        self.header_h = (line + 8) if self.compact else (3 * line + 10)
+        self.footer_h = line + 10               # "+N more"
+        self.avail = max(120.0, size.height() - self.header_h - self.footer_h - 16)
+        self._measure_sides()
+        xs, widths = self._column_x(columns, size.width())
         self.col_x, self.col_w = xs, widths
-        top = -HEIGHT / 2 - 70
+        self.top = top = -self.avail / 2 - self.header_h
         for col, x, w in zip(columns, xs, widths):
-            lane = di.LaneItem(QRectF(x - w / 2 - 16, top - 8, w + 32, HEIGHT + 112))
+            lane = di.LaneItem(QRectF(x - w / 2 - 12, top - 4, w + 24,
+                                      self.header_h + self.avail + self.footer_h + 8))
             self.addItem(lane)
             self.lanes.append(lane)
-            t = di.text_item(self, col.title, self.bold)
-            di.place(t, x, top + 6)
-            sub = col.subtitle.replace(" → ", "\n→ ") if col.kind == "block" else col.subtitle
-            s = di.text_item(self, sub, self.font, di.MUTED_COLOR)
-            di.place(s, x, top + 24 + s.boundingRect().height() / 2)
-            self.labels += [t, s]
+            self._header(col.title, col.subtitle.replace(" → ", "\n→ ").replace(" · ", "\n"), x)
             if col.kind == "image":
                 self._build_image(col, x)
             elif col.kind == "block":
@@ -99,33 +105,68 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
                 self._build_nodes(col, x)
         self._build_connections()
         self._build_outputs_and_loss()
-        # the rect leaves room for labels enlarged to their largest, so none is ever cut off
-        self.text_zoom = 0.0
-        self.set_text_zoom(MAX_TEXT_ZOOM)
-        self.setSceneRect(self.itemsBoundingRect().adjusted(-14, -10, 14, 10))
-        self.set_text_zoom(1.0)
+        self.setSceneRect(self.itemsBoundingRect().adjusted(-8, -6, 8, 6))
+
+    def _header(self, title: str, subtitle: str, x: float):
+        t = di.text_item(self, title, self.bold)
+        di.place(t, x, self.top + self.line / 2 + 2)
+        t.setToolTip(f"{title}: {subtitle}".replace("\n", " "))
+        s = di.text_item(self, subtitle, self.font, di.MUTED_COLOR)
+        di.place(s, x, self.top + self.line + 4 + s.boundingRect().height() / 2)
+        s.setVisible(not self.compact)
+        return t, s
+
+    def _measure_sides(self) -> None:
+        """Room for the input names on the left and the output labels + loss on the right."""
+        fm, bold = QFontMetrics(self.font), QFontMetrics(self.bold)
+        first, last = self.columns[0], self.columns[-1]
+        names = [self.input_names[u] if u < len(self.input_names) else f"x{u + 1}"
+                 for u in range(first.units)] if first.kind == "input" else []
+        self.left_w = (max(fm.horizontalAdvance(n) for n in names) + 10) if names else 0.0
+        longest = max([len(n) for n in self.output_names] + [2])
+        sample = ("W" * longest + "  -0.0001234  ◀ predicted  ✓ label" if last.units > 1
+                  else "ŷ = -0.0001234  (y = -0.0001234)")
+        self.out_w = bold.horizontalAdvance(sample) if last.has_nodes else 0.0
+        # rows closer than a line of text: labels alternate between two columns, short marks
+        self.out_step = 0.0
+        if last.has_nodes and last.units > 1:
+            slots = len(last.shown) + (1 if last.hidden_units else 0)
+            if min(MAX_SPACING, self.avail / max(slots, 1)) < self.line + 1:
+                self.out_step = QFontMetrics(self.mono).horizontalAdvance(
+                    "W" * longest + "  0.000123") + 12
+                self.out_w = 2 * self.out_step
+        self.right_w = self.out_w + 40 + LOSS_W
 
     def _radius(self, col: Column) -> tuple[float, float]:
+        """(spacing between node centres, node radius) of a column of nodes."""
         slots = len(col.shown) + (1 if col.hidden_units else 0)
-        spacing = min(112.0, HEIGHT / max(slots, 1))
-        return spacing, float(np.clip(spacing * 0.34, 7.0, 32.0))
+        spacing = min(MAX_SPACING, self.avail / max(slots, 1))
+        return spacing, float(np.clip(spacing * 0.34, 5.0, 30.0))
 
-    def _column_x(self, columns):
+    def _image_side(self) -> float:
+        return max(56.0, min(IMAGE_SIDE, self.avail))
+
+    def _block_size(self) -> tuple[float, float]:
+        return BLOCK_W, max(120.0, min(BLOCK_H, self.avail))
+
+    def _column_x(self, columns, width: float):
         widths = []
         for col in columns:
             if col.kind == "image":
-                widths.append(IMAGE_SIDE)
+                widths.append(self._image_side())
             elif col.kind == "block":
-                widths.append(BLOCK_W)
+                widths.append(self._block_size()[0])
             else:
-                widths.append(2 * self._radius(col)[1] + 20)
-        if columns and columns[0].kind == "input" and self.input_names:
-            widths[0] += 0.0
-        xs, x = [], 0.0
+                widths.append(2 * self._radius(col)[1] + 16)
+        kinds = ["dense" if c.kind == "dense" else "plain" for c in columns[1:]]
+        spare = width - 24 - self.left_w - self.right_w - sum(widths)
+        weight = sum(2.0 if k == "dense" else 1.0 for k in kinds) or 1.0
+        gaps = [float(np.clip(spare * (2.0 if k == "dense" else 1.0) / weight,
+                              GAP_MIN[k], GAP_MAX[k])) for k in kinds]
+        xs, x = [], self.left_w + widths[0] / 2
         for k, w in enumerate(widths):
             if k:
-                gap = GAP_EDGES if columns[k].kind == "dense" else GAP_PLAIN
-                x += widths[k - 1] / 2 + gap + w / 2
+                x += widths[k - 1] / 2 + gaps[k - 1] + w / 2
             xs.append(x)
         return xs, widths
 
@@ -133,7 +174,9 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
         spacing, r = self._radius(col)
         n = len(col.shown) + (1 if col.hidden_units else 0)
         y0 = -(n - 1) * spacing / 2
-        show_text = r >= 22
+        show_text = r >= 19
+        # the gradient goes under its node only where the next node leaves a line of room
+        show_grad = show_text and spacing - 2 * r >= self.line + 2
         self.nodes[col.index], self.biases[col.index] = {}, {}
         self.grad_texts[col.index] = {}
         for slot, unit in enumerate(col.shown.tolist()):
@@ -145,28 +188,23 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
                 b = di.BiasItem(("bias", col.index, unit), c, r)
                 self.addItem(b)
                 self.biases[col.index][unit] = b
-            if show_text:
-                g = di.text_item(self, "∂L/∂z = -0.0001234", self.mono, BACKWARD_COLOR)
-                di.place(g, c.x(), c.y() + r + 4 + g.boundingRect().height() / 2)
+            if show_grad:
+                g = di.text_item(self, "", self.mono, BACKWARD_COLOR)
+                g.setPos(c.x(), c.y() + r + 2)
                 self.grad_texts[col.index][unit] = g
-                self.labels.append(g)
             if col.kind == "input" and len(col.shown) == col.units:
                 name = self.input_names[unit] if unit < len(self.input_names) else f"x{unit + 1}"
-                label = di.text_item(self, name, self.font)
-                di.place(label, x - r - 8, c.y(), "right")
-                self.labels.append(label)
+                di.place(di.text_item(self, name, self.font), x - r - 6, c.y(), "right")
         if col.hidden_units:
             more = di.text_item(self, f"+{col.hidden_units} more", self.font, di.MUTED_COLOR)
             di.place(more, x, y0 + (n - 1) * spacing)
-            self.labels.append(more)
             more.setToolTip(f"{col.units} units in all; the {len(col.shown)} with the "
                             "strongest weights are drawn (change it with 'units shown')")
-            col_more = self.nodes[col.index]
-            col_more["more"] = more
+            self.nodes[col.index]["more"] = more
 
     def _build_image(self, col: Column, x: float) -> None:
         h, w, _ = col.image_shape
-        side = IMAGE_SIDE
+        side = self._image_side()
         rw, rh = (side, side * h / w) if w >= h else (side * w / h, side)
         rect = QRectF(x - rw / 2, -rh / 2, rw, rh)
         item = di.PixelImageItem(col.index, col.image_shape, rect)
@@ -177,23 +215,28 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
         self.images[col.index] = item
 
     def _build_block(self, col: Column, x: float) -> None:
-        rect = QRectF(x - BLOCK_W / 2, -BLOCK_H / 2, BLOCK_W, BLOCK_H)
+        bw, bh = self._block_size()
+        rect = QRectF(x - bw / 2, -bh / 2, bw, bh)
         box = di.BoxItem(("block", col.index), rect, self.font)
         self.addItem(box)
         self.blocks[col.index] = box
         h, w, c = (tuple(col.shape) + (1, 1, 1))[:3]
-        box.set_text(f"{c} map{'s' if c != 1 else ''}\n{h}×{w}", top=True)
-        thumbs, side, n = [], 56.0, min(c, 6)
+        box.set_text(f"{c} map{'s' if c != 1 else ''} {h}×{w}", top=True)
+        head = self.line + 14
+        room = bh - head - self.line - 8
+        rows = max(1, int(room // 64))
+        side = max(8.0, min(54.0, room / rows - 10, (bw - 36) / 2))
+        thumbs, n = [], min(c, 2 * rows)
         for m in range(n):
             item = QGraphicsPixmapItem(box)
             item.setTransformationMode(Qt.TransformationMode.FastTransformation)
-            item.setPos(rect.left() + 12 + (m % 2) * (side + 14),
-                        rect.top() + 60 + (m // 2) * (side + 14))
+            item.setPos(rect.center().x() - side - 5 + (m % 2) * (side + 10),
+                        rect.top() + head + (m // 2) * (side + 10))
             item.setTransform(QTransform.fromScale(side / max(w, 1), side / max(h, 1)))
             thumbs.append(item)
         if c > n:
             more = di.text_item(self, f"+{c - n} more", self.font, di.MUTED_COLOR)
-            di.place(more, x, rect.bottom() - 14)
+            di.place(more, x, rect.bottom() - self.line / 2 - 4)
         self.thumbs[col.index] = thumbs
 
     def _anchor(self, k: int, unit: int, side: str) -> QPointF:
@@ -234,42 +277,23 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
 
     def _build_outputs_and_loss(self) -> None:
         last = self.columns[-1]
-        x = self.col_x[-1] + self.col_w[-1] / 2 + 4
-        width = 0.0
+        x = self.col_x[-1] + self.col_w[-1] / 2 + 2
         if last.has_nodes:
-            fm = QFontMetrics(self.bold)
-            longest = max([len(n) for n in self.output_names] + [2])
-            sample = ("W" * longest + "  -0.0001234  ◀ predicted  ✓ label" if last.units > 1
-                      else "ŷ = -0.0001234  (y = -0.0001234)")
-            width = fm.horizontalAdvance(sample)
-            for unit, node in ((u, n) for u, n in self.nodes[last.index].items() if u != "more"):
+            units = [u for u in self.nodes[last.index] if u != "more"]
+            for slot, unit in enumerate(units):
                 t = di.text_item(self, "", self.mono)
-                di.place(t, x, node.center.y(), "left")
+                t.setPos(x + (slot % 2) * self.out_step, self.nodes[last.index][unit].center.y())
                 self.out_labels[unit] = t
-                self.labels.append(t)
-        lx = x + width + 46
-        rect = QRectF(lx, -28, 150, 56)
+        lx = x + self.out_w + 40
+        h = 2 * self.line + 8
+        rect = QRectF(lx, -h / 2, LOSS_W, h)
         self.loss_box = di.BoxItem(("loss",), rect, self.mono)
         self.addItem(self.loss_box)
-        self.loss_arrow = self.addLine(QLineF(lx - 34, 0, lx - 4, 0), QPen(QColor("#8a939f"), 2.0))
-        top = -HEIGHT / 2 - 70
-        loss_title = di.text_item(self, "loss", self.bold)
-        di.place(loss_title, rect.center().x(), top + 6)
+        self.loss_arrow = self.addLine(QLineF(lx - 30, 0, lx - 4, 0), QPen(QColor("#8a939f"), 2.0))
         # the widest name is laid out now, so the scene rect leaves room for any loss
-        self.loss_subtitle = di.text_item(self, "sparse categorical\ncross-entropy", self.font,
-                                          di.MUTED_COLOR)
-        self.loss_subtitle_top = top + 24
-        di.place(self.loss_subtitle, rect.center().x(),
-                 top + 24 + self.loss_subtitle.boundingRect().height() / 2)
-        self.labels += [loss_title, self.loss_subtitle]
-
-    def set_text_zoom(self, factor: float) -> None:
-        """Enlarge labels by `factor` about their anchors (the view shrank the scene)."""
-        if abs(factor - self.text_zoom) < 1e-3:
-            return
-        self.text_zoom = factor
-        for item in self.labels:
-            di.zoom_text(item, factor)
+        _, self.loss_subtitle = self._header("loss", "sparse categorical\ncross-entropy",
+                                             rect.center().x())
+        self.loss_subtitle_top = self.top + self.line + 4
 
     # --- edges -------------------------------------------------------------------------------
     def output_name(self, unit: int) -> str:

@@ -16,7 +16,7 @@ into the model and the forward pass runs again at once.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSizeF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import (QComboBox, QGraphicsView, QHBoxLayout, QLabel, QSizePolicy,
                                QSpinBox, QVBoxLayout, QWidget)
@@ -29,7 +29,7 @@ from gui.widgets.diagram_highlight import Highlighter, InlineEditor
 from gui.widgets.diagram_interaction import DiagramInteraction
 from gui.widgets.diagram_layout import (choose_shown, column_of_layer, plan_columns,
                                         specs_from_model, specs_from_trace)
-from gui.widgets.diagram_scene import MAX_TEXT_ZOOM, DiagramScene, View
+from gui.widgets.diagram_scene import DiagramScene, View
 from gui.widgets.numbers import mono_font
 from gui.widgets.qt_none_guard import keep_none_alive
 
@@ -37,12 +37,18 @@ EDGE_MODES = {"weight": "weight w", "contribution": "contribution w·x (this sam
               "gradient": "gradient ∂L/∂w"}
 PHASE_ACCENTS = {"idle": "#8a939f", "forward": FORWARD_COLOR.name(), "loss": "#1d232b",
                  "backward": BACKWARD_COLOR.name(), "update": "#2166ac"}
-#: a diagram never magnifies beyond this: a 2-3-1 net should not fill a projector with one circle
-MAX_ZOOM = 1.7
+#: below this height the formula strip is left out (the tooltip still shows each formula)
+COMPACT_HEIGHT = 430
 
 
 class DiagramView(QGraphicsView):
-    """Antialiased view that keeps the whole network in sight at any size."""
+    """Antialiased view that keeps the whole network in sight at any size.
+
+    The scene is laid out for the viewport's size (see DiagramScene); `resized` asks the
+    diagram to lay it out again. Only a scene that cannot fit even so is shrunk.
+    """
+
+    resized = Signal()
 
     def __init__(self, scene, parent=None):
         super().__init__(scene, parent)
@@ -62,18 +68,14 @@ class DiagramView(QGraphicsView):
         if rect.isEmpty():
             return
         self.fitInView(rect, Qt.AspectRatioMode.KeepAspectRatio)
-        if self.transform().m11() > MAX_ZOOM:
+        if self.transform().m11() > 1.0:       # never magnified: text stays at its size
             self.resetTransform()
-            self.scale(MAX_ZOOM, MAX_ZOOM)
             self.centerOn(rect.center())
-        # a wide network is drawn small: its labels grow back towards their normal size
-        zoom = self.transform().m11()
-        if zoom > 0 and hasattr(self.scene(), "set_text_zoom"):
-            self.scene().set_text_zoom(min(MAX_TEXT_ZOOM, max(1.0, 0.95 / zoom)))
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
         self.fit()
+        self.resized.emit()
 
 
 class NetworkDiagram(DiagramInteraction, QWidget):
@@ -97,6 +99,7 @@ class NetworkDiagram(DiagramInteraction, QWidget):
         self._hovered = None
         self._banner_override = None
         self._legend_state = None
+        self._info_auto_hidden = False
         self._banner_accent = None
 
         self.banner = QLabel(self)
@@ -110,6 +113,12 @@ class NetworkDiagram(DiagramInteraction, QWidget):
         self.scene_.on_hover = self._on_hover
         self.scene_.on_click = self._on_click
         self.view = DiagramView(self.scene_, self)
+        self._built_size = None
+        self._relayout_timer = QTimer(self)
+        self._relayout_timer.setSingleShot(True)
+        self._relayout_timer.setInterval(40)     # once the learner stops dragging the edge
+        self._relayout_timer.timeout.connect(self._relayout)
+        self.view.resized.connect(self._relayout_timer.start)
         self.highlighter = Highlighter(self.scene_)
         self.editor = InlineEditor(self.view.viewport())
         self.editor.committed.connect(self._commit_edit)
@@ -177,6 +186,17 @@ class NetworkDiagram(DiagramInteraction, QWidget):
         self._show_info(None)
         self._update_banner()
 
+    def resizeEvent(self, event):
+        super().resizeEvent(event)
+        # a short diagram gives the formula strip's height to the network; tooltips remain
+        short = self.height() < COMPACT_HEIGHT
+        if short and not self.info.isHidden():
+            self.info.hide()
+            self._info_auto_hidden = True
+        elif not short and self._info_auto_hidden:
+            self.info.show()
+            self._info_auto_hidden = False
+
     # --- building ------------------------------------------------------------------------
     def set_model(self, model) -> None:
         """Build the columns from the model's layers and shapes; clears input and trace."""
@@ -197,12 +217,25 @@ class NetworkDiagram(DiagramInteraction, QWidget):
     def _rebuild(self, snap) -> None:
         self._snap = snap
         choose_shown(self._columns, self._max_units, self._kernels())
+        self._layout()
+
+    def _layout(self) -> None:
+        """Build the scene for the viewport's present size and show the current frame."""
         self.highlighter.detach()
         self.editor.cancel()
-        self.scene_.build(self._columns, self._input_names, self._output_names)
+        vp = self.view.viewport().size()
+        self._built_size = (vp.width(), vp.height())
+        self.scene_.build(self._columns, self._input_names, self._output_names,
+                          QSizeF(vp.width(), vp.height()))
         self.highlighter.attach()
+        self._edge_key = None
         self._refresh(new_snapshot=True)
         self.view.fit()
+
+    def _relayout(self) -> None:
+        vp = self.view.viewport().size()
+        if self._columns and (vp.width(), vp.height()) != self._built_size:
+            self._layout()
 
     def set_input(self, x_one) -> None:
         """Show one sample (no batch axis): each node filled by its activation."""

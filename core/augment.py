@@ -34,6 +34,10 @@ __all__ = [
     "grey_dilate",
     "grey_erode",
     "change_stroke_width",
+    "affine_grid",
+    "warp_images",
+    "zoom_images",
+    "flip_images",
 ]
 
 
@@ -114,13 +118,36 @@ def affine_coordinates(n: int, h: int, w: int, rng: np.random.Generator,
     The output pixel p reads the input at A⁻¹(p − c − t) + c, c the image centre: the digit
     is rotated by θ, scaled by (sy, sx), sheared and shifted by t in the output.
     """
-    theta = np.deg2rad(rng.uniform(-config.rotation, config.rotation, n))
+    angle = rng.uniform(-config.rotation, config.rotation, n)
     lo, hi = config.scale
     sy = rng.uniform(lo, hi, n)
     sx = rng.uniform(lo, hi, n)
     shear = rng.uniform(-config.shear, config.shear, n)
     ty = rng.uniform(-config.shift, config.shift, n)
     tx = rng.uniform(-config.shift, config.shift, n)
+    return affine_grid(h, w, angle, sy, sx, shear, ty, tx)
+
+
+def affine_grid(h: int, w: int, rotation, scale_y, scale_x, shear, shift_y,
+                shift_x) -> tuple[np.ndarray, np.ndarray]:
+    """Source coordinates (rows, cols), each (N, H, W), of one given affine warp per sample.
+
+    rotation in degrees (anticlockwise on screen), scale_y / scale_x > 1 enlarge (a zoom is
+    scale_y = scale_x), shear factor, shift in pixels (down, right); each is a scalar or
+    (N,). The same warp `affine_coordinates` draws at random: the output pixel p reads the
+    input at A⁻¹(p − c − t) + c, c the image centre, A = R(θ) · Shear · diag(sy, sx).
+    """
+    params = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, np.float64)) for v in
+                                   (rotation, scale_y, scale_x, shear, shift_y, shift_x)))
+    if params[0].ndim != 1:
+        raise ValueError("warp parameters must be scalars or (N,) arrays")
+    if not all(np.all(np.isfinite(p)) for p in params):
+        raise ValueError("warp parameters must be finite numbers")
+    angle, sy, sx, shear, ty, tx = params
+    if np.any(sy <= 0) or np.any(sx <= 0):
+        raise ValueError("scale factors must be positive")
+    n = len(angle)
+    theta = np.deg2rad(angle)
     cos, sin = np.cos(theta), np.sin(theta)
     # Forward map A = R(θ) · Shear · diag(sy, sx) in (row, col) coordinates.
     a = np.empty((n, 2, 2))
@@ -234,3 +261,82 @@ def augment(images, rng: np.random.Generator,
         out = change_stroke_width(out, amount)
     np.clip(out, 0.0, 1.0, out=out)
     return out.reshape(shape)
+
+
+# --- any number of channels (RGB photos as well as digits) ------------------------------------
+_FILLS = ("constant", "nearest")
+
+
+def _as_channel_batch(images) -> np.ndarray:
+    """images (N, H, W) or (N, H, W, C) of numbers → float32 (N, H, W, C), C ≥ 1."""
+    x = np.asarray(images)
+    if x.ndim == 3:
+        x = x[..., None]
+    if x.ndim != 4 or x.shape[3] < 1:
+        raise ValueError(f"images must be (N, H, W) or (N, H, W, C), got shape {x.shape}")
+    if x.shape[1] < 2 or x.shape[2] < 2:
+        raise ValueError(f"images must be at least 2x2, got shape {x.shape}")
+    if not (np.issubdtype(x.dtype, np.number) or x.dtype == bool):
+        raise ValueError(f"images must be numbers, got dtype {x.dtype}")
+    return np.asarray(x, dtype=np.float32)
+
+
+def warp_images(images, rows: np.ndarray, cols: np.ndarray, fill: str = "constant") -> np.ndarray:
+    """Every channel of image n read at (rows[n], cols[n]) with bilinear interpolation.
+
+    images (N, H, W) or (N, H, W, C); rows, cols (N, H, W) source coordinates (from
+    `affine_grid`, plus an elastic field if wanted). fill says what lies outside the image:
+    "constant" reads 0 (a digit's black background), "nearest" repeats the edge pixel
+    (Keras's default fill_mode, which hides the black corners a rotated photo would get).
+    The output has the input's shape, float32.
+    """
+    if fill not in _FILLS:
+        raise ValueError(f"fill must be one of {_FILLS}, got {fill!r}")
+    shape = np.shape(images)
+    x = _as_channel_batch(images)
+    n, h, w, c = x.shape
+    rows = np.asarray(rows, dtype=np.float32)
+    cols = np.asarray(cols, dtype=np.float32)
+    if rows.shape != (n, h, w) or cols.shape != (n, h, w):
+        raise ValueError(f"rows and cols must both be {(n, h, w)}, got {rows.shape} and "
+                         f"{cols.shape}")
+    if fill == "nearest":
+        # clamped coordinates read the edge pixel, and bilinear weights between two copies
+        # of it give it back: the same as extending the image by its edge
+        rows = np.clip(rows, np.float32(0), np.float32(h - 1))
+        cols = np.clip(cols, np.float32(0), np.float32(w - 1))
+    planes = np.ascontiguousarray(x.transpose(0, 3, 1, 2)).reshape(n * c, h, w)  # (N·C, H, W)
+    out = sample_bilinear(planes, np.repeat(rows, c, axis=0), np.repeat(cols, c, axis=0))
+    out = out.reshape(n, c, h, w).transpose(0, 2, 3, 1)  # (N, H, W, C)
+    return np.ascontiguousarray(out).reshape(shape)
+
+
+def zoom_images(images, factor, fill: str = "constant") -> np.ndarray:
+    """Enlarge (factor > 1) or shrink (factor < 1) each image about its centre, keeping its
+    size; factor is a scalar or (N,). Any number of channels; fill as in `warp_images`."""
+    x = _as_channel_batch(images)
+    n, h, w, _ = x.shape
+    f = np.broadcast_to(np.asarray(factor, np.float64), (n,))
+    rows, cols = affine_grid(h, w, 0.0, f, f, 0.0, 0.0, 0.0)
+    return warp_images(images, np.broadcast_to(rows, (n, h, w)),
+                       np.broadcast_to(cols, (n, h, w)), fill)
+
+
+def flip_images(images, horizontal=False, vertical=False) -> np.ndarray:
+    """Mirror images left-right (horizontal) and/or upside down (vertical), exactly.
+
+    images (N, H, W) or (N, H, W, C); horizontal and vertical are one bool for every image
+    or (N,) bools, one per image. Returns a float32 copy with the input's shape.
+    """
+    shape = np.shape(images)
+    x = _as_channel_batch(images)
+    n = x.shape[0]
+    masks = []
+    for name, flag in (("horizontal", horizontal), ("vertical", vertical)):
+        m = np.asarray(flag)
+        if m.dtype != bool:
+            raise ValueError(f"{name} must be a bool or (N,) bools, got dtype {m.dtype}")
+        masks.append(np.broadcast_to(m, (n,))[:, None, None, None])  # (N, 1, 1, 1)
+    out = np.where(masks[0], x[:, :, ::-1], x)  # (N, H, W, C)
+    out = np.where(masks[1], out[:, ::-1], out)
+    return np.ascontiguousarray(out, dtype=np.float32).reshape(shape)

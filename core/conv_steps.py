@@ -74,7 +74,7 @@ FILTER_PRESETS: dict[str, tuple[np.ndarray, str]] = {
 #: how a digit's pixels are presented to the filter
 PIXEL_SCALES = {
     "0…1 (ink = 1)": (0.0, 1.0),
-    "−1…1 (as in the course)": (-1.0, 1.0),
+    "−1…1 (course)": (-1.0, 1.0),
 }
 
 

@@ -190,7 +190,7 @@ def test_course_detectors_score_one_on_a_perfect_match():
 
 def test_pixel_scales():
     img = np.array([[0.0, 0.5, 1.0]], np.float32)
-    np.testing.assert_allclose(scale_pixels(img, "−1…1 (as in the course)"), [[-1, 0, 1]])
+    np.testing.assert_allclose(scale_pixels(img, "−1…1 (course)"), [[-1, 0, 1]])
     np.testing.assert_allclose(scale_pixels(img), img)
     with pytest.raises(ValueError):
         scale_pixels(img, "0…255")

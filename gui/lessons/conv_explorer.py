@@ -1,0 +1,611 @@
+"""Convolution explorer: a 3×3 filter slides over a digit, window by window.
+
+At each position the nine pixel × weight products and their sum are written out while
+the feature map fills in; then ReLU clears the negatives; then 2×2 max and average
+pooling shrink the map, window by window. Padding and stride change the output, and the
+output-size formula is shown with the numbers in. All numbers come from
+core.conv_steps (the engine's own convolution and pooling kernels).
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFrame, QGridLayout, QGroupBox,
+                               QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
+                               QVBoxLayout, QWidget)
+
+from core.conv_steps import (FILTER_PRESETS, PIXEL_SCALES, ConvSteps, ExplorerTimeline,
+                             scale_pixels)
+from core.data import load_offline_digits
+from gui.lessons.base import Lesson
+from gui.lessons.cnn_common import (DrawDigitDialog, drawing_available, first_conv_filters,
+                                    trained_cnn, trained_cnn_version)
+from gui.widgets.colors import FORWARD_COLOR, ColorLegend
+from gui.widgets.feature_maps import ArrayView, Highlight
+from gui.widgets.numbers import fmt, mono_font
+
+BASE_INTERVAL_MS = 300
+WARN_COLOR = "#8c510a"
+ERROR_COLOR = "#a50026"
+STAGE_TITLES = {"conv": "Convolution", "relu": "ReLU", "max": "Max pooling 2×2",
+                "avg": "Average pooling 2×2"}
+
+
+def _p(v: float) -> str:
+    s = fmt(v)
+    return f"({s})" if s.startswith("-") else s
+
+
+class FilterEditor(QGroupBox):
+    """Preset chooser, a 3×3 grid of weights and a bias, each editable."""
+
+    def __init__(self, parent=None):
+        super().__init__("Filter (3×3 weights)", parent)
+        lay = QVBoxLayout(self)
+        lay.setSpacing(4)
+        self.preset = QComboBox(self)
+        self.preset.setToolTip("Start from a ready-made filter; edit any weight afterwards")
+        self.preset.setAccessibleName("Filter preset")
+        lay.addWidget(self.preset)
+        grid = QGridLayout()
+        grid.setSpacing(2)
+        self.cells: list[QDoubleSpinBox] = []
+        for i in range(9):
+            sb = QDoubleSpinBox(self)
+            sb.setRange(-9.99, 9.99)
+            sb.setDecimals(4)
+            sb.setSingleStep(0.1)
+            sb.setFont(mono_font())
+            sb.setButtonSymbols(QDoubleSpinBox.ButtonSymbols.NoButtons)
+            sb.setAlignment(Qt.AlignmentFlag.AlignRight)
+            r, c = divmod(i, 3)
+            sb.setToolTip(f"Filter weight w[{r},{c}]: multiplies the pixel at row {r}, "
+                          f"column {c} of the window")
+            sb.setAccessibleName(f"Filter weight row {r} column {c}")
+            grid.addWidget(sb, r, c)
+            self.cells.append(sb)
+        lay.addLayout(grid)
+        row = QHBoxLayout()
+        cap = QLabel("Bias b", self)
+        row.addWidget(cap)
+        self.bias = QDoubleSpinBox(self)
+        self.bias.setRange(-9.99, 9.99)
+        self.bias.setDecimals(4)
+        self.bias.setSingleStep(0.1)
+        self.bias.setFont(mono_font())
+        self.bias.setToolTip("Added to every window's sum (a Conv2D layer learns one per filter)")
+        self.bias.setAccessibleName("Filter bias")
+        cap.setBuddy(self.bias)
+        row.addWidget(self.bias, 1)
+        lay.addLayout(row)
+        self._exact: np.ndarray | None = None
+        self._exact_bias = 0.0
+        self.description = QLabel(self)
+        self.description.setWordWrap(True)
+        self.description.setObjectName("mutedText")
+        self.description.setSizePolicy(QSizePolicy.Policy.Preferred,
+                                       QSizePolicy.Policy.MinimumExpanding)
+        lay.addWidget(self.description)
+
+    def kernel(self) -> np.ndarray:
+        # a preset's exact weights (1/9 is not 0.1111) until the learner edits a cell
+        if self._exact is not None:
+            return self._exact.copy()
+        return np.array([sb.value() for sb in self.cells], np.float32).reshape(3, 3)
+
+    def bias_value(self) -> float:
+        return self._exact_bias if self._exact is not None else self.bias.value()
+
+    def forget_exact(self) -> None:
+        self._exact = None
+
+    def set_kernel(self, kernel, bias: float = 0.0) -> None:
+        self._exact = np.asarray(kernel, np.float32).reshape(3, 3).copy()
+        self._exact_bias = float(bias)
+        for sb, v in zip(self.cells, np.asarray(kernel, np.float64).ravel()):
+            sb.blockSignals(True)
+            sb.setValue(float(v))
+            sb.blockSignals(False)
+        self.bias.blockSignals(True)
+        self.bias.setValue(float(bias))
+        self.bias.blockSignals(False)
+
+
+class ConvExplorerLesson(Lesson):
+    title = "Convolution explorer"
+    subtitle = ("A 3×3 filter slides over a digit: each window's nine products and their sum "
+                "fill the feature map, then ReLU and 2×2 pooling shrink it.")
+    help_name = "conv_explorer"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._digits = None
+        self._cnn_filters = None          # (kernels (F, 3, 3), biases (F,)) when available
+        self._cnn_source = ""
+        self._cnn_version = -1
+        self._drawing = None              # (28, 28) the learner's own digit, when in use
+        self.step_index = 0
+        self.timeline: ExplorerTimeline | None = None
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self._tick)
+
+        visual = QWidget(self)
+        outer = QVBoxLayout(visual)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(4)
+        row = QHBoxLayout()
+        row.setSpacing(10)
+        outer.addLayout(row, 1)
+
+        # left: the filter and how pixels are read
+        side = QVBoxLayout()
+        side.setSpacing(6)
+        self.editor = FilterEditor(visual)
+        side.addWidget(self.editor)
+        form = QGridLayout()
+        form.setSpacing(4)
+        cap = QLabel("Pixels", visual)
+        self.scale_combo = QComboBox(visual)
+        self.scale_combo.addItems(list(PIXEL_SCALES))
+        self.scale_combo.setToolTip("How the digit's pixels are numbered: 0 (background) to 1 "
+                                    "(ink), or −1 to 1 as in the course's hand-made example")
+        self.scale_combo.setAccessibleName("Pixel values")
+        cap.setBuddy(self.scale_combo)
+        form.addWidget(cap, 0, 0)
+        form.addWidget(self.scale_combo, 0, 1)
+        cap = QLabel("Image size", visual)
+        self.size_spin = QSpinBox(visual)
+        self.size_spin.setRange(1, 28)
+        self.size_spin.setValue(28)
+        self.size_spin.setSuffix(" px")
+        self.size_spin.setToolTip("Use the whole 28×28 digit, or a centred crop: a small "
+                                  "image shows every number and makes a short animation")
+        self.size_spin.setAccessibleName("Image size")
+        cap.setBuddy(self.size_spin)
+        form.addWidget(cap, 1, 0)
+        form.addWidget(self.size_spin, 1, 1)
+        side.addLayout(form)
+        side.addStretch(1)
+        side_w = QWidget(visual)
+        side_w.setLayout(side)
+        side_w.setFixedWidth(250)
+        row.addWidget(side_w)
+
+        # middle: the input with the sliding window, and the size formulas
+        mid = QVBoxLayout()
+        mid.setSpacing(4)
+        self.input_view = ArrayView("Input (hatched: zero padding)", "sequential", visual)
+        self.input_view.tooltip_fn = self._input_tooltip
+        mid.addWidget(self.input_view, 1)
+        self.input_legend = ColorLegend("sequential", 0, 1, "pixel value", ticks=3, parent=visual)
+        mid.addWidget(self.input_legend, 0, Qt.AlignmentFlag.AlignHCenter)
+        row.addLayout(mid, 3)
+
+        # the calculation at the current window
+        calc = QVBoxLayout()
+        calc.setSpacing(4)
+        self.stage_label = QLabel(visual)
+        self.stage_label.setStyleSheet(f"font-weight: 600; color: {FORWARD_COLOR.name()};")
+        calc.addWidget(self.stage_label)
+        self.calc_label = QLabel(visual)
+        self.calc_label.setFont(mono_font())
+        self.calc_label.setTextFormat(Qt.TextFormat.RichText)
+        self.calc_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.calc_label.setWordWrap(True)
+        self.calc_label.setAccessibleName("Calculation at the current window")
+        self.calc_label.setMinimumWidth(230)
+        calc.addWidget(self.calc_label, 1)
+        row.addLayout(calc, 2)
+
+        # right: the feature map (then after ReLU) and the two pooled maps
+        right = QVBoxLayout()
+        right.setSpacing(4)
+        self.map_view = ArrayView("Feature map", "sequential", visual)
+        self.map_view.tooltip_fn = self._map_tooltip
+        right.addWidget(self.map_view, 3)
+        self.map_legend = ColorLegend("sequential", 0, 1, "feature value", ticks=3, parent=visual)
+        right.addWidget(self.map_legend, 0, Qt.AlignmentFlag.AlignHCenter)
+        pools = QHBoxLayout()
+        self.max_view = ArrayView("Max pool", "sequential", visual)
+        self.avg_view = ArrayView("Average pool", "sequential", visual)
+        self.max_view.tooltip_fn = lambda r, c: self._pool_tooltip("max", r, c)
+        self.avg_view.tooltip_fn = lambda r, c: self._pool_tooltip("avg", r, c)
+        for v in (self.max_view, self.avg_view):
+            v.setMinimumSize(100, 100)
+            pools.addWidget(v)
+        right.addLayout(pools, 2)
+        row.addLayout(right, 3)
+        self.formula_label = QLabel(visual)
+        self.formula_label.setFont(mono_font())
+        self.formula_label.setWordWrap(True)
+        self.formula_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.formula_label.setAccessibleName("Output size formula")
+        outer.addWidget(self.formula_label)
+        self.set_visual(visual)
+
+        # controls bar
+        pb = self.add_playback()
+        pb.step_forward.connect(self.step_forward)
+        pb.step_back.connect(self.step_back)
+        pb.reset.connect(self.reset)
+        pb.play_toggled.connect(self._on_play)
+        pb.speed_changed.connect(lambda _s: self._update_interval())
+        self.next_stage_button = self.add_control(
+            QPushButton("Next stage"), tooltip="Finish the current stage at once "
+            "(convolution → ReLU → max pooling → average pooling)", name="Next stage")
+        self.next_stage_button.clicked.connect(self.next_stage)
+        self.add_controls_separator()
+        self.digit_spin = self.add_control(QSpinBox(), "Digit #", tooltip="Which of the 5,000 "
+                                           "offline MNIST digits to convolve", name="Digit number")
+        self.digit_spin.setRange(0, 4999)
+        self.digit_label = QLabel("")
+        self.digit_label.setToolTip("The digit's true label")
+        self.controls.addWidget(self.digit_label)
+        self.draw_button = self.add_control(QPushButton("Draw…"), tooltip="Draw your own "
+                                            "digit and convolve it", name="Draw a digit")
+        self.draw_button.clicked.connect(self.draw_digit)
+        self.draw_button.setVisible(drawing_available())
+        self.padding_combo = self.add_control(QComboBox(), "Padding", tooltip="valid: the "
+                                              "window stays inside the image (the map shrinks); "
+                                              "same: zeros around the image keep the size",
+                                              name="Padding")
+        self.padding_combo.addItems(["valid", "same"])
+        self.stride_spin = self.add_control(QSpinBox(), "Stride", tooltip="How many pixels the "
+                                            "window moves each step", name="Stride")
+        self.stride_spin.setRange(1, 5)
+        self.add_controls_stretch()
+
+        self._fill_presets()
+        self.editor.preset.currentIndexChanged.connect(self._on_preset)
+        for sb in self.editor.cells:
+            sb.valueChanged.connect(self._on_weights_edited)
+        self.editor.bias.valueChanged.connect(self._on_weights_edited)
+        self.scale_combo.currentIndexChanged.connect(lambda _i: self.rebuild(keep_step=True))
+        self.digit_spin.valueChanged.connect(self._on_digit_changed)
+        self.size_spin.valueChanged.connect(lambda _v: self.rebuild(keep_step=False))
+        self.padding_combo.currentIndexChanged.connect(lambda _i: self.rebuild(keep_step=False))
+        self.stride_spin.valueChanged.connect(lambda _v: self.rebuild(keep_step=False))
+        self._on_preset(0)
+
+    # --- data -----------------------------------------------------------------------------
+    def digits(self):
+        if self._digits is None:
+            self._digits = load_offline_digits()
+        return self._digits
+
+    def _on_digit_changed(self, _v) -> None:
+        self._drawing = None      # picking a digit number leaves the drawing
+        self.rebuild(keep_step=True)
+
+    def draw_digit(self) -> bool:
+        dialog = DrawDigitDialog(self)
+        if dialog.exec() != DrawDigitDialog.DialogCode.Accepted:
+            return False
+        self.use_drawing(dialog.digit())
+        return True
+
+    def use_drawing(self, digit28) -> None:
+        """Convolve the learner's own (28, 28) digit instead of an offline one."""
+        self._drawing = np.asarray(digit28, np.float32).reshape(28, 28)
+        self.rebuild(keep_step=True)
+
+    def image(self) -> np.ndarray:
+        """The chosen digit (centre-cropped to the image size), in the chosen pixel scale."""
+        if self._drawing is not None:
+            img = self._drawing                                            # (28, 28)
+        else:
+            x, _ = self.digits()
+            img = x[self.digit_spin.value(), :, :, 0]                      # (28, 28)
+        n = self.size_spin.value()
+        o = (28 - n) // 2
+        return scale_pixels(img[o:o + n, o:o + n], self.scale_combo.currentText())
+
+    def _fill_presets(self) -> None:
+        combo = self.editor.preset
+        combo.blockSignals(True)
+        current = combo.currentText()
+        combo.clear()
+        for name in FILTER_PRESETS:
+            combo.addItem(name)
+        self._cnn_version = trained_cnn_version()
+        model, source = trained_cnn()
+        found = first_conv_filters(model)
+        self._cnn_filters, self._cnn_source = None, ""
+        if found is not None and found[0].shape[1:] == (3, 3):
+            self._cnn_filters, self._cnn_source = found, source
+            combo.insertSeparator(combo.count())
+            for i in range(len(found[0])):
+                combo.addItem(f"CNN filter {i + 1}")
+        combo.addItem("Custom (edited)")
+        idx = combo.findText(current)
+        combo.setCurrentIndex(max(idx, 0))
+        combo.blockSignals(False)
+
+    def _on_preset(self, _index) -> None:
+        name = self.editor.preset.currentText()
+        if name in FILTER_PRESETS:
+            kernel, text = FILTER_PRESETS[name]
+            self.editor.set_kernel(kernel, 0.0)
+            self.editor.description.setText(text)
+        elif name.startswith("CNN filter") and self._cnn_filters is not None:
+            i = int(name.split()[-1]) - 1
+            self.editor.set_kernel(self._cnn_filters[0][i], float(self._cnn_filters[1][i]))
+            self.editor.description.setText(f"Filter {i + 1} of the first Conv2D layer of "
+                                            f"{self._cnn_source}, with its learned bias.")
+        elif name.startswith("Custom"):
+            self.editor.description.setText("Your own weights: edit any cell.")
+            return
+        self.rebuild(keep_step=True)
+
+    def _on_weights_edited(self, _v) -> None:
+        self.editor.forget_exact()
+        combo = self.editor.preset
+        if not combo.currentText().startswith("Custom"):
+            combo.blockSignals(True)
+            combo.setCurrentIndex(combo.count() - 1)
+            combo.blockSignals(False)
+            self.editor.description.setText("Your own weights: edit any cell.")
+        self.rebuild(keep_step=True)
+
+    # --- the model of the animation -------------------------------------------------------------
+    def rebuild(self, keep_step: bool = True) -> None:
+        _, y = self.digits()
+        self.digit_label.setText("(your drawing)" if self._drawing is not None
+                                 else f"(a {int(y[self.digit_spin.value()])})")
+        steps = ConvSteps(self.image(), self.editor.kernel(), self.stride_spin.value(),
+                          self.padding_combo.currentText(), self.editor.bias_value())
+        self.timeline = ExplorerTimeline(steps)
+        total = self.timeline.total
+        if not keep_step:
+            # new geometry: show the whole new feature map at once
+            self.step_index = self.timeline.lengths["conv"] - 1
+        self.step_index = min(self.step_index, total - 1) if total else -1
+        self._update_formulas()
+        self.refresh()
+
+    def _update_formulas(self) -> None:
+        tl = self.timeline
+        conv = tl.conv
+        lines = []
+        same_axes = conv.rows.size == conv.cols.size
+        for axis, name in ((conv.rows, "height and width" if same_axes else "height"),
+                           (conv.cols, "width")):
+            line = f"<b>Feature map {name}</b>: {axis.formula()} &nbsp;({axis.rule()})"
+            if not axis.ok:
+                line += (f"<br><span style='color:{ERROR_COLOR}'>✗ impossible: "
+                         f"{axis.problem}</span>")
+            elif axis.warning():
+                line += f"<br><span style='color:{WARN_COLOR}'>⚠ {axis.warning()}</span>"
+            lines.append(line)
+            if same_axes:
+                break
+        if tl.max_pool is not None:
+            pr = tl.max_pool.rows
+            line = f"<b>Pooled 2×2, stride 2</b>: {pr.formula()}"
+            if not tl.max_pool.ok:
+                line += f" <span style='color:{ERROR_COLOR}'>✗ impossible: {pr.problem}</span>"
+            elif pr.warning():
+                line += f" <span style='color:{WARN_COLOR}'>⚠ {pr.warning()}</span>"
+            lines.append(line)
+        self.formula_label.setText("<br>".join(lines))
+        self.formula_label.setToolTip(
+            "n = input size, p = zero padding added (before + after), k = window size, "
+            "s = stride; ⌊ ⌋ rounds down. 'same' padding chooses p so that out = ⌈n/s⌉.")
+
+    def current_stage(self) -> tuple[str, int] | None:
+        if self.timeline is None or self.step_index < 0 or self.timeline.total == 0:
+            return None
+        return self.timeline.stage_at(self.step_index)
+
+    # --- drawing ---------------------------------------------------------------------------
+    def refresh(self) -> None:
+        tl = self.timeline
+        conv = tl.conv
+        lo, hi = PIXEL_SCALES[self.scale_combo.currentText()]
+        b = (conv.rows.pad_before, conv.rows.pad_after, conv.cols.pad_before, conv.cols.pad_after)
+        self.input_view.set_array(conv.padded, lo, hi, border=b)
+        self.input_legend.set_range(lo, hi)
+        stage = self.current_stage()
+        t = self.step_index
+        if not conv.ok:
+            for v in (self.map_view, self.max_view, self.avg_view):
+                v.set_empty("✗ impossible size")
+            self.input_view.set_highlights([])
+            self.stage_label.setText("No output")
+            self.calc_label.setText(f"<span style='color:{ERROR_COLOR}'>✗ {tl.problems[0]}"
+                                    f"</span>")
+            return
+        # feature map: raw while convolving, after ReLU from the ReLU step on
+        after_relu = stage is not None and stage[0] != "conv"
+        fmap = tl.relu if after_relu else conv.output
+        fr = (min(float(conv.output.min()), 0.0), max(float(conv.output.max()), 0.0))
+        if fr[1] <= fr[0]:
+            fr = (fr[0], fr[0] + 1.0)
+        self.map_view.set_array(fmap, *fr)
+        self.map_view.set_title("Feature map after ReLU" if after_relu else "Feature map")
+        self.map_view.set_filled(tl.filled("conv", t))
+        self.map_legend.set_range(*fr)
+        for view, pool, key in ((self.max_view, tl.max_pool, "max"),
+                                (self.avg_view, tl.avg_pool, "avg")):
+            if pool is None or not pool.ok:
+                view.set_empty("✗ too small to pool 2×2")
+                continue
+            view.set_array(pool.output, *fr)
+            view.set_filled(tl.filled(key, t))
+        highlights_in, highlights_map = [], []
+        self.max_view.set_highlights([])
+        self.avg_view.set_highlights([])
+        if stage is None:
+            self.stage_label.setText("Ready")
+            self.calc_label.setText("Press <b>Play</b> (Space) or <b>Step</b> (→) to slide "
+                                    "the filter over the image.")
+        elif stage[0] == "conv":
+            w = conv.window(stage[1])
+            kh, kw = conv.kernel.shape
+            highlights_in.append(Highlight(w.top + conv.rows.pad_before,
+                                           w.left + conv.cols.pad_before, kh, kw, FORWARD_COLOR))
+            highlights_map.append(Highlight(w.row, w.col, 1, 1, FORWARD_COLOR))
+            self.stage_label.setText(f"Convolution: window {stage[1] + 1} of {conv.n_steps}")
+            self.calc_label.setText(self._conv_html(w))
+        elif stage[0] == "relu":
+            neg = int((conv.output < 0).sum())
+            self.stage_label.setText("ReLU on the whole feature map")
+            self.calc_label.setText(
+                f"ReLU(x) = max(x, 0)<br><br>{neg} of {conv.output.size} values were negative "
+                f"and became 0; the other {conv.output.size - neg} pass unchanged.<br><br>"
+                f"Smallest value before: {fmt(conv.output.min())}<br>"
+                f"Smallest value after: {fmt(tl.relu.min())}")
+        else:
+            pool = tl.max_pool if stage[0] == "max" else tl.avg_pool
+            view = self.max_view if stage[0] == "max" else self.avg_view
+            pw = pool.window(stage[1])
+            p = pool.pool_size
+            highlights_map.append(Highlight(pw.top, pw.left, p, p, FORWARD_COLOR))
+            if pw.winner is not None:
+                highlights_map.append(Highlight(pw.winner[0], pw.winner[1], 1, 1,
+                                                QColor("#1d232b"), 2.0, dashed=True))
+            view.set_highlights([Highlight(pw.row, pw.col, 1, 1, FORWARD_COLOR)])
+            self.stage_label.setText(f"{STAGE_TITLES[stage[0]]}: window {stage[1] + 1} of "
+                                     f"{pool.n_steps}")
+            self.calc_label.setText(self._pool_html(pw, stage[0]))
+        self.input_view.set_highlights(highlights_in)
+        self.map_view.set_highlights(highlights_map)
+
+    def _conv_html(self, w) -> str:
+        rows = []
+        for r in range(w.patch.shape[0]):
+            cells = []
+            for c in range(w.patch.shape[1]):
+                cells.append(f"<td align='right' style='padding:2px 6px;'>{_p(w.patch[r, c])}"
+                             f"×{_p(w.kernel[r, c])}<br><b>= {fmt(w.products[r, c])}</b></td>")
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+        table = ("<table border='1' cellspacing='0' style='border-color:#b9c0c9;'>"
+                 + "".join(rows) + "</table>")
+        total = float(w.products.sum())
+        bias = f" + b {_p(w.bias)}" if w.bias else ""
+        self.calc_label.setToolTip(
+            "sum = " + " + ".join(f"{_p(a)}·{_p(b)}" for a, b in
+                                  zip(w.patch.ravel(), w.kernel.ravel()))
+            + (f" + {_p(w.bias)}" if w.bias else "") + f" = {fmt(w.total)}")
+        return (f"Window top-left at image row {w.top}, column {w.left} → output "
+                f"row {w.row}, column {w.col}<br>pixel × weight:<br>{table}<br>"
+                f"sum of products = {fmt(total)}{bias}<br>"
+                f"<b>feature map value = {fmt(w.total)}</b>")
+
+    def _pool_html(self, pw, mode: str) -> str:
+        vals = pw.values
+        rows = []
+        for r in range(vals.shape[0]):
+            cells = []
+            for c in range(vals.shape[1]):
+                win = (pw.winner is not None
+                       and (max(pw.top, 0) + r, max(pw.left, 0) + c) == pw.winner)
+                text = f"<b>▲ {fmt(vals[r, c])}</b>" if win else fmt(vals[r, c])
+                cells.append(f"<td align='right' style='padding:2px 8px;'>{text}</td>")
+            rows.append("<tr>" + "".join(cells) + "</tr>")
+        table = ("<table border='1' cellspacing='0' style='border-color:#b9c0c9;'>"
+                 + "".join(rows) + "</table>")
+        if mode == "max":
+            how = (f"max of the {vals.size} values = <b>{fmt(pw.result)}</b> (▲ the winner, "
+                   f"dashed in the map)")
+            self.calc_label.setToolTip("max(" + ", ".join(fmt(v) for v in vals.ravel())
+                                       + f") = {fmt(pw.result)}")
+        else:
+            how = (f"({' + '.join(_p(v) for v in vals.ravel())}) / {vals.size} = "
+                   f"<b>{fmt(pw.result)}</b>")
+            self.calc_label.setToolTip(how.replace("<b>", "").replace("</b>", ""))
+        return (f"Window rows {pw.top}–{pw.top + vals.shape[0] - 1}, columns "
+                f"{pw.left}–{pw.left + vals.shape[1] - 1} of the ReLU map → output row "
+                f"{pw.row}, column {pw.col}<br>{table}<br>{how}")
+
+    # --- tooltips -------------------------------------------------------------------------------
+    def _input_tooltip(self, r: int, c: int) -> str:
+        conv = self.timeline.conv
+        ir, ic = r - conv.rows.pad_before, c - conv.cols.pad_before
+        v = conv.padded[r, c]
+        if not (0 <= ir < conv.image.shape[0] and 0 <= ic < conv.image.shape[1]):
+            return f"padding (row {ir}, column {ic}): 0"
+        return f"pixel row {ir}, column {ic}: {fmt(v)}"
+
+    def _map_tooltip(self, r: int, c: int) -> str:
+        conv = self.timeline.conv
+        i = r * conv.output.shape[1] + c
+        w = conv.window(i)
+        text = (f"output row {r}, column {c} = Σ pixel·weight"
+                f"{' + b' if w.bias else ''} = {fmt(w.total)}")
+        stage = self.current_stage()
+        if stage is not None and stage[0] != "conv":
+            text += f"\nafter ReLU: max({fmt(w.total)}, 0) = {fmt(self.timeline.relu[r, c])}"
+        return text
+
+    def _pool_tooltip(self, mode: str, r: int, c: int) -> str:
+        pool = self.timeline.max_pool if mode == "max" else self.timeline.avg_pool
+        pw = pool.window(r * pool.output.shape[1] + c)
+        vals = ", ".join(fmt(v) for v in pw.values.ravel())
+        name = "max" if mode == "max" else "mean"
+        return f"row {r}, column {c} = {name}({vals}) = {fmt(pw.result)}"
+
+    # --- stepping ----------------------------------------------------------------------------------
+    def step_forward(self) -> bool:
+        if self.timeline is None or self.step_index >= self.timeline.total - 1:
+            return False
+        self.step_index += 1
+        self.refresh()
+        return True
+
+    def step_back(self) -> None:
+        if self.step_index >= 0:
+            self.step_index -= 1
+            self.refresh()
+
+    def reset(self) -> None:
+        self.step_index = -1
+        self.refresh()
+
+    def next_stage(self) -> None:
+        stage = self.current_stage()
+        tl = self.timeline
+        if tl is None or tl.total == 0:
+            return
+        if stage is None:
+            self.step_index = tl.lengths["conv"] - 1
+        else:
+            end = tl.starts[stage[0]] + tl.lengths[stage[0]] - 1
+            if self.step_index < end:
+                self.step_index = end
+            else:
+                self.step_index = min(self.step_index + 1, tl.total - 1)
+                stage = tl.stage_at(self.step_index)
+                self.step_index = tl.starts[stage[0]] + tl.lengths[stage[0]] - 1
+        self.refresh()
+
+    def _update_interval(self) -> None:
+        speed = self.playback.speed() if self.playback is not None else 1.0
+        self.timer.setInterval(max(10, int(BASE_INTERVAL_MS / speed)))
+
+    def _on_play(self, playing: bool) -> None:
+        if playing:
+            if self.timeline is not None and self.step_index >= self.timeline.total - 1:
+                self.step_index = -1
+            self._update_interval()
+            self.timer.start()
+        else:
+            self.timer.stop()
+
+    def _tick(self) -> None:
+        if not self.step_forward():
+            self.playback.set_playing(False)
+
+    # --- lifecycle --------------------------------------------------------------------------------
+    def activate(self) -> None:
+        # a CNN trained in the other lesson since we were built: offer its filters
+        if trained_cnn_version() != self._cnn_version:
+            self._fill_presets()
+
+    def deactivate(self) -> None:
+        self.playback.set_playing(False)
+
+    def shutdown(self) -> None:
+        self.timer.stop()
+        super().shutdown()

@@ -1,0 +1,209 @@
+"""Convolution explorer: what the learner reads (window products and sum, feature map,
+pooled maps, size formula) equals a computation done here with NumPy / SciPy."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from scipy.signal import correlate2d
+
+from core.data import load_offline_digits
+from gui.lessons.conv_explorer import ConvExplorerLesson
+from gui.widgets.numbers import fmt
+
+VERTICAL = np.array([[1, 0, -1], [1, 0, -1], [1, 0, -1]], np.float64)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    x, y = load_offline_digits()
+    return x[:, :, :, 0].astype(np.float64), y
+
+
+@pytest.fixture
+def lesson(qtbot):
+    w = ConvExplorerLesson()
+    qtbot.addWidget(w)
+    w.resize(1040, 640)
+    w.show()
+    w.editor.preset.setCurrentText("Vertical edge")
+    yield w
+    w.shutdown()
+
+
+def same_pads(n, k, s):
+    out = math.ceil(n / s)
+    total = max((out - 1) * s + k - n, 0)
+    return total // 2, total - total // 2
+
+
+def reference(image, kernel, stride=1, padding="valid"):
+    if padding == "same":
+        t, b = same_pads(image.shape[0], 3, stride)
+        image = np.pad(image, ((t, b), (t, b)))
+    return correlate2d(image, kernel, mode="valid")[::stride, ::stride]
+
+
+def click(qtbot, button, times=1):
+    for _ in range(times):
+        qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+
+
+def test_one_window_shows_the_hand_computed_products_and_sum(qtbot, lesson, digits):
+    x, y = digits
+    lesson.digit_spin.setValue(7)
+    click(qtbot, lesson.playback.reset_button)
+    assert lesson.map_view.filled() == 0
+    full = reference(x[7], VERTICAL)
+    k = int(np.flatnonzero(np.abs(full.ravel()) > 0.1)[0])   # first window on the stroke
+    click(qtbot, lesson.playback.forward_button, k + 1)
+    r, c = divmod(k, 26)
+    patch = x[7, r:r + 3, c:c + 3]
+    products = patch * VERTICAL
+    total = products.sum()
+    text = lesson.calc_label.text()
+    assert f"feature map value = {fmt(total)}" in text
+    for i in range(3):
+        for j in range(3):
+            assert f"= {fmt(products[i, j])}</b>" in text
+    assert f"window {k + 1} of 676" in lesson.stage_label.text()
+    assert lesson.map_view.filled() == k + 1
+    np.testing.assert_allclose(lesson.map_view.values()[r, c], total, rtol=1e-5, atol=1e-6)
+    hl = lesson.input_view._highlights[0]
+    assert (hl.top, hl.left, hl.height, hl.width) == (r, c, 3, 3)
+    # back one step: one cell fewer
+    click(qtbot, lesson.playback.back_button)
+    assert lesson.map_view.filled() == k
+
+
+def test_padding_and_stride_change_the_map_and_the_formula(qtbot, lesson, digits):
+    x, _ = digits
+    lesson.digit_spin.setValue(3)
+    assert "out = ⌊(28 + 2·0 − 3)/1⌋ + 1 = 26" in lesson.formula_label.text()
+    lesson.padding_combo.setCurrentText("same")
+    lesson.stride_spin.setValue(2)
+    ref = reference(x[3], VERTICAL, 2, "same")
+    assert ref.shape == (14, 14)
+    np.testing.assert_allclose(lesson.map_view.values(), ref, atol=1e-5)
+    assert lesson.map_view.filled() == 14 * 14       # a new geometry shows the whole map
+    assert "out = ⌊(28 + (0 + 1) − 3)/2⌋ + 1 = 14" in lesson.formula_label.text()
+    # the input view shows the padding: one zero row/column after the image
+    assert lesson.input_view.values().shape == (29, 29)
+    assert lesson.input_view._border == (0, 1, 0, 1)
+    lesson.stride_spin.setValue(3)
+    ref = reference(x[3], VERTICAL, 3, "same")
+    np.testing.assert_allclose(lesson.map_view.values(), ref, atol=1e-5)
+    lesson.padding_combo.setCurrentText("valid")
+    ref = reference(x[3], VERTICAL, 3, "valid")
+    assert ref.shape == (9, 9)
+    np.testing.assert_allclose(lesson.map_view.values(), ref, atol=1e-5)
+    assert "never covered" in lesson.formula_label.text()   # 28 = 8·3 + 3 + 1: one left over
+
+
+def test_relu_then_max_and_average_pooling(qtbot, lesson, digits):
+    x, _ = digits
+    lesson.digit_spin.setValue(11)
+    click(qtbot, lesson.playback.reset_button)
+    click(qtbot, lesson.next_stage_button)           # whole convolution
+    assert lesson.map_view.filled() == 26 * 26
+    click(qtbot, lesson.playback.forward_button)     # ReLU
+    fmap = reference(x[11], VERTICAL)
+    relu = np.maximum(fmap, 0)
+    np.testing.assert_allclose(lesson.map_view.values(), relu, atol=1e-5)
+    assert f"{int((fmap < 0).sum())} of 676 values were negative" in lesson.calc_label.text()
+    click(qtbot, lesson.playback.forward_button, 3)  # three max-pooling windows
+    blocks = relu.reshape(13, 2, 13, 2)
+    max_ref, avg_ref = blocks.max(axis=(1, 3)), blocks.mean(axis=(1, 3))
+    np.testing.assert_allclose(lesson.max_view.values(), max_ref, atol=1e-5)
+    assert lesson.max_view.filled() == 3
+    assert f"= <b>{fmt(max_ref[0, 2])}</b>" in lesson.calc_label.text()
+    click(qtbot, lesson.next_stage_button)           # rest of max pooling
+    click(qtbot, lesson.playback.forward_button)     # first average window
+    np.testing.assert_allclose(lesson.avg_view.values(), avg_ref, atol=1e-5)
+    assert lesson.avg_view.filled() == 1
+    assert f"/ 4 = <b>{fmt(avg_ref[0, 0])}</b>" in lesson.calc_label.text()
+
+
+def test_feature_map_follows_a_new_digit_and_edited_weights(qtbot, lesson, digits):
+    x, _ = digits
+    lesson.digit_spin.setValue(0)
+    before = lesson.map_view.values().copy()
+    lesson.digit_spin.setValue(42)
+    np.testing.assert_allclose(lesson.map_view.values(), reference(x[42], VERTICAL), atol=1e-5)
+    assert not np.allclose(before, lesson.map_view.values())
+    lesson.editor.cells[4].setValue(2.5)             # the centre weight
+    assert lesson.editor.preset.currentText().startswith("Custom")
+    k = VERTICAL.copy()
+    k[1, 1] = 2.5
+    np.testing.assert_allclose(lesson.map_view.values(), reference(x[42], k), atol=1e-5)
+    lesson.editor.bias.setValue(-0.5)
+    np.testing.assert_allclose(lesson.map_view.values(), reference(x[42], k) - 0.5, atol=1e-5)
+
+
+def test_course_loop_detector_on_pixels_minus_one_to_one(qtbot, lesson, digits):
+    x, _ = digits
+    lesson.scale_combo.setCurrentText("−1…1 (course)")
+    lesson.editor.preset.setCurrentText("Loop (the 9's head)")
+    loop = np.array([[1, 1, 1], [1, -1, 1], [1, 1, 1]], np.float64) / 9
+    lesson.digit_spin.setValue(5)
+    np.testing.assert_allclose(lesson.map_view.values(), reference(2 * x[5] - 1, loop),
+                               atol=1e-5)
+
+
+def test_impossible_size_is_flagged_not_crashed(qtbot, lesson):
+    lesson.size_spin.setValue(2)
+    text = lesson.formula_label.text()
+    assert "✗ impossible" in text and "does not fit" in text
+    assert lesson.map_view.values().size == 0
+    click(qtbot, lesson.playback.forward_button, 2)  # stepping does nothing, safely
+    assert lesson.calc_label.text().count("does not fit") == 1
+    click(qtbot, lesson.playback.play_button)        # nothing to play: it stops by itself
+    qtbot.waitUntil(lambda: not lesson.playback.is_playing(), timeout=3000)
+    lesson.padding_combo.setCurrentText("same")      # zeros around make it possible again
+    assert "impossible" not in lesson.formula_label.text()
+    assert lesson.map_view.values().shape == (2, 2)
+    assert lesson.max_view.values().shape == (1, 1)
+    lesson.size_spin.setValue(1)                     # a 1×1 map cannot be pooled 2×2
+    assert lesson.max_view._empty_text.startswith("✗ too small to pool")
+    assert "Pooled 2×2, stride 2</b>: out = ⌊(1 + 2·0 − 2)/2⌋ + 1 = 0 ✗ impossible" in \
+        lesson.formula_label.text()
+
+
+def test_play_fills_the_map(qtbot, lesson):
+    lesson.size_spin.setValue(6)                     # 4×4 map: a short animation
+    click(qtbot, lesson.playback.reset_button)
+    lesson.playback.set_speed(16)
+    click(qtbot, lesson.playback.play_button)
+    assert lesson.playback.is_playing()
+    qtbot.waitUntil(lambda: not lesson.playback.is_playing(), timeout=10000)
+    assert lesson.step_index == lesson.timeline.total - 1
+    assert lesson.avg_view.filled() == 4
+
+
+def test_filters_of_a_trained_cnn_are_offered(qtbot, lesson):
+    from core.cnn_models import digits_cnn
+    from gui.lessons import cnn_common
+
+    model = digits_cnn("small", seed=3)
+    cnn_common.set_trained_cnn(model, "a test CNN")
+    try:
+        lesson.activate()
+        lesson.editor.preset.setCurrentText("CNN filter 2")
+        k = model.layers[0].params["kernel"][:, :, 0, 1]
+        np.testing.assert_allclose(lesson.editor.kernel(), k, atol=1e-4)
+        assert "a test CNN" in lesson.editor.description.text()
+    finally:
+        cnn_common._TRAINED.update(model=None, source="")
+
+
+def test_own_drawing_is_convolved(qtbot, lesson):
+    drawing = np.zeros((28, 28), np.float32)
+    drawing[6:22, 13:15] = 1.0                       # a vertical bar
+    lesson.use_drawing(drawing)
+    assert lesson.digit_label.text() == "(your drawing)"
+    np.testing.assert_allclose(lesson.map_view.values(),
+                               reference(drawing.astype(np.float64), VERTICAL), atol=1e-5)
+    lesson.digit_spin.setValue(lesson.digit_spin.value() + 1)
+    assert lesson.digit_label.text() != "(your drawing)"

@@ -1,0 +1,374 @@
+"""CNN on digits: train the course's CNN on the 5,000 offline digits and look inside it.
+
+Live curves while it trains (in a worker); the first layer's learned 3×3 filters; every
+layer's feature maps for a chosen or drawn digit (Sequential.layer_outputs); and one table
+comparing it with the dense 784-128-10 network: validation accuracy, parameter count and
+seconds per epoch.
+"""
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
+                               QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
+                               QTabWidget, QVBoxLayout, QWidget)
+
+from core.cnn_models import CNN_SIZES, describe, digits_cnn, digits_dense
+from core.data import load_offline_digits, train_validation_split
+from gui.lessons.base import Lesson
+from gui.lessons.cnn_common import (DrawDigitDialog, LiveCurves, TrainingStatus,
+                                    drawing_available, set_trained_cnn, train_job)
+from gui.widgets.feature_maps import ArrayView, FeatureMapGrid
+from gui.widgets.numbers import fmt, mono_font
+
+#: network choice → (kind, size, table name)
+NETWORKS = {
+    "CNN, course size (32 · 64 filters, Dense 128)": ("cnn", "course", "CNN (course)"),
+    "CNN, small (8 · 16 filters, Dense 32) — faster": ("cnn", "small", "CNN (small)"),
+    "Dense 784-128-10 (no convolution)": ("dense", None, "Dense 784-128-10"),
+}
+TABLE_COLUMNS = ("Network", "Val. acc.", "Parameters", "s / epoch", "Epochs", "Digits")
+
+
+def seconds_per_epoch(epoch_seconds) -> float | None:
+    """Median epoch time; the first epoch (one-time kernel compilation) only if it is alone."""
+    secs = list(epoch_seconds)
+    if not secs:
+        return None
+    return float(np.median(secs[1:] if len(secs) > 1 else secs))
+
+
+def _layer_caption(i: int, layer, shape) -> str:
+    dims = "×".join(str(d) for d in shape)
+    return f"{i + 1}. {layer.name} ({type(layer).__name__}) → {dims}"
+
+
+class CnnDigitsLesson(Lesson):
+    title = "CNN on digits"
+    subtitle = ("Train the course's CNN on real digits, watch its filters learn, look at every "
+                "layer's feature maps, and compare it with a dense network.")
+    help_name = "cnn_digits"
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._data = None
+        self._drawing = None
+        self.cnn = digits_cnn("course", seed=0)        # untrained: random filters at first
+        self.cnn_label = "untrained CNN (course size)"
+        self.results: dict[str, dict] = {}
+        self._worker = None
+        self._training = None                          # (kind, size, name) while training
+
+        visual = QWidget(self)
+        row = QHBoxLayout(visual)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(10)
+
+        left = QVBoxLayout()
+        left.setSpacing(4)
+        self.curves = LiveCurves(visual)
+        left.addWidget(self.curves, 3)
+        self.status = TrainingStatus(visual)
+        left.addWidget(self.status)
+        self.table = QTableWidget(0, len(TABLE_COLUMNS), visual)
+        self.table.setHorizontalHeaderLabels(TABLE_COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setAccessibleName("Comparison of the networks trained")
+        self.table.setToolTip("Every network you trained, side by side: accuracy on the 1,000 "
+                              "validation digits, weights and biases to learn, time per epoch")
+        self.table.setMaximumHeight(130)
+        left.addWidget(self.table, 1)
+        row.addLayout(left, 3)
+
+        self.tabs = QTabWidget(visual)
+        self.tabs.setAccessibleName("Inside the CNN")
+        # tab 1: first-layer filters
+        ftab = QWidget()
+        fl = QVBoxLayout(ftab)
+        fl.setContentsMargins(4, 4, 4, 4)
+        self.filters_caption = QLabel()
+        self.filters_caption.setWordWrap(True)
+        fl.addWidget(self.filters_caption)
+        self.filter_grid = FeatureMapGrid("diverging", "filter weight", max_maps=64)
+        self.filter_grid.setToolTip("Each small square is one 3×3 filter of the first "
+                                    "convolution layer: orange weights add the pixel, blue "
+                                    "ones subtract it")
+        fl.addWidget(self.filter_grid, 1)
+        self.tabs.addTab(ftab, "First-layer filters")
+        # tab 2: feature maps of every layer
+        mtab = QWidget()
+        ml = QVBoxLayout(mtab)
+        ml.setContentsMargins(4, 4, 4, 4)
+        top = QHBoxLayout()
+        cap = QLabel("Digit #")
+        self.digit_spin = QSpinBox()
+        self.digit_spin.setRange(0, 999)
+        self.digit_spin.setToolTip("Which validation digit to send through the network")
+        self.digit_spin.setAccessibleName("Digit number")
+        cap.setBuddy(self.digit_spin)
+        top.addWidget(cap)
+        top.addWidget(self.digit_spin)
+        self.draw_button = QPushButton("Draw…")
+        self.draw_button.setToolTip("Draw your own digit and look at its feature maps")
+        self.draw_button.setAccessibleName("Draw a digit")
+        self.draw_button.setVisible(drawing_available())
+        self.draw_button.clicked.connect(self.draw_digit)
+        top.addWidget(self.draw_button)
+        cap = QLabel("Layer")
+        self.layer_combo = QComboBox()
+        self.layer_combo.setToolTip("Whose outputs to show: each convolution makes one map per "
+                                    "filter, pooling halves them, dense layers are vectors")
+        self.layer_combo.setAccessibleName("Layer")
+        cap.setBuddy(self.layer_combo)
+        top.addWidget(cap)
+        top.addWidget(self.layer_combo, 1)
+        ml.addLayout(top)
+        body = QHBoxLayout()
+        side = QVBoxLayout()
+        self.input_view = ArrayView("Input", "sequential")
+        self.input_view.setFixedSize(130, 150)
+        self.input_view.set_show_values(False)
+        side.addWidget(self.input_view)
+        self.prediction_label = QLabel()
+        self.prediction_label.setFont(mono_font())
+        self.prediction_label.setWordWrap(True)
+        self.prediction_label.setFixedWidth(130)
+        self.prediction_label.setAlignment(Qt.AlignmentFlag.AlignTop)
+        side.addWidget(self.prediction_label, 1)
+        body.addLayout(side)
+        self.map_grid = FeatureMapGrid("sequential", "activation", max_maps=64)
+        body.addWidget(self.map_grid, 1)
+        ml.addLayout(body, 1)
+        self.tabs.addTab(mtab, "Feature maps")
+        row.addWidget(self.tabs, 2)
+        self.set_visual(visual)
+
+        # controls
+        self.network_combo = self.add_control(QComboBox(), "Network", tooltip="Which network "
+                                              "to train; each one trained gets a row in the table",
+                                              name="Network")
+        self.network_combo.addItems(list(NETWORKS))
+        self.size_spin = self.add_control(QSpinBox(), "Training digits", tooltip="How many of "
+                                          "the 4,000 training digits to use (fewer = faster); "
+                                          "1,000 more are kept aside for validation",
+                                          name="Training digits")
+        self.size_spin.setRange(100, 4000)
+        self.size_spin.setSingleStep(500)
+        self.size_spin.setValue(4000)
+        self.epochs_spin = self.add_control(QSpinBox(), "Epochs", tooltip="Passes over the "
+                                            "training digits", name="Epochs")
+        self.epochs_spin.setRange(1, 30)
+        self.epochs_spin.setValue(3)
+        self.add_controls_stretch()
+        self.train_button = self.add_control(QPushButton("Train"), tooltip="Train the chosen "
+                                             "network from scratch (Adam, batch 32)", name="Train")
+        self.stop_button = self.add_control(QPushButton("Stop"), tooltip="Stop after the "
+                                            "current batch", name="Stop training")
+        self.stop_button.setEnabled(False)
+        self.train_button.clicked.connect(self.train)
+        self.stop_button.clicked.connect(self.stop)
+        self.digit_spin.valueChanged.connect(self._on_digit_changed)
+        self.layer_combo.currentIndexChanged.connect(lambda _i: self.update_feature_maps())
+
+        self._fill_layers()
+        self.update_filters()
+        self.update_feature_maps()
+
+    # --- data ---------------------------------------------------------------------------------
+    def data(self):
+        """((x_train, y_train), (x_val, y_val)): 4,000 / 1,000 offline digits, stratified."""
+        if self._data is None:
+            x, y = load_offline_digits()
+            self._data = train_validation_split(x, y, 0.2, seed=0)
+        return self._data
+
+    # --- training -------------------------------------------------------------------------------
+    def is_training(self) -> bool:
+        return self._worker is not None
+
+    def train(self) -> None:
+        if self.is_training():
+            return
+        kind, size, name = NETWORKS[self.network_combo.currentText()]
+        (xt, yt), (xv, yv) = self.data()
+        n = min(self.size_spin.value(), len(xt))
+        model = digits_cnn(size, seed=0) if kind == "cnn" else digits_dense(seed=0)
+        if kind == "cnn":
+            self.cnn, self.cnn_label = model, f"{name} (training…)"
+            self._fill_layers()
+        epochs = self.epochs_spin.value()
+        self._training = (kind, size, name, n, model.count_params())
+        run = self.curves.new_run(name, {"network": describe(model), "training digits": n,
+                                         "epochs": epochs, "batch size": 32})
+        self._run_color = self.curves.run_color(run)
+        self.status.reset()
+        self.train_button.setEnabled(False)
+        self.stop_button.setEnabled(True)
+        self.network_combo.setEnabled(False)
+        self.show_status(f"Training {name} on {n:,} digits for {epochs} epoch(s)…")
+        self._worker = self.start_worker(train_job, model, xt[:n], yt[:n], xv, yv, epochs, 32, 0,
+                                         on_progress=self._on_progress,
+                                         on_finished=self._on_finished,
+                                         on_failed=self._on_failed, on_done=self._on_done)
+
+    def stop(self) -> None:
+        if self._worker is not None:
+            self._worker.cancel()
+            self.show_status("Stopping after the current batch…")
+
+    def _on_progress(self, info: dict) -> None:
+        self.curves.add(info)
+        self.status.on_progress(info)
+        if info["kind"] == "epoch" and self._training and self._training[0] == "cnn":
+            # watch the filters learn: redraw them after every epoch
+            self.update_filters()
+            self.update_feature_maps()
+
+    def _on_finished(self, result: dict) -> None:
+        kind, size, name, n, params = self._training
+        hist = result["history"]
+        secs = result["epoch_seconds"]
+        done = len(hist.get("val_accuracy", []))
+        self.results[name] = {
+            "val_accuracy": hist["val_accuracy"][-1] if done else None,
+            "params": params, "seconds_per_epoch": seconds_per_epoch(secs),
+            "epochs": done, "n": n, "color": self._run_color,
+        }
+        self.curves.finish("stopped" if result["cancelled"] else "finished", result["stop_reason"])
+        self._fill_table()
+        if kind == "cnn":
+            self.cnn_label = f"{name}, trained {done} epoch(s)"
+            set_trained_cnn(result["model"], f"the CNN trained in 'CNN on digits' ({name})")
+            self.update_filters()
+            self.update_feature_maps()
+        acc = self.results[name]["val_accuracy"]
+        msg = (f"{name}: validation accuracy {fmt(acc)} after {done} epoch(s)" if acc is not None
+               else f"{name}: stopped before the first epoch ended")
+        if result["stop_reason"]:
+            msg += f" — {result['stop_reason']}"
+        self.show_status(msg)
+
+    def _on_failed(self, exc) -> None:
+        self.curves.finish("failed", str(exc))
+        self.show_status(f"Training failed: {type(exc).__name__}: {exc}")
+
+    def _on_done(self) -> None:
+        self._worker = None
+        self._training = None
+        self.train_button.setEnabled(True)
+        self.stop_button.setEnabled(False)
+        self.network_combo.setEnabled(True)
+
+    def _fill_table(self) -> None:
+        self.table.setRowCount(len(self.results))
+        for r, (name, res) in enumerate(self.results.items()):
+            acc = res["val_accuracy"]
+            sec = res["seconds_per_epoch"]
+            cells = [name, "—" if acc is None else f"{fmt(100 * acc)} %", f"{res['params']:,}",
+                     "—" if sec is None else fmt(sec), str(res["epochs"]), f"{res['n']:,}"]
+            tips = [f"run colour in the curves; {name}",
+                    "correctly classified validation digits / 1,000, after the last epoch",
+                    "weights + biases the optimizer adjusts (model.count_params())",
+                    "median seconds per training epoch, validation included; the first epoch "
+                    "is left out when there are more (it includes one-time compilation)",
+                    "epochs completed", "training digits used"]
+            for c, (text, tip) in enumerate(zip(cells, tips)):
+                item = QTableWidgetItem(("■ " if c == 0 and res["color"] else "") + text)
+                item.setToolTip(tip)
+                if c == 0 and res["color"]:
+                    item.setForeground(QColor(res["color"]))
+                if c > 0:
+                    item.setFont(mono_font())
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(r, c, item)
+
+    def table_values(self) -> dict[str, dict]:
+        """The comparison table as {network: {column: text}} (what the learner reads)."""
+        out = {}
+        for r in range(self.table.rowCount()):
+            row = [self.table.item(r, c).text() for c in range(self.table.columnCount())]
+            out[row[0].removeprefix("■ ")] = dict(zip(TABLE_COLUMNS[1:], row[1:]))
+        return out
+
+    # --- inside the CNN --------------------------------------------------------------------------
+    def _fill_layers(self) -> None:
+        current = self.layer_combo.currentIndex()
+        self.layer_combo.blockSignals(True)
+        self.layer_combo.clear()
+        for i, lay in enumerate(self.cnn.layers):
+            self.layer_combo.addItem(_layer_caption(i, lay, lay.output_shape))
+        self.layer_combo.setCurrentIndex(current if 0 <= current < self.layer_combo.count() else 0)
+        self.layer_combo.blockSignals(False)
+
+    def update_filters(self) -> None:
+        k = self.cnn.layers[0].params["kernel"]                          # (3, 3, 1, F)
+        maps = np.transpose(k[:, :, 0, :], (2, 0, 1))                     # (F, 3, 3)
+        self.filter_grid.set_maps(maps)
+        self.filters_caption.setText(
+            f"The {maps.shape[0]} filters of the first Conv2D layer of the {self.cnn_label}. "
+            f"Training turns random weights into edge and stroke detectors.")
+
+    def current_input(self) -> tuple[np.ndarray, str]:
+        """(28, 28, 1) image and what it is."""
+        if self._drawing is not None:
+            return self._drawing[:, :, None], "your drawing"
+        _, (xv, yv) = self.data()
+        i = self.digit_spin.value()
+        return xv[i], f"validation digit #{i}, a {int(yv[i])}"
+
+    def _on_digit_changed(self, _v) -> None:
+        self._drawing = None
+        self.update_feature_maps()
+
+    def draw_digit(self) -> bool:
+        dialog = DrawDigitDialog(self)
+        if dialog.exec() != DrawDigitDialog.DialogCode.Accepted:
+            return False
+        self.use_drawing(dialog.digit())
+        return True
+
+    def use_drawing(self, digit28) -> None:
+        self._drawing = np.asarray(digit28, np.float32).reshape(28, 28)
+        self.update_feature_maps()
+
+    def update_feature_maps(self) -> None:
+        img, what = self.current_input()
+        self.input_view.set_array(img[:, :, 0], 0.0, 1.0)
+        self.input_view.set_title(what.split(",")[0] if "#" in what else "Your drawing")
+        outs = self.cnn.layer_outputs(img[None])                          # list of (1, ...)
+        probs = outs[-1][0]
+        top = np.argsort(probs)[::-1][:3]
+        self.prediction_label.setText(
+            f"{what}\n\nThe {'trained' if 'trained' in self.cnn_label else 'untrained'} CNN "
+            f"says:\n" + "\n".join(f"{d}: {fmt(100 * probs[d])} %" for d in top))
+        self.prediction_label.setToolTip("softmax output of the last layer: the network's "
+                                         "probability for each digit (top three)")
+        i = max(self.layer_combo.currentIndex(), 0)
+        out = outs[i][0]
+        lay = self.cnn.layers[i]
+        if out.ndim == 3:                                                 # (H, W, C) maps
+            maps = np.transpose(out, (2, 0, 1))                           # (C, H, W)
+            caption = f"{maps.shape[0]} maps of {out.shape[0]}×{out.shape[1]}"
+        else:                                                             # a vector
+            n = out.shape[0]
+            cols = int(np.ceil(np.sqrt(n)))
+            rows = int(np.ceil(n / cols))
+            grid = np.full(rows * cols, np.nan, np.float32)
+            grid[:n] = out
+            maps = grid.reshape(1, rows, cols)
+            caption = f"{n} values drawn as a {rows}×{cols} grid (black: no value)"
+        self.map_grid.set_maps(maps, caption=f"{type(lay).__name__} output: {caption}")
+
+    # --- lifecycle --------------------------------------------------------------------------------
+    def deactivate(self) -> None:
+        # leaving the lesson stops training (the epochs done so far still count in the table)
+        self.stop()
+
+    def shutdown(self) -> None:
+        self.stop()
+        super().shutdown()

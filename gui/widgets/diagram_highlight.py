@@ -80,7 +80,14 @@ class Highlighter:
             g = snap.grad_z.get(k, snap.grad_a.get(k))
             if view.grads_known(k) and g is not None:
                 parts.append(f"{'∂L/∂z' if k in snap.grad_z else '∂L/∂a'} = {fmt(g[key[2]])}")
-            callout, at = "   ".join(parts), QPointF(node.center.x(), node.center.y() - r - 14)
+            callout = "   ".join(parts)
+            # beside the node (left of the output column, whose labels are on the right),
+            # never over the column's title
+            it["text"].setText(callout)
+            half = it["text"].boundingRect().width() / 2
+            last = k == len(s.columns) - 1
+            at = QPointF(node.center.x() + (-(r + 4 + half) if last else r + 4 + half),
+                         node.center.y() - node.radius - 4)
         elif key[0] == "bias":
             sq = s.biases.get(k, {}).get(key[2])
             if sq is None:

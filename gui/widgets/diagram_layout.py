@@ -174,8 +174,8 @@ def plan_columns(input_shape: tuple, specs: list[LayerSpec]) -> list[Column]:
             h, w, c = (tuple(spec.output_shape) + (1, 1, 1))[:3]
             if cls == "Conv2D":
                 k = spec.config.get("kernel_size", ["?", "?"])
-                what = f"{c} filters {k[0]}×{k[1]}"
-                sub = f"{what} → {h}×{w}×{c} · {ACTIVATION_WORDS.get(spec.activation, spec.activation)}"
+                act = ACTIVATION_WORDS.get(spec.activation, spec.activation)
+                sub = f"{c} filters {k[0]}×{k[1]} · {act} → {h}×{w}×{c}"
             else:
                 p = spec.config.get("pool_size", ["?", "?"])
                 kind = "max" if "Max" in cls else "average"

@@ -91,12 +91,17 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
         xs, widths = self._column_x(columns, size.width())
         self.col_x, self.col_w = xs, widths
         self.top = top = -self.avail / 2 - self.header_h
+        grad_w = QFontMetrics(self.mono).horizontalAdvance("∂L/∂z = -0.0001234") + 8
         for col, x, w in zip(columns, xs, widths):
+            if col.has_nodes and self._radius(col)[1] >= 19:
+                w = max(w, grad_w - 24)        # the band holds the gradients under the nodes
             lane = di.LaneItem(QRectF(x - w / 2 - 12, top - 4, w + 24,
                                       self.header_h + self.avail + self.footer_h + 8))
             self.addItem(lane)
             self.lanes.append(lane)
-            self._header(col.title, col.subtitle.replace(" → ", "\n→ ").replace(" · ", "\n"), x)
+            sub = (col.subtitle.replace(" → ", "\n→ ") if col.kind == "block"
+                   else col.subtitle.replace(" · ", "\n"))
+            self._header(col.title, sub, x)
             if col.kind == "image":
                 self._build_image(col, x)
             elif col.kind == "block":
@@ -144,21 +149,35 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
         return spacing, float(np.clip(spacing * 0.34, 5.0, 30.0))
 
     def _image_side(self) -> float:
-        return max(56.0, min(IMAGE_SIDE, self.avail))
+        return self.image_side
 
     def _block_size(self) -> tuple[float, float]:
-        return BLOCK_W, max(120.0, min(BLOCK_H, self.avail))
+        return self.block_w, max(120.0, min(BLOCK_H, self.avail))
 
     def _column_x(self, columns, width: float):
+        kinds = ["dense" if c.kind == "dense" else "plain" for c in columns[1:]]
+        nodes_w = sum(2 * self._radius(c)[1] + 16 for c in columns if c.has_nodes)
+        n_img = sum(c.kind == "image" for c in columns)
+        n_blk = sum(c.kind == "block" for c in columns)
+        self.image_side = max(56.0, min(IMAGE_SIDE, self.avail))
+        self.block_w = BLOCK_W
+        # a long network (conv, pool, flatten, …) narrows its pictures before anything shrinks
+        fixed = 24 + self.left_w + self.right_w + nodes_w + sum(GAP_MIN[k] for k in kinds)
+        over = fixed + n_img * self.image_side + n_blk * self.block_w - width
+        if over > 0 and (n_img or n_blk):
+            img_room = n_img * (self.image_side - 80.0)
+            blk_room = n_blk * (self.block_w - 96.0)
+            share = min(1.0, over / max(img_room + blk_room, 1e-9))
+            self.image_side -= share * (self.image_side - 80.0)
+            self.block_w -= share * (self.block_w - 96.0)
         widths = []
         for col in columns:
             if col.kind == "image":
-                widths.append(self._image_side())
+                widths.append(self.image_side)
             elif col.kind == "block":
-                widths.append(self._block_size()[0])
+                widths.append(self.block_w)
             else:
                 widths.append(2 * self._radius(col)[1] + 16)
-        kinds = ["dense" if c.kind == "dense" else "plain" for c in columns[1:]]
         spare = width - 24 - self.left_w - self.right_w - sum(widths)
         weight = sum(2.0 if k == "dense" else 1.0 for k in kinds) or 1.0
         gaps = [float(np.clip(spare * (2.0 if k == "dense" else 1.0) / weight,
@@ -224,7 +243,7 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
         box.set_text(f"{c} map{'s' if c != 1 else ''} {h}×{w}", top=True)
         head = self.line + 14
         room = bh - head - self.line - 8
-        rows = max(1, int(room // 64))
+        rows = max(1, min(-(-c // 2), int(room // 34)))        # as many maps as fit
         side = max(8.0, min(54.0, room / rows - 10, (bw - 36) / 2))
         thumbs, n = [], min(c, 2 * rows)
         for m in range(n):

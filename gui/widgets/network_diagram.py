@@ -134,7 +134,8 @@ class NetworkDiagram(DiagramInteraction, QWidget):
         self.info.setStyleSheet("QLabel#diagramFormula { background: #fafbfc; border: 1px solid"
                                 " #d5dae1; border-radius: 4px; padding: 3px 6px; }")
 
-        self.edge_legend = ColorLegend("diverging", vmax=1.0, label=EDGE_MODES["weight"])
+        # three ticks (−v, 0, +v): five collide when a lesson leaves the row little room
+        self.edge_legend = ColorLegend("diverging", vmax=1.0, label=EDGE_MODES["weight"], ticks=3)
         self.act_legend = ColorLegend("sequential", 0.0, 1.0, label="activation a (node fill)",
                                       ticks=3)
         self.mode_combo = QComboBox(self)
@@ -186,6 +187,10 @@ class NetworkDiagram(DiagramInteraction, QWidget):
         self._show_info(None)
         self._update_banner()
 
+    def showEvent(self, event):
+        super().showEvent(event)
+        self._relayout()
+
     def resizeEvent(self, event):
         super().resizeEvent(event)
         # a short diagram gives the formula strip's height to the network; tooltips remain
@@ -224,9 +229,11 @@ class NetworkDiagram(DiagramInteraction, QWidget):
         self.highlighter.detach()
         self.editor.cancel()
         vp = self.view.viewport().size()
-        self._built_size = (vp.width(), vp.height())
-        self.scene_.build(self._columns, self._input_names, self._output_names,
-                          QSizeF(vp.width(), vp.height()))
+        # a hidden widget's viewport has no real size yet: lay out for a typical lesson
+        visible = self.view.isVisible()
+        self._built_size = (vp.width(), vp.height()) if visible else None
+        size = QSizeF(vp.width(), vp.height()) if visible else None
+        self.scene_.build(self._columns, self._input_names, self._output_names, size)
         self.highlighter.attach()
         self._edge_key = None
         self._refresh(new_snapshot=True)

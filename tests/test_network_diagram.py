@@ -302,6 +302,49 @@ def test_bad_arguments_are_clear_errors(diagram):
             call()
 
 
+def test_forward_frames_show_values_only_up_to_the_reached_column(diagram):
+    m = small_model()
+    diagram.set_model(m)
+    trace = m.trace_step(np.array([[0.5, 1.0]], np.float32), np.array([1]))
+    diagram.set_trace(trace)
+    diagram.set_phase("forward", 1)
+    assert diagram.node_item(1, 0).text.text() == fmt(trace.layers[0].output[0, 0])
+    assert diagram.node_item(2, 0).text.text() == ""          # not computed yet
+    assert "not computed yet" in diagram.formula(("node", 2, 0))
+    diagram.set_phase("loss")
+    assert diagram.node_item(2, 0).text.text() == fmt(trace.y_pred[0, 0])
+    assert fmt(trace.per_sample_loss[0]) in diagram.scene_.loss_box.label.text()
+
+
+def test_hovering_the_input_image_names_the_pixel(diagram, qtbot):
+    m = Sequential([Flatten(), Dense(8, activation="relu"), Dense(10, activation="softmax")],
+                   input_shape=(28, 28, 1), seed=0)
+    diagram.set_model(m)
+    x = np.zeros((28, 28, 1), np.float32)
+    x[14, 9, 0] = 0.75
+    diagram.set_input(x)
+    image = diagram.scene_.images[0]
+    centre = image.pixel_center(14 * 28 + 9)
+    with qtbot.waitSignal(diagram.node_hovered, timeout=2000) as sig:
+        QTest.mouseMove(diagram.view.viewport(), diagram.view.mapFromScene(centre))
+    assert sig.args == [0, 14 * 28 + 9]
+    assert "pixel (row 14, column 9) = 0.75" in image.toolTip()
+
+
+def test_layout_follows_the_view_size_at_real_text_size(diagram, qtbot):
+    diagram.set_model(small_model())
+    diagram.resize(800, 500)
+    qtbot.waitUntil(lambda: diagram._built_size == (diagram.view.viewport().width(),
+                                                    diagram.view.viewport().height()))
+    narrow = diagram.node_item(2, 0).center.x() - diagram.node_item(0, 0).center.x()
+    diagram.resize(1300, 700)
+    qtbot.waitUntil(lambda: diagram._built_size == (diagram.view.viewport().width(),
+                                                    diagram.view.viewport().height()))
+    wide = diagram.node_item(2, 0).center.x() - diagram.node_item(0, 0).center.x()
+    assert wide > narrow                              # the layers spread over the room
+    assert diagram.view.transform().m11() == 1.0      # text drawn at its own size
+
+
 def test_whole_network_stays_in_view_when_resized(diagram, qtbot):
     diagram.set_model(Sequential([Dense(128, activation="relu"), Dense(10)],
                                  input_shape=(784,), seed=0))

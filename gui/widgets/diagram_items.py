@@ -197,6 +197,10 @@ class PixelImageItem(_Reporting, QGraphicsPixmapItem):
         return QPointF(self.rect.left() + (col + 0.5) * self.rect.width() / w,
                        self.rect.top() + (row + 0.5) * self.rect.height() / h)
 
+    def hoverEnterEvent(self, event):
+        self.key = ("pixel", self.column, self.unit_at(event.pos()))
+        super().hoverEnterEvent(event)
+
     def hoverMoveEvent(self, event):
         key = ("pixel", self.column, self.unit_at(event.pos()))
         if key != self.key:

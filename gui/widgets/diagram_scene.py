@@ -86,7 +86,7 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
         self.compact = size.height() < COMPACT_VIEW
         self.header_h = (line + 8) if self.compact else (3 * line + 10)
         self.footer_h = line + 10               # "+N more"
-        self.avail = max(120.0, size.height() - self.header_h - self.footer_h - 16)
+        self.avail = max(120.0, size.height() - self.header_h - self.footer_h - 30)
         self._measure_sides()
         xs, widths = self._column_x(columns, size.width())
         self.col_x, self.col_w = xs, widths
@@ -178,7 +178,7 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
                 widths.append(self.block_w)
             else:
                 widths.append(2 * self._radius(col)[1] + 16)
-        spare = width - 24 - self.left_w - self.right_w - sum(widths)
+        spare = width - 40 - self.left_w - self.right_w - sum(widths)
         weight = sum(2.0 if k == "dense" else 1.0 for k in kinds) or 1.0
         gaps = [float(np.clip(spare * (2.0 if k == "dense" else 1.0) / weight,
                               GAP_MIN[k], GAP_MAX[k])) for k in kinds]

@@ -124,6 +124,9 @@ class CnnDigitsLesson(Lesson):
         self.layer_combo.setToolTip("Whose outputs to show: each convolution makes one map per "
                                     "filter, pooling halves them, dense layers are vectors")
         self.layer_combo.setAccessibleName("Layer")
+        self.layer_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.layer_combo.setMinimumContentsLength(16)
         cap.setBuddy(self.layer_combo)
         top.addWidget(cap)
         top.addWidget(self.layer_combo, 1)

@@ -18,6 +18,7 @@ from core import losses as losses_mod
 from core import metrics as metrics_mod
 from core import optimizers as optimizers_mod
 from core.callbacks import CallbackList, History
+from core.layers import fused as fused_runs
 from core.kernels.finite import all_finite
 from core.trace import LayerTrace, StepTrace
 
@@ -125,10 +126,16 @@ class Sequential:
         lays = self.layers
         inputs, outputs = [], []
         h = x
-        for layer in lays:
-            inputs.append(h)
-            h = layer.forward(h, training=True)
-            outputs.append(h)
+        # a trace needs every layer's arrays; a plain step runs fused pairs (same numbers)
+        runs = None if record else self._runs()
+        if runs is None:
+            for layer in lays:
+                inputs.append(h)
+                h = layer.forward(h, training=True)
+                outputs.append(h)
+        else:
+            for run in runs:
+                h = run.forward(h, True)
         y_pred = h
         last = lays[-1]
         fused = (self.loss.fuses_with is not None
@@ -154,25 +161,29 @@ class Sequential:
         grads_out = [None] * len(lays)
         grads_in = [None] * len(lays)
         grad_pre = {}
-        # Outside a trace nothing reads the gradient reaching the input, so the backward
-        # pass stops at the first layer with parameters and skips its input gradient
-        # (a whole matrix product: for a first Dense or Conv2D, the largest one).
-        first = 0
-        if not record:
-            while first < len(lays) - 1 and not lays[first].params:
+        if runs is None:
+            for i in range(len(lays) - 1, -1, -1):
+                layer = lays[i]
+                if fused and i == len(lays) - 1:
+                    grads_out[i] = grad_pred
+                    grad_pre[i] = grad
+                    grad = layer.backward_from_preactivation(grad)
+                else:
+                    grads_out[i] = grad
+                    grad = layer.backward(grad)
+                grads_in[i] = grad
+        else:
+            # Outside a trace nothing reads the gradient reaching the input, so the backward
+            # pass stops at the first run with parameters and skips its input gradient
+            # (a whole matrix product: for a first Dense or Conv2D, the largest one).
+            first = 0
+            while first < len(runs) - 1 and not runs[first].has_params:
                 first += 1
-        for i in range(len(lays) - 1, first - 1, -1):
-            layer = lays[i]
-            skip = {"need_input_grad": False} if (
-                i == first and not record and layer.input_grad_optional) else {}
-            if fused and i == len(lays) - 1:
-                grads_out[i] = grad_pred
-                grad_pre[i] = grad
-                grad = layer.backward_from_preactivation(grad, **skip)
-            else:
-                grads_out[i] = grad
-                grad = layer.backward(grad, **skip)
-            grads_in[i] = grad
+            for j in range(len(runs) - 1, first - 1, -1):
+                if fused and j == len(runs) - 1:
+                    grad = runs[j].backward_from_preactivation(grad, j != first)
+                else:
+                    grad = runs[j].backward(grad, j != first)
 
         params, grads, owners = [], [], []
         for i, layer in enumerate(lays):
@@ -228,6 +239,14 @@ class Sequential:
             grad_prediction=np.copy(grad_pred), metrics={k: v for k, v in logs.items()
                                                           if k != "loss"})
         return logs, trace
+
+    def _runs(self) -> list:
+        """The layers as training steps and predictions run them (fused pairs included)."""
+        key = tuple((id(lay), lay.built, lay.input_shape) for lay in self.layers)
+        cached = self.__dict__.get("_runs_cache")
+        if cached is None or cached[0] != key:
+            cached = self._runs_cache = (key, fused_runs.plan_runs(self.layers))
+        return cached[1]
 
     def train_on_batch(self, x, y, sample_weight=None) -> dict:
         """One gradient step on this batch; returns its loss (and metrics) before the step."""
@@ -323,10 +342,11 @@ class Sequential:
             return np.zeros((0,) + self.output_shape, np.float32)
         out = []
         with self._lock:
+            runs = self._runs()
             for start in range(0, len(x), batch_size):
                 h = x[start:start + batch_size]
-                for layer in self.layers:
-                    h = layer.forward(h, training=False)
+                for run in runs:
+                    h = run.forward(h, False)
                 out.append(h)
         return np.concatenate(out, axis=0) if len(out) > 1 else out[0].copy()
 

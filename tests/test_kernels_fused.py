@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 import reference as ref
 from core.kernels import _threads
 from core.kernels import conv as conv_k
+from core.kernels import convpool as convpool_k
 from core.kernels import dense as dense_k
 from core.kernels import pool as pool_k
 from core.kernels import (
@@ -35,7 +36,7 @@ def split(request, monkeypatch):
     if request.param == "chunks":
         _threads.configure()
         monkeypatch.setitem(_threads._state, "chunks", 3)
-        for mod in (conv_k, dense_k, pool_k):
+        for mod in (conv_k, convpool_k, dense_k, pool_k):
             monkeypatch.setattr(mod, "PARALLEL_MIN_WORK", 0)
     else:
         monkeypatch.setitem(_threads._state, "chunks", 1)
@@ -242,3 +243,105 @@ def test_max_pool_without_argmax_gives_the_same_maxima():
     assert arg is None
     np.testing.assert_array_equal(y, max_pool_forward(x, 2)[0])
     assert np.isnan(y[2, 1, 1, 1])
+
+
+# ---------------------------------------------------------------- convolution + pooling fused
+
+def _convpool_reference(x, w, b, pool, relu, dy=None):
+    z = ref.conv2d_forward(x, w, b, 1, "valid")
+    a = ref.relu(z) if relu else z
+    y, _ = ref.max_pool_forward(a, pool, pool, "valid")
+    if dy is None:
+        return y
+    da = ref.max_pool_backward(dy, a, pool, pool, "valid")
+    dz = ref.relu_grad(z, da) if relu else da
+    return (y, ref.conv2d_grad_input(dz, w, x.shape, 1, "valid"),
+            ref.conv2d_grad_weight(x, dz, w.shape[:2], 1, "valid"), dz.sum(axis=(0, 1, 2)))
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=FIXTURE_OK)
+@given(n=st.integers(1, 5), h=st.integers(4, 11), w=st.integers(4, 11), c_in=st.integers(1, 4),
+       c_out=st.integers(1, 5), k=st.sampled_from([1, 2, 3]), pool=st.sampled_from([2, 3, (2, 3)]),
+       relu=st.booleans(), ties=st.booleans(), seed=st.integers(0, 2**31))
+def test_convpool_matches_conv_relu_pool_reference(split, method, n, h, w, c_in, c_out, k, pool,
+                                                   relu, ties, seed):
+    rng = np.random.default_rng(seed)
+    pkh, pkw = ref.pair(pool)
+    plans = convpool_k.convpool_plan((h, w, c_in), (k, k, c_in, c_out), (1, 1), "valid",
+                                     (pkh, pkw), (pkh, pkw), "valid")
+    if plans is None:  # the window does not fit the convolution's output
+        assert h - k + 1 < pkh or w - k + 1 < pkw
+        return
+    if ties:  # small integers, exact in float32: equal maxima in windows, exact zeros after ReLU
+        x = rng.integers(-1, 2, (n, h, w, c_in)).astype(np.float32)
+        kern = rng.integers(-1, 2, (k, k, c_in, c_out)).astype(np.float32)
+        b = rng.integers(-1, 2, c_out).astype(np.float32)
+    else:
+        x = rng.standard_normal((n, h, w, c_in)).astype(np.float32)
+        kern = rng.standard_normal((k, k, c_in, c_out)).astype(np.float32)
+        b = rng.standard_normal(c_out).astype(np.float32)
+    y, arg = convpool_k.convpool_forward(x, kern, b, plans, relu, True)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    want_y, want_dx, want_dw, want_db = _convpool_reference(x, kern, b, pool, relu, dy)
+    np.testing.assert_allclose(y, want_y, rtol=1e-5, atol=1e-5)
+    y2, none = convpool_k.convpool_forward(x, kern, b, plans, relu, False)
+    assert none is None
+    np.testing.assert_array_equal(y2, y)
+    dx, dw, db = convpool_k.convpool_backward(x, kern, y, arg, dy, plans, relu, True)
+    tol = dict(rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(dx, want_dx, **tol)
+    np.testing.assert_allclose(dw, want_dw, **tol)
+    np.testing.assert_allclose(db, want_db, **tol)
+    none, dw2, db2 = convpool_k.convpool_backward(x, kern, y, arg, dy, plans, relu, False)
+    assert none is None
+    np.testing.assert_array_equal(dw2, dw)
+
+
+def test_convpool_refuses_pools_it_cannot_fuse():
+    args = ((10, 10, 1), (3, 3, 1, 4), (1, 1), "valid")
+    assert convpool_k.convpool_plan(*args, (2, 2), (1, 1), "valid") is None  # overlapping
+    assert convpool_k.convpool_plan(*args, (2, 2), (2, 2), "same") is None
+    assert convpool_k.convpool_plan(*args, (9, 9), (9, 9), "valid") is None  # 8x8 output
+    assert convpool_k.convpool_plan(*args, (2, 2), (2, 2), "valid") is not None
+
+
+def test_convpool_nan_in_a_window_wins_and_reaches_the_gradients():
+    x = np.ones((2, 6, 6, 1), np.float32)
+    w = np.ones((3, 3, 1, 2), np.float32)
+    b = np.zeros(2, np.float32)
+    x[1, 0, 0, 0] = np.nan
+    plans = convpool_k.convpool_plan(x.shape[1:], w.shape, (1, 1), "valid", (2, 2), (2, 2), "valid")
+    y, arg = convpool_k.convpool_forward(x, w, b, plans, True, True)
+    assert np.isnan(y[1, 0, 0]).all() and np.isfinite(y[0]).all()
+    dx, dw, db = convpool_k.convpool_backward(x, w, y, arg, np.ones_like(y), plans, True, True)
+    assert np.isnan(dw).all() and np.isnan(db).all() and np.isfinite(dx[0]).all()
+
+
+def test_fused_training_step_equals_the_layer_by_layer_trace():
+    # train_on_batch runs Conv2D+MaxPool2D fused; trace_step runs every layer on its own:
+    # from the same weights, the two must compute the same loss and the same update
+    from core.layers import Conv2D, Dense, Flatten, MaxPool2D
+    from core.model import Sequential
+    from core.optimizers import SGD
+
+    def model():
+        m = Sequential([Conv2D(8, 3, activation="relu"), MaxPool2D(2), Conv2D(6, 3, activation="relu"),
+                        MaxPool2D(2), Flatten(), Dense(10, activation="softmax")],
+                       input_shape=(16, 16, 1), seed=3)
+        m.compile(optimizer=SGD(0.1), loss="sparse_categorical_crossentropy")
+        return m
+
+    rng = np.random.default_rng(0)
+    x = rng.random((12, 16, 16, 1), dtype=np.float32)
+    y = rng.integers(0, 10, 12)
+    fast, traced = model(), model()
+    logs = fast.train_on_batch(x, y)
+    trace = traced.trace_step(x, y)
+    assert logs["loss"] == pytest.approx(trace.loss, rel=1e-6)
+    for a, b in zip(fast.get_weights(), traced.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(fast.predict(x), traced.predict(x), rtol=1e-5, atol=1e-7)
+    # the trace still shows the full-size maps the fused step never stores
+    assert trace.layers[0].output.shape == (12, 14, 14, 8)
+    np.testing.assert_array_equal(trace.layers[0].output, ref.relu(trace.layers[0].pre_activation))
+    assert trace.layers[1].extras["argmax"].shape == (12, 7, 7, 8)

@@ -1,0 +1,262 @@
+"""Convolution + bias + ReLU + max pooling in one pass, and its backward in one pass.
+
+The course CNN's blocks are Conv2D(relu) followed by MaxPool2D with non-overlapping
+windows. Run separately, the convolution writes its whole output to memory, pooling reads
+it back, and the backward pass writes a mostly-zero gradient map of the same size and reads
+it again (the first block's map is 64x26x26x32 floats, 5.5 MB, far bigger than any
+cache). Fused, each chunk of samples is convolved into a buffer that stays in cache,
+ReLU'd and pooled from there, and only the pooled maps and the winners' positions (one
+byte each) go to memory; the backward pass rebuilds each chunk's sparse gradient map in a
+cache-sized buffer and feeds it straight to the weight and input gradients.
+
+Exactly the unfused chain's numbers: same convolution code, ReLU before pooling, the first
+maximum wins ties, a NaN wins its window. The only difference is where a gradient cannot
+reach the loss at all (pixels outside every pooling window, non-winning NaNs): unfused
+gives NaN there, fused gives nothing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, prange
+
+from . import _threads
+from .conv import (
+    _FASTMATH,
+    _backward_direct,
+    _bias_act,
+    _block_samples,
+    _col2im,
+    _forward_direct,
+    _im2col,
+    conv2d_plan,
+)
+
+__all__ = ["convpool_plan", "convpool_forward", "convpool_backward"]
+
+# Below this many multiply-adds a call runs serially: waking threads would cost more.
+PARALLEL_MIN_WORK = 1 << 20
+
+
+# ---------------------------------------------------------------- one chunk of samples
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _pool_block(z, s0, s1, oh_, ow_, pkh, pkw, ph_, pw_, want_arg, y, arg):
+    """Max-pool samples s0..s1-1 whose conv outputs are rows of z (block-relative)."""
+    per = oh_ * ow_
+    c_out = z.shape[1]
+    for s in range(s1 - s0):
+        n = s0 + s
+        for ph in range(ph_):
+            for pw in range(pw_):
+                best = y[n, ph, pw]  # (C,)
+                where = arg[n, ph, pw] if want_arg else arg[0, 0, 0]  # (C,)
+                r0 = s * per + ph * pkh * ow_ + pw * pkw
+                first = z[r0]
+                for c in range(c_out):
+                    best[c] = first[c]
+                if want_arg:
+                    for c in range(c_out):
+                        where[c] = 0
+                for i in range(pkh):
+                    for j in range(pkw):
+                        if i == 0 and j == 0:
+                            continue
+                        row = z[r0 + i * ow_ + j]  # (C,)
+                        loc = i * pkw + j
+                        for c in range(c_out):
+                            v = row[c]
+                            b = best[c]
+                            # first maximum wins ties; once the best is NaN nothing replaces it
+                            take = v > b or (v != v and b == b)
+                            best[c] = v if take else b
+                            if want_arg:
+                                where[c] = loc if take else where[c]
+
+
+@njit(cache=True, nogil=True)
+def _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
+                   pkh, pkw, ph_, pw_, want_arg, y, arg):
+    per = oh_ * ow_
+    k, c_out = wm.shape
+    bs = 1 if direct else _block_samples(per, k, n1 - n0)
+    zb = np.empty((bs * per, c_out), dtype=x.dtype)  # (rows, C_out): conv output, in cache
+    cols = np.empty((0 if direct else bs * per, k), dtype=x.dtype)  # (rows, KH*KW*C_in)
+    for s0 in range(n0, n1, bs):
+        s1 = min(n1, s0 + bs)
+        rows = (s1 - s0) * per
+        if direct:
+            _forward_direct(x[s0:s1], wm, b, 0, s1 - s0, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, zb)
+        else:
+            _im2col(x, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols)
+            np.dot(cols[:rows], wm, zb[:rows])
+            _bias_act(zb[:rows], b, relu)
+        _pool_block(zb, s0, s1, oh_, ow_, pkh, pkw, ph_, pw_, want_arg, y, arg)
+
+
+@njit(cache=True, nogil=True)
+def _scatter_block(y, arg, dy, s0, s1, oh_, ow_, pkh, pkw, relu, dz, db):
+    """dz (block rows, zeroed here) = the pooled gradient routed to each window's winner.
+
+    With relu the winner's ReLU mask comes from the pooled output (the max of ReLU'd values
+    is > 0 exactly when the winner's pre-activation is): dy passes, dy*0 keeps NaN/inf
+    visible, a NaN output stays NaN. db (float64) += what reaches the pre-activations.
+    """
+    per = oh_ * ow_
+    ph_, pw_, c_out = dy.shape[1], dy.shape[2], dy.shape[3]
+    dz[: (s1 - s0) * per] = 0.0
+    for s in range(s1 - s0):
+        n = s0 + s
+        for i_ in range(ph_):
+            for j_ in range(pw_):
+                r0 = s * per + i_ * pkh * ow_ + j_ * pkw
+                for c in range(c_out):
+                    g = dy[n, i_, j_, c]
+                    if relu:
+                        v = y[n, i_, j_, c]
+                        if not v > 0:
+                            g = g * 0.0 if v <= 0 else v
+                    loc = arg[n, i_, j_, c]
+                    dz[r0 + (loc // pkw) * ow_ + loc % pkw, c] = g
+                    db[c] += g
+
+
+@njit(cache=True, nogil=True)
+def _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                    need_dx, direct, pkh, pkw, dw, db, dx):
+    per = oh_ * ow_
+    k, c_out = wm.shape
+    h_in, w_in = x.shape[1], x.shape[2]
+    if need_dx:
+        dx[n0:n1] = 0.0
+    bs = 1 if direct else _block_samples(per, k, n1 - n0)
+    dz = np.empty((bs * per, c_out), dtype=dy.dtype)  # (rows, C_out): sparse, in cache
+    cols = np.empty((0 if direct else bs * per, k), dtype=x.dtype)
+    wm_t = np.ascontiguousarray(wm.T)  # (C_out, KH*KW*C_in)
+    for s0 in range(n0, n1, bs):
+        s1 = min(n1, s0 + bs)
+        rows = (s1 - s0) * per
+        _scatter_block(y, arg, dy, s0, s1, oh_, ow_, pkh, pkw, relu, dz, db)
+        if direct:
+            _backward_direct(x, wm, dz, s0, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, True,
+                             need_dx, dw, dx)
+            continue
+        _im2col(x, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols)
+        dw += np.dot(cols[:rows].T, dz[:rows])
+        if need_dx:
+            dcols = np.dot(dz[:rows], wm_t)  # (rows, KH*KW*C_in)
+            _col2im(dcols, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, dx)
+
+
+# ---------------------------------------------------------------- whole batch
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _forward_par(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
+                 want_arg, y, arg, nt):
+    n = x.shape[0]
+    step = (n + nt - 1) // nt
+    for t in prange(nt):
+        n0 = t * step
+        n1 = min(n, n0 + step)
+        if n0 < n1:
+            _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
+                           pkh, pkw, ph_, pw_, want_arg, y, arg)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _backward_par(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx, direct,
+                  pkh, pkw, dx, nt):
+    n = x.shape[0]
+    k, c_out = wm.shape
+    dwp = np.zeros((nt, k, c_out), dtype=dy.dtype)  # one partial sum per chunk
+    dbp = np.zeros((nt, c_out), dtype=np.float64)
+    step = (n + nt - 1) // nt
+    for t in prange(nt):
+        n0 = t * step
+        n1 = min(n, n0 + step)
+        if n0 < n1:
+            _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                            need_dx, direct, pkh, pkw, dwp[t], dbp[t], dx)
+    dw = dwp[0].copy()
+    db = dbp[0].copy()
+    for t in range(1, nt):  # fixed order: same bits every run
+        dw += dwp[t]
+        db += dbp[t]
+    return dw, db.astype(dy.dtype)
+
+
+@njit(cache=True, nogil=True)
+def _backward_serial(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx, direct,
+                     pkh, pkw, dx):
+    k, c_out = wm.shape
+    dw = np.zeros((k, c_out), dtype=dy.dtype)
+    db = np.zeros(c_out, dtype=np.float64)
+    _backward_range(x, wm, y, arg, dy, 0, x.shape[0], kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                    need_dx, direct, pkh, pkw, dw, db, dx)
+    return dw, db.astype(dy.dtype)
+
+
+# ---------------------------------------------------------------- trusted entry points
+
+
+def convpool_plan(input_shape, kernel_shape, stride, padding, pool_size, pool_strides, pool_padding):
+    """(conv plan, (pkh, pkw, PH, PW)) if the pair can run fused, else None.
+
+    Fused pooling must tile without overlap ("valid", strides == pool size) and fit a
+    window position in one byte.
+    """
+    pkh, pkw = int(pool_size[0]), int(pool_size[1])
+    if pool_padding != "valid" or tuple(pool_strides) != (pkh, pkw) or pkh * pkw > 255:
+        return None
+    plan = conv2d_plan(input_shape, kernel_shape, stride, padding)
+    oh_, ow_ = plan[6], plan[7]
+    if oh_ < pkh or ow_ < pkw:
+        return None
+    return plan, (pkh, pkw, oh_ // pkh, ow_ // pkw)
+
+
+def _chunks(n_batch, plan, c_in, c_out, chunks):
+    if chunks is not None:
+        return max(1, min(int(chunks), n_batch))
+    kh, kw, _, _, _, _, oh_, ow_, _ = plan
+    nt = _threads.n_chunks()
+    if nt > 1 and n_batch > 1 and n_batch * oh_ * ow_ * kh * kw * c_in * c_out >= PARALLEL_MIN_WORK:
+        return min(nt, n_batch)
+    return 1
+
+
+def convpool_forward(x, w, b, plans, relu, want_argmax, chunks=None):
+    """Trusted: x (N, H, W, C_in) C-contiguous -> (pooled (N, PH, PW, F), winners uint8 or None)."""
+    (kh, kw, sh, sw, ph, pw, oh_, ow_, direct), (pkh, pkw, ph_, pw_) = plans
+    n_batch, c_out = x.shape[0], w.shape[3]
+    wm = w.reshape(kh * kw * w.shape[2], c_out)  # (KH*KW*C_in, C_out)
+    y = np.empty((n_batch, ph_, pw_, c_out), dtype=x.dtype)  # (N, PH, PW, F)
+    arg = np.empty((n_batch, ph_, pw_, c_out) if want_argmax else (1, 1, 1, c_out), dtype=np.uint8)
+    nt = _chunks(n_batch, plans[0], w.shape[2], c_out, chunks)
+    if nt > 1:
+        with _threads.PARALLEL_LOCK:
+            _forward_par(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_,
+                         pw_, want_argmax, y, arg, nt)
+    else:
+        _forward_range(x, wm, b, 0, n_batch, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
+                       pkh, pkw, ph_, pw_, want_argmax, y, arg)
+    return y, (arg if want_argmax else None)
+
+
+def convpool_backward(x, w, y, argmax, dy, plans, relu, need_input_grad=True, chunks=None):
+    """Trusted: gradients of pool(relu(conv(x))) given dy (N, PH, PW, F): (dx or None, dw, db)."""
+    (kh, kw, sh, sw, ph, pw, oh_, ow_, direct), (pkh, pkw, _, _) = plans
+    c_in, c_out = w.shape[2], w.shape[3]
+    wm = w.reshape(kh * kw * c_in, c_out)
+    dx = np.empty(x.shape if need_input_grad else (0, 1, 1, 1), dtype=dy.dtype)
+    nt = _chunks(x.shape[0], plans[0], c_in, c_out, chunks)
+    if nt > 1:
+        with _threads.PARALLEL_LOCK:
+            dw, db = _backward_par(x, wm, y, argmax, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                                   need_input_grad, direct, pkh, pkw, dx, nt)
+    else:
+        dw, db = _backward_serial(x, wm, y, argmax, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                                  need_input_grad, direct, pkh, pkw, dx)
+    return (dx if need_input_grad else None), dw.reshape(w.shape), db

@@ -1,0 +1,206 @@
+"""Compile (or load from Numba's on-disk cache) every kernel the app uses, ahead of need.
+
+A first-ever launch has nothing in Numba's cache, and compiling the engine's kernels takes
+a while; done lazily, the first prediction or training step would freeze for that long.
+`warm_up()` runs them all once on tiny arrays instead, in the order the app needs them:
+the inference kernels first (the drawing pad can predict as soon as they are ready), then
+training. With a warm cache each step only loads machine code and takes milliseconds.
+
+Qt-free on purpose: the GUI calls it from a worker thread and forwards `progress` to a
+progress bar. Kernels compiled here are the exact specialisations the layers call later
+(C-contiguous float32 arrays, the same argument types), for both the serial and the
+threaded driver of each kernel.
+
+    from core.warmup import warm_up
+    warm_up(progress=lambda done, total, label, phase: print(done, total, label))
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+INFERENCE = "inference"   # one image at a time: the drawing pad, a lesson's live prediction
+BATCHES = "batches"       # many images: evaluating, feature maps, threaded predictions
+TRAINING = "training"     # gradients, losses
+PHASES = (INFERENCE, BATCHES, TRAINING)
+
+
+@dataclass
+class WarmupReport:
+    """What warm_up did: seconds per step, in order, and whether it ran to the end."""
+
+    seconds: dict[str, float] = field(default_factory=dict)
+    phase_seconds: dict[str, float] = field(default_factory=dict)
+    completed: bool = False
+
+    @property
+    def total(self) -> float:
+        return float(sum(self.seconds.values()))
+
+
+def _arrays(rng, *shapes):
+    return [rng.standard_normal(s).astype(np.float32) for s in shapes]
+
+
+def _conv_cases(rng):
+    """(x, w, b, plan, fused plan): 3x3x1 takes the direct loops, 3x3x4 im2col + BLAS;
+    two samples so that a forced two-chunk call really splits."""
+    from core.kernels import conv as K
+    from core.kernels import convpool as CP
+
+    out = []
+    for xs, ws in (((2, 6, 6, 1), (3, 3, 1, 4)), ((2, 5, 5, 4), (3, 3, 4, 3))):
+        x, w, b = _arrays(rng, xs, ws, ws[3:])
+        out.append((x, w, b, K.conv2d_plan(xs, ws),
+                    CP.convpool_plan(xs[1:], ws, (1, 1), "valid", (2, 2), (2, 2), "valid")))
+    return out
+
+
+def _forward_steps(chunks):
+    """Every forward kernel a prediction or a lesson's feature maps can call."""
+    from core.kernels import activations as A
+    from core.kernels import conv as K
+    from core.kernels import convpool as CP
+    from core.kernels import dense as D
+    from core.kernels import pool as P
+
+    rng = np.random.default_rng(0)
+
+    def conv_pool():
+        for x, w, b, _, fused in _conv_cases(rng):
+            CP.convpool_forward(x, w, b, fused, True, False, chunks=chunks)
+
+    def dense():
+        x, w, b = _arrays(rng, (2, 5), (5, 3), (3,))
+        D.dense_forward_planned(x, w, b, True, chunks=chunks)
+
+    def activations():
+        (z,) = _arrays(rng, (2, 3))
+        A.softmax_forward(z)
+        for f in (A.relu_forward, A.sigmoid_forward, A.tanh_forward, A.leaky_relu_forward):
+            f(z)
+
+    def layers():
+        for x, w, b, plan, _ in _conv_cases(rng):
+            K.conv2d_forward_planned(x, w, b, plan, True, chunks=chunks)
+        (x,) = _arrays(rng, (2, 4, 4, 3))
+        plan = P.max_pool_plan(x.shape, 2)
+        P.max_pool_forward_planned(x, plan, False, chunks=chunks)
+        if chunks == 1:
+            P.avg_pool_forward(x, 2)
+
+    if chunks == 1:
+        return [("convolution + pooling", conv_pool), ("dense", dense),
+                ("activations", activations), ("single layers", layers)]
+    return [("convolution + pooling, threaded", conv_pool), ("dense, threaded", dense),
+            ("single layers, threaded", layers)]
+
+
+def _training_steps():
+    from core.kernels import activations as A
+    from core.kernels import conv as K
+    from core.kernels import convpool as CP
+    from core.kernels import dense as D
+    from core.kernels import losses as L
+    from core.kernels import pool as P
+    from core.kernels.finite import all_finite
+
+    rng = np.random.default_rng(1)
+
+    def conv_pool(chunks):
+        def run():
+            for x, w, b, _, fused in _conv_cases(rng):
+                y, arg = CP.convpool_forward(x, w, b, fused, True, True, chunks=chunks)
+                CP.convpool_backward(x, w, y, arg, y, fused, True, True, chunks=chunks)
+        return run
+
+    def dense(chunks):
+        def run():
+            x, w, b = _arrays(rng, (2, 5), (5, 3), (3,))
+            _, a = D.dense_forward_planned(x, w, b, True)
+            D.dense_backward_planned(x, w, a, a, True, chunks=chunks)
+        return run
+
+    def layers(chunks):
+        def run():
+            for x, w, b, plan, _ in _conv_cases(rng):
+                a = K.conv2d_forward_planned(x, w, b, plan, True)
+                K.conv2d_backward_planned(x, w, a, plan, a, True, chunks=chunks)
+            (x,) = _arrays(rng, (2, 4, 4, 3))
+            plan = P.max_pool_plan(x.shape, 2)
+            y, arg = P.max_pool_forward_planned(x, plan, True, chunks=chunks)
+            P.max_pool_backward_planned(y, arg, x.shape, chunks=chunks)
+            if chunks == 1:
+                K.conv2d_grad_bias(a)
+                P.avg_pool_backward(y, x.shape, 2)
+        return run
+
+    def activations_and_losses():
+        z, t = _arrays(rng, (2, 3), (2, 3))
+        A.softmax_backward(A.softmax_forward(z), z)
+        A.relu_backward(z, z)
+        A.leaky_relu_backward(z, z)
+        A.sigmoid_backward(A.sigmoid_forward(z), z)
+        A.tanh_backward(A.tanh_forward(z), z)
+        p = np.abs(t) / np.abs(t).sum(axis=1, keepdims=True)
+        labels = np.array([0, 2], np.int64)
+        all_finite(z)
+        L.softmax_cross_entropy(z, labels)
+        L.softmax_cross_entropy_onehot(z, p)
+        L.sigmoid_binary_cross_entropy(z, p)
+        L.mean_squared_error(t, z)
+        L.mean_absolute_error(t, z)
+        L.binary_crossentropy(p, p)
+        L.categorical_crossentropy(p, p)
+        L.sparse_categorical_crossentropy(labels, p)
+
+    return [("losses and activation gradients", activations_and_losses),
+            ("dense gradients", dense(1)), ("convolution + pooling gradients", conv_pool(1)),
+            ("dense gradients, threaded", dense(2)),
+            ("convolution + pooling gradients, threaded", conv_pool(2)),
+            ("single-layer gradients", layers(1)), ("single-layer gradients, threaded", layers(2))]
+
+
+def steps(phases=PHASES) -> list[tuple[str, str, Callable[[], None]]]:
+    """(label, phase, function) for every warm-up step, in the order they should run."""
+    makers = {INFERENCE: lambda: _forward_steps(1), BATCHES: lambda: _forward_steps(2),
+              TRAINING: _training_steps}
+    return [(label, phase, fn) for phase in PHASES if phase in phases
+            for label, fn in makers[phase]()]
+
+
+def warm_up(progress: Callable[[int, int, str, str], None] | None = None,
+            should_stop: Callable[[], bool] | None = None,
+            phases=PHASES) -> WarmupReport:
+    """Compile or load every kernel, inference first; returns a WarmupReport.
+
+    progress(done, total, label, phase) is called before each step (done = steps finished
+    so far) and once more at the end with done == total; a phase is complete when the next
+    call names a later phase or done == total. should_stop() is checked between steps so a
+    closing window does not wait for the rest. Safe to call again: a warm step is quick.
+    """
+    from core.kernels import _threads
+
+    _threads.configure()
+    todo = steps(phases)
+    report = WarmupReport()
+    for i, (label, phase, fn) in enumerate(todo):
+        if should_stop is not None and should_stop():
+            return report
+        if progress is not None:
+            progress(i, len(todo), label, phase)
+        t0 = time.perf_counter()
+        fn()
+        dt = time.perf_counter() - t0
+        report.seconds[label] = dt
+        report.phase_seconds[phase] = report.phase_seconds.get(phase, 0.0) + dt
+    report.completed = True
+    if progress is not None:
+        progress(len(todo), len(todo), "done", todo[-1][1] if todo else "")
+    return report
+
+
+__all__ = ["warm_up", "steps", "WarmupReport", "INFERENCE", "BATCHES", "TRAINING", "PHASES"]

@@ -1,0 +1,67 @@
+"""core.warmup: every kernel the engine calls is compiled ahead of need, inference first."""
+
+import numpy as np
+from numba.core.dispatcher import Dispatcher
+
+from core import warmup
+from core.kernels import activations, conv, convpool, dense, finite, losses, pool
+
+
+def _signatures():
+    out = {}
+    for mod in (activations, conv, convpool, dense, finite, losses, pool):
+        for name, obj in vars(mod).items():
+            if isinstance(obj, Dispatcher):
+                out[f"{mod.__name__}.{name}"] = len(obj.signatures)
+    return out
+
+
+def test_progress_reports_every_step_inference_first_and_ends_at_total():
+    calls = []
+    report = warmup.warm_up(progress=lambda *a: calls.append(a))
+    assert report.completed
+    total = calls[0][1]
+    assert [c[0] for c in calls] == list(range(total + 1)) and all(c[1] == total for c in calls)
+    phases = [c[3] for c in calls[:-1]]
+    order = [warmup.PHASES.index(p) for p in phases]
+    assert order == sorted(order) and phases[0] == warmup.INFERENCE
+    assert set(report.seconds) == {c[2] for c in calls[:-1]}
+    assert set(report.phase_seconds) == set(warmup.PHASES)
+
+
+def test_stop_request_is_honoured_between_steps():
+    seen = []
+    report = warmup.warm_up(progress=lambda *a: seen.append(a), should_stop=lambda: len(seen) >= 2)
+    assert not report.completed and len(report.seconds) == 2
+
+
+def test_only_the_asked_phases_run():
+    labels = [s[1] for s in warmup.steps((warmup.INFERENCE,))]
+    assert labels and set(labels) == {warmup.INFERENCE}
+
+
+def test_after_warm_up_training_and_predicting_compile_nothing_new():
+    # the course's networks, trained and queried the ways the app does: if any of these
+    # needed a specialisation the warm-up did not make, a learner would wait for it
+    from core.layers import Conv2D, Dense, Flatten, MaxPool2D
+    from core.model import Sequential
+    from core.optimizers import SGD
+
+    warmup.warm_up()
+    before = _signatures()
+    rng = np.random.default_rng(0)
+    x = rng.random((40, 28, 28, 1), dtype=np.float32)
+    y = rng.integers(0, 10, 40)
+    for layers in ([Conv2D(4, 3, activation="relu"), MaxPool2D(2), Conv2D(6, 3, activation="relu"),
+                    MaxPool2D(2), Flatten(), Dense(8, activation="relu"), Dense(10, activation="softmax")],
+                   [Flatten(), Dense(16, activation="relu"), Dense(10, activation="softmax")]):
+        m = Sequential(layers, input_shape=(28, 28, 1), seed=0)
+        m.compile(optimizer=SGD(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        m.fit(x, y, epochs=1, batch_size=20, validation_data=(x[:10], y[:10]))
+        m.train_on_batch(x[:1], y[:1])
+        m.predict(x[:1])
+        m.predict(x)
+        m.layer_outputs(x[:2])
+        m.trace_step(x[:3], y[:3])
+    after = _signatures()
+    assert {k: (before.get(k), v) for k, v in after.items() if v != before.get(k)} == {}

@@ -106,13 +106,16 @@ class FrameRenderer:
             known, gk = view.values_known(k), view.grads_known(k)
             active = view.phase == "forward" and view.column == k
             mask = self.mask_of(view, k)
-            sig = (known, gk, active, None if mask is None else mask.tobytes())
+            ring = gk and view.phase == "backward"   # the accent marks the pass, not the numbers
+            sig = (known, gk, ring, active, None if mask is None else mask.tobytes())
             if self._sig.get(("nodes", k)) != sig:
                 self._sig[("nodes", k)] = sig
-                self._paint_nodes(snap, k, units, ids, known, gk, active, mask, default_pen, lo, hi)
+                self._paint_nodes(snap, k, units, ids, known, gk, ring, active, mask,
+                                  default_pen, lo, hi)
             self._render_biases(view, k)
 
-    def _paint_nodes(self, snap, k, units, ids, known, gk, active, mask, default_pen, lo, hi):
+    def _paint_nodes(self, snap, k, units, ids, known, gk, ring, active, mask, default_pen,
+                     lo, hi):
         vals = snap.values[k][ids] if known else None                             # (U,)
         rgba = sequential_rgba(vals, lo, hi) if vals is not None else None
         g_all = snap.grad_z.get(k, snap.grad_a.get(k)) if gk else None
@@ -128,7 +131,7 @@ class FrameRenderer:
                 node.setBrush(QBrush(QColor(r, gg, b)))
                 dark = 0.299 * r + 0.587 * gg + 0.114 * b < 140
                 node.set_value_text(fmt(vals[s]), QColor("white") if dark else di.TEXT_COLOR)
-            if g is not None:
+            if g is not None and ring:
                 node.setPen(QPen(BACKWARD_COLOR,
                                  1.5 + 3.5 * min(1.0, abs(float(g[s])) / self.grad_max)))
             elif active:

@@ -18,11 +18,11 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QSizeF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter
-from PySide6.QtWidgets import (QComboBox, QGraphicsView, QHBoxLayout, QLabel, QSizePolicy,
-                               QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import QGraphicsView, QSizePolicy, QWidget
 
 from gui.widgets import diagram_formulas as F
-from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR, ColorLegend
+from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR
+from gui.widgets.diagram_chrome import EDGE_MODES, build_chrome
 from gui.widgets.diagram_data import (empty_snapshot, snapshot_from_input,
                                       snapshot_from_trace)
 from gui.widgets.diagram_highlight import Highlighter, InlineEditor
@@ -30,11 +30,8 @@ from gui.widgets.diagram_interaction import DiagramInteraction
 from gui.widgets.diagram_layout import (choose_shown, column_of_layer, plan_columns,
                                         specs_from_model, specs_from_trace)
 from gui.widgets.diagram_scene import DiagramScene, View
-from gui.widgets.numbers import mono_font
 from gui.widgets.qt_none_guard import keep_none_alive
 
-EDGE_MODES = {"weight": "weight w", "contribution": "contribution w·x (this sample)",
-              "gradient": "gradient ∂L/∂w"}
 PHASE_ACCENTS = {"idle": "#8a939f", "forward": FORWARD_COLOR.name(), "loss": "#1d232b",
                  "backward": BACKWARD_COLOR.name(), "update": "#2166ac"}
 #: below this height the formula strip is left out (the tooltip still shows each formula)
@@ -102,13 +99,6 @@ class NetworkDiagram(DiagramInteraction, QWidget):
         self._info_auto_hidden = False
         self._banner_accent = None
 
-        self.banner = QLabel(self)
-        self.banner.setObjectName("diagramBanner")
-        self.banner.setWordWrap(True)
-        self.banner.setTextFormat(Qt.TextFormat.RichText)
-        self.banner.setAccessibleName("Phase of the training step")
-        # always room for two lines, so a longer sentence never makes the diagram jump
-        self.banner.setFixedHeight(2 * self.banner.fontMetrics().lineSpacing() + 16)
         self.scene_ = DiagramScene(self)
         self.scene_.on_hover = self._on_hover
         self.scene_.on_click = self._on_click
@@ -123,67 +113,7 @@ class NetworkDiagram(DiagramInteraction, QWidget):
         self.editor = InlineEditor(self.view.viewport())
         self.editor.committed.connect(self._commit_edit)
 
-        self.info = QLabel(self)
-        self.info.setObjectName("diagramFormula")
-        self.info.setFont(mono_font())
-        self.info.setWordWrap(True)
-        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.info.setAccessibleName("Formula of the hovered or selected quantity")
-        lines = self.info.fontMetrics().lineSpacing()
-        self.info.setFixedHeight(3 * lines + 10)
-        self.info.setStyleSheet("QLabel#diagramFormula { background: #fafbfc; border: 1px solid"
-                                " #d5dae1; border-radius: 4px; padding: 3px 6px; }")
-
-        # three ticks (−v, 0, +v): five collide when a lesson leaves the row little room
-        self.edge_legend = ColorLegend("diverging", vmax=1.0, label=EDGE_MODES["weight"], ticks=3)
-        self.act_legend = ColorLegend("sequential", 0.0, 1.0, label="activation a (node fill)",
-                                      ticks=3)
-        self.mode_combo = QComboBox(self)
-        for key, text in (("weight", "weights"), ("contribution", "contributions w·x"),
-                          ("gradient", "gradients ∂L/∂w")):
-            self.mode_combo.addItem(text, key)
-        self.mode_combo.setToolTip("What the colour and thickness of each edge show")
-        self.mode_combo.setAccessibleName("Edges show")
-        self.mode_combo.currentIndexChanged.connect(
-            lambda i: self.set_edge_mode(self.mode_combo.itemData(i)))
-        self.k_spin = QSpinBox(self)
-        self.k_spin.setRange(1, 5000)
-        self.k_spin.setValue(self._max_edges)
-        self.k_spin.setToolTip("Only the strongest K weights between two layers are drawn "
-                               "(small networks are always drawn fully)")
-        self.k_spin.setAccessibleName("Strongest edges drawn per layer")
-        self.k_spin.valueChanged.connect(self.set_max_edges)
-        self.units_spin = QSpinBox(self)
-        self.units_spin.setRange(2, 64)
-        self.units_spin.setValue(self._max_units)
-        self.units_spin.setToolTip("Layers with more units show only this many (the ones with "
-                                   "the strongest weights) and a '+N more' label")
-        self.units_spin.setAccessibleName("Units shown per layer")
-        self.units_spin.valueChanged.connect(self.set_max_units)
-
-        self.controls = QWidget(self)
-        c = QHBoxLayout(self.controls)
-        c.setContentsMargins(0, 0, 0, 0)
-        for text, w in (("Edges", self.mode_combo), ("top K", self.k_spin),
-                        ("units", self.units_spin)):
-            lbl = QLabel(text, self.controls)
-            lbl.setBuddy(w)
-            c.addWidget(lbl)
-            c.addWidget(w)
-        bottom = QHBoxLayout()
-        bottom.setContentsMargins(0, 0, 0, 0)
-        for legend in (self.edge_legend, self.act_legend):
-            bottom.addWidget(legend, 1)
-            bottom.addSpacing(10)
-        bottom.addStretch(1)
-        bottom.addWidget(self.controls)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(4)
-        lay.addWidget(self.banner)
-        lay.addWidget(self.view, 1)
-        lay.addWidget(self.info)
-        lay.addLayout(bottom)
+        build_chrome(self)
         self._show_info(None)
         self._update_banner()
 

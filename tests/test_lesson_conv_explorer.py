@@ -67,7 +67,9 @@ def test_one_window_shows_the_hand_computed_products_and_sum(qtbot, lesson, digi
     assert f"feature map value = {fmt(total)}" in text
     for i in range(3):
         for j in range(3):
-            assert f"= {fmt(products[i, j])}</b>" in text
+            assert (f"<td>[{i},{j}]</td><td align='right'>&nbsp;{fmt(patch[i, j])}</td>"
+                    f"<td align='right'>&nbsp;{fmt(VERTICAL[i, j])}</td><td align='right'>"
+                    f"&nbsp;<b>{fmt(products[i, j])}</b></td>") in text
     assert f"window {k + 1} of 676" in lesson.stage_label.text()
     assert lesson.map_view.filled() == k + 1
     np.testing.assert_allclose(lesson.map_view.values()[r, c], total, rtol=1e-5, atol=1e-6)
@@ -180,6 +182,14 @@ def test_play_fills_the_map(qtbot, lesson):
     qtbot.waitUntil(lambda: not lesson.playback.is_playing(), timeout=10000)
     assert lesson.step_index == lesson.timeline.total - 1
     assert lesson.avg_view.filled() == 4
+
+
+def test_opens_on_a_real_preset(qtbot):
+    fresh = ConvExplorerLesson()
+    qtbot.addWidget(fresh)
+    assert fresh.editor.preset.currentText() == "Vertical edge"
+    np.testing.assert_array_equal(fresh.editor.kernel(), VERTICAL)
+    fresh.shutdown()
 
 
 def test_filters_of_a_trained_cnn_are_offered(qtbot, lesson):

@@ -165,6 +165,23 @@ class ConvExplorerLesson(Lesson):
         cap.setBuddy(self.size_spin)
         form.addWidget(cap, 1, 0)
         form.addWidget(self.size_spin, 1, 1)
+        cap = QLabel("Padding", visual)
+        self.padding_combo = QComboBox(visual)
+        self.padding_combo.addItems(["valid", "same"])
+        self.padding_combo.setToolTip("valid: the window stays inside the image (the map "
+                                      "shrinks); same: zeros around the image keep the size")
+        self.padding_combo.setAccessibleName("Padding")
+        cap.setBuddy(self.padding_combo)
+        form.addWidget(cap, 2, 0)
+        form.addWidget(self.padding_combo, 2, 1)
+        cap = QLabel("Stride", visual)
+        self.stride_spin = QSpinBox(visual)
+        self.stride_spin.setRange(1, 5)
+        self.stride_spin.setToolTip("How many pixels the window moves each step")
+        self.stride_spin.setAccessibleName("Stride")
+        cap.setBuddy(self.stride_spin)
+        form.addWidget(cap, 3, 0)
+        form.addWidget(self.stride_spin, 3, 1)
         side.addLayout(form)
         side.addStretch(1)
         side_w = QWidget(visual)
@@ -177,9 +194,12 @@ class ConvExplorerLesson(Lesson):
         mid.setSpacing(4)
         self.input_view = ArrayView("Input (hatched: zero padding)", "sequential", visual)
         self.input_view.tooltip_fn = self._input_tooltip
-        mid.addWidget(self.input_view, 1)
+        # the legend right under the square image, the spare height below both
+        self.input_view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        mid.addWidget(self.input_view)
         self.input_legend = ColorLegend("sequential", 0, 1, "pixel value", ticks=3, parent=visual)
         mid.addWidget(self.input_legend, 0, Qt.AlignmentFlag.AlignHCenter)
+        mid.addStretch(1)
         row.addLayout(mid, 3)
 
         # the calculation at the current window
@@ -194,7 +214,8 @@ class ConvExplorerLesson(Lesson):
         self.calc_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         self.calc_label.setWordWrap(True)
         self.calc_label.setAccessibleName("Calculation at the current window")
-        self.calc_label.setMinimumWidth(230)
+        # a fixed width: long numbers wrap instead of pushing the window wider
+        self.calc_label.setFixedWidth(290)
         calc.addWidget(self.calc_label, 1)
         row.addLayout(calc, 2)
 
@@ -246,14 +267,6 @@ class ConvExplorerLesson(Lesson):
                                             "digit and convolve it", name="Draw a digit")
         self.draw_button.clicked.connect(self.draw_digit)
         self.draw_button.setVisible(drawing_available())
-        self.padding_combo = self.add_control(QComboBox(), "Padding", tooltip="valid: the "
-                                              "window stays inside the image (the map shrinks); "
-                                              "same: zeros around the image keep the size",
-                                              name="Padding")
-        self.padding_combo.addItems(["valid", "same"])
-        self.stride_spin = self.add_control(QSpinBox(), "Stride", tooltip="How many pixels the "
-                                            "window moves each step", name="Stride")
-        self.stride_spin.setRange(1, 5)
         self.add_controls_stretch()
 
         self._fill_presets()
@@ -318,7 +331,7 @@ class ConvExplorerLesson(Lesson):
             for i in range(len(found[0])):
                 combo.addItem(f"CNN filter {i + 1}")
         combo.addItem("Custom (edited)")
-        idx = combo.findText(current)
+        idx = combo.findText(current) if current else -1   # "" would find the separator
         combo.setCurrentIndex(max(idx, 0))
         combo.blockSignals(False)
 
@@ -473,23 +486,23 @@ class ConvExplorerLesson(Lesson):
         self.map_view.set_highlights(highlights_map)
 
     def _conv_html(self, w) -> str:
+        # one row per filter cell (row-major): long numbers fit a narrow column this way
+        head = ("<tr><th></th><th align='right'>&nbsp;pixel</th><th align='right'>&nbsp;×&nbsp;"
+                "weight</th><th align='right'>&nbsp;=&nbsp;product</th></tr>")
         rows = []
-        for r in range(w.patch.shape[0]):
-            cells = []
-            for c in range(w.patch.shape[1]):
-                cells.append(f"<td align='right' style='padding:2px 6px;'>{_p(w.patch[r, c])}"
-                             f"×{_p(w.kernel[r, c])}<br><b>= {fmt(w.products[r, c])}</b></td>")
-            rows.append("<tr>" + "".join(cells) + "</tr>")
-        table = ("<table border='1' cellspacing='0' style='border-color:#b9c0c9;'>"
-                 + "".join(rows) + "</table>")
+        for (r, c), v in np.ndenumerate(w.patch):
+            rows.append(f"<tr><td>[{r},{c}]</td><td align='right'>&nbsp;{fmt(v)}</td>"
+                        f"<td align='right'>&nbsp;{fmt(w.kernel[r, c])}</td>"
+                        f"<td align='right'>&nbsp;<b>{fmt(w.products[r, c])}</b></td></tr>")
+        table = "<table cellspacing='0' cellpadding='1'>" + head + "".join(rows) + "</table>"
         total = float(w.products.sum())
         bias = f" + b {_p(w.bias)}" if w.bias else ""
         self.calc_label.setToolTip(
             "sum = " + " + ".join(f"{_p(a)}·{_p(b)}" for a, b in
                                   zip(w.patch.ravel(), w.kernel.ravel()))
             + (f" + {_p(w.bias)}" if w.bias else "") + f" = {fmt(w.total)}")
-        return (f"Window top-left at image row {w.top}, column {w.left} → output "
-                f"row {w.row}, column {w.col}<br>pixel × weight:<br>{table}<br>"
+        return (f"Window at image row {w.top}, column {w.left} → output row {w.row}, "
+                f"column {w.col}{table}"
                 f"sum of products = {fmt(total)}{bias}<br>"
                 f"<b>feature map value = {fmt(w.total)}</b>")
 

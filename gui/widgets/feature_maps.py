@@ -169,6 +169,14 @@ class ArrayView(QWidget):
     def sizeHint(self) -> QSize:
         return QSize(260, 260 + self._title_height())
 
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        # square cells: a square array needs a square area (plus its title)
+        h, w = self._values.shape if self._values.size else (1, 1)
+        return int(width * h / w) + self._title_height() + 2
+
     # --- painting ------------------------------------------------------------------------
     def paintEvent(self, event):
         p = QPainter(self)

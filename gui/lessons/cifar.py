@@ -57,6 +57,17 @@ def load_job(cache_dir, url, sha256, archive):
             "names": tuple(names)}
 
 
+def cifar_train_job(model, x_u8, y, x_val_u8, y_val, epochs: int):
+    """Worker job: bytes → float32 in [0, 1] here (600 MB for all 50,000 images, so not on
+    the GUI thread), train_job, then the test images' probabilities for the results."""
+    x = x_u8.astype(np.float32) / np.float32(255)                             # (n, 32, 32, 3)
+    x_val = x_val_u8.astype(np.float32) / np.float32(255)
+    result = train_job(model, x, y, x_val, y_val, epochs, 32, 0)
+    result["probs"] = model.predict(x_val)                                    # (M, 10)
+    result["y_val"] = y_val
+    return result
+
+
 class CifarLesson(Lesson):
     title = "CIFAR-10"
     subtitle = ("Download 60,000 small colour photos in 10 classes, train a CNN on part of them, "
@@ -341,11 +352,6 @@ class CifarLesson(Lesson):
         self.train_button.setToolTip("Train the CNN from scratch (Adam, batch 32)" if self.data
                                      is not None else "Download or open CIFAR-10 first")
 
-    def _test_subset(self):
-        xs, ys = self.data["x_test"], self.data["y_test"]
-        m = min(len(xs), 2000)
-        return xs[:m].astype(np.float32) / np.float32(255), ys[:m]           # (M, 32, 32, 3)
-
     def train(self) -> None:
         if self.data is None or self.is_training() or self.is_loading():
             if self.data is None:
@@ -353,16 +359,16 @@ class CifarLesson(Lesson):
             return
         size = NETWORKS[self.network_combo.currentText()]
         n = min(self.size_spin.value(), len(self.data["x_train"]))
-        x = self.data["x_train"][:n].astype(np.float32) / np.float32(255)    # (n, 32, 32, 3)
-        y = self.data["y_train"][:n]
-        xv, yv = self._test_subset()
+        m = min(len(self.data["x_test"]), 2000)
+        xv_u8, yv = self.data["x_test"][:m], self.data["y_test"][:m]
         self.model = cifar_cnn(size, seed=0)
         epochs = self.epochs_spin.value()
         name = f"{'small' if size == 'small' else 'course'} CNN, {n:,} images"
         self.curves.new_run(name, {"network": describe(self.model), "images": n,
                                    "epochs": epochs})
         self.status.reset()
-        self._trainer = self.start_worker(train_job, self.model, x, y, xv, yv, epochs, 32, 0,
+        self._trainer = self.start_worker(cifar_train_job, self.model, self.data["x_train"][:n],
+                                          self.data["y_train"][:n], xv_u8, yv, epochs,
                                           on_progress=self._on_train_progress,
                                           on_finished=self._on_trained,
                                           on_failed=self._on_train_failed,
@@ -381,8 +387,7 @@ class CifarLesson(Lesson):
 
     def _on_trained(self, result) -> None:
         self.curves.finish("stopped" if result["cancelled"] else "finished", result["stop_reason"])
-        xv, yv = self._test_subset()
-        probs = self.model.predict(xv)                                        # (M, 10)
+        probs, yv = result["probs"], result["y_val"]                          # (M, 10), (M,)
         self._pred = np.argmax(probs, axis=1)
         self._probs = probs
         self._yv = yv

@@ -76,26 +76,40 @@ def _block_samples(per, k, n):
 
 @njit(cache=True, nogil=True)
 def _im2col(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols):
-    """Fill cols[: (n1-n0)*oh_*ow_] with the receptive fields of samples n0..n1-1."""
+    """Fill cols[: (n1-n0)*oh_*ow_] with the receptive fields of samples n0..n1-1.
+
+    Channels-last makes each kernel row of a receptive field (KW pixels x C channels) one
+    contiguous run of x, copied as a block; only windows hanging over the border go pixel
+    by pixel (zero padding).
+    """
     h_in, w_in, c_in = x.shape[1], x.shape[2], x.shape[3]
+    run = kw * c_in
+    xr = x.reshape(x.shape[0], h_in, w_in * c_in)  # (N, H, W*C): a kernel row is a slice
     r = 0
     for n in range(n0, n1):
         for oh in range(oh_):
             h0 = oh * sh - ph
             for ow in range(ow_):
                 w0 = ow * sw - pw
-                col = 0
+                inside = w0 >= 0 and w0 + kw <= w_in
                 for i in range(kh):
                     ih = h0 + i
+                    col = i * run
+                    if ih < 0 or ih >= h_in:
+                        for q in range(run):
+                            cols[r, col + q] = 0.0
+                        continue
+                    src = xr[n, ih]  # (W*C,)
+                    if inside:
+                        base = w0 * c_in
+                        for q in range(run):
+                            cols[r, col + q] = src[base + q]
+                        continue
                     for j in range(kw):
                         iw = w0 + j
-                        if ih >= 0 and ih < h_in and iw >= 0 and iw < w_in:
-                            for c in range(c_in):
-                                cols[r, col + c] = x[n, ih, iw, c]
-                        else:  # zero padding
-                            for c in range(c_in):
-                                cols[r, col + c] = 0.0
-                        col += c_in
+                        ok = iw >= 0 and iw < w_in
+                        for c in range(c_in):  # zero padding outside the image
+                            cols[r, col + j * c_in + c] = src[iw * c_in + c] if ok else 0.0
                 r += 1
 
 
@@ -103,21 +117,31 @@ def _im2col(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols):
 def _col2im(dcols, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, dx):
     """Scatter-add rows of dcols onto dx[n0:n1]; padding positions are dropped."""
     h_in, w_in, c_in = dx.shape[1], dx.shape[2], dx.shape[3]
+    run = kw * c_in
+    dxr = dx.reshape(dx.shape[0], h_in, w_in * c_in)  # (N, H, W*C)
     r = 0
     for n in range(n0, n1):
         for oh in range(oh_):
             h0 = oh * sh - ph
             for ow in range(ow_):
                 w0 = ow * sw - pw
-                col = 0
+                row = dcols[r]
+                inside = w0 >= 0 and w0 + kw <= w_in
                 for i in range(kh):
                     ih = h0 + i
-                    for j in range(kw):
-                        iw = w0 + j
-                        if ih >= 0 and ih < h_in and iw >= 0 and iw < w_in:
-                            for c in range(c_in):
-                                dx[n, ih, iw, c] += dcols[r, col + c]
-                        col += c_in
+                    if ih < 0 or ih >= h_in:
+                        continue
+                    col = i * run
+                    if inside:
+                        dst = dxr[n, ih, w0 * c_in : w0 * c_in + run]
+                        for q in range(run):
+                            dst[q] += row[col + q]
+                    else:
+                        for j in range(kw):
+                            iw = w0 + j
+                            if iw >= 0 and iw < w_in:
+                                for c in range(c_in):
+                                    dxr[n, ih, iw * c_in + c] += row[col + j * c_in + c]
                 r += 1
 
 

@@ -1,6 +1,7 @@
-"""Debiased exponential moving average, the smoothing TensorBoard's scalar plots use.
+"""Preparing training curves for display: smoothing, and decimation that keeps peaks.
 
-For weight w in [0, 1) and the finite values x_1..x_n seen so far:
+Smoothing is the debiased exponential moving average of TensorBoard's scalar plots. For
+weight w in [0, 1) and the finite values x_1..x_n seen so far:
 
     s_n = Σ_i w^(n-i) (1-w) x_i  /  (1 - w^n)
 
@@ -24,7 +25,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["smooth", "Smoother", "check_weight"]
+__all__ = ["smooth", "Smoother", "check_weight", "PeakDecimator"]
 
 
 def check_weight(weight) -> float:
@@ -108,3 +109,93 @@ class Smoother:
 def debias_factor(weight: float, count: int) -> float:
     """1 - w^n, the debiasing divisor after n values (for explanations in the GUI)."""
     return 1.0 - math.pow(check_weight(weight), int(count))
+
+
+class PeakDecimator:
+    """A long curve thinned for drawing: at most about 2·`cap` points, never losing a peak.
+
+    The series is cut into blocks of `block` points (a power of two); each finished block is
+    drawn as its lowest and its highest point (in x order), so spikes and dips stay visible
+    however long the run gets; the unfinished last block is drawn as it is, so the newest
+    points are exact. When the blocks outnumber `cap`, the block size doubles and the blocks
+    are rebuilt from the full series: that happens log2(N / cap) times in all, so the total
+    work stays proportional to N and each update costs only its new points (amortised).
+    A block holding NaN/inf keeps a NaN point so a diverged stretch still shows as a gap.
+
+    `update(x, y)` takes the whole series so far (arrays that only grow) and returns the
+    (x, y) to draw.
+    """
+
+    def __init__(self, cap: int = 2000):
+        if int(cap) < 1:
+            raise ValueError(f"cap must be at least 1, got {cap}")
+        self.cap = int(cap)
+        self.reset()
+
+    def reset(self) -> None:
+        self.block = 1
+        self._done = 0                      # points folded into finished blocks
+        self._xs = np.empty(0)
+        self._ys = np.empty(0)
+        self._n_out = 0
+        self._blocks = 0
+
+    def _append(self, xs: np.ndarray, ys: np.ndarray) -> None:
+        need = self._n_out + len(xs)
+        if need > len(self._xs):
+            cap = max(64, 2 * len(self._xs), need)
+            gx, gy = np.empty(cap), np.empty(cap)
+            gx[:self._n_out], gy[:self._n_out] = self._xs[:self._n_out], self._ys[:self._n_out]
+            self._xs, self._ys = gx, gy
+        self._xs[self._n_out:need] = xs
+        self._ys[self._n_out:need] = ys
+        self._n_out = need
+
+    def _fold(self, x: np.ndarray, y: np.ndarray, start: int, stop: int) -> None:
+        """Turn the finished blocks in [start, stop) into their min/max points."""
+        b = self.block
+        k = (stop - start) // b
+        if k == 0:
+            return
+        xb = x[start:start + k * b].reshape(k, b)    # (K, B)
+        yb = y[start:start + k * b].reshape(k, b)    # (K, B)
+        self._blocks += k
+        self._done = start + k * b
+        if b == 1:
+            self._append(xb[:, 0], yb[:, 0])
+            return
+        finite = np.isfinite(yb)
+        lo = np.argmin(np.where(finite, yb, np.inf), axis=1)     # (K,)
+        hi = np.argmax(np.where(finite, yb, -np.inf), axis=1)    # (K,)
+        first, second = np.minimum(lo, hi), np.maximum(lo, hi)
+        rows = np.arange(k)
+        has_gap = ~finite.all(axis=1)                            # (K,)
+        none_finite = ~finite.any(axis=1)
+        # per block: first, second, and a NaN marker where the block had a gap
+        out_x = np.stack([xb[rows, first], xb[rows, second], xb[rows, second]], axis=1)
+        out_y = np.stack([yb[rows, first], yb[rows, second],
+                          np.where(has_gap, np.nan, yb[rows, second])], axis=1)
+        out_y[none_finite, :2] = np.nan
+        keep = np.ones((k, 3), dtype=bool)
+        keep[:, 2] = has_gap
+        keep[first == second, 1] = False                         # one point is enough
+        self._append(out_x[keep], out_y[keep])
+
+    def update(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        x = np.asarray(x, dtype=np.float64)    # (N,)
+        y = np.asarray(y, dtype=np.float64)    # (N,)
+        n = len(x)
+        if len(y) != n:
+            raise ValueError(f"x and y differ in length ({n} and {len(y)})")
+        if n < self._done:                     # the series was replaced: start over
+            self.reset()
+        self._fold(x, y, self._done, n)
+        while self._blocks > self.cap:
+            self.block *= 2
+            self._done, self._n_out, self._blocks = 0, 0, 0
+            self._fold(x, y, 0, n)
+        tail = slice(self._done, n)
+        if self._done == n:
+            return self._xs[:self._n_out], self._ys[:self._n_out]
+        return (np.concatenate([self._xs[:self._n_out], x[tail]]),
+                np.concatenate([self._ys[:self._n_out], y[tail]]))

@@ -29,6 +29,8 @@ Usage (in a lesson)::
 from __future__ import annotations
 
 import math
+import os
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
@@ -42,6 +44,28 @@ from gui.app import Worker, current_worker
 from gui.widgets.qt_none_guard import keep_none_alive
 
 __all__ = ["TrainingTask", "TrainingSession", "Progress", "format_duration"]
+
+#: how much nicer (lower priority) than the window the training thread runs
+TRAINING_NICENESS = 10
+#: GIL switch interval while any session trains. The training thread runs Python between
+#: kernels; each time the GUI thread returns from a Qt call it must win the GIL back, and by
+#: default may wait 5 ms for it, many times per repaint. 1 ms keeps a repaint short.
+TRAINING_SWITCH_INTERVAL = 0.001
+_running_sessions: set = set()
+_saved_switch_interval: list[float] = []
+
+
+def _session_started(session) -> None:
+    if not _running_sessions:
+        _saved_switch_interval[:] = [sys.getswitchinterval()]
+        sys.setswitchinterval(min(TRAINING_SWITCH_INTERVAL, sys.getswitchinterval()))
+    _running_sessions.add(session)
+
+
+def _session_ended(session) -> None:
+    _running_sessions.discard(session)
+    if not _running_sessions and _saved_switch_interval:
+        sys.setswitchinterval(_saved_switch_interval.pop())
 
 
 @dataclass
@@ -203,6 +227,7 @@ class TrainingSession(QObject):
         for t in self.tasks:
             t.run.status = "running"
             t.run.start_time = time.time()
+        _session_started(self)
         if starter is None:
             self.worker = Worker(self._job)
             self.worker.progress.connect(self._on_chunk)
@@ -368,6 +393,7 @@ class TrainingSession(QObject):
                 pass
 
     def _job(self):
+        _lower_this_threads_priority()
         if self.warm_up:
             self._warm_up()
         active = list(self.tasks)
@@ -449,6 +475,7 @@ class TrainingSession(QObject):
         if self._done:
             return
         self._done = True
+        _session_ended(self)
         for t in self.tasks:
             if t.run.status in ("running", "paused", "new"):
                 # the thread ended without reporting (e.g. stopped before its first batch)
@@ -458,6 +485,26 @@ class TrainingSession(QObject):
                 self.run_ended.emit(t.run)
         self._set_state("done")
         self.finished.emit()
+
+
+def _lower_this_threads_priority() -> None:
+    """Let the GUI thread win the CPU whenever it wants it: training is the background job.
+
+    Qt's thread priorities do nothing under Linux's normal scheduler, so on Linux the
+    training thread's own nice value is raised (threads it starts, such as Numba's pool,
+    inherit it); elsewhere QThread's priority is used.
+    """
+    try:
+        if sys.platform.startswith("linux"):
+            tid = threading.get_native_id()
+            os.setpriority(os.PRIO_PROCESS, tid, min(19, os.getpriority(os.PRIO_PROCESS, tid)
+                                                     + TRAINING_NICENESS))
+        else:
+            from PySide6.QtCore import QThread
+
+            QThread.currentThread().setPriority(QThread.Priority.LowPriority)
+    except (OSError, AttributeError, RuntimeError):
+        pass   # not allowed here: training still works, the window is just less favoured
 
 
 def _outputs_blew_up(t: TrainingTask) -> bool:

@@ -97,3 +97,73 @@ def test_weight_zero_is_the_raw_series():
 def test_bad_weight_is_a_clear_error(bad):
     with pytest.raises(ValueError, match="smoothing weight"):
         smooth([1.0, 2.0], bad)
+
+
+# --- decimation for drawing ------------------------------------------------------------
+from core.smoothing import PeakDecimator  # noqa: E402
+
+
+def _reference_blocks(x, y, block, done):
+    """Plain-loop reference: per finished block its finite min and max points (x order)."""
+    xs, ys = [], []
+    for start in range(0, done, block):
+        bx, by = x[start:start + block], y[start:start + block]
+        fin = [i for i in range(len(by)) if math.isfinite(by[i])]
+        if not fin:
+            xs += [bx[0]]
+            ys += [float("nan")]
+            continue
+        lo = min(fin, key=lambda i: (by[i], i))
+        hi = max(fin, key=lambda i: (by[i], -i))
+        for i in sorted({lo, hi}):
+            xs.append(bx[i])
+            ys.append(by[i])
+    return xs, ys
+
+
+@given(n=st.integers(0, 3000), cap=st.integers(1, 300), cuts=st.lists(st.integers(0, 3000),
+                                                                       max_size=4),
+       seed=st.integers(0, 10))
+@settings(max_examples=40, deadline=None)
+def test_decimation_keeps_every_block_peak_and_the_exact_tail(n, cap, cuts, seed):
+    rng = np.random.default_rng(seed)
+    x = np.arange(n, dtype=float)
+    y = rng.standard_normal(n).cumsum()
+    d = PeakDecimator(cap)
+    for c in sorted(c for c in cuts if c <= n):   # the series arrives in pieces
+        d.update(x[:c], y[:c])
+    dx, dy = d.update(x, y)
+    b = d.block
+    done = (n // b) * b
+    assert n // b <= cap or b == 1               # never more than cap blocks
+    rx, ry = _reference_blocks(x, y, b, done)
+    np.testing.assert_array_equal(dx[:len(rx)], rx)
+    np.testing.assert_array_equal(dy[:len(ry)], ry)
+    np.testing.assert_array_equal(dx[len(rx):], x[done:])    # the newest points, exact
+    np.testing.assert_array_equal(dy[len(ry):], y[done:])
+    if n:
+        assert dy.max() == y.max() and dy.min() == y.min()   # no peak is lost
+        assert len(dx) <= 2 * cap + 2 * b
+
+
+def test_decimation_is_bounded_for_a_million_points():
+    d = PeakDecimator(2000)
+    x = np.arange(1_000_000, dtype=float)
+    y = np.sin(x / 1000.0)
+    y[123_457] = 50.0                                       # one spike
+    for stop in range(0, 1_000_001, 50_000):
+        dx, dy = d.update(x[:stop], y[:stop])
+    assert len(dx) <= 2 * 2000 + 2 * d.block
+    assert 50.0 in dy
+    assert np.all(np.diff(dx) >= 0)
+
+
+def test_decimation_marks_gaps_with_nan():
+    x = np.arange(64, dtype=float)
+    y = np.ones(64)
+    y[40:] = np.nan                                          # diverged from step 40 on
+    d = PeakDecimator(4)                                    # blocks of 16
+    dx, dy = d.update(x, y)
+    assert d.block == 16
+    assert np.isnan(dy).any() and np.all(dy[np.isfinite(dy)] == 1.0)
+    assert np.isnan(dy[-1])

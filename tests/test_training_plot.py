@@ -182,20 +182,32 @@ def test_nan_values_leave_a_gap_and_do_not_break_the_plot(plot):
     assert "NaN" in plot.hover_text()
 
 
-def test_long_run_uses_one_item_per_series(plot):
+def test_long_run_uses_one_item_per_series_and_bounded_points(plot, qtbot):
     run = RunStore().new_run()
     plot.add_run(run)
     n_items = len(plot.plots["loss"].items)
     steps = np.arange(1, 200_001, dtype=float)
-    rows = ({"step": s, "epoch": s / 1000, "time": s / 1e4, "loss": 1 / s, "accuracy": 0.5}
-            for s in steps)
+    rows = ({"step": s, "epoch": s / 1000, "time": s / 1e4,
+             "loss": 50.0 if s == 123_457 else 1 / s, "accuracy": 0.5} for s in steps)
     run.batches.extend(rows)
     plot.update_runs([run.id])
     plot.refresh()
     assert len(plot.plots["loss"].items) == n_items       # not one item per point
-    item = plot.curve_item(run.id, "loss", "smooth")
+    item = plot.curve_item(run.id, "loss", "raw")
     assert item.opts["clipToView"] and item.opts["autoDownsample"]
-    assert len(plot.curve_data(run.id, "loss", "smooth")[0]) == 200_000
+    x, y = plot.curve_data(run.id, "loss", "raw")
+    assert len(x) <= 4 * 2000 + 2 * 128                  # drawn from a bounded set …
+    assert 50.0 in y and y.min() == 1 / 200_000          # … that keeps every peak
+    # hover still reads the exact logged value
+    plot.hover_at("loss", 123_457)
+    row = [r for r in plot.hover_rows() if r["series"] == "batch"][0]
+    assert row["value"] == 50.0 and row["step"] == 123_457
+    # zoomed in, the exact points in view are drawn
+    vb = plot.plots["loss"].getViewBox()
+    vb.setXRange(1000, 2000, padding=0)
+    plot.refresh()
+    x, y = plot.curve_data(run.id, "loss", "raw")
+    assert x[0] <= 1000 and x[-1] >= 2000 and np.all(np.diff(x) == 1)
     plot.grab()   # paints without trouble
 
 

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSli
                                QToolTip, QVBoxLayout, QWidget)
 
 from core.runs import Run
-from core.smoothing import Smoother, smooth
+from core.smoothing import PeakDecimator, Smoother, smooth
 from gui.widgets.numbers import fmt, mono_font
 from gui.widgets.qt_none_guard import keep_none_alive
 
@@ -48,6 +48,7 @@ METRIC_TITLES = {"loss": "Loss", "accuracy": "Accuracy"}
 GRANULARITIES = {"both": "batches + epochs", "batch": "batches only", "epoch": "epochs only"}
 RAW_ALPHA = 60          # of 255: the raw per-batch line stays visible but faint
 SYMBOLS_UP_TO = 150     # epoch points get markers while there are few of them
+DISPLAY_BLOCKS = 2000   # a per-batch curve is drawn from at most ~2 points per block
 
 
 def run_color(run: Run) -> QColor:
@@ -145,6 +146,7 @@ class TrainingPlot(QWidget):
         self._runs: dict[int, Run] = {}
         self._items: dict[tuple, pg.PlotDataItem] = {}
         self._batch: dict[tuple, _BatchSeries] = {}
+        self._decimators: dict[tuple, PeakDecimator] = {}
         self._dirty: set[int] = set()
         self._hover_text = ""
         self._hover_rows: list[dict] = []
@@ -216,7 +218,9 @@ class TrainingPlot(QWidget):
             plot = self.graphics.addPlot(row=0, col=i)
             plot.setTitle(METRIC_TITLES.get(metric, metric.replace("_", " ").title()),
                           color="#1d232b")
-            plot.showGrid(x=True, y=True, alpha=0.25)
+            # horizontal lines only: they are what reading a value off the curve needs, and
+            # the vertical ones doubled the time of every repaint during training
+            plot.showGrid(x=False, y=True, alpha=0.25)
             plot.setMenuEnabled(False)
             plot.getViewBox().setMouseEnabled(x=True, y=True)
             plot.setLabel("left", METRIC_TITLES.get(metric, metric))
@@ -245,6 +249,8 @@ class TrainingPlot(QWidget):
         self._timer.setInterval(int(redraw_ms))
         self._timer.timeout.connect(self.refresh)
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        for plot in self.plots.values():
+            plot.getViewBox().sigXRangeChanged.connect(self._on_x_range_changed)
 
         self.x_combo.setCurrentIndex(list(X_AXIS_LABELS).index(x_axis))
         self.granularity_combo.setCurrentIndex(list(GRANULARITIES).index(granularity))
@@ -278,7 +284,11 @@ class TrainingPlot(QWidget):
                             symbolPen=pg.mkPen(color, width=1.5)),
             }
             for kind, style in specs.items():
-                item = pg.PlotDataItem(connect="finite", **style)
+                dense = kind in ("raw", "smooth")
+                # per-batch curves hold thousands of points: drawn without antialiasing and
+                # downsampled to about one min/max pair per pixel, they paint in a few ms
+                item = pg.PlotDataItem(connect="finite", antialias=not dense,
+                                       autoDownsampleFactor=1.0 if dense else 5.0, **style)
                 item.setZValue({"raw": 1, "smooth": 2, "train": 3, "val": 4}[kind])
                 # the raw per-batch line does not set the scale (TensorBoard's "ignore
                 # outliers"): one example's huge loss must not flatten every other curve
@@ -288,6 +298,8 @@ class TrainingPlot(QWidget):
                 item.setDownsampling(auto=True, method="peak")
                 self._items[(run.id, metric, kind)] = item
             self._batch[(run.id, metric)] = _BatchSeries(self._weight)
+            for kind in ("raw", "smooth"):
+                self._decimators[(run.id, metric, kind)] = PeakDecimator(DISPLAY_BLOCKS)
         self._apply_visibility(run.id)
         self._dirty.add(run.id)
         self.refresh()
@@ -299,6 +311,8 @@ class TrainingPlot(QWidget):
             self.plots[key[1]].removeItem(item)
         for key in [k for k in self._batch if k[0] == run_id]:
             del self._batch[key]
+        for key in [k for k in self._decimators if k[0] == run_id]:
+            del self._decimators[key]
         self._dirty.discard(run_id)
 
     def clear(self) -> None:
@@ -351,8 +365,15 @@ class TrainingPlot(QWidget):
         for metric in self.metrics:
             raw = b.get(metric)
             smoothed = self._batch[(run.id, metric)].update(raw)
-            self._items[(run.id, metric, "raw")].setData(bx, raw)
-            self._items[(run.id, metric, "smooth")].setData(bx, smoothed)
+            window = self._zoom_window(metric, bx)
+            for kind, y in (("raw", raw), ("smooth", smoothed)):
+                # bounded cost per redraw however long the run: the decimated curve, or,
+                # zoomed in far enough, the exact points in view
+                dec = self._decimators[(run.id, metric, kind)]
+                dx, dy = dec.update(bx, y)
+                if window is not None:
+                    dx, dy = bx[window], y[window]
+                self._items[(run.id, metric, kind)].setData(dx, dy)
             for kind, col in (("train", metric), ("val", "val_" + metric)):
                 item = self._items[(run.id, metric, kind)]
                 y = e.get(col)
@@ -360,6 +381,21 @@ class TrainingPlot(QWidget):
                 if item.opts.get("symbol") != symbol:
                     item.setSymbol(symbol)
                 item.setData(ex, y)
+
+    def _zoom_window(self, metric: str, xs: np.ndarray) -> slice | None:
+        """The exact points in view when the learner zoomed in (x auto-range off) and they
+        are few enough to draw; None otherwise."""
+        vb = self.plots[metric].getViewBox()
+        if vb.autoRangeEnabled()[0] or len(xs) <= 2 * DISPLAY_BLOCKS:
+            return None
+        lo, hi = vb.viewRange()[0]
+        i0 = max(0, int(np.searchsorted(xs, lo)) - 1)
+        i1 = min(len(xs), int(np.searchsorted(xs, hi, side="right")) + 1)
+        return slice(i0, i1) if i1 - i0 <= 4 * DISPLAY_BLOCKS else None
+
+    def _on_x_range_changed(self, *_):
+        if any(not p.getViewBox().autoRangeEnabled()[0] for p in self.plots.values()):
+            self.update_runs()
 
     # --- view options ---------------------------------------------------------------------
     def x_axis(self) -> str:
@@ -369,6 +405,8 @@ class TrainingPlot(QWidget):
         if axis not in X_AXIS_LABELS:
             raise ValueError(f"x axis must be one of {list(X_AXIS_LABELS)}, got {axis!r}")
         self._x_axis = axis
+        for dec in self._decimators.values():
+            dec.reset()
         if self.x_combo.currentData() != axis:
             self.x_combo.setCurrentIndex(list(X_AXIS_LABELS).index(axis))
         self._update_axis_labels()
@@ -398,6 +436,9 @@ class TrainingPlot(QWidget):
         self._show_weight()
         for series in self._batch.values():
             series.reset(weight)
+        for key, dec in self._decimators.items():
+            if key[2] == "smooth":
+                dec.reset()
         for run_id in self._runs:
             self._apply_visibility(run_id)
         self._dirty.update(self._runs)

@@ -575,11 +575,13 @@ class DrawDigitLesson(Lesson):
         how = "stopped early" if result.stopped else f"{result.steps} steps"
         self.teach_label.setText(
             f"Before: {b_top} with p({k}) = {fmt(result.before[k])} → after {how}: {a_top} with "
-            f"p({k}) = {fmt(result.after[k])}. Accuracy on 500 other offline digits: "
+            f"p({k}) = {fmt(result.after[k])}. Did it forget? Accuracy on 500 known digits: "
             f"{fmt(100 * acc_before)}% → {fmt(100 * acc_after)}%.")
         self.teach_label.setToolTip(
             "Each step trained on 8 distorted copies of your drawing and 24 replayed offline "
-            "digits (Adam, learning rate 0.0003). The 500 check digits were never replayed.")
+            "digits (Adam, learning rate 0.001) until p(right digit) ≥ 0.9. The 500 check "
+            "digits are offline digits the shipped network was trained on; they are not "
+            "replayed while teaching, so a drop shows forgetting.")
         if key == self.selected():
             self.panel.set_before(result.before)
         self.show_status(f"The {NETWORKS[key][1]} learned your {k}. Save it or reset it.", 6000)

@@ -43,7 +43,8 @@ from core.runs import Run
 from gui.app import Worker, current_worker
 from gui.widgets.qt_none_guard import keep_none_alive
 
-__all__ = ["TrainingTask", "TrainingSession", "Progress", "format_duration"]
+__all__ = ["TrainingTask", "TrainingSession", "Progress", "format_duration",
+           "remaining_formula"]
 
 #: how much nicer (lower priority) than the window the training thread runs
 TRAINING_NICENESS = 10
@@ -135,8 +136,15 @@ def format_duration(seconds: float | None) -> str:
     return f"{h} h {rem // 60:02d} min"
 
 
-class _Stopped(Exception):
-    pass
+def remaining_formula(p: Progress) -> str:
+    """The time-left estimate written out with its numbers (for a tooltip)."""
+    if p.remaining is None:
+        return "time left: not known until every run has made a weight update"
+    if p.done == 0:
+        return "time left ≈ 0 s"
+    return (f"time left ≈ training time so far ÷ updates done × updates left\n"
+            f"≈ {p.elapsed:.3g} s ÷ {p.done} × {p.total - p.done} ≈ "
+            f"{format_duration(p.remaining)} (per run, summed)")
 
 
 class _Reporter(Callback):

@@ -29,7 +29,8 @@ from core.model import Sequential
 from core.optimizers import SGD, Adam
 from core.runs import RunStore, export_csv, export_tensorboard
 from gui.lessons.base import Lesson
-from gui.training_worker import Progress, TrainingSession, TrainingTask, format_duration
+from gui.training_worker import (Progress, TrainingSession, TrainingTask, format_duration,
+                                 remaining_formula)
 from gui.widgets.numbers import fmt, mono_font
 from gui.widgets.run_table import RunTable
 from gui.widgets.training_plot import TrainingPlot
@@ -645,6 +646,8 @@ class DashboardLesson(Lesson):
         self.plot.add_run(run)
         self.table.add_run(run)
         self._show_message("")
+        if self.session is not None:
+            self.session.deleteLater()   # the finished session (and its models) can go
         self.session = TrainingSession([task], parent=self)
         self.session.updated.connect(self._on_updated)
         self.session.progress_changed.connect(self._on_progress)
@@ -713,6 +716,7 @@ class DashboardLesson(Lesson):
             f" · {p.done} of {p.total} updates · {label}")
         self.time_label.setText("paused" if paused else
                                 f"{format_duration(p.remaining)} left")
+        self.time_label.setToolTip(remaining_formula(p))
         self.progress_bar.setToolTip(
             f"{p.done} of {p.total} weight updates = {100 * p.fraction:.1f}%\n"
             f"training time {format_duration(p.elapsed)}; time left ≈ time so far / updates "

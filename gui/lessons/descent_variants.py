@@ -20,7 +20,8 @@ from core.model import Sequential
 from core.optimizers import SGD
 from core.runs import RunStore
 from gui.lessons.base import Lesson
-from gui.training_worker import Progress, TrainingSession, TrainingTask, format_duration
+from gui.training_worker import (Progress, TrainingSession, TrainingTask, format_duration,
+                                 remaining_formula)
 from gui.widgets.numbers import fmt, mono_font
 from gui.widgets.run_table import RunTable
 from gui.widgets.training_plot import TrainingPlot
@@ -217,6 +218,8 @@ class DescentVariantsLesson(Lesson):
             self.runs[mode] = run
             self.plot.add_run(run)
             self.table.add_run(run)
+        if self.session is not None:
+            self.session.deleteLater()   # the finished session (and its models) can go
         self.session = TrainingSession(tasks, parent=self)
         self.session.updated.connect(self._on_updated)
         self.session.progress_changed.connect(self._on_progress)
@@ -238,6 +241,7 @@ class DescentVariantsLesson(Lesson):
         self.progress_bar.setValue(int(round(1000 * p.fraction)))
         self.progress_bar.setFormat(f"{p.done} of {p.total} updates · {100 * p.fraction:.0f}%")
         self.time_label.setText(f"{format_duration(p.remaining)} left")
+        self.time_label.setToolTip(remaining_formula(p))
 
     def _on_finished(self) -> None:
         self.plot.refresh()

@@ -92,12 +92,12 @@ class Transformations:
             lines.append(f'layers.RandomFlip("{mode}"),')
         if self.rotation:
             # Keras's factor is a fraction of a full turn
-            lines.append(f"layers.RandomRotation({self.rotation / 360:.4g}),")
+            lines.append(f"layers.RandomRotation({self.rotation / 360:.3g}),")
         if self.zoom:
-            lines.append(f"layers.RandomZoom({self.zoom:.4g}),")
+            lines.append(f"layers.RandomZoom({self.zoom:.3g}),")
         if self.shift:
-            lines.append(f"layers.RandomTranslation({self.shift / height:.4g}, "
-                         f"{self.shift / width:.4g}),")
+            lines.append(f"layers.RandomTranslation({self.shift / height:.3g}, "
+                         f"{self.shift / width:.3g}),")
         extra = [n for n, v in (("elastic distortion", self.elastic),
                                 ("stroke width", self.stroke)) if v]
         body = "\n".join("    " + line for line in lines) or "    # no augmentation"
@@ -232,13 +232,19 @@ class AugmentedModel:
     def fit(self, x, y, epochs: int = 1, seed: int | None = None, callbacks=(), **kwargs):
         from core.callbacks import History
 
-        rng = np.random.default_rng(seed)
+        # the copies come from their own stream, so a one-epoch call shuffles exactly as the
+        # plain network's fit with the same seed: augmentation is the only difference
+        rng = np.random.default_rng(None if seed is None else [int(seed), 0xA06])
         total = History()
-        for _ in range(int(epochs)):
+        for epoch in range(int(epochs)):
+            if seed is None or int(epochs) == 1:
+                epoch_seed = seed
+            else:
+                epoch_seed = int(np.random.SeedSequence([int(seed), epoch]).generate_state(1)[0])
             xa = augment_images(x, rng, self.transformations)  # (N, H, W, C), fresh each epoch
-            hist = self.model.fit(xa, y, epochs=1, seed=int(rng.integers(2**31)),
-                                  callbacks=callbacks, **kwargs)
-            for e in hist.epoch:
+            hist = self.model.fit(xa, y, epochs=1, seed=epoch_seed, callbacks=callbacks,
+                                  **kwargs)
+            for _ in hist.epoch:
                 total.epoch.append(len(total.epoch))
             for k, v in hist.history.items():
                 total.history.setdefault(k, []).extend(v)

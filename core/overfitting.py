@@ -1,0 +1,154 @@
+"""The dropout lesson's experiment, without Qt: a setup that overfits, and what dropout does.
+
+Overfitting needs a network with far more freedom than the data constrains: a few hundred
+training digits and two wide hidden layers learn the training set by heart (training loss
+near 0) while the loss on digits it never saw climbs. The same network with `Dropout` after
+each hidden layer (tutorial 20) must spread what it learns over many units, because any unit
+may be missing from the next batch; its validation curve stays closer to its training curve.
+
+Each example in a batch gets its own random mask (Keras's behaviour, and the engine's);
+`kept_masks` reads the masks the engine recorded for the last training batch through the
+Dropout layers' public `trace_extras()` (the same record a `StepTrace` carries).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from core import data as core_data
+from core.layers import Dense, Dropout
+from core.model import Sequential
+from core.optimizers import Adam
+
+__all__ = ["small_digits", "build_overfit_model", "dropout_layers", "kept_masks",
+           "StepBatches", "clone_model", "generalization_gap", "DEFAULT_HIDDEN"]
+
+#: two wide hidden layers: far more weights (~118,000) than 300 digits can pin down
+DEFAULT_HIDDEN = (128, 128)
+
+
+def small_digits(n_train: int = 300, n_val: int = 500, seed: int = 0):
+    """A small, class-balanced training set and a separate validation set of offline digits.
+
+    Returns ``(x_train, y_train, x_val, y_val)``: ``n_train`` digits (as equal a share of
+    each class as the count allows) and ``n_val`` other digits, flattened to (N, 784) as the
+    course feeds a dense network.
+    """
+    n_train, n_val = int(n_train), int(n_val)
+    if n_train < 10:
+        raise ValueError(f"use at least 10 training digits (one per class), got {n_train}")
+    if n_val < 10:
+        raise ValueError(f"use at least 10 validation digits, got {n_val}")
+    x, y = core_data.load_offline_digits(seed=0)
+    if n_train + n_val > len(y):
+        raise ValueError(f"only {len(y)} offline digits: {n_train} + {n_val} is too many")
+    rng = np.random.default_rng(seed)
+    per_class = [rng.permutation(np.flatnonzero(y == c)) for c in range(10)]
+    take = np.full(10, n_train // 10)
+    take[: n_train % 10] += 1
+    train_idx = np.concatenate([members[:k] for members, k in zip(per_class, take)])
+    rest = np.concatenate([members[k:] for members, k in zip(per_class, take)])
+    val_idx = rng.choice(rest, size=n_val, replace=False)
+    train_idx = rng.permutation(train_idx)
+    flat = x.reshape(len(x), -1)                                   # (5000, 784)
+    return flat[train_idx], y[train_idx], flat[val_idx], y[val_idx]
+
+
+def build_overfit_model(rate: float = 0.0, hidden=DEFAULT_HIDDEN, learning_rate: float = 0.001,
+                        seed: int = 0) -> Sequential:
+    """784 inputs → [Dense(units, relu) → Dropout(rate)] per hidden layer → Dense(10, softmax).
+
+    With ``rate == 0`` no Dropout layer is added at all. The same ``seed`` gives both
+    networks the same starting weights (Dropout has none), so the only difference between
+    them is dropout.
+    """
+    rate = float(rate)
+    if not 0.0 <= rate < 1.0:
+        raise ValueError(f"dropout rate must be in [0, 1), got {rate}")
+    layers = []
+    for units in hidden:
+        layers.append(Dense(int(units), activation="relu"))
+        if rate > 0:
+            layers.append(Dropout(rate))
+    layers.append(Dense(10, activation="softmax"))
+    model = Sequential(layers, input_shape=(784,), seed=int(seed))
+    model.compile(Adam(float(learning_rate)), "sparse_categorical_crossentropy", ["accuracy"])
+    return model
+
+
+def dropout_layers(model) -> list[int]:
+    """Indices of the model's Dropout layers."""
+    return [i for i, layer in enumerate(model.layers) if type(layer).__name__ == "Dropout"]
+
+
+def kept_masks(model, sample: int | None = 0) -> dict[int, np.ndarray]:
+    """{Dropout layer index: kept mask} of the last training batch the model ran.
+
+    ``sample=k`` gives example k's mask, flattened to (units,); ``sample=None`` the whole
+    batch's (N, units). Layers that have not run a training batch yet are left out.
+    """
+    out = {}
+    for i in dropout_layers(model):
+        kept = model.layers[i].trace_extras().get("kept")
+        if kept is None:
+            continue
+        kept = np.asarray(kept, dtype=bool)
+        out[i] = kept.reshape(len(kept), -1) if sample is None else kept[int(sample)].ravel()
+    return out
+
+
+def clone_model(model, seed: int | None = None) -> Sequential:
+    """A copy with the same layers, weights, optimizer and loss (fresh optimizer state).
+
+    Stepping a copy leaves the original's training run untouched. Its Dropout layers draw
+    masks from ``seed`` (repeatable) or fresh entropy.
+    """
+    clone = Sequential.from_config(model.get_config())
+    cfg = model.compile_config()
+    clone.compile(cfg["optimizer"], cfg["loss"], cfg["metrics"])
+    clone.set_weights(model.get_weights())
+    rng = np.random.default_rng(seed)
+    for layer in clone.layers:
+        if hasattr(layer, "reseed"):
+            layer.reseed(np.random.default_rng(rng.integers(2**63)))
+    return clone
+
+
+class StepBatches:
+    """Mini-batches of (x, y) in a shuffled order, one epoch after another, for stepping."""
+
+    def __init__(self, x, y, batch_size: int = 32, seed: int = 0):
+        if len(x) != len(y) or len(y) == 0:
+            raise ValueError("x and y must be non-empty and the same length")
+        if int(batch_size) < 1:
+            raise ValueError(f"batch size must be at least 1, got {batch_size}")
+        self.x, self.y = x, y
+        self.batch_size = min(int(batch_size), len(y))
+        self._rng = np.random.default_rng(seed)
+        self._order = self._rng.permutation(len(y))
+        self._pos = 0
+        self.epoch = 0
+        self.batch = 0     # batches handed out so far
+
+    def next(self):
+        """(index of the batch, x_batch, y_batch)."""
+        if self._pos >= len(self._order):
+            self._order = self._rng.permutation(len(self.y))
+            self._pos = 0
+            self.epoch += 1
+        idx = self._order[self._pos:self._pos + self.batch_size]
+        self._pos += self.batch_size
+        self.batch += 1
+        return self.batch, self.x[idx], self.y[idx]
+
+
+def generalization_gap(train_values, val_values) -> float | None:
+    """Validation minus training value at the last epoch where both are finite (None if
+    there is none). For loss, a large positive gap is the mark of overfitting."""
+    t = np.asarray(train_values, dtype=np.float64)
+    v = np.asarray(val_values, dtype=np.float64)
+    n = min(t.size, v.size)
+    ok = np.flatnonzero(np.isfinite(t[:n]) & np.isfinite(v[:n]))
+    if ok.size == 0:
+        return None
+    i = ok[-1]
+    return float(v[i] - t[i])

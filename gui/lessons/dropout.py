@@ -1,0 +1,442 @@
+"""Dropout (tutorial 20): a network that overfits, trained side by side with and without dropout.
+
+Both networks start from the same weights (core.overfitting.build_overfit_model, same seed)
+and learn the same few hundred digits in one TrainingSession, epoch by epoch in turn; a
+TrainingPlot overlays their training (solid) and validation (dashed) curves, and a line under
+it gives each run's gap between the two. The NetworkDiagram on the right draws the dropout
+network: while it trains, the masks the engine recorded for its latest batch fade the
+dropped neurons out; stepping (→) runs one traced training batch on a copy of it, so each
+press shows a new mask from the StepTrace.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QLabel, QProgressBar, QSpinBox,
+                               QSplitter, QVBoxLayout, QWidget)
+
+from core.overfitting import (StepBatches, build_overfit_model, clone_model, dropout_layers,
+                              generalization_gap, kept_masks, small_digits)
+from core.runs import RunStore
+from gui.lessons.base import Lesson
+from gui.training_worker import TrainingSession, TrainingTask, format_duration
+from gui.widgets.network_diagram import NetworkDiagram
+from gui.widgets.numbers import fmt, mono_font
+from gui.widgets.training_plot import run_color
+
+LEARNING_RATES = ("0.0001", "0.0003", "0.001", "0.003", "0.01")
+BATCH_SIZE = 32
+SEED = 0
+STEP_SEED = 7
+ERROR_STYLE = "color: #b00020; font-weight: 600;"
+
+
+class DropoutLesson(Lesson):
+    title = "Dropout"
+    subtitle = ("One wide network, only a few hundred digits to learn from, trained without and "
+                "with dropout: compare the gap between training and validation curves, and "
+                "watch dropped neurons blink out batch by batch.")
+    help_name = "dropout"
+
+    #: the diagram's dropout masks changed (a training batch or a step)
+    masks_changed = Signal()
+    #: a training session ended (finished, stopped or diverged)
+    training_finished = Signal()
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.session: TrainingSession | None = None
+        self.store = RunStore()
+        self.runs: dict[str, object] = {}
+        self.models: dict[str, object] = {}
+        self.stepper = None
+        self.batches: StepBatches | None = None
+        self.shown_masks: dict[int, np.ndarray] = {}
+        self.batch_masks: dict[int, np.ndarray] = {}
+        self.last_trace = None
+        self._data_key = None
+        self._data = None
+        self._synced_steps = -1
+        self._mask_id = None
+
+        visual = QWidget()
+        outer = QVBoxLayout(visual)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(4)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setMinimumWidth(120)
+        self.message.setAccessibleName("Lesson message")
+        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        outer.addWidget(self.message)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.setChildrenCollapsible(False)
+        left = QWidget()
+        lv = QVBoxLayout(left)
+        lv.setContentsMargins(0, 0, 0, 0)
+        lv.setSpacing(2)
+        # x axis: epochs, and per-epoch points: the train/validation gap is an epoch story
+        from gui.widgets.training_plot import TrainingPlot
+        self.plot = TrainingPlot(metrics=("loss", "accuracy"), smoothing=0.6, x_axis="epoch",
+                                 granularity="epoch", show_controls=False)
+        lv.addWidget(self.plot, 1)
+        self.gap_label = QLabel()
+        self.gap_label.setFont(mono_font())
+        self.gap_label.setWordWrap(True)
+        self.gap_label.setAccessibleName("Gap between validation and training loss")
+        self.gap_label.setTextFormat(Qt.TextFormat.RichText)
+        self.gap_label.setMinimumWidth(120)     # wraps instead of widening the lesson
+        lv.addWidget(self.gap_label)
+        split.addWidget(left)
+        right = QWidget()
+        rv = QVBoxLayout(right)
+        rv.setContentsMargins(0, 0, 0, 0)
+        rv.setSpacing(2)
+        self.diagram = NetworkDiagram()
+        self.diagram.show_controls(False)
+        self.diagram.set_max_units(10)
+        rv.addWidget(self.diagram, 1)
+        self.mask_label = QLabel()
+        self.mask_label.setWordWrap(True)
+        self.mask_label.setFont(mono_font())
+        self.mask_label.setAccessibleName("Dropped neurons")
+        self.mask_label.setMinimumHeight(3 * self.mask_label.fontMetrics().lineSpacing() + 4)
+        self.mask_label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.mask_label.setMinimumWidth(120)
+        rv.addWidget(self.mask_label)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        split.setSizes([600, 420])
+        outer.addWidget(split, 1)
+        self.set_visual(visual)
+
+        self._build_controls()
+        self.new_models()
+
+    # --- building ---------------------------------------------------------------------------
+    def _build_controls(self) -> None:
+        self.playback = self.add_playback(step_back=False)
+        self.playback.play_button.setToolTip("Train both networks, or pause them (Space)")
+        self.playback.forward_button.setToolTip(
+            "One training batch of the dropout network, traced, on a copy (→): a new mask "
+            "each time")
+        self.playback.reset_button.setToolTip("Stop, forget the curves and start from fresh "
+                                              "weights (R)")
+        # training runs at the engine's pace: the animation speed control has nothing to do
+        for w in (self.playback.speed_slider, self.playback.speed_label,
+                  *[c for c in self.playback.findChildren(QLabel) if c.text() == "Speed"]):
+            w.hide()
+        self.playback.play_toggled.connect(self._on_play)
+        self.playback.step_forward.connect(self.step)
+        self.playback.reset.connect(self.reset)
+        self.rate_spin = self.add_control(
+            QDoubleSpinBox(), label="Rate:",
+            tooltip="The share of hidden neurons switched off at random in each training batch "
+                    "(Keras's Dropout(rate)); the kept ones are scaled by 1/(1 − rate)",
+            name="Dropout rate")
+        self.rate_spin.setRange(0.05, 0.9)
+        self.rate_spin.setSingleStep(0.05)
+        self.rate_spin.setDecimals(2)
+        self.rate_spin.setValue(0.5)
+        self.n_spin = self.add_control(
+            QSpinBox(), label="Digits:",
+            tooltip="How many digits the networks learn from: few digits and a wide network "
+                    "make overfitting easy to see", name="Training digits")
+        self.n_spin.setRange(50, 4000)
+        self.n_spin.setSingleStep(50)
+        self.n_spin.setValue(300)
+        self.epochs_spin = self.add_control(QSpinBox(), label="Epochs:",
+                                            tooltip="Passes over the training digits",
+                                            name="Epochs")
+        self.epochs_spin.setRange(1, 500)
+        self.epochs_spin.setValue(40)
+        self.lr_combo = self.add_control(
+            QComboBox(), label="Learning rate:",
+            tooltip="Adam's learning rate η (type any positive number)", name="Learning rate")
+        self.lr_combo.setEditable(True)
+        self.lr_combo.addItems(LEARNING_RATES)
+        self.lr_combo.setCurrentText("0.001")
+        self.lr_combo.lineEdit().setFont(mono_font())
+        self.progress = self.add_control(QProgressBar(), tooltip="Weight updates done by both "
+                                                                 "networks", name="Progress",
+                                         stretch=1)
+        self.progress.setRange(0, 1000)
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("ready: press Play")
+        self.progress.setMinimumWidth(110)
+        for w in (self.rate_spin, self.n_spin):
+            w.valueChanged.connect(self._settings_changed)
+        self.lr_combo.currentTextChanged.connect(self._settings_changed)
+
+    # --- settings and models ------------------------------------------------------------------
+    def rate(self) -> float:
+        return round(self.rate_spin.value(), 4)
+
+    def learning_rate(self) -> float:
+        text = self.lr_combo.currentText().strip().replace(",", ".")
+        try:
+            lr = float(text)
+        except ValueError:
+            raise ValueError(f"the learning rate {text!r} is not a number") from None
+        if not math.isfinite(lr) or lr <= 0:
+            raise ValueError(f"the learning rate must be a positive number, got {text!r}")
+        return lr
+
+    def data(self):
+        key = self.n_spin.value()
+        if key != self._data_key:
+            self._data = small_digits(n_train=key)
+            self._data_key = key
+        return self._data
+
+    def is_training(self) -> bool:
+        return self.session is not None and self.session.is_running()
+
+    def _settings_changed(self, *_):
+        if not self.is_training():
+            try:
+                self.new_models()
+            except ValueError as exc:
+                self._say(str(exc), error=True)
+
+    def new_models(self) -> None:
+        """Fresh networks (the same starting weights for both) and a fresh stepper copy."""
+        lr = self.learning_rate()
+        xt, yt, xv, yv = self.data()
+        self.models = {"plain": build_overfit_model(0.0, learning_rate=lr, seed=SEED),
+                       "dropout": build_overfit_model(self.rate(), learning_rate=lr, seed=SEED)}
+        self.stepper = clone_model(self.models["dropout"], seed=STEP_SEED)
+        self.batches = StepBatches(xt, yt, BATCH_SIZE, seed=STEP_SEED)
+        self._synced_steps = 0
+        self.last_trace = None
+        self.shown_masks = {}
+        self.batch_masks = {}
+        self.diagram.set_model(self.stepper)
+        self.diagram.set_input(xv[0])
+        n_params = self.models["plain"].count_params()
+        self.mask_label.setText(
+            f"Dropout after each hidden layer, rate {fmt(self.rate())}. Press → to take one "
+            f"training batch and see which neurons are dropped.")
+        self._say(f"{len(yt)} training digits, {len(yv)} validation digits; each network has "
+                  f"{n_params:,} weights: far more than the digits can pin down.")
+
+    # --- training ------------------------------------------------------------------------------
+    def _on_play(self, playing: bool) -> None:
+        if playing:
+            if self.session is not None and self.is_training():
+                self.session.resume()
+            elif not self.start():
+                self.playback.set_playing(False)
+        elif self.is_training():
+            self.session.pause()
+        self._update_controls()
+
+    def start(self) -> bool:
+        """Train both networks from fresh weights; False (and a message) if settings are bad."""
+        if self.is_training():
+            return False
+        try:
+            self.new_models()
+        except ValueError as exc:
+            self._say(f"Cannot start: {exc}", error=True)
+            return False
+        xt, yt, xv, yv = self.data()
+        self.plot.clear()
+        self.store = RunStore()
+        settings = {"train_samples": len(yt), "epochs": self.epochs_spin.value(),
+                    "batch_size": BATCH_SIZE, "learning_rate": self.learning_rate()}
+        self.runs = {"plain": self.store.new_run({**settings, "dropout": 0.0},
+                                                 name="no dropout"),
+                     "dropout": self.store.new_run({**settings, "dropout": self.rate()},
+                                                   name=f"dropout {fmt(self.rate())}")}
+        tasks = [TrainingTask(self.runs[k], self.models[k], xt, yt,
+                              epochs=self.epochs_spin.value(), batch_size=BATCH_SIZE,
+                              validation_data=(xv, yv), seed=SEED)
+                 for k in ("plain", "dropout")]
+        for run in self.runs.values():
+            self.plot.add_run(run)
+        self.session = TrainingSession(tasks, parent=self)
+        self.session.updated.connect(self._on_updated)
+        self.session.progress_changed.connect(self._on_progress)
+        self.session.run_ended.connect(self._on_run_ended)
+        self.session.finished.connect(self._on_finished)
+        self.session.start(self.start_worker)
+        self.playback.set_playing(True)
+        self._say(f"Training both networks on {len(yt)} digits, one epoch each in turn…")
+        self._update_controls()
+        return True
+
+    def pause(self) -> None:
+        self.playback.set_playing(False)
+
+    def _on_updated(self, run_ids) -> None:
+        self.plot.update_runs(run_ids)
+        self._update_gap()
+        if self.runs.get("dropout") is not None and self.runs["dropout"].id in run_ids:
+            self._show_live_masks()
+
+    def _show_live_masks(self) -> None:
+        """The masks of the dropout network's latest training batch (read, never written:
+        the training thread owns the network)."""
+        masks = kept_masks(self.models["dropout"], sample=None)
+        if not masks:
+            return      # its last pass was validation, which drops nothing
+        key = tuple(id(m) for m in masks.values())
+        if key == self._mask_id:
+            return
+        self._mask_id = key
+        self.batch_masks = masks
+        self.shown_masks = {i: m[0].copy() for i, m in masks.items()}
+        self.diagram.set_dropout_masks(self.shown_masks)
+        run = self.runs["dropout"]
+        self._describe_masks(f"Training batch {run.steps}")
+        self.masks_changed.emit()
+
+    def _describe_masks(self, where: str) -> None:
+        n = len(next(iter(self.batch_masks.values())))
+        lines = [f"{where}: example 1 of {n} shown (each example gets its own mask)"]
+        tips = []
+        for k, (i, m) in enumerate(sorted(self.shown_masks.items()), start=1):
+            units = m.size
+            dropped = units - int(m.sum())
+            whole = self.batch_masks[i]
+            share = 1.0 - float(whole.mean())
+            lines.append(f"layer {k}: {dropped}/{units} dropped ({fmt(dropped / units)}), "
+                         f"batch: {fmt(share)}")
+            tips.append(f"hidden layer {k}: dropped share in the whole batch = "
+                        f"{whole.size - int(whole.sum())} / {whole.size} = {fmt(share)} "
+                        f"(rate {fmt(self.rate())})")
+        self.mask_label.setText("\n".join(lines))
+        self.mask_label.setToolTip("\n".join(tips) + "\nA dropped neuron outputs 0 for this "
+                                   "example; kept ones are multiplied by 1/(1 − rate) = "
+                                   f"{fmt(1 / (1 - self.rate()))}")
+
+    def _update_gap(self) -> None:
+        parts, tips = [], []
+        for key, run in self.runs.items():
+            ep = run.epochs
+            if not len(ep):
+                continue
+            gap = generalization_gap(ep.get("loss"), ep.get("val_loss"))
+            if gap is None:
+                continue
+            tr, va = ep.last("loss"), ep.last("val_loss")
+            acc = ep.last("accuracy")
+            vacc = ep.last("val_accuracy")
+            color = run_color(run).name()
+            parts.append(f"<span style='color:{color}'>■</span> {run.name}: validation − "
+                         f"training loss = {fmt(gap)}"
+                         + (f", val accuracy {fmt(vacc)}" if vacc is not None else ""))
+            tips.append(f"{run.name} after epoch {len(ep)}: gap = validation loss − training "
+                        f"loss = {fmt(va)} − {fmt(tr)} = {fmt(gap)}"
+                        + (f"; accuracy train {fmt(acc)}, validation {fmt(vacc)}"
+                           if acc is not None and vacc is not None else ""))
+        if parts:
+            self.gap_label.setText("<br>".join(parts))
+            self.gap_label.setToolTip("\n".join(tips) + "\nA growing gap means the network "
+                                      "memorises its training digits instead of learning "
+                                      "digits in general (overfitting).")
+
+    def gap(self, key: str) -> float | None:
+        run = self.runs.get(key)
+        if run is None or not len(run.epochs):
+            return None
+        return generalization_gap(run.epochs.get("loss"), run.epochs.get("val_loss"))
+
+    def _on_progress(self, p) -> None:
+        self.progress.setValue(int(round(1000 * p.fraction)))
+        state = "paused" if self.session is not None and self.session.is_paused() else \
+            f"{format_duration(p.remaining)} left"
+        self.progress.setFormat(f"{p.done} of {p.total} updates · {state}")
+
+    def _on_run_ended(self, run) -> None:
+        self.plot.update_runs([run.id])
+        if run.status in ("diverged", "failed"):
+            self._say(f"{run.name} {run.status}: {run.stop_reason}", error=True)
+
+    def _on_finished(self) -> None:
+        self.plot.refresh()
+        self._update_gap()
+        self.playback.set_playing(False)
+        self._update_controls()
+        runs = list(self.runs.values())
+        if runs and all(r.status == "finished" for r in runs):
+            self.progress.setValue(1000)
+            self.progress.setFormat("finished: compare the gaps")
+            g0, g1 = self.gap("plain"), self.gap("dropout")
+            if g0 is not None and g1 is not None:
+                self._say(f"Done. The gap between validation and training loss: "
+                          f"{fmt(g0)} without dropout, {fmt(g1)} with dropout "
+                          f"{fmt(self.rate())}.")
+        elif runs and not any(r.status in ("diverged", "failed") for r in runs):
+            self.progress.setFormat("stopped")
+        self.training_finished.emit()
+
+    def _update_controls(self) -> None:
+        running = self.is_training()
+        for w in (self.rate_spin, self.n_spin, self.epochs_spin, self.lr_combo):
+            w.setEnabled(not running)
+
+    # --- stepping ----------------------------------------------------------------------------
+    def step(self) -> None:
+        """One traced training batch of (a copy of) the dropout network: a fresh mask."""
+        if self.is_training() and not self.session.is_paused():
+            self.session.pause()
+        live = self.models.get("dropout")
+        run = self.runs.get("dropout")
+        done = run.steps if run is not None else 0
+        if live is not None and done != self._synced_steps:
+            # carry on from what the dropout network has learned so far
+            self.stepper.set_weights(live.get_weights())
+            self._synced_steps = done
+        index, xb, yb = self.batches.next()
+        trace = self.stepper.trace_step(xb, yb)
+        self.last_trace = trace
+        masks = {}
+        for i in dropout_layers(self.stepper):
+            kept = trace.layers[i].extras.get("kept")
+            if kept is not None:
+                masks[i] = np.asarray(kept, bool).reshape(len(kept), -1)   # (N, units)
+        self.diagram.set_dropout_masks({})
+        self.diagram.set_trace(trace, sample=0)
+        self.batch_masks = masks
+        self.shown_masks = {i: m[0].copy() for i, m in masks.items()}
+        self._describe_masks(f"Step {index} (epoch {self.batches.epoch + 1}), loss "
+                             f"{fmt(trace.loss)}")
+        self.masks_changed.emit()
+
+    def reset(self) -> None:
+        if self.session is not None:
+            self.session.stop_and_wait(5000, why="by Reset")
+        self.session = None
+        self.runs = {}
+        self.plot.clear()
+        self.gap_label.setText("")
+        self.progress.setValue(0)
+        self.progress.setFormat("ready: press Play")
+        try:
+            self.new_models()
+        except ValueError as exc:
+            self._say(str(exc), error=True)
+        self._update_controls()
+
+    def _say(self, text: str, error: bool = False) -> None:
+        self.message.setText(text)
+        self.message.setStyleSheet(ERROR_STYLE if error else "")
+        if error:
+            self.show_status(text, 8000)
+
+    # --- lifecycle ----------------------------------------------------------------------------
+    def deactivate(self) -> None:
+        if self.session is not None and self.is_training():
+            self.session.stop_and_wait(5000, why="when you left the lesson")
+        self.playback.set_playing(False)
+        self._update_controls()
+
+    def shutdown(self) -> None:
+        if self.session is not None:
+            self.session.stop_and_wait(5000, why="when the window closed")
+        super().shutdown()

@@ -302,7 +302,7 @@ def load_cifar_preview(archive, count: int = 200) -> tuple[np.ndarray, np.ndarra
     return np.ascontiguousarray(x), labels, CIFAR10_CLASSES
 
 
-# --- comparing the two runs ------------------------------------------------------------------------
+# --- comparing the two runs ---------------------------------------------------------------------
 def summarize(train_accuracy, val_accuracy) -> dict:
     """The numbers that tell overfitting from one run's per-epoch accuracies.
 

@@ -135,12 +135,13 @@ class _SpyModel:
     """Records what fit was given; behaves like a model for the wrapper's delegation."""
 
     def __init__(self, stop_after=None):
-        self.seen, self.val_seen, self.stop_training = [], [], False
+        self.seen, self.val_seen, self.seeds, self.stop_training = [], [], [], False
         self.stop_after = stop_after
 
     def fit(self, x, y, epochs=1, seed=None, callbacks=(), validation_data=None, **kw):
         assert epochs == 1
         self.seen.append(np.array(x))
+        self.seeds.append(seed)
         self.val_seen.append(validation_data)
         h = History()
         h.on_epoch_end(0, {"loss": float(len(self.seen))})
@@ -171,6 +172,19 @@ def test_augmented_fit_shows_fresh_copies_every_epoch_and_is_seeded():
     assert model.evaluate(x, y) == {"accuracy": 0.5}
     model.stop_training = True
     assert spy.stop_training is True
+
+
+def test_one_epoch_shuffles_like_the_plain_network():
+    # a training session calls fit one epoch at a time: the same seed must reach the real
+    # fit, so the "with" and "without" runs see their digits in the same order
+    spy = _SpyModel()
+    P.AugmentedModel(spy, T(shift=1)).fit(np.zeros((4, 6, 6, 1), np.float32), np.zeros(4),
+                                           epochs=1, seed=123)
+    assert spy.seeds == [123]
+    spy = _SpyModel()
+    P.AugmentedModel(spy, T(shift=1)).fit(np.zeros((4, 6, 6, 1), np.float32), np.zeros(4),
+                                           epochs=3, seed=123)
+    assert len(set(spy.seeds)) == 3
 
 
 def test_augmented_fit_stops_when_the_model_stops():

@@ -62,6 +62,7 @@ def test_a_rotated_copy_is_the_original_turned_by_the_angle_it_shows(lesson, qtb
     qtbot.mouseClick(lesson.preset_buttons["none"], Qt.MouseButton.LeftButton)
     lesson.set_range("rotation", 30)
     original = lesson.grid.image(0)[..., 0].astype(np.float64)
+    assert lesson.grid.index_at(lesson.grid.cell_rect(2).center()) == 2  # what hovering shows
     for i in range(1, 4):
         angle = float(re.search(r"rotation: (-?[\d.]+)°", lesson.grid.tooltip(i)).group(1))
         assert abs(angle) <= 30

@@ -122,7 +122,8 @@ def copy_tooltip(p: dict) -> str:
              f"mirrored left-right: {'yes' if p['horizontal_flip'] else 'no'}",
              f"upside down: {'yes' if p['vertical_flip'] else 'no'}"]
     if p["elastic"]:
-        lines.append(f"elastic distortion: α = {fmt(p['elastic'])}, σ = {fmt(AP.ELASTIC_SIGMA)} px")
+        lines.append(f"elastic distortion: α = {fmt(p['elastic'])}, "
+                     f"σ = {fmt(AP.ELASTIC_SIGMA)} px")
     if p["stroke"]:
         lines.append(f"stroke width: blend {fmt(p['stroke'])} towards "
                      f"{'thicker' if p['stroke'] > 0 else 'thinner'}")
@@ -773,8 +774,8 @@ class AugmentationLesson(Lesson):
     def _describe_training(self) -> None:
         t = self.transformations("digits")
         self.with_label.setText(
-            f"Same starting weights, same order; “with” trains on fresh copies every epoch "
-            f"({t.describe()}). Both are checked on 1,000 other digits.")
+            f"Trains on MNIST digits. Same starting weights, same order; “with” sees fresh "
+            f"copies every epoch ({t.describe()}). Both are checked on 1,000 other digits.")
 
     def is_training(self) -> bool:
         return self.session is not None and self.session.is_running()
@@ -945,7 +946,7 @@ class AugmentationLesson(Lesson):
         for w in (self.network_combo, self.size_combo, self.epochs_spin):
             w.setEnabled(not running)
 
-    # --- lifecycle ---------------------------------------------------------------------------------
+    # --- lifecycle ----------------------------------------------------------------------------
     def deactivate(self) -> None:
         if self.is_training():
             self.session.stop_and_wait(5000, why="when you left the lesson")

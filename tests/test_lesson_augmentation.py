@@ -148,6 +148,11 @@ def test_training_with_and_without_fills_both_results(lesson, qtbot):
     assert fmt(vals["without"]) in lesson.verdict_label.text()
     assert lesson.plot.curve_data(lesson.runs["with"].id, "accuracy", "val")[1].size == 1
     assert lesson.train_button.isEnabled()
+    # a second press compares afresh: the old pair of runs goes
+    qtbot.mouseClick(lesson.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not lesson.is_training(), timeout=60000)
+    assert len(lesson.store) == 2 and len(lesson.plot.runs()) == 2
+    assert {r.status for r in lesson.runs.values()} == {"finished"}
 
 
 def test_leaving_the_lesson_stops_training(lesson, qtbot):

@@ -23,7 +23,8 @@ from core import augment_preview as AP
 from core.augment_preview import Transformations
 from core.runs import RunStore
 from gui.lessons.base import Lesson
-from gui.training_worker import Progress, TrainingSession, TrainingTask, format_duration
+from gui.training_worker import (Progress, TrainingSession, TrainingTask, format_duration,
+                                 remaining_formula)
 from gui.widgets.colors import ColorLegend, FORWARD_COLOR, sequential_rgba
 from gui.widgets.numbers import NumberLabel, fmt, mono_font
 from gui.widgets.qt_none_guard import keep_none_alive
@@ -821,6 +822,8 @@ class AugmentationLesson(Lesson):
             self.runs[key] = run
             self.plot.add_run(run)
         self.run_key.set_runs(self.runs.values())
+        if self.session is not None:
+            self.session.deleteLater()   # the finished session (and its models) can go
         self.session = TrainingSession(tasks, parent=self)
         self.session.updated.connect(self._on_updated)
         self.session.progress_changed.connect(self._on_progress)
@@ -845,6 +848,7 @@ class AugmentationLesson(Lesson):
         self.progress_bar.setValue(int(round(1000 * p.fraction)))
         self.progress_bar.setFormat(f"{p.done} of {p.total} updates · {100 * p.fraction:.0f}%")
         self.time_label.setText(f"{format_duration(p.remaining)} left")
+        self.time_label.setToolTip(remaining_formula(p))
 
     def summaries(self) -> dict[str, dict]:
         """Per run ("without", "with"): core.augment_preview.summarize of its epochs."""

@@ -28,11 +28,13 @@ Usage (in a lesson)::
 """
 from __future__ import annotations
 
+import gc
 import math
 import os
 import sys
 import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -44,7 +46,7 @@ from gui.app import Worker, current_worker
 from gui.widgets.qt_none_guard import keep_none_alive
 
 __all__ = ["TrainingTask", "TrainingSession", "Progress", "format_duration",
-           "remaining_formula"]
+           "remaining_formula", "GUI_GATE", "GuiGate"]
 
 #: how much nicer (lower priority) than the window the training thread runs
 TRAINING_NICENESS = 10
@@ -56,7 +58,45 @@ _running_sessions: set = set()
 _saved_switch_interval: list[float] = []
 
 
+class GuiGate:
+    """Lets the GUI thread say "I am drawing": training threads wait at their next batch end
+    until it is done, so a repaint never queues for the GIL behind a Python training loop.
+
+        with GUI_GATE.busy():      # GUI thread, around a repaint
+            ...
+        GUI_GATE.wait_idle()       # training thread, between batches (waits without the GIL)
+    """
+
+    def __init__(self):
+        self._depth = 0
+        self._idle = threading.Event()
+        self._idle.set()
+
+    @contextmanager
+    def busy(self):
+        self._depth += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                self._idle.set()
+
+    def wait_idle(self, timeout: float = 0.25) -> None:
+        if not self._idle.is_set():
+            self._idle.wait(timeout)
+
+
+GUI_GATE = GuiGate()
+
+
 def _session_started(session) -> None:
+    # A full garbage collection walks every live object (the window holds ~150,000) while
+    # holding the GIL: 50-300 ms with the window frozen. Objects alive now (widgets, modules,
+    # data) are moved out of the collector's reach; training's short-lived logs still get
+    # collected in the young generations.
+    gc.freeze()
     if not _running_sessions:
         _saved_switch_interval[:] = [sys.getswitchinterval()]
         sys.setswitchinterval(min(TRAINING_SWITCH_INTERVAL, sys.getswitchinterval()))
@@ -166,6 +206,7 @@ class _Reporter(Callback):
         row["time"] = s._task_time(t)
         t.last_loss = row.get("loss", 0.0)
         s._pending_batches[t.run.id].append(row)
+        GUI_GATE.wait_idle()
         s._wait_if_paused(t)
         if s._stop_wanted() and not self.model.stop_training:
             self.model.stop_training = True

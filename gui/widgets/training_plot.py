@@ -129,6 +129,16 @@ class _StyleKey(QWidget):
         p.end()
 
 
+class _GatedGraphics(pg.GraphicsLayoutWidget):
+    """Repaints while training threads wait (see gui.training_worker.GUI_GATE)."""
+
+    def paintEvent(self, event):
+        from gui.training_worker import GUI_GATE
+
+        with GUI_GATE.busy():
+            super().paintEvent(event)
+
+
 class TrainingPlot(QWidget):
     """Loss/accuracy curves of several runs, live. See the module docstring."""
 
@@ -197,7 +207,7 @@ class TrainingPlot(QWidget):
         lay.addWidget(self.controls)
         self.controls.setVisible(show_controls)
 
-        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics = _GatedGraphics()
         self.graphics.setBackground("w")
         self.graphics.setAccessibleName("Training curves")
         self.graphics.setAccessibleDescription(

@@ -202,7 +202,7 @@ class Sequential:
         if not finite and np.isfinite(loss):
             logs["loss"] = float("inf")
         for m in self.metrics:
-            logs[m] = metrics_mod.accuracy(y, y_pred)
+            logs[m] = _accuracy_or_nan(y, y_pred)
         if not record:
             return logs, None
 
@@ -357,7 +357,7 @@ class Sequential:
         y_pred = self.predict(x, batch_size=batch_size)
         result = {"loss": self.loss(y, y_pred)}
         for m in self.metrics:
-            result[m] = metrics_mod.accuracy(y, y_pred)
+            result[m] = _accuracy_or_nan(y, y_pred)
         return result
 
     def layer_outputs(self, x) -> list[np.ndarray]:
@@ -453,6 +453,14 @@ def _shape(shape) -> tuple:
     if not shape or min(shape) < 1:
         raise ValueError(f"input_shape sizes must be ≥ 1, got {shape!r}")
     return shape
+
+
+def _accuracy_or_nan(y_true, y_pred) -> float:
+    """Accuracy, or NaN when the predictions are no longer numbers: a diverged step must
+    reach the NaN stop check and its stated reason, not fail inside a metric."""
+    if not np.all(np.isfinite(y_pred)):
+        return float("nan")
+    return metrics_mod.accuracy(y_true, y_pred)
 
 
 def _sample_weights(y, class_weight: dict) -> np.ndarray:

@@ -268,3 +268,14 @@ def test_input_gradient_matches_finite_differences():
         xm[0, j] -= eps
         fd = (m.predict(xp)[0, 2] - m.predict(xm)[0, 2]) / (2 * eps)
         assert g[0, j] == pytest.approx(fd, rel=2e-2, abs=1e-4)
+
+
+def test_divergence_with_nan_predictions_reports_the_reason_not_a_metric_error():
+    rng = np.random.default_rng(10)
+    x = rng.normal(size=(64, 4)).astype(np.float32) * 50
+    y = rng.integers(0, 3, 64)
+    m = Sequential([Dense(16), Dense(3, activation="softmax")], input_shape=(4,), seed=0)
+    m.compile(SGD(1e12), "sparse_categorical_crossentropy", ["accuracy"])
+    hist = m.fit(x, y, epochs=20, batch_size=8, validation_data=(x, y))
+    assert hist.stop_reason is not None and "learning rate" in hist.stop_reason
+    assert all(np.all(np.isfinite(w)) for w in m.get_weights())

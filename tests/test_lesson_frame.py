@@ -226,3 +226,50 @@ def test_lesson_worker_is_stopped_by_shutdown(qtbot):
     assert not worker.is_running()
     assert seen == ["started", "stopped cleanly"]
     assert lesson.running_workers() == []
+
+
+class FoldedLesson(Lesson):
+    title = "Folded"
+    subtitle = "A visual-heavy lesson."
+    help_name = "welcome"
+    explanation_collapsed_by_default = True
+
+
+def test_a_visual_heavy_lesson_can_start_with_its_explanation_folded(qtbot):
+    lesson = FoldedLesson()
+    qtbot.addWidget(lesson)
+    lesson.show()
+    assert not lesson.explanation_section.is_expanded()
+    assert not lesson.explanation.isVisible()
+    # the learner opens it; that choice wins the next time
+    qtbot.mouseClick(lesson.explanation_section.header, Qt.MouseButton.LeftButton)
+    again = FoldedLesson()
+    qtbot.addWidget(again)
+    assert again.explanation_section.is_expanded()
+    # lessons that do not opt in still start open
+    plain = PlayLesson()
+    qtbot.addWidget(plain)
+    assert plain.explanation_section.is_expanded()
+
+
+@pytest.mark.parametrize("styled", [False, True])
+def test_explanation_box_ends_with_the_text_not_blank_lines(qtbot, styled):
+    lesson = TextLesson()
+    if styled:   # the app's style sheet pads the box
+        lesson.explanation.setStyleSheet("QTextBrowser { border: 1px solid #ccc; "
+                                         "padding: 4px 8px; }")
+    qtbot.addWidget(lesson)
+    lesson.resize(1040, 700)
+    lesson.show()
+    qtbot.waitExposed(lesson)
+    box = lesson.explanation
+    line = box.fontMetrics().lineSpacing()
+    lesson.set_explanation(" ".join(["A **neuron** adds its weighted inputs."] * 15))
+    doc_h = box.document().size().height()
+    assert 3 * line < doc_h < 9 * line   # several lines, no scrolling needed
+    assert 0 <= box.viewport().height() - doc_h < line / 2
+    assert box.verticalScrollBar().maximum() == 0
+    # a long text scrolls instead of pushing the visual away
+    lesson.set_explanation("\n\n".join(["A paragraph."] * 30))
+    assert box.height() < 12 * line
+    assert box.verticalScrollBar().maximum() > 0

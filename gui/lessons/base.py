@@ -17,10 +17,11 @@ and `shutdown()` once when the window closes.
 """
 from __future__ import annotations
 
+import math
 import sys
 import traceback
 
-from PySide6.QtCore import Qt, Signal, QTimer
+from PySide6.QtCore import QEvent, Qt, Signal, QTimer
 from PySide6.QtGui import QFont, QTextDocument
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser,
                                QVBoxLayout, QWidget)
@@ -48,15 +49,26 @@ class ExplanationBrowser(QTextBrowser):
         doc: QTextDocument = self.document()
         doc.setTextWidth(self.viewport().width())
         line = self.fontMetrics().lineSpacing()
-        frame = 2 * self.frameWidth() + int(doc.documentMargin()) + 10
-        wanted = int(doc.size().height()) + frame
-        height = max(3 * line + frame, min(wanted, self._max_lines * line + frame))
+        # frame and style-sheet padding are the contents margins; the document's own margin
+        # is already inside doc.size(): nothing is guessed, no blank line under the last one
+        m, vm = self.contentsMargins(), self.viewportMargins()
+        chrome = m.top() + m.bottom() + vm.top() + vm.bottom()
+        margins = 2 * int(math.ceil(doc.documentMargin()))
+        wanted = int(math.ceil(doc.size().height())) + chrome
+        lowest = 3 * line + margins + chrome
+        height = max(lowest, min(wanted, self._max_lines * line + margins + chrome))
         if height != self.height():
             self.setFixedHeight(height)
 
     def resizeEvent(self, event):
         super().resizeEvent(event)
         self._fit()
+
+    def changeEvent(self, event):
+        super().changeEvent(event)
+        # the style sheet's padding and font arrive when the widget is polished
+        if event.type() in (QEvent.Type.StyleChange, QEvent.Type.FontChange):
+            self._fit()
 
 
 class Lesson(QWidget):
@@ -88,6 +100,9 @@ class Lesson(QWidget):
     help_name: str | None = None
     #: status-bar hint when the lesson is shown (defaults to the subtitle)
     status_hint: str = ""
+    #: opt-in for visual-heavy lessons: the explanation starts folded (one header line) so
+    #: the visual gets the height; the learner's own choice is remembered as for any lesson
+    explanation_collapsed_by_default: bool = False
 
     #: (text, timeout in ms; 0 = until replaced) for the window's status bar
     status_message = Signal(str, int)
@@ -123,7 +138,8 @@ class Lesson(QWidget):
         self.explanation = ExplanationBrowser(parent=self)
         key = self.help_name or type(self).__name__
         self.explanation_section = CollapsibleSection(
-            "Explanation", self.explanation, expanded=True,
+            "Explanation", self.explanation,
+            expanded=not self.explanation_collapsed_by_default,
             settings_key=f"lessons/{key}/explanationExpanded", parent=self)
         self._load_explanation()
         outer.addWidget(self.explanation_section)

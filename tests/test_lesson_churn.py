@@ -125,6 +125,11 @@ def test_class_weights_raise_minority_recall(qtbot, lesson):
     recall = {m: lesson.compare_value(rid, "recall") for m, rid in by_method.items()}
     assert recall["class_weights"] > recall["none"] + 0.05
     assert recall["oversample"] > recall["none"] and recall["undersample"] > recall["none"]
+    # the bar chart shows the same numbers, in table order
+    order = [lesson.compare_table.item(r, 0).data(Qt.ItemDataRole.UserRole) for r in range(4)]
+    rec_bars, prec_bars = lesson.bar_heights()
+    assert rec_bars == pytest.approx([lesson.compare_value(r, "recall") for r in order])
+    assert prec_bars == pytest.approx([lesson.compare_value(r, "precision") for r in order])
     rows = [lesson.compare_table.item(r, COMPARE_COLUMNS.index("training rows")).text()
             for r in range(4)]
     assert rows[0] != rows[2] != rows[3]            # resampling changed the training counts
@@ -177,3 +182,6 @@ def test_leaving_mid_training_stops_cleanly(qtbot, lesson):
     statuses = {res["run"].status for res in lesson.results.values()}
     assert statuses == {"stopped"}                   # judged as they were, and said so
     assert lesson.compare_table.rowCount() == 4
+    assert lesson.train()                            # closing the window mid-training
+    lesson.shutdown()
+    assert not lesson.running_workers()

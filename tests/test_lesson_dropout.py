@@ -119,6 +119,9 @@ def test_masks_shown_live_while_training_and_leaving_stops(qtbot, lesson):
     assert lesson.runs["plain"].status == "stopped"
     assert "left the lesson" in lesson.runs["plain"].stop_reason
     assert lesson.rate_spin.isEnabled()
+    assert lesson.start()                            # closing the window mid-training
+    lesson.shutdown()
+    assert not lesson.running_workers()
 
 
 def test_nan_run_shows_the_engines_reason(qtbot, lesson, monkeypatch):

@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QFrame,
@@ -199,7 +200,18 @@ class ChurnLesson(Lesson):
         split.setChildrenCollapsible(False)
         self.plot = TrainingPlot(metrics=("loss",), smoothing=0.6, x_axis="epoch",
                                  granularity="epoch", show_controls=False)
-        split.addWidget(self.plot)
+        # epochs only here: the plot's own key names per-batch lines this lesson never shows
+        self.plot.style_key.hide()
+        left = QWidget()
+        ll = QVBoxLayout(left)
+        ll.setContentsMargins(0, 0, 0, 0)
+        ll.addWidget(self.plot, 1)
+        key = QLabel("●── training · □┄┄ validation; colours: the runs in step 3")
+        key.setObjectName("mutedText")
+        key.setWordWrap(True)
+        key.setMinimumWidth(100)
+        ll.addWidget(key)
+        split.addWidget(left)
         box = QWidget()
         bl = QVBoxLayout(box)
         bl.setContentsMargins(0, 0, 0, 0)
@@ -249,7 +261,33 @@ class ChurnLesson(Lesson):
                 "run (balancing)": "The run and how its training data was balanced"}
         for c, name in enumerate(COMPARE_COLUMNS):
             self.compare_table.horizontalHeaderItem(c).setToolTip(tips.get(name, name))
-        lay.addWidget(self.compare_table, 1)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.setChildrenCollapsible(False)
+        split.addWidget(self.compare_table)
+        self.bars = pg.PlotWidget()
+        self.bars.setBackground("w")
+        self.bars.setMenuEnabled(False)
+        self.bars.setMouseEnabled(x=False, y=False)
+        self.bars.hideButtons()
+        self.bars.setYRange(0, 1.2, padding=0)
+        self.bars.setLabel("left", "minority class")
+        self.bars.getAxis("left").enableAutoSIPrefix(False)
+        self.bars.showGrid(y=True, alpha=0.25)
+        self.bars.setMinimumHeight(140)
+        self.bars.setAccessibleName("Minority recall and precision per run")
+        self.bars.setToolTip("Dark bars: the minority class's recall; light bars: its precision "
+                             "(the numbers are printed on the bars)")
+        self.bars.addLegend(offset=(10, 2), colCount=2)
+        self.recall_bars = pg.BarGraphItem(x=[], height=[], width=0.38, brush="#2166ac",
+                                           pen=pg.mkPen("w"), name="recall")
+        self.precision_bars = pg.BarGraphItem(x=[], height=[], width=0.38, brush="#92c5de",
+                                              pen=pg.mkPen("w"), name="precision")
+        self.bars.addItem(self.recall_bars)
+        self.bars.addItem(self.precision_bars)
+        self._bar_labels: list = []
+        split.addWidget(self.bars)
+        split.setSizes([150, 170])
+        lay.addWidget(split, 1)
         note = QLabel("Balancing trades precision for recall: more churners are found, at the "
                       "price of more false alarms. Which matters more is a business question.")
         note.setWordWrap(True)
@@ -287,6 +325,7 @@ class ChurnLesson(Lesson):
                                          name="Training progress", stretch=1)
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
+        self.progress.setValue(0)
         self.progress.setFormat("ready")
         self.progress.setMinimumWidth(100)
         self.train_button.clicked.connect(lambda: self.train())
@@ -331,6 +370,13 @@ class ChurnLesson(Lesson):
         return True
 
     def _set_table(self, table: TableData) -> None:
+        if self.table_data is not None and self.results:
+            # runs on other data (or another target) would be compared unfairly: start over
+            self.results.clear()
+            self.compare_table.setRowCount(0)
+            self._update_bars()
+            self.plot.clear()
+            self.store = RunStore()
         self.table_data = table
         self.split = split_table(table.dataset)
         ds = table.dataset
@@ -628,6 +674,37 @@ class ChurnLesson(Lesson):
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             item.setToolTip(tips[key])
             self.compare_table.setItem(row, c, item)
+        self._update_bars()
+
+    def _update_bars(self) -> None:
+        """Recall and precision of the minority class, one pair of bars per run, in table order."""
+        rows = []
+        for r in range(self.compare_table.rowCount()):
+            rid = self.compare_table.item(r, 0).data(Qt.ItemDataRole.UserRole)
+            res = self.results.get(rid)
+            if res is not None:
+                rows.append((res["run"].name, res["scores"]))
+        xs = np.arange(len(rows), dtype=float)
+        rec = [s["recall"] for _, s in rows]
+        prec = [s["precision"] for _, s in rows]
+        self.recall_bars.setOpts(x=xs - 0.2, height=rec, width=0.38)
+        self.precision_bars.setOpts(x=xs + 0.2, height=prec, width=0.38)
+        for item in self._bar_labels:
+            self.bars.removeItem(item)
+        self._bar_labels = []
+        for x, r, p in zip(xs, rec, prec):
+            for dx, v in ((-0.2, r), (0.2, p)):
+                t = pg.TextItem(fmt(v), color="#1d232b", anchor=(0.5, 1))
+                t.setPos(x + dx, v)
+                self.bars.addItem(t)
+                self._bar_labels.append(t)
+        self.bars.getAxis("bottom").setTicks([[(float(x), name) for x, (name, _) in
+                                               zip(xs, rows)]])
+        self.bars.setXRange(-0.6, max(0.6, len(rows) - 0.4), padding=0)
+
+    def bar_heights(self) -> tuple[list[float], list[float]]:
+        """(recall heights, precision heights) as drawn."""
+        return (list(self.recall_bars.opts["height"]), list(self.precision_bars.opts["height"]))
 
     def compare_value(self, run_id: int, column: str) -> float:
         """The full value behind a comparison cell."""

@@ -82,6 +82,14 @@ class DropoutLesson(Lesson):
         self.plot = TrainingPlot(metrics=("loss", "accuracy"), smoothing=0.6, x_axis="epoch",
                                  granularity="epoch", show_controls=False)
         lv.addWidget(self.plot, 1)
+        # epochs only here: the plot's own key names per-batch lines this lesson never shows
+        self.plot.style_key.hide()
+        key = QLabel("●── training (solid) · □┄┄ validation (dashed) · one colour per network, "
+                     "named below")
+        key.setObjectName("mutedText")
+        key.setWordWrap(True)
+        key.setMinimumWidth(120)
+        lv.addWidget(key)
         self.gap_label = QLabel()
         self.gap_label.setFont(mono_font())
         self.gap_label.setWordWrap(True)
@@ -165,6 +173,7 @@ class DropoutLesson(Lesson):
                                          stretch=1)
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
+        self.progress.setValue(0)
         self.progress.setFormat("ready: press Play")
         self.progress.setMinimumWidth(110)
         for w in (self.rate_spin, self.n_spin):

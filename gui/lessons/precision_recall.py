@@ -219,6 +219,7 @@ class PrecisionRecallLesson(Lesson):
         self.progress = self.add_control(QProgressBar(), tooltip="Weight updates done",
                                          name="Training progress", stretch=1)
         self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
         self.progress.setFormat("not trained yet")
         self.progress.setTextVisible(True)
         self.task_combo.currentIndexChanged.connect(self._on_task_changed)

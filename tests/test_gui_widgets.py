@@ -134,3 +134,32 @@ def test_legend_shows_numbers(qtbot):
     assert min(text_rows) < 120
     with pytest.raises(ValueError):
         ColorLegend("rainbow")
+
+
+def _label_rects(legend):
+    """x-extent of each drawn tick label, from the legend's own tick placement."""
+    from PySide6.QtGui import QFontMetrics
+    fm = QFontMetrics(legend.font())
+    left, width = legend._bar_span()
+    labels = legend.tick_labels()
+    out = []
+    for text in legend.visible_tick_labels():
+        i = labels.index(text)
+        x = left + width * i / (len(labels) - 1)
+        half = fm.horizontalAdvance(text) / 2
+        out.append((x - half, x + half))
+    return out
+
+
+def test_a_narrow_legend_drops_ticks_instead_of_running_numbers_together(qtbot):
+    legend = ColorLegend("diverging", vmax=0.2395, label="gradient ∂L/∂w")
+    qtbot.addWidget(legend)
+    legend.resize(legend.sizeHint())
+    assert legend.visible_tick_labels() == legend.tick_labels()   # roomy: all five
+    legend.resize(150, legend.sizeHint().height())
+    shown = legend.visible_tick_labels()
+    # the ends and zero stay; the rest are dropped rather than overlapping
+    assert shown[0] == "-0.2395" and shown[-1] == "0.2395" and "0" in shown
+    assert len(shown) < 5
+    rects = _label_rects(legend)
+    assert all(a_hi < b_lo for (_, a_hi), (b_lo, _) in zip(rects, rects[1:]))

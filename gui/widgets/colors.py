@@ -210,7 +210,10 @@ class ColorLegend(QWidget):
 
     def sizeHint(self) -> QSize:
         fm = QFontMetrics(self.font())
-        width = sum(fm.horizontalAdvance(s) + fm.horizontalAdvance("  ") for s in self.tick_labels())
+        # every tick's label fits with a space between neighbours (narrower drops some)
+        widest = max(fm.horizontalAdvance(s) for s in self.tick_labels())
+        left, right = self._margins()
+        width = left + right + (self._n_ticks - 1) * (widest + fm.horizontalAdvance(" ")) + 2
         title_h = fm.height() + 2 if self._label else 0
         return QSize(max(width, 240), title_h + self.BAR_HEIGHT + 4 + fm.height() + 4)
 
@@ -221,7 +224,7 @@ class ColorLegend(QWidget):
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         fm = QFontMetrics(self.font())
-        left, right = self._margins()
+        left, _ = self._margins()
         y = 0
         text_color = self.palette().color(self.foregroundRole())
         if self._label:
@@ -232,7 +235,7 @@ class ColorLegend(QWidget):
                        Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, self._label)
             p.setFont(self.font())
             y += fm.height() + 2
-        bar = QRectF(left, y, max(1, self.width() - left - right), self.BAR_HEIGHT)
+        bar = QRectF(left, y, self._bar_span()[1], self.BAR_HEIGHT)
         grad = QLinearGradient(bar.topLeft(), bar.topRight())
         for pos, rgb in (_DIVERGING_STOPS if self._kind == "diverging" else _SEQUENTIAL_STOPS):
             grad.setColorAt(pos, QColor(*rgb))
@@ -241,13 +244,66 @@ class ColorLegend(QWidget):
         p.setBrush(Qt.BrushStyle.NoBrush)
         p.drawRect(bar)
         ty = bar.bottom() + 4
-        for i, text in enumerate(self.tick_labels()):
+        labels = self.tick_labels()
+        for i in self._fitting_ticks(bar.left(), bar.width()):
             x = bar.left() + bar.width() * i / (self._n_ticks - 1)
             p.drawLine(QPointF(x, bar.bottom()), QPointF(x, bar.bottom() + 3))
-            w = fm.horizontalAdvance(text)
+            w = fm.horizontalAdvance(labels[i])
             p.drawText(QRectF(x - w / 2 - 1, ty, w + 2, fm.height()),
-                       Qt.AlignmentFlag.AlignCenter, text)
+                       Qt.AlignmentFlag.AlignCenter, labels[i])
         p.end()
+
+    def _bar_span(self) -> tuple[float, float]:
+        left, right = self._margins()
+        return float(left), float(max(1, self.width() - left - right))
+
+    def _fitting_ticks(self, bar_left: float, bar_width: float) -> list[int]:
+        """Indices of the ticks whose labels fit side by side at this width.
+
+        Both ends first, then the middle (zero on a diverging scale), then the midpoints
+        between ticks already placed; a label that would touch a placed one is dropped, so a
+        narrow legend shows fewer numbers instead of running them together.
+        """
+        n = self._n_ticks
+        fm = QFontMetrics(self.font())
+        gap = fm.horizontalAdvance(" ")
+        labels = self.tick_labels()
+        order = [0, n - 1]
+        spans = [(0, n - 1)]
+        while spans:
+            nxt = []
+            for a, b in spans:
+                if b - a > 1:
+                    m = (a + b) // 2
+                    order.append(m)
+                    nxt += [(a, m), (m, b)]
+            spans = nxt
+        def extent(i):
+            x = bar_left + bar_width * i / (n - 1)
+            half = fm.horizontalAdvance(labels[i]) / 2
+            return i, x - half, x + half
+
+        placed: list[tuple[int, float, float]] = []
+        seen: set[int] = set()
+        for i in order:
+            if i in seen:
+                continue
+            # a diverging scale keeps −v and +v together, so it always reads symmetric
+            group = {i, n - 1 - i} if self._kind == "diverging" else {i}
+            seen |= group
+            new = [extent(k) for k in sorted(group)]
+            if any(lo < phi + gap and hi + gap > plo
+                   for _, lo, hi in new for _, plo, phi in placed):
+                if placed:
+                    continue
+                new = new[:1]      # too narrow even for both ends: the lower one alone
+            placed += new
+        return sorted(i for i, _, _ in placed)
+
+    def visible_tick_labels(self) -> list[str]:
+        """The tick labels drawn at the legend's current width."""
+        labels = self.tick_labels()
+        return [labels[i] for i in self._fitting_ticks(*self._bar_span())]
 
 
 class AccentLegend(QWidget):

@@ -157,3 +157,25 @@ def test_first_showing_trains_both_by_itself(qtbot, trained):
     lesson.deactivate()
     assert not lesson.is_training() and not lesson.running_workers()
     lesson.shutdown()
+
+
+def test_accuracy_axis_stays_a_share_from_the_start(trained):
+    ymin, ymax = trained.acc_plot.getPlotItem().viewRange()[1]
+    assert -0.1 <= ymin <= 0.0 and 1.0 <= ymax <= 1.1
+
+
+def test_the_diagram_gets_the_height_before_any_data(qtbot):
+    lesson = HiddenLayersLesson()
+    qtbot.addWidget(lesson)
+    lesson.resize(1060, 750)      # the lesson's share of a 1280×800 window
+    lesson.show()
+    qtbot.waitExposed(lesson)
+    # a visual-heavy lesson: the explanation starts folded (F1 or a click opens it)
+    assert not lesson.explanation_section.is_expanded()
+    ymin, ymax = lesson.acc_plot.getPlotItem().viewRange()[1]
+    assert -0.1 <= ymin <= 0.0 and 1.0 <= ymax <= 1.1     # not an auto-range around nothing
+    assert "not trained" in lesson.cards["none"].progress.text()
+    if lesson.diagram is not None:
+        # the comparison keeps what it needs; the network takes the rest
+        assert lesson.diagram.height() > 0.6 * lesson.splitter.height()
+        assert lesson.diagram.view.height() >= 290

@@ -16,8 +16,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QRadioButton, QSpinBox,
-                               QVBoxLayout, QWidget)
+                               QProgressBar, QPushButton, QRadioButton, QSizePolicy,
+                               QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
 from core.callbacks import LambdaCallback
 from core.data import load_offline_digits, train_validation_split
@@ -49,6 +49,8 @@ VALIDATION_FRACTION = 0.2
 #: learning rate of the one plain gradient-descent step the diagram animates
 STEP_LEARNING_RATE = 0.1
 SEED = 0
+#: y range of the validation-accuracy plot (a share of the digits), with room for the ends
+ACC_RANGE = (-0.03, 1.06)
 
 
 def build_digit_model(hidden, seed: int = SEED, optimizer=None) -> Sequential:
@@ -153,6 +155,7 @@ class NetworkCard(QFrame):
         self.progress.setRange(0, 1000)
         self.progress.setTextVisible(True)
         self.progress.setFormat("not trained")
+        self.progress.setValue(0)      # a bar never set shows no text at all
         self.progress.setMaximumHeight(self.progress.fontMetrics().height() + 6)
         self.progress.setAccessibleName(f"{spec['title']} training progress")
         grid.addWidget(self.progress, 2, 0, 1, 4)
@@ -175,6 +178,8 @@ class HiddenLayersLesson(Lesson):
     subtitle = ("The same digits, a network without and with a hidden layer: train both and "
                 "compare their accuracy; step through one training step of either.")
     help_name = "hidden_layers"
+    #: the MNIST network needs ~330 px to read; the subtitle says what to do, F1 the rest
+    explanation_collapsed_by_default = True
     #: train both networks by itself the first time the digits are loaded and shown
     auto_train = True
 
@@ -196,13 +201,20 @@ class HiddenLayersLesson(Lesson):
 
     # --- construction -------------------------------------------------------------------
     def _build(self) -> None:
-        root = QWidget(self)
-        v = QVBoxLayout(root)
+        # comparison above, diagram below, with a handle between them: the learner decides
+        # how much height the network gets
+        root = QSplitter(Qt.Orientation.Vertical, self)
+        root.setChildrenCollapsible(False)
+        root.setHandleWidth(7)
+        root.setAccessibleName("Comparison and diagram (drag the handle between them)")
+        top_part = QWidget(root)
+        top_part.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        v = QVBoxLayout(top_part)
         v.setContentsMargins(0, 0, 0, 0)
-        v.setSpacing(6)
+        v.setSpacing(4)
         top = QHBoxLayout()
         top.setSpacing(8)
-        self.cards = {key: NetworkCard(key, root) for key in NETWORKS}
+        self.cards = {key: NetworkCard(key, top_part) for key in NETWORKS}
         self.select_group = QButtonGroup(self)
         for key, card in self.cards.items():
             self.select_group.addButton(card.radio)
@@ -211,13 +223,19 @@ class HiddenLayersLesson(Lesson):
             top.addWidget(card, 4)
         side = QVBoxLayout()
         side.setSpacing(2)
-        self.acc_plot = pg.PlotWidget(root)
+        self.acc_plot = pg.PlotWidget(top_part)
         self.acc_plot.setMenuEnabled(False)
         self.acc_plot.setMouseEnabled(x=False, y=False)
         self.acc_plot.hideButtons()
         self.acc_plot.setLabel("bottom", "epoch")
         self.acc_plot.setLabel("left", "val. acc.")
-        self.acc_plot.getPlotItem().getViewBox().setLimits(xMin=0, minXRange=2, minYRange=0.05)
+        # accuracy is a share: 0 … 1 from the start, never an auto-range around no data
+        self.acc_plot.getPlotItem().getViewBox().setLimits(xMin=0, minXRange=2)
+        self.acc_plot.setYRange(ACC_RANGE[0], ACC_RANGE[1], padding=0)
+        self.acc_plot.setXRange(0, DEFAULT_EPOCHS, padding=0.04)
+        self.acc_plot.enableAutoRange(x=False, y=False)
+        self.acc_plot.getAxis("left").setTicks([[(v, fmt(v)) for v in (0.0, 0.5, 1.0)],
+                                                [(v, "") for v in (0.25, 0.75)]])
         self.acc_plot.setMinimumSize(220, 96)
         self.acc_plot.setMaximumHeight(130)
         self.acc_plot.setAccessibleName("Validation accuracy per epoch")
@@ -231,30 +249,34 @@ class HiddenLayersLesson(Lesson):
                                          symbol="o", symbolSize=5, symbolBrush="#1d232b"),
         }
         side.addWidget(self.acc_plot, 1)
-        key = QLabel("— one hidden layer   ‒ ‒ no hidden layer", root)
+        key = QLabel("— one hidden layer   ‒ ‒ no hidden layer", top_part)
         key.setObjectName("mutedText")
         side.addWidget(key)
         top.addLayout(side, 3)
         v.addLayout(top)
-        self.verdict = QLabel("", root)
+        self.verdict = QLabel("", top_part)
         self.verdict.setWordWrap(True)
         v.addWidget(self.verdict)
 
+        self.diagram_caption = QLabel("", top_part)
+        self.diagram_caption.setObjectName("mutedText")
+        v.addWidget(self.diagram_caption)
+        root.addWidget(top_part)
         if NetworkDiagram is not None:
             self.diagram = NetworkDiagram(root)
             self.diagram.setMinimumHeight(260)
             self.player = TracePlayer(self.diagram)
-            v.addWidget(self.diagram, 1)
+            root.addWidget(self.diagram)
         else:
             self.diagram = self.player = None
             missing = QLabel("The network diagram is not available in this build "
                              f"({_DIAGRAM_ERROR}); the comparison above still works.", root)
             missing.setWordWrap(True)
             missing.setObjectName("mutedText")
-            v.addWidget(missing, 1)
-        self.diagram_caption = QLabel("", root)
-        self.diagram_caption.setObjectName("mutedText")
-        v.insertWidget(v.indexOf(self.verdict) + 1, self.diagram_caption)
+            root.addWidget(missing)
+        root.setStretchFactor(0, 0)
+        root.setStretchFactor(1, 1)
+        self.splitter = root
         self.set_visual(root)
 
         self.add_playback()
@@ -347,6 +369,7 @@ class HiddenLayersLesson(Lesson):
             return
         self._new_models()
         epochs = self.epochs_spin.value()
+        self.acc_plot.setXRange(0, epochs, padding=0.04)
         for card in self.cards.values():
             card.progress.setFormat(f"epoch 1 of {epochs}")
         self.train_button.setText("Stop")

@@ -20,7 +20,8 @@ from core.model import Sequential
 from core.optimizers import Adam
 
 __all__ = ["small_digits", "build_overfit_model", "dropout_layers", "kept_masks",
-           "StepBatches", "clone_model", "generalization_gap", "DEFAULT_HIDDEN"]
+           "MaskRecorder", "StepBatches", "clone_model", "generalization_gap",
+           "DEFAULT_HIDDEN"]
 
 #: two wide hidden layers: far more weights (~118,000) than 300 digits can pin down
 DEFAULT_HIDDEN = (128, 128)
@@ -94,6 +95,46 @@ def kept_masks(model, sample: int | None = 0) -> dict[int, np.ndarray]:
         kept = np.asarray(kept, dtype=bool)
         out[i] = kept.reshape(len(kept), -1) if sample is None else kept[int(sample)].ravel()
     return out
+
+
+class MaskRecorder:
+    """Keeps the masks of a model's latest *training* batch while `fit` runs in another thread.
+
+    `kept_masks` reads what the layers hold now, and a validation pass (which drops nothing)
+    clears that at every epoch end; a display polling from the GUI thread would mostly find
+    nothing. The recorder listens to each Dropout layer's forward pass instead (its own
+    wrapper on that layer object, the engine unchanged) and publishes, after the batch's last
+    Dropout layer, ``snapshot = (batches seen, {layer index: kept (N, units)})`` as one
+    reference swap, so a reader in any thread sees one whole batch or the one before.
+    """
+
+    def __init__(self, model):
+        self.layers = dropout_layers(model)
+        self.snapshot: tuple[int, dict] = (0, {})
+        self._current: dict[int, np.ndarray] = {}
+        last = self.layers[-1] if self.layers else None
+        for i in self.layers:
+            layer = model.layers[i]
+            self._wrap(layer, i, i == last)
+
+    def _wrap(self, layer, index: int, is_last: bool) -> None:
+        original = layer.forward
+
+        def forward(x, training=False):
+            out = original(x, training=training)
+            if training:
+                kept = layer.trace_extras().get("kept")
+                if kept is not None:
+                    self._current[index] = kept.reshape(len(kept), -1)
+                    if is_last:
+                        self.snapshot = (self.snapshot[0] + 1, dict(self._current))
+            return out
+
+        layer.forward = forward
+
+    @property
+    def batches(self) -> int:
+        return self.snapshot[0]
 
 
 def clone_model(model, seed: int | None = None) -> Sequential:

@@ -7,8 +7,9 @@ import pytest
 pytest.importorskip("pytestqt")
 from PySide6.QtCore import Qt  # noqa: E402
 
-from core.overfitting import (StepBatches, build_overfit_model, clone_model, dropout_layers,  # noqa: E402
-                              generalization_gap, kept_masks, small_digits)
+from core.overfitting import (MaskRecorder, StepBatches, build_overfit_model,  # noqa: E402
+                              clone_model, dropout_layers, generalization_gap, kept_masks,
+                              small_digits)
 from gui.lessons.dropout import DropoutLesson  # noqa: E402
 
 TIMEOUT = 90_000
@@ -48,6 +49,16 @@ def test_core_setup_is_balanced_and_masks_follow_the_rate():
     # dropout zeroes exactly the dropped units and scales the kept ones by 1/(1 - rate)
     x_in, out = trace.layers[1].input, trace.layers[1].output
     np.testing.assert_allclose(out, np.where(kept, x_in / 0.7, 0.0), rtol=1e-6)
+    # the recorder keeps the last training batch's masks through the validation pass
+    rec = MaskRecorder(drop)
+    drop.fit(xt, yt, epochs=2, batch_size=32, validation_data=(xv, yv), seed=0)
+    assert rec.batches == 2 * 4                                 # ceil(100 / 32) per epoch
+    assert kept_masks(drop) == {}                               # validation dropped nothing
+    batch, masks = rec.snapshot
+    assert sorted(masks) == [1, 3] and masks[1].shape == (100 - 3 * 32, 128)
+    # a batch is counted when its last Dropout layer has run, not once per layer
+    drop.layers[1].forward(np.ones((5, 128), np.float32), training=True)
+    assert rec.snapshot[0] == batch
     assert generalization_gap([1.0, 0.5, 0.2], [1.1, 0.9, 0.8]) == pytest.approx(0.6)
     assert generalization_gap([1.0, np.nan], [1.2, np.nan]) == pytest.approx(0.2)
     assert generalization_gap([], []) is None

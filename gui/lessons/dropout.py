@@ -13,12 +13,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QLabel, QProgressBar, QSpinBox,
                                QSplitter, QVBoxLayout, QWidget)
 
-from core.overfitting import (StepBatches, build_overfit_model, clone_model, dropout_layers,
-                              generalization_gap, kept_masks, small_digits)
+from core.overfitting import (MaskRecorder, StepBatches, build_overfit_model, clone_model,
+                              dropout_layers, generalization_gap, small_digits)
 from core.runs import RunStore
 from gui.lessons.base import Lesson
 from gui.training_worker import TrainingSession, TrainingTask, format_duration
@@ -28,6 +28,8 @@ from gui.widgets.training_plot import run_color
 
 LEARNING_RATES = ("0.0001", "0.0003", "0.001", "0.003", "0.01")
 BATCH_SIZE = 32
+#: how often the diagram looks for the dropout network's newest mask while it trains
+MASK_POLL_MS = 80
 SEED = 0
 STEP_SEED = 7
 ERROR_STYLE = "color: #b00020; font-weight: 600;"
@@ -59,7 +61,11 @@ class DropoutLesson(Lesson):
         self._data_key = None
         self._data = None
         self._synced_steps = -1
-        self._mask_id = None
+        self.recorder: MaskRecorder | None = None
+        self._shown_batch = 0
+        self._mask_timer = QTimer(self)
+        self._mask_timer.setInterval(MASK_POLL_MS)
+        self._mask_timer.timeout.connect(self._show_live_masks)
 
         visual = QWidget()
         outer = QVBoxLayout(visual)
@@ -218,6 +224,8 @@ class DropoutLesson(Lesson):
         self.models = {"plain": build_overfit_model(0.0, learning_rate=lr, seed=SEED),
                        "dropout": build_overfit_model(self.rate(), learning_rate=lr, seed=SEED)}
         self.stepper = clone_model(self.models["dropout"], seed=STEP_SEED)
+        self.recorder = MaskRecorder(self.models["dropout"])
+        self._shown_batch = 0
         self.batches = StepBatches(xt, yt, BATCH_SIZE, seed=STEP_SEED)
         self._synced_steps = 0
         self.last_trace = None
@@ -273,6 +281,7 @@ class DropoutLesson(Lesson):
         self.session.run_ended.connect(self._on_run_ended)
         self.session.finished.connect(self._on_finished)
         self.session.start(self.start_worker)
+        self._mask_timer.start()
         self.playback.set_playing(True)
         self._say(f"Training both networks on {len(yt)} digits, one epoch each in turn…")
         self._update_controls()
@@ -284,24 +293,20 @@ class DropoutLesson(Lesson):
     def _on_updated(self, run_ids) -> None:
         self.plot.update_runs(run_ids)
         self._update_gap()
-        if self.runs.get("dropout") is not None and self.runs["dropout"].id in run_ids:
-            self._show_live_masks()
 
     def _show_live_masks(self) -> None:
-        """The masks of the dropout network's latest training batch (read, never written:
-        the training thread owns the network)."""
-        masks = kept_masks(self.models["dropout"], sample=None)
-        if not masks:
-            return      # its last pass was validation, which drops nothing
-        key = tuple(id(m) for m in masks.values())
-        if key == self._mask_id:
+        """The masks of the dropout network's newest training batch, as its recorder kept
+        them (read only: the training thread owns the network)."""
+        if self.recorder is None:
             return
-        self._mask_id = key
+        batch, masks = self.recorder.snapshot
+        if batch == self._shown_batch or not masks:
+            return
+        self._shown_batch = batch
         self.batch_masks = masks
         self.shown_masks = {i: m[0].copy() for i, m in masks.items()}
         self.diagram.set_dropout_masks(self.shown_masks)
-        run = self.runs["dropout"]
-        self._describe_masks(f"Training batch {run.steps}")
+        self._describe_masks(f"Training batch {batch}")
         self.masks_changed.emit()
 
     def _describe_masks(self, where: str) -> None:
@@ -367,6 +372,7 @@ class DropoutLesson(Lesson):
             self._say(f"{run.name} {run.status}: {run.stop_reason}", error=True)
 
     def _on_finished(self) -> None:
+        self._mask_timer.stop()
         self.plot.refresh()
         self._update_gap()
         self.playback.set_playing(False)
@@ -440,12 +446,14 @@ class DropoutLesson(Lesson):
 
     # --- lifecycle ----------------------------------------------------------------------------
     def deactivate(self) -> None:
+        self._mask_timer.stop()
         if self.session is not None and self.is_training():
             self.session.stop_and_wait(5000, why="when you left the lesson")
         self.playback.set_playing(False)
         self._update_controls()
 
     def shutdown(self) -> None:
+        self._mask_timer.stop()
         if self.session is not None:
             self.session.stop_and_wait(5000, why="when the window closed")
         super().shutdown()

@@ -163,3 +163,14 @@ def test_a_narrow_legend_drops_ticks_instead_of_running_numbers_together(qtbot):
     assert len(shown) < 5
     rects = _label_rects(legend)
     assert all(a_hi < b_lo for (_, a_hi), (b_lo, _) in zip(rects, rects[1:]))
+
+
+def test_a_legend_can_be_squeezed_and_keeps_its_end_numbers(qtbot):
+    legend = ColorLegend("sequential", 0.0, 2.984, label="feature value", ticks=5)
+    qtbot.addWidget(legend)
+    assert legend.minimumSizeHint().width() < legend.sizeHint().width()
+    legend.resize(legend.minimumSizeHint())
+    shown = legend.visible_tick_labels()
+    assert shown[0] == "0" and shown[-1] == "2.984"
+    rects = _label_rects(legend)
+    assert all(a_hi < b_lo for (_, a_hi), (b_lo, _) in zip(rects, rects[1:]))

@@ -217,3 +217,9 @@ def test_own_drawing_is_convolved(qtbot, lesson):
                                reference(drawing.astype(np.float64), VERTICAL), atol=1e-5)
     lesson.digit_spin.setValue(lesson.digit_spin.value() + 1)
     assert lesson.digit_label.text() != "(your drawing)"
+
+
+def test_fits_beside_the_navigator_at_1280_wide(lesson):
+    # the window is 1280 wide with a ~210 px lesson list: a wider minimum would squeeze the
+    # list for every lesson shown after this one
+    assert lesson.minimumSizeHint().width() <= 1040

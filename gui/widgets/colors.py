@@ -218,7 +218,17 @@ class ColorLegend(QWidget):
         return QSize(max(width, 240), title_h + self.BAR_HEIGHT + 4 + fm.height() + 4)
 
     def minimumSizeHint(self) -> QSize:
-        return self.sizeHint()
+        # squeezed, the legend keeps its caption, both end numbers and a short bar; the
+        # ticks between drop out (see _fitting_ticks), so a tight row never widens the window
+        fm = QFontMetrics(self.font())
+        labels = self.tick_labels()
+        left, right = self._margins()
+        ends = (fm.horizontalAdvance(labels[0]) + fm.horizontalAdvance(labels[-1])) / 2
+        width = left + right + int(ends) + 2 * fm.horizontalAdvance(" ") + 40
+        if self._label:   # a long caption is elided when squeezed (the tooltip has it all)
+            caption = QFontMetrics(self._caption_font()).horizontalAdvance(self._label) + 4
+            width = max(width, min(caption, 200))
+        return QSize(width, self.sizeHint().height())
 
     def paintEvent(self, event):
         p = QPainter(self)
@@ -231,8 +241,10 @@ class ColorLegend(QWidget):
             # the caption is words, not numbers: the proportional face reads better
             p.setFont(self._caption_font())
             p.setPen(text_color)
+            caption = QFontMetrics(p.font()).elidedText(self._label, Qt.TextElideMode.ElideRight,
+                                                         self.width())
             p.drawText(QRectF(0, 0, self.width(), fm.height()),
-                       Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, self._label)
+                       Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter, caption)
             p.setFont(self.font())
             y += fm.height() + 2
         bar = QRectF(left, y, self._bar_span()[1], self.BAR_HEIGHT)

@@ -345,3 +345,39 @@ def test_fused_training_step_equals_the_layer_by_layer_trace():
     assert trace.layers[0].output.shape == (12, 14, 14, 8)
     np.testing.assert_array_equal(trace.layers[0].output, ref.relu(trace.layers[0].pre_activation))
     assert trace.layers[1].extras["argmax"].shape == (12, 7, 7, 8)
+
+
+@pytest.mark.parametrize("bad", [np.inf, -np.inf, np.nan])
+def test_zero_pixels_are_skipped_only_when_that_changes_nothing(method, bad):
+    # digits are mostly zero pixels, which the direct loops skip: with a non-finite weight
+    # 0 * inf must still give NaN wherever the reference (plain IEEE arithmetic) does
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((2, 7, 7, 1)) * (rng.random((2, 7, 7, 1)) < 0.3)
+    w = rng.standard_normal((3, 3, 1, 4))
+    b = rng.standard_normal(4)
+    np.testing.assert_allclose(conv2d_forward(x, w, b), ref.conv2d_forward(x, w, b, 1, "valid"),
+                               rtol=1e-12, atol=1e-12)
+    w[1, 2, 0, 3] = bad
+    got = conv2d_forward(x, w, b)
+    with np.errstate(invalid="ignore"):
+        want = ref.conv2d_forward(x, w, b, 1, "valid")
+    np.testing.assert_array_equal(np.isnan(got), np.isnan(want))
+    assert np.isnan(got[..., 3]).any() and np.isfinite(got[..., :3]).all()
+
+
+@settings(max_examples=40, deadline=None)
+@given(shape=st.sampled_from([(0,), (1,), (7,), (3, 5), (64, 33)]), dtype=st.sampled_from([np.float32, np.float64]),
+       bad=st.sampled_from([None, np.nan, np.inf, -np.inf]), where=st.floats(0, 1), seed=st.integers(0, 2**31),
+       layout=st.sampled_from(["C", "F", "strided"]))
+def test_all_finite_agrees_with_numpy(shape, dtype, bad, where, seed, layout):
+    from core.kernels import all_finite
+
+    a = (np.random.default_rng(seed).standard_normal(shape) * 1e30).astype(dtype)
+    if bad is not None and a.size:
+        a.reshape(-1)[int(where * (a.size - 1))] = bad
+    if layout == "F":
+        a = np.asfortranarray(a)
+    elif layout == "strided" and a.ndim == 2:
+        a = a[:, ::2]
+    assert all_finite(a) == bool(np.isfinite(a).all())
+    assert all_finite(a, np.ones(3, dtype)) == bool(np.isfinite(a).all())

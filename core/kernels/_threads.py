@@ -8,9 +8,16 @@ found or limited (no threadpoolctl, an unknown library), every kernel runs its s
 driver and the BLAS keeps its own threads: slower on many cores, never oversubscribed.
 
 The number of chunks is fixed by the thread count, so a result is bit-for-bit reproducible
-for a given seed and thread count. Parallel launches are serialised by a lock because
-Numba's fallback threading layer (workqueue) aborts the process when two Python threads
-launch parallel kernels at the same time (a training worker and a prediction, say).
+for a given seed and thread count.
+
+Numba's threads come from its own "workqueue" layer (unless NUMBA_THREADING_LAYER says
+otherwise): its workers sleep between kernels. OpenMP's workers instead spin for a long
+while after each parallel region (hundreds of thousands of PAUSE instructions, tens of ms
+on recent Intel cores), so during training one core would stay busy doing nothing and the
+window's own thread would have to fight for the other; on a loaded machine the spinning
+made a training step 20x slower. workqueue aborts the process if two Python threads
+launch parallel kernels at once (a training worker and a prediction, say), so every
+parallel launch goes through PARALLEL_LOCK.
 """
 
 from __future__ import annotations
@@ -39,10 +46,24 @@ def _numba_blas_controllers():
     return found
 
 
+def _choose_threading_layer():
+    if os.environ.get("NUMBA_THREADING_LAYER"):
+        return  # the user's choice
+    try:
+        from numba.np.ufunc import parallel
+
+        if parallel._is_initialized:
+            return  # someone already started Numba's threads: too late to choose
+    except (ImportError, AttributeError):
+        pass
+    numba.config.THREADING_LAYER = "workqueue"
+
+
 def configure() -> int:
     """Make Numba's BLAS single-threaded (once) and return the number of batch chunks."""
     if "chunks" in _state:
         return _state["chunks"]
+    _choose_threading_layer()
     chunks = 1
     libs = []
     try:

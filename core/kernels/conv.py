@@ -9,8 +9,10 @@ Cross-correlation as Keras computes it, one chunk of the batch at a time, in one
   still in cache when BLAS reads them, and bias + ReLU are applied to that block of output
   while it is in cache too. The input gradient runs the product backwards and scatters the
   rows back (col2im).
-- direct loops when a receptive field is tiny (a first layer on grey images: 3x3x1 = 9
-  values): a product with 9 columns keeps BLAS waiting on memory, plain loops do not.
+- direct loops, in the forward pass, when a receptive field is tiny (a first layer on grey
+  images: 3x3x1 = 9 values): a product with 9 columns keeps BLAS waiting on memory, plain
+  loops do not, and they can skip the zero pixels of a digit's background. Gradients
+  always go through BLAS: summing over every pixel of a chunk is a long product.
 
 The batch is split into one chunk per Numba thread with BLAS single-threaded (see
 _threads), so two thread pools never compete for the cores. Weight gradients are summed per
@@ -71,7 +73,14 @@ def conv_output_size(size, k, stride, padding):
 
 @njit(cache=True, nogil=True)
 def _block_samples(per, k, n):
+    """Samples per block so that a block's columns (per*k values each) stay in cache."""
     return min(max(1, _BLOCK_ELEMENTS // max(1, per * k)), max(n, 1))
+
+
+@njit(cache=True, nogil=True)
+def _block_samples_backward(per, k, c_out, n):
+    """The same for a backward block, which holds its gradient rows (C_out each) too."""
+    return min(max(1, _BLOCK_ELEMENTS // max(1, per * (k + c_out))), max(n, 1))
 
 
 @njit(cache=True, nogil=True)
@@ -146,6 +155,16 @@ def _col2im(dcols, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, dx):
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _all_finite(a):
+    """Every value of the 2-D array a finite? (v*0 is NaN exactly for NaN and +-inf.)"""
+    s = 0.0
+    for r in range(a.shape[0]):
+        for o in range(a.shape[1]):
+            s += a[r, o] * 0.0
+    return s == 0.0
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
 def _bias_act(out, b, relu):
     """out += b, then ReLU in place when asked (NaN stays NaN)."""
     for r in range(out.shape[0]):
@@ -186,10 +205,16 @@ def _col_sums(dz, db):
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
 def _forward_direct(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, y2):
-    """Direct loops for a tiny receptive field, one output row (OW, C_out) at a time."""
+    """Direct loops for a tiny receptive field, one output row (OW, C_out) at a time.
+
+    A zero pixel adds exactly nothing when every weight is finite, so it is skipped (the
+    background of a digit is most of it); with a NaN or inf weight nothing is skipped and
+    0 * inf stays NaN as it should.
+    """
     h_in, w_in, c_in = x.shape[1], x.shape[2], x.shape[3]
     c_out = wm.shape[1]
     per = oh_ * ow_
+    skip_zeros = _all_finite(wm)
     for n in range(n0, n1):
         for oh in range(oh_):
             r0 = n * per + oh * ow_
@@ -208,6 +233,8 @@ def _forward_direct(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, y2
                             iw = ow * sw - pw + j
                             if iw >= 0 and iw < w_in:
                                 xv = x[n, ih, iw, c]
+                                if xv == 0.0 and skip_zeros:
+                                    continue
                                 for o in range(c_out):
                                     acc[ow, o] += xv * wrow[o]
             if relu:
@@ -236,51 +263,23 @@ def _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, dir
         _bias_act(out, b, relu)
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _backward_direct(x, wm, dz, n0, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, need_dw,
-                     need_dx, dw, dx):
-    """Sample n0's gradients, dz holding its (OH*OW, C_out) rows: dw += patches^T dz, dx[n0] += ..."""
-    c_out = wm.shape[1]
-    c_in = wm.shape[0] // (kh * kw)
-    for oh in range(oh_):
-        r0 = oh * ow_
-        for i in range(kh):
-            ih = oh * sh - ph + i
-            if ih < 0 or ih >= h_in:
-                continue
-            for j in range(kw):
-                for c in range(c_in):
-                    t = (i * kw + j) * c_in + c
-                    for ow in range(ow_):
-                        iw = ow * sw - pw + j
-                        if iw < 0 or iw >= w_in:
-                            continue
-                        g = dz[r0 + ow]  # (C_out,)
-                        if need_dw:
-                            xv = x[n0, ih, iw, c]
-                            for o in range(c_out):
-                                dw[t, o] += xv * g[o]
-                        if need_dx:
-                            s = 0.0
-                            for o in range(c_out):
-                                s += g[o] * wm[t, o]
-                            dx[n0, ih, iw, c] += s
-
-
 @njit(cache=True, nogil=True)
 def _backward_range(x, wm, a, dy2, n0, n1, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dw,
                     need_dx, direct, dw, db, dx):
     """Gradients from samples n0..n1-1: dw and db (float64) accumulate, dx[n0:n1] is written.
 
-    With relu, dy2 is dL/d(ReLU output) and a that output; the mask is applied on the fly.
+    With relu, dy2 is dL/d(ReLU output) and a that output; the mask is applied on the way.
+    Always im2col + BLAS, even where the forward pass used direct loops: the weight
+    gradient sums over every pixel of the chunk, a long product BLAS does best.
     """
     per = oh_ * ow_
     k, c_out = wm.shape
     if need_dx:
         dx[n0:n1] = 0.0
-    bs = 1 if direct else _block_samples(per, k, n1 - n0)
-    dzb = np.empty((bs * per, c_out), dtype=dy2.dtype)  # (rows, C_out)
-    cols = np.empty((bs * per if (need_dw and not direct) else 0, k), dtype=dy2.dtype)
+    bs = _block_samples_backward(per, k, c_out, n1 - n0)
+    dzb = np.empty((bs * per if relu else 0, c_out), dtype=dy2.dtype)  # (rows, C_out)
+    cols = np.empty((bs * per if need_dw else 0, k), dtype=dy2.dtype)  # (rows, KH*KW*C_in)
+    dcols = np.empty((bs * per if need_dx else 0, k), dtype=dy2.dtype)
     wm_t = np.ascontiguousarray(wm.T)  # (C_out, KH*KW*C_in)
     for s0 in range(n0, n1, bs):
         s1 = min(n1, s0 + bs)
@@ -291,16 +290,21 @@ def _backward_range(x, wm, a, dy2, n0, n1, h_in, w_in, kh, kw, sh, sw, ph, pw, o
         else:
             dz = dy2[s0 * per : s1 * per]
             _col_sums(dz, db)
-        if direct:
-            _backward_direct(x, wm, dz, s0, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, need_dw,
-                             need_dx, dw, dx)
-            continue
-        if need_dw:
-            _im2col(x, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols)
-            dw += np.dot(cols[:rows].T, dz)
-        if need_dx:
-            dcols = np.dot(dz, wm_t)  # (rows, KH*KW*C_in)
-            _col2im(dcols, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, dx)
+        _block_gradients(x, wm_t, dz, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, need_dw, need_dx,
+                         cols, dcols, dw, dx)
+
+
+@njit(cache=True, nogil=True)
+def _block_gradients(x, wm_t, dz, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, need_dw, need_dx,
+                     cols, dcols, dw, dx):
+    """dw += patches^T dz and dx[s0:s1] += col2im(dz wm^T) for one block of samples."""
+    rows = dz.shape[0]
+    if need_dw:
+        _im2col(x, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols)
+        dw += np.dot(cols[:rows].T, dz)
+    if need_dx:
+        np.dot(dz, wm_t, dcols[:rows])
+        _col2im(dcols, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, dx)
 
 
 # ---------------------------------------------------------------- whole batch

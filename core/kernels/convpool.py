@@ -23,10 +23,10 @@ from numba import njit, prange
 from . import _threads
 from .conv import (
     _FASTMATH,
-    _backward_direct,
     _bias_act,
+    _block_gradients,
     _block_samples,
-    _col2im,
+    _block_samples_backward,
     _forward_direct,
     _im2col,
     conv2d_plan,
@@ -96,57 +96,65 @@ def _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, dir
 
 
 @njit(cache=True, nogil=True)
-def _scatter_block(y, arg, dy, s0, s1, oh_, ow_, pkh, pkw, relu, dz, db):
-    """dz (block rows, zeroed here) = the pooled gradient routed to each window's winner.
+def _unpool_block(y, arg, dy, s0, s1, oh_, ow_, pkh, pkw, relu, g, dz, db):
+    """dz (block rows) = the pooled gradient at each window's winner, 0 everywhere else.
 
-    With relu the winner's ReLU mask comes from the pooled output (the max of ReLU'd values
-    is > 0 exactly when the winner's pre-activation is): dy passes, dy*0 keeps NaN/inf
+    Written row by row in one pass (every element once, no zero-fill then scatter). With
+    relu the winner's ReLU mask comes from the pooled output (the max of ReLU'd values is
+    > 0 exactly when the winner's pre-activation is): dy passes, dy*0 keeps NaN/inf
     visible, a NaN output stays NaN. db (float64) += what reaches the pre-activations.
+    g is a (C,) scratch row.
     """
     per = oh_ * ow_
     ph_, pw_, c_out = dy.shape[1], dy.shape[2], dy.shape[3]
-    dz[: (s1 - s0) * per] = 0.0
     for s in range(s1 - s0):
         n = s0 + s
+        base = s * per
         for i_ in range(ph_):
             for j_ in range(pw_):
-                r0 = s * per + i_ * pkh * ow_ + j_ * pkw
                 for c in range(c_out):
-                    g = dy[n, i_, j_, c]
+                    v = dy[n, i_, j_, c]
                     if relu:
-                        v = y[n, i_, j_, c]
-                        if not v > 0:
-                            g = g * 0.0 if v <= 0 else v
-                    loc = arg[n, i_, j_, c]
-                    dz[r0 + (loc // pkw) * ow_ + loc % pkw, c] = g
-                    db[c] += g
+                        a = y[n, i_, j_, c]
+                        if not a > 0:
+                            v = v * 0.0 if a <= 0 else a
+                    g[c] = v
+                    db[c] += v
+                wins = arg[n, i_, j_]  # (C,)
+                for i in range(pkh):
+                    for j in range(pkw):
+                        loc = i * pkw + j
+                        row = dz[base + (i_ * pkh + i) * ow_ + j_ * pkw + j]  # (C,)
+                        for c in range(c_out):
+                            row[c] = g[c] if wins[c] == loc else 0.0
+        # conv outputs no window covers (an odd edge row or column) get no gradient
+        for oh in range(oh_):
+            first = pw_ * pkw if oh < ph_ * pkh else 0
+            for ow in range(first, ow_):
+                row = dz[base + oh * ow_ + ow]
+                for c in range(c_out):
+                    row[c] = 0.0
 
 
 @njit(cache=True, nogil=True)
 def _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                    need_dx, direct, pkh, pkw, dw, db, dx):
+                    need_dx, pkh, pkw, dw, db, dx):
     per = oh_ * ow_
     k, c_out = wm.shape
-    h_in, w_in = x.shape[1], x.shape[2]
     if need_dx:
         dx[n0:n1] = 0.0
-    bs = 1 if direct else _block_samples(per, k, n1 - n0)
-    dz = np.empty((bs * per, c_out), dtype=dy.dtype)  # (rows, C_out): sparse, in cache
-    cols = np.empty((0 if direct else bs * per, k), dtype=x.dtype)
+    bs = _block_samples_backward(per, k, c_out, n1 - n0)
+    dz = np.empty((bs * per, c_out), dtype=dy.dtype)  # (rows, C_out): mostly zeros, in cache
+    cols = np.empty((bs * per, k), dtype=x.dtype)  # (rows, KH*KW*C_in)
+    dcols = np.empty((bs * per if need_dx else 0, k), dtype=dy.dtype)
+    g = np.empty(c_out, dtype=dy.dtype)
     wm_t = np.ascontiguousarray(wm.T)  # (C_out, KH*KW*C_in)
     for s0 in range(n0, n1, bs):
         s1 = min(n1, s0 + bs)
         rows = (s1 - s0) * per
-        _scatter_block(y, arg, dy, s0, s1, oh_, ow_, pkh, pkw, relu, dz, db)
-        if direct:
-            _backward_direct(x, wm, dz, s0, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, True,
-                             need_dx, dw, dx)
-            continue
-        _im2col(x, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols)
-        dw += np.dot(cols[:rows].T, dz[:rows])
-        if need_dx:
-            dcols = np.dot(dz[:rows], wm_t)  # (rows, KH*KW*C_in)
-            _col2im(dcols, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, dx)
+        _unpool_block(y, arg, dy, s0, s1, oh_, ow_, pkh, pkw, relu, g, dz, db)
+        _block_gradients(x, wm_t, dz[:rows], s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, True,
+                         need_dx, cols, dcols, dw, dx)
 
 
 # ---------------------------------------------------------------- whole batch
@@ -166,8 +174,8 @@ def _forward_par(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, 
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _backward_par(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx, direct,
-                  pkh, pkw, dx, nt):
+def _backward_par(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx, pkh, pkw,
+                  dx, nt):
     n = x.shape[0]
     k, c_out = wm.shape
     dwp = np.zeros((nt, k, c_out), dtype=dy.dtype)  # one partial sum per chunk
@@ -178,7 +186,7 @@ def _backward_par(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, nee
         n1 = min(n, n0 + step)
         if n0 < n1:
             _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                            need_dx, direct, pkh, pkw, dwp[t], dbp[t], dx)
+                            need_dx, pkh, pkw, dwp[t], dbp[t], dx)
     dw = dwp[0].copy()
     db = dbp[0].copy()
     for t in range(1, nt):  # fixed order: same bits every run
@@ -188,13 +196,13 @@ def _backward_par(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, nee
 
 
 @njit(cache=True, nogil=True)
-def _backward_serial(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx, direct,
-                     pkh, pkw, dx):
+def _backward_serial(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx, pkh, pkw,
+                     dx):
     k, c_out = wm.shape
     dw = np.zeros((k, c_out), dtype=dy.dtype)
     db = np.zeros(c_out, dtype=np.float64)
     _backward_range(x, wm, y, arg, dy, 0, x.shape[0], kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                    need_dx, direct, pkh, pkw, dw, db, dx)
+                    need_dx, pkh, pkw, dw, db, dx)
     return dw, db.astype(dy.dtype)
 
 
@@ -247,7 +255,7 @@ def convpool_forward(x, w, b, plans, relu, want_argmax, chunks=None):
 
 def convpool_backward(x, w, y, argmax, dy, plans, relu, need_input_grad=True, chunks=None):
     """Trusted: gradients of pool(relu(conv(x))) given dy (N, PH, PW, F): (dx or None, dw, db)."""
-    (kh, kw, sh, sw, ph, pw, oh_, ow_, direct), (pkh, pkw, _, _) = plans
+    (kh, kw, sh, sw, ph, pw, oh_, ow_, _), (pkh, pkw, _, _) = plans
     c_in, c_out = w.shape[2], w.shape[3]
     wm = w.reshape(kh * kw * c_in, c_out)
     dx = np.empty(x.shape if need_input_grad else (0, 1, 1, 1), dtype=dy.dtype)
@@ -255,8 +263,8 @@ def convpool_backward(x, w, y, argmax, dy, plans, relu, need_input_grad=True, ch
     if nt > 1:
         with _threads.PARALLEL_LOCK:
             dw, db = _backward_par(x, wm, y, argmax, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                                   need_input_grad, direct, pkh, pkw, dx, nt)
+                                   need_input_grad, pkh, pkw, dx, nt)
     else:
         dw, db = _backward_serial(x, wm, y, argmax, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                                  need_input_grad, direct, pkh, pkw, dx)
+                                  need_input_grad, pkh, pkw, dx)
     return (dx if need_input_grad else None), dw.reshape(w.shape), db

@@ -173,3 +173,17 @@ def test_controls_are_named_and_explained(lesson):
     assert lesson.lr_slider.accessibleName() and lesson.lr_slider.toolTip()
     assert "w ← w − η" in lesson.update_label.toolTip()
     assert "∂L/∂w1 = (1/28) Σ" in lesson.grad_label.toolTip()
+
+
+def test_every_map_legend_entry_is_visible_on_the_white_background(lesson):
+    from PySide6.QtGui import QColor, QImage, QPainter
+    entries = {label.text: sample for sample, label in lesson.map.legend.items}
+    assert "path of (w1, w2)" in entries       # the white trail has a legend entry
+    for name, sample in entries.items():
+        image = QImage(22, 22, QImage.Format.Format_ARGB32)
+        image.fill(QColor("white"))
+        painter = QPainter(image)
+        sample.paint(painter)
+        painter.end()
+        darkest = min(QColor(image.pixel(x, y)).lightness() for x in range(22) for y in range(22))
+        assert darkest < 200, f"the legend sample of {name!r} cannot be seen"

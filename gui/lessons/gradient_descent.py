@@ -44,6 +44,18 @@ VERDICT_STYLE = {           # background of the message box; the words carry the
 }
 
 
+class _ShadowedSample(pg.ItemSample):
+    """Legend sample of a line drawn over a darker shadow (the white descent path)."""
+
+    def paint(self, p, *args):
+        opts = self.item.opts
+        p.setRenderHint(p.RenderHint.Antialiasing)
+        for key in ("shadowPen", "pen"):
+            if opts.get(key) is not None:
+                p.setPen(pg.mkPen(opts[key]))
+                p.drawLine(0, 11, 20, 11)
+
+
 class GradientDescentLesson(Lesson):
     title = "Gradient descent"
     subtitle = ("The insurance neuron learns step by step: watch its weights walk down the "
@@ -99,8 +111,9 @@ class GradientDescentLesson(Lesson):
             self.contours.append(iso)
         self.path_item = item.plot([], [], pen=pg.mkPen("#ffffff", width=2),
                                    shadowPen=pg.mkPen("#1d232b", width=4), symbol="o",
-                                   symbolSize=4, symbolBrush="#ffffff", symbolPen=None,
-                                   name="path of (w1, w2)")
+                                   symbolSize=4, symbolBrush="#ffffff", symbolPen=None)
+        # the legend's own sample would draw the white line alone: invisible on white
+        self.map.add_legend_entry(_ShadowedSample(self.path_item), "path of (w1, w2)")
         self.next_item = item.plot([], [], pen=pg.mkPen(BACKWARD_COLOR, width=3),
                                    name="next step −η·∇L")
         self.arrow = pg.ArrowItem(angle=0, headLen=12, tipAngle=35, pen=None,

@@ -38,7 +38,8 @@ class LegendPlot(pg.GraphicsLayoutWidget):
     def __init__(self, x_label: str, y_label: str, legend_columns: int = 3, parent=None):
         super().__init__(parent)
         self.setBackground("w")
-        self.ci.layout.setContentsMargins(2, 2, 2, 2)
+        # room above the plot: a tick label at the very top of the range is not cut in half
+        self.ci.layout.setContentsMargins(2, 8, 2, 2)
         self.plot_item = self.addPlot(row=0, col=0)
         item = self.plot_item
         for side in ("left", "bottom"):

@@ -286,7 +286,8 @@ class NetworkCanvas(QWidget):
 
     def set_ranges(self, ranges: list[tuple[float, float]]) -> None:
         for lbl, (lo, hi) in zip(self._ranges, ranges):
-            lbl.setText(f"{fmt(lo)}…{fmt(hi)}")
+            # named: a bare "-1…1" under a column does not say what it ranges over
+            lbl.setText(f"tiles {fmt(lo)}…{fmt(hi)}")
             lbl.setToolTip(f"The tiles of this layer are coloured from {fmt(lo)} (dark purple) "
                            f"to {fmt(hi)} (yellow)")
 
@@ -436,7 +437,7 @@ class PlaygroundLesson(Lesson):
         self.test_curve = self.loss_plot.plot(
             [], [], pen=pg.mkPen("#6b7480", width=2, style=Qt.PenStyle.DashLine))
         lv.addWidget(self.loss_plot, 1)
-        key = QLabel("— training   ‒ ‒ test", left)
+        key = QLabel("loss: — training   ‒ ‒ test", left)
         key.setObjectName("mutedText")
         lv.addWidget(key)
         row.addWidget(left)

@@ -223,3 +223,13 @@ def test_fits_beside_the_navigator_at_1280_wide(lesson):
     # the window is 1280 wide with a ~210 px lesson list: a wider minimum would squeeze the
     # list for every lesson shown after this one
     assert lesson.minimumSizeHint().width() <= 1040
+
+
+def test_a_step_past_the_end_says_how_to_start_again(qtbot, lesson):
+    lesson.size_spin.setValue(4)                     # 2×2 map: the end is a few steps away
+    messages = []
+    lesson.status_message.connect(lambda text, _ms: messages.append(text))
+    for _ in range(lesson.timeline.total + 1):
+        click(qtbot, lesson.playback.forward_button)
+    assert lesson.step_index == lesson.timeline.total - 1
+    assert messages and "last" in messages[-1] and "Reset" in messages[-1]

@@ -247,7 +247,7 @@ class ConvExplorerLesson(Lesson):
 
         # controls bar
         pb = self.add_playback()
-        pb.step_forward.connect(self.step_forward)
+        pb.step_forward.connect(self._step_clicked)
         pb.step_back.connect(self.step_back)
         pb.reset.connect(self.reset)
         pb.play_toggled.connect(self._on_play)
@@ -566,6 +566,12 @@ class ConvExplorerLesson(Lesson):
         self.step_index += 1
         self.refresh()
         return True
+
+    def _step_clicked(self) -> None:
+        # a step past the end would otherwise do nothing without a word
+        if not self.step_forward() and self.timeline is not None and self.timeline.total:
+            self.show_status("That was the last window of the last stage: press R (Reset) "
+                             "or Play to start again.", 6000)
 
     def step_back(self) -> None:
         if self.step_index >= 0:

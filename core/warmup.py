@@ -41,6 +41,11 @@ class WarmupReport:
         return float(sum(self.seconds.values()))
 
 
+def _mode(chunks):
+    """Two chunks on Numba's threads (compiles the threaded driver), one on the caller's."""
+    return "threads" if chunks > 1 else "serial"
+
+
 def _arrays(rng, *shapes):
     return [rng.standard_normal(s).astype(np.float32) for s in shapes]
 
@@ -71,11 +76,11 @@ def _forward_steps(chunks):
 
     def conv_pool():
         for x, w, b, _, fused in _conv_cases(rng):
-            CP.convpool_forward(x, w, b, fused, True, False, chunks=chunks)
+            CP.convpool_forward(x, w, b, fused, True, False, chunks=chunks, mode=_mode(chunks))
 
     def dense():
         x, w, b = _arrays(rng, (2, 5), (5, 3), (3,))
-        D.dense_forward_planned(x, w, b, True, chunks=chunks)
+        D.dense_forward_planned(x, w, b, True, chunks=chunks, mode=_mode(chunks))
 
     def activations():
         (z,) = _arrays(rng, (2, 3))
@@ -85,10 +90,10 @@ def _forward_steps(chunks):
 
     def layers():
         for x, w, b, plan, _ in _conv_cases(rng):
-            K.conv2d_forward_planned(x, w, b, plan, True, chunks=chunks)
+            K.conv2d_forward_planned(x, w, b, plan, True, chunks=chunks, mode=_mode(chunks))
         (x,) = _arrays(rng, (2, 4, 4, 3))
         plan = P.max_pool_plan(x.shape, 2)
-        P.max_pool_forward_planned(x, plan, False, chunks=chunks)
+        P.max_pool_forward_planned(x, plan, False, chunks=chunks, mode=_mode(chunks))
         if chunks == 1:
             P.avg_pool_forward(x, 2)
 
@@ -113,26 +118,26 @@ def _training_steps():
     def conv_pool(chunks):
         def run():
             for x, w, b, _, fused in _conv_cases(rng):
-                y, arg = CP.convpool_forward(x, w, b, fused, True, True, chunks=chunks)
-                CP.convpool_backward(x, w, y, arg, y, fused, True, True, chunks=chunks)
+                y, arg = CP.convpool_forward(x, w, b, fused, True, True, chunks=chunks, mode=_mode(chunks))
+                CP.convpool_backward(x, w, y, arg, y, fused, True, True, chunks=chunks, mode=_mode(chunks))
         return run
 
     def dense(chunks):
         def run():
             x, w, b = _arrays(rng, (2, 5), (5, 3), (3,))
             _, a = D.dense_forward_planned(x, w, b, True)
-            D.dense_backward_planned(x, w, a, a, True, chunks=chunks)
+            D.dense_backward_planned(x, w, a, a, True, chunks=chunks, mode=_mode(chunks))
         return run
 
     def layers(chunks):
         def run():
             for x, w, b, plan, _ in _conv_cases(rng):
                 a = K.conv2d_forward_planned(x, w, b, plan, True)
-                K.conv2d_backward_planned(x, w, a, plan, a, True, chunks=chunks)
+                K.conv2d_backward_planned(x, w, a, plan, a, True, chunks=chunks, mode=_mode(chunks))
             (x,) = _arrays(rng, (2, 4, 4, 3))
             plan = P.max_pool_plan(x.shape, 2)
-            y, arg = P.max_pool_forward_planned(x, plan, True, chunks=chunks)
-            P.max_pool_backward_planned(y, arg, x.shape, chunks=chunks)
+            y, arg = P.max_pool_forward_planned(x, plan, True, chunks=chunks, mode=_mode(chunks))
+            P.max_pool_backward_planned(y, arg, x.shape, chunks=chunks, mode=_mode(chunks))
             if chunks == 1:
                 K.conv2d_grad_bias(a)
                 P.avg_pool_backward(y, x.shape, 2)

@@ -30,16 +30,18 @@ FIXTURE_OK = [HealthCheck.function_scoped_fixture]
 TOL = {np.float32: dict(rtol=2e-4, atol=2e-4), np.float64: dict(rtol=1e-10, atol=1e-10)}
 
 
-@pytest.fixture(params=["serial", "chunks"])
+@pytest.fixture(params=["one chunk", "3 chunks on threads", "3 chunks in turn"])
 def split(request, monkeypatch):
-    """Run serially, or split every batch into 3 chunks (uneven for most batch sizes)."""
-    if request.param == "chunks":
-        _threads.configure()
+    """One chunk, or every batch split into 3 (uneven for most batch sizes) run on Numba's
+    threads or one after the other on the calling thread."""
+    _threads.configure()
+    if request.param == "one chunk":
+        monkeypatch.setitem(_threads._state, "chunks", 1)
+    else:
         monkeypatch.setitem(_threads._state, "chunks", 3)
         for mod in (conv_k, convpool_k, dense_k, pool_k):
             monkeypatch.setattr(mod, "PARALLEL_MIN_WORK", 0)
-    else:
-        monkeypatch.setitem(_threads._state, "chunks", 1)
+        monkeypatch.setattr(_threads, "FORCE_MODE", "threads" if "threads" in request.param else "serial")
     return request.param
 
 
@@ -117,10 +119,14 @@ def test_course_cnn_shapes_are_reproducible_and_match_reference(split):
         a = conv2d_forward(x, w, b, activation="relu")
         dy = rng.standard_normal(a.shape).astype(np.float32)
         grads = conv2d_backward(x, w, dy, relu_output=a)
-        for _ in range(2):  # same inputs, same thread count: the same bits
-            np.testing.assert_array_equal(conv2d_forward(x, w, b, activation="relu"), a)
-            for g1, g2 in zip(conv2d_backward(x, w, dy, relu_output=a), grads):
-                np.testing.assert_array_equal(g1, g2)
+        for mode in ("threads", "serial"):  # same chunks on threads or not: the same bits
+            _threads.FORCE_MODE = mode
+            try:
+                np.testing.assert_array_equal(conv2d_forward(x, w, b, activation="relu"), a)
+                for g1, g2 in zip(conv2d_backward(x, w, dy, relu_output=a), grads):
+                    np.testing.assert_array_equal(g1, g2)
+            finally:
+                _threads.FORCE_MODE = None
         want = _relu_conv_reference(x, w, b, dy, 1, "valid")
         for got, exp in zip((a, *grads), want):
             np.testing.assert_allclose(got, exp, rtol=1e-4, atol=2e-3)
@@ -188,10 +194,14 @@ def test_dense_course_sizes_are_reproducible_and_match_reference(split):
     dy = rng.standard_normal((50, 128)).astype(np.float32)
     a = dense_forward(x, w, b, activation="relu")
     grads = dense_backward(x, w, dy, relu_output=a)
-    for _ in range(2):
-        np.testing.assert_array_equal(dense_forward(x, w, b, activation="relu"), a)
-        for g1, g2 in zip(dense_backward(x, w, dy, relu_output=a), grads):
-            np.testing.assert_array_equal(g1, g2)
+    for mode in ("threads", "serial"):  # same chunks on threads or not: the same bits
+        _threads.FORCE_MODE = mode
+        try:
+            np.testing.assert_array_equal(dense_forward(x, w, b, activation="relu"), a)
+            for g1, g2 in zip(dense_backward(x, w, dy, relu_output=a), grads):
+                np.testing.assert_array_equal(g1, g2)
+        finally:
+            _threads.FORCE_MODE = None
     z = x.astype(np.float64) @ w + b
     dz = np.where(z > 0, dy, 0.0)
     np.testing.assert_allclose(a, np.maximum(z, 0), rtol=1e-4, atol=1e-4)
@@ -381,3 +391,22 @@ def test_all_finite_agrees_with_numpy(shape, dtype, bad, where, seed, layout):
         a = a[:, ::2]
     assert all_finite(a) == bool(np.isfinite(a).all())
     assert all_finite(a, np.ones(3, dtype)) == bool(np.isfinite(a).all())
+
+
+def test_convpool_threads_or_not_give_the_same_bits(monkeypatch):
+    # whether the chunks run on threads is chosen by timing at run time: it must never
+    # change a result, or training would not be reproducible
+    monkeypatch.setitem(_threads._state, "chunks", 2)
+    rng = np.random.default_rng(5)
+    for xs, ws in (((16, 28, 28, 1), (3, 3, 1, 32)), ((16, 13, 13, 32), (3, 3, 32, 64))):
+        x = rng.random(xs, dtype=np.float32)
+        w = (rng.standard_normal(ws) * 0.3).astype(np.float32)
+        b = (rng.standard_normal(ws[3]) * 0.1).astype(np.float32)
+        plans = convpool_k.convpool_plan(xs[1:], ws, (1, 1), "valid", (2, 2), (2, 2), "valid")
+        out = {}
+        for mode in ("threads", "serial"):
+            y, arg = convpool_k.convpool_forward(x, w, b, plans, True, True, mode=mode)
+            grads = convpool_k.convpool_backward(x, w, y, arg, y * 0.5, plans, True, True, mode=mode)
+            out[mode] = (y, arg, *grads)
+        for a, c in zip(out["threads"], out["serial"]):
+            np.testing.assert_array_equal(a, c)

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 
 import numba
 
@@ -106,3 +107,62 @@ def describe() -> dict:
     except Exception:  # noqa: BLE001
         info["blas"] = []
     return info
+
+
+# ---------------------------------------------------------------- threads or not, by measurement
+#
+# A kernel whose batch is split into chunks can run them on Numba's threads or one after
+# the other on the calling thread. The chunks and the order their partial sums are added
+# are the same either way, so the result is too, bit for bit; only the time differs. Which
+# is faster depends on the moment: on an idle machine the threads win, but when other
+# programs (or the window's own thread) hold the other core, a threaded kernel waits for
+# its descheduled half and is slower than doing both halves at once. So each call site
+# keeps the recent time of both ways and takes the faster, trying the other way now and
+# then to notice when the machine changes.
+
+PROBE_EVERY = 32  # calls between two tries of the way currently losing
+FORCE_MODE = None  # "threads" or "serial" for every call (tests); None: measure
+_sites: dict = {}
+
+
+def run(key, threaded_fn, serial_fn, *args, mode=None):
+    """threaded_fn(*args) or serial_fn(*args), whichever has been faster for `key`.
+
+    mode="threads" or "serial" forces one (warm-up, tests). Threaded calls hold
+    PARALLEL_LOCK; the time spent waiting for it counts against threads, as it should.
+    """
+    if mode is None:
+        mode = FORCE_MODE
+    if mode is None:
+        site = _sites.get(key)
+        if site is None:
+            site = _sites[key] = [0.0, 0.0, 0]  # best-recent seconds: threads, serial; calls
+        site[2] += 1
+        calls = site[2]
+        if calls <= 4:  # alternate until both have a time (the first may include loading)
+            threaded = calls % 2 == 1
+        else:
+            threaded = site[0] <= site[1]
+            if calls % PROBE_EVERY == 0:
+                threaded = not threaded
+    else:
+        site = None
+        threaded = mode == "threads"
+    t0 = time.perf_counter()
+    if threaded:
+        with PARALLEL_LOCK:
+            out = threaded_fn(*args)
+    else:
+        out = serial_fn(*args)
+    if site is not None:
+        dt = time.perf_counter() - t0
+        i = 0 if threaded else 1
+        old = site[i]
+        # quick to believe a faster time, slow to believe a slower one (one hiccup)
+        site[i] = dt if (old == 0.0 or dt < old) else old + 0.25 * (dt - old)
+    return out
+
+
+def site_report() -> dict:
+    """{call site: (threaded seconds, serial seconds, calls)}, for benchmarks."""
+    return {k: tuple(v) for k, v in _sites.items()}

@@ -310,47 +310,66 @@ def _block_gradients(x, wm_t, dz, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, need
 # ---------------------------------------------------------------- whole batch
 
 
+# Each driver comes twice, chunks on Numba's threads (prange) or one after the other
+# (range), with the same chunks and the same order of partial sums: the same result
+# either way, and _threads.run picks whichever is faster at the moment.
+
+
 @njit(cache=True, nogil=True, parallel=True)
-def _forward_par(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2, nt):
-    n = x.shape[0]
-    step = (n + nt - 1) // nt
+def _forward_threads(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2, nt):
+    step = (x.shape[0] + nt - 1) // nt
     for t in prange(nt):
-        n0 = t * step
-        n1 = min(n, n0 + step)
+        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
         if n0 < n1:
             _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2)
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _backward_par(x, wm, a, dy2, n, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dw, need_dx,
-                  direct, dx, nt):
-    k, c_out = wm.shape
-    dwp = np.zeros((nt, k, c_out), dtype=dy2.dtype)  # one partial sum per chunk
-    dbp = np.zeros((nt, c_out), dtype=np.float64)
-    step = (n + nt - 1) // nt
-    for t in prange(nt):
-        n0 = t * step
-        n1 = min(n, n0 + step)
+@njit(cache=True, nogil=True)
+def _forward_serial(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2, nt):
+    step = (x.shape[0] + nt - 1) // nt
+    for t in range(nt):
+        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
         if n0 < n1:
-            _backward_range(x, wm, a, dy2, n0, n1, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                            need_dw, need_dx, direct, dwp[t], dbp[t], dx)
-    dw = dwp[0].copy()
-    db = dbp[0].copy()
-    for t in range(1, nt):  # fixed order: same bits every run
-        dw += dwp[t]
-        db += dbp[t]
-    return dw, db.astype(dy2.dtype)
+            _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2)
 
 
 @njit(cache=True, nogil=True)
-def _backward_serial(x, wm, a, dy2, n, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dw, need_dx,
-                     direct, dx):
-    k, c_out = wm.shape
-    dw = np.zeros((k, c_out), dtype=dy2.dtype)
-    db = np.zeros(c_out, dtype=np.float64)
-    _backward_range(x, wm, a, dy2, 0, n, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dw,
-                    need_dx, direct, dw, db, dx)
-    return dw, db.astype(dy2.dtype)
+def _sum_chunks(dwp, dbp, dtype_like):
+    """Add the chunks' partial sums in a fixed order: the same bits every run."""
+    dw = dwp[0].copy()
+    db = dbp[0].copy()
+    for t in range(1, dwp.shape[0]):
+        dw += dwp[t]
+        db += dbp[t]
+    return dw, db.astype(dtype_like.dtype)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _backward_threads(x, wm, a, dy2, n, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dw,
+                      need_dx, direct, dx, nt):
+    dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy2.dtype)  # one partial sum per chunk
+    dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
+    step = (n + nt - 1) // nt
+    for t in prange(nt):
+        n0, n1 = t * step, min(n, (t + 1) * step)
+        if n0 < n1:
+            _backward_range(x, wm, a, dy2, n0, n1, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                            need_dw, need_dx, direct, dwp[t], dbp[t], dx)
+    return _sum_chunks(dwp, dbp, dy2)
+
+
+@njit(cache=True, nogil=True)
+def _backward_serial(x, wm, a, dy2, n, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dw,
+                     need_dx, direct, dx, nt):
+    dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy2.dtype)
+    dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
+    step = (n + nt - 1) // nt
+    for t in range(nt):
+        n0, n1 = t * step, min(n, (t + 1) * step)
+        if n0 < n1:
+            _backward_range(x, wm, a, dy2, n0, n1, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                            need_dw, need_dx, direct, dwp[t], dbp[t], dx)
+    return _sum_chunks(dwp, dbp, dy2)
 
 
 @njit(cache=True, nogil=True)
@@ -377,8 +396,9 @@ def conv2d_plan(input_shape, kernel_shape, stride=1, padding="valid"):
     return (kh, kw, sh, sw, ph, pw, oh_, ow_, direct)
 
 
-def _parallel(n_batch, plan, c_in, c_out, chunks):
-    if chunks is not None:  # forced (warm-up compiles both drivers on a tiny batch)
+def _chunks(n_batch, plan, c_in, c_out, chunks):
+    """How many chunks a batch is split into: fixed by its size and the thread count."""
+    if chunks is not None:  # forced (warm-up, tests)
         return max(1, min(int(chunks), n_batch))
     kh, kw, _, _, _, _, oh_, ow_, _ = plan
     nt = _threads.n_chunks()
@@ -387,25 +407,28 @@ def _parallel(n_batch, plan, c_in, c_out, chunks):
     return 1
 
 
-def conv2d_forward_planned(x, w, b, plan, relu=False, chunks=None):
-    """Trusted fast path of conv2d_forward (+ ReLU when relu): see the module docstring."""
+def conv2d_forward_planned(x, w, b, plan, relu=False, chunks=None, mode=None):
+    """Trusted fast path of conv2d_forward (+ ReLU when relu): see the module docstring.
+
+    chunks / mode ("threads" or "serial") force what is otherwise chosen (warm-up, tests).
+    """
     kh, kw, sh, sw, ph, pw, oh_, ow_, direct = plan
     n_batch = x.shape[0]
     c_out = w.shape[3]
     y = np.empty((n_batch, oh_, ow_, c_out), dtype=x.dtype)  # (N, OH, OW, C_out)
     y2 = y.reshape(n_batch * oh_ * ow_, c_out)
     wm = w.reshape(kh * kw * w.shape[2], c_out)  # (KH*KW*C_in, C_out)
-    nt = _parallel(n_batch, plan, w.shape[2], c_out, chunks)
+    nt = _chunks(n_batch, plan, w.shape[2], c_out, chunks)
+    args = (x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2, nt)
     if nt > 1:
-        with _threads.PARALLEL_LOCK:
-            _forward_par(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2, nt)
+        _threads.run(("conv", x.shape, w.shape), _forward_threads, _forward_serial, *args, mode=mode)
     else:
-        _forward_range(x, wm, b, 0, n_batch, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2)
+        _forward_serial(*args)
     return y
 
 
 def conv2d_backward_planned(x, w, dy, plan, relu_output=None, need_input_grad=True,
-                            need_weight_grad=True, input_shape=None, chunks=None):
+                            need_weight_grad=True, input_shape=None, chunks=None, mode=None):
     """Trusted fast path of conv2d_backward: returns (dx or None, dw, db)."""
     kh, kw, sh, sw, ph, pw, oh_, ow_, direct = plan
     c_in, c_out = w.shape[2], w.shape[3]
@@ -418,14 +441,14 @@ def conv2d_backward_planned(x, w, dy, plan, relu_output=None, need_input_grad=Tr
     if x is None:
         x = np.empty((0, 1, 1, 1), dtype=dy.dtype)
     wm = w.reshape(kh * kw * c_in, c_out)
-    nt = _parallel(n_batch, plan, c_in, c_out, chunks)
+    nt = _chunks(n_batch, plan, c_in, c_out, chunks)
+    args = (x, wm, a, dy2, n_batch, shape[1], shape[2], kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+            need_weight_grad, need_input_grad, direct, dx, nt)
     if nt > 1:
-        with _threads.PARALLEL_LOCK:
-            dw, db = _backward_par(x, wm, a, dy2, n_batch, shape[1], shape[2], kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                                   need_weight_grad, need_input_grad, direct, dx, nt)
+        key = ("conv backward", tuple(shape), w.shape, relu, need_weight_grad, need_input_grad)
+        dw, db = _threads.run(key, _backward_threads, _backward_serial, *args, mode=mode)
     else:
-        dw, db = _backward_serial(x, wm, a, dy2, n_batch, shape[1], shape[2], kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                                  need_weight_grad, need_input_grad, direct, dx)
+        dw, db = _backward_serial(*args)
     return (dx if need_input_grad else None), dw.reshape(w.shape), db
 
 

@@ -29,6 +29,7 @@ from .conv import (
     _block_samples_backward,
     _forward_direct,
     _im2col,
+    _sum_chunks,
     conv2d_plan,
 )
 
@@ -160,50 +161,58 @@ def _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_,
 # ---------------------------------------------------------------- whole batch
 
 
+# Each driver twice, chunks on Numba's threads or one after the other: same chunks, same
+# order of partial sums, same result; _threads.run picks whichever is faster right now.
+
+
 @njit(cache=True, nogil=True, parallel=True)
-def _forward_par(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
-                 want_arg, y, arg, nt):
-    n = x.shape[0]
-    step = (n + nt - 1) // nt
+def _forward_threads(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
+                     want_arg, y, arg, nt):
+    step = (x.shape[0] + nt - 1) // nt
     for t in prange(nt):
-        n0 = t * step
-        n1 = min(n, n0 + step)
+        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
+        if n0 < n1:
+            _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
+                           pkh, pkw, ph_, pw_, want_arg, y, arg)
+
+
+@njit(cache=True, nogil=True)
+def _forward_serial(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
+                    want_arg, y, arg, nt):
+    step = (x.shape[0] + nt - 1) // nt
+    for t in range(nt):
+        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
         if n0 < n1:
             _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
                            pkh, pkw, ph_, pw_, want_arg, y, arg)
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _backward_par(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx, pkh, pkw,
-                  dx, nt):
-    n = x.shape[0]
-    k, c_out = wm.shape
-    dwp = np.zeros((nt, k, c_out), dtype=dy.dtype)  # one partial sum per chunk
-    dbp = np.zeros((nt, c_out), dtype=np.float64)
-    step = (n + nt - 1) // nt
+def _backward_threads(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx, pkh, pkw,
+                      dx, nt):
+    dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy.dtype)  # one partial sum per chunk
+    dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
+    step = (x.shape[0] + nt - 1) // nt
     for t in prange(nt):
-        n0 = t * step
-        n1 = min(n, n0 + step)
+        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
         if n0 < n1:
             _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
                             need_dx, pkh, pkw, dwp[t], dbp[t], dx)
-    dw = dwp[0].copy()
-    db = dbp[0].copy()
-    for t in range(1, nt):  # fixed order: same bits every run
-        dw += dwp[t]
-        db += dbp[t]
-    return dw, db.astype(dy.dtype)
+    return _sum_chunks(dwp, dbp, dy)
 
 
 @njit(cache=True, nogil=True)
 def _backward_serial(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx, pkh, pkw,
-                     dx):
-    k, c_out = wm.shape
-    dw = np.zeros((k, c_out), dtype=dy.dtype)
-    db = np.zeros(c_out, dtype=np.float64)
-    _backward_range(x, wm, y, arg, dy, 0, x.shape[0], kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                    need_dx, pkh, pkw, dw, db, dx)
-    return dw, db.astype(dy.dtype)
+                     dx, nt):
+    dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy.dtype)
+    dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
+    step = (x.shape[0] + nt - 1) // nt
+    for t in range(nt):
+        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
+        if n0 < n1:
+            _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                            need_dx, pkh, pkw, dwp[t], dbp[t], dx)
+    return _sum_chunks(dwp, dbp, dy)
 
 
 # ---------------------------------------------------------------- trusted entry points
@@ -235,36 +244,40 @@ def _chunks(n_batch, plan, c_in, c_out, chunks):
     return 1
 
 
-def convpool_forward(x, w, b, plans, relu, want_argmax, chunks=None):
-    """Trusted: x (N, H, W, C_in) C-contiguous -> (pooled (N, PH, PW, F), winners uint8 or None)."""
+def convpool_forward(x, w, b, plans, relu, want_argmax, chunks=None, mode=None):
+    """Trusted: x (N, H, W, C_in) C-contiguous -> (pooled (N, PH, PW, F), winners uint8 or None).
+
+    chunks / mode ("threads" or "serial") force what is otherwise chosen (warm-up, tests).
+    """
     (kh, kw, sh, sw, ph, pw, oh_, ow_, direct), (pkh, pkw, ph_, pw_) = plans
     n_batch, c_out = x.shape[0], w.shape[3]
     wm = w.reshape(kh * kw * w.shape[2], c_out)  # (KH*KW*C_in, C_out)
     y = np.empty((n_batch, ph_, pw_, c_out), dtype=x.dtype)  # (N, PH, PW, F)
     arg = np.empty((n_batch, ph_, pw_, c_out) if want_argmax else (1, 1, 1, c_out), dtype=np.uint8)
     nt = _chunks(n_batch, plans[0], w.shape[2], c_out, chunks)
+    args = (x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
+            want_argmax, y, arg, nt)
     if nt > 1:
-        with _threads.PARALLEL_LOCK:
-            _forward_par(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_,
-                         pw_, want_argmax, y, arg, nt)
+        _threads.run(("convpool", x.shape, w.shape, want_argmax), _forward_threads,
+                     _forward_serial, *args, mode=mode)
     else:
-        _forward_range(x, wm, b, 0, n_batch, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
-                       pkh, pkw, ph_, pw_, want_argmax, y, arg)
+        _forward_serial(*args)
     return y, (arg if want_argmax else None)
 
 
-def convpool_backward(x, w, y, argmax, dy, plans, relu, need_input_grad=True, chunks=None):
+def convpool_backward(x, w, y, argmax, dy, plans, relu, need_input_grad=True, chunks=None,
+                      mode=None):
     """Trusted: gradients of pool(relu(conv(x))) given dy (N, PH, PW, F): (dx or None, dw, db)."""
     (kh, kw, sh, sw, ph, pw, oh_, ow_, _), (pkh, pkw, _, _) = plans
     c_in, c_out = w.shape[2], w.shape[3]
     wm = w.reshape(kh * kw * c_in, c_out)
     dx = np.empty(x.shape if need_input_grad else (0, 1, 1, 1), dtype=dy.dtype)
     nt = _chunks(x.shape[0], plans[0], c_in, c_out, chunks)
+    args = (x, wm, y, argmax, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_input_grad, pkh,
+            pkw, dx, nt)
     if nt > 1:
-        with _threads.PARALLEL_LOCK:
-            dw, db = _backward_par(x, wm, y, argmax, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                                   need_input_grad, pkh, pkw, dx, nt)
+        dw, db = _threads.run(("convpool backward", x.shape, w.shape, need_input_grad),
+                              _backward_threads, _backward_serial, *args, mode=mode)
     else:
-        dw, db = _backward_serial(x, wm, y, argmax, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                                  need_input_grad, pkh, pkw, dx)
+        dw, db = _backward_serial(*args)
     return (dx if need_input_grad else None), dw.reshape(w.shape), db

@@ -42,13 +42,24 @@ def _forward_rows(x, w, b, r0, r1, relu, z, a):
                 a[r, o] = v if (v > 0 or v != v) else 0.0
 
 
+# Each driver twice, chunks on Numba's threads or one after the other: same chunks, same
+# result; _threads.run picks whichever is faster right now.
+
+
 @njit(cache=True, nogil=True, parallel=True)
-def _forward_par(x, w, b, relu, z, a, nt):
-    n = x.shape[0]
-    step = (n + nt - 1) // nt
+def _forward_threads(x, w, b, relu, z, a, nt):
+    step = (x.shape[0] + nt - 1) // nt
     for t in prange(nt):
-        r0 = t * step
-        r1 = min(n, r0 + step)
+        r0, r1 = t * step, min(x.shape[0], (t + 1) * step)
+        if r0 < r1:
+            _forward_rows(x, w, b, r0, r1, relu, z, a)
+
+
+@njit(cache=True, nogil=True)
+def _forward_serial(x, w, b, relu, z, a, nt):
+    step = (x.shape[0] + nt - 1) // nt
+    for t in range(nt):
+        r0, r1 = t * step, min(x.shape[0], (t + 1) * step)
         if r0 < r1:
             _forward_rows(x, w, b, r0, r1, relu, z, a)
 
@@ -97,7 +108,7 @@ def _backward_block(x, w, dz, t, nt, need_dx, dw, dx):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _backward_par(x, w, a, dy, relu, need_dx, dx, nt):
+def _backward_threads(x, w, a, dy, relu, need_dx, dx, nt):
     dz = np.empty_like(dy)  # (N, O)
     db = _relu_grad(a, dy, relu, dz)
     dw = np.empty((x.shape[1], dy.shape[1]), dtype=dy.dtype)  # (I, O)
@@ -107,11 +118,12 @@ def _backward_par(x, w, a, dy, relu, need_dx, dx, nt):
 
 
 @njit(cache=True, nogil=True)
-def _backward_serial(x, w, a, dy, relu, need_dx, dx):
+def _backward_serial(x, w, a, dy, relu, need_dx, dx, nt):
     dz = np.empty_like(dy)  # (N, O)
     db = _relu_grad(a, dy, relu, dz)
     dw = np.empty((x.shape[1], dy.shape[1]), dtype=dy.dtype)  # (I, O)
-    _backward_block(x, w, dz, 0, 1, need_dx, dw, dx)
+    for t in range(nt):
+        _backward_block(x, w, dz, t, nt, need_dx, dw, dx)
     return dw, db.astype(dy.dtype)
 
 
@@ -122,31 +134,36 @@ def _chunks(n, n_in, n_out, chunks=None):
     return min(nt, n) if nt > 1 and n > 1 and n * n_in * n_out >= PARALLEL_MIN_WORK else 1
 
 
-def dense_forward_planned(x, w, b, relu=False, chunks=None):
-    """Trusted fast path: returns (z, a) with a = relu(z) when relu, else a is z."""
+def dense_forward_planned(x, w, b, relu=False, chunks=None, mode=None):
+    """Trusted fast path: returns (z, a) with a = relu(z) when relu, else a is z.
+
+    chunks / mode ("threads" or "serial") force what is otherwise chosen (warm-up, tests).
+    """
     n = x.shape[0]
     z = np.empty((n, w.shape[1]), dtype=x.dtype)  # (N, O)
     a = np.empty_like(z) if relu else z
     nt = _chunks(n, w.shape[0], w.shape[1], chunks)
     if nt > 1:
-        with _threads.PARALLEL_LOCK:
-            _forward_par(x, w, b, relu, z, a, nt)
+        _threads.run(("dense", x.shape, w.shape), _forward_threads, _forward_serial,
+                     x, w, b, relu, z, a, nt, mode=mode)
     else:
-        _forward_rows(x, w, b, 0, n, relu, z, a)
+        _forward_serial(x, w, b, relu, z, a, 1)
     return z, a
 
 
-def dense_backward_planned(x, w, dy, relu_output=None, need_input_grad=True, chunks=None):
+def dense_backward_planned(x, w, dy, relu_output=None, need_input_grad=True, chunks=None,
+                           mode=None):
     """Trusted fast path: (dx or None, dw, db); with relu_output, dy is dL/d(ReLU output)."""
     relu = relu_output is not None
     a = relu_output if relu else dy
     dx = np.empty(x.shape if need_input_grad else (0, 0), dtype=dy.dtype)  # (N, I)
     nt = _chunks(x.shape[0], w.shape[0], w.shape[1], chunks)
     if nt > 1:
-        with _threads.PARALLEL_LOCK:
-            dw, db = _backward_par(x, w, a, dy, relu, need_input_grad, dx, nt)
+        dw, db = _threads.run(("dense backward", x.shape, w.shape, need_input_grad),
+                              _backward_threads, _backward_serial, x, w, a, dy, relu,
+                              need_input_grad, dx, nt, mode=mode)
     else:
-        dw, db = _backward_serial(x, w, a, dy, relu, need_input_grad, dx)
+        dw, db = _backward_serial(x, w, a, dy, relu, need_input_grad, dx, 1)
     return (dx if need_input_grad else None), dw, db
 
 

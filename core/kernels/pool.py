@@ -66,14 +66,18 @@ def _max_range(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _max_par(x, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg, nt):
-    n = x.shape[0]
-    step = (n + nt - 1) // nt
+def _max_threads(x, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg, nt):
+    step = (x.shape[0] + nt - 1) // nt
     for t in prange(nt):
-        n0 = t * step
-        n1 = min(n, n0 + step)
+        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
         if n0 < n1:
             _max_range(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg)
+
+
+@njit(cache=True, nogil=True)
+def _max_serial(x, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg, nt):
+    # every output is computed on its own: chunks make no difference to the result
+    _max_range(x, 0, x.shape[0], kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg)
 
 
 @njit(cache=True, nogil=True)
@@ -89,14 +93,17 @@ def _max_back_range(dy, arg, n0, n1, dx):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _max_back_par(dy, arg, dx, nt):
-    n = dy.shape[0]
-    step = (n + nt - 1) // nt
+def _max_back_threads(dy, arg, dx, nt):
+    step = (dy.shape[0] + nt - 1) // nt
     for t in prange(nt):
-        n0 = t * step
-        n1 = min(n, n0 + step)
+        n0, n1 = t * step, min(dy.shape[0], (t + 1) * step)
         if n0 < n1:
             _max_back_range(dy, arg, n0, n1, dx)
+
+
+@njit(cache=True, nogil=True)
+def _max_back_serial(dy, arg, dx, nt):
+    _max_back_range(dy, arg, 0, dy.shape[0], dx)  # a sample's sums do not depend on chunks
 
 
 @njit(cache=True, nogil=True)
@@ -174,7 +181,7 @@ def _chunks(n_batch, work, chunks=None):
     return min(nt, n_batch) if nt > 1 and n_batch > 1 and work >= PARALLEL_MIN_WORK else 1
 
 
-def max_pool_forward_planned(x, plan, want_argmax=True, chunks=None):
+def max_pool_forward_planned(x, plan, want_argmax=True, chunks=None, mode=None):
     """Trusted fast path (C-contiguous writeable x, plan from max_pool_plan): (y, argmax or None)."""
     kh, kw, sh, sw, ph, pw, oh_, ow_ = plan
     n_batch, c_in = x.shape[0], x.shape[3]
@@ -182,24 +189,25 @@ def max_pool_forward_planned(x, plan, want_argmax=True, chunks=None):
     shape = (n_batch, oh_, ow_, c_in) if want_argmax else (1, 1, 1, c_in)
     arg = np.empty(shape, dtype=np.int64)  # (N, OH, OW, C): flat h*W + w of each max
     nt = _chunks(n_batch, y.size * kh * kw, chunks)
+    args = (x, kh, kw, sh, sw, ph, pw, oh_, ow_, want_argmax, y, arg, nt)
     if nt > 1:
-        with _threads.PARALLEL_LOCK:
-            _max_par(x, kh, kw, sh, sw, ph, pw, oh_, ow_, want_argmax, y, arg, nt)
+        _threads.run(("max pool", x.shape, plan, want_argmax), _max_threads, _max_serial, *args,
+                     mode=mode)
     else:
-        _max_range(x, 0, n_batch, kh, kw, sh, sw, ph, pw, oh_, ow_, want_argmax, y, arg)
+        _max_serial(*args)
     return y, (arg if want_argmax else None)
 
 
-def max_pool_backward_planned(dy, argmax, input_shape, chunks=None):
+def max_pool_backward_planned(dy, argmax, input_shape, chunks=None, mode=None):
     """Trusted fast path of max_pool_backward (argmax from the forward, C-contiguous dy)."""
     n_batch, h_in, w_in, c_in = input_shape
     dx = np.empty((n_batch, h_in * w_in, c_in), dtype=dy.dtype)  # (N, H*W, C)
     nt = _chunks(n_batch, dx.size, chunks)
     if nt > 1:
-        with _threads.PARALLEL_LOCK:
-            _max_back_par(dy, argmax, dx, nt)
+        _threads.run(("max pool backward", dy.shape, tuple(input_shape)), _max_back_threads,
+                     _max_back_serial, dy, argmax, dx, nt, mode=mode)
     else:
-        _max_back_range(dy, argmax, 0, n_batch, dx)
+        _max_back_serial(dy, argmax, dx, 1)
     return dx.reshape(n_batch, h_in, w_in, c_in)
 
 

@@ -179,3 +179,15 @@ def test_the_diagram_gets_the_height_before_any_data(qtbot):
         # the comparison keeps what it needs; the network takes the rest
         assert lesson.diagram.height() > 0.6 * lesson.splitter.height()
         assert lesson.diagram.view.height() >= 290
+
+
+def test_step_after_the_update_says_how_to_watch_again(trained):
+    lesson = trained
+    if lesson.player is None:
+        pytest.skip("network diagram not available")
+    messages = []
+    lesson.status_message.connect(lambda text, _ms: messages.append(text))
+    lesson.playback.reset_button.click()
+    for _ in range(lesson.player.count()):
+        lesson.playback.forward_button.click()
+    assert lesson.player.at_end() and messages and "Reset" in messages[-1]

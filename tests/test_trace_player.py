@@ -110,3 +110,14 @@ def test_frames_from_a_trace_alone_for_cnn_and_dropout():
     assert "kept units" in sentences[9]
     player.set_trace(None)
     assert player.count() == 0 and not player.step_forward()
+
+
+def test_a_step_past_the_update_is_reported_once_per_click(wired, qtbot):
+    _, player, _ = wired
+    seen = []
+    player.stepped_past_end.connect(lambda: seen.append(player.index()))
+    while player.step_forward():
+        pass
+    assert seen == [6]                    # the step that found the end, nothing while moving
+    player.step_forward()
+    assert seen == [6, 6] and player.index() == 6

@@ -285,6 +285,9 @@ class HiddenLayersLesson(Lesson):
         self.playback.reset_button.setToolTip("Back to the first frame of the step (R)")
         if self.player is not None:
             self.player.connect_playback(self.playback)
+            self.player.stepped_past_end.connect(lambda: self.show_status(
+                "That was the update, the last frame of the step: press R (Reset) or Play to "
+                "watch it again, or pick another digit.", 6000))
         self.train_button = QPushButton("Train both")
         self.add_control(self.train_button, None,
                          "Train both networks from new weights on the 4,000 training digits "

@@ -48,6 +48,8 @@ class TracePlayer(QObject):
     frame_changed = Signal(object)      # Frame
     playing_changed = Signal(bool)
     finished = Signal()                 # playback reached the update frame
+    #: a step was asked for at the last frame (nothing changed): lessons say what to do
+    stepped_past_end = Signal()
 
     def __init__(self, diagram=None, parent=None):
         super().__init__(parent if parent is not None else diagram)
@@ -118,6 +120,8 @@ class TracePlayer(QObject):
     def step_forward(self) -> bool:
         """Next frame; False (and nothing changes) at the last one."""
         if self.at_end():
+            if self._frames:
+                self.stepped_past_end.emit()
             return False
         self._index += 1
         self._show()

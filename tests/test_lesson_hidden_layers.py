@@ -191,3 +191,26 @@ def test_step_after_the_update_says_how_to_watch_again(trained):
     for _ in range(lesson.player.count()):
         lesson.playback.forward_button.click()
     assert lesson.player.at_end() and messages and "Reset" in messages[-1]
+
+
+def test_train_pressed_while_loading_trains_once_loaded(qtbot, trained):
+    lesson = HiddenLayersLesson()
+    lesson.auto_train = False
+    qtbot.addWidget(lesson)
+    messages = []
+    lesson.status_message.connect(lambda text, _ms: messages.append(text))
+    lesson.train_button.click()                 # before the digits are here
+    assert messages and "loading" in messages[-1]
+    assert not lesson.is_training()
+    lesson.activate()
+    qtbot.waitUntil(lesson.is_training, timeout=30000)
+    # the run's length is fixed at its start: the spin box may change meanwhile
+    bar = lesson.cards["none"].progress
+    qtbot.waitUntil(lambda: bar.value() > 0, timeout=30000)
+    before = bar.value()
+    lesson.epochs_spin.setValue(12)
+    qtbot.waitUntil(lambda: bar.value() > before, timeout=30000)
+    assert f"of {H.DEFAULT_EPOCHS}" in bar.text() and "12" not in bar.text()
+    lesson.deactivate()
+    assert not lesson.is_training() and not lesson.running_workers()
+    lesson.shutdown()

@@ -197,6 +197,8 @@ class HiddenLayersLesson(Lesson):
         self._train_worker = None
         self._load_worker = None
         self._auto_trained = False
+        self._run_epochs = DEFAULT_EPOCHS
+        self._train_when_loaded = False
         self._build()
 
     # --- construction -------------------------------------------------------------------
@@ -326,7 +328,11 @@ class HiddenLayersLesson(Lesson):
         self._new_models()
         self.verdict.setText("Both networks are untrained: about 10 % (chance) on 10 classes. "
                              "Press Train both.")
-        if self.isVisible():
+        if self._train_when_loaded:     # Train both was pressed while the digits loaded
+            self._train_when_loaded = False
+            self._auto_trained = True
+            self.start_training()
+        elif self.isVisible():
             self._auto_train()
 
     def _on_load_failed(self, exc) -> None:
@@ -368,10 +374,17 @@ class HiddenLayersLesson(Lesson):
             self.start_training()
 
     def start_training(self) -> None:
-        if self.data is None or self._train_worker is not None:
+        if self.data is None:
+            self.show_status("The digits are still loading; training starts once they are "
+                             "here.", 5000)
+            self._train_when_loaded = True
+            return
+        if self._train_worker is not None:
             return
         self._new_models()
-        epochs = self.epochs_spin.value()
+        # the run's length is fixed when it starts: changing the spin box meanwhile must not
+        # relabel the progress bars ("epoch 3 of 10" in a 5-epoch run)
+        epochs = self._run_epochs = self.epochs_spin.value()
         self.acc_plot.setXRange(0, epochs, padding=0.04)
         for card in self.cards.values():
             card.progress.setFormat(f"epoch 1 of {epochs}")
@@ -390,7 +403,7 @@ class HiddenLayersLesson(Lesson):
         self._train_finished()
 
     def _on_progress(self, msg) -> None:
-        epochs = self.epochs_spin.value()
+        epochs = self._run_epochs
         if isinstance(msg, BatchProgress):
             card = self.cards[msg.key]
             card.progress.setValue(int(1000 * (msg.epoch + msg.fraction) / epochs))
@@ -430,7 +443,7 @@ class HiddenLayersLesson(Lesson):
     def _train_finished(self) -> None:
         self.train_button.setText("Train both")
         self.train_button.setToolTip("Train both networks again from new weights")
-        epochs = self.epochs_spin.value()
+        epochs = self._run_epochs
         for key, card in self.cards.items():
             if self.epochs_done[key] < epochs and self.epochs_done[key] > 0:
                 card.progress.setFormat(f"stopped after {self.epochs_done[key]} of {epochs}")

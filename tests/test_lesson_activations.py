@@ -109,3 +109,16 @@ def test_softmax_logits_drive_the_bars_and_the_jacobian_diagonal(lesson, qtbot):
 def test_controls_are_named_and_explained(lesson):
     for w in (lesson.choice, lesson.alpha, lesson.z_slider.slider, *lesson.logit_boxes):
         assert w.accessibleName() and w.toolTip()
+
+
+def test_switching_to_softmax_keeps_one_z1_on_screen(lesson):
+    lesson.set_function("sigmoid")
+    lesson.z_slider.set_value(2.0)
+    lesson.set_function("softmax")
+    # Input z is z₁: the box, the curve's point and the bars all use the same value
+    assert lesson.logit_boxes[0].value() == pytest.approx(2.0)
+    z = lesson.logits().astype(float)
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    assert lesson.point_a.data["y"][0] == pytest.approx(p[0], rel=1e-5)
+    np.testing.assert_allclose(lesson.prob_bars.opts["height"], p, rtol=1e-5)

@@ -215,6 +215,13 @@ class ActivationsLesson(Lesson):
 
     def _on_choice(self) -> None:
         self.name = self.choice.currentData()
+        if self.name == "softmax":
+            # Input z is z₁ here: carry it over, or the curve's point and the bars would
+            # show two different z₁ at once
+            box = self.logit_boxes[0]
+            box.blockSignals(True)
+            box.setValue(self.z_slider.value())
+            box.blockSignals(False)
         self.refresh()
 
     def _on_logit(self) -> None:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QEnterEvent
-from PySide6.QtWidgets import QApplication, QToolButton
+from PySide6.QtWidgets import QApplication, QLabel, QToolButton
 
 from core.data import load_planar, train_validation_split
 from gui.lessons.playground import N_POINTS, TEST_FRACTION, VIEW_EXTENT, PlaygroundLesson
@@ -211,3 +211,15 @@ def test_choosing_a_dataset_and_noise_loads_it(lesson):
     np.testing.assert_array_equal(tri, xt[:, 0] * xt[:, 1] > 0)
     assert "same sign" in lesson.class_key.text()
     assert lesson.epoch == 0
+
+
+def test_fresh_loss_plot_marks_its_one_point_then_draws_lines(lesson):
+    # epoch 0 is a single point per curve: drawn as a dot, not an invisible line
+    assert len(lesson.train_curve.getData()[0]) == 1
+    assert lesson.train_curve.opts["symbol"] == "o" and lesson.test_curve.opts["symbol"] == "o"
+    lesson.step()
+    lesson.step()
+    assert len(lesson.train_curve.getData()[0]) == 3
+    assert lesson.train_curve.opts["symbol"] is None
+    assert "loss" in " ".join(lbl.text() for lbl in lesson.findChildren(QLabel)
+                              if "training" in lbl.text())

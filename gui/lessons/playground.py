@@ -428,7 +428,7 @@ class PlaygroundLesson(Lesson):
         self.loss_plot.setDownsampling(auto=True, mode="peak")
         self.loss_plot.setLabel("bottom", "epoch")
         # a single point must not blow the axes up to ±500
-        self.loss_plot.getPlotItem().getViewBox().setLimits(xMin=0, minXRange=10, minYRange=0.05)
+        self.loss_plot.getPlotItem().getViewBox().setLimits(xMin=-0.5, minXRange=10, minYRange=0.05)
         self.loss_plot.getPlotItem().getAxis("left").setWidth(34)
         self.loss_plot.setAccessibleName("Loss curve")
         self.loss_plot.setToolTip("Binary cross-entropy after each shown epoch: solid = "
@@ -747,8 +747,12 @@ class PlaygroundLesson(Lesson):
             test.append(snap.test["loss"])
         else:
             train[-1], test[-1] = snap.train["loss"], snap.test["loss"]
-        self.train_curve.setData(np.asarray(epochs, float), np.asarray(train, float))
-        self.test_curve.setData(np.asarray(epochs, float), np.asarray(test, float))
+        # a lone epoch-0 point is no line: mark it, or the fresh plot looks empty
+        lone = "o" if len(epochs) == 1 else None
+        self.train_curve.setData(np.asarray(epochs, float), np.asarray(train, float),
+                                 symbol=lone, symbolSize=6, symbolBrush="#1d232b")
+        self.test_curve.setData(np.asarray(epochs, float), np.asarray(test, float),
+                                symbol=lone, symbolSize=6, symbolBrush="#6b7480")
 
         grid = snap.grid
         ranges = []

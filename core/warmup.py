@@ -3,16 +3,21 @@
 A first-ever launch has nothing in Numba's cache, and compiling the engine's kernels takes
 a while; done lazily, the first prediction or training step would freeze for that long.
 `warm_up()` runs them all once on tiny arrays instead, in the order the app needs them:
-the inference kernels first (the drawing pad can predict as soon as they are ready), then
-training. With a warm cache each step only loads machine code and takes milliseconds.
+"inference" (one image at a time: the drawing pad can predict as soon as this phase is
+done, a few seconds into a first-ever launch), "batches" (the threaded forward kernels:
+evaluating a test set, feature maps of many images), then "training". With a warm cache
+each step only loads machine code: the whole warm-up takes well under a second.
 
 Qt-free on purpose: the GUI calls it from a worker thread and forwards `progress` to a
-progress bar. Kernels compiled here are the exact specialisations the layers call later
-(C-contiguous float32 arrays, the same argument types), for both the serial and the
-threaded driver of each kernel.
+progress bar (the kernels release the GIL, compiling mostly does not, so the window stays
+responsive but not idle). Kernels compiled here are the exact specialisations the layers
+call later (C-contiguous float32 arrays, the same argument types), for both the serial
+and the threaded driver of each kernel; a test checks that training and predicting after
+it compile nothing new.
 
-    from core.warmup import warm_up
-    warm_up(progress=lambda done, total, label, phase: print(done, total, label))
+    from core.warmup import warm_up, INFERENCE
+    warm_up(progress=lambda done, total, label, phase: print(done, total, label, phase))
+    warm_up(phases=(INFERENCE,))   # just what predictions need
 """
 from __future__ import annotations
 

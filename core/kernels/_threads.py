@@ -29,6 +29,7 @@ import time
 import numba
 
 PARALLEL_LOCK = threading.Lock()
+_CONFIG_LOCK = threading.Lock()
 
 _state: dict = {}
 
@@ -62,8 +63,13 @@ def _choose_threading_layer():
 
 def configure() -> int:
     """Make Numba's BLAS single-threaded (once) and return the number of batch chunks."""
-    if "chunks" in _state:
-        return _state["chunks"]
+    with _CONFIG_LOCK:
+        if "chunks" not in _state:
+            _configure()
+    return _state["chunks"]
+
+
+def _configure():
     _choose_threading_layer()
     chunks = 1
     libs = []
@@ -78,9 +84,8 @@ def configure() -> int:
             chunks = max(1, int(numba.get_num_threads()))
         except Exception:  # noqa: BLE001
             chunks = 1
-    _state["chunks"] = chunks
     _state["libs"] = [(lib.internal_api, lib.filepath) for lib in libs]
-    return chunks
+    _state["chunks"] = chunks
 
 
 def n_chunks() -> int:

@@ -355,3 +355,22 @@ def test_whole_network_stays_in_view_when_resized(diagram, qtbot):
         seen = diagram.view.mapToScene(diagram.view.viewport().rect()).boundingRect()
         rect = diagram.scene_.sceneRect()
         assert seen.adjusted(-1, -1, 1, 1).contains(rect)
+
+
+def test_edge_numbers_of_crossing_edges_do_not_run_into_each_other(qtbot):
+    d = NetworkDiagram()
+    qtbot.addWidget(d)
+    d.resize(620, 300)               # the backprop stepper's narrow diagram
+    d.show()
+    qtbot.waitExposed(d)
+    m = Sequential([Dense(2, activation="sigmoid"), Dense(1, activation="sigmoid")],
+                   input_shape=(2,), seed=3)
+    m.compile(SGD(0.5), "binary_crossentropy")
+    d.set_model(m)
+    d.set_trace(m.trace_step(np.array([[0.22, 1.0]], np.float32), np.array([0])))
+    d.set_phase("forward", 1)
+    plates = [bg.rect() for bg, t in d.scene_.edge_labels[1] if bg.isVisible()]
+    assert len(plates) == 4                           # every weight has its number
+    for i, a in enumerate(plates):
+        for b in plates[i + 1:]:
+            assert not a.intersects(b)

@@ -265,6 +265,7 @@ class FrameRenderer:
             self.addItem(bg)
             labels.append((bg, di.text_item(self, "", self.mono, z=2.7)))
         n_dst = max(1, len(self.columns[k].shown))
+        placed: list[QRectF] = []
         for (bg, t), e, v in zip(labels, edges, vals):
             text = fmt(v) if known else ""
             t.setText(text)
@@ -273,13 +274,34 @@ class FrameRenderer:
                 continue
             slot = int(np.searchsorted(self.columns[k].shown, e.key[3]))
             frac = 0.30 + 0.4 * (slot / max(1, n_dst - 1) if n_dst > 1 else 0.5)
-            p = e.line().pointAt(frac)
             r = t.boundingRect()
-            t.setPos(p.x() - r.width() / 2, p.y() - r.height() / 2)
-            bg.setRect(QRectF(p.x() - r.width() / 2 - 3, p.y() - r.height() / 2,
-                              r.width() + 6, r.height()))
+            plate = self._free_label_plate(e.line(), frac, r.width() + 6, r.height(), placed)
+            placed.append(plate)
+            t.setPos(plate.left() + 3, plate.top())
+            bg.setRect(plate)
             t.setOpacity(opacity)
             bg.setOpacity(opacity)
+
+    @staticmethod
+    def _free_label_plate(line: QLineF, frac: float, w: float, h: float,
+                          placed: list) -> QRectF:
+        """Where along `line` a w×h label plate touches none already placed.
+
+        Crossing edges (i→j beside j→i) put their preferred spots at the same height, so
+        the numbers ran into each other: slide along the edge to the first free spot,
+        keeping the preferred one when nothing is free.
+        """
+        def plate_at(f):
+            p = line.pointAt(f)
+            return QRectF(p.x() - w / 2, p.y() - h / 2, w, h)
+
+        candidates = [frac] + [min(0.82, max(0.18, frac + d))
+                               for d in (-0.12, 0.12, -0.22, 0.22, -0.32, 0.32)]
+        for f in candidates:
+            rect = plate_at(f)
+            if not any(rect.intersects(other) for other in placed):
+                return rect
+        return plate_at(frac)
 
     def _render_outputs(self, view: View) -> None:
         snap, last = view.snap, self.columns[-1]

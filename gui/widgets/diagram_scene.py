@@ -130,7 +130,9 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
         self.left_w = (max(fm.horizontalAdvance(n) for n in names) + 10) if names else 0.0
         longest = max([len(n) for n in self.output_names] + [2])
         sample = ("W" * longest + "  -0.0001234  ◀ predicted  ✓ label" if last.units > 1
-                  else "ŷ = -0.0001234  (y = -0.0001234)")
+                  # targets of one-output networks are 0/1 labels or short numbers: a
+                  # worst-case target here starved the gaps where the edge numbers sit
+                  else "ŷ = -0.0001234  (y = -0.5)")
         self.out_w = bold.horizontalAdvance(sample) if last.has_nodes else 0.0
         # rows closer than a line of text: labels alternate between two columns, short marks
         self.out_step = 0.0

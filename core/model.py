@@ -222,7 +222,11 @@ class Sequential:
                 pre = inputs[i].copy()
             gpre = grad_pre.get(i)
             if gpre is None and pre is not None:
-                gpre = grads_in[i] if isinstance(layer, _ACT_LAYERS) else None
+                if isinstance(layer, _ACT_LAYERS):
+                    gpre = grads_in[i]
+                else:
+                    # ∂L/∂z = f'(z)·∂L/∂a, the same rule the layer's backward applied
+                    gpre = layer.activation.backward(pre, outputs[i], grads_out[i])
             records.append(LayerTrace(
                 index=i, name=layer.name, class_name=type(layer).__name__,
                 input=inputs[i].copy(), output=outputs[i].copy(),

@@ -58,6 +58,10 @@ def test_trace_gradients_equal_numpy_backprop():
         np.testing.assert_allclose(new, before - 0.1 * g, rtol=1e-4, atol=1e-6)
     assert tr.layers[0].pre_activation.shape == (6, 5)
     assert tr.layers[0].activation == "tanh"
+    # ∂L/∂z of the hidden layer: ∂L/∂a · (1 − tanh²z), by hand from the recorded values
+    a1 = np.tanh(tr.layers[0].pre_activation)
+    np.testing.assert_allclose(tr.layers[0].grad_pre_activation,
+                               tr.layers[0].grad_output * (1 - a1 ** 2), rtol=1e-4, atol=1e-7)
 
 
 def test_trace_records_unfused_gradient_of_prediction():

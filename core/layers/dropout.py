@@ -43,7 +43,7 @@ class Dropout(Layer):
 
     def trace_extras(self):
         kept = self._cache.get("kept")
-        return {} if kept is None else {"kept": kept}
+        return {} if kept is None else {"kept": kept, "rate": self.rate}
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}

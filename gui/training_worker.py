@@ -43,7 +43,6 @@ from PySide6.QtCore import QObject, Signal
 from core.callbacks import Callback
 from core.runs import Run
 from gui.app import Worker, current_worker
-from gui.widgets.qt_none_guard import keep_none_alive
 
 __all__ = ["TrainingTask", "TrainingSession", "Progress", "format_duration",
            "remaining_formula", "GUI_GATE", "GuiGate"]
@@ -490,9 +489,6 @@ class TrainingSession(QObject):
 
     # --- GUI thread --------------------------------------------------------------------
     def _on_chunk(self, chunk) -> None:
-        # PySide6 6.12 on Python 3.11 drops a reference to None/True/False per void Qt call;
-        # live training makes thousands of them a minute (see qt_none_guard)
-        keep_none_alive()
         by_id = {t.run.id: t for t in self.tasks}
         changed = set()
         for rid, rows in chunk["batches"].items():

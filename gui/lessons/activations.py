@@ -16,7 +16,6 @@ from gui.lessons.base import Lesson
 from gui.lessons.neuron import ValueSlider, make_plot, mono_label, paren
 from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR
 from gui.widgets.numbers import fmt
-from gui.widgets.qt_none_guard import keep_none_alive
 
 Z_RANGE = (-6.0, 6.0)
 #: a derivative below this share of its peak is drawn as "saturated"
@@ -246,7 +245,6 @@ class ActivationsLesson(Lesson):
         return np.array([b.value() for b in self.logit_boxes], np.float32)
 
     def refresh(self) -> None:
-        keep_none_alive()   # every redraw makes many Qt calls (PySide6 6.12 bug, see guard)
         name = self.name
         spec = FUNCTIONS[name]
         self.alpha.setEnabled(name == "leaky_relu")

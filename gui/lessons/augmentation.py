@@ -27,7 +27,6 @@ from gui.training_worker import (Progress, TrainingSession, TrainingTask, format
                                  remaining_formula)
 from gui.widgets.colors import ColorLegend, FORWARD_COLOR, sequential_rgba
 from gui.widgets.numbers import NumberLabel, fmt, mono_font
-from gui.widgets.qt_none_guard import keep_none_alive
 from gui.widgets.training_plot import TrainingPlot, run_color
 
 SOURCES = (("digits", "MNIST digits"), ("cifar", "CIFAR-10 photos"))
@@ -165,7 +164,6 @@ class RunKey(QWidget):
         return QSize(300, max(1, len(self._runs)) * (self.fontMetrics().height() + 2))
 
     def paintEvent(self, event):
-        keep_none_alive()
         p = QPainter(self)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         fm = self.fontMetrics()
@@ -216,7 +214,6 @@ class CopiesGrid(QWidget):
 
     def set_images(self, original: np.ndarray, copies: np.ndarray, params: list[dict],
                    name: str) -> None:
-        keep_none_alive()
         self._arrays = [np.asarray(original)] + [np.asarray(c) for c in copies]
         self._images = [_qimage(image_rgba(a)) for a in self._arrays]
         self._titles = ["original"] + [f"copy {i}" for i in range(1, len(copies) + 1)]
@@ -267,7 +264,6 @@ class CopiesGrid(QWidget):
     def paintEvent(self, event):
         if not self._images:
             return
-        keep_none_alive()
         p = QPainter(self)
         fm = QFontMetrics(self.font())
         cols, side, cell_w, text_h, gap = self._layout()

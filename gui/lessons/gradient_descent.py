@@ -23,7 +23,6 @@ from gui.lessons.base import Lesson
 from gui.lessons.neuron import make_plot, mono_label, paren
 from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR, ColorLegend, lut
 from gui.widgets.numbers import fmt
-from gui.widgets.qt_none_guard import keep_none_alive
 
 #: learning rates the slider steps through (a geometric ladder)
 LEARNING_RATES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 50.0,
@@ -257,7 +256,6 @@ class GradientDescentLesson(Lesson):
         return max(30, int(1000 / rate))
 
     def _tick(self) -> None:
-        keep_none_alive()   # playing makes thousands of Qt calls (PySide6 6.12 bug, see guard)
         rate = STEPS_PER_SECOND * self.playback.speed()
         n = max(1, round(rate * self._interval_ms() / 1000))
         for _ in range(n):

@@ -19,7 +19,6 @@ from gui.lessons.base import Lesson
 from gui.lessons.neuron import ValueSlider, make_plot, mono_label, paren
 from gui.widgets.colors import FORWARD_COLOR
 from gui.widgets.numbers import fmt, mono_font
-from gui.widgets.qt_none_guard import keep_none_alive
 
 #: classes in the one-sample demo of the categorical losses (a table row has two)
 N_CLASSES = 3
@@ -237,7 +236,6 @@ class LossesLesson(Lesson):
         return self.loss_name in CATEGORICAL
 
     def refresh(self) -> None:
-        keep_none_alive()   # every redraw makes many Qt calls (PySide6 6.12 bug, see guard)
         cat = self.categorical()
         self.y_stack.setCurrentIndex(1 if cat else 0)
         self.n_caption.setVisible(cat)

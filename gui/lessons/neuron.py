@@ -18,7 +18,6 @@ from core import surfaces
 from gui.lessons.base import Lesson
 from gui.widgets.colors import NEGATIVE_COLOR, POSITIVE_COLOR
 from gui.widgets.numbers import fmt, mono_font
-from gui.widgets.qt_none_guard import keep_none_alive
 
 #: class markers: colour AND shape, so the legend is readable without colour
 BOUGHT_SYMBOL, NOT_BOUGHT_SYMBOL = "t1", "o"
@@ -290,7 +289,6 @@ class NeuronLesson(Lesson):
             self._show_person()
 
     def refresh(self) -> None:
-        keep_none_alive()   # every redraw makes many Qt calls (PySide6 6.12 bug, see guard)
         w1, w2, b = self.weights()
         d = self.data
         self.z, self.y_hat = surfaces.neuron_forward(d.x, w1, w2, b)        # (N,), (N,)

@@ -30,7 +30,6 @@ from gui.widgets.diagram_interaction import DiagramInteraction
 from gui.widgets.diagram_layout import (choose_shown, column_of_layer, plan_columns,
                                         specs_from_model, specs_from_trace)
 from gui.widgets.diagram_scene import DiagramScene, View
-from gui.widgets.qt_none_guard import keep_none_alive
 
 PHASE_ACCENTS = {"idle": "#8a939f", "forward": FORWARD_COLOR.name(), "loss": "#1d232b",
                  "backward": BACKWARD_COLOR.name(), "update": "#2166ac"}
@@ -312,7 +311,6 @@ class NetworkDiagram(DiagramInteraction, QWidget):
                     self._max_edges)
 
     def _refresh(self, new_snapshot: bool = False) -> None:
-        keep_none_alive()
         if not self._columns or self._snap is None:
             self._update_banner()
             return

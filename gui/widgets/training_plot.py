@@ -34,7 +34,6 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSli
 from core.runs import Run
 from core.smoothing import PeakDecimator, Smoother, smooth
 from gui.widgets.numbers import fmt, mono_font
-from gui.widgets.qt_none_guard import keep_none_alive
 
 __all__ = ["TrainingPlot", "RUN_COLORS", "run_color", "X_AXIS_LABELS", "METRIC_TITLES"]
 
@@ -359,7 +358,6 @@ class TrainingPlot(QWidget):
 
     def refresh(self) -> None:
         """Redraw the runs marked dirty now."""
-        keep_none_alive()   # each redraw makes dozens of void Qt calls (see qt_none_guard)
         self._timer.stop()
         dirty, self._dirty = self._dirty, set()
         for run_id in dirty:

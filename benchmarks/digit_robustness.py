@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 from scipy import ndimage  # noqa: E402
 
 from core.augment import sample_bilinear  # noqa: E402
-from core.data import load_mnist_test_idx  # noqa: E402
+from core.data import load_mnist_test_idx, load_offline_digits  # noqa: E402
 from core.digits import to_mnist  # noqa: E402
 from core.io import load_model  # noqa: E402
 from resources.paths import model_path  # noqa: E402
@@ -113,17 +113,33 @@ def main():
     ap.add_argument("--mnist", default=str(ROOT.parent / "shared" / "data" / "mnist"))
     ap.add_argument("--limit", type=int, default=10_000, help="use the first N test digits")
     ap.add_argument("--model", default="digits_cnn", choices=["digits_cnn", "digits_mlp"])
+    ap.add_argument("--model-file", default=None,
+                    help="score this .npz instead of the shipped model (choosing settings)")
+    ap.add_argument("--digits", default="test", choices=["test", "offline-holdout"],
+                    help="offline-holdout: the 1,000 offline digits that "
+                         "`train_digit_models.py --holdout 1000` keeps out of training, for "
+                         "choosing training settings without looking at the test set")
     ap.add_argument("--save-examples", default=None,
                     help="write a PNG grid of a few canvases per condition here")
     args = ap.parse_args()
-    if not os.path.isdir(args.mnist):
-        sys.exit(f"no MNIST test set at {args.mnist}: pass --mnist FOLDER with the t10k IDX files")
-    x, y = load_mnist_test_idx(args.mnist)
+    if args.digits == "offline-holdout":
+        x, y = load_offline_digits()
+        x, y = x[:1000], y[:1000]
+        source = "held-out offline"
+    else:
+        if not os.path.isdir(args.mnist):
+            sys.exit(f"no MNIST test set at {args.mnist}: pass --mnist FOLDER with the t10k "
+                     "IDX files")
+        x, y = load_mnist_test_idx(args.mnist)
+        source = "MNIST test"
     x, y = x[:args.limit, ..., 0], y[:args.limit]  # (N, 28, 28), (N,)
-    with model_path(args.model) as path:
-        model = load_model(path)
+    if args.model_file:
+        model, name = load_model(args.model_file), args.model_file
+    else:
+        with model_path(args.model) as path:
+            model, name = load_model(path), args.model
     base = float(np.mean(np.argmax(model.predict(x[..., None]), 1) == y))
-    print(f"{args.model} on {len(y)} MNIST test digits re-drawn on a {CANVAS} x {CANVAS} canvas")
+    print(f"{name} on {len(y)} {source} digits re-drawn on a {CANVAS} x {CANVAS} canvas")
     print(f"{'undisturbed (28 x 28 originals)':34s} {100 * base:6.2f} %")
     chunk = 250
     examples = []

@@ -24,7 +24,7 @@ __all__ = ["Reading", "read_drawing", "TeachResult", "teach", "teaching_batch", 
 #: not "these exact pixels are a 7".
 TEACH_AUGMENT = AugmentConfig(shift=1.0, rotation=6.0, scale=(0.95, 1.05), shear=0.05,
                               elastic_alpha=15.0, elastic_sigma=4.0, elastic_prob=0.5,
-                              stroke=0.3, stroke_prob=0.3)
+                              thicken=1.0, thin=0.5, stroke_prob=0.3)
 
 
 @dataclass

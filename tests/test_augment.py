@@ -38,7 +38,7 @@ def test_bilinear_sampling_at_pixel_centres_is_the_image():
 
 def test_no_distortion_returns_the_digit_unchanged():
     still = A.AugmentConfig(shift=0, rotation=0, scale=(1, 1), shear=0, elastic_alpha=0,
-                            stroke=0)
+                            stroke_prob=0)
     x = _images(2)[..., None]
     np.testing.assert_allclose(A.augment(x, np.random.default_rng(0), still), x, atol=1e-5)
 
@@ -46,7 +46,7 @@ def test_no_distortion_returns_the_digit_unchanged():
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_rotation_matches_scipy_rotate(seed):
     cfg = A.AugmentConfig(shift=0, rotation=40, scale=(1, 1), shear=0, elastic_alpha=0,
-                          stroke=0)
+                          stroke_prob=0)
     x = np.zeros((1, 28, 28), np.float32)
     x[0, 6:22, 12:16] = 1.0  # a bar
     x[0, 6:9, 12:22] = 1.0  # with a flag, so a mirror image would not pass
@@ -59,7 +59,7 @@ def test_rotation_matches_scipy_rotate(seed):
 
 
 def test_shift_moves_the_centre_of_mass_by_the_drawn_amount():
-    cfg = A.AugmentConfig(shift=3, rotation=0, scale=(1, 1), shear=0, elastic_alpha=0, stroke=0)
+    cfg = A.AugmentConfig(shift=3, rotation=0, scale=(1, 1), shear=0, elastic_alpha=0, stroke_prob=0)
     x = np.zeros((50, 28, 28), np.float32)
     x[:, 10:18, 11:17] = 1.0
     rng = np.random.default_rng(5)
@@ -118,6 +118,35 @@ def test_stroke_width_blends_between_erosion_original_and_dilation():
     np.testing.assert_allclose(out[3], 0.25 * img[3] + 0.75 * dil, atol=1e-6)
     with pytest.raises(ValueError):
         A.change_stroke_width(img, 1.5)
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), amount=st.floats(-2.0, 3.0))
+def test_restroke_is_morphology_at_double_resolution(seed, amount):
+    img = _images(seed, n=1, h=10, w=8)[0]
+    up = np.kron(img, np.ones((2, 2), np.float32))  # pixel repetition
+    steps = {}
+    for k in (int(np.floor(amount)), int(np.floor(amount)) + 1):
+        u = up.copy()
+        op = ndimage.grey_dilation if k > 0 else ndimage.grey_erosion
+        for _ in range(abs(k)):
+            u = op(u, footprint=CROSS, mode="constant", cval=0.0)
+        steps[k] = u.reshape(10, 2, 8, 2).mean(axis=(1, 3))
+    lo = int(np.floor(amount))
+    ref = steps[lo] + (amount - lo) * (steps[lo + 1] - steps[lo])
+    got = A.restroke(img[None], amount)[0]
+    np.testing.assert_allclose(got, ref, atol=1e-5)
+
+
+def test_restroke_keeps_a_bright_core_and_moves_the_edges():
+    x = np.zeros((1, 28, 28), np.float32)
+    x[0, 4:24, 13:15] = 1.0  # a 2-pixel-wide vertical stroke
+    np.testing.assert_array_equal(A.restroke(x, 0.0), x)
+    thick = A.restroke(x, 2.0)[0]  # one pixel more on each side
+    thin = A.restroke(x, -1.0)[0]  # half a pixel less on each side
+    assert thick[14, 12:16].tolist() == [1, 1, 1, 1]
+    assert thick[14].sum() == pytest.approx(4.0)
+    assert thin[14].sum() == pytest.approx(1.0) and thin[14].max() == pytest.approx(0.5)
 
 
 def test_augment_is_seeded_fresh_and_keeps_shape_range_and_ink():

@@ -11,7 +11,7 @@ def main(argv=None) -> int:
     app = create_application(argv)
     from gui.main_window import MainWindow
 
-    window = MainWindow()
+    window = MainWindow(warm_up_engine=True)
     window.show()
     return app.exec()
 

@@ -214,3 +214,20 @@ def warm_up(progress: Callable[[int, int, str, str], None] | None = None,
 
 
 __all__ = ["warm_up", "steps", "WarmupReport", "INFERENCE", "BATCHES", "TRAINING", "PHASES"]
+
+
+def main() -> int:
+    """`python -m core.warmup`: compile into Numba's cache, one progress line per step.
+
+    The app runs this in a child process on start-up: compiling holds the GIL, so doing
+    it in the window's own process would make the window sluggish for as long as it takes.
+    Lines are tab-separated `done total phase label`.
+    """
+    def progress(done, total, label, phase):
+        print(f"{done}\t{total}\t{phase}\t{label}", flush=True)
+
+    return 0 if warm_up(progress=progress).completed else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -7,6 +7,7 @@ mandelbrot example (abort flag, `wait(timeout)` on exit) and superqt's generator
 """
 from __future__ import annotations
 
+import atexit
 import inspect
 import sys
 import threading
@@ -232,6 +233,9 @@ def create_application(argv=None):
             Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(list(sys.argv if argv is None else argv))
     set_application_names(app)
+    # a script or tool that exits with the window still open must not destroy running
+    # QThreads (Qt aborts the process): stop them first
+    atexit.register(stop_all_workers, 2000)
     from gui.style import apply_style
 
     apply_style(app)

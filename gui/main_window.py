@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import traceback
 
-from PySide6.QtCore import QSettings, QSize, Qt, Signal
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QListWidget,
                                QListWidgetItem, QMainWindow, QMessageBox, QSplitter,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QListWidget,
 
 from gui import lessons as lesson_registry
 from gui.app import APP_NAME, set_application_names, stop_all_workers
+from gui.engine_warmup import EngineWarmup
 from gui.lessons.base import Lesson
 from gui.model_inspector import ModelInspectorDialog
 from gui.style import apply_style
@@ -62,12 +63,13 @@ class _LessonError(QWidget):
 
 
 class MainWindow(QMainWindow):
-    """`MainWindow(lessons=None)`: `lessons` overrides the registry (tests use this)."""
+    """`MainWindow(lessons=None, warm_up_engine=False)`: `lessons` overrides the registry
+    (tests use this); `warm_up_engine` compiles the kernels in the background (the app does)."""
 
     #: a model was opened from a file (lessons may listen)
     model_opened = Signal(object)
 
-    def __init__(self, lessons=None, parent=None):
+    def __init__(self, lessons=None, parent=None, warm_up_engine: bool = False):
         super().__init__(parent)
         if not QApplication.organizationName():
             # opened by a tool or test that built its own QApplication: settings still need
@@ -121,10 +123,18 @@ class MainWindow(QMainWindow):
         self.model_label = QLabel("", self)
         self.model_label.setToolTip("The model opened from a file (File ▸ Open model…)")
         self.statusBar().addPermanentWidget(self.model_label)
+        self.engine_warmup: EngineWarmup | None = None
+        if warm_up_engine:
+            self.engine_warmup = EngineWarmup(self)
+            self.statusBar().addPermanentWidget(self.engine_warmup)
+            # after the first paint, so the window is on screen before anything else runs
+            QTimer.singleShot(200, self.engine_warmup.start)
 
         self._create_actions()
         self._create_menus()
         self.navigator.currentRowChanged.connect(self._on_row_changed)
+        # quitting the application without closing the window still stops every lesson
+        QApplication.instance().aboutToQuit.connect(self.shutdown_lessons)
         self._restore_settings()
 
     # --- actions and menus --------------------------------------------------------------
@@ -413,6 +423,8 @@ class MainWindow(QMainWindow):
             self._call(current.deactivate)
         for lesson in self.constructed_lessons():
             self._call(lesson.shutdown)
+        if self.engine_warmup is not None:
+            self.engine_warmup.stop()
         stop_all_workers(SHUTDOWN_TIMEOUT_MS)
 
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -1,0 +1,81 @@
+"""Time from process start to the main window on screen, with a cold and a warm Numba cache.
+
+    .venv/bin/python benchmarks/startup.py [--repeats 5]
+
+Each run is a fresh `python` process that builds the app as `main.main()` does (with the
+background warm-up) and stops at the first event-loop turn after the window is shown;
+the cold runs point NUMBA_CACHE_DIR at an empty folder. It also reports when the
+background warm-up had compiled the inference kernels (the drawing pad's need; on a
+cold cache this is when the compiling child process reached them) and when every kernel
+was loaded into the app's process.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CHILD = r"""
+import time, json, sys
+t0 = time.perf_counter()
+sys.path.insert(0, %(root)r)
+from gui.app import create_application
+app = create_application([])
+from gui.main_window import MainWindow
+from PySide6.QtCore import QTimer
+win = MainWindow(warm_up_engine=True)
+win.show()
+out = {}
+def shown():
+    out["window_s"] = time.perf_counter() - t0
+    warm = win.engine_warmup
+    def progress(done, total, label, phase):
+        if phase != "inference" and "inference_s" not in out:
+            out["inference_s"] = time.perf_counter() - t0
+    warm.progressed.connect(progress)
+    def ready(ok):
+        out["all_kernels_s"] = time.perf_counter() - t0
+        out.setdefault("inference_s", out["all_kernels_s"])
+        print(json.dumps(out)); sys.stdout.flush()
+        win.close(); app.quit()
+    warm.ready.connect(ready)
+QTimer.singleShot(0, shown)
+app.exec()
+"""
+
+
+def run(cache_dir):
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", NUMBA_CACHE_DIR=cache_dir)
+    out = subprocess.run([sys.executable, "-c", CHILD % {"root": str(ROOT)}], env=env,
+                         capture_output=True, text=True, timeout=600)
+    line = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
+    if not line:
+        sys.exit(f"child failed:\n{out.stderr[-2000:]}")
+    return json.loads(line[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args()
+    rows = {"cold": [], "warm": []}
+    for _ in range(args.repeats):
+        with tempfile.TemporaryDirectory() as cache:
+            rows["cold"].append(run(cache))   # empty cache: everything compiles
+            rows["warm"].append(run(cache))   # same cache, now filled
+    print(f"{'cache':<6}{'window shown':>16}{'predictions ready':>20}{'all kernels':>14}")
+    for kind, rs in rows.items():
+        med = {k: statistics.median(r[k] for r in rs) for k in rs[0]}
+        print(f"{kind:<6}{med['window_s']:>15.2f}s{med['inference_s']:>19.2f}s"
+              f"{med['all_kernels_s']:>13.2f}s")
+    print(f"(medians of {args.repeats} fresh processes; load average "
+          f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
+
+
+if __name__ == "__main__":
+    main()

@@ -45,12 +45,20 @@ def save_model(model, path) -> Path:
             np.savez_compressed(fh, **arrays)
             fh.flush()
             os.fsync(fh.fileno())
+        # mkstemp makes the file private (0600); a saved model gets ordinary permissions
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
     return path
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def load_model(path):

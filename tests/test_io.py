@@ -36,6 +36,8 @@ def test_round_trip_keeps_architecture_weights_predictions_and_compile(tmp_path)
     assert back.layers[5].alpha == pytest.approx(0.05)
     assert back.summary() == m.summary()
     assert list(tmp_path.iterdir()) == [tmp_path / "net.npz"]  # no temp files left
+    mode = (tmp_path / "net.npz").stat().st_mode & 0o777
+    assert mode == 0o666 & ~_current_umask()  # like any file the user saves, not private
 
 
 def test_failed_save_leaves_previous_file_intact(tmp_path, monkeypatch):
@@ -51,6 +53,13 @@ def test_failed_save_leaves_previous_file_intact(tmp_path, monkeypatch):
         core_io.save_model(m, path)
     assert path.read_bytes() == before
     assert list(tmp_path.iterdir()) == [path]
+
+
+def _current_umask():
+    import os
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def _write_npz(path, **arrays):

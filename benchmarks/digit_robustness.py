@@ -13,7 +13,8 @@ one drawing at a time). Conditions, with the digit's longer ink side H in canvas
   large         H = 270, filling the pad
   off-centre    H = 120 pushed into a corner (the four corners in turn)
   thick         H = 200, strokes 1.2 MNIST px wider (dilated on the canvas)
-  thin          H = 200, strokes 0.8 MNIST px narrower (eroded on the canvas)
+  thin          H = 200, strokes 0.8 MNIST px narrower (eroded on the canvas, but never
+                below 0.6 MNIST px, so thin parts do not break: a thinner pen)
   dark-on-light H = 200, inverted: black ink on white paper (the pad's default)
   all at once   H = 80, off-centre, thick, dark-on-light
 
@@ -92,20 +93,30 @@ def redraw(x28: np.ndarray, start: int, size: int, where, stroke: float,
     canvas = sample_bilinear(x28, rows, cols)  # (N, CANVAS, CANVAS)
     if stroke:
         for i in range(n):  # distance transforms are per image
-            canvas[i] = _restroke(canvas[i], stroke * scale[i] / 2)
+            canvas[i] = _restroke(canvas[i], stroke * scale[i] / 2, 0.3 * scale[i])
     canvas = np.rint(255 * np.clip(canvas, 0, 1)).astype(np.uint8)
     return 255 - canvas if invert else canvas
 
 
-def _restroke(g: np.ndarray, r: float) -> np.ndarray:
+def _restroke(g: np.ndarray, r: float, min_half_width: float) -> np.ndarray:
     """Widen (r > 0) or narrow (r < 0) strokes by |r| canvas pixels on each side, with a
-    one-pixel soft edge like a pen's anti-aliasing."""
+    one-pixel soft edge like a pen's anti-aliasing.
+
+    Narrowing is what a thinner pen does: the same path, less wide. Plain erosion would
+    also cut through the thinnest parts of a stroke (a thin pen never leaves gaps), so the
+    stroke's medial axis (ridge of the distance to the paper) keeps at least
+    `min_half_width` on each side.
+    """
     ink = g > 0.5
     if r > 0:
         d = ndimage.distance_transform_edt(~ink)  # distance of paper to the ink
         return np.maximum(g, np.clip(r + 0.5 - d, 0, 1)).astype(np.float32)
     d = ndimage.distance_transform_edt(ink)  # distance of ink to the paper
-    return np.minimum(g, np.clip(d - (-r) - 0.5, 0, 1)).astype(np.float32)
+    eroded = np.clip(d - (-r) - 0.5, 0, 1)
+    ridge = ink & (d >= ndimage.maximum_filter(d, size=3))  # the stroke's middle line
+    near = ndimage.distance_transform_edt(~ridge)
+    line = np.clip(min_half_width + 0.5 - near, 0, 1)
+    return np.minimum(g, np.maximum(eroded, line)).astype(np.float32)
 
 
 def main():
@@ -156,7 +167,7 @@ def main():
         acc = correct / len(y)
         worst = min(worst, acc)
         gap = 100 * (base - acc)
-        ok = acc >= 0.985 and gap <= 0.5
+        ok = acc >= 0.985 - 1e-9 and gap <= 0.5 + 1e-9  # exact ties pass
         print(f"{name:34s} {100 * acc:6.2f} %  ({gap:+.2f} pt below undisturbed)  "
               f"{'ok' if ok else 'MISSES'}   [{time.perf_counter() - t0:.0f} s]")
     print(f"target: every condition >= 98.50 % and <= 0.50 pt below {100 * base:.2f} %")

@@ -183,6 +183,7 @@ class ProbabilityPanel(QWidget):
         self.guess.setText("")
         self.caption.setText(text)
         self.confidence.set_value(None, formula="")
+        self.confidence.setVisible(False)  # no drawing, no answer: nothing to be confident of
         self.bars.setOpts(height=np.zeros(10))
         self.plot.setToolTip(text)
         self._update_legend()
@@ -192,6 +193,7 @@ class ProbabilityPanel(QWidget):
         self.probabilities = probs
         k = int(np.argmax(probs))
         self.guess.setText(str(k))
+        self.confidence.setVisible(True)
         self.caption.setText(f"{network}'s top guess")
         self.confidence.set_value(
             float(probs[k]),

@@ -41,6 +41,8 @@ class DropoutLesson(Lesson):
                 "with dropout: compare the gap between training and validation curves, and "
                 "watch dropped neurons blink out batch by batch.")
     help_name = "dropout"
+    # the curves and the six-column diagram need the height more than the text does
+    explanation_collapsed_by_default = True
 
     #: the diagram's dropout masks changed (a training batch or a step)
     masks_changed = Signal()
@@ -121,9 +123,9 @@ class DropoutLesson(Lesson):
         self.mask_label.setMinimumWidth(120)
         rv.addWidget(self.mask_label)
         split.addWidget(right)
-        split.setStretchFactor(0, 3)
-        split.setStretchFactor(1, 2)
-        split.setSizes([600, 420])
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([480, 540])
         outer.addWidget(split, 1)
         self.set_visual(visual)
 

@@ -225,6 +225,15 @@ class Lesson(QWidget):
             self.controls_bar.setVisible(True)
         return self.playback
 
+    def make_message_label(self) -> QLabel:
+        """A wrapping, selectable label for the lesson's own messages (errors, stop reasons)."""
+        label = QLabel(self)
+        label.setWordWrap(True)
+        label.setMinimumWidth(120)
+        label.setAccessibleName("Lesson message")
+        label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        return label
+
     def show_status(self, text: str, timeout_ms: int = 0) -> None:
         """A message in the window's status bar."""
         self.status_message.emit(str(text), int(timeout_ms))

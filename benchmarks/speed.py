@@ -69,9 +69,16 @@ def _stats(ts):
             "p75": float(a[(3 * len(a)) // 4]), "n": int(len(a))}
 
 
+SETTLE = 0.03  # seconds between blocks: the other side's OpenMP threads stop spinning
+
+
 def interleaved(ours, ref, reps, block, warm=3, budget=None):
     """Time ours() and ref() in alternating blocks; each list holds one time per call.
 
+    Both sides' thread pools spin for a while after each call (PyTorch's libgomp ~5 ms by
+    default, ours ~0.5 ms) and would steal a core from the other side's first calls. So
+    each block starts after a short pause and one untimed call: every timed call sees its
+    own side's threads awake and the other side's asleep, as in a program using only one.
     Stops early (after at least 2 rounds) once `budget` seconds are spent, so a loaded
     machine cannot stretch the run without end.
     """
@@ -85,6 +92,8 @@ def interleaved(ours, ref, reps, block, warm=3, budget=None):
             break
         pair = ((ours, t_ours), (ref, t_ref)) if r % 2 == 0 else ((ref, t_ref), (ours, t_ours))
         for fn, out in pair:
+            time.sleep(SETTLE)
+            fn()
             for _ in range(block):
                 t0 = time.perf_counter()
                 fn()
@@ -338,6 +347,13 @@ def blas_summary():
 
 
 def run_pass(args):
+    # PyTorch first: its own libgomp reads GOMP_SPINCOUNT when it loads, and the engine sets
+    # that variable for its libgomp (core.kernels._threads); PyTorch keeps its defaults.
+    if not args.numpy_reference:
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            pass
     import numpy as np
 
     from core.data import load_offline_digits

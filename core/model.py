@@ -194,7 +194,7 @@ class Sequential:
         before = [p.copy() for p in params] if record else None
         finite = np.isfinite(loss) and all_finite(*grads)  # one pass, no temporaries
         if finite:
-            updates = self.optimizer.apply(params, grads)
+            updates = self.optimizer.apply(params, grads, return_updates=record)
         else:
             # Never write NaN/inf into the weights: the model keeps its last good state.
             updates = [np.zeros_like(p) for p in params]

@@ -27,6 +27,12 @@ def _fraction(value, what):
     return value
 
 
+def _kernel_ready(p, g) -> bool:
+    """Can the in-place kernels take this pair (float32, same shape, C-contiguous)?"""
+    return (p.dtype == np.float32 and g.dtype == np.float32 and p.shape == g.shape
+            and p.flags.c_contiguous and g.flags.c_contiguous and p.flags.writeable)
+
+
 class Optimizer:
     name = "optimizer"
 
@@ -35,16 +41,25 @@ class Optimizer:
         self.iterations = 0
         self._slots: dict[int, dict[str, np.ndarray]] = {}
 
-    def apply(self, params: list[np.ndarray], grads: list[np.ndarray]) -> list[np.ndarray]:
+    def apply(self, params: list[np.ndarray], grads: list[np.ndarray],
+              return_updates: bool = True) -> list[np.ndarray] | None:
+        """Change params in place; return each one's update unless return_updates is False
+        (a plain training step: then an optimizer may update in place without temporaries)."""
         if len(params) != len(grads):
             raise ValueError("one gradient is needed per parameter")
         self.iterations += 1
+        if not return_updates and self._apply_in_place(params, grads):
+            return None
         updates = []
         for i, (p, g) in enumerate(zip(params, grads)):
             delta = self._update(i, p, g).astype(p.dtype, copy=False)
             p += delta
             updates.append(delta)
         return updates
+
+    def _apply_in_place(self, params, grads) -> bool:
+        """Update without building the updates; False if this optimizer has no such path."""
+        return False
 
     def _slot(self, i: int, key: str, like: np.ndarray) -> np.ndarray:
         slots = self._slots.setdefault(i, {})
@@ -83,6 +98,21 @@ class SGD(Optimizer):
         v *= mu
         v -= lr * g
         return mu * v - lr * g if self.nesterov else v.copy()
+
+    def _apply_in_place(self, params, grads) -> bool:
+        from core.kernels import sgd as K
+
+        if not all(_kernel_ready(p, g) for p, g in zip(params, grads)):
+            return False
+        lr = np.float32(self.learning_rate)
+        mu = np.float32(self.momentum)
+        for i, (p, g) in enumerate(zip(params, grads)):
+            if self.momentum == 0.0:
+                K.sgd_plain(p.reshape(-1), g.reshape(-1), lr)
+            else:
+                v = self._slot(i, "velocity", p)
+                K.sgd_momentum(p.reshape(-1), g.reshape(-1), v.reshape(-1), lr, mu, self.nesterov)
+        return True
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

@@ -116,6 +116,7 @@ def _training_steps():
     from core.kernels import dense as D
     from core.kernels import losses as L
     from core.kernels import pool as P
+    from core.kernels import sgd as S
     from core.kernels.finite import all_finite
 
     rng = np.random.default_rng(1)
@@ -166,8 +167,11 @@ def _training_steps():
         L.binary_crossentropy(p, p)
         L.categorical_crossentropy(p, p)
         L.sparse_categorical_crossentropy(labels, p)
+        w, g, v = _arrays(rng, (6,), (6,), (6,))
+        S.sgd_plain(w, g, np.float32(0.1))
+        S.sgd_momentum(w, g, v, np.float32(0.1), np.float32(0.9), False)
 
-    return [("losses and activation gradients", activations_and_losses),
+    return [("losses, activation gradients, updates", activations_and_losses),
             ("dense gradients", dense(1)), ("convolution + pooling gradients", conv_pool(1)),
             ("dense gradients, threaded", dense(2)),
             ("convolution + pooling gradients, threaded", conv_pool(2)),

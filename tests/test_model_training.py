@@ -283,3 +283,27 @@ def test_divergence_with_nan_predictions_reports_the_reason_not_a_metric_error()
     hist = m.fit(x, y, epochs=20, batch_size=8, validation_data=(x, y))
     assert hist.stop_reason is not None and "learning rate" in hist.stop_reason
     assert all(np.all(np.isfinite(w)) for w in m.get_weights())
+
+
+@pytest.mark.parametrize("momentum,nesterov", [(0.0, False), (0.9, False), (0.9, True)])
+def test_sgd_in_place_update_equals_the_numpy_rule(momentum, nesterov):
+    """The fast in-place SGD path gives bit-for-bit what the plain NumPy formulas give."""
+    from core.optimizers import SGD
+
+    rng = np.random.default_rng(3)
+    params = [rng.standard_normal((7, 5)).astype(np.float32), rng.standard_normal(5).astype(np.float32)]
+    p_ref = [p.copy() for p in params]
+    v_ref = [np.zeros_like(p) for p in params]
+    lr, mu = np.float32(0.05), np.float32(momentum)
+    opt = SGD(0.05, momentum=momentum, nesterov=nesterov)
+    for _ in range(3):
+        grads = [rng.standard_normal(p.shape).astype(np.float32) for p in params]
+        assert opt.apply(params, grads, return_updates=False) is None
+        for p, v, g in zip(p_ref, v_ref, grads):
+            if momentum == 0.0:
+                p += -lr * g
+            else:
+                v[...] = v * mu - lr * g
+                p += (mu * v - lr * g) if nesterov else v
+    for p, want in zip(params, p_ref):
+        np.testing.assert_array_equal(p, want)

@@ -11,8 +11,9 @@ Cross-correlation as Keras computes it, one chunk of the batch at a time, in one
   rows back (col2im).
 - direct loops, in the forward pass, when a receptive field is tiny (a first layer on grey
   images: 3x3x1 = 9 values): a product with 9 columns keeps BLAS waiting on memory, plain
-  loops do not, and they can skip the zero pixels of a digit's background. Gradients
-  always go through BLAS: summing over every pixel of a chunk is a long product.
+  loops do not, and they can skip the zero pixels of a digit's background. 3x3 kernels
+  on one channel, the common case, have loops of their own (conv_direct), for the weight
+  gradient too; other gradients go through BLAS.
 
 The batch is split into one chunk per Numba thread with BLAS single-threaded (see
 _threads), so two thread pools never compete for the cores. Weight gradients are summed per
@@ -29,7 +30,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from . import _threads
+from . import _threads, conv_direct
 from ._checks import as_float_array, output_size, padding_mode, pair, same_dtype
 
 __all__ = [
@@ -215,6 +216,9 @@ def _forward_direct(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, y2
     c_out = wm.shape[1]
     per = oh_ * ow_
     skip_zeros = _all_finite(wm)
+    if kh == 3 and kw == 3 and c_in == 1:
+        conv_direct.forward(x, wm, b, n0, n1, sh, sw, ph, pw, oh_, ow_, relu, skip_zeros, y2, n0 * per)
+        return
     for n in range(n0, n1):
         for oh in range(oh_):
             r0 = n * per + oh * ow_
@@ -269,8 +273,7 @@ def _backward_range(x, wm, a, dy2, n0, n1, h_in, w_in, kh, kw, sh, sw, ph, pw, o
     """Gradients from samples n0..n1-1: dw and db (float64) accumulate, dx[n0:n1] is written.
 
     With relu, dy2 is dL/d(ReLU output) and a that output; the mask is applied on the way.
-    Always im2col + BLAS, even where the forward pass used direct loops: the weight
-    gradient sums over every pixel of the chunk, a long product BLAS does best.
+    im2col + BLAS, except the weight gradient of a 3x3 one-channel kernel (conv_direct).
     """
     per = oh_ * ow_
     k, c_out = wm.shape
@@ -299,7 +302,9 @@ def _block_gradients(x, wm_t, dz, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, need
                      cols, dcols, dw, dx):
     """dw += patches^T dz and dx[s0:s1] += col2im(dz wm^T) for one block of samples."""
     rows = dz.shape[0]
-    if need_dw:
+    if need_dw and kh == 3 and kw == 3 and x.shape[3] == 1:
+        conv_direct.weight_grad(x, dz, s0, s1, sh, sw, ph, pw, oh_, ow_, dw)
+    elif need_dw:
         _im2col(x, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols)
         dw += np.dot(cols[:rows].T, dz)
     if need_dx:

@@ -410,3 +410,36 @@ def test_convpool_threads_or_not_give_the_same_bits(monkeypatch):
             out[mode] = (y, arg, *grads)
         for a, c in zip(out["threads"], out["serial"]):
             np.testing.assert_array_equal(a, c)
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize("bad", [None, np.inf, -np.inf, np.nan])
+def test_first_block_on_sparse_digits_matches_the_reference(padding, bad):
+    # the 3x3 one-channel conv + ReLU + 2x2 pool skips all-zero windows of a digit's
+    # background: with a non-finite weight or input, 0 * inf must still give NaN wherever
+    # plain IEEE arithmetic (the layer-by-layer reference) does
+    rng = np.random.default_rng(11)
+    x = (rng.standard_normal((3, 12, 12, 1)) * (rng.random((3, 12, 12, 1)) < 0.25)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 1, 5)).astype(np.float32)
+    b = rng.standard_normal(5).astype(np.float32)
+    if bad is not None:
+        w[0, 1, 0, 2] = bad
+        x[2, 7, 7, 0] = bad
+    plans = convpool_k.convpool_plan(x.shape[1:], w.shape, (1, 1), padding, (2, 2), (2, 2), "valid")
+    y, arg = convpool_k.convpool_forward(x, w, b, plans, True, True)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    _, dw, db = convpool_k.convpool_backward(x, w, y, arg, dy, plans, True, False)
+    x64, w64, b64, dy64 = (a.astype(np.float64) for a in (x, w, b, dy))
+    with np.errstate(invalid="ignore", over="ignore"):
+        z = ref.conv2d_forward(x64, w64, b64, 1, padding)
+        a = np.where((z > 0) | np.isnan(z), z, 0.0)  # the engine's ReLU keeps NaN visible
+        want_y, _ = ref.max_pool_forward(a, 2, 2, "valid")
+        da = ref.max_pool_backward(dy64, a, 2, 2, "valid")
+        dz = np.where(z > 0, da, np.where(np.isnan(z), z, da * 0.0))
+        want_dw = ref.conv2d_grad_weight(x64, dz, (3, 3), 1, padding)
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(want_y))
+    np.testing.assert_array_equal(np.isnan(dw), np.isnan(want_dw))
+    if bad is None:
+        np.testing.assert_allclose(y, want_y, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(dw, want_dw, rtol=1e-4, atol=1e-4)
+        np.testing.assert_allclose(db, dz.sum(axis=(0, 1, 2)), rtol=1e-4, atol=1e-4)

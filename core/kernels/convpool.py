@@ -9,6 +9,9 @@ ReLU'd and pooled from there, and only the pooled maps and the winners' position
 byte each) go to memory; the backward pass rebuilds each chunk's sparse gradient map in a
 cache-sized buffer and feeds it straight to the weight and input gradients.
 
+A 3x3 kernel on one channel with 2x2 pooling (the first block on digits) has a forward
+loop of its own that never stores the convolution's output at all (convpool_direct).
+
 Exactly the unfused chain's numbers: same convolution code, ReLU before pooling, the first
 maximum wins ties, a NaN wins its window. The only difference is where a gradient cannot
 reach the loss at all (pixels outside every pooling window, non-winning NaNs): unfused
@@ -20,9 +23,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from . import _threads
+from . import _threads, convpool_direct
 from .conv import (
     _FASTMATH,
+    _all_finite,
     _bias_act,
     _block_gradients,
     _block_samples,
@@ -79,6 +83,10 @@ def _pool_block(z, s0, s1, oh_, ow_, pkh, pkw, ph_, pw_, want_arg, y, arg):
 @njit(cache=True, nogil=True)
 def _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
                    pkh, pkw, ph_, pw_, want_arg, y, arg):
+    if direct and convpool_direct.fits(kh, kw, x.shape[3], sh, sw, pkh, pkw):
+        convpool_direct.forward(x, wm, b, n0, n1, ph, pw, ph_, pw_, relu, _all_finite(wm),
+                                want_arg, y, arg)
+        return
     per = oh_ * ow_
     k, c_out = wm.shape
     bs = 1 if direct else _block_samples(per, k, n1 - n0)

@@ -71,6 +71,7 @@ def _conv_cases(rng):
 
 def _forward_steps(chunks):
     """Every forward kernel a prediction or a lesson's feature maps can call."""
+    from core.kernels import _threads
     from core.kernels import activations as A
     from core.kernels import conv as K
     from core.kernels import convpool as CP
@@ -82,6 +83,10 @@ def _forward_steps(chunks):
     def conv_pool():
         for x, w, b, _, fused in _conv_cases(rng):
             CP.convpool_forward(x, w, b, fused, True, False, chunks=chunks, mode=_mode(chunks))
+            # one image: its rows split between threads instead of a batch
+            CP.convpool_forward(x[:1], w, b, fused, True, False, chunks=chunks, mode=_mode(chunks))
+        if chunks > 1:
+            _threads.wake()
 
     def dense():
         x, w, b = _arrays(rng, (2, 5), (5, 3), (3,))

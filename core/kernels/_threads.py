@@ -138,6 +138,27 @@ def describe() -> dict:
 PROBE_EVERY = 32  # calls between two tries of the way currently losing
 FORCE_MODE = None  # "threads" or "serial" for every call (tests); None: measure
 _sites: dict = {}
+_last = {"threaded": False}
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def _wake_kernel(n):
+    s = 0
+    for i in numba.prange(n):
+        s += i
+    return s
+
+
+def wake():
+    """Start (or wake) the worker threads and return once they are running.
+
+    OpenMP's workers sleep after ~0.5 ms without work (SPIN_COUNT), and waking them costs
+    more than a small kernel: a try of the threaded way after a run of serial calls
+    would be timed with that wake-up in it and look slower than it is. So such a try is
+    preceded by this, untimed.
+    """
+    with PARALLEL_LOCK:
+        _wake_kernel(max(2, n_chunks()))
 
 
 def run(key, threaded_fn, serial_fn, *args, mode=None):
@@ -163,6 +184,9 @@ def run(key, threaded_fn, serial_fn, *args, mode=None):
     else:
         site = None
         threaded = mode == "threads"
+    if threaded and site is not None and not _last["threaded"]:
+        wake()
+    _last["threaded"] = threaded
     t0 = time.perf_counter()
     if threaded:
         with PARALLEL_LOCK:

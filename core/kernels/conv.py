@@ -92,35 +92,44 @@ def _im2col(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols):
     contiguous run of x, copied as a block; only windows hanging over the border go pixel
     by pixel (zero padding).
     """
+    r = 0
+    for n in range(n0, n1):
+        r = _im2col_rows(x, n, 0, oh_, kh, kw, sh, sw, ph, pw, ow_, cols, r)
+
+
+@njit(cache=True, nogil=True)
+def _im2col_rows(x, n, oh0, oh1, kh, kw, sh, sw, ph, pw, ow_, cols, r):
+    """Receptive fields of output rows oh0..oh1-1 of sample n into cols from row r on;
+    returns the next free row."""
     h_in, w_in, c_in = x.shape[1], x.shape[2], x.shape[3]
     run = kw * c_in
     xr = x.reshape(x.shape[0], h_in, w_in * c_in)  # (N, H, W*C): a kernel row is a slice
-    r = 0
-    for n in range(n0, n1):
-        for oh in range(oh_):
-            h0 = oh * sh - ph
-            for ow in range(ow_):
-                w0 = ow * sw - pw
-                inside = w0 >= 0 and w0 + kw <= w_in
-                for i in range(kh):
-                    ih = h0 + i
-                    col = i * run
-                    if ih < 0 or ih >= h_in:
-                        for q in range(run):
-                            cols[r, col + q] = 0.0
-                        continue
-                    src = xr[n, ih]  # (W*C,)
-                    if inside:
-                        base = w0 * c_in
-                        for q in range(run):
-                            cols[r, col + q] = src[base + q]
-                        continue
-                    for j in range(kw):
-                        iw = w0 + j
-                        ok = iw >= 0 and iw < w_in
-                        for c in range(c_in):  # zero padding outside the image
-                            cols[r, col + j * c_in + c] = src[iw * c_in + c] if ok else 0.0
-                r += 1
+    for oh in range(oh0, oh1):
+        h0 = oh * sh - ph
+        for ow in range(ow_):
+            w0 = ow * sw - pw
+            inside = w0 >= 0 and w0 + kw <= w_in
+            for i in range(kh):
+                ih = h0 + i
+                col = i * run
+                if ih < 0 or ih >= h_in:
+                    for q in range(run):
+                        cols[r, col + q] = 0.0
+                    continue
+                # indices only, no row views: a view's reference count is an atomic
+                # update, which two threads would fight over (see _threads)
+                if inside:
+                    base = w0 * c_in
+                    for q in range(run):
+                        cols[r, col + q] = xr[n, ih, base + q]
+                    continue
+                for j in range(kw):
+                    iw = w0 + j
+                    ok = iw >= 0 and iw < w_in
+                    for c in range(c_in):  # zero padding outside the image
+                        cols[r, col + j * c_in + c] = xr[n, ih, iw * c_in + c] if ok else 0.0
+            r += 1
+    return r
 
 
 @njit(cache=True, nogil=True)
@@ -135,7 +144,6 @@ def _col2im(dcols, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, dx):
             h0 = oh * sh - ph
             for ow in range(ow_):
                 w0 = ow * sw - pw
-                row = dcols[r]
                 inside = w0 >= 0 and w0 + kw <= w_in
                 for i in range(kh):
                     ih = h0 + i
@@ -143,15 +151,15 @@ def _col2im(dcols, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, dx):
                         continue
                     col = i * run
                     if inside:
-                        dst = dxr[n, ih, w0 * c_in : w0 * c_in + run]
+                        base = w0 * c_in
                         for q in range(run):
-                            dst[q] += row[col + q]
+                            dxr[n, ih, base + q] += dcols[r, col + q]
                     else:
                         for j in range(kw):
                             iw = w0 + j
                             if iw >= 0 and iw < w_in:
                                 for c in range(c_in):
-                                    dxr[n, ih, iw * c_in + c] += row[col + j * c_in + c]
+                                    dxr[n, ih, iw * c_in + c] += dcols[r, col + j * c_in + c]
                 r += 1
 
 
@@ -221,18 +229,17 @@ def _forward_direct(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, y2
         return
     for n in range(n0, n1):
         for oh in range(oh_):
-            r0 = n * per + oh * ow_
-            acc = y2[r0 : r0 + ow_]  # (OW, C_out)
+            r0 = n * per + oh * ow_  # rows r0..r0+OW-1 of y2: this output row
             for ow in range(ow_):
                 for o in range(c_out):
-                    acc[ow, o] = b[o]
+                    y2[r0 + ow, o] = b[o]
             for i in range(kh):
                 ih = oh * sh - ph + i
                 if ih < 0 or ih >= h_in:
                     continue
                 for j in range(kw):
                     for c in range(c_in):
-                        wrow = wm[(i * kw + j) * c_in + c]  # (C_out,)
+                        t = (i * kw + j) * c_in + c
                         for ow in range(ow_):
                             iw = ow * sw - pw + j
                             if iw >= 0 and iw < w_in:
@@ -240,12 +247,12 @@ def _forward_direct(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, y2
                                 if xv == 0.0 and skip_zeros:
                                     continue
                                 for o in range(c_out):
-                                    acc[ow, o] += xv * wrow[o]
+                                    y2[r0 + ow, o] += xv * wm[t, o]
             if relu:
                 for ow in range(ow_):
                     for o in range(c_out):
-                        v = acc[ow, o]
-                        acc[ow, o] = v if (v > 0 or v != v) else 0.0
+                        v = y2[r0 + ow, o]
+                        y2[r0 + ow, o] = v if (v > 0 or v != v) else 0.0
 
 
 @njit(cache=True, nogil=True)

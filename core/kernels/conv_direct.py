@@ -59,22 +59,22 @@ def forward(x, wm, b, n0, n1, sh, sw, ph, pw, oh_, ow_, relu, skip_zeros, y2, ro
                 x6 = _tap(x, n, i0 + 2, j0, h_in, w_in)
                 x7 = _tap(x, n, i0 + 2, j0 + 1, h_in, w_in)
                 x8 = _tap(x, n, i0 + 2, j0 + 2, h_in, w_in)
-                out = y2[r]
-                r += 1
                 if skip_zeros and (x0 == 0.0 and x1 == 0.0 and x2 == 0.0 and x3 == 0.0 and x4 == 0.0
                                    and x5 == 0.0 and x6 == 0.0 and x7 == 0.0 and x8 == 0.0):
                     for o in range(c_out):
                         v = b[o]
                         if relu:
                             v = v if (v > 0 or v != v) else 0.0
-                        out[o] = v
+                        y2[r, o] = v
+                    r += 1
                     continue
                 for o in range(c_out):
                     v = (b[o] + x0 * w0[o] + x1 * w1[o] + x2 * w2[o] + x3 * w3[o] + x4 * w4[o]
                          + x5 * w5[o] + x6 * w6[o] + x7 * w7[o] + x8 * w8[o])
                     if relu:
                         v = v if (v > 0 or v != v) else 0.0
-                    out[o] = v
+                    y2[r, o] = v
+                r += 1
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
@@ -87,6 +87,7 @@ def weight_grad(x, dz, s0, s1, sh, sw, ph, pw, oh_, ow_, dw):
     h_in, w_in = x.shape[1], x.shape[2]
     c_out = dz.shape[1]
     acc = np.empty((9, c_out), dtype=dw.dtype)
+    # row views taken once per call, never in the loops: see conv._im2col
     a0, a1, a2, a3, a4, a5, a6, a7, a8 = acc[0], acc[1], acc[2], acc[3], acc[4], acc[5], acc[6], acc[7], acc[8]
     r = 0
     for n in range(s0, s1):
@@ -94,8 +95,6 @@ def weight_grad(x, dz, s0, s1, sh, sw, ph, pw, oh_, ow_, dw):
         for oh in range(oh_):
             i0 = oh * sh - ph
             for ow in range(ow_):
-                g = dz[r]
-                r += 1
                 j0 = ow * sw - pw
                 x0 = _tap(x, n, i0, j0, h_in, w_in)
                 x1 = _tap(x, n, i0, j0 + 1, h_in, w_in)
@@ -106,16 +105,16 @@ def weight_grad(x, dz, s0, s1, sh, sw, ph, pw, oh_, ow_, dw):
                 x6 = _tap(x, n, i0 + 2, j0, h_in, w_in)
                 x7 = _tap(x, n, i0 + 2, j0 + 1, h_in, w_in)
                 x8 = _tap(x, n, i0 + 2, j0 + 2, h_in, w_in)
-                zero = True
+                nonzero = 0
                 for o in range(c_out):
-                    if g[o] != 0.0:
-                        zero = False
-                        break
+                    nonzero += dz[r, o] != 0.0
+                zero = nonzero == 0
                 # an all-zero row adds exactly zero unless an input is inf/NaN (0*inf = NaN)
                 if zero and (x0 + x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8) * 0.0 == 0.0:
+                    r += 1
                     continue
                 for o in range(c_out):
-                    v = g[o]
+                    v = dz[r, o]
                     a0[o] += x0 * v
                     a1[o] += x1 * v
                     a2[o] += x2 * v
@@ -125,6 +124,7 @@ def weight_grad(x, dz, s0, s1, sh, sw, ph, pw, oh_, ow_, dw):
                     a6[o] += x6 * v
                     a7[o] += x7 * v
                     a8[o] += x8 * v
+                r += 1
         for t in range(9):
             for o in range(c_out):
                 dw[t, o] += acc[t, o]

@@ -33,6 +33,7 @@ from .conv import (
     _block_samples_backward,
     _forward_direct,
     _im2col,
+    _im2col_rows,
     _sum_chunks,
     conv2d_plan,
 )
@@ -50,34 +51,77 @@ PARALLEL_MIN_WORK = 1 << 20
 def _pool_block(z, s0, s1, oh_, ow_, pkh, pkw, ph_, pw_, want_arg, y, arg):
     """Max-pool samples s0..s1-1 whose conv outputs are rows of z (block-relative)."""
     per = oh_ * ow_
-    c_out = z.shape[1]
     for s in range(s1 - s0):
-        n = s0 + s
-        for ph in range(ph_):
-            for pw in range(pw_):
-                best = y[n, ph, pw]  # (C,)
-                where = arg[n, ph, pw] if want_arg else arg[0, 0, 0]  # (C,)
-                r0 = s * per + ph * pkh * ow_ + pw * pkw
-                first = z[r0]
+        _pool_rows(z, s * per, s0 + s, 0, ph_, ow_, pkh, pkw, pw_, want_arg, y, arg)
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _pool_rows(z, z0, n, p0, p1, ow_, pkh, pkw, pw_, want_arg, y, arg):
+    """Pooled rows p0..p1-1 of sample n; z row z0 holds conv output row p0*pkh, column 0."""
+    c_out = z.shape[1]
+    for ph in range(p0, p1):
+        for pw in range(pw_):
+            # indices only, no row views: see conv._im2col
+            r0 = z0 + (ph - p0) * pkh * ow_ + pw * pkw
+            for c in range(c_out):
+                y[n, ph, pw, c] = z[r0, c]
+            if want_arg:
                 for c in range(c_out):
-                    best[c] = first[c]
-                if want_arg:
+                    arg[n, ph, pw, c] = 0
+            for i in range(pkh):
+                for j in range(pkw):
+                    if i == 0 and j == 0:
+                        continue
+                    r = r0 + i * ow_ + j
+                    loc = i * pkw + j
                     for c in range(c_out):
-                        where[c] = 0
-                for i in range(pkh):
-                    for j in range(pkw):
-                        if i == 0 and j == 0:
-                            continue
-                        row = z[r0 + i * ow_ + j]  # (C,)
-                        loc = i * pkw + j
-                        for c in range(c_out):
-                            v = row[c]
-                            b = best[c]
-                            # first maximum wins ties; once the best is NaN nothing replaces it
-                            take = v > b or (v != v and b == b)
-                            best[c] = v if take else b
-                            if want_arg:
-                                where[c] = loc if take else where[c]
+                        v = z[r, c]
+                        b = y[n, ph, pw, c]
+                        # first maximum wins ties; once the best is NaN nothing replaces it
+                        take = v > b or (v != v and b == b)
+                        y[n, ph, pw, c] = v if take else b
+                        if want_arg and take:
+                            arg[n, ph, pw, c] = loc
+
+
+@njit(cache=True, nogil=True)
+def _forward_one_rows(x, wm, b, p0, p1, kh, kw, sh, sw, ph, pw, ow_, relu, pkh, pkw, pw_,
+                      want_arg, y, arg):
+    """Pooled rows p0..p1-1 of a single image: its part of the convolution, then pooling."""
+    k, c_out = wm.shape
+    rows = (p1 - p0) * pkh * ow_
+    cols = np.empty((rows, k), dtype=x.dtype)  # (rows, KH*KW*C_in)
+    z = np.empty((rows, c_out), dtype=x.dtype)
+    _im2col_rows(x, 0, p0 * pkh, p1 * pkh, kh, kw, sh, sw, ph, pw, ow_, cols, 0)
+    np.dot(cols, wm, z)
+    _bias_act(z, b, relu)
+    _pool_rows(z, 0, 0, p0, p1, ow_, pkh, pkw, pw_, want_arg, y, arg)
+
+
+# One image has no batch to split, so its pooled rows are split between the threads instead:
+# the prediction a learner waits for after each stroke on the drawing pad.
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _forward_one_threads(x, wm, b, kh, kw, sh, sw, ph, pw, ow_, relu, pkh, pkw, ph_, pw_,
+                         want_arg, y, arg, nt):
+    step = (ph_ + nt - 1) // nt
+    for t in prange(nt):
+        p0, p1 = t * step, min(ph_, (t + 1) * step)
+        if p0 < p1:
+            _forward_one_rows(x, wm, b, p0, p1, kh, kw, sh, sw, ph, pw, ow_, relu, pkh, pkw, pw_,
+                              want_arg, y, arg)
+
+
+@njit(cache=True, nogil=True)
+def _forward_one_serial(x, wm, b, kh, kw, sh, sw, ph, pw, ow_, relu, pkh, pkw, ph_, pw_,
+                        want_arg, y, arg, nt):
+    step = (ph_ + nt - 1) // nt
+    for t in range(nt):
+        p0, p1 = t * step, min(ph_, (t + 1) * step)
+        if p0 < p1:
+            _forward_one_rows(x, wm, b, p0, p1, kh, kw, sh, sw, ph, pw, ow_, relu, pkh, pkw, pw_,
+                              want_arg, y, arg)
 
 
 @njit(cache=True, nogil=True)
@@ -129,20 +173,18 @@ def _unpool_block(y, arg, dy, s0, s1, oh_, ow_, pkh, pkw, relu, g, dz, db):
                             v = v * 0.0 if a <= 0 else a
                     g[c] = v
                     db[c] += v
-                wins = arg[n, i_, j_]  # (C,)
                 for i in range(pkh):
                     for j in range(pkw):
                         loc = i * pkw + j
-                        row = dz[base + (i_ * pkh + i) * ow_ + j_ * pkw + j]  # (C,)
+                        r = base + (i_ * pkh + i) * ow_ + j_ * pkw + j
                         for c in range(c_out):
-                            row[c] = g[c] if wins[c] == loc else 0.0
+                            dz[r, c] = g[c] if arg[n, i_, j_, c] == loc else 0.0
         # conv outputs no window covers (an odd edge row or column) get no gradient
         for oh in range(oh_):
             first = pw_ * pkw if oh < ph_ * pkh else 0
             for ow in range(first, ow_):
-                row = dz[base + oh * ow_ + ow]
                 for c in range(c_out):
-                    row[c] = 0.0
+                    dz[base + oh * ow_ + ow, c] = 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -252,6 +294,21 @@ def _chunks(n_batch, plan, c_in, c_out, chunks):
     return 1
 
 
+# A single image's rows are split between threads from this many multiply-adds on (the
+# course CNN's second block: 4.5 million).
+PARALLEL_MIN_WORK_ONE = 1 << 21
+
+
+def _chunks_one(plan, c_in, c_out, ph_, chunks):
+    if chunks is not None:
+        return max(1, min(int(chunks), ph_))
+    kh, kw, _, _, _, _, oh_, ow_, _ = plan
+    nt = _threads.n_chunks()
+    if nt > 1 and ph_ > 1 and oh_ * ow_ * kh * kw * c_in * c_out >= PARALLEL_MIN_WORK_ONE:
+        return min(nt, ph_)
+    return 1
+
+
 def convpool_forward(x, w, b, plans, relu, want_argmax, chunks=None, mode=None):
     """Trusted: x (N, H, W, C_in) C-contiguous -> (pooled (N, PH, PW, F), winners uint8 or None).
 
@@ -262,6 +319,16 @@ def convpool_forward(x, w, b, plans, relu, want_argmax, chunks=None, mode=None):
     wm = w.reshape(kh * kw * w.shape[2], c_out)  # (KH*KW*C_in, C_out)
     y = np.empty((n_batch, ph_, pw_, c_out), dtype=x.dtype)  # (N, PH, PW, F)
     arg = np.empty((n_batch, ph_, pw_, c_out) if want_argmax else (1, 1, 1, c_out), dtype=np.uint8)
+    if n_batch == 1 and not direct:
+        nt = _chunks_one(plans[0], w.shape[2], c_out, ph_, chunks)
+        args = (x, wm, b, kh, kw, sh, sw, ph, pw, ow_, relu, pkh, pkw, ph_, pw_, want_argmax, y,
+                arg, nt)
+        if nt > 1:
+            _threads.run(("convpool one", x.shape, w.shape, want_argmax), _forward_one_threads,
+                         _forward_one_serial, *args, mode=mode)
+        else:
+            _forward_one_serial(*args)
+        return y, (arg if want_argmax else None)
     nt = _chunks(n_batch, plans[0], w.shape[2], c_out, chunks)
     args = (x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
             want_argmax, y, arg, nt)

@@ -69,8 +69,6 @@ def forward(x, wm, b, n0, n1, ph, pw, ph_, pw_, relu, skip_zeros, want_arg, y, a
             r = 2 * i_ - ph
             for j_ in range(pw_):
                 c = 2 * j_ - pw
-                out = y[n, i_, j_]
-                where = arg[n, i_, j_] if want_arg else arg[0, 0, 0]
                 (p00, p01, p02, p03, p10, p11, p12, p13,
                  p20, p21, p22, p23, p30, p31, p32, p33) = _patch4(x, n, r, c, h_in, w_in)
                 empty = skip_zeros and (
@@ -80,10 +78,10 @@ def forward(x, wm, b, n0, n1, ph, pw, ph_, pw_, relu, skip_zeros, want_arg, y, a
                     and p33 == 0.0)
                 if empty:  # all four pixels are the bias: the first one wins
                     for o in range(c_out):
-                        out[o] = _relu(b[o], relu)
+                        y[n, i_, j_, o] = _relu(b[o], relu)
                     if want_arg:
                         for o in range(c_out):
-                            where[o] = 0
+                            arg[n, i_, j_, o] = 0
                     continue
                 for o in range(c_out):
                     # one partial sum per kernel row: four pixels x three short chains
@@ -109,6 +107,6 @@ def forward(x, wm, b, n0, n1, ph, pw, ph_, pw_, relu, skip_zeros, want_arg, y, a
                     if _better(v11, best):
                         best = v11
                         k = 3
-                    out[o] = best
+                    y[n, i_, j_, o] = best
                     if want_arg:
-                        where[o] = k
+                        arg[n, i_, j_, o] = k

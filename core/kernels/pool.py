@@ -40,29 +40,27 @@ def _max_range(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg):
             for ow in range(ow_):
                 w0 = ow * sw - pw
                 w_lo, w_hi = max(w0, 0), min(w0 + kw, w_in)
-                best = y[n, oh, ow]  # (C,)
-                first = x[n, h_lo, w_lo]
+                # indices only, no views: a view's reference count is an atomic
+                # update that two threads fight over (see _threads)
                 for c in range(c_in):
-                    best[c] = first[c]
-                where = arg[n, oh, ow] if want_arg else arg[0, 0, 0]  # (C,)
+                    y[n, oh, ow, c] = x[n, h_lo, w_lo, c]
                 if want_arg:
                     p0 = h_lo * w_in + w_lo
                     for c in range(c_in):
-                        where[c] = p0
+                        arg[n, oh, ow, c] = p0
                 for ih in range(h_lo, h_hi):
                     for iw in range(w_lo, w_hi):
                         if ih == h_lo and iw == w_lo:
                             continue
-                        row = x[n, ih, iw]  # (C,)
                         p = ih * w_in + iw
                         for c in range(c_in):
-                            v = row[c]
-                            b = best[c]
+                            v = x[n, ih, iw, c]
+                            b = y[n, oh, ow, c]
                             # first maximum wins ties; once the best is NaN nothing replaces it
                             take = v > b or (v != v and b == b)
-                            best[c] = v if take else b
-                            if want_arg:
-                                where[c] = p if take else where[c]
+                            y[n, oh, ow, c] = v if take else b
+                            if want_arg and take:
+                                arg[n, oh, ow, c] = p
 
 
 @njit(cache=True, nogil=True, parallel=True)

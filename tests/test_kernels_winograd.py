@@ -79,3 +79,53 @@ def test_non_finite_values_land_where_the_direct_sum_puts_them(bad, where):
     np.testing.assert_array_equal(np.isinf(y), np.isinf(want))
     finite = np.isfinite(want)
     np.testing.assert_allclose(y[finite], want[finite], rtol=1e-5, atol=1e-5)
+
+
+def _reference_grads(x, w, b, dy, padding):
+    """Gradients of pool(relu(conv)) in float64, the pooled gradient at each window's first maximum."""
+    x64, w64, b64, dy64 = (a.astype(np.float64) for a in (x, w, b, dy))
+    z = ref.conv2d_forward(x64, w64, b64, 1, padding)
+    a = ref.relu(z)
+    dz = ref.relu_grad(z, ref.max_pool_backward(dy64, a, 2, 2, "valid"))
+    return (ref.conv2d_grad_input(dz, w64, x.shape, 1, padding),
+            ref.conv2d_grad_weight(x64, dz, (3, 3), 1, padding), dz.sum(axis=(0, 1, 2)))
+
+
+@pytest.mark.parametrize("padding", ["valid", "same"])
+@pytest.mark.parametrize("size,c_in,c_out", [(13, 32, 64), (10, 3, 7), (9, 2, 1)])
+def test_gradients_match_the_reference(padding, size, c_in, c_out):
+    rng = np.random.default_rng(size * c_out)
+    x = rng.standard_normal((7, size, size, c_in)).astype(np.float32)
+    w = (rng.standard_normal((3, 3, c_in, c_out)) / np.sqrt(9 * c_in)).astype(np.float32)
+    b = rng.standard_normal(c_out).astype(np.float32) * 0.1
+    plans = _plans(x, w, padding)
+    y, arg = convpool_k.convpool_forward(x, w, b, plans, True, True, chunks=1)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    dx, dw, db = convpool_k.convpool_backward(x, w, y, arg, dy, plans, True, True, chunks=1)
+    want_dx, want_dw, want_db = _reference_grads(x, w, b, dy, padding)
+    np.testing.assert_allclose(dx, want_dx, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(dw, want_dw, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(db, want_db, rtol=1e-4, atol=1e-4)
+    none, dw2, db2 = convpool_k.convpool_backward(x, w, y, arg, dy, plans, True, False, chunks=1)
+    assert none is None
+    np.testing.assert_array_equal(dw2, dw)
+    np.testing.assert_array_equal(db2, db)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_a_non_finite_gradient_shows_where_the_direct_sum_puts_it(bad, monkeypatch):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((8, 9, 9, 3)).astype(np.float32)
+    w = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
+    b = np.zeros(4, np.float32)
+    plans = _plans(x, w, "valid")
+    y, arg = convpool_k.convpool_forward(x, w, b, plans, True, True, chunks=1)
+    dy = rng.standard_normal(y.shape).astype(np.float32)
+    dy[6, 1, 2, 3] = bad
+    dx, dw, db = convpool_k.convpool_backward(x, w, y, arg, dy, plans, True, True, chunks=1)
+    monkeypatch.setattr(convpool_k.winograd, "fits", lambda *a: False)
+    want = convpool_k.convpool_backward(x, w, y, arg, dy, plans, True, True, chunks=1)
+    for got, ref_ in zip((dx, dw, db), want):
+        np.testing.assert_array_equal(np.isnan(got), np.isnan(ref_))
+        np.testing.assert_array_equal(np.isinf(got), np.isinf(ref_))
+    assert np.isfinite(dx[:6]).all()  # the other samples stay finite

@@ -170,14 +170,14 @@ def _forward_winograd(x, wm, u, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, rel
     direct sum puts them (see winograd)."""
     c_in, c_out = x.shape[3], wm.shape[1]
     bs = winograd.block_samples(ph_, pw_, c_in, c_out, n1 - n0)
-    tiles = bs * ph_ * pw_
-    v = np.empty((16, tiles, c_in), dtype=x.dtype)
-    m = np.empty((16, tiles, c_out), dtype=x.dtype)
+    bufs = winograd.scratch(ph_, pw_, c_in, c_out, bs, x)
     filters_finite = _all_finite(wm)
     for s0 in range(n0, n1, bs):
         s1 = min(n1, s0 + bs)
         if filters_finite and winograd.finite(x, s0, s1):
-            winograd.forward_block(x, u, b, s0, s1, ph, pw, ph_, pw_, relu, want_arg, v, m, y, arg)
+            d, v, m, p4 = winograd.views(bufs, (s1 - s0) * ph_ * pw_, c_in, c_out)
+            winograd.forward_block(x, u, b, s0, s1, ph, pw, ph_, pw_, relu, want_arg, d, v, m, p4,
+                                   y, arg)
         else:
             per = oh_ * ow_
             zb = np.empty(((s1 - s0) * per, c_out), dtype=x.dtype)
@@ -226,12 +226,18 @@ def _unpool_block(y, arg, dy, s0, s1, oh_, ow_, pkh, pkw, relu, g, dz, db):
 
 
 @njit(cache=True, nogil=True)
-def _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                    need_dx, pkh, pkw, dw, db, dx):
-    per = oh_ * ow_
-    k, c_out = wm.shape
+def _backward_range(x, wm, u_t, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                    need_dx, pkh, pkw, dw, ubar, db, dx):
+    """Gradients of samples n0..n1-1: dw (im2col layout) and ubar (Winograd's U', when u_t
+    is not empty) and db accumulate; dx[n0:n1] is written."""
     if need_dx:
         dx[n0:n1] = 0.0
+    if u_t.shape[0] == 16:
+        _backward_winograd(x, wm, u_t, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                           need_dx, pkh, pkw, dw, ubar, db, dx)
+        return
+    per = oh_ * ow_
+    k, c_out = wm.shape
     bs = _block_samples_backward(per, k, c_out, n1 - n0)
     dz = np.empty((bs * per, c_out), dtype=dy.dtype)  # (rows, C_out): mostly zeros, in cache
     cols = np.empty((bs * per, k), dtype=x.dtype)  # (rows, KH*KW*C_in)
@@ -244,6 +250,35 @@ def _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_,
         _unpool_block(y, arg, dy, s0, s1, oh_, ow_, pkh, pkw, relu, g, dz, db)
         _block_gradients(x, wm_t, dz[:rows], s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, True,
                          need_dx, cols, dcols, dw, dx)
+
+
+@njit(cache=True, nogil=True)
+def _backward_winograd(x, wm, u_t, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                       need_dx, pkh, pkw, dw, ubar, db, dx):
+    """Blocks by Winograd's adjoint; a block with NaN or inf in its input or gradient (or
+    non-finite filters) goes through im2col, which puts them where the direct sum does."""
+    ph_, pw_ = dy.shape[1], dy.shape[2]
+    c_in, c_out = x.shape[3], wm.shape[1]
+    bs = winograd.block_samples(ph_, pw_, c_in, c_out, n1 - n0)
+    bufs = winograd.scratch(ph_, pw_, c_in, c_out, bs, x)
+    filters_finite = _all_finite(wm)
+    for s0 in range(n0, n1, bs):
+        s1 = min(n1, s0 + bs)
+        if filters_finite and winograd.finite(x, s0, s1) and winograd.finite(dy, s0, s1):
+            d, v, m, g4 = winograd.views(bufs, (s1 - s0) * ph_ * pw_, c_in, c_out)
+            winograd.backward_block(x, u_t, y, arg, dy, s0, s1, ph, pw, ph_, pw_, relu, need_dx,
+                                    d, v, m, g4, ubar, db, dx)
+            continue
+        per = oh_ * ow_
+        k = wm.shape[0]
+        rows = (s1 - s0) * per
+        dz = np.empty((rows, c_out), dtype=dy.dtype)
+        cols = np.empty((rows, k), dtype=x.dtype)
+        dcols = np.empty((rows if need_dx else 0, k), dtype=dy.dtype)
+        g = np.empty(c_out, dtype=dy.dtype)
+        _unpool_block(y, arg, dy, s0, s1, oh_, ow_, pkh, pkw, relu, g, dz, db)
+        _block_gradients(x, np.ascontiguousarray(wm.T), dz, s0, s1, kh, kw, sh, sw, ph, pw, oh_,
+                         ow_, True, need_dx, cols, dcols, dw, dx)
 
 
 # ---------------------------------------------------------------- whole batch
@@ -276,31 +311,44 @@ def _forward_serial(x, wm, u, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _backward_threads(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx, pkh, pkw,
-                      dx, nt):
+def _backward_threads(x, wm, u_t, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx,
+                      pkh, pkw, dx, nt):
     dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy.dtype)  # one partial sum per chunk
+    ubp = np.zeros((nt, u_t.shape[0], u_t.shape[2], u_t.shape[1]), dtype=dy.dtype)
     dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
     step = (x.shape[0] + nt - 1) // nt
     for t in prange(nt):
         n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
         if n0 < n1:
-            _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                            need_dx, pkh, pkw, dwp[t], dbp[t], dx)
-    return _sum_chunks(dwp, dbp, dy)
+            _backward_range(x, wm, u_t, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_,
+                            relu, need_dx, pkh, pkw, dwp[t], ubp[t], dbp[t], dx)
+    dw, db = _sum_chunks(dwp, dbp, dy)
+    return dw, _sum_u(ubp), db
 
 
 @njit(cache=True, nogil=True)
-def _backward_serial(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx, pkh, pkw,
-                     dx, nt):
+def _backward_serial(x, wm, u_t, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx,
+                     pkh, pkw, dx, nt):
     dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy.dtype)
+    ubp = np.zeros((nt, u_t.shape[0], u_t.shape[2], u_t.shape[1]), dtype=dy.dtype)
     dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
     step = (x.shape[0] + nt - 1) // nt
     for t in range(nt):
         n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
         if n0 < n1:
-            _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                            need_dx, pkh, pkw, dwp[t], dbp[t], dx)
-    return _sum_chunks(dwp, dbp, dy)
+            _backward_range(x, wm, u_t, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_,
+                            relu, need_dx, pkh, pkw, dwp[t], ubp[t], dbp[t], dx)
+    dw, db = _sum_chunks(dwp, dbp, dy)
+    return dw, _sum_u(ubp), db
+
+
+@njit(cache=True, nogil=True)
+def _sum_u(ubp):
+    """The chunks' Winograd weight gradients added in a fixed order."""
+    u = ubp[0].copy()
+    for t in range(1, ubp.shape[0]):
+        u += ubp[t]
+    return u
 
 
 # ---------------------------------------------------------------- trusted entry points
@@ -386,16 +434,23 @@ def convpool_forward(x, w, b, plans, relu, want_argmax, chunks=None, mode=None):
 def convpool_backward(x, w, y, argmax, dy, plans, relu, need_input_grad=True, chunks=None,
                       mode=None):
     """Trusted: gradients of pool(relu(conv(x))) given dy (N, PH, PW, F): (dx or None, dw, db)."""
-    (kh, kw, sh, sw, ph, pw, oh_, ow_, _), (pkh, pkw, _, _) = plans
+    (kh, kw, sh, sw, ph, pw, oh_, ow_, direct), (pkh, pkw, _, _) = plans
     c_in, c_out = w.shape[2], w.shape[3]
     wm = w.reshape(kh * kw * c_in, c_out)
     dx = np.empty(x.shape if need_input_grad else (0, 1, 1, 1), dtype=dy.dtype)
-    nt = _chunks(x.shape[0], plans[0], c_in, c_out, chunks)
-    args = (x, wm, y, argmax, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_input_grad, pkh,
-            pkw, dx, nt)
-    if nt > 1:
-        dw, db = _threads.run(("convpool backward", x.shape, w.shape, need_input_grad),
-                              _backward_threads, _backward_serial, *args, mode=mode)
+    use_winograd = not direct and winograd.fits(kh, kw, sh, sw, pkh, pkw)
+    if use_winograd:
+        u_t = np.ascontiguousarray(winograd.kernel_transform(w).transpose(0, 2, 1))  # (16, O, C)
     else:
-        dw, db = _backward_serial(*args)
+        u_t = np.empty((0, 0, 0), dtype=w.dtype)
+    nt = _chunks(x.shape[0], plans[0], c_in, c_out, chunks)
+    args = (x, wm, u_t, y, argmax, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_input_grad,
+            pkh, pkw, dx, nt)
+    if nt > 1:
+        dw, ubar, db = _threads.run(("convpool backward", x.shape, w.shape, need_input_grad),
+                                    _backward_threads, _backward_serial, *args, mode=mode)
+    else:
+        dw, ubar, db = _backward_serial(*args)
+    if use_winograd:
+        dw += winograd.weight_grad(ubar).reshape(dw.shape)
     return (dx if need_input_grad else None), dw.reshape(w.shape), db

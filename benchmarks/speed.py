@@ -82,9 +82,10 @@ def interleaved(ours, ref, reps, block, warm=3, budget=None):
     Stops early (after at least 2 rounds) once `budget` seconds are spent, so a loaded
     machine cannot stretch the run without end.
     """
-    for _ in range(warm):
-        ours()
-        ref()
+    for fn in (ours, ref):
+        time.sleep(SETTLE)
+        for _ in range(warm):
+            fn()
     t_ours, t_ref = [], []
     t_end = None if budget is None else time.perf_counter() + budget
     for r in range(reps):

@@ -161,6 +161,29 @@ def wake():
         _wake_kernel(max(2, n_chunks()))
 
 
+#: recent times kept per way; their median decides, so one hiccup (a context switch, the
+#: other program's threads spinning for a moment) cannot flip a call site by itself
+RECENT = 5
+
+
+class _Site:
+    __slots__ = ("times", "calls")
+
+    def __init__(self):
+        self.times = ([], [])  # recent seconds: threads, serial
+        self.calls = 0
+
+    def typical(self, i):
+        t = sorted(self.times[i])
+        return t[len(t) // 2]
+
+    def add(self, i, dt):
+        t = self.times[i]
+        t.append(dt)
+        if len(t) > RECENT:
+            del t[0]
+
+
 def run(key, threaded_fn, serial_fn, *args, mode=None):
     """threaded_fn(*args) or serial_fn(*args), whichever has been faster for `key`.
 
@@ -172,14 +195,13 @@ def run(key, threaded_fn, serial_fn, *args, mode=None):
     if mode is None:
         site = _sites.get(key)
         if site is None:
-            site = _sites[key] = [0.0, 0.0, 0]  # best-recent seconds: threads, serial; calls
-        site[2] += 1
-        calls = site[2]
-        if calls <= 4:  # alternate until both have a time (the first may include loading)
-            threaded = calls % 2 == 1
+            site = _sites[key] = _Site()
+        site.calls += 1
+        if not site.times[0] or not site.times[1]:
+            threaded = not site.times[0]  # each way once first
         else:
-            threaded = site[0] <= site[1]
-            if calls % PROBE_EVERY == 0:
+            threaded = site.typical(0) <= site.typical(1)
+            if site.calls % PROBE_EVERY == 0:
                 threaded = not threaded
     else:
         site = None
@@ -194,14 +216,11 @@ def run(key, threaded_fn, serial_fn, *args, mode=None):
     else:
         out = serial_fn(*args)
     if site is not None:
-        dt = time.perf_counter() - t0
-        i = 0 if threaded else 1
-        old = site[i]
-        # quick to believe a faster time, slow to believe a slower one (one hiccup)
-        site[i] = dt if (old == 0.0 or dt < old) else old + 0.25 * (dt - old)
+        site.add(0 if threaded else 1, time.perf_counter() - t0)
     return out
 
 
 def site_report() -> dict:
-    """{call site: (threaded seconds, serial seconds, calls)}, for benchmarks."""
-    return {k: tuple(v) for k, v in _sites.items()}
+    """{call site: (typical threaded seconds, typical serial seconds, calls)}, for benchmarks."""
+    return {k: (v.typical(0) if v.times[0] else 0.0, v.typical(1) if v.times[1] else 0.0, v.calls)
+            for k, v in _sites.items()}

@@ -3,9 +3,9 @@
 A first-ever launch has nothing in Numba's cache, and compiling the engine's kernels takes
 a while; done lazily, the first prediction or training step would freeze for that long.
 `warm_up()` runs them all once on tiny arrays instead, in the order the app needs them:
-"inference" (one image at a time: the drawing pad can predict as soon as this phase is
-done, a few seconds into a first-ever launch), "batches" (the threaded forward kernels:
-evaluating a test set, feature maps of many images), then "training". With a warm cache
+"inference" (one image through a model: the drawing pad can predict as soon as this phase is
+done, a few seconds into a first-ever launch), "batches" (one layer at a time for a
+lesson's feature maps, then the threaded forward kernels: evaluating a test set), then "training". With a warm cache
 each step only loads machine code: the whole warm-up takes well under a second.
 
 Qt-free on purpose: the GUI calls it from a worker thread and forwards `progress` to a
@@ -62,7 +62,8 @@ def _conv_cases(rng):
     from core.kernels import convpool as CP
 
     out = []
-    for xs, ws in (((2, 6, 6, 1), (3, 3, 1, 4)), ((2, 5, 5, 4), (3, 3, 4, 3))):
+    # 6x6 inputs: two pooled rows, so that one image's rows can be split between threads
+    for xs, ws in (((2, 6, 6, 1), (3, 3, 1, 4)), ((2, 6, 6, 4), (3, 3, 4, 3))):
         x, w, b = _arrays(rng, xs, ws, ws[3:])
         out.append((x, w, b, K.conv2d_plan(xs, ws),
                     CP.convpool_plan(xs[1:], ws, (1, 1), "valid", (2, 2), (2, 2), "valid")))
@@ -82,11 +83,19 @@ def _forward_steps(chunks):
 
     def conv_pool():
         for x, w, b, _, fused in _conv_cases(rng):
-            CP.convpool_forward(x, w, b, fused, True, False, chunks=chunks, mode=_mode(chunks))
-            # one image: its rows split between threads instead of a batch
-            CP.convpool_forward(x[:1], w, b, fused, True, False, chunks=chunks, mode=_mode(chunks))
-        if chunks > 1:
-            _threads.wake()
+            if chunks == 1:
+                # one image, as a prediction runs it: with several threads its rows are split
+                # between them (or not, whichever is faster at the moment), else one thread
+                if _threads.n_chunks() > 1:
+                    for mode in ("threads", "serial"):
+                        CP.convpool_forward(x[:1], w, b, fused, True, False, chunks=2, mode=mode)
+                    _threads.wake()
+                else:
+                    CP.convpool_forward(x[:1], w, b, fused, True, False, chunks=1)
+            else:
+                # batches: split into chunks on threads or one after the other
+                for mode in ("threads", "serial"):
+                    CP.convpool_forward(x, w, b, fused, True, False, chunks=2, mode=mode)
 
     def dense():
         x, w, b = _arrays(rng, (2, 5), (5, 3), (3,))
@@ -98,20 +107,23 @@ def _forward_steps(chunks):
         for f in (A.relu_forward, A.sigmoid_forward, A.tanh_forward, A.leaky_relu_forward):
             f(z)
 
-    def layers():
+    def layers(c):
         for x, w, b, plan, _ in _conv_cases(rng):
-            K.conv2d_forward_planned(x, w, b, plan, True, chunks=chunks, mode=_mode(chunks))
+            K.conv2d_forward_planned(x, w, b, plan, True, chunks=c, mode=_mode(c))
         (x,) = _arrays(rng, (2, 4, 4, 3))
         plan = P.max_pool_plan(x.shape, 2)
-        P.max_pool_forward_planned(x, plan, False, chunks=chunks, mode=_mode(chunks))
-        if chunks == 1:
+        P.max_pool_forward_planned(x, plan, False, chunks=c, mode=_mode(c))
+        if c == 1:
             P.avg_pool_forward(x, 2)
 
     if chunks == 1:
+        # what the drawing pad's prediction needs, nothing more: it is usable after this
         return [("convolution + pooling", conv_pool), ("dense", dense),
-                ("activations", activations), ("single layers", layers)]
-    return [("convolution + pooling, threaded", conv_pool), ("dense, threaded", dense),
-            ("single layers, threaded", layers)]
+                ("activations", activations)]
+
+    # a lesson's feature maps (one layer at a time) come first, then the threaded kernels
+    return [("single layers", lambda: layers(1)), ("convolution + pooling, batches", conv_pool),
+            ("dense, threaded", dense), ("single layers, threaded", lambda: layers(2))]
 
 
 def _training_steps():

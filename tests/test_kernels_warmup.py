@@ -4,12 +4,16 @@ import numpy as np
 from numba.core.dispatcher import Dispatcher
 
 from core import warmup
-from core.kernels import activations, conv, convpool, dense, finite, losses, pool
+from core.kernels import (_threads, activations, conv, conv_direct, convpool, convpool_direct,
+                          convpool_winograd, dense, finite, losses, pool, sgd, winograd)
+
+MODULES = (_threads, activations, conv, conv_direct, convpool, convpool_direct, convpool_winograd,
+           dense, finite, losses, pool, sgd, winograd)
 
 
 def _signatures():
     out = {}
-    for mod in (activations, conv, convpool, dense, finite, losses, pool):
+    for mod in MODULES:
         for name, obj in vars(mod).items():
             if isinstance(obj, Dispatcher):
                 out[f"{mod.__name__}.{name}"] = len(obj.signatures)
@@ -65,3 +69,38 @@ def test_after_warm_up_training_and_predicting_compile_nothing_new():
         m.trace_step(x[:3], y[:3])
     after = _signatures()
     assert {k: (before.get(k), v) for k, v in after.items() if v != before.get(k)} == {}
+
+
+INFERENCE_ONLY = """
+import numpy as np
+from core import warmup
+from core.layers import Conv2D, Dense, Flatten, MaxPool2D
+from core.model import Sequential
+import test_kernels_warmup as t
+
+warmup.warm_up(phases=(warmup.INFERENCE,))
+before = t._signatures()
+m = Sequential([Conv2D(32, 3, activation="relu"), MaxPool2D(2), Conv2D(64, 3, activation="relu"),
+                MaxPool2D(2), Flatten(), Dense(128, activation="relu"), Dense(10, activation="softmax")],
+               input_shape=(28, 28, 1), seed=0)  # the course CNN: its second block splits rows
+for _ in range(40):  # long enough for threads-or-not to try both ways
+    m.predict(np.random.default_rng(1).random((1, 28, 28, 1), dtype=np.float32))
+after = t._signatures()
+print({k: (before.get(k), v) for k, v in after.items() if v != before.get(k)})
+"""
+
+
+def test_the_inference_phase_is_all_a_one_image_prediction_needs():
+    # the drawing pad predicts one image at a time as soon as this phase is done; a fresh
+    # process, so that nothing another test loaded hides a missing kernel
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    here = Path(__file__).resolve().parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(here.parent), str(here)])}
+    out = subprocess.run([sys.executable, "-c", INFERENCE_ONLY], capture_output=True, text=True,
+                         env=env, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip().splitlines()[-1] == "{}"

@@ -125,18 +125,10 @@ def _forward_one_serial(x, wm, b, kh, kw, sh, sw, ph, pw, ow_, relu, pkh, pkw, p
 
 
 @njit(cache=True, nogil=True)
-def _forward_range(x, wm, u, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
+def _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
                    pkh, pkw, ph_, pw_, want_arg, y, arg):
-    """Pooled outputs of samples n0..n1-1. u is the Winograd transform of the kernel
-    (16, C_in, C_out), or empty when this geometry does not take that path."""
-    if direct and convpool_direct.fits(kh, kw, x.shape[3], sh, sw, pkh, pkw):
-        convpool_direct.forward(x, wm, b, n0, n1, ph, pw, ph_, pw_, relu, _all_finite(wm),
-                                want_arg, y, arg)
-        return
-    if not direct and u.shape[0] == 16:
-        _forward_winograd(x, wm, u, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, pkh, pkw,
-                          ph_, pw_, want_arg, y, arg)
-        return
+    """Pooled outputs of samples n0..n1-1 (the 3x3 one-channel and the Winograd cases have
+    drivers of their own, in convpool_direct and convpool_winograd)."""
     per = oh_ * ow_
     k, c_out = wm.shape
     bs = 1 if direct else _block_samples(per, k, n1 - n0)
@@ -160,30 +152,6 @@ def _block(x, wm, b, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh
         np.dot(cols[:rows], wm, zb[:rows])
         _bias_act(zb[:rows], b, relu)
     _pool_block(zb, s0, s1, oh_, ow_, pkh, pkw, ph_, pw_, want_arg, y, arg)
-
-
-@njit(cache=True, nogil=True)
-def _forward_winograd(x, wm, u, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, pkh, pkw,
-                      ph_, pw_, want_arg, y, arg):
-    """Blocks of samples by Winograd's F(2x2, 3x3); a block holding NaN or inf (in its
-    input or the filters) goes through im2col, which keeps non-finite values where the
-    direct sum puts them (see winograd)."""
-    c_in, c_out = x.shape[3], wm.shape[1]
-    bs = winograd.block_samples(ph_, pw_, c_in, c_out, n1 - n0)
-    bufs = winograd.scratch(ph_, pw_, c_in, c_out, bs, x)
-    filters_finite = _all_finite(wm)
-    for s0 in range(n0, n1, bs):
-        s1 = min(n1, s0 + bs)
-        if filters_finite and winograd.finite(x, s0, s1):
-            d, v, m, p4 = winograd.views(bufs, (s1 - s0) * ph_ * pw_, c_in, c_out)
-            winograd.forward_block(x, u, b, s0, s1, ph, pw, ph_, pw_, relu, want_arg, d, v, m, p4,
-                                   y, arg)
-        else:
-            per = oh_ * ow_
-            zb = np.empty(((s1 - s0) * per, c_out), dtype=x.dtype)
-            cols = np.empty(((s1 - s0) * per, wm.shape[0]), dtype=x.dtype)
-            _block(x, wm, b, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, False, pkh, pkw, ph_,
-                   pw_, want_arg, y, arg, zb, cols)
 
 
 @njit(cache=True, nogil=True)
@@ -226,16 +194,11 @@ def _unpool_block(y, arg, dy, s0, s1, oh_, ow_, pkh, pkw, relu, g, dz, db):
 
 
 @njit(cache=True, nogil=True)
-def _backward_range(x, wm, u_t, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                    need_dx, pkh, pkw, dw, ubar, db, dx):
-    """Gradients of samples n0..n1-1: dw (im2col layout) and ubar (Winograd's U', when u_t
-    is not empty) and db accumulate; dx[n0:n1] is written."""
+def _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                    need_dx, pkh, pkw, dw, db, dx):
+    """Gradients of samples n0..n1-1: dw and db accumulate, dx[n0:n1] is written."""
     if need_dx:
         dx[n0:n1] = 0.0
-    if u_t.shape[0] == 16:
-        _backward_winograd(x, wm, u_t, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                           need_dx, pkh, pkw, dw, ubar, db, dx)
-        return
     per = oh_ * ow_
     k, c_out = wm.shape
     bs = _block_samples_backward(per, k, c_out, n1 - n0)
@@ -252,35 +215,6 @@ def _backward_range(x, wm, u_t, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_,
                          need_dx, cols, dcols, dw, dx)
 
 
-@njit(cache=True, nogil=True)
-def _backward_winograd(x, wm, u_t, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                       need_dx, pkh, pkw, dw, ubar, db, dx):
-    """Blocks by Winograd's adjoint; a block with NaN or inf in its input or gradient (or
-    non-finite filters) goes through im2col, which puts them where the direct sum does."""
-    ph_, pw_ = dy.shape[1], dy.shape[2]
-    c_in, c_out = x.shape[3], wm.shape[1]
-    bs = winograd.block_samples(ph_, pw_, c_in, c_out, n1 - n0)
-    bufs = winograd.scratch(ph_, pw_, c_in, c_out, bs, x)
-    filters_finite = _all_finite(wm)
-    for s0 in range(n0, n1, bs):
-        s1 = min(n1, s0 + bs)
-        if filters_finite and winograd.finite(x, s0, s1) and winograd.finite(dy, s0, s1):
-            d, v, m, g4 = winograd.views(bufs, (s1 - s0) * ph_ * pw_, c_in, c_out)
-            winograd.backward_block(x, u_t, y, arg, dy, s0, s1, ph, pw, ph_, pw_, relu, need_dx,
-                                    d, v, m, g4, ubar, db, dx)
-            continue
-        per = oh_ * ow_
-        k = wm.shape[0]
-        rows = (s1 - s0) * per
-        dz = np.empty((rows, c_out), dtype=dy.dtype)
-        cols = np.empty((rows, k), dtype=x.dtype)
-        dcols = np.empty((rows if need_dx else 0, k), dtype=dy.dtype)
-        g = np.empty(c_out, dtype=dy.dtype)
-        _unpool_block(y, arg, dy, s0, s1, oh_, ow_, pkh, pkw, relu, g, dz, db)
-        _block_gradients(x, np.ascontiguousarray(wm.T), dz, s0, s1, kh, kw, sh, sw, ph, pw, oh_,
-                         ow_, True, need_dx, cols, dcols, dw, dx)
-
-
 # ---------------------------------------------------------------- whole batch
 
 
@@ -289,66 +223,53 @@ def _backward_winograd(x, wm, u_t, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, o
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _forward_threads(x, wm, u, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
+def _forward_threads(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
                      want_arg, y, arg, nt):
     step = (x.shape[0] + nt - 1) // nt
     for t in prange(nt):
         n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
         if n0 < n1:
-            _forward_range(x, wm, u, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
+            _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
                            pkh, pkw, ph_, pw_, want_arg, y, arg)
 
 
 @njit(cache=True, nogil=True)
-def _forward_serial(x, wm, u, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
+def _forward_serial(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
                     want_arg, y, arg, nt):
     step = (x.shape[0] + nt - 1) // nt
     for t in range(nt):
         n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
         if n0 < n1:
-            _forward_range(x, wm, u, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
+            _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
                            pkh, pkw, ph_, pw_, want_arg, y, arg)
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _backward_threads(x, wm, u_t, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx,
-                      pkh, pkw, dx, nt):
+def _backward_threads(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx, pkh, pkw,
+                      dx, nt):
     dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy.dtype)  # one partial sum per chunk
-    ubp = np.zeros((nt, u_t.shape[0], u_t.shape[2], u_t.shape[1]), dtype=dy.dtype)
     dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
     step = (x.shape[0] + nt - 1) // nt
     for t in prange(nt):
         n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
         if n0 < n1:
-            _backward_range(x, wm, u_t, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_,
-                            relu, need_dx, pkh, pkw, dwp[t], ubp[t], dbp[t], dx)
-    dw, db = _sum_chunks(dwp, dbp, dy)
-    return dw, _sum_u(ubp), db
+            _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                            need_dx, pkh, pkw, dwp[t], dbp[t], dx)
+    return _sum_chunks(dwp, dbp, dy)
 
 
 @njit(cache=True, nogil=True)
-def _backward_serial(x, wm, u_t, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx,
-                     pkh, pkw, dx, nt):
+def _backward_serial(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx, pkh, pkw,
+                     dx, nt):
     dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy.dtype)
-    ubp = np.zeros((nt, u_t.shape[0], u_t.shape[2], u_t.shape[1]), dtype=dy.dtype)
     dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
     step = (x.shape[0] + nt - 1) // nt
     for t in range(nt):
         n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
         if n0 < n1:
-            _backward_range(x, wm, u_t, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_,
-                            relu, need_dx, pkh, pkw, dwp[t], ubp[t], dbp[t], dx)
-    dw, db = _sum_chunks(dwp, dbp, dy)
-    return dw, _sum_u(ubp), db
-
-
-@njit(cache=True, nogil=True)
-def _sum_u(ubp):
-    """The chunks' Winograd weight gradients added in a fixed order."""
-    u = ubp[0].copy()
-    for t in range(1, ubp.shape[0]):
-        u += ubp[t]
-    return u
+            _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                            need_dx, pkh, pkw, dwp[t], dbp[t], dx)
+    return _sum_chunks(dwp, dbp, dy)
 
 
 # ---------------------------------------------------------------- trusted entry points
@@ -406,6 +327,16 @@ def convpool_forward(x, w, b, plans, relu, want_argmax, chunks=None, mode=None):
     y = np.empty((n_batch, ph_, pw_, c_out), dtype=x.dtype)  # (N, PH, PW, F)
     arg = np.empty((n_batch, ph_, pw_, c_out) if want_argmax else (1, 1, 1, c_out), dtype=np.uint8)
     use_winograd = not direct and winograd.fits(kh, kw, sh, sw, pkh, pkw)
+    if direct and convpool_direct.fits(kh, kw, w.shape[2], sh, sw, pkh, pkw):
+        nt = _chunks(n_batch, plans[0], w.shape[2], c_out, chunks)
+        args = (x, wm, b, ph, pw, ph_, pw_, relu, want_argmax, y, arg, nt)
+        if nt > 1:
+            _threads.run(("convpool grey", x.shape, w.shape, want_argmax),
+                         convpool_direct.forward_threads, convpool_direct.forward_serial, *args,
+                         mode=mode)
+        else:
+            convpool_direct.forward_serial(*args)
+        return y, (arg if want_argmax else None)
     if n_batch == 1 and not direct:
         nt = _chunks_one(plans[0], w.shape[2], c_out, ph_, chunks)
         # one image: rows split between threads (0.031 ms for the course CNN's second
@@ -419,15 +350,20 @@ def convpool_forward(x, w, b, plans, relu, want_argmax, chunks=None, mode=None):
             else:
                 _forward_one_serial(*args)
             return y, (arg if want_argmax else None)
-    u = winograd.kernel_transform(w) if use_winograd else np.empty((0, 0, 0), dtype=w.dtype)
     nt = _chunks(n_batch, plans[0], w.shape[2], c_out, chunks)
-    args = (x, wm, u, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
-            want_argmax, y, arg, nt)
-    if nt > 1:
-        _threads.run(("convpool", x.shape, w.shape, want_argmax), _forward_threads,
-                     _forward_serial, *args, mode=mode)
+    if use_winograd:
+        from . import convpool_winograd as CW  # here: it imports this module
+        args = (x, wm, winograd.kernel_transform(w), b, kh, kw, ph, pw, oh_, ow_, relu, ph_, pw_,
+                want_argmax, y, arg, nt)
+        drivers = (CW.forward_threads, CW.forward_serial)
     else:
-        _forward_serial(*args)
+        args = (x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
+                want_argmax, y, arg, nt)
+        drivers = (_forward_threads, _forward_serial)
+    if nt > 1:
+        _threads.run(("convpool", x.shape, w.shape, want_argmax), *drivers, *args, mode=mode)
+    else:
+        drivers[1](*args)
     return y, (arg if want_argmax else None)
 
 
@@ -438,19 +374,24 @@ def convpool_backward(x, w, y, argmax, dy, plans, relu, need_input_grad=True, ch
     c_in, c_out = w.shape[2], w.shape[3]
     wm = w.reshape(kh * kw * c_in, c_out)
     dx = np.empty(x.shape if need_input_grad else (0, 1, 1, 1), dtype=dy.dtype)
-    use_winograd = not direct and winograd.fits(kh, kw, sh, sw, pkh, pkw)
-    if use_winograd:
-        u_t = np.ascontiguousarray(winograd.kernel_transform(w).transpose(0, 2, 1))  # (16, O, C)
-    else:
-        u_t = np.empty((0, 0, 0), dtype=w.dtype)
     nt = _chunks(x.shape[0], plans[0], c_in, c_out, chunks)
-    args = (x, wm, u_t, y, argmax, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_input_grad,
-            pkh, pkw, dx, nt)
-    if nt > 1:
-        dw, ubar, db = _threads.run(("convpool backward", x.shape, w.shape, need_input_grad),
-                                    _backward_threads, _backward_serial, *args, mode=mode)
-    else:
-        dw, ubar, db = _backward_serial(*args)
-    if use_winograd:
+    key = ("convpool backward", x.shape, w.shape, need_input_grad)
+    if not direct and winograd.fits(kh, kw, sh, sw, pkh, pkw):
+        from . import convpool_winograd as CW  # here: it imports this module
+
+        u_t = np.ascontiguousarray(winograd.kernel_transform(w).transpose(0, 2, 1))  # (16, O, C)
+        args = (x, wm, u_t, y, argmax, dy, kh, kw, ph, pw, oh_, ow_, relu, need_input_grad, dx, nt)
+        if nt > 1:
+            dw, ubar, db = _threads.run(key, CW.backward_threads, CW.backward_serial, *args,
+                                        mode=mode)
+        else:
+            dw, ubar, db = CW.backward_serial(*args)
         dw += winograd.weight_grad(ubar).reshape(dw.shape)
+        return (dx if need_input_grad else None), dw.reshape(w.shape), db
+    args = (x, wm, y, argmax, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_input_grad, pkh,
+            pkw, dx, nt)
+    if nt > 1:
+        dw, db = _threads.run(key, _backward_threads, _backward_serial, *args, mode=mode)
+    else:
+        dw, db = _backward_serial(*args)
     return (dx if need_input_grad else None), dw.reshape(w.shape), db

@@ -13,24 +13,24 @@ the first maximum wins ties; a NaN wins its window). Only for stride-1 convoluti
 """
 from __future__ import annotations
 
-from numba import njit
+from numba import njit, prange
 
+from .conv import _all_finite
 from .conv_direct import _FASTMATH, _tap
 
 
-@njit(cache=True, nogil=True, inline="always")
-def fits(kh, kw, c_in, sh, sw, pkh, pkw):
+def fits(kh, kw, c_in, sh, sw, pkh, pkw) -> bool:
     return kh == 3 and kw == 3 and c_in == 1 and sh == 1 and sw == 1 and pkh == 2 and pkw == 2
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _relu(v, relu):
     if relu:
         return v if (v > 0 or v != v) else 0.0
     return v
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _patch4(x, n, r, c, h_in, w_in):
     """The 4x4 input patch under one pooling window, row by row (zeros outside the image)."""
     if r >= 0 and c >= 0 and r + 4 <= h_in and c + 4 <= w_in:
@@ -49,7 +49,7 @@ def _patch4(x, n, r, c, h_in, w_in):
             _tap(x, n, r + 3, c + 2, h_in, w_in), _tap(x, n, r + 3, c + 3, h_in, w_in))
 
 
-@njit(cache=True, nogil=True, inline="always")
+@njit(cache=True, nogil=True)
 def _better(v, best):
     """Does v replace the best so far? First maximum wins ties; NaN wins and stays."""
     return v > best or (v != v and best == best)
@@ -110,3 +110,22 @@ def forward(x, wm, b, n0, n1, ph, pw, ph_, pw_, relu, skip_zeros, want_arg, y, a
                     y[n, i_, j_, o] = best
                     if want_arg:
                         arg[n, i_, j_, o] = k
+
+
+# Drivers of their own (not a branch of convpool's generic ones): the drawing pad's first
+# prediction needs only this, and a first-ever launch compiles it in a few seconds.
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def forward_threads(x, wm, b, ph, pw, ph_, pw_, relu, want_arg, y, arg, nt):
+    skip_zeros = _all_finite(wm)
+    step = (x.shape[0] + nt - 1) // nt
+    for t in prange(nt):
+        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
+        if n0 < n1:
+            forward(x, wm, b, n0, n1, ph, pw, ph_, pw_, relu, skip_zeros, want_arg, y, arg)
+
+
+@njit(cache=True, nogil=True)
+def forward_serial(x, wm, b, ph, pw, ph_, pw_, relu, want_arg, y, arg, nt):
+    forward(x, wm, b, 0, x.shape[0], ph, pw, ph_, pw_, relu, _all_finite(wm), want_arg, y, arg)

@@ -28,7 +28,7 @@ def fits(kh, kw, c_in) -> bool:
     return kh == 3 and kw == 3 and c_in == 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _tap(x, n, ih, iw, h_in, w_in):
     if ih < 0 or ih >= h_in or iw < 0 or iw >= w_in:
         return x.dtype.type(0.0)  # zero padding

@@ -23,7 +23,7 @@ def fits(kh, kw, c_in, sh, sw, pkh, pkw) -> bool:
     return kh == 3 and kw == 3 and c_in == 1 and sh == 1 and sw == 1 and pkh == 2 and pkw == 2
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _relu(v, relu):
     if relu:
         return v if (v > 0 or v != v) else 0.0
@@ -49,7 +49,7 @@ def _patch4(x, n, r, c, h_in, w_in):
             _tap(x, n, r + 3, c + 2, h_in, w_in), _tap(x, n, r + 3, c + 3, h_in, w_in))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _better(v, best):
     """Does v replace the best so far? First maximum wins ties; NaN wins and stays."""
     return v > best or (v != v and best == best)

@@ -128,14 +128,14 @@ def _scatter_patches(d, s0, s1, ph, pw, ph_, pw_, dx):
                 t += 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _relu(v, relu):
     if relu:
         return v if (v > 0 or v != v) else 0.0
     return v
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _better(v, best):
     """First maximum wins ties; NaN wins and stays."""
     return v > best or (v != v and best == best)

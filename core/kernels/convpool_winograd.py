@@ -29,9 +29,9 @@ def _forward_range(x, wm, u, b, n0, n1, ph, pw, oh_, ow_, relu, ph_, pw_, want_a
     for s0 in range(n0, n1, bs):
         s1 = min(n1, s0 + bs)
         if filters_finite and winograd.finite(x, s0, s1):
-            d, v, m, p4 = winograd.views(bufs, (s1 - s0) * ph_ * pw_, c_in, c_out)
+            d, v, m, p4, p8 = winograd.views(bufs, (s1 - s0) * ph_ * pw_, c_in, c_out)
             winograd.forward_block(x, u, b, s0, s1, ph, pw, ph_, pw_, relu, want_arg, d, v, m, p4,
-                                   y, arg)
+                                   p8, y, arg)
         else:
             per = oh_ * ow_
             zb = np.empty(((s1 - s0) * per, c_out), dtype=x.dtype)
@@ -55,9 +55,9 @@ def _backward_range(x, wm, u_t, y, arg, dy, n0, n1, ph, pw, oh_, ow_, relu, need
     for s0 in range(n0, n1, bs):
         s1 = min(n1, s0 + bs)
         if filters_finite and winograd.finite(x, s0, s1) and winograd.finite(dy, s0, s1):
-            d, v, m, g4 = winograd.views(bufs, (s1 - s0) * ph_ * pw_, c_in, c_out)
+            d, v, m, g4, p8 = winograd.views(bufs, (s1 - s0) * ph_ * pw_, c_in, c_out)
             winograd.backward_block(x, u_t, y, arg, dy, s0, s1, ph, pw, ph_, pw_, relu, need_dx,
-                                    d, v, m, g4, ubar, db, dx)
+                                    d, v, m, g4, p8, ubar, db, dx)
             continue
         per = oh_ * ow_
         k = wm.shape[0]

@@ -29,8 +29,8 @@ from numba import njit
 
 _FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}  # never nnan/ninf: NaN must show
 
-#: elements of a block's scratch (16 * tiles * (2 C_in + C_out)): ~1 MiB of float32, so
-#: a block's products run from cache
+#: elements of a block's scratch (tiles * (32 C_in + 28 C_out)): ~1 MiB of float32, so a
+#: block's products run from cache
 BLOCK_ELEMENTS = 1 << 18
 
 
@@ -64,20 +64,83 @@ def finite(x, s0, s1):
     return s == 0.0
 
 
-_BT = np.array([[1.0, 0.0, -1.0, 0.0], [0.0, 1.0, 1.0, 0.0], [0.0, -1.0, 1.0, 0.0], [0.0, 1.0, 0.0, -1.0]])
-_AT = np.array([[1.0, 1.0, 1.0, 0.0], [0.0, 1.0, -1.0, -1.0]])
-#: V[r*4 + s] = sum over (p, q) of B^T[r, p] B^T[s, q] d[p*4 + q]: B^T d B as one (16, 16) matrix
-_BB = np.ascontiguousarray(np.kron(_BT, _BT)).astype(np.float32)
-#: Y[i*2 + j] = sum over (r, s) of A^T[i, r] A^T[j, s] M[r*4 + s]: A^T M A as one (4, 16) matrix
-_AA = np.ascontiguousarray(np.kron(_AT, _AT)).astype(np.float32)
-_BB_T = np.ascontiguousarray(_BB.T)
-_AA_T = np.ascontiguousarray(_AA.T)
+# The transforms are separable: B^T d B is B^T applied along one index of the 4x4 tile,
+# then along the other, and likewise for A^T, A and B. Applied to every tile and channel
+# at once, each step is a handful of additions of whole rows of T*C values (the scratch
+# buffers hold one row per position of the tile), loops the compiler vectorises: a loop
+# writing all 16 values of a tile at once would not be (too many separate arrays for it to
+# prove independent), and as (16, 16) matrix products they cost 3x more.
 
-# The transforms are small matrix products too ((16, 16) and (4, 16) matrices of 0 and +-1,
-# exact in float32) applied to every tile and channel at once, so BLAS does them; what is
-# left in loops only copies contiguous runs of channels, which the compiler vectorises
-# (a loop writing the 16 transformed values of a tile at once would not be: too many
-# separate arrays for it to prove independent).
+
+@njit(cache=True, nogil=True, inline="always")
+def _row(g, u, axis_len, other_len, inner):
+    """Row of position u along the transformed index, g along the other, in a (outer, inner)
+    row-major numbering of the tile's positions."""
+    return g * axis_len + u if inner else u * other_len + g
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _bt_along(src, dst, inner):
+    """B^T along one index of 4x4 rows: (x0 - x2, x1 + x2, x2 - x1, x1 - x3)."""
+    n = src.shape[1]
+    for g in range(4):
+        s0, s1, s2, s3 = _row(g, 0, 4, 4, inner), _row(g, 1, 4, 4, inner), _row(g, 2, 4, 4, inner), _row(g, 3, 4, 4, inner)
+        for j in range(n):
+            dst[s0, j] = src[s0, j] - src[s2, j]
+        for j in range(n):
+            dst[s1, j] = src[s1, j] + src[s2, j]
+        for j in range(n):
+            dst[s2, j] = src[s2, j] - src[s1, j]
+        for j in range(n):
+            dst[s3, j] = src[s1, j] - src[s3, j]
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _b_along(src, dst, inner):
+    """B along one index of 4x4 rows: (x0, x1 - x2 + x3, -x0 + x1 + x2, -x3)."""
+    n = src.shape[1]
+    for g in range(4):
+        s0, s1, s2, s3 = _row(g, 0, 4, 4, inner), _row(g, 1, 4, 4, inner), _row(g, 2, 4, 4, inner), _row(g, 3, 4, 4, inner)
+        for j in range(n):
+            dst[s0, j] = src[s0, j]
+        for j in range(n):
+            dst[s1, j] = src[s1, j] - src[s2, j] + src[s3, j]
+        for j in range(n):
+            dst[s2, j] = src[s1, j] + src[s2, j] - src[s0, j]
+        for j in range(n):
+            dst[s3, j] = -src[s3, j]
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _at_along(src, dst, inner, other):
+    """A^T along one index, 4 positions to 2: (x0 + x1 + x2, x1 - x2 - x3)."""
+    n = src.shape[1]
+    for g in range(other):
+        s0, s1, s2, s3 = (_row(g, 0, 4, other, inner), _row(g, 1, 4, other, inner),
+                          _row(g, 2, 4, other, inner), _row(g, 3, 4, other, inner))
+        d0, d1 = _row(g, 0, 2, other, inner), _row(g, 1, 2, other, inner)
+        for j in range(n):
+            dst[d0, j] = src[s0, j] + src[s1, j] + src[s2, j]
+        for j in range(n):
+            dst[d1, j] = src[s1, j] - src[s2, j] - src[s3, j]
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _a_along(src, dst, inner, other):
+    """A along one index, 2 positions to 4: (x0, x0 + x1, x0 - x1, -x1)."""
+    n = src.shape[1]
+    for g in range(other):
+        s0, s1 = _row(g, 0, 2, other, inner), _row(g, 1, 2, other, inner)
+        d0, d1, d2, d3 = (_row(g, 0, 4, other, inner), _row(g, 1, 4, other, inner),
+                          _row(g, 2, 4, other, inner), _row(g, 3, 4, other, inner))
+        for j in range(n):
+            dst[d0, j] = src[s0, j]
+        for j in range(n):
+            dst[d1, j] = src[s0, j] + src[s1, j]
+        for j in range(n):
+            dst[d2, j] = src[s0, j] - src[s1, j]
+        for j in range(n):
+            dst[d3, j] = -src[s1, j]
 
 
 @njit(cache=True, nogil=True)
@@ -175,39 +238,46 @@ def _bias_relu_pool(p, b, s0, s1, ph_, pw_, relu, want_arg, y, arg):
 @njit(cache=True, nogil=True)
 def block_samples(ph_, pw_, c_in, c_out, n):
     """Samples per block so that a block's transformed input and output stay in cache."""
-    per = 16 * ph_ * pw_ * (2 * c_in + c_out)
+    per = ph_ * pw_ * (32 * c_in + 28 * c_out)
     return min(max(1, BLOCK_ELEMENTS // max(1, per)), max(n, 1))
 
 
 @njit(cache=True, nogil=True)
-def forward_block(x, u, b, s0, s1, ph, pw, ph_, pw_, relu, want_arg, d, v, m, p4, y, arg):
+def forward_block(x, u, b, s0, s1, ph, pw, ph_, pw_, relu, want_arg, d, v, m, p4, p8, y, arg):
     """Pooled outputs of samples s0..s1-1. Scratch buffers sized for exactly this block's
-    tiles T = (s1 - s0) * ph_ * pw_: d, v (16, T, C_in), m (16, T, C_out), p4 (4, T, C_out)."""
+    tiles T = (s1 - s0) * ph_ * pw_: d, v (16, T, C_in), m (16, T, C_out), p4 (4, T, C_out),
+    p8 (8, T, C_out)."""
     _gather_patches(x, s0, s1, ph, pw, ph_, pw_, d)
-    np.dot(_BB.astype(x.dtype), d.reshape(16, -1), v.reshape(16, -1))
+    d2, v2 = d.reshape(16, -1), v.reshape(16, -1)
+    _bt_along(d2, v2, True)   # d B
+    _bt_along(v2, d2, False)  # B^T d B: V, in d
     for k in range(16):
-        np.dot(v[k], u[k], m[k])
-    np.dot(_AA.astype(x.dtype), m.reshape(16, -1), p4.reshape(4, -1))
+        np.dot(d[k], u[k], m[k])
+    p8_2, p4_2 = p8.reshape(8, -1), p4.reshape(4, -1)
+    _at_along(m.reshape(16, -1), p8_2, True, 4)  # M A
+    _at_along(p8_2, p4_2, False, 2)               # A^T M A
     _bias_relu_pool(p4, b, s0, s1, ph_, pw_, relu, want_arg, y, arg)
 
 
 @njit(cache=True, nogil=True)
 def scratch(ph_, pw_, c_in, c_out, bs, dtype_like):
-    """Flat buffers for blocks of up to bs samples: (d, v, m, p4), cut to size by `views`."""
+    """Flat buffers for blocks of up to bs samples: (d, v, m, p4, p8), cut to size by `views`."""
     tiles = bs * ph_ * pw_
     dt = dtype_like.dtype
     return (np.empty(16 * tiles * c_in, dt), np.empty(16 * tiles * c_in, dt),
-            np.empty(16 * tiles * c_out, dt), np.empty(4 * tiles * c_out, dt))
+            np.empty(16 * tiles * c_out, dt), np.empty(4 * tiles * c_out, dt),
+            np.empty(8 * tiles * c_out, dt))
 
 
 @njit(cache=True, nogil=True)
 def views(bufs, tiles, c_in, c_out):
-    """The scratch buffers as contiguous (16, tiles, C) / (4, tiles, C_out) arrays."""
-    d, v, m, p4 = bufs
+    """The scratch buffers as contiguous (16, tiles, C), (4, ...) and (8, tiles, C_out) arrays."""
+    d, v, m, p4, p8 = bufs
     return (d[: 16 * tiles * c_in].reshape(16, tiles, c_in),
             v[: 16 * tiles * c_in].reshape(16, tiles, c_in),
             m[: 16 * tiles * c_out].reshape(16, tiles, c_out),
-            p4[: 4 * tiles * c_out].reshape(4, tiles, c_out))
+            p4[: 4 * tiles * c_out].reshape(4, tiles, c_out),
+            p8[: 8 * tiles * c_out].reshape(8, tiles, c_out))
 
 
 # ---------------------------------------------------------------- backward
@@ -244,24 +314,29 @@ def _window_grads(y, arg, dy, s0, s1, ph_, pw_, relu, g4, db):
 
 
 @njit(cache=True, nogil=True)
-def backward_block(x, u_t, y, arg, dy, s0, s1, ph, pw, ph_, pw_, relu, need_dx, d, v, m, g4,
-                   ubar, db, dx):  # g4: the p4 scratch of `views`
+def backward_block(x, u_t, y, arg, dy, s0, s1, ph, pw, ph_, pw_, relu, need_dx, d, v, m, g4, p8,
+                   ubar, db, dx):
     """Samples s0..s1-1: ubar (16, C_in, C_out) += U', db += bias gradient, dx += input
     gradient (dx[s0:s1] zeroed by the caller). u_t is U transposed: (16, C_out, C_in).
-    Scratch buffers sized for exactly this block's tiles: d, v (16, T, C_in), m (16, T,
-    C_out), g4 (4, T, C_out)."""
-    dt = x.dtype
+    Scratch buffers as `views` gives them (g4 is its (4, T, C_out) one)."""
     _gather_patches(x, s0, s1, ph, pw, ph_, pw_, d)
-    np.dot(_BB.astype(dt), d.reshape(16, -1), v.reshape(16, -1))
+    d2, v2 = d.reshape(16, -1), v.reshape(16, -1)
+    _bt_along(d2, v2, True)
+    _bt_along(v2, d2, False)  # V, in d
     _window_grads(y, arg, dy, s0, s1, ph_, pw_, relu, g4, db)
-    np.dot(_AA_T.astype(dt), g4.reshape(4, -1), m.reshape(16, -1))
+    p8_2 = p8.reshape(8, -1)
+    _a_along(g4.reshape(4, -1), p8_2, True, 2)   # Y' A^T
+    _a_along(p8_2, m.reshape(16, -1), False, 4)  # A Y' A^T: M'
+    tmp = np.empty((d.shape[2], m.shape[2]), dtype=d.dtype)  # (C_in, C_out)
     for k in range(16):
-        ubar[k] += np.dot(v[k].T, m[k])
+        np.dot(d[k].T, m[k], tmp)
+        ubar[k] += tmp
     if need_dx:
-        for k in range(16):  # v is free again: V' goes there
-            np.dot(m[k], u_t[k], v[k])
-        np.dot(_BB_T.astype(dt), v.reshape(16, -1), d.reshape(16, -1))
-        _scatter_patches(d, s0, s1, ph, pw, ph_, pw_, dx)
+        for k in range(16):
+            np.dot(m[k], u_t[k], v[k])  # V'
+        _b_along(v2, d2, True)
+        _b_along(d2, v2, False)  # B V' B^T, in v
+        _scatter_patches(v, s0, s1, ph, pw, ph_, pw_, dx)
 
 
 def weight_grad(ubar):

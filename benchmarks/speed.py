@@ -413,9 +413,11 @@ def run_pass(args):
             fn(xs_[i], ys_[i])
         return call
 
+    # blocks long enough that the first steps after the pause between blocks (cold caches,
+    # sleeping threads: slower for both sides) are a small part of each
     reps = 10 if quick else 24
     o, r = interleaved(cyc(cnn.train_on_batch, xs, ys, "c"), cyc(ref.train_cnn, *zip(*rb), "r"),
-                       reps, 3 if quick else 4, budget=4 if quick else 10)
+                       reps, 10 if quick else 16, budget=6 if quick else 15)
     row("CNN train step (batch 64)", o, r)
     it.update(c=0, r=0)
     o, r = interleaved(cyc(mlp.train_on_batch, xd, yd, "c"), cyc(ref.train_mlp, *zip(*rd), "r"),

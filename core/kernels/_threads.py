@@ -161,9 +161,10 @@ def wake():
         _wake_kernel(max(2, n_chunks()))
 
 
-#: recent times kept per way; their median decides, so one hiccup (a context switch, the
-#: other program's threads spinning for a moment) cannot flip a call site by itself
-RECENT = 5
+#: recent times kept per way; the fastest of them decides, so a hiccup (a context switch,
+#: another program's threads spinning for a moment) cannot flip a call site unless it
+#: lasts RECENT calls, and one fast try is enough to come back
+RECENT = 3
 
 
 class _Site:
@@ -174,8 +175,7 @@ class _Site:
         self.calls = 0
 
     def typical(self, i):
-        t = sorted(self.times[i])
-        return t[len(t) // 2]
+        return min(self.times[i])
 
     def add(self, i, dt):
         t = self.times[i]

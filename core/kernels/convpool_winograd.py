@@ -11,8 +11,8 @@ import numpy as np
 from numba import njit, prange
 
 from . import winograd
-from .conv import _all_finite, _block_gradients, _sum_chunks
-from .convpool import _block, _unpool_block
+from .conv import _all_finite, _bias_act, _col2im, _im2col, _sum_chunks
+from .convpool import _pool_block, _unpool_block
 
 __all__ = ["forward_threads", "forward_serial", "backward_threads", "backward_serial"]
 
@@ -32,12 +32,14 @@ def _forward_range(x, wm, u, b, n0, n1, ph, pw, oh_, ow_, relu, ph_, pw_, want_a
             d, v, m, p4, p8 = winograd.views(bufs, (s1 - s0) * ph_ * pw_, c_in, c_out)
             winograd.forward_block(x, u, b, s0, s1, ph, pw, ph_, pw_, relu, want_arg, d, v, m, p4,
                                    p8, y, arg)
-        else:
-            per = oh_ * ow_
-            zb = np.empty(((s1 - s0) * per, c_out), dtype=x.dtype)
-            cols = np.empty(((s1 - s0) * per, wm.shape[0]), dtype=x.dtype)
-            _block(x, wm, b, s0, s1, 3, 3, 1, 1, ph, pw, oh_, ow_, relu, False, 2, 2, ph_, pw_,
-                   want_arg, y, arg, zb, cols)
+        else:  # im2col only: this fallback compiles nothing it does not need
+            rows = (s1 - s0) * oh_ * ow_
+            zb = np.empty((rows, c_out), dtype=x.dtype)
+            cols = np.empty((rows, wm.shape[0]), dtype=x.dtype)
+            _im2col(x, s0, s1, 3, 3, 1, 1, ph, pw, oh_, ow_, cols)
+            np.dot(cols, wm, zb)
+            _bias_act(zb, b, relu)
+            _pool_block(zb, s0, s1, oh_, ow_, 2, 2, ph_, pw_, want_arg, y, arg)
 
 
 @njit(cache=True, nogil=True)
@@ -67,8 +69,11 @@ def _backward_range(x, wm, u_t, y, arg, dy, n0, n1, ph, pw, oh_, ow_, relu, need
         dcols = np.empty((rows if need_dx else 0, k), dtype=dy.dtype)
         g = np.empty(c_out, dtype=dy.dtype)
         _unpool_block(y, arg, dy, s0, s1, oh_, ow_, 2, 2, relu, g, dz, db)
-        _block_gradients(x, np.ascontiguousarray(wm.T), dz, s0, s1, 3, 3, 1, 1, ph, pw, oh_, ow_,
-                         True, need_dx, cols, dcols, dw, dx)
+        _im2col(x, s0, s1, 3, 3, 1, 1, ph, pw, oh_, ow_, cols)  # im2col only, as forward
+        dw += np.dot(cols.T, dz)
+        if need_dx:
+            np.dot(dz, np.ascontiguousarray(wm.T), dcols)
+            _col2im(dcols, s0, s1, 3, 3, 1, 1, ph, pw, oh_, ow_, dx)
 
 
 

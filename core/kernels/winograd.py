@@ -72,19 +72,13 @@ def finite(x, s0, s1):
 # prove independent), and as (16, 16) matrix products they cost 3x more.
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _row(g, u, axis_len, other_len, inner):
-    """Row of position u along the transformed index, g along the other, in a (outer, inner)
-    row-major numbering of the tile's positions."""
-    return g * axis_len + u if inner else u * other_len + g
-
-
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
 def _bt_along(src, dst, inner):
     """B^T along one index of 4x4 rows: (x0 - x2, x1 + x2, x2 - x1, x1 - x3)."""
     n = src.shape[1]
+    sg, su = (4, 1) if inner else (1, 4)  # row of (other g, position u) = g*sg + u*su
     for g in range(4):
-        s0, s1, s2, s3 = _row(g, 0, 4, 4, inner), _row(g, 1, 4, 4, inner), _row(g, 2, 4, 4, inner), _row(g, 3, 4, 4, inner)
+        s0, s1, s2, s3 = g * sg, g * sg + su, g * sg + 2 * su, g * sg + 3 * su
         for j in range(n):
             dst[s0, j] = src[s0, j] - src[s2, j]
         for j in range(n):
@@ -99,8 +93,9 @@ def _bt_along(src, dst, inner):
 def _b_along(src, dst, inner):
     """B along one index of 4x4 rows: (x0, x1 - x2 + x3, -x0 + x1 + x2, -x3)."""
     n = src.shape[1]
+    sg, su = (4, 1) if inner else (1, 4)
     for g in range(4):
-        s0, s1, s2, s3 = _row(g, 0, 4, 4, inner), _row(g, 1, 4, 4, inner), _row(g, 2, 4, 4, inner), _row(g, 3, 4, 4, inner)
+        s0, s1, s2, s3 = g * sg, g * sg + su, g * sg + 2 * su, g * sg + 3 * su
         for j in range(n):
             dst[s0, j] = src[s0, j]
         for j in range(n):
@@ -115,10 +110,11 @@ def _b_along(src, dst, inner):
 def _at_along(src, dst, inner, other):
     """A^T along one index, 4 positions to 2: (x0 + x1 + x2, x1 - x2 - x3)."""
     n = src.shape[1]
+    sg, su = (4, 1) if inner else (1, other)  # rows of src: 4 positions along the index
+    dg, du = (2, 1) if inner else (1, other)  # rows of dst: 2
     for g in range(other):
-        s0, s1, s2, s3 = (_row(g, 0, 4, other, inner), _row(g, 1, 4, other, inner),
-                          _row(g, 2, 4, other, inner), _row(g, 3, 4, other, inner))
-        d0, d1 = _row(g, 0, 2, other, inner), _row(g, 1, 2, other, inner)
+        s0, s1, s2, s3 = g * sg, g * sg + su, g * sg + 2 * su, g * sg + 3 * su
+        d0, d1 = g * dg, g * dg + du
         for j in range(n):
             dst[d0, j] = src[s0, j] + src[s1, j] + src[s2, j]
         for j in range(n):
@@ -129,10 +125,11 @@ def _at_along(src, dst, inner, other):
 def _a_along(src, dst, inner, other):
     """A along one index, 2 positions to 4: (x0, x0 + x1, x0 - x1, -x1)."""
     n = src.shape[1]
+    sg, su = (2, 1) if inner else (1, other)  # rows of src: 2 positions along the index
+    dg, du = (4, 1) if inner else (1, other)  # rows of dst: 4
     for g in range(other):
-        s0, s1 = _row(g, 0, 2, other, inner), _row(g, 1, 2, other, inner)
-        d0, d1, d2, d3 = (_row(g, 0, 4, other, inner), _row(g, 1, 4, other, inner),
-                          _row(g, 2, 4, other, inner), _row(g, 3, 4, other, inner))
+        s0, s1 = g * sg, g * sg + su
+        d0, d1, d2, d3 = g * dg, g * dg + du, g * dg + 2 * du, g * dg + 3 * du
         for j in range(n):
             dst[d0, j] = src[s0, j]
         for j in range(n):

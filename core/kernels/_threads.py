@@ -184,11 +184,25 @@ class _Site:
             del t[0]
 
 
+def one_thread(fn, *args):
+    """A parallel kernel run on the calling thread only, with the same chunks: the serial
+    way for kernels big enough that a serial copy would double their compile time (~3 us
+    more per call than a serial copy: only for kernels that take milliseconds)."""
+    with PARALLEL_LOCK:
+        saved = numba.get_num_threads()
+        numba.set_num_threads(1)
+        try:
+            return fn(*args)
+        finally:
+            numba.set_num_threads(saved)
+
+
 def run(key, threaded_fn, serial_fn, *args, mode=None):
     """threaded_fn(*args) or serial_fn(*args), whichever has been faster for `key`.
 
-    mode="threads" or "serial" forces one (warm-up, tests). Threaded calls hold
-    PARALLEL_LOCK; the time spent waiting for it counts against threads, as it should.
+    serial_fn None means threaded_fn on one thread (`one_thread`). mode="threads" or
+    "serial" forces one (warm-up, tests). Threaded calls hold PARALLEL_LOCK; the time spent
+    waiting for it counts against threads, as it should.
     """
     if mode is None:
         mode = FORCE_MODE
@@ -213,6 +227,8 @@ def run(key, threaded_fn, serial_fn, *args, mode=None):
     if threaded:
         with PARALLEL_LOCK:
             out = threaded_fn(*args)
+    elif serial_fn is None:
+        out = one_thread(threaded_fn, *args)
     else:
         out = serial_fn(*args)
     if site is not None:

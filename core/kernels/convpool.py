@@ -355,13 +355,15 @@ def convpool_forward(x, w, b, plans, relu, want_argmax, chunks=None, mode=None):
         from . import convpool_winograd as CW  # here: it imports this module
         args = (x, wm, winograd.kernel_transform(w), b, kh, kw, ph, pw, oh_, ow_, relu, ph_, pw_,
                 want_argmax, y, arg, nt)
-        drivers = (CW.forward_threads, CW.forward_serial)
+        drivers = (CW.forward_threads, None)  # None: the same kernel on one thread
     else:
         args = (x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
                 want_argmax, y, arg, nt)
         drivers = (_forward_threads, _forward_serial)
     if nt > 1:
         _threads.run(("convpool", x.shape, w.shape, want_argmax), *drivers, *args, mode=mode)
+    elif drivers[1] is None:
+        _threads.one_thread(drivers[0], *args)
     else:
         drivers[1](*args)
     return y, (arg if want_argmax else None)
@@ -381,11 +383,10 @@ def convpool_backward(x, w, y, argmax, dy, plans, relu, need_input_grad=True, ch
 
         u_t = np.ascontiguousarray(winograd.kernel_transform(w).transpose(0, 2, 1))  # (16, O, C)
         args = (x, wm, u_t, y, argmax, dy, kh, kw, ph, pw, oh_, ow_, relu, need_input_grad, dx, nt)
-        if nt > 1:
-            dw, ubar, db = _threads.run(key, CW.backward_threads, CW.backward_serial, *args,
-                                        mode=mode)
+        if nt > 1:  # serial: the same kernel on one thread (half the compile time)
+            dw, ubar, db = _threads.run(key, CW.backward_threads, None, *args, mode=mode)
         else:
-            dw, ubar, db = CW.backward_serial(*args)
+            dw, ubar, db = _threads.one_thread(CW.backward_threads, *args)
         dw += winograd.weight_grad(ubar).reshape(dw.shape)
         return (dx if need_input_grad else None), dw.reshape(w.shape), db
     args = (x, wm, y, argmax, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_input_grad, pkh,

@@ -3,7 +3,9 @@
 Kept apart from convpool's generic drivers so that a prediction, which only needs those
 (one image goes through convpool's row-split im2col path), compiles none of this on a
 first-ever launch. Same chunking and order of partial sums as convpool: a result depends
-on the thread count, never on timing.
+on the thread count, never on timing. There is no serial copy of these drivers: the serial
+way runs them on one thread (`_threads.one_thread`), which halves what a first-ever launch
+compiles (each copy took 10-20 s).
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ from . import winograd
 from .conv import _all_finite, _bias_act, _col2im, _im2col, _sum_chunks
 from .convpool import _pool_block, _unpool_block
 
-__all__ = ["forward_threads", "forward_serial", "backward_threads", "backward_serial"]
+__all__ = ["forward_threads", "backward_threads"]
 
 
 @njit(cache=True, nogil=True)
@@ -86,15 +88,6 @@ def forward_threads(x, wm, u, b, kh, kw, ph, pw, oh_, ow_, relu, ph_, pw_, want_
             _forward_range(x, wm, u, b, n0, n1, ph, pw, oh_, ow_, relu, ph_, pw_, want_arg, y, arg)
 
 
-@njit(cache=True, nogil=True)
-def forward_serial(x, wm, u, b, kh, kw, ph, pw, oh_, ow_, relu, ph_, pw_, want_arg, y, arg, nt):
-    step = (x.shape[0] + nt - 1) // nt
-    for t in range(nt):
-        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
-        if n0 < n1:
-            _forward_range(x, wm, u, b, n0, n1, ph, pw, oh_, ow_, relu, ph_, pw_, want_arg, y, arg)
-
-
 @njit(cache=True, nogil=True, parallel=True)
 def backward_threads(x, wm, u_t, y, arg, dy, kh, kw, ph, pw, oh_, ow_, relu, need_dx, dx, nt):
     """(dw from im2col blocks, U' from Winograd blocks, db); the caller adds G^T U' G to dw."""
@@ -103,21 +96,6 @@ def backward_threads(x, wm, u_t, y, arg, dy, kh, kw, ph, pw, oh_, ow_, relu, nee
     dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
     step = (x.shape[0] + nt - 1) // nt
     for t in prange(nt):
-        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
-        if n0 < n1:
-            _backward_range(x, wm, u_t, y, arg, dy, n0, n1, ph, pw, oh_, ow_, relu, need_dx,
-                            dwp[t], ubp[t], dbp[t], dx)
-    dw, db = _sum_chunks(dwp, dbp, dy)
-    return dw, _sum_u(ubp), db
-
-
-@njit(cache=True, nogil=True)
-def backward_serial(x, wm, u_t, y, arg, dy, kh, kw, ph, pw, oh_, ow_, relu, need_dx, dx, nt):
-    dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy.dtype)
-    ubp = np.zeros((nt, 16, x.shape[3], wm.shape[1]), dtype=dy.dtype)
-    dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
-    step = (x.shape[0] + nt - 1) // nt
-    for t in range(nt):
         n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
         if n0 < n1:
             _backward_range(x, wm, u_t, y, arg, dy, n0, n1, ph, pw, oh_, ow_, relu, need_dx,

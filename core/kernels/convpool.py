@@ -316,10 +316,20 @@ def _chunks_one(plan, c_in, c_out, ph_, chunks):
     return 1
 
 
-def convpool_forward(x, w, b, plans, relu, want_argmax, chunks=None, mode=None):
+def winograd_filters(w, plans):
+    """The filters transformed for Winograd's path (16, C_in, C_out), or None when this pair
+    does not take it. A training step computes them once for its forward and backward."""
+    (kh, kw, sh, sw, _, _, _, _, direct), (pkh, pkw, _, _) = plans
+    if direct or not winograd.fits(kh, kw, sh, sw, pkh, pkw):
+        return None
+    return winograd.kernel_transform(w)
+
+
+def convpool_forward(x, w, b, plans, relu, want_argmax, chunks=None, mode=None, u=None):
     """Trusted: x (N, H, W, C_in) C-contiguous -> (pooled (N, PH, PW, F), winners uint8 or None).
 
-    chunks / mode ("threads" or "serial") force what is otherwise chosen (warm-up, tests).
+    chunks / mode ("threads" or "serial") force what is otherwise chosen (warm-up, tests);
+    u: `winograd_filters(w, plans)` if the caller has them already.
     """
     (kh, kw, sh, sw, ph, pw, oh_, ow_, direct), (pkh, pkw, ph_, pw_) = plans
     n_batch, c_out = x.shape[0], w.shape[3]
@@ -353,7 +363,8 @@ def convpool_forward(x, w, b, plans, relu, want_argmax, chunks=None, mode=None):
     nt = _chunks(n_batch, plans[0], w.shape[2], c_out, chunks)
     if use_winograd:
         from . import convpool_winograd as CW  # here: it imports this module
-        args = (x, wm, winograd.kernel_transform(w), b, kh, kw, ph, pw, oh_, ow_, relu, ph_, pw_,
+        u = winograd.kernel_transform(w) if u is None else u
+        args = (x, wm, u, b, kh, kw, ph, pw, oh_, ow_, relu, ph_, pw_,
                 want_argmax, y, arg, nt)
         drivers = (CW.forward_threads, None)  # None: the same kernel on one thread
     else:
@@ -370,7 +381,7 @@ def convpool_forward(x, w, b, plans, relu, want_argmax, chunks=None, mode=None):
 
 
 def convpool_backward(x, w, y, argmax, dy, plans, relu, need_input_grad=True, chunks=None,
-                      mode=None):
+                      mode=None, u=None):
     """Trusted: gradients of pool(relu(conv(x))) given dy (N, PH, PW, F): (dx or None, dw, db)."""
     (kh, kw, sh, sw, ph, pw, oh_, ow_, direct), (pkh, pkw, _, _) = plans
     c_in, c_out = w.shape[2], w.shape[3]
@@ -381,7 +392,8 @@ def convpool_backward(x, w, y, argmax, dy, plans, relu, need_input_grad=True, ch
     if not direct and winograd.fits(kh, kw, sh, sw, pkh, pkw):
         from . import convpool_winograd as CW  # here: it imports this module
 
-        u_t = np.ascontiguousarray(winograd.kernel_transform(w).transpose(0, 2, 1))  # (16, O, C)
+        u = winograd.kernel_transform(w) if u is None else u
+        u_t = np.ascontiguousarray(u.transpose(0, 2, 1))  # (16, O, C)
         args = (x, wm, u_t, y, argmax, dy, kh, kw, ph, pw, oh_, ow_, relu, need_input_grad, dx, nt)
         if nt > 1:  # serial: the same kernel on one thread (half the compile time)
             dw, ubar, db = _threads.run(key, CW.backward_threads, None, *args, mode=mode)

@@ -74,18 +74,20 @@ class ConvPoolRun:
         plans = self._plan(x.shape[1:])
         c = self.conv
         relu = c.activation is not None
+        # a training step's backward sees the same filters: transform them once
+        u = CP.winograd_filters(c.params["kernel"], plans) if training else None
         y, arg = CP.convpool_forward(x, c.params["kernel"], c.params["bias"], plans, relu,
-                                     want_argmax=training)
+                                     want_argmax=training, u=u)
         c._cache, self.pool._cache = {}, {}
-        self._saved = (x, y, arg) if training else None
+        self._saved = (x, y, arg, u) if training else None
         return y                                                                # (N, PH, PW, F)
 
     def backward(self, dy, need_input_grad=True):
-        x, y, arg = self._saved
+        x, y, arg, u = self._saved
         c = self.conv
         dx, dw, db = CP.convpool_backward(x, c.params["kernel"], y, arg, as_clean_float32(dy),
                                           self._plan(x.shape[1:]), c.activation is not None,
-                                          need_input_grad)
+                                          need_input_grad, u=u)
         c.grads = {"kernel": dw, "bias": db}
         self._saved = None
         return dx                                                               # (N, H, W, C)

@@ -1,11 +1,14 @@
 """Fully connected layer kernels: y = x @ w + b (optionally ReLU'd) and its gradients.
 
-The matrix products go through np.dot inside @njit, which Numba hands to BLAS. A large
-batch is split into one chunk per Numba thread with BLAS single-threaded (see _threads):
-each chunk computes its own rows of y and dx (a block of samples) and of dw (a block of
-input features, over the whole batch), so no chunk waits for another and the result does
-not depend on timing. Bias and ReLU are applied to a chunk's rows while they are in
-cache; the ReLU's backward reads its output (a > 0 exactly where z > 0).
+The matrix products go to BLAS on strided blocks (blas.gemm). A large product is split
+into one block per Numba thread with BLAS single-threaded (see _threads): the forward pass
+by output columns when the weights are the bigger operand (each thread then reads only
+its half of them: a weight matrix the optimizer has just rewritten is not in this core's
+cache) and by samples otherwise; the backward pass by input features (rows of dw, columns
+of dx: each thread reads its part of x and of w, nothing is copied and no partial sums are
+added afterwards). The blocks are fixed by the sizes and the thread count, so the result
+does not depend on timing. Bias and ReLU are applied to a block while it is in cache; the
+ReLU's backward reads its output (a > 0 exactly where z > 0).
 
 The `*_planned` functions are the trusted fast path the layers use: no checks, so the
 arrays must already be C-contiguous, writeable and of one float dtype.
@@ -18,6 +21,7 @@ from numba import njit, prange
 
 from . import _threads
 from ._checks import as_float_array, same_dtype
+from .blas import gemm
 
 __all__ = ["dense_forward", "dense_backward", "dense_forward_planned", "dense_backward_planned"]
 
@@ -27,17 +31,39 @@ _FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}  # never nnan/ninf: Na
 PARALLEL_MIN_WORK = 1 << 19
 
 
+@njit(cache=True, nogil=True)
+def _block(size, t, nt):
+    """Block t of nt over range(size), boundaries on multiples of 16 elements (64 bytes of
+    float32) so that two threads never write the same cache line of a row."""
+    step = ((size + nt - 1) // nt + 15) // 16 * 16
+    return min(size, t * step), min(size, (t + 1) * step)
+
+
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _forward_rows(x, w, b, r0, r1, relu, z, a):
-    """z[r0:r1] = x[r0:r1] @ w + b; a[r0:r1] = relu(z) when relu (NaN stays NaN)."""
-    zr = z[r0:r1]  # (rows, O)
-    np.dot(x[r0:r1], w, zr)
-    for r in range(zr.shape[0]):
-        for o in range(zr.shape[1]):
-            zr[r, o] += b[o]
+def _forward_block(x, w, b, t, nt, by_columns, relu, z, a):
+    """Block t of nt of z = x @ w + b (and a = relu(z)): a block of output columns when
+    by_columns (each thread then reads only its columns of w: the better split when w is
+    the bigger operand), else a block of samples."""
+    n, n_out = z.shape
+    if by_columns:
+        o0, o1 = _block(n_out, t, nt)
+        r0, r1 = 0, n
+        if o0 >= o1:
+            return
+        gemm(x, w[:, o0:o1], z[:, o0:o1], False, False, 0.0)
+    else:
+        step = (n + nt - 1) // nt
+        r0, r1 = t * step, min(n, (t + 1) * step)
+        o0, o1 = 0, n_out
+        if r0 >= r1:
+            return
+        np.dot(x[r0:r1], w, z[r0:r1])
+    for r in range(r0, r1):
+        for o in range(o0, o1):
+            z[r, o] += b[o]
     if relu:
         for r in range(r0, r1):
-            for o in range(z.shape[1]):
+            for o in range(o0, o1):
                 v = z[r, o]
                 a[r, o] = v if (v > 0 or v != v) else 0.0
 
@@ -47,21 +73,15 @@ def _forward_rows(x, w, b, r0, r1, relu, z, a):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _forward_threads(x, w, b, relu, z, a, nt):
-    step = (x.shape[0] + nt - 1) // nt
+def _forward_threads(x, w, b, relu, by_columns, z, a, nt):
     for t in prange(nt):
-        r0, r1 = t * step, min(x.shape[0], (t + 1) * step)
-        if r0 < r1:
-            _forward_rows(x, w, b, r0, r1, relu, z, a)
+        _forward_block(x, w, b, t, nt, by_columns, relu, z, a)
 
 
 @njit(cache=True, nogil=True)
-def _forward_serial(x, w, b, relu, z, a, nt):
-    step = (x.shape[0] + nt - 1) // nt
+def _forward_serial(x, w, b, relu, by_columns, z, a, nt):
     for t in range(nt):
-        r0, r1 = t * step, min(x.shape[0], (t + 1) * step)
-        if r0 < r1:
-            _forward_rows(x, w, b, r0, r1, relu, z, a)
+        _forward_block(x, w, b, t, nt, by_columns, relu, z, a)
 
 
 @njit(cache=True, nogil=True)
@@ -86,25 +106,18 @@ def _relu_grad(a, dy, relu, dz):
 
 @njit(cache=True, nogil=True)
 def _backward_block(x, w, dz, t, nt, need_dx, dw, dx):
-    """Chunk t of nt: rows of dw for a block of input features, rows of dx for a block of samples.
+    """Block t of nt of the input features: those rows of dw and columns of dx.
 
-    Splitting dw by features (not by samples) needs no partial sums to add afterwards, and
-    each product runs over the whole batch.
+    Each thread reads only its features' columns of x and rows of w (no copies: the
+    products take strided blocks), needs no partial sums added afterwards, and each
+    product runs over the whole batch.
     """
-    n, n_in = x.shape
-    fstep = (n_in + nt - 1) // nt
-    f0, f1 = t * fstep, min(n_in, (t + 1) * fstep)
-    if f0 < f1:
-        if nt == 1:
-            np.dot(x.T, dz, dw)
-        else:
-            xt = np.ascontiguousarray(x[:, f0:f1].T)  # (F, N): this chunk's features
-            np.dot(xt, dz, dw[f0:f1])
+    f0, f1 = _block(x.shape[1], t, nt)
+    if f0 >= f1:
+        return
+    gemm(x[:, f0:f1], dz, dw[f0:f1], True, False, 0.0)         # (F, O) = x_F^T dz
     if need_dx:
-        rstep = (n + nt - 1) // nt
-        r0, r1 = t * rstep, min(n, (t + 1) * rstep)
-        if r0 < r1:
-            np.dot(dz[r0:r1], w.T, dx[r0:r1])
+        gemm(dz, w[f0:f1], dx[:, f0:f1], False, True, 0.0)     # (N, F) = dz w_F^T
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -143,11 +156,12 @@ def dense_forward_planned(x, w, b, relu=False, chunks=None, mode=None):
     z = np.empty((n, w.shape[1]), dtype=x.dtype)  # (N, O)
     a = np.empty_like(z) if relu else z
     nt = _chunks(n, w.shape[0], w.shape[1], chunks)
+    by_columns = w.shape[1] > n  # split the bigger operand between the threads
     if nt > 1:
         _threads.run(("dense", x.shape, w.shape), _forward_threads, _forward_serial,
-                     x, w, b, relu, z, a, nt, mode=mode)
+                     x, w, b, relu, by_columns, z, a, nt, mode=mode)
     else:
-        _forward_serial(x, w, b, relu, z, a, 1)
+        _forward_serial(x, w, b, relu, by_columns, z, a, 1)
     return z, a
 
 

@@ -1,0 +1,63 @@
+"""Matrix products on strided row-major blocks, through the BLAS that Numba's np.dot uses.
+
+np.dot inside jitted code only takes contiguous arrays, so a thread that should compute a
+block of columns of a product (say z[:, 64:128] = x @ W[:, 64:128], reading only its half
+of W) would first have to copy its block. BLAS itself takes a leading dimension for every
+operand, so no copy is needed: `gemm` hands the blocks to SciPy's sgemm/dgemm through the
+same entry point Numba's np.dot calls (numba_xxgemm in Numba's helper library, resolved by
+name, so the kernels calling it stay in Numba's on-disk cache).
+
+BLAS is column-major: a row-major (m x n) block with row stride ld is, to it, the
+transposed (n x m) matrix with leading dimension ld, so C = op(A) @ op(B) is asked for as
+C^T = op(B)^T @ op(A)^T.
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+from numba.extending import overload
+from numba.np.linalg import _BLAS, ensure_blas
+
+ensure_blas()
+_sgemm = _BLAS().numba_xxgemm(types.float32)
+_dgemm = _BLAS().numba_xxgemm(types.float64)
+
+_N, _T = 110, 116  # 'n', 't'
+
+
+def _xxgemm(c, fb, fa, n, m, k, one, b, a, scale):
+    """Column-major sgemm or dgemm by c's dtype (jitted code only, see the overload)."""
+    raise NotImplementedError
+
+
+@overload(_xxgemm)
+def _xxgemm_typed(c, fb, fa, n, m, k, one, b, a, scale):
+    fn, kind = (_sgemm, 115) if c.dtype == types.float32 else (_dgemm, 100)  # 's' / 'd'
+
+    def impl(c, fb, fa, n, m, k, one, b, a, scale):
+        size = c.itemsize
+        return fn(kind, fb, fa, n, m, k, one.ctypes, b.ctypes, b.strides[0] // size, a.ctypes,
+                  a.strides[0] // size, scale.ctypes, c.ctypes, c.strides[0] // size)
+    return impl
+
+
+@njit(cache=True, nogil=True)
+def gemm(a, b, c, trans_a, trans_b, beta):
+    """c = op(a) @ op(b) + beta * c on 2-D row-major blocks of one float dtype.
+
+    op(x) is x, or x transposed when trans_x. Each block may be a strided view (a block of
+    columns, say) as long as its elements along a row are contiguous; c must have the
+    product's shape. Nothing is checked: this is for trusted kernels.
+    """
+    m, n = c.shape[0], c.shape[1]
+    k = a.shape[0] if trans_a else a.shape[1]
+    if m == 0 or n == 0:
+        return
+    if k == 0:  # an empty sum (BLAS would reject the zero leading dimensions of empty operands)
+        for i in range(m):
+            for j in range(n):
+                c[i, j] = c[i, j] * beta if beta != 0.0 else 0.0
+        return
+    one = np.ones(1, dtype=c.dtype)
+    scale = np.full(1, beta, dtype=c.dtype)
+    _xxgemm(c, _T if trans_b else _N, _T if trans_a else _N, n, m, k, one, b, a, scale)

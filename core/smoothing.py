@@ -25,6 +25,8 @@ import math
 import numpy as np
 from numba import njit
 
+import core.kernels  # noqa: F401  (sets up Numba's cache folder first: see core.kernels._cache)
+
 __all__ = ["smooth", "Smoother", "check_weight", "PeakDecimator"]
 
 

@@ -87,3 +87,20 @@ def test_bad_input_raises_value_error(call, match):
     x, w, b, _ = _data(6, 4, 5, 3, np.float32)
     with pytest.raises(ValueError, match=match):
         call(x, w, b)
+
+
+def test_a_one_row_input_with_any_stride_gives_the_product():
+    # x[None] has a row stride of 0, which BLAS would reject as a leading dimension
+    from core.kernels import dense_forward_planned, dense_backward_planned
+
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal(6).astype(np.float32)[None]
+    w = rng.standard_normal((6, 9)).astype(np.float32)
+    b = rng.standard_normal(9).astype(np.float32)
+    assert x.strides[0] in (0, 24)
+    z, _ = dense_forward_planned(x, w, b)
+    np.testing.assert_allclose(z, x @ w + b, rtol=1e-5, atol=1e-5)
+    dy = rng.standard_normal((1, 9)).astype(np.float32)[0][None]
+    dx, dw, db = dense_backward_planned(x, w, dy)
+    np.testing.assert_allclose(dx, dy @ w.T, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(dw, x.T @ dy, rtol=1e-5, atol=1e-5)

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 import importlib
 
+from . import _cache
+
+_cache.configure()  # before any kernel is defined: see _cache
+
 _FAMILIES = {
     "dense": ("dense_forward", "dense_backward", "dense_forward_planned", "dense_backward_planned"),
     "conv": (

@@ -35,10 +35,19 @@ def _xxgemm_typed(c, fb, fa, n, m, k, one, b, a, scale):
     fn, kind = (_sgemm, 115) if c.dtype == types.float32 else (_dgemm, 100)  # 's' / 'd'
 
     def impl(c, fb, fa, n, m, k, one, b, a, scale):
-        size = c.itemsize
-        return fn(kind, fb, fa, n, m, k, one.ctypes, b.ctypes, b.strides[0] // size, a.ctypes,
-                  a.strides[0] // size, scale.ctypes, c.ctypes, c.strides[0] // size)
+        return fn(kind, fb, fa, n, m, k, one.ctypes, b.ctypes, _ld(b), a.ctypes, _ld(a),
+                  scale.ctypes, c.ctypes, _ld(c))
     return impl
+
+
+@njit(cache=True, nogil=True)
+def _ld(x):
+    """Row stride in elements of a row-major block. A one-row array's stride can be
+    anything (NumPy gives x[None] a stride of 0) and BLAS rejects a leading dimension
+    below the row length, so one row counts as a packed one."""
+    if x.shape[0] > 1:
+        return x.strides[0] // x.itemsize
+    return max(x.shape[1], 1)
 
 
 @njit(cache=True, nogil=True)

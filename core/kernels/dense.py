@@ -117,7 +117,10 @@ def _backward_block(x, w, dz, t, nt, need_dx, dw, dx):
         return
     gemm(x[:, f0:f1], dz, dw[f0:f1], True, False, 0.0)         # (F, O) = x_F^T dz
     if need_dx:
-        gemm(dz, w[f0:f1], dx[:, f0:f1], False, True, 0.0)     # (N, F) = dz w_F^T
+        if dz.shape[0] == 1:  # one sample: a vector product (gemv), see dense_forward_planned
+            np.dot(w[f0:f1], dz[0], dx[0, f0:f1])
+        else:
+            gemm(dz, w[f0:f1], dx[:, f0:f1], False, True, 0.0)  # (N, F) = dz w_F^T
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -156,7 +159,9 @@ def dense_forward_planned(x, w, b, relu=False, chunks=None, mode=None):
     z = np.empty((n, w.shape[1]), dtype=x.dtype)  # (N, O)
     a = np.empty_like(z) if relu else z
     nt = _chunks(n, w.shape[0], w.shape[1], chunks)
-    by_columns = w.shape[1] > n  # split the bigger operand between the threads
+    # split the bigger operand between the threads; one sample stays a vector product,
+    # which np.dot hands to BLAS's gemv (a one-row gemm is up to 8x slower on some BLAS)
+    by_columns = 1 < n < w.shape[1]
     if nt > 1:
         _threads.run(("dense", x.shape, w.shape), _forward_threads, _forward_serial,
                      x, w, b, relu, by_columns, z, a, nt, mode=mode)

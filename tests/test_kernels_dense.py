@@ -104,3 +104,34 @@ def test_a_one_row_input_with_any_stride_gives_the_product():
     dx, dw, db = dense_backward_planned(x, w, dy)
     np.testing.assert_allclose(dx, dy @ w.T, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(dw, x.T @ dy, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True)])
+def test_strided_products_equal_numpy_with_and_without_numbas_blas_entry(ta, tb, monkeypatch):
+    # blas.gemm goes through Numba's internal BLAS entry; a Numba without it gets copies
+    from numba import njit, types
+
+    from core.kernels import blas
+
+    rng = np.random.default_rng(4)
+    a_big = rng.standard_normal((10, 12)).astype(np.float32)
+    b_big = rng.standard_normal((10, 12)).astype(np.float32)
+    # op(a) is (5, 7), op(b) is (7, 4); each stored as a strided block of a wider array
+    src_a = a_big[1:8, 2:7] if ta else a_big[1:6, 2:9]
+    src_b = b_big[2:6, 1:8] if tb else b_big[1:8, 3:7]
+    opa = src_a.T if ta else src_a
+    opb = src_b.T if tb else src_b
+    want = opa @ opb
+    c = np.full((want.shape[0], want.shape[1] + 3), 7.0, np.float32)
+    blas.gemm(src_a, src_b, c[:, 1:1 + want.shape[1]], ta, tb, 0.0)
+    np.testing.assert_allclose(c[:, 1:1 + want.shape[1]], want, rtol=1e-5, atol=1e-5)
+    assert (c[:, 0] == 7.0).all() and (c[:, 1 + want.shape[1]:] == 7.0).all()  # nothing outside
+
+    monkeypatch.setattr(blas, "HAVE_XXGEMM", False)
+    c32 = types.Array(types.float32, 2, "A")
+    copied = njit(blas._xxgemm_typed(c32, None, None, None, None, None, None, None, None, None))
+    out = np.zeros_like(want)
+    m, n, k = want.shape[0], want.shape[1], opa.shape[1]
+    copied(out, blas._T if tb else blas._N, blas._T if ta else blas._N, n, m, k,
+           np.ones(1, np.float32), src_b, src_a, np.zeros(1, np.float32))
+    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)

@@ -16,11 +16,16 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, types
 from numba.extending import overload
-from numba.np.linalg import _BLAS, ensure_blas
 
-ensure_blas()
-_sgemm = _BLAS().numba_xxgemm(types.float32)
-_dgemm = _BLAS().numba_xxgemm(types.float64)
+try:  # Numba's own entry point to SciPy's BLAS (internal, stable for years; see below)
+    from numba.np.linalg import _BLAS, ensure_blas
+
+    ensure_blas()
+    _sgemm = _BLAS().numba_xxgemm(types.float32)
+    _dgemm = _BLAS().numba_xxgemm(types.float64)
+    HAVE_XXGEMM = True
+except (ImportError, AttributeError, TypeError):  # a Numba without it: contiguous copies
+    HAVE_XXGEMM = False
 
 _N, _T = 110, 116  # 'n', 't'
 
@@ -32,6 +37,17 @@ def _xxgemm(c, fb, fa, n, m, k, one, b, a, scale):
 
 @overload(_xxgemm)
 def _xxgemm_typed(c, fb, fa, n, m, k, one, b, a, scale):
+    if not HAVE_XXGEMM:
+        def copied(c, fb, fa, n, m, k, one, b, a, scale):
+            # the same product with np.dot on contiguous copies (slower, same numbers)
+            opa = np.ascontiguousarray(a.T) if fa == _T else np.ascontiguousarray(a)
+            opb = np.ascontiguousarray(b.T) if fb == _T else np.ascontiguousarray(b)
+            prod = np.dot(opa, opb)
+            for i in range(m):
+                for j in range(n):
+                    c[i, j] = prod[i, j] + scale[0] * c[i, j] if scale[0] != 0.0 else prod[i, j]
+            return 0
+        return copied
     fn, kind = (_sgemm, 115) if c.dtype == types.float32 else (_dgemm, 100)  # 's' / 'd'
 
     def impl(c, fb, fa, n, m, k, one, b, a, scale):

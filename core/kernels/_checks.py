@@ -44,7 +44,7 @@ def as_labels(name: str, labels, n: int, n_classes: int) -> np.ndarray:
     """Integer class ids of shape (n,) in [0, n_classes), as C-contiguous int64."""
     if not isinstance(labels, np.ndarray):
         labels = np.asarray(labels)
-    if labels.dtype == np.bool_ or not np.issubdtype(labels.dtype, np.integer):
+    if labels.dtype.kind not in "iu":  # integers, not booleans (cheap: runs every step)
         raise ValueError(f"{name} must be integer class ids, got dtype {labels.dtype}")
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]  # Keras accepts (N, 1) sparse labels

@@ -35,6 +35,16 @@ def _tap(x, n, ih, iw, h_in, w_in):
     return x[n, ih, iw, 0]
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _taps(x, n, i0, j0, h_in, w_in):
+    """The nine inputs under the 3x3 window at (i0, j0), row by row (zeros outside x)."""
+    return (_tap(x, n, i0, j0, h_in, w_in), _tap(x, n, i0, j0 + 1, h_in, w_in),
+            _tap(x, n, i0, j0 + 2, h_in, w_in), _tap(x, n, i0 + 1, j0, h_in, w_in),
+            _tap(x, n, i0 + 1, j0 + 1, h_in, w_in), _tap(x, n, i0 + 1, j0 + 2, h_in, w_in),
+            _tap(x, n, i0 + 2, j0, h_in, w_in), _tap(x, n, i0 + 2, j0 + 1, h_in, w_in),
+            _tap(x, n, i0 + 2, j0 + 2, h_in, w_in))
+
+
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
 def forward(x, wm, b, n0, n1, sh, sw, ph, pw, oh_, ow_, relu, skip_zeros, y2, row0):
     """Rows row0.. of y2 (N*OH*OW, C_out) for samples n0..n1-1 of x (N, H, W, 1).
@@ -50,15 +60,7 @@ def forward(x, wm, b, n0, n1, sh, sw, ph, pw, oh_, ow_, relu, skip_zeros, y2, ro
             i0 = oh * sh - ph
             for ow in range(ow_):
                 j0 = ow * sw - pw
-                x0 = _tap(x, n, i0, j0, h_in, w_in)
-                x1 = _tap(x, n, i0, j0 + 1, h_in, w_in)
-                x2 = _tap(x, n, i0, j0 + 2, h_in, w_in)
-                x3 = _tap(x, n, i0 + 1, j0, h_in, w_in)
-                x4 = _tap(x, n, i0 + 1, j0 + 1, h_in, w_in)
-                x5 = _tap(x, n, i0 + 1, j0 + 2, h_in, w_in)
-                x6 = _tap(x, n, i0 + 2, j0, h_in, w_in)
-                x7 = _tap(x, n, i0 + 2, j0 + 1, h_in, w_in)
-                x8 = _tap(x, n, i0 + 2, j0 + 2, h_in, w_in)
+                x0, x1, x2, x3, x4, x5, x6, x7, x8 = _taps(x, n, i0, j0, h_in, w_in)
                 if skip_zeros and (x0 == 0.0 and x1 == 0.0 and x2 == 0.0 and x3 == 0.0 and x4 == 0.0
                                    and x5 == 0.0 and x6 == 0.0 and x7 == 0.0 and x8 == 0.0):
                     for o in range(c_out):
@@ -96,15 +98,7 @@ def weight_grad(x, dz, s0, s1, sh, sw, ph, pw, oh_, ow_, dw):
             i0 = oh * sh - ph
             for ow in range(ow_):
                 j0 = ow * sw - pw
-                x0 = _tap(x, n, i0, j0, h_in, w_in)
-                x1 = _tap(x, n, i0, j0 + 1, h_in, w_in)
-                x2 = _tap(x, n, i0, j0 + 2, h_in, w_in)
-                x3 = _tap(x, n, i0 + 1, j0, h_in, w_in)
-                x4 = _tap(x, n, i0 + 1, j0 + 1, h_in, w_in)
-                x5 = _tap(x, n, i0 + 1, j0 + 2, h_in, w_in)
-                x6 = _tap(x, n, i0 + 2, j0, h_in, w_in)
-                x7 = _tap(x, n, i0 + 2, j0 + 1, h_in, w_in)
-                x8 = _tap(x, n, i0 + 2, j0 + 2, h_in, w_in)
+                x0, x1, x2, x3, x4, x5, x6, x7, x8 = _taps(x, n, i0, j0, h_in, w_in)
                 nonzero = 0
                 for o in range(c_out):
                     nonzero += dz[r, o] != 0.0

@@ -24,9 +24,9 @@ import numpy as np
 from numba import njit, prange
 
 from . import _threads, convpool_direct, winograd
+from ._window import better, relu_grad
 from .conv import (
     _FASTMATH,
-    _all_finite,
     _bias_act,
     _block_gradients,
     _block_samples,
@@ -77,8 +77,7 @@ def _pool_rows(z, z0, n, p0, p1, ow_, pkh, pkw, pw_, want_arg, y, arg):
                     for c in range(c_out):
                         v = z[r, c]
                         b = y[n, ph, pw, c]
-                        # first maximum wins ties; once the best is NaN nothing replaces it
-                        take = v > b or (v != v and b == b)
+                        take = better(v, b)  # first maximum wins ties; NaN wins and stays
                         y[n, ph, pw, c] = v if take else b
                         if want_arg and take:
                             arg[n, ph, pw, c] = loc
@@ -174,9 +173,7 @@ def _unpool_block(y, arg, dy, s0, s1, oh_, ow_, pkh, pkw, relu, g, dz, db):
                 for c in range(c_out):
                     v = dy[n, i_, j_, c]
                     if relu:
-                        a = y[n, i_, j_, c]
-                        if not a > 0:
-                            v = v * 0.0 if a <= 0 else a
+                        v = relu_grad(v, y[n, i_, j_, c])
                     g[c] = v
                     db[c] += v
                 for i in range(pkh):

@@ -16,18 +16,13 @@ from __future__ import annotations
 from numba import njit, prange
 
 from .conv import _all_finite
+from ._window import max4
+from ._window import relu as relu_
 from .conv_direct import _FASTMATH, _tap
 
 
 def fits(kh, kw, c_in, sh, sw, pkh, pkw) -> bool:
     return kh == 3 and kw == 3 and c_in == 1 and sh == 1 and sw == 1 and pkh == 2 and pkw == 2
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _relu(v, relu):
-    if relu:
-        return v if (v > 0 or v != v) else 0.0
-    return v
 
 
 @njit(cache=True, nogil=True)
@@ -47,12 +42,6 @@ def _patch4(x, n, r, c, h_in, w_in):
             _tap(x, n, r + 2, c + 2, h_in, w_in), _tap(x, n, r + 2, c + 3, h_in, w_in),
             _tap(x, n, r + 3, c, h_in, w_in), _tap(x, n, r + 3, c + 1, h_in, w_in),
             _tap(x, n, r + 3, c + 2, h_in, w_in), _tap(x, n, r + 3, c + 3, h_in, w_in))
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _better(v, best):
-    """Does v replace the best so far? First maximum wins ties; NaN wins and stays."""
-    return v > best or (v != v and best == best)
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
@@ -78,7 +67,7 @@ def forward(x, wm, b, n0, n1, ph, pw, ph_, pw_, relu, skip_zeros, want_arg, y, a
                     and p33 == 0.0)
                 if empty:  # all four pixels are the bias: the first one wins
                     for o in range(c_out):
-                        y[n, i_, j_, o] = _relu(b[o], relu)
+                        y[n, i_, j_, o] = relu_(b[o], relu)
                     if want_arg:
                         for o in range(c_out):
                             arg[n, i_, j_, o] = 0
@@ -88,25 +77,15 @@ def forward(x, wm, b, n0, n1, ph, pw, ph_, pw_, relu, skip_zeros, want_arg, y, a
                     # keep both FMA units busy (one nine-term chain would wait on each add)
                     k0, k1, k2, k3, k4, k5, k6, k7, k8 = (w0[o], w1[o], w2[o], w3[o], w4[o], w5[o],
                                                           w6[o], w7[o], w8[o])
-                    v00 = _relu((b[o] + p00 * k0 + p01 * k1 + p02 * k2) + (p10 * k3 + p11 * k4 + p12 * k5)
+                    v00 = relu_((b[o] + p00 * k0 + p01 * k1 + p02 * k2) + (p10 * k3 + p11 * k4 + p12 * k5)
                                 + (p20 * k6 + p21 * k7 + p22 * k8), relu)
-                    v01 = _relu((b[o] + p01 * k0 + p02 * k1 + p03 * k2) + (p11 * k3 + p12 * k4 + p13 * k5)
+                    v01 = relu_((b[o] + p01 * k0 + p02 * k1 + p03 * k2) + (p11 * k3 + p12 * k4 + p13 * k5)
                                 + (p21 * k6 + p22 * k7 + p23 * k8), relu)
-                    v10 = _relu((b[o] + p10 * k0 + p11 * k1 + p12 * k2) + (p20 * k3 + p21 * k4 + p22 * k5)
+                    v10 = relu_((b[o] + p10 * k0 + p11 * k1 + p12 * k2) + (p20 * k3 + p21 * k4 + p22 * k5)
                                 + (p30 * k6 + p31 * k7 + p32 * k8), relu)
-                    v11 = _relu((b[o] + p11 * k0 + p12 * k1 + p13 * k2) + (p21 * k3 + p22 * k4 + p23 * k5)
+                    v11 = relu_((b[o] + p11 * k0 + p12 * k1 + p13 * k2) + (p21 * k3 + p22 * k4 + p23 * k5)
                                 + (p31 * k6 + p32 * k7 + p33 * k8), relu)
-                    best = v00
-                    k = 0
-                    if _better(v01, best):
-                        best = v01
-                        k = 1
-                    if _better(v10, best):
-                        best = v10
-                        k = 2
-                    if _better(v11, best):
-                        best = v11
-                        k = 3
+                    best, k = max4(v00, v01, v10, v11)
                     y[n, i_, j_, o] = best
                     if want_arg:
                         arg[n, i_, j_, o] = k

@@ -14,6 +14,7 @@ from numba import njit, prange
 
 from . import _threads
 from ._checks import as_float_array, output_size, padding_mode, pair
+from ._window import better
 
 __all__ = [
     "max_pool_forward",
@@ -56,8 +57,7 @@ def _max_range(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg):
                         for c in range(c_in):
                             v = x[n, ih, iw, c]
                             b = y[n, oh, ow, c]
-                            # first maximum wins ties; once the best is NaN nothing replaces it
-                            take = v > b or (v != v and b == b)
+                            take = better(v, b)  # first maximum wins ties; NaN wins and stays
                             y[n, oh, ow, c] = v if take else b
                             if want_arg and take:
                                 arg[n, oh, ow, c] = p

@@ -27,7 +27,10 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-_FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}  # never nnan/ninf: NaN must show
+from ._window import max4, relu_grad
+from ._window import relu as relu_
+from .conv import _FASTMATH
+
 
 #: elements of a block's scratch (tiles * (32 C_in + 28 C_out)): ~1 MiB of float32, so a
 #: block's products run from cache
@@ -188,19 +191,6 @@ def _scatter_patches(d, s0, s1, ph, pw, ph_, pw_, dx):
                 t += 1
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _relu(v, relu):
-    if relu:
-        return v if (v > 0 or v != v) else 0.0
-    return v
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _better(v, best):
-    """First maximum wins ties; NaN wins and stays."""
-    return v > best or (v != v and best == best)
-
-
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
 def _bias_relu_pool(p, b, s0, s1, ph_, pw_, relu, want_arg, y, arg):
     """p[i*2 + j, t, :] are tile t's four outputs: + bias, ReLU, their maximum into y (arg)."""
@@ -211,21 +201,8 @@ def _bias_relu_pool(p, b, s0, s1, ph_, pw_, relu, want_arg, y, arg):
             for tj in range(pw_):
                 for o in range(c_out):
                     bias = b[o]
-                    v00 = _relu(p[0, t, o] + bias, relu)
-                    v01 = _relu(p[1, t, o] + bias, relu)
-                    v10 = _relu(p[2, t, o] + bias, relu)
-                    v11 = _relu(p[3, t, o] + bias, relu)
-                    best = v00
-                    k = 0
-                    if _better(v01, best):
-                        best = v01
-                        k = 1
-                    if _better(v10, best):
-                        best = v10
-                        k = 2
-                    if _better(v11, best):
-                        best = v11
-                        k = 3
+                    best, k = max4(relu_(p[0, t, o] + bias, relu), relu_(p[1, t, o] + bias, relu),
+                                   relu_(p[2, t, o] + bias, relu), relu_(p[3, t, o] + bias, relu))
                     y[n, ti, tj, o] = best
                     if want_arg:
                         arg[n, ti, tj, o] = k
@@ -299,8 +276,7 @@ def _window_grads(y, arg, dy, s0, s1, ph_, pw_, relu, g4, db):
                 for o in range(c_out):
                     g = dy[n, ti, tj, o]
                     if relu:
-                        a = y[n, ti, tj, o]
-                        g = g if a > 0 else (g * 0.0 if a <= 0 else a)  # dy*0 keeps NaN/inf
+                        g = relu_grad(g, y[n, ti, tj, o])
                     db[o] += g
                     k = arg[n, ti, tj, o]
                     g4[0, t, o] = g if k == 0 else 0.0

@@ -33,6 +33,10 @@ def _kernel_ready(p, g) -> bool:
             and p.flags.c_contiguous and g.flags.c_contiguous and p.flags.writeable)
 
 
+#: a weight matrix this big is updated by rows on the engine's threads (core.kernels.sgd)
+ROWS_MIN_SIZE = 1 << 16
+
+
 class Optimizer:
     name = "optimizer"
 
@@ -100,14 +104,19 @@ class SGD(Optimizer):
         return mu * v - lr * g if self.nesterov else v.copy()
 
     def _apply_in_place(self, params, grads) -> bool:
+        from core.kernels import _threads
         from core.kernels import sgd as K
 
         if not all(_kernel_ready(p, g) for p, g in zip(params, grads)):
             return False
         lr = np.float32(self.learning_rate)
         mu = np.float32(self.momentum)
+        nt = _threads.n_chunks()
         for i, (p, g) in enumerate(zip(params, grads)):
-            if self.momentum == 0.0:
+            if self.momentum == 0.0 and p.ndim == 2 and nt > 1 and p.size >= ROWS_MIN_SIZE:
+                _threads.run(("sgd", p.shape), K.sgd_rows_threads, K.sgd_rows_serial,
+                             p, g, lr, nt)
+            elif self.momentum == 0.0:
                 K.sgd_plain(p.reshape(-1), g.reshape(-1), lr)
             else:
                 v = self._slot(i, "velocity", p)

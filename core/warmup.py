@@ -150,6 +150,7 @@ def _training_steps():
             x, w, b = _arrays(rng, (2, 5), (5, 3), (3,))
             _, a = D.dense_forward_planned(x, w, b, True)
             D.dense_backward_planned(x, w, a, a, True, chunks=chunks, mode=_mode(chunks))
+            (S.sgd_rows_threads if chunks > 1 else S.sgd_rows_serial)(w, w.copy(), np.float32(0.1), 2)
         return run
 
     def layers(chunks):

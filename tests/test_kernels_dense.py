@@ -135,3 +135,38 @@ def test_strided_products_equal_numpy_with_and_without_numbas_blas_entry(ta, tb,
     copied(out, blas._T if tb else blas._N, blas._T if ta else blas._N, n, m, k,
            np.ones(1, np.float32), src_b, src_a, np.zeros(1, np.float32))
     np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("n,i,o", [(8, 40, 6),     # features longest: partial products added
+                                   (3, 5, 70),     # outputs longest, few samples: by columns
+                                   (50, 7, 9)])    # samples longest: by samples
+@pytest.mark.parametrize("chunks", [2, 3])
+def test_every_split_between_threads_gives_the_product_and_the_same_bits_either_way(n, i, o, chunks):
+    from core.kernels import dense_forward_planned
+
+    rng = np.random.default_rng(n * 100 + i)
+    x = rng.standard_normal((n, i)).astype(np.float32)
+    x[x < -0.5] = 0.0
+    w = rng.standard_normal((i, o)).astype(np.float32)
+    b = rng.standard_normal(o).astype(np.float32)
+    want = x.astype(np.float64) @ w.astype(np.float64) + b
+    got = {}
+    for mode in ("threads", "serial"):
+        z, a = dense_forward_planned(x, w, b, True, chunks=chunks, mode=mode)
+        np.testing.assert_allclose(z, want, rtol=1e-5, atol=1e-5)
+        np.testing.assert_array_equal(a, np.maximum(z, 0))
+        got[mode] = z
+    np.testing.assert_array_equal(got["threads"], got["serial"])
+
+
+def test_split_by_features_keeps_nan_and_inf():
+    from core.kernels import dense_forward_planned
+
+    x = np.ones((4, 40), np.float32)
+    w = np.ones((40, 3), np.float32)
+    b = np.zeros(3, np.float32)
+    x[1, 35] = np.nan          # in the second thread's block of features
+    w[2, 1] = np.inf           # in the first's
+    z, a = dense_forward_planned(x, w, b, True, chunks=2, mode="threads")
+    assert np.isnan(z[1]).all() and np.isnan(a[1]).all()
+    assert np.isposinf(z[[0, 2, 3], 1]).all() and np.isfinite(z[[0, 2, 3]][:, [0, 2]]).all()

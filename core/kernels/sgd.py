@@ -7,7 +7,9 @@ the weights come out identical to the NumPy form.
 """
 from __future__ import annotations
 
-from numba import njit
+from numba import njit, prange, uint64
+
+from .dense import _block
 
 
 @njit(cache=True, nogil=True)
@@ -26,3 +28,33 @@ def sgd_momentum(p, g, v, lr, mu, nesterov):
         vi = v[i] * mu - step
         v[i] = vi
         p[i] += (mu * vi - step) if nesterov else vi
+
+
+# A big weight matrix is updated by rows in the blocks the dense kernels give each thread
+# (dense._block over its first axis): the thread that computed a block of the gradient
+# updates that block while it is in its core's cache, and the next forward pass reads it
+# from there (dense.BY_FEATURES). Same formula, so the same bits as sgd_plain.
+
+
+@njit(cache=True, nogil=True)
+def _sgd_row_block(p, g, neg, t, nt):
+    r0, r1 = _block(p.shape[0], t, nt)
+    n_cols = uint64(p.shape[1])
+    for i in range(uint64(r0), uint64(r1)):
+        for j in range(n_cols):
+            p[i, j] += neg * g[i, j]
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def sgd_rows_threads(p, g, lr, nt):
+    """sgd_plain on 2-D p and g, one block of rows per thread."""
+    neg = -lr
+    for t in prange(nt):
+        _sgd_row_block(p, g, neg, t, nt)
+
+
+@njit(cache=True, nogil=True)
+def sgd_rows_serial(p, g, lr, nt):
+    neg = -lr
+    for t in range(nt):
+        _sgd_row_block(p, g, neg, t, nt)

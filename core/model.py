@@ -185,14 +185,18 @@ class Sequential:
                 else:
                     grad = runs[j].backward(grad, j != first)
 
-        params, grads, owners = [], [], []
+        params, grads, owners, unchecked = [], [], [], []
         for i, layer in enumerate(lays):
+            checked = getattr(layer, "finite_grads", ())
             for key, p in layer.params.items():
+                g = layer.grads[key]
                 params.append(p)
-                grads.append(layer.grads[key])
+                grads.append(g)
                 owners.append((i, key))
+                if key not in checked:
+                    unchecked.append(g)
         before = [p.copy() for p in params] if record else None
-        finite = np.isfinite(loss) and all_finite(*grads)  # one pass, no temporaries
+        finite = np.isfinite(loss) and all_finite(*unchecked)  # one pass, no temporaries
         if finite:
             updates = self.optimizer.apply(params, grads, return_updates=record)
         else:

@@ -170,3 +170,27 @@ def test_split_by_features_keeps_nan_and_inf():
     z, a = dense_forward_planned(x, w, b, True, chunks=2, mode="threads")
     assert np.isnan(z[1]).all() and np.isnan(a[1]).all()
     assert np.isposinf(z[[0, 2, 3], 1]).all() and np.isfinite(z[[0, 2, 3]][:, [0, 2]]).all()
+
+
+@pytest.mark.parametrize("chunks", [1, 2])
+def test_backward_reports_whether_the_weight_gradient_is_finite(chunks):
+    from core.kernels import dense_backward_planned
+
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((6, 40)).astype(np.float32)
+    w = rng.standard_normal((40, 5)).astype(np.float32)
+    dy = rng.standard_normal((6, 5)).astype(np.float32)
+    *_, finite = dense_backward_planned(x, w, dy, None, False, chunks=chunks, report_finite=True)
+    assert finite is True
+    for bad in (np.nan, np.inf, -np.inf):
+        for col in (2, 37):  # in the first thread's features and in the last one's
+            xb = x.copy()
+            xb[3, col] = bad
+            _, dw, _, finite = dense_backward_planned(xb, w, dy, None, False, chunks=chunks,
+                                                      report_finite=True)
+            assert finite is False and not np.isfinite(dw).all()
+    big = np.full((6, 40), 3e38, np.float32)  # finite inputs whose products overflow
+    *_, finite = dense_backward_planned(big, w, np.full((6, 5), 3e38, np.float32), None, False,
+                                        chunks=chunks, report_finite=True)
+    assert finite is False
+

@@ -141,18 +141,27 @@ def _relu_grad(a, dy, relu, dz):
     return db
 
 
-@njit(cache=True, nogil=True)
-def _backward_block(x, w, dz, t, nt, need_dx, dw, dx):
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite):
     """Block t of nt of the input features: those rows of dw and columns of dx.
 
     Each thread reads only its features' columns of x and rows of w (no copies: the
     products take strided blocks), needs no partial sums added afterwards, and each
-    product runs over the whole batch.
+    product runs over the whole batch. finite[t] says whether its rows of dw are all
+    finite, read while they are in cache (the training step must know before it updates).
     """
     f0, f1 = _block(x.shape[1], t, nt)
+    finite[t] = True
     if f0 >= f1:
         return
     gemm(x[:, f0:f1], dz, dw[f0:f1], True, False, 0.0)         # (F, O) = x_F^T dz
+    # v*0 is 0 for a finite v and NaN otherwise; no nnan/ninf flag lets LLVM assume that away
+    s = dw[f0, 0] * 0.0
+    n_out = uint64(dw.shape[1])
+    for f in range(uint64(f0), uint64(f1)):
+        for o in range(n_out):
+            s += dw[f, o] * 0.0
+    finite[t] = s == 0.0
     if need_dx:
         if dz.shape[0] == 1:  # one sample: a vector product (gemv), see dense_forward_planned
             np.dot(w[f0:f1], dz[0], dx[0, f0:f1])
@@ -165,9 +174,10 @@ def _backward_threads(x, w, a, dy, relu, need_dx, dx, nt):
     dz = np.empty_like(dy)  # (N, O)
     db = _relu_grad(a, dy, relu, dz)
     dw = np.empty((x.shape[1], dy.shape[1]), dtype=dy.dtype)  # (I, O)
+    finite = np.empty(nt, dtype=np.bool_)
     for t in prange(nt):
-        _backward_block(x, w, dz, t, nt, need_dx, dw, dx)
-    return dw, db.astype(dy.dtype)
+        _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite)
+    return dw, db.astype(dy.dtype), finite.all()
 
 
 @njit(cache=True, nogil=True)
@@ -175,9 +185,10 @@ def _backward_serial(x, w, a, dy, relu, need_dx, dx, nt):
     dz = np.empty_like(dy)  # (N, O)
     db = _relu_grad(a, dy, relu, dz)
     dw = np.empty((x.shape[1], dy.shape[1]), dtype=dy.dtype)  # (I, O)
+    finite = np.empty(nt, dtype=np.bool_)
     for t in range(nt):
-        _backward_block(x, w, dz, t, nt, need_dx, dw, dx)
-    return dw, db.astype(dy.dtype)
+        _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite)
+    return dw, db.astype(dy.dtype), finite.all()
 
 
 def _chunks(n, n_in, n_out, chunks=None):
@@ -216,19 +227,23 @@ def dense_forward_planned(x, w, b, relu=False, chunks=None, mode=None):
 
 
 def dense_backward_planned(x, w, dy, relu_output=None, need_input_grad=True, chunks=None,
-                           mode=None):
-    """Trusted fast path: (dx or None, dw, db); with relu_output, dy is dL/d(ReLU output)."""
+                           mode=None, report_finite=False):
+    """Trusted fast path: (dx or None, dw, db); with relu_output, dy is dL/d(ReLU output).
+
+    report_finite=True adds a fourth value: whether every element of dw is finite.
+    """
     relu = relu_output is not None
     a = relu_output if relu else dy
     dx = np.empty(x.shape if need_input_grad else (0, 0), dtype=dy.dtype)  # (N, I)
     nt = _chunks(x.shape[0], w.shape[0], w.shape[1], chunks)
     if nt > 1:
-        dw, db = _threads.run(("dense backward", x.shape, w.shape, need_input_grad),
-                              _backward_threads, _backward_serial, x, w, a, dy, relu,
-                              need_input_grad, dx, nt, mode=mode)
+        dw, db, finite = _threads.run(("dense backward", x.shape, w.shape, need_input_grad),
+                                      _backward_threads, _backward_serial, x, w, a, dy, relu,
+                                      need_input_grad, dx, nt, mode=mode)
     else:
-        dw, db = _backward_serial(x, w, a, dy, relu, need_input_grad, dx, 1)
-    return (dx if need_input_grad else None), dw, db
+        dw, db, finite = _backward_serial(x, w, a, dy, relu, need_input_grad, dx, 1)
+    dx = dx if need_input_grad else None
+    return (dx, dw, db, bool(finite)) if report_finite else (dx, dw, db)
 
 
 def _check_xw(x, w):

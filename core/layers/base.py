@@ -30,6 +30,8 @@ class Layer:
         self.output_shape: tuple | None = None
         self.params: dict[str, np.ndarray] = {}
         self.grads: dict[str, np.ndarray] = {}
+        #: keys of `grads` the backward kernel already found finite (the step skips them)
+        self.finite_grads: tuple = ()
         self._cache: dict = {}
 
     # --- shapes and parameters -------------------------------------------------

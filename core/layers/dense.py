@@ -54,9 +54,11 @@ class Dense(ActivatedLayer):
         return self._backward(dz, None, need_input_grad)
 
     def _backward(self, dy, relu_output, need_input_grad):
-        dx, dw, db = K.dense_backward_planned(self._cache["x"], self.params["kernel"],
-                                              as_clean_float32(dy), relu_output, need_input_grad)
+        dx, dw, db, finite = K.dense_backward_planned(
+            self._cache["x"], self.params["kernel"], as_clean_float32(dy), relu_output,
+            need_input_grad, report_finite=True)
         self.grads = {"kernel": dw, "bias": db}
+        self.finite_grads = ("kernel",) if finite else ()
         return dx                                                               # (N, I)
 
     def get_config(self):

@@ -123,6 +123,16 @@ class Sequential:
     # --- the training step --------------------------------------------------------
     def _step(self, x, y, sample_weight=None, record=False):
         """One forward, backward and update. Returns (logs, StepTrace | None)."""
+        if not record and sample_weight is None:
+            fast = self._fused_step()
+            done = None if fast is None else fast.run(self, x, y, bool(self.metrics))
+            if done is not None:
+                per_sample, y_pred, applied = done
+                loss = float(np.mean(per_sample, dtype=np.float64))
+                logs = {"loss": loss if applied or not np.isfinite(loss) else float("inf")}
+                for m in self.metrics:
+                    logs[m] = _accuracy_or_nan(y, y_pred)
+                return logs, None
         lays = self.layers
         inputs, outputs = [], []
         h = x
@@ -247,6 +257,17 @@ class Sequential:
             grad_prediction=np.copy(grad_pred), metrics={k: v for k, v in logs.items()
                                                           if k != "loss"})
         return logs, trace
+
+    def _fused_step(self):
+        """The whole-step kernel for this model (core.mlp_fast), or None."""
+        key = (tuple((id(lay), lay.built) for lay in self.layers), id(self.loss),
+               id(self.optimizer), getattr(self.optimizer, "momentum", None))
+        cached = self.__dict__.get("_fused_cache")
+        if cached is None or cached[0] != key:
+            from core.mlp_fast import FusedDenseStep
+
+            cached = self._fused_cache = (key, FusedDenseStep.plan(self))
+        return cached[1]
 
     def _runs(self) -> list:
         """The layers as training steps and predictions run them (fused pairs included)."""

@@ -33,10 +33,6 @@ def _kernel_ready(p, g) -> bool:
             and p.flags.c_contiguous and g.flags.c_contiguous and p.flags.writeable)
 
 
-#: a weight matrix this big is updated by rows on the engine's threads (core.kernels.sgd)
-ROWS_MIN_SIZE = 1 << 16
-
-
 class Optimizer:
     name = "optimizer"
 
@@ -113,7 +109,7 @@ class SGD(Optimizer):
         mu = np.float32(self.momentum)
         nt = _threads.n_chunks()
         for i, (p, g) in enumerate(zip(params, grads)):
-            if self.momentum == 0.0 and p.ndim == 2 and nt > 1 and p.size >= ROWS_MIN_SIZE:
+            if self.momentum == 0.0 and p.ndim == 2 and nt > 1 and p.size >= K.ROWS_MIN_SIZE:
                 _threads.run(("sgd", p.shape), K.sgd_rows_threads, K.sgd_rows_serial,
                              p, g, lr, nt)
             elif self.momentum == 0.0:

@@ -170,32 +170,80 @@ def _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _backward_threads(x, w, a, dy, relu, need_dx, dx, nt):
+def _backward_threads(x, w, a, dy, relu, need_dx, dx, dw, nt):
+    """Fills dx (if need_dx) and dw (I, O); returns (db, whether dw is all finite)."""
     dz = np.empty_like(dy)  # (N, O)
     db = _relu_grad(a, dy, relu, dz)
-    dw = np.empty((x.shape[1], dy.shape[1]), dtype=dy.dtype)  # (I, O)
     finite = np.empty(nt, dtype=np.bool_)
     for t in prange(nt):
         _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite)
-    return dw, db.astype(dy.dtype), finite.all()
+    return db.astype(dy.dtype), finite.all()
 
 
 @njit(cache=True, nogil=True)
-def _backward_serial(x, w, a, dy, relu, need_dx, dx, nt):
+def _backward_serial(x, w, a, dy, relu, need_dx, dx, dw, nt):
     dz = np.empty_like(dy)  # (N, O)
     db = _relu_grad(a, dy, relu, dz)
-    dw = np.empty((x.shape[1], dy.shape[1]), dtype=dy.dtype)  # (I, O)
     finite = np.empty(nt, dtype=np.bool_)
     for t in range(nt):
         _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite)
-    return dw, db.astype(dy.dtype), finite.all()
+    return db.astype(dy.dtype), finite.all()
+
+
+@njit(cache=True, nogil=True)
+def layer_chunks(n, n_in, n_out, nt):
+    """Chunks a layer of this size is split into on nt threads (1: not worth waking them)."""
+    return min(nt, n) if nt > 1 and n > 1 and n * n_in * n_out >= PARALLEL_MIN_WORK else 1
+
+
+@njit(cache=True, nogil=True)
+def forward_split(n, n_in, n_out):
+    """Which way a forward pass is split between threads (see _forward_block): the input
+    features when they are the longest side (halves of x and w), else the bigger of x and
+    w. One sample stays a vector product, which np.dot hands to BLAS's gemv (a one-row
+    gemm is up to 8x slower on some BLAS)."""
+    if n == 1:
+        return BY_SAMPLES
+    if n_in >= n and n_in >= n_out:
+        return BY_FEATURES
+    return BY_COLUMNS if n < n_out else BY_SAMPLES
+
+
+@njit(cache=True, nogil=True)
+def forward_auto(x, w, b, relu, nt):
+    """(z, a) of a layer inside compiled code, split as dense_forward_planned splits it
+    (the fused training step of core.kernels.mlp_step: same blocks, same bits)."""
+    n, n_in = x.shape
+    n_out = w.shape[1]
+    z = np.empty((n, n_out), dtype=x.dtype)
+    a = np.empty_like(z) if relu else z
+    chunks = layer_chunks(n, n_in, n_out, nt)
+    split = forward_split(n, n_in, n_out)
+    parts = np.empty((chunks - 1 if split == BY_FEATURES else 0, n, n_out), dtype=x.dtype)
+    if chunks > 1:
+        _forward_threads(x, w, b, relu, split, z, a, parts, chunks)
+    else:
+        _forward_serial(x, w, b, relu, split, z, a, parts, 1)
+    return z, a
+
+
+@njit(cache=True, nogil=True)
+def backward_auto(x, w, a, dy, relu, need_dx, nt, dw):
+    """(dx, db, dw all finite), filling dw (I, O), inside compiled code, as
+    dense_backward_planned."""
+    dx = np.empty((x.shape[0], x.shape[1]) if need_dx else (0, 0), dtype=dy.dtype)
+    chunks = layer_chunks(x.shape[0], w.shape[0], w.shape[1], nt)
+    if chunks > 1:
+        db, finite = _backward_threads(x, w, a, dy, relu, need_dx, dx, dw, chunks)
+    else:
+        db, finite = _backward_serial(x, w, a, dy, relu, need_dx, dx, dw, 1)
+    return dx, db, finite
 
 
 def _chunks(n, n_in, n_out, chunks=None):
     if chunks is not None:  # forced (warm-up compiles both drivers on a tiny batch)
         return max(1, int(chunks))
-    nt = _threads.n_chunks()
-    return min(nt, n) if nt > 1 and n > 1 and n * n_in * n_out >= PARALLEL_MIN_WORK else 1
+    return layer_chunks(n, n_in, n_out, _threads.n_chunks())
 
 
 def dense_forward_planned(x, w, b, relu=False, chunks=None, mode=None):
@@ -208,15 +256,7 @@ def dense_forward_planned(x, w, b, relu=False, chunks=None, mode=None):
     z = np.empty((n, n_out), dtype=x.dtype)  # (N, O)
     a = np.empty_like(z) if relu else z
     nt = _chunks(n, n_in, n_out, chunks)
-    # Split what each thread must read: the input features when they are the longest side
-    # (halves of x and w), else the bigger of x and w. One sample stays a vector product,
-    # which np.dot hands to BLAS's gemv (a one-row gemm is up to 8x slower on some BLAS).
-    if n == 1:
-        split = BY_SAMPLES
-    elif n_in >= n and n_in >= n_out:
-        split = BY_FEATURES
-    else:
-        split = BY_COLUMNS if n < n_out else BY_SAMPLES
+    split = forward_split(n, n_in, n_out)
     parts = np.empty((nt - 1 if split == BY_FEATURES else 0, n, n_out), dtype=x.dtype)
     if nt > 1:
         _threads.run(("dense", x.shape, w.shape), _forward_threads, _forward_serial,
@@ -235,13 +275,14 @@ def dense_backward_planned(x, w, dy, relu_output=None, need_input_grad=True, chu
     relu = relu_output is not None
     a = relu_output if relu else dy
     dx = np.empty(x.shape if need_input_grad else (0, 0), dtype=dy.dtype)  # (N, I)
+    dw = np.empty(w.shape, dtype=dy.dtype)  # (I, O)
     nt = _chunks(x.shape[0], w.shape[0], w.shape[1], chunks)
     if nt > 1:
-        dw, db, finite = _threads.run(("dense backward", x.shape, w.shape, need_input_grad),
-                                      _backward_threads, _backward_serial, x, w, a, dy, relu,
-                                      need_input_grad, dx, nt, mode=mode)
+        db, finite = _threads.run(("dense backward", x.shape, w.shape, need_input_grad),
+                                  _backward_threads, _backward_serial, x, w, a, dy, relu,
+                                  need_input_grad, dx, dw, nt, mode=mode)
     else:
-        dw, db, finite = _backward_serial(x, w, a, dy, relu, need_input_grad, dx, 1)
+        db, finite = _backward_serial(x, w, a, dy, relu, need_input_grad, dx, dw, 1)
     dx = dx if need_input_grad else None
     return (dx, dw, db, bool(finite)) if report_finite else (dx, dw, db)
 

@@ -30,6 +30,9 @@ def sgd_momentum(p, g, v, lr, mu, nesterov):
         p[i] += (mu * vi - step) if nesterov else vi
 
 
+#: a weight matrix this big is updated by rows on the engine's threads
+ROWS_MIN_SIZE = 1 << 16
+
 # A big weight matrix is updated by rows in the blocks the dense kernels give each thread
 # (dense._block over its first axis): the thread that computed a block of the gradient
 # updates that block while it is in its core's cache, and the next forward pass reads it
@@ -58,3 +61,13 @@ def sgd_rows_serial(p, g, lr, nt):
     neg = -lr
     for t in range(nt):
         _sgd_row_block(p, g, neg, t, nt)
+
+
+@njit(cache=True, nogil=True)
+def sgd_matrix_auto(p, g, lr, nt):
+    """The update SGD._apply_in_place makes to a 2-D p, from compiled code (the fused step
+    of core.kernels.mlp_step): by rows on the threads when big, else one flat pass."""
+    if nt > 1 and p.size >= ROWS_MIN_SIZE:
+        sgd_rows_threads(p, g, lr, nt)
+    else:
+        sgd_plain(p.reshape(-1), g.reshape(-1), lr)

@@ -1,0 +1,70 @@
+"""A whole training step of a dense network with a softmax output, as one compiled call.
+
+A step of the course's 784-128-10 network is two matrix products of ~0.1 ms each; run
+layer by layer from Python, the rest of the step (a dozen kernel calls, their argument
+checks, the loss, the finiteness checks, the optimizer's loop) cost as much again. This
+kernel runs the same kernels in the same order on the same blocks - dense.forward_auto,
+losses._softmax_xent_sparse, dense.backward_auto, sgd.sgd_matrix_auto / sgd_plain - so
+the numbers are bit for bit those of the layer-by-layer step; only the Python between
+them is gone. core.mlp_fast decides when a model can take it.
+
+Layers come as typed lists (weights (I, O), biases (O,)) so that one compiled kernel
+serves any depth; the gradients go into one flat buffer the caller slices into per-layer
+arrays (returning arrays in a typed list would cost more to unpack in Python than the
+small layers take to compute).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+from numba.typed import List
+
+from .activations import _softmax_forward
+from .dense import backward_auto, forward_auto
+from .finite import _finite_sum
+from .losses import _softmax_xent_sparse
+from .sgd import sgd_matrix_auto, sgd_plain
+
+
+@njit(cache=True, nogil=True)
+def train_step(x, labels, ws, bs, relus, lr, nt, want_probs, grads, offsets):
+    """Forward, sparse softmax cross-entropy, backward and (if everything is finite) the
+    SGD update in place. x (N, I) float32; labels (N,) int64 in range (the caller checks);
+    the last layer's activation is the softmax the loss fuses with, the others ReLU where
+    relus says so, else none. Layer k's weight gradient is written to
+    grads[offsets[2k]:offsets[2k+1]] and its bias gradient to the slice after that.
+
+    Returns (per-sample losses, softmax probabilities (or an empty array unless
+    want_probs), whether the update was applied).
+    """
+    n_layers = len(ws)
+    ins = List()
+    outs = List()
+    h = x
+    for k in range(n_layers):
+        z, a = forward_auto(h, ws[k], bs[k], relus[k], nt)
+        ins.append(h)
+        outs.append(a)
+        h = a
+    per_sample, g = _softmax_xent_sparse(h, labels)
+    probs = _softmax_forward(h) if want_probs else np.empty((0, 0), dtype=h.dtype)
+    finite = True
+    for v in per_sample:
+        if not v - v == 0.0:  # NaN for NaN and for ±inf
+            finite = False
+    for k in range(n_layers - 1, -1, -1):
+        w = ws[k]
+        relu = relus[k]
+        dw = grads[offsets[2 * k]:offsets[2 * k + 1]].reshape(w.shape)
+        # as Dense.backward: ReLU's mask from its output; otherwise dy is dL/dz already
+        dx, db, dw_finite = backward_auto(ins[k], w, outs[k] if relu else g, g, relu, k > 0,
+                                          nt, dw)
+        grads[offsets[2 * k + 1]:offsets[2 * k + 2]] = db
+        finite = finite and dw_finite and _finite_sum(db) == 0.0
+        g = dx
+    if finite:
+        for k in range(n_layers):
+            w = ws[k]
+            sgd_matrix_auto(w, grads[offsets[2 * k]:offsets[2 * k + 1]].reshape(w.shape), lr, nt)
+            sgd_plain(bs[k], grads[offsets[2 * k + 1]:offsets[2 * k + 2]], lr)
+    return per_sample, probs, finite

@@ -1,0 +1,106 @@
+"""When a training step can run as one compiled call (core.kernels.mlp_step), and that call.
+
+The fused step covers what the course trains most: Flatten and Dense layers, ReLU or no
+activation before a softmax output, sparse categorical cross-entropy, plain SGD, float32.
+Anything else - another loss or optimizer, dropout, a trace, sample weights - takes the
+layer-by-layer step, which computes the same numbers (the kernel runs the same kernels on
+the same blocks) and also keeps each layer's arrays for lessons that show them.
+
+After a fused step each Dense layer holds its gradients in `grads`, as after any step;
+its forward cache is emptied, so nothing can read arrays of an older step from it.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from core.layers.dense import Dense
+from core.layers.reshape import Flatten
+from core.optimizers import SGD
+
+
+class FusedDenseStep:
+    """The fused step of one model's current layers, loss and optimizer."""
+
+    __slots__ = ("dense", "_key", "_lists")
+
+    def __init__(self, dense):
+        self.dense = dense
+        self._key = None
+        self._lists = None
+
+    @staticmethod
+    def plan(model):
+        """A FusedDenseStep for the model, or None if its step must go layer by layer."""
+        if model.loss is None or model.loss.name != "sparse_categorical_crossentropy":
+            return None
+        opt = model.optimizer
+        if type(opt) is not SGD or opt.momentum != 0.0:
+            return None
+        dense = []
+        for layer in model.layers:
+            if type(layer) is Dense and layer.built:
+                dense.append(layer)
+            elif type(layer) is not Flatten:
+                return None
+        if not dense:
+            return None
+        *hidden, last = dense
+        if last.activation is None or last.activation.name != "softmax":
+            return None
+        if any(lay.activation is not None and lay.activation.name != "relu" for lay in hidden):
+            return None
+        return FusedDenseStep(dense)
+
+    def _typed(self):
+        """The weights as the kernel's typed lists (and where each gradient goes in the flat
+        buffer), rebuilt only when an array was replaced (set_weights, a new build): the
+        optimizer updates them in place."""
+        params = [(lay.params["kernel"], lay.params["bias"]) for lay in self.dense]
+        key = tuple(id(a) for pair in params for a in pair)
+        if key != self._key:
+            from numba.typed import List
+
+            for w, b in params:
+                for a in (w, b):
+                    if a.dtype != np.float32 or not a.flags.c_contiguous or not a.flags.writeable:
+                        return None
+            ws, bs = List(), List()
+            for w, b in params:
+                ws.append(w)
+                bs.append(b)
+            relus = np.array([lay.activation is not None and lay.activation.name == "relu"
+                              for lay in self.dense], dtype=np.bool_)
+            sizes = [a.size for pair in params for a in pair]
+            offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+            shapes = tuple(a.shape for pair in params for a in pair)
+            self._key, self._lists = key, (ws, bs, relus, offsets, shapes)
+        return self._lists
+
+    def run(self, model, x, y, want_probs):
+        """One step: (per-sample losses, probabilities or None, applied), or None when the
+        weights are not in a form the kernel takes (then the caller goes layer by layer)."""
+        lists = self._typed()
+        if lists is None:
+            return None
+        from core.kernels import _threads
+        from core.kernels.mlp_step import train_step
+
+        ws, bs, relus, offsets, shapes = lists
+        n = x.shape[0]
+        x2 = x.reshape(n, -1)
+        labels = model.loss.prepare_targets(y, (n, self.dense[-1].units))
+        lr = np.float32(model.optimizer.learning_rate)
+        # a new buffer every step: a gradient handed out after one step never changes
+        grads = np.empty(offsets[-1], np.float32)
+        per_sample, probs, applied = _threads.run(
+            ("dense step", x2.shape, shapes), train_step, None,
+            x2, labels, ws, bs, relus, lr, _threads.n_chunks(), bool(want_probs), grads, offsets)
+        for k, layer in enumerate(self.dense):
+            layer.grads = {"kernel": grads[offsets[2 * k]:offsets[2 * k + 1]].reshape(shapes[2 * k]),
+                           "bias": grads[offsets[2 * k + 1]:offsets[2 * k + 2]]}
+            layer.finite_grads = ("kernel", "bias") if applied else ()
+            layer._cache = {}
+        if applied:
+            model.optimizer.iterations += 1
+        return per_sample, (probs if want_probs else None), applied
+

@@ -189,7 +189,21 @@ def _training_steps():
         S.sgd_plain(w, g, np.float32(0.1))
         S.sgd_momentum(w, g, v, np.float32(0.1), np.float32(0.9), False)
 
+    def dense_network_step():
+        # a dense network's whole step is one kernel (core.kernels.mlp_step): one model
+        # with a hidden ReLU and a linear layer compiles it for every depth
+        from core.layers import Dense
+        from core.model import Sequential
+        from core.optimizers import SGD
+
+        m = Sequential([Dense(3, activation="relu"), Dense(3), Dense(2, activation="softmax")],
+                       input_shape=(4,), seed=0)
+        m.compile(optimizer=SGD(0.1), loss="sparse_categorical_crossentropy")
+        (x,) = _arrays(rng, (2, 4))
+        m.train_on_batch(x, np.array([0, 1]))
+
     return [("losses, activation gradients, updates", activations_and_losses),
+            ("dense network step", dense_network_step),
             ("dense gradients", dense(1)), ("convolution + pooling gradients", conv_pool(1)),
             ("dense gradients, threaded", dense(2)),
             ("convolution + pooling gradients, threaded", conv_pool(2)),

@@ -24,6 +24,7 @@ import numpy as np
 from numba import njit, prange, uint64
 
 from . import _threads
+from . import blank_features as blank
 from ._checks import as_float_array, same_dtype
 from .blas import gemm
 
@@ -48,7 +49,7 @@ BY_SAMPLES, BY_COLUMNS, BY_FEATURES = 0, 1, 2
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _forward_block(x, w, t, nt, split, z, parts):
+def _forward_block(x, w, t, nt, split, z, parts, pack):
     """Block t of nt of x @ w (bias and ReLU come after, in _finish_rows).
 
     BY_COLUMNS: a block of output columns (the thread reads only its columns of w);
@@ -57,6 +58,8 @@ def _forward_block(x, w, t, nt, split, z, parts):
     rows of w and columns of x: the least of both when the features are the longest side,
     and the rows of w it reads are the ones its thread of the backward pass wrote the
     gradient of and its thread of the optimizer updated, so they are in its core's cache).
+    A block by features leaves out the features blank in every sample (blank_features)
+    and notes in `pack` what it packed, for the backward pass (see new_pack).
     """
     n, n_out = z.shape
     if split == BY_COLUMNS:
@@ -71,10 +74,59 @@ def _forward_block(x, w, t, nt, split, z, parts):
     else:
         f0, f1 = _block(x.shape[1], t, nt)
         out = z if t == 0 else parts[t - 1]
-        if f0 < f1:
-            gemm(x[:, f0:f1], w[f0:f1], out, False, False, 0.0)
-        else:
+        if f0 >= f1:
             out[:, :] = 0.0
+            return
+        if not blank.worth_scanning(n, f0, f1, n_out):
+            gemm(x[:, f0:f1], w[f0:f1], out, False, False, 0.0)
+            return
+        starts, lengths, count = blank.live_runs(x, f0, f1)
+        if not blank.worth_packing(count, f0, f1) or not blank.blank_rows_finite(
+                w, f0, f1, starts, lengths):
+            gemm(x[:, f0:f1], w[f0:f1], out, False, False, 0.0)
+        elif count == 0:
+            out[:, :] = 0.0
+            _note_pack(pack, t, f0, starts, lengths, count)
+        else:
+            xc = _pack_columns_into(pack, x, f0, starts, lengths, count)
+            gemm(xc, blank.pack_rows(w, starts, lengths, count), out, False, False, 0.0)
+            _note_pack(pack, t, f0, starts, lengths, count)
+
+
+def new_pack(n, n_in, nt, keep, dtype):
+    """Where a forward pass by features leaves its packed columns for the backward pass:
+    (packed (N, I), runs (2, I), info (nt, 2)); with keep False, a pack that keeps nothing
+    (the backward pass then packs again: same numbers, a little more work)."""
+    info = np.full((nt, 2), -1, dtype=np.int64)
+    if not keep:
+        return np.empty((0, 0), dtype), np.empty((2, 0), np.int64), info
+    return np.empty((n, n_in), dtype), np.empty((2, n_in), np.int64), info
+
+
+new_pack_jit = njit(cache=True, nogil=True)(new_pack)
+
+
+@njit(cache=True, nogil=True)
+def _pack_columns_into(pack, x, f0, starts, lengths, count):
+    packed = pack[0]
+    if packed.shape[0] == x.shape[0] and packed.shape[1] == x.shape[1]:
+        xc = packed[:, f0:f0 + count]  # this block's own columns of the kept buffer
+    else:
+        xc = np.empty((x.shape[0], count), dtype=x.dtype)[:, :]
+    blank.pack_columns(x, starts, lengths, xc)
+    return xc
+
+
+@njit(cache=True, nogil=True)
+def _note_pack(pack, t, f0, starts, lengths, count):
+    packed, runs, info = pack
+    if packed.shape[1] == 0 and runs.shape[1] == 0:
+        return  # nothing kept
+    k = starts.size
+    runs[0, f0:f0 + k] = starts
+    runs[1, f0:f0 + k] = lengths
+    info[t, 0] = count
+    info[t, 1] = k
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
@@ -106,17 +158,17 @@ def _finish_rows(z, parts, b, relu, a, t, nt):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _forward_threads(x, w, b, relu, split, z, a, parts, nt):
+def _forward_threads(x, w, b, relu, split, z, a, parts, pack, nt):
     for t in prange(nt):
-        _forward_block(x, w, t, nt, split, z, parts)
+        _forward_block(x, w, t, nt, split, z, parts, pack)
     for t in prange(nt):
         _finish_rows(z, parts, b, relu, a, t, nt)
 
 
 @njit(cache=True, nogil=True)
-def _forward_serial(x, w, b, relu, split, z, a, parts, nt):
+def _forward_serial(x, w, b, relu, split, z, a, parts, pack, nt):
     for t in range(nt):
-        _forward_block(x, w, t, nt, split, z, parts)
+        _forward_block(x, w, t, nt, split, z, parts, pack)
     for t in range(nt):
         _finish_rows(z, parts, b, relu, a, t, nt)
 
@@ -142,7 +194,7 @@ def _relu_grad(a, dy, relu, dz):
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite):
+def _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite, pack):
     """Block t of nt of the input features: those rows of dw and columns of dx.
 
     Each thread reads only its features' columns of x and rows of w (no copies: the
@@ -154,7 +206,30 @@ def _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite):
     finite[t] = True
     if f0 >= f1:
         return
-    gemm(x[:, f0:f1], dz, dw[f0:f1], True, False, 0.0)         # (F, O) = x_F^T dz
+    packed, runs, info = pack
+    kept = t < info.shape[0] and info[t, 0] >= 0
+    if kept:  # the forward pass packed this block: the same columns, already packed
+        count = info[t, 0]
+        starts = runs[0, f0:f0 + info[t, 1]]
+        lengths = runs[1, f0:f0 + info[t, 1]]
+        xc = packed[:, f0:f0 + count]
+    elif blank.worth_scanning(x.shape[0], f0, f1, dz.shape[1]):
+        starts, lengths, count = blank.live_runs(x, f0, f1)
+        xc = packed[:, 0:0]
+    else:
+        starts, lengths, count = runs[0, 0:0], runs[1, 0:0], f1 - f0  # nothing blank
+        xc = packed[:, 0:0]
+    if (kept or blank.worth_packing(count, f0, f1)) and blank.all_finite_2d(dz):
+        # the features blank in every sample get rows of zeros (blank_features)
+        dwc = np.empty((count, dz.shape[1]), dtype=dz.dtype)
+        if count:
+            if not kept:
+                xc = np.empty((x.shape[0], count), dtype=x.dtype)[:, :]
+                blank.pack_columns(x, starts, lengths, xc)
+            gemm(xc, dz, dwc, True, False, 0.0)
+        blank.unpack_rows(dwc, starts, lengths, f0, f1, dw)
+    else:
+        gemm(x[:, f0:f1], dz, dw[f0:f1], True, False, 0.0)     # (F, O) = x_F^T dz
     # v*0 is 0 for a finite v and NaN otherwise; no nnan/ninf flag lets LLVM assume that away
     s = dw[f0, 0] * 0.0
     n_out = uint64(dw.shape[1])
@@ -170,23 +245,23 @@ def _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _backward_threads(x, w, a, dy, relu, need_dx, dx, dw, nt):
+def _backward_threads(x, w, a, dy, relu, need_dx, dx, dw, pack, nt):
     """Fills dx (if need_dx) and dw (I, O); returns (db, whether dw is all finite)."""
     dz = np.empty_like(dy)  # (N, O)
     db = _relu_grad(a, dy, relu, dz)
     finite = np.empty(nt, dtype=np.bool_)
     for t in prange(nt):
-        _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite)
+        _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite, pack)
     return db.astype(dy.dtype), finite.all()
 
 
 @njit(cache=True, nogil=True)
-def _backward_serial(x, w, a, dy, relu, need_dx, dx, dw, nt):
+def _backward_serial(x, w, a, dy, relu, need_dx, dx, dw, pack, nt):
     dz = np.empty_like(dy)  # (N, O)
     db = _relu_grad(a, dy, relu, dz)
     finite = np.empty(nt, dtype=np.bool_)
     for t in range(nt):
-        _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite)
+        _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite, pack)
     return db.astype(dy.dtype), finite.all()
 
 
@@ -211,8 +286,9 @@ def forward_split(n, n_in, n_out):
 
 @njit(cache=True, nogil=True)
 def forward_auto(x, w, b, relu, nt):
-    """(z, a) of a layer inside compiled code, split as dense_forward_planned splits it
-    (the fused training step of core.kernels.mlp_step: same blocks, same bits)."""
+    """(z, a, pack) of a layer inside compiled code, split as dense_forward_planned splits it
+    (the fused training step of core.kernels.mlp_step: same blocks, same bits); pack is
+    for backward_auto."""
     n, n_in = x.shape
     n_out = w.shape[1]
     z = np.empty((n, n_out), dtype=x.dtype)
@@ -220,30 +296,31 @@ def forward_auto(x, w, b, relu, nt):
     chunks = layer_chunks(n, n_in, n_out, nt)
     split = forward_split(n, n_in, n_out)
     parts = np.empty((chunks - 1 if split == BY_FEATURES else 0, n, n_out), dtype=x.dtype)
+    pack = new_pack_jit(n, n_in, chunks, split == BY_FEATURES, x.dtype)
     if chunks > 1:
-        _forward_threads(x, w, b, relu, split, z, a, parts, chunks)
+        _forward_threads(x, w, b, relu, split, z, a, parts, pack, chunks)
     else:
-        _forward_serial(x, w, b, relu, split, z, a, parts, 1)
-    return z, a
+        _forward_serial(x, w, b, relu, split, z, a, parts, pack, 1)
+    return z, a, pack
 
 
 @njit(cache=True, nogil=True)
-def backward_auto(x, w, a, dy, relu, need_dx, nt, dw):
+def backward_auto(x, w, a, dy, relu, need_dx, nt, dw, pack):
     """(dx, db, dw all finite), filling dw (I, O), inside compiled code, as
-    dense_backward_planned."""
+    dense_backward_planned; pack is what forward_auto returned for this x."""
     dx = np.empty((x.shape[0], x.shape[1]) if need_dx else (0, 0), dtype=dy.dtype)
     chunks = layer_chunks(x.shape[0], w.shape[0], w.shape[1], nt)
     if chunks > 1:
-        db, finite = _backward_threads(x, w, a, dy, relu, need_dx, dx, dw, chunks)
+        db, finite = _backward_threads(x, w, a, dy, relu, need_dx, dx, dw, pack, chunks)
     else:
-        db, finite = _backward_serial(x, w, a, dy, relu, need_dx, dx, dw, 1)
+        db, finite = _backward_serial(x, w, a, dy, relu, need_dx, dx, dw, pack, 1)
     return dx, db, finite
 
 
 def _chunks(n, n_in, n_out, chunks=None):
     if chunks is not None:  # forced (warm-up compiles both drivers on a tiny batch)
         return max(1, int(chunks))
-    return layer_chunks(n, n_in, n_out, _threads.n_chunks())
+    return layer_chunks.py_func(n, n_in, n_out, _threads.n_chunks())  # plain Python: no dispatch
 
 
 def dense_forward_planned(x, w, b, relu=False, chunks=None, mode=None):
@@ -256,13 +333,14 @@ def dense_forward_planned(x, w, b, relu=False, chunks=None, mode=None):
     z = np.empty((n, n_out), dtype=x.dtype)  # (N, O)
     a = np.empty_like(z) if relu else z
     nt = _chunks(n, n_in, n_out, chunks)
-    split = forward_split(n, n_in, n_out)
+    split = forward_split.py_func(n, n_in, n_out)
     parts = np.empty((nt - 1 if split == BY_FEATURES else 0, n, n_out), dtype=x.dtype)
+    pack = new_pack(n, n_in, nt, False, x.dtype)
     if nt > 1:
         _threads.run(("dense", x.shape, w.shape), _forward_threads, _forward_serial,
-                     x, w, b, relu, split, z, a, parts, nt, mode=mode)
+                     x, w, b, relu, split, z, a, parts, pack, nt, mode=mode)
     else:
-        _forward_serial(x, w, b, relu, split, z, a, parts, 1)
+        _forward_serial(x, w, b, relu, split, z, a, parts, pack, 1)
     return z, a
 
 
@@ -277,12 +355,13 @@ def dense_backward_planned(x, w, dy, relu_output=None, need_input_grad=True, chu
     dx = np.empty(x.shape if need_input_grad else (0, 0), dtype=dy.dtype)  # (N, I)
     dw = np.empty(w.shape, dtype=dy.dtype)  # (I, O)
     nt = _chunks(x.shape[0], w.shape[0], w.shape[1], chunks)
+    pack = new_pack(x.shape[0], x.shape[1], nt, False, x.dtype)
     if nt > 1:
         db, finite = _threads.run(("dense backward", x.shape, w.shape, need_input_grad),
                                   _backward_threads, _backward_serial, x, w, a, dy, relu,
-                                  need_input_grad, dx, dw, nt, mode=mode)
+                                  need_input_grad, dx, dw, pack, nt, mode=mode)
     else:
-        db, finite = _backward_serial(x, w, a, dy, relu, need_input_grad, dx, dw, 1)
+        db, finite = _backward_serial(x, w, a, dy, relu, need_input_grad, dx, dw, pack, 1)
     dx = dx if need_input_grad else None
     return (dx, dw, db, bool(finite)) if report_finite else (dx, dw, db)
 

@@ -40,11 +40,13 @@ def train_step(x, labels, ws, bs, relus, lr, nt, want_probs, grads, offsets):
     n_layers = len(ws)
     ins = List()
     outs = List()
+    packs = List()
     h = x
     for k in range(n_layers):
-        z, a = forward_auto(h, ws[k], bs[k], relus[k], nt)
+        z, a, pack = forward_auto(h, ws[k], bs[k], relus[k], nt)
         ins.append(h)
         outs.append(a)
+        packs.append(pack)
         h = a
     per_sample, g = _softmax_xent_sparse(h, labels)
     probs = _softmax_forward(h) if want_probs else np.empty((0, 0), dtype=h.dtype)
@@ -58,7 +60,7 @@ def train_step(x, labels, ws, bs, relus, lr, nt, want_probs, grads, offsets):
         dw = grads[offsets[2 * k]:offsets[2 * k + 1]].reshape(w.shape)
         # as Dense.backward: ReLU's mask from its output; otherwise dy is dL/dz already
         dx, db, dw_finite = backward_auto(ins[k], w, outs[k] if relu else g, g, relu, k > 0,
-                                          nt, dw)
+                                          nt, dw, packs[k])
         grads[offsets[2 * k + 1]:offsets[2 * k + 2]] = db
         finite = finite and dw_finite and _finite_sum(db) == 0.0
         g = dx

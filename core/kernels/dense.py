@@ -97,13 +97,14 @@ def new_pack(n, n_in, nt, keep, dtype):
     """Where a forward pass by features leaves its packed columns for the backward pass:
     (packed (N, I), runs (2, I), info (nt, 2)); with keep False, a pack that keeps nothing
     (the backward pass then packs again: same numbers, a little more work)."""
-    info = np.full((nt, 2), -1, dtype=np.int64)
     if not keep:
-        return np.empty((0, 0), dtype), np.empty((2, 0), np.int64), info
+        return np.empty((0, 0), dtype), np.empty((2, 0), np.int64), np.empty((0, 2), np.int64)
+    info = np.full((nt, 2), -1, dtype=np.int64)
     return np.empty((n, n_in), dtype), np.empty((2, n_in), np.int64), info
 
 
 new_pack_jit = njit(cache=True, nogil=True)(new_pack)
+_NO_PACK = {np.dtype(t): new_pack(0, 0, 0, False, t) for t in (np.float32, np.float64)}
 
 
 @njit(cache=True, nogil=True)
@@ -335,7 +336,7 @@ def dense_forward_planned(x, w, b, relu=False, chunks=None, mode=None):
     nt = _chunks(n, n_in, n_out, chunks)
     split = forward_split.py_func(n, n_in, n_out)
     parts = np.empty((nt - 1 if split == BY_FEATURES else 0, n, n_out), dtype=x.dtype)
-    pack = new_pack(n, n_in, nt, False, x.dtype)
+    pack = _NO_PACK[x.dtype]  # the layer-by-layer step keeps no pack (empty arrays: nothing is written)
     if nt > 1:
         _threads.run(("dense", x.shape, w.shape), _forward_threads, _forward_serial,
                      x, w, b, relu, split, z, a, parts, pack, nt, mode=mode)
@@ -355,7 +356,7 @@ def dense_backward_planned(x, w, dy, relu_output=None, need_input_grad=True, chu
     dx = np.empty(x.shape if need_input_grad else (0, 0), dtype=dy.dtype)  # (N, I)
     dw = np.empty(w.shape, dtype=dy.dtype)  # (I, O)
     nt = _chunks(x.shape[0], w.shape[0], w.shape[1], chunks)
-    pack = new_pack(x.shape[0], x.shape[1], nt, False, x.dtype)
+    pack = _NO_PACK[dy.dtype]
     if nt > 1:
         db, finite = _threads.run(("dense backward", x.shape, w.shape, need_input_grad),
                                   _backward_threads, _backward_serial, x, w, a, dy, relu,

@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit
 
 from ._checks import as_float_array, as_labels, same_dtype
+from .fast_exp import exp_nonpositive_inplace
 
 __all__ = [
     "softmax_cross_entropy",
@@ -46,17 +47,28 @@ def _row_max(z, r):
 
 
 @njit(cache=True, nogil=True)
-def _softmax_row(z, r, out):
-    """Writes softmax(z[r]) into out[r]; returns log-sum-exp of the row."""
-    m = _row_max(z, r)
-    s = 0.0
-    for c in range(z.shape[1]):
-        e = np.exp(z[r, c] - m)
-        out[r, c] = e
-        s += e
-    for c in range(z.shape[1]):
-        out[r, c] /= s
-    return m + np.log(s)
+def _softmax_rows(z, out):
+    """Writes softmax(z[r]) into out[r] for every row; returns each row's log-sum-exp.
+
+    The exponentials of the whole block go through one vectorised pass (fast_exp): the
+    arguments z - max are never positive.
+    """
+    n_rows, n_cols = z.shape
+    m = np.empty(n_rows, dtype=z.dtype)
+    for r in range(n_rows):
+        m[r] = _row_max(z, r)
+        for c in range(n_cols):
+            out[r, c] = z[r, c] - m[r]
+    exp_nonpositive_inplace(out.reshape(-1))
+    lse = np.empty(n_rows, dtype=np.float64)
+    for r in range(n_rows):
+        s = 0.0
+        for c in range(n_cols):
+            s += out[r, c]
+        for c in range(n_cols):
+            out[r, c] /= s
+        lse[r] = m[r] + np.log(s)
+    return lse
 
 
 @njit(cache=True, nogil=True)
@@ -65,10 +77,10 @@ def _softmax_xent_sparse(z, labels):
     loss = np.empty(n_rows, dtype=z.dtype)
     grad = np.empty_like(z)  # (N, C)
     inv_n = 1.0 / max(n_rows, 1)
+    lse = _softmax_rows(z, grad)
     for r in range(n_rows):
-        lse = _softmax_row(z, r, grad)
         y = labels[r]
-        loss[r] = lse - z[r, y]
+        loss[r] = lse[r] - z[r, y]
         grad[r, y] -= 1.0
         for c in range(z.shape[1]):
             grad[r, c] *= inv_n
@@ -81,15 +93,15 @@ def _softmax_xent_onehot(z, t):
     loss = np.empty(n_rows, dtype=z.dtype)
     grad = np.empty_like(z)  # (N, C)
     inv_n = 1.0 / max(n_rows, 1)
+    lse = _softmax_rows(z, grad)
     for r in range(n_rows):
-        lse = _softmax_row(z, r, grad)
         acc = 0.0
         t_sum = 0.0
         for c in range(n_cols):
             tc = t[r, c]
             t_sum += tc
             if tc != 0.0:  # skip 0 * (-inf) from a -inf logit the target ignores
-                acc += tc * (lse - z[r, c])
+                acc += tc * (lse[r] - z[r, c])
         loss[r] = acc
         # exact derivative of -sum t log softmax: equals softmax - t when t sums to 1
         for c in range(n_cols):

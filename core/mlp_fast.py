@@ -15,6 +15,8 @@ import numpy as np
 
 from core.layers.dense import Dense
 from core.layers.reshape import Flatten
+from core.kernels import _threads
+from core.kernels.mlp_step import APPLIED, BAD_LABELS, train_step
 from core.optimizers import SGD
 
 
@@ -73,7 +75,9 @@ class FusedDenseStep:
             sizes = [a.size for pair in params for a in pair]
             offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
             shapes = tuple(a.shape for pair in params for a in pair)
-            self._key, self._lists = key, (ws, bs, relus, offsets, shapes)
+            where = [(slice(offsets[2 * k], offsets[2 * k + 1]), shapes[2 * k],
+                      slice(offsets[2 * k + 1], offsets[2 * k + 2])) for k in range(len(params))]
+            self._key, self._lists = key, (ws, bs, relus, offsets, shapes, where)
         return self._lists
 
     def run(self, model, x, y, want_probs):
@@ -82,25 +86,28 @@ class FusedDenseStep:
         lists = self._typed()
         if lists is None:
             return None
-        from core.kernels import _threads
-        from core.kernels.mlp_step import train_step
-
-        ws, bs, relus, offsets, shapes = lists
+        ws, bs, relus, offsets, shapes, where = lists
         n = x.shape[0]
         x2 = x.reshape(n, -1)
-        labels = model.loss.prepare_targets(y, (n, self.dense[-1].units))
+        if type(y) is np.ndarray and y.dtype == np.int64 and y.shape == (n,) and y.flags.c_contiguous:
+            labels = y  # the kernel checks the range
+        else:
+            labels = model.loss.prepare_targets(y, (n, self.dense[-1].units))
         lr = np.float32(model.optimizer.learning_rate)
         # a new buffer every step: a gradient handed out after one step never changes
         grads = np.empty(offsets[-1], np.float32)
-        per_sample, probs, applied = _threads.run(
+        per_sample, probs, status = _threads.run(
             ("dense step", x2.shape, shapes), train_step, None,
             x2, labels, ws, bs, relus, lr, _threads.n_chunks(), bool(want_probs), grads, offsets)
-        for k, layer in enumerate(self.dense):
-            layer.grads = {"kernel": grads[offsets[2 * k]:offsets[2 * k + 1]].reshape(shapes[2 * k]),
-                           "bias": grads[offsets[2 * k + 1]:offsets[2 * k + 2]]}
-            layer.finite_grads = ("kernel", "bias") if applied else ()
+        if status == BAD_LABELS:
+            model.loss.prepare_targets(y, (n, self.dense[-1].units))  # raises, saying why
+            raise ValueError("class ids out of range")
+        applied = status == APPLIED
+        checked = ("kernel", "bias") if applied else ()
+        for layer, (w_at, w_shape, b_at) in zip(self.dense, where):
+            layer.grads = {"kernel": grads[w_at].reshape(w_shape), "bias": grads[b_at]}
+            layer.finite_grads = checked
             layer._cache = {}
         if applied:
             model.optimizer.iterations += 1
         return per_sample, (probs if want_probs else None), applied
-

@@ -128,7 +128,7 @@ class Sequential:
             done = None if fast is None else fast.run(self, x, y, bool(self.metrics))
             if done is not None:
                 per_sample, y_pred, applied = done
-                loss = float(np.mean(per_sample, dtype=np.float64))
+                loss = _mean64(per_sample)
                 logs = {"loss": loss if applied or not np.isfinite(loss) else float("inf")}
                 for m in self.metrics:
                     logs[m] = _accuracy_or_nan(y, y_pred)
@@ -166,7 +166,7 @@ class Sequential:
             per_sample = per_sample * sample_weight
             if grad_pred is not None and grad_pred is not grad:
                 grad_pred = grad_pred * w
-        loss = float(np.mean(per_sample, dtype=np.float64))
+        loss = _mean64(per_sample)
 
         grads_out = [None] * len(lays)
         grads_in = [None] * len(lays)
@@ -482,6 +482,11 @@ def _shape(shape) -> tuple:
     if not shape or min(shape) < 1:
         raise ValueError(f"input_shape sizes must be ≥ 1, got {shape!r}")
     return shape
+
+
+def _mean64(a) -> float:
+    """np.mean(a, dtype=float64), the same bits, without np.mean's Python layers."""
+    return float(np.add.reduce(a, axis=None, dtype=np.float64)) / a.size
 
 
 def _accuracy_or_nan(y_true, y_pred) -> float:

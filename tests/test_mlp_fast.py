@@ -120,3 +120,17 @@ def test_other_models_go_layer_by_layer(build):
     m.compile(optimizer=opt, loss="sparse_categorical_crossentropy")
     assert m._fused_step() is None
     m.train_on_batch(np.ones((4, 5), np.float32), [0, 1, 2, 0])  # and still trains
+
+
+@pytest.mark.parametrize("labels", [[0, 3, 1, 0], [0, -1, 1, 0], [0.0, 1.0, 2.0, 2.0]])
+def test_labels_are_checked_like_the_layer_by_layer_step(labels):
+    m = _model(NETS["deep, linear and ReLU"][0](), (5,))
+    before = m.get_weights()
+    x = np.ones((4, 5), np.float32)
+    if max(labels) < 3 and min(labels) >= 0:  # whole floats are accepted as class ids
+        m.train_on_batch(x, np.array(labels))
+        return
+    with pytest.raises(ValueError, match="class ids"):
+        m.train_on_batch(x, np.array(labels))
+    for a, b in zip(before, m.get_weights()):
+        np.testing.assert_array_equal(a, b)

@@ -26,6 +26,10 @@ from .losses import _softmax_xent_sparse
 from .sgd import sgd_matrix_auto, sgd_plain
 
 
+#: what train_step did with the weights
+APPLIED, NOT_FINITE, BAD_LABELS = 1, 0, -1
+
+
 @njit(cache=True, nogil=True)
 def train_step(x, labels, ws, bs, relus, lr, nt, want_probs, grads, offsets):
     """Forward, sparse softmax cross-entropy, backward and (if everything is finite) the
@@ -35,9 +39,14 @@ def train_step(x, labels, ws, bs, relus, lr, nt, want_probs, grads, offsets):
     grads[offsets[2k]:offsets[2k+1]] and its bias gradient to the slice after that.
 
     Returns (per-sample losses, softmax probabilities (or an empty array unless
-    want_probs), whether the update was applied).
+    want_probs), APPLIED, NOT_FINITE (nothing changed) or BAD_LABELS (a class id out of
+    range: nothing computed)).
     """
     n_layers = len(ws)
+    n_classes = ws[n_layers - 1].shape[1]
+    for i in range(labels.size):
+        if labels[i] < 0 or labels[i] >= n_classes:
+            return (np.empty(0, dtype=x.dtype), np.empty((0, 0), dtype=x.dtype), BAD_LABELS)
     ins = List()
     outs = List()
     packs = List()
@@ -69,4 +78,4 @@ def train_step(x, labels, ws, bs, relus, lr, nt, want_probs, grads, offsets):
             w = ws[k]
             sgd_matrix_auto(w, grads[offsets[2 * k]:offsets[2 * k + 1]].reshape(w.shape), lr, nt)
             sgd_plain(bs[k], grads[offsets[2 * k + 1]:offsets[2 * k + 2]], lr)
-    return per_sample, probs, finite
+    return per_sample, probs, APPLIED if finite else NOT_FINITE

@@ -33,7 +33,7 @@ APPLIED, NOT_FINITE, BAD_LABELS = 1, 0, -1
 @njit(cache=True, nogil=True)
 def train_step(x, labels, ws, bs, relus, lr, nt, want_probs, grads, offsets):
     """Forward, sparse softmax cross-entropy, backward and (if everything is finite) the
-    SGD update in place. x (N, I) float32; labels (N,) int64 in range (the caller checks);
+    SGD update in place. x (N, I) float32; labels (N,) int64 (their range is checked first);
     the last layer's activation is the softmax the loss fuses with, the others ReLU where
     relus says so, else none. Layer k's weight gradient is written to
     grads[offsets[2k]:offsets[2k+1]] and its bias gradient to the slice after that.

@@ -98,8 +98,15 @@ def _forward_steps(chunks):
                     CP.convpool_forward(x, w, b, fused, True, False, chunks=2, mode=mode)
 
     def dense():
-        x, w, b = _arrays(rng, (2, 5), (5, 3), (3,))
-        D.dense_forward_planned(x, w, b, True, chunks=chunks, mode=_mode(chunks))
+        if chunks == 1:  # one image: split by samples, the only driver a prediction needs
+            x, w, b = _arrays(rng, (1, 5), (5, 3), (3,))
+            D.dense_forward_planned(x, w, b, True, chunks=1)
+            return
+        # batches: split by input features (2x5 @ 5x3) and by samples (6x2 @ 2x3)
+        for xs, ws in (((2, 5), (5, 3)), ((6, 2), (2, 3))):
+            x, w, b = _arrays(rng, xs, ws, ws[1:])
+            for c, mode in ((1, None), (2, "threads"), (2, "serial")):
+                D.dense_forward_planned(x, w, b, True, chunks=c, mode=mode)
 
     def activations():
         (z,) = _arrays(rng, (2, 3))

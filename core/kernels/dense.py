@@ -49,48 +49,52 @@ BY_SAMPLES, BY_COLUMNS, BY_FEATURES = 0, 1, 2
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _forward_block(x, w, t, nt, split, z, parts, pack):
-    """Block t of nt of x @ w (bias and ReLU come after, in _finish_rows).
-
-    BY_COLUMNS: a block of output columns (the thread reads only its columns of w);
-    BY_SAMPLES: a block of samples; BY_FEATURES: the partial product of a block of input
-    features, into z for t == 0 and parts[t - 1] otherwise (the thread reads only its
-    rows of w and columns of x: the least of both when the features are the longest side,
-    and the rows of w it reads are the ones its thread of the backward pass wrote the
-    gradient of and its thread of the optimizer updated, so they are in its core's cache).
-    A block by features leaves out the features blank in every sample (blank_features)
-    and notes in `pack` what it packed, for the backward pass (see new_pack).
-    """
+def _forward_block(x, w, t, nt, split, z):
+    """Block t of nt of z = x @ w (bias and ReLU come after, in _finish_rows): a block of
+    output columns when split is BY_COLUMNS (the thread reads only its columns of w), else
+    a block of samples. (BY_FEATURES has its own drivers: _features_block.)"""
     n, n_out = z.shape
     if split == BY_COLUMNS:
         o0, o1 = _block(n_out, t, nt)
         if o0 < o1:
             gemm(x, w[:, o0:o1], z[:, o0:o1], False, False, 0.0)
-    elif split == BY_SAMPLES:
+    else:
         step = (n + nt - 1) // nt
         r0, r1 = t * step, min(n, (t + 1) * step)
         if r0 < r1:
             np.dot(x[r0:r1], w, z[r0:r1])
+
+
+@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+def _features_block(x, w, t, nt, z, parts, pack):
+    """Block t of nt of the input features: its partial product x[:, F] @ w[F], into z for
+    t == 0 and parts[t - 1] otherwise. Each thread reads only its rows of w and columns of
+    x - the least of both when the features are the longest side - and the rows of w it
+    reads are the ones its thread of the backward pass wrote the gradient of and its
+    thread of the optimizer updated, so they are in its core's cache. Features blank in
+    every sample are left out (blank_features); `pack` notes what was packed, for the
+    backward pass (see new_pack).
+    """
+    n, n_out = z.shape
+    f0, f1 = _block(x.shape[1], t, nt)
+    out = z if t == 0 else parts[t - 1]
+    if f0 >= f1:
+        out[:, :] = 0.0
+        return
+    if not blank.worth_scanning(n, f0, f1, n_out):
+        gemm(x[:, f0:f1], w[f0:f1], out, False, False, 0.0)
+        return
+    starts, lengths, count = blank.live_runs(x, f0, f1)
+    if not blank.worth_packing(count, f0, f1) or not blank.blank_rows_finite(
+            w, f0, f1, starts, lengths):
+        gemm(x[:, f0:f1], w[f0:f1], out, False, False, 0.0)
+    elif count == 0:
+        out[:, :] = 0.0
+        _note_pack(pack, t, f0, starts, lengths, count)
     else:
-        f0, f1 = _block(x.shape[1], t, nt)
-        out = z if t == 0 else parts[t - 1]
-        if f0 >= f1:
-            out[:, :] = 0.0
-            return
-        if not blank.worth_scanning(n, f0, f1, n_out):
-            gemm(x[:, f0:f1], w[f0:f1], out, False, False, 0.0)
-            return
-        starts, lengths, count = blank.live_runs(x, f0, f1)
-        if not blank.worth_packing(count, f0, f1) or not blank.blank_rows_finite(
-                w, f0, f1, starts, lengths):
-            gemm(x[:, f0:f1], w[f0:f1], out, False, False, 0.0)
-        elif count == 0:
-            out[:, :] = 0.0
-            _note_pack(pack, t, f0, starts, lengths, count)
-        else:
-            xc = _pack_columns_into(pack, x, f0, starts, lengths, count)
-            gemm(xc, blank.pack_rows(w, starts, lengths, count), out, False, False, 0.0)
-            _note_pack(pack, t, f0, starts, lengths, count)
+        xc = _pack_columns_into(pack, x, f0, starts, lengths, count)
+        gemm(xc, blank.pack_rows(w, starts, lengths, count), out, False, False, 0.0)
+        _note_pack(pack, t, f0, starts, lengths, count)
 
 
 def new_pack(n, n_in, nt, keep, dtype):
@@ -159,17 +163,41 @@ def _finish_rows(z, parts, b, relu, a, t, nt):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _forward_threads(x, w, b, relu, split, z, a, parts, pack, nt):
+def _forward_threads(x, w, b, relu, split, z, a, nt):
+    parts = np.empty((0, 0, 0), dtype=z.dtype)
     for t in prange(nt):
-        _forward_block(x, w, t, nt, split, z, parts, pack)
+        _forward_block(x, w, t, nt, split, z)
     for t in prange(nt):
         _finish_rows(z, parts, b, relu, a, t, nt)
 
 
 @njit(cache=True, nogil=True)
-def _forward_serial(x, w, b, relu, split, z, a, parts, pack, nt):
+def _forward_serial(x, w, b, relu, split, z, a, nt):
+    parts = np.empty((0, 0, 0), dtype=z.dtype)
     for t in range(nt):
-        _forward_block(x, w, t, nt, split, z, parts, pack)
+        _forward_block(x, w, t, nt, split, z)
+    for t in range(nt):
+        _finish_rows(z, parts, b, relu, a, t, nt)
+
+
+# The split by features has drivers of its own: a one-image prediction never takes it,
+# so the kernels a first-ever launch compiles before the drawing pad works stay small.
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _features_threads(x, w, b, relu, z, a, pack, nt):
+    parts = np.empty((nt - 1, z.shape[0], z.shape[1]), dtype=z.dtype)
+    for t in prange(nt):
+        _features_block(x, w, t, nt, z, parts, pack)
+    for t in prange(nt):
+        _finish_rows(z, parts, b, relu, a, t, nt)
+
+
+@njit(cache=True, nogil=True)
+def _features_serial(x, w, b, relu, z, a, pack, nt):
+    parts = np.empty((nt - 1, z.shape[0], z.shape[1]), dtype=z.dtype)
+    for t in range(nt):
+        _features_block(x, w, t, nt, z, parts, pack)
     for t in range(nt):
         _finish_rows(z, parts, b, relu, a, t, nt)
 
@@ -296,12 +324,16 @@ def forward_auto(x, w, b, relu, nt):
     a = np.empty_like(z) if relu else z
     chunks = layer_chunks(n, n_in, n_out, nt)
     split = forward_split(n, n_in, n_out)
-    parts = np.empty((chunks - 1 if split == BY_FEATURES else 0, n, n_out), dtype=x.dtype)
     pack = new_pack_jit(n, n_in, chunks, split == BY_FEATURES, x.dtype)
-    if chunks > 1:
-        _forward_threads(x, w, b, relu, split, z, a, parts, pack, chunks)
+    if split == BY_FEATURES:
+        if chunks > 1:
+            _features_threads(x, w, b, relu, z, a, pack, chunks)
+        else:
+            _features_serial(x, w, b, relu, z, a, pack, 1)
+    elif chunks > 1:
+        _forward_threads(x, w, b, relu, split, z, a, chunks)
     else:
-        _forward_serial(x, w, b, relu, split, z, a, parts, pack, 1)
+        _forward_serial(x, w, b, relu, split, z, a, 1)
     return z, a, pack
 
 
@@ -335,13 +367,17 @@ def dense_forward_planned(x, w, b, relu=False, chunks=None, mode=None):
     a = np.empty_like(z) if relu else z
     nt = _chunks(n, n_in, n_out, chunks)
     split = forward_split.py_func(n, n_in, n_out)
-    parts = np.empty((nt - 1 if split == BY_FEATURES else 0, n, n_out), dtype=x.dtype)
-    pack = _NO_PACK[x.dtype]  # the layer-by-layer step keeps no pack (empty arrays: nothing is written)
-    if nt > 1:
-        _threads.run(("dense", x.shape, w.shape), _forward_threads, _forward_serial,
-                     x, w, b, relu, split, z, a, parts, pack, nt, mode=mode)
+    if split == BY_FEATURES:
+        # the layer-by-layer step keeps no pack (empty arrays: nothing is written)
+        args = (x, w, b, relu, z, a, _NO_PACK[x.dtype], nt)
+        threaded, serial = _features_threads, _features_serial
     else:
-        _forward_serial(x, w, b, relu, split, z, a, parts, pack, 1)
+        args = (x, w, b, relu, split, z, a, nt)
+        threaded, serial = _forward_threads, _forward_serial
+    if nt > 1:
+        _threads.run(("dense", x.shape, w.shape), threaded, serial, *args, mode=mode)
+    else:
+        serial(*args)
     return z, a
 
 

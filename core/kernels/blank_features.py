@@ -24,11 +24,14 @@ MIN_BLANK_SHARE = 1 / 8
 #: and only for a block's product of at least this many multiply-adds (a smaller one costs
 #: less than the scan for blank features)
 MIN_WORK = 1 << 18
+#: nor for fewer outputs than this: the scan and the copy cost about as much per input
+#: number as ~20 multiply-adds, and a blank feature saves one per output
+MIN_OUTPUTS = 32
 
 
 @njit(cache=True, nogil=True)
 def worth_scanning(n, f0, f1, n_out):
-    return n * (f1 - f0) * n_out >= MIN_WORK
+    return n_out >= MIN_OUTPUTS and n * (f1 - f0) * n_out >= MIN_WORK
 
 
 @njit(cache=True, nogil=True)

@@ -109,7 +109,7 @@ class SGD(Optimizer):
         mu = np.float32(self.momentum)
         nt = _threads.n_chunks()
         for i, (p, g) in enumerate(zip(params, grads)):
-            if self.momentum == 0.0 and p.ndim == 2 and nt > 1 and p.size >= K.ROWS_MIN_SIZE:
+            if self.momentum == 0.0 and p.ndim == 2 and K.by_rows.py_func(p.size, nt):
                 _threads.run(("sgd", p.shape), K.sgd_rows_threads, K.sgd_rows_serial,
                              p, g, lr, nt)
             elif self.momentum == 0.0:

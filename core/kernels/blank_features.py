@@ -19,6 +19,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, uint64
 
+from .finite import all_finite_2d
+
 #: pack only when at least this share of a block's features is blank (packing costs a copy)
 MIN_BLANK_SHARE = 1 / 8
 #: and only for a block's product of at least this many multiply-adds (a smaller one costs
@@ -71,26 +73,14 @@ def worth_packing(count, f0, f1):
 @njit(cache=True, nogil=True)
 def blank_rows_finite(w, f0, f1, starts, lengths):
     """Are the rows of w (I, O) in f0..f1 outside the live runs all finite?"""
-    s = np.float32(0.0)
-    n_out = uint64(w.shape[1])
     prev = f0
     for k in range(starts.size + 1):
         stop = starts[k] if k < starts.size else f1
-        for p in range(uint64(prev), uint64(stop)):
-            for o in range(n_out):
-                s += w[p, o] * np.float32(0.0)
+        if not all_finite_2d(w[prev:stop]):
+            return False
         if k < starts.size:
             prev = starts[k] + lengths[k]
-    return s == 0.0
-
-
-@njit(cache=True, nogil=True)
-def all_finite_2d(a):
-    s = a.dtype.type(0.0)
-    for r in range(uint64(a.shape[0])):
-        for c in range(uint64(a.shape[1])):
-            s += a[r, c] * 0.0
-    return s == 0.0
+    return True
 
 
 @njit(cache=True, nogil=True)
@@ -103,6 +93,19 @@ def pack_columns(x, starts, lengths, out):
             for j in range(uint64(lengths[k])):
                 out[r, pos + j] = x[r, s + j]
             pos += uint64(lengths[k])
+
+
+@njit(cache=True, nogil=True)
+def pack_columns_into(pack, x, f0, starts, lengths, count):
+    """The live columns of block f0.. of x, packed: into the block's own columns of the
+    kept buffer when pack keeps one (see new_pack), else into a new array."""
+    packed = pack[0]
+    if packed.shape[0] == x.shape[0] and packed.shape[1] == x.shape[1]:
+        xc = packed[:, f0:f0 + count]
+    else:
+        xc = np.empty((x.shape[0], count), dtype=x.dtype)[:, :]
+    pack_columns(x, starts, lengths, xc)
+    return xc
 
 
 @njit(cache=True, nogil=True)
@@ -138,3 +141,45 @@ def unpack_rows(packed, starts, lengths, f0, f1, out):
                     out[s + i, o] = packed[pos + i, o]
             pos += uint64(lengths[k])
             prev = starts[k] + lengths[k]
+
+
+# A forward pass by features can leave what it packed to the backward pass of the same
+# step (the fused step does, core.kernels.mlp_step): pack = (packed (N, I), runs (2, I),
+# info (nt, 2)); block t's live columns are packed[:, f0:f0 + count], its runs are
+# runs[:, f0:f0 + k], and info[t] = (count, k), or -1 where block t packed nothing.
+
+
+def new_pack(n, n_in, nt, keep, dtype):
+    """A pack for a forward pass; with keep False, one that keeps nothing (empty arrays,
+    never written: the backward pass then packs again, same numbers, a little more work)."""
+    if not keep:
+        return np.empty((0, 0), dtype), np.empty((2, 0), np.int64), np.empty((0, 2), np.int64)
+    info = np.full((nt, 2), -1, dtype=np.int64)
+    return np.empty((n, n_in), dtype), np.empty((2, n_in), np.int64), info
+
+
+new_pack_jit = njit(cache=True, nogil=True)(new_pack)
+NO_PACK = {np.dtype(t): new_pack(0, 0, 0, False, t) for t in (np.float32, np.float64)}
+
+
+@njit(cache=True, nogil=True)
+def note_pack(pack, t, f0, starts, lengths, count):
+    """Block t (from feature f0) packed `count` live columns in these runs."""
+    packed, runs, info = pack
+    if runs.shape[1] == 0:
+        return  # a pack that keeps nothing
+    k = starts.size
+    runs[0, f0:f0 + k] = starts
+    runs[1, f0:f0 + k] = lengths
+    info[t, 0] = count
+    info[t, 1] = k
+
+
+@njit(cache=True, nogil=True)
+def kept_block(pack, t, f0):
+    """(starts, lengths, packed columns) block t left in the pack, or count -1 if none."""
+    packed, runs, info = pack
+    if t < info.shape[0] and info[t, 0] >= 0:
+        k, count = info[t, 1], info[t, 0]
+        return runs[0, f0:f0 + k], runs[1, f0:f0 + k], packed[:, f0:f0 + count], count
+    return runs[0, 0:0], runs[1, 0:0], packed[:, 0:0], -1

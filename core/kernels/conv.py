@@ -32,6 +32,7 @@ from numba import njit, prange
 
 from . import _threads, conv_direct
 from ._checks import as_float_array, output_size, padding_mode, pair, same_dtype
+from .finite import all_finite_2d as _all_finite  # shared by the conv families
 
 __all__ = [
     "conv_output_size",
@@ -161,16 +162,6 @@ def _col2im(dcols, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, dx):
                                 for c in range(c_in):
                                     dxr[n, ih, iw * c_in + c] += dcols[r, col + j * c_in + c]
                 r += 1
-
-
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _all_finite(a):
-    """Every value of the 2-D array a finite? (v*0 is NaN exactly for NaN and +-inf.)"""
-    s = 0.0
-    for r in range(a.shape[0]):
-        for o in range(a.shape[1]):
-            s += a[r, o] * 0.0
-    return s == 0.0
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)

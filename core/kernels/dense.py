@@ -26,6 +26,7 @@ from numba import njit, prange, uint64
 from . import _threads
 from . import blank_features as blank
 from ._checks import as_float_array, same_dtype
+from .finite import all_finite_2d
 from .blas import gemm
 
 __all__ = ["dense_forward", "dense_backward", "dense_forward_planned", "dense_backward_planned"]
@@ -73,7 +74,7 @@ def _features_block(x, w, t, nt, z, parts, pack):
     reads are the ones its thread of the backward pass wrote the gradient of and its
     thread of the optimizer updated, so they are in its core's cache. Features blank in
     every sample are left out (blank_features); `pack` notes what was packed, for the
-    backward pass (see new_pack).
+    backward pass (see blank_features.new_pack).
     """
     n, n_out = z.shape
     f0, f1 = _block(x.shape[1], t, nt)
@@ -90,48 +91,11 @@ def _features_block(x, w, t, nt, z, parts, pack):
         gemm(x[:, f0:f1], w[f0:f1], out, False, False, 0.0)
     elif count == 0:
         out[:, :] = 0.0
-        _note_pack(pack, t, f0, starts, lengths, count)
+        blank.note_pack(pack, t, f0, starts, lengths, count)
     else:
-        xc = _pack_columns_into(pack, x, f0, starts, lengths, count)
+        xc = blank.pack_columns_into(pack, x, f0, starts, lengths, count)
         gemm(xc, blank.pack_rows(w, starts, lengths, count), out, False, False, 0.0)
-        _note_pack(pack, t, f0, starts, lengths, count)
-
-
-def new_pack(n, n_in, nt, keep, dtype):
-    """Where a forward pass by features leaves its packed columns for the backward pass:
-    (packed (N, I), runs (2, I), info (nt, 2)); with keep False, a pack that keeps nothing
-    (the backward pass then packs again: same numbers, a little more work)."""
-    if not keep:
-        return np.empty((0, 0), dtype), np.empty((2, 0), np.int64), np.empty((0, 2), np.int64)
-    info = np.full((nt, 2), -1, dtype=np.int64)
-    return np.empty((n, n_in), dtype), np.empty((2, n_in), np.int64), info
-
-
-new_pack_jit = njit(cache=True, nogil=True)(new_pack)
-_NO_PACK = {np.dtype(t): new_pack(0, 0, 0, False, t) for t in (np.float32, np.float64)}
-
-
-@njit(cache=True, nogil=True)
-def _pack_columns_into(pack, x, f0, starts, lengths, count):
-    packed = pack[0]
-    if packed.shape[0] == x.shape[0] and packed.shape[1] == x.shape[1]:
-        xc = packed[:, f0:f0 + count]  # this block's own columns of the kept buffer
-    else:
-        xc = np.empty((x.shape[0], count), dtype=x.dtype)[:, :]
-    blank.pack_columns(x, starts, lengths, xc)
-    return xc
-
-
-@njit(cache=True, nogil=True)
-def _note_pack(pack, t, f0, starts, lengths, count):
-    packed, runs, info = pack
-    if packed.shape[1] == 0 and runs.shape[1] == 0:
-        return  # nothing kept
-    k = starts.size
-    runs[0, f0:f0 + k] = starts
-    runs[1, f0:f0 + k] = lengths
-    info[t, 0] = count
-    info[t, 1] = k
+        blank.note_pack(pack, t, f0, starts, lengths, count)
 
 
 @njit(cache=True, nogil=True, fastmath=_FASTMATH)
@@ -235,37 +199,22 @@ def _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite, pack):
     finite[t] = True
     if f0 >= f1:
         return
-    packed, runs, info = pack
-    kept = t < info.shape[0] and info[t, 0] >= 0
-    if kept:  # the forward pass packed this block: the same columns, already packed
-        count = info[t, 0]
-        starts = runs[0, f0:f0 + info[t, 1]]
-        lengths = runs[1, f0:f0 + info[t, 1]]
-        xc = packed[:, f0:f0 + count]
-    elif blank.worth_scanning(x.shape[0], f0, f1, dz.shape[1]):
+    starts, lengths, xc, count = blank.kept_block(pack, t, f0)
+    packs = count >= 0  # the forward pass packed this block's live columns already
+    if not packs and blank.worth_scanning(x.shape[0], f0, f1, dz.shape[1]):
         starts, lengths, count = blank.live_runs(x, f0, f1)
-        xc = packed[:, 0:0]
-    else:
-        starts, lengths, count = runs[0, 0:0], runs[1, 0:0], f1 - f0  # nothing blank
-        xc = packed[:, 0:0]
-    if (kept or blank.worth_packing(count, f0, f1)) and blank.all_finite_2d(dz):
+        packs = blank.worth_packing(count, f0, f1)
+    if packs and all_finite_2d(dz):
         # the features blank in every sample get rows of zeros (blank_features)
+        if xc.shape[1] < count:  # not packed by the forward pass
+            xc = blank.pack_columns_into(pack, x, f0, starts, lengths, count)
         dwc = np.empty((count, dz.shape[1]), dtype=dz.dtype)
         if count:
-            if not kept:
-                xc = np.empty((x.shape[0], count), dtype=x.dtype)[:, :]
-                blank.pack_columns(x, starts, lengths, xc)
             gemm(xc, dz, dwc, True, False, 0.0)
         blank.unpack_rows(dwc, starts, lengths, f0, f1, dw)
     else:
         gemm(x[:, f0:f1], dz, dw[f0:f1], True, False, 0.0)     # (F, O) = x_F^T dz
-    # v*0 is 0 for a finite v and NaN otherwise; no nnan/ninf flag lets LLVM assume that away
-    s = dw[f0, 0] * 0.0
-    n_out = uint64(dw.shape[1])
-    for f in range(uint64(f0), uint64(f1)):
-        for o in range(n_out):
-            s += dw[f, o] * 0.0
-    finite[t] = s == 0.0
+    finite[t] = all_finite_2d(dw[f0:f1])
     if need_dx:
         if dz.shape[0] == 1:  # one sample: a vector product (gemv), see dense_forward_planned
             np.dot(w[f0:f1], dz[0], dx[0, f0:f1])
@@ -324,7 +273,7 @@ def forward_auto(x, w, b, relu, nt):
     a = np.empty_like(z) if relu else z
     chunks = layer_chunks(n, n_in, n_out, nt)
     split = forward_split(n, n_in, n_out)
-    pack = new_pack_jit(n, n_in, chunks, split == BY_FEATURES, x.dtype)
+    pack = blank.new_pack_jit(n, n_in, chunks, split == BY_FEATURES, x.dtype)
     if split == BY_FEATURES:
         if chunks > 1:
             _features_threads(x, w, b, relu, z, a, pack, chunks)
@@ -369,7 +318,7 @@ def dense_forward_planned(x, w, b, relu=False, chunks=None, mode=None):
     split = forward_split.py_func(n, n_in, n_out)
     if split == BY_FEATURES:
         # the layer-by-layer step keeps no pack (empty arrays: nothing is written)
-        args = (x, w, b, relu, z, a, _NO_PACK[x.dtype], nt)
+        args = (x, w, b, relu, z, a, blank.NO_PACK[x.dtype], nt)
         threaded, serial = _features_threads, _features_serial
     else:
         args = (x, w, b, relu, split, z, a, nt)
@@ -392,7 +341,7 @@ def dense_backward_planned(x, w, dy, relu_output=None, need_input_grad=True, chu
     dx = np.empty(x.shape if need_input_grad else (0, 0), dtype=dy.dtype)  # (N, I)
     dw = np.empty(w.shape, dtype=dy.dtype)  # (I, O)
     nt = _chunks(x.shape[0], w.shape[0], w.shape[1], chunks)
-    pack = _NO_PACK[dy.dtype]
+    pack = blank.NO_PACK[dy.dtype]
     if nt > 1:
         db, finite = _threads.run(("dense backward", x.shape, w.shape, need_input_grad),
                                   _backward_threads, _backward_serial, x, w, a, dy, relu,

@@ -64,10 +64,16 @@ def sgd_rows_serial(p, g, lr, nt):
 
 
 @njit(cache=True, nogil=True)
+def by_rows(size, nt):
+    """Is a 2-D parameter of this size updated by rows on nt threads?"""
+    return nt > 1 and size >= ROWS_MIN_SIZE
+
+
+@njit(cache=True, nogil=True)
 def sgd_matrix_auto(p, g, lr, nt):
     """The update SGD._apply_in_place makes to a 2-D p, from compiled code (the fused step
     of core.kernels.mlp_step): by rows on the threads when big, else one flat pass."""
-    if nt > 1 and p.size >= ROWS_MIN_SIZE:
+    if by_rows(p.size, nt):
         sgd_rows_threads(p, g, lr, nt)
     else:
         sgd_plain(p.reshape(-1), g.reshape(-1), lr)

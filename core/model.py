@@ -128,11 +128,7 @@ class Sequential:
             done = None if fast is None else fast.run(self, x, y, bool(self.metrics))
             if done is not None:
                 per_sample, y_pred, applied = done
-                loss = _mean64(per_sample)
-                logs = {"loss": loss if applied or not np.isfinite(loss) else float("inf")}
-                for m in self.metrics:
-                    logs[m] = _accuracy_or_nan(y, y_pred)
-                return logs, None
+                return self._logs(_mean64(per_sample), applied, y, y_pred), None
         lays = self.layers
         inputs, outputs = [], []
         h = x
@@ -212,11 +208,7 @@ class Sequential:
         else:
             # Never write NaN/inf into the weights: the model keeps its last good state.
             updates = [np.zeros_like(p) for p in params]
-        logs = {"loss": loss}
-        if not finite and np.isfinite(loss):
-            logs["loss"] = float("inf")
-        for m in self.metrics:
-            logs[m] = _accuracy_or_nan(y, y_pred)
+        logs = self._logs(loss, finite, y, y_pred)
         if not record:
             return logs, None
 
@@ -257,6 +249,14 @@ class Sequential:
             grad_prediction=np.copy(grad_pred), metrics={k: v for k, v in logs.items()
                                                           if k != "loss"})
         return logs, trace
+
+    def _logs(self, loss, applied, y, y_pred) -> dict:
+        """A step's logs: its loss (inf when a finite loss came with a gradient that was
+        not, so the step was refused) and metrics."""
+        logs = {"loss": loss if applied or not np.isfinite(loss) else float("inf")}
+        for m in self.metrics:
+            logs[m] = _accuracy_or_nan(y, y_pred)
+        return logs
 
     def _fused_step(self):
         """The whole-step kernel for this model (core.mlp_fast), or None."""

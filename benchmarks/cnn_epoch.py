@@ -19,7 +19,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from core.callbacks import Callback  # noqa: E402
-from core.cnn_models import describe, digits_cnn  # noqa: E402
+from core.teaching.cnn_models import describe, digits_cnn  # noqa: E402
 from core.data import load_offline_digits  # noqa: E402
 
 

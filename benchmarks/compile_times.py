@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/compile_times.py [--top 25] [--first-prediction-only]
 
 Runs in a fresh, empty Numba cache (a temporary NUMBA_CACHE_DIR): one prediction of the
-course CNN, then the whole warm-up (core.warmup), as a first-ever launch does. Numba
+course CNN, then the whole warm-up (core.fast.warmup), as a first-ever launch does. Numba
 reports each compilation as a "numba:compile" event; a kernel's own share is its time
 minus the compilations it triggered (its callees), so the shares add up to the total.
 """
@@ -65,7 +65,7 @@ def _measure(args) -> int:
     course_cnn().predict(x)
     print(f"first prediction: {time.perf_counter() - t0:.1f} s")
     if not args.first_prediction_only:
-        from core.warmup import warm_up
+        from core.fast.warmup import warm_up
 
         t0 = time.perf_counter()
         rep = warm_up()

@@ -50,7 +50,7 @@ def main() -> None:
 
     from gui.app import create_application
     app = create_application([])
-    from gui.widgets.network_diagram import NetworkDiagram
+    from gui.widgets.diagram.network import NetworkDiagram
     from gui.widgets.trace_player import TracePlayer
 
     model, xb, yb = build_model()

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/digit_latency.py [--repeats 2000]
 
-Uses core.teach.read_drawing, the path the "Draw a digit" lesson runs after every stroke
+Uses core.teaching.teach.read_drawing, the path the "Draw a digit" lesson runs after every stroke
 segment, on 280 x 280 uint8 pad-sized canvases made from real offline digits (dark on light,
 as the pad draws). Target (issue 4): CNN median < 1 ms including to_mnist.
 """
@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 from core.data import load_offline_digits  # noqa: E402
 from core.digits import to_mnist  # noqa: E402
 from core.io import load_model  # noqa: E402
-from core.teach import read_drawing  # noqa: E402
+from core.teaching.teach import read_drawing  # noqa: E402
 from resources.paths import model_path  # noqa: E402
 
 

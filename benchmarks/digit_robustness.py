@@ -5,7 +5,7 @@
 
 Every real MNIST test digit is re-drawn on a 280 x 280 uint8 canvas (the pad's size and
 type) under each condition, then read through the lesson's own path: core.digits.to_mnist
-on the canvas, then the network (batched for speed; core.teach.read_drawing does the same
+on the canvas, then the network (batched for speed; core.teaching.teach.read_drawing does the same
 one drawing at a time). Conditions, with the digit's longer ink side H in canvas pixels:
 
   centred       H = 200 in the middle, light strokes on dark (as MNIST)

@@ -61,7 +61,7 @@ def step_parts(model, x, y, steps):
     """Median microseconds of a step and of each layer run's forward/backward and the update."""
     import numpy as np
 
-    import core.layers.fused as fused
+    import core.fast.conv_pool as fused
 
     for _ in range(5):
         model.train_on_batch(x, y)

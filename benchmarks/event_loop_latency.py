@@ -115,7 +115,7 @@ def scenario_training(app, lesson, probe, seconds, configure):
 
 def bench_plot_redraw(app) -> None:
     """Cost of one redraw (setData + paint) of the curves widget at 10^5 and 10^6 points."""
-    from core.runs import RunStore
+    from core.teaching.runs import RunStore
     from gui.widgets.training_plot import TrainingPlot
 
     for n in (100_000, 1_000_000):

@@ -473,7 +473,7 @@ def startup_probe(args):
     t_predict = time.perf_counter() - t1
     out = {"import": t_import, "first_predict": t_predict, "since_start": time.perf_counter() - t0}
     if args.compile_all:
-        from core.warmup import warm_up
+        from core.fast.warmup import warm_up
 
         rep = warm_up()
         out["warm_up"] = rep.total

@@ -18,7 +18,7 @@ from core import losses as losses_mod
 from core import metrics as metrics_mod
 from core import optimizers as optimizers_mod
 from core.callbacks import CallbackList, History
-from core.layers import fused as fused_runs
+from core.fast import conv_pool as fused_runs
 from core.kernels.finite import all_finite
 from core.trace import LayerTrace, StepTrace
 
@@ -259,12 +259,12 @@ class Sequential:
         return logs
 
     def _fused_step(self):
-        """The whole-step kernel for this model (core.mlp_fast), or None."""
+        """The whole-step kernel for this model (core.fast.dense_step), or None."""
         key = (tuple((id(lay), lay.built) for lay in self.layers), id(self.loss),
                id(self.optimizer), getattr(self.optimizer, "momentum", None))
         cached = self.__dict__.get("_fused_cache")
         if cached is None or cached[0] != key:
-            from core.mlp_fast import FusedDenseStep
+            from core.fast.dense_step import FusedDenseStep
 
             cached = self._fused_cache = (key, FusedDenseStep.plan(self))
         return cached[1]

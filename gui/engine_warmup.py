@@ -3,7 +3,7 @@
 On a first-ever launch Numba has nothing cached and compiling every kernel takes tens
 of seconds; done lazily, the first prediction or training step would freeze for that
 long. Compiling also holds Python's GIL, so it runs in a child process
-(`python -m core.warmup`) that fills Numba's on-disk cache while the window stays fully
+(`python -m core.fast.warmup`) that fills Numba's on-disk cache while the window stays fully
 responsive; inference kernels come first so the drawing pad works within seconds. Then
 a worker thread loads the cached kernels into this process (well under a second). If
 the child cannot run, the worker compiles in-process instead: slower, never wrong.
@@ -23,7 +23,7 @@ _PHASE_WORDS = {"inference": "predictions", "batches": "batch work", "training":
 
 
 def _load_in_process():
-    from core.warmup import warm_up
+    from core.fast.warmup import warm_up
 
     worker = current_worker()
 
@@ -76,7 +76,7 @@ class EngineWarmup(QWidget):
         self.process.readyReadStandardOutput.connect(self._read_child)
         self.process.finished.connect(self._child_finished)
         self.process.errorOccurred.connect(self._child_failed_to_start)
-        self.process.start(sys.executable, ["-m", "core.warmup"])
+        self.process.start(sys.executable, ["-m", "core.fast.warmup"])
 
     def _read_child(self) -> None:
         self._buffer += bytes(self.process.readAllStandardOutput())

@@ -1,4 +1,4 @@
-"""Training off the GUI thread, reported live into `core.runs.Run` records.
+"""Training off the GUI thread, reported live into `core.teaching.runs.Run` records.
 
 A `TrainingSession` runs `model.fit` for one or more `TrainingTask`s in a `gui.app.Worker`.
 A callback collects every batch's and epoch's logs in the worker thread and sends them to the
@@ -41,7 +41,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from core.callbacks import Callback
-from core.runs import Run
+from core.teaching.runs import Run
 from gui.app import Worker, current_worker
 
 __all__ = ["TrainingTask", "TrainingSession", "Progress", "format_duration",

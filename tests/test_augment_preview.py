@@ -1,10 +1,10 @@
-"""core.augment_preview: random copies checked against scipy.ndimage / NumPy, the augmented
+"""core.teaching.augment_preview: random copies checked against scipy.ndimage / NumPy, the augmented
 fit, the CIFAR sample reader and the run summary."""
 import numpy as np
 import pytest
 from scipy import ndimage
 
-from core import augment_preview as P
+from core.teaching import augment_preview as P
 from core.callbacks import History
 
 T = P.Transformations

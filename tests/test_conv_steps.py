@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.signal import correlate2d
 
-from core.conv_steps import (FILTER_PRESETS, ConvSteps, ExplorerTimeline, PoolSteps,
+from core.teaching.conv_steps import (FILTER_PRESETS, ConvSteps, ExplorerTimeline, PoolSteps,
                              axis_size, scale_pixels)
 
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.decision import decision_grid, grid_points, neuron_layers
+from core.teaching.decision import decision_grid, grid_points, neuron_layers
 from core.layers import Dense, ReLU
 from core.model import Sequential
 

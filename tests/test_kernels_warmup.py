@@ -1,9 +1,9 @@
-"""core.warmup: every kernel the engine calls is compiled ahead of need, inference first."""
+"""core.fast.warmup: every kernel the engine calls is compiled ahead of need, inference first."""
 
 import numpy as np
 from numba.core.dispatcher import Dispatcher
 
-from core import warmup
+from core.fast import warmup
 from core.kernels import (_threads, activations, conv, conv_direct, convpool, convpool_direct,
                           convpool_winograd, dense, finite, losses, pool, sgd, winograd)
 
@@ -73,7 +73,7 @@ def test_after_warm_up_training_and_predicting_compile_nothing_new():
 
 INFERENCE_ONLY = """
 import numpy as np
-from core import warmup
+from core.fast import warmup
 from core.layers import Conv2D, Dense, Flatten, MaxPool2D
 from core.model import Sequential
 import test_kernels_warmup as t

@@ -1,6 +1,6 @@
 """Churn lesson: the synthetic set loads and its preprocessing is shown, training produces a
 classification report, class weights raise the minority's recall, a malformed CSV names its
-row and column, and leaving mid-training stops cleanly. Plus core.imbalance's helpers."""
+row and column, and leaving mid-training stops cleanly. Plus core.teaching.imbalance's helpers."""
 import numpy as np
 import pytest
 
@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 from sklearn import metrics as skm  # noqa: E402
 
 from core.data import churn_csv_text, class_weights  # noqa: E402
-from core.imbalance import (balance, guess_id_columns, guess_target, load_table,  # noqa: E402
+from core.teaching.imbalance import (balance, guess_id_columns, guess_target, load_table,  # noqa: E402
                             minority_class, minority_scores, raw_preview)
 from gui.lessons.churn import COMPARE_COLUMNS, ChurnLesson  # noqa: E402
 
@@ -27,7 +27,7 @@ def lesson(qtbot):
     w.shutdown()
 
 
-# --- core.imbalance ----------------------------------------------------------------------
+# --- core.teaching.imbalance ----------------------------------------------------------------------
 def test_preview_rows_line_up_with_the_encoded_rows():
     text = churn_csv_text(300, seed=2)
     table = load_table(text, "t.csv")

@@ -193,7 +193,7 @@ def test_opens_on_a_real_preset(qtbot):
 
 
 def test_filters_of_a_trained_cnn_are_offered(qtbot, lesson):
-    from core.cnn_models import digits_cnn
+    from core.teaching.cnn_models import digits_cnn
     from gui.lessons import cnn_common
 
     model = digits_cnn("small", seed=3)

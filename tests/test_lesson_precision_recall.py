@@ -8,8 +8,8 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import Qt  # noqa: E402
 from sklearn import metrics as skm  # noqa: E402
 
-from core import classifier_eval  # noqa: E402
-from core.classifier_eval import cell_indices, per_class, predicted_classes  # noqa: E402
+from core.teaching import classifier_eval  # noqa: E402
+from core.teaching.classifier_eval import cell_indices, per_class, predicted_classes  # noqa: E402
 from gui.lessons.precision_recall import COLUMNS, PrecisionRecallLesson  # noqa: E402
 
 TIMEOUT = 90_000

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core import mlp_fast
+from core.fast import dense_step as mlp_fast
 from core.kernels import _threads
 from core.layers import Dense, Dropout, Flatten
 from core.model import Sequential

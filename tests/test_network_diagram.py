@@ -13,8 +13,8 @@ from core.layers import (Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU,  # no
 from core.model import Sequential  # noqa: E402
 from core.optimizers import SGD  # noqa: E402
 from gui.widgets.colors import diverging_color  # noqa: E402
-from gui.widgets.diagram_scene import UNKNOWN_PEN  # noqa: E402
-from gui.widgets.network_diagram import NetworkDiagram  # noqa: E402
+from gui.widgets.diagram.scene import UNKNOWN_PEN  # noqa: E402
+from gui.widgets.diagram.network import NetworkDiagram  # noqa: E402
 from gui.widgets.numbers import fmt  # noqa: E402
 
 

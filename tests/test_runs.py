@@ -7,7 +7,7 @@ import struct
 import numpy as np
 import pytest
 
-from core.runs import LogTable, Run, RunStore, export_csv, export_tensorboard, write_csv
+from core.teaching.runs import LogTable, Run, RunStore, export_csv, export_tensorboard, write_csv
 
 
 def _sample_run(n_epochs=3, steps_per_epoch=4, with_nan=False) -> Run:

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core.smoothing import Smoother, smooth
+from core.teaching.smoothing import Smoother, smooth
 
 WEIGHTS = [0.0, 0.1, 0.3, 0.5, 0.6, 0.75, 0.9, 0.95, 0.97, 0.99]
 
@@ -100,7 +100,7 @@ def test_bad_weight_is_a_clear_error(bad):
 
 
 # --- decimation for drawing ------------------------------------------------------------
-from core.smoothing import PeakDecimator  # noqa: E402
+from core.teaching.smoothing import PeakDecimator  # noqa: E402
 
 
 def _reference_blocks(x, y, block, done):

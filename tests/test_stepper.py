@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 from core.layers import Conv2D, Dense, Flatten
 from core.model import Sequential
 from core.optimizers import SGD, Adam
-from core.stepper import (Batch, apply_update, hidden_layer_network, insurance_batch,
+from core.teaching.stepper import (Batch, apply_update, hidden_layer_network, insurance_batch,
                           insurance_neuron, neuron_chain, num, walk_through)
-from core.stepper.walk import GradientCheck, Target, _check_step
+from core.teaching.stepper.walk import GradientCheck, Target, _check_step
 
 # the course's table, first rows: (age, affordability, bought)
 PEOPLE = [(22, 1, 0), (25, 0, 0), (47, 1, 1), (52, 0, 0), (46, 1, 1), (56, 1, 1)]

@@ -1,4 +1,4 @@
-"""core.surfaces against plain NumPy / scikit-learn: what the first four lessons draw."""
+"""core.teaching.surfaces against plain NumPy / scikit-learn: what the first four lessons draw."""
 import math
 
 import numpy as np
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from core import surfaces
+from core.teaching import surfaces
 
 DATA = surfaces.insurance_data()
 # the course's table, typed out: age, affordability, bought

@@ -1,4 +1,4 @@
-"""core.teach: reading a drawing and teaching a network one correction without forgetting."""
+"""core.teaching.teach: reading a drawing and teaching a network one correction without forgetting."""
 import numpy as np
 import pytest
 from scipy.ndimage import gaussian_filter
@@ -8,7 +8,7 @@ from core.digits import to_mnist
 from core.layers import Dense, Flatten
 from core.model import Sequential
 from core.optimizers import Adam
-from core.teach import read_drawing, teach, teaching_batch
+from core.teaching.teach import read_drawing, teach, teaching_batch
 
 
 def _softmax_net(seed=0):

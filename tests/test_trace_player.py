@@ -8,7 +8,7 @@ pytest.importorskip("pytestqt")
 from core.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D  # noqa: E402
 from core.model import Sequential  # noqa: E402
 from core.optimizers import SGD  # noqa: E402
-from gui.widgets.network_diagram import NetworkDiagram  # noqa: E402
+from gui.widgets.diagram.network import NetworkDiagram  # noqa: E402
 from gui.widgets.playback import PlaybackBar  # noqa: E402
 from gui.widgets.trace_player import TracePlayer  # noqa: E402
 

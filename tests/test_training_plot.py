@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
-from core.runs import RunStore
+from core.teaching.runs import RunStore
 from gui.widgets.run_table import RunTable
 from gui.widgets.training_plot import TrainingPlot
 

@@ -21,15 +21,16 @@ _HERE = Path(__file__).resolve().parent
 
 
 def source_files() -> list[Path]:
-    """Every file whose functions Numba compiles (and caches) for the engine."""
-    return sorted(_HERE.glob("*.py")) + [_HERE.parent / "smoothing.py"]
+    """Every file whose functions Numba compiles (and caches) for the engine, sub-folders
+    of kernels/ included (Numba would not notice an edit in a callee's file either)."""
+    return sorted(_HERE.rglob("*.py")) + [_HERE.parent / "teaching" / "smoothing.py"]
 
 
 def folder_name(files) -> str:
     """A name that changes whenever any of the files' contents (or names) change."""
     h = hashlib.sha256()
     for f in files:
-        h.update(Path(f).name.encode())
+        h.update(f"{Path(f).parent.name}/{Path(f).name}".encode())
         h.update(Path(f).read_bytes())
     return "kernels-" + h.hexdigest()[:16]
 

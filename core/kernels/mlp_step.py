@@ -6,7 +6,7 @@ checks, the loss, the finiteness checks, the optimizer's loop) cost as much agai
 kernel runs the same kernels in the same order on the same blocks - dense.forward_auto,
 losses._softmax_xent_sparse, dense.backward_auto, sgd.sgd_matrix_auto / sgd_plain - so
 the numbers are bit for bit those of the layer-by-layer step; only the Python between
-them is gone. core.mlp_fast decides when a model can take it.
+them is gone. core.fast.dense_step decides when a model can take it.
 
 Layers come as typed lists (weights (I, O), biases (O,)) so that one compiled kernel
 serves any depth; the gradients go into one flat buffer the caller slices into per-layer

@@ -1,7 +1,7 @@
 """Activation functions: each one and its derivative, where gradients vanish, softmax's bars.
 
 Every number comes from the engine's activations (core.activations through
-core.surfaces): the curve is the forward pass, the derivative its backward pass.
+core.teaching.surfaces): the curve is the forward pass, the derivative its backward pass.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFrame, QGridLayout, QHBoxLayout,
                                QLabel, QStackedWidget, QVBoxLayout, QWidget)
 
-from core import surfaces
+from core.teaching import surfaces
 from gui.lessons.base import Lesson
 from gui.lessons.neuron import ValueSlider, make_plot, mono_label, paren
 from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR

@@ -5,7 +5,7 @@ Left, one range per transformation; in the middle, an image and eight random cop
 (a seed re-rolls them; moving a slider rescales the same copies); right, the same network
 trained twice on a few hundred digits — once on the digits as they are, once on fresh random
 copies every epoch — with validation accuracy on held-out digits side by side. The numerics
-live in core.augment_preview (Qt-free, tested against scipy.ndimage).
+live in core.teaching.augment_preview (Qt-free, tested against scipy.ndimage).
 """
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxL
                                QProgressBar, QPushButton, QSizePolicy, QSlider, QSpinBox,
                                QStyle, QToolTip, QVBoxLayout, QWidget)
 
-from core import augment_preview as AP
-from core.augment_preview import Transformations
-from core.runs import RunStore
+from core.teaching import augment_preview as AP
+from core.teaching.augment_preview import Transformations
+from core.teaching.runs import RunStore
 from gui.lessons.base import Lesson
 from gui.training_worker import (Progress, TrainingSession, TrainingTask, format_duration,
                                  remaining_formula)
@@ -778,7 +778,7 @@ class AugmentationLesson(Lesson):
         return self.session is not None and self.session.is_running()
 
     def _build_model(self, key: str, seed: int = 0):
-        from core.cnn_models import digits_cnn, digits_dense
+        from core.teaching.cnn_models import digits_cnn, digits_dense
 
         return digits_cnn("small", seed=seed) if key == "cnn" else digits_dense(seed=seed)
 
@@ -847,7 +847,7 @@ class AugmentationLesson(Lesson):
         self.time_label.setToolTip(remaining_formula(p))
 
     def summaries(self) -> dict[str, dict]:
-        """Per run ("without", "with"): core.augment_preview.summarize of its epochs."""
+        """Per run ("without", "with"): core.teaching.augment_preview.summarize of its epochs."""
         out = {}
         for key, run in self.runs.items():
             table = run.epochs

@@ -1,6 +1,6 @@
 """Backprop, step by step: every number of one training step, one at a time.
 
-The list comes from core.stepper (built from the engine's own trace of the step); this
+The list comes from core.teaching.stepper (built from the engine's own trace of the step); this
 lesson only shows it: the list on the left, the network diagram on the right with the
 same quantity highlighted, the formula with its numbers large underneath, and the phase
 always named above. "Next training step" applies the update and walks the new weights.
@@ -16,14 +16,14 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFr
                                QSizePolicy, QSpinBox, QSplitter, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
-from core import stepper
+from core.teaching import stepper
 from core.optimizers import SGD
 from gui.lessons.base import Lesson
 from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR
 from gui.widgets.numbers import fmt, mono_font
 
 try:  # written alongside this lesson; without it the lesson still shows the list
-    from gui.widgets.network_diagram import NetworkDiagram
+    from gui.widgets.diagram.network import NetworkDiagram
 except ImportError as exc:  # pragma: no cover - depends on the other module being there
     NetworkDiagram = None
     _DIAGRAM_ERROR = str(exc)

@@ -1,7 +1,7 @@
 """Chain rule: the insurance neuron's loss as a graph, walked backward one node at a time.
 
 The numbers (forward values, local derivatives on the edges, the running products)
-come from core.stepper.neuron_chain, i.e. from the engine's trace of one training step;
+come from core.teaching.stepper.neuron_chain, i.e. from the engine's trace of one training step;
 this lesson draws them and lets the learner change the inputs and weights.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFrame, QHBoxLayout, QLabel,
                                QVBoxLayout, QWidget)
 
-from core import stepper
+from core.teaching import stepper
 from gui.lessons.base import Lesson
 from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR, AccentLegend
 from gui.widgets.computation_graph import ChainGraphView

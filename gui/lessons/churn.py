@@ -5,7 +5,7 @@ real Telco customer-churn CSV works). The learner picks the column to predict, s
 preprocessing step (core.data's PreprocessingReport) and a before/after preview of the first
 rows, trains the course's small network in a worker (gui.training_worker) with a live curve,
 and reads the classification report. Because churners are the minority, the balancing choice
-(none, class weights, oversampling, undersampling; core.imbalance) matters; "Compare all
+(none, class weights, oversampling, undersampling; core.teaching.imbalance) matters; "Compare all
 four" trains one network per choice from the same start and tabulates the minority class's
 recall, precision and F1 and the accuracy of each.
 """
@@ -24,13 +24,13 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormL
                                QWidget)
 
 from core import metrics
-from core.classifier_eval import predicted_classes
+from core.teaching.classifier_eval import predicted_classes
 from core.data import churn_csv_text
-from core.imbalance import (BALANCING, DEFAULT_HIDDEN, TableData, balance, build_tabular_model,
+from core.teaching.imbalance import (BALANCING, DEFAULT_HIDDEN, TableData, balance, build_tabular_model,
                             csv_header, guess_id_columns, guess_target, load_table,
                             minority_class, minority_scores, raw_preview, read_text_file,
                             split_table)
-from core.runs import RunStore
+from core.teaching.runs import RunStore
 from gui.lessons.base import Lesson
 from gui.training_worker import TrainingSession, TrainingTask, format_duration
 from gui.widgets.numbers import fmt, mono_font

@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPro
                                QPushButton, QSpinBox, QTabWidget, QVBoxLayout, QWidget)
 
 from core import metrics
-from core.cnn_models import cifar_cnn, describe
+from core.teaching.cnn_models import cifar_cnn, describe
 from core.data import (CIFAR10_CLASSES, CIFAR10_SHA256, ChecksumError, DownloadCancelled,
                        DownloadError, data_dir, load_cifar10)
 from gui.app import current_worker

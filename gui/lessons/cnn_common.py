@@ -71,7 +71,7 @@ class _Reporter(Callback):
     """Sends batch and epoch progress to the GUI; stops training when the worker is cancelled.
 
     Batch reports carry the batch's own loss/accuracy and the epoch's running means, with the
-    three x-axes of core.runs (step, fractional epoch, seconds of training)."""
+    three x-axes of core.teaching.runs (step, fractional epoch, seconds of training)."""
 
     def __init__(self, worker, n_batches: int, epochs: int):
         super().__init__()
@@ -218,7 +218,7 @@ class LiveCurves(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         try:
-            from core.runs import RunStore
+            from core.teaching.runs import RunStore
             from gui.widgets.training_plot import TrainingPlot
         except ImportError:
             self.plot, self.store = _SimpleCurves(self), None
@@ -230,7 +230,7 @@ class LiveCurves(QWidget):
         self.current = None
 
     def new_run(self, name: str, settings: dict | None = None):
-        """Start a run; returns it (a core.runs.Run, or None with the fallback plot)."""
+        """Start a run; returns it (a core.teaching.runs.Run, or None with the fallback plot)."""
         if self.store is None:
             self.current = self.plot.new_run(name)
             return None

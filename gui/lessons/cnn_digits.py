@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
                                QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
                                QTabWidget, QVBoxLayout, QWidget)
 
-from core.cnn_models import CNN_SIZES, describe, digits_cnn, digits_dense
+from core.teaching.cnn_models import CNN_SIZES, describe, digits_cnn, digits_dense
 from core.data import load_offline_digits, train_validation_split
 from gui.lessons.base import Lesson
 from gui.lessons.cnn_common import (DrawDigitDialog, LiveCurves, TrainingStatus,

@@ -4,7 +4,7 @@ At each position the nine pixel × weight products and their sum are written out
 the feature map fills in; then ReLU clears the negatives; then 2×2 max and average
 pooling shrink the map, window by window. Padding and stride change the output, and the
 output-size formula is shown with the numbers in. All numbers come from
-core.conv_steps (the engine's own convolution and pooling kernels).
+core.teaching.conv_steps (the engine's own convolution and pooling kernels).
 """
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFrame, QGridLayout, Q
                                QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
                                QVBoxLayout, QWidget)
 
-from core.conv_steps import (FILTER_PRESETS, PIXEL_SCALES, ConvSteps, ExplorerTimeline,
+from core.teaching.conv_steps import (FILTER_PRESETS, PIXEL_SCALES, ConvSteps, ExplorerTimeline,
                              scale_pixels)
 from core.data import load_offline_digits
 from gui.lessons.base import Lesson

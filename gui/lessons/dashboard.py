@@ -4,7 +4,7 @@ The course's TensorBoard tutorial (16) in one lesson: loss and accuracy of train
 validation data plotted live per batch and per epoch, every run kept for comparison with its
 settings beside it, exports to CSV and TensorBoard event files, and the equivalent Keras code.
 The pieces are reusable: gui.widgets.training_plot.TrainingPlot, gui.widgets.run_table.RunTable,
-gui.training_worker.TrainingSession and core.runs.RunStore.
+gui.training_worker.TrainingSession and core.teaching.runs.RunStore.
 """
 from __future__ import annotations
 
@@ -23,11 +23,11 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QHBo
                                QToolButton, QVBoxLayout, QWidget)
 
 from core import data as core_data
-from core.keras_code import keras_code_for_model
+from core.teaching.keras_code import keras_code_for_model
 from core.layers import Dense, Flatten
 from core.model import Sequential
 from core.optimizers import SGD, Adam
-from core.runs import RunStore, export_csv, export_tensorboard
+from core.teaching.runs import RunStore, export_csv, export_tensorboard
 from gui.lessons.base import Lesson
 from gui.training_worker import (Progress, TrainingSession, TrainingTask, format_duration,
                                  remaining_formula)

@@ -18,7 +18,7 @@ from core import data as core_data
 from core.layers import Dense, Flatten
 from core.model import Sequential
 from core.optimizers import SGD
-from core.runs import RunStore
+from core.teaching.runs import RunStore
 from gui.lessons.base import Lesson
 from gui.training_worker import (Progress, TrainingSession, TrainingTask, format_duration,
                                  remaining_formula)

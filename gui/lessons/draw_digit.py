@@ -3,7 +3,7 @@
 Recognition runs in a background worker fed through a one-slot mailbox: every new stroke
 segment overwrites the pending request, so the pad never waits for the network and a stale
 drawing is never recognised (the worker always takes the newest one). "Teach it" fine-tunes
-the selected network on the drawing (core.teach) in a second worker.
+the selected network on the drawing (core.teaching.teach) in a second worker.
 """
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFrame, QGridL
 
 from core.digits import to_mnist
 from core.io import load_model, save_model
-from core.teach import read_drawing, teach
+from core.teaching.teach import read_drawing, teach
 from gui.app import current_worker
 from gui.lessons.base import Lesson
 from gui.widgets.colors import FORWARD_COLOR

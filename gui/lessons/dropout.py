@@ -1,6 +1,6 @@
 """Dropout (tutorial 20): a network that overfits, trained side by side with and without dropout.
 
-Both networks start from the same weights (core.overfitting.build_overfit_model, same seed)
+Both networks start from the same weights (core.teaching.overfitting.build_overfit_model, same seed)
 and learn the same few hundred digits in one TrainingSession, epoch by epoch in turn; a
 TrainingPlot overlays their training (solid) and validation (dashed) curves, and a line under
 it gives each run's gap between the two. The NetworkDiagram on the right draws the dropout
@@ -17,12 +17,12 @@ from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QLabel, QProgressBar, QSpinBox,
                                QSplitter, QVBoxLayout, QWidget)
 
-from core.overfitting import (MaskRecorder, StepBatches, build_overfit_model, clone_model,
+from core.teaching.overfitting import (MaskRecorder, StepBatches, build_overfit_model, clone_model,
                               dropout_layers, generalization_gap, small_digits)
-from core.runs import RunStore
+from core.teaching.runs import RunStore
 from gui.lessons.base import Lesson
 from gui.training_worker import TrainingSession, TrainingTask, format_duration
-from gui.widgets.network_diagram import NetworkDiagram
+from gui.widgets.diagram.network import NetworkDiagram
 from gui.widgets.numbers import fmt, mono_font
 from gui.widgets.training_plot import run_color
 

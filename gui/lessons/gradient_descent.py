@@ -3,7 +3,7 @@
 The log-loss surface over (w1, w2) at the current bias is drawn as a heat map with
 contour lines; the path of the weights walks down it. The learning rate can be made too
 small (the path crawls) or too large (it jumps across the valley and the loss goes up),
-and a sentence always says which is happening. Training is the engine's (core.surfaces.
+and a sentence always says which is happening. Training is the engine's (core.teaching.surfaces.
 NeuronDescent runs Sequential.fit one epoch per step); one step per timer tick keeps the
 window responsive for this 3-parameter model.
 """
@@ -18,7 +18,7 @@ from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget)
 
-from core import surfaces
+from core.teaching import surfaces
 from gui.lessons.base import Lesson
 from gui.lessons.neuron import make_plot, mono_label, paren
 from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR, ColorLegend, lut

@@ -29,7 +29,7 @@ from gui.lessons.base import Lesson
 from gui.widgets.numbers import NumberLabel, fmt, mono_font
 
 try:  # written alongside this lesson; the comparison works without it
-    from gui.widgets.network_diagram import NetworkDiagram
+    from gui.widgets.diagram.network import NetworkDiagram
     from gui.widgets.trace_player import TracePlayer
 except ImportError as exc:  # pragma: no cover - only while the diagram is missing
     NetworkDiagram = TracePlayer = None

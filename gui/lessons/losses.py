@@ -1,7 +1,7 @@
 """Loss functions: the five Keras losses of the course, one sample's loss curve and the
 per-sample losses of the course's insurance table (one pass over all rows = one epoch).
 
-Values come from the engine's losses (core.losses through core.surfaces).
+Values come from the engine's losses (core.losses through core.teaching.surfaces).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFr
                                QHBoxLayout, QHeaderView, QLabel, QSpinBox, QStackedWidget,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
-from core import surfaces
+from core.teaching import surfaces
 from gui.lessons.base import Lesson
 from gui.lessons.neuron import ValueSlider, make_plot, mono_label, paren
 from gui.widgets.colors import FORWARD_COLOR

@@ -2,7 +2,7 @@
 
 Sliders move the weights; every person of the course's 28-row table slides along the
 one sigmoid curve, and the chosen person's numbers are plugged into the formula.
-Numbers come from core.surfaces (the engine's own forward pass and log loss).
+Numbers come from core.teaching.surfaces (the engine's own forward pass and log loss).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderVi
                                QPushButton, QSlider, QTableWidget, QTableWidgetItem,
                                QVBoxLayout, QWidget)
 
-from core import surfaces
+from core.teaching import surfaces
 from gui.lessons.base import Lesson
 from gui.widgets.colors import NEGATIVE_COLOR, POSITIVE_COLOR
 from gui.widgets.numbers import fmt, mono_font

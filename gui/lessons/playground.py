@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxL
                                QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget)
 
 from core.data import PLANAR_DATASETS, PLANAR_EXTENT, load_planar, train_validation_split
-from core.decision import DecisionGrid, decision_grid
+from core.teaching.decision import DecisionGrid, decision_grid
 from core.layers import Dense
 from core.model import Sequential
 from core.optimizers import SGD

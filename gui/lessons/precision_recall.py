@@ -8,7 +8,7 @@ with the formula and the numbers plugged in, and the macro and weighted averages
 binary task a threshold slider re-decides every prediction (score ≥ threshold = malignant):
 the matrix, the figures and a point on the precision-recall curve move with it.
 
-All figures come from core.metrics (tested against scikit-learn) via core.classifier_eval.
+All figures come from core.metrics (tested against scikit-learn) via core.teaching.classifier_eval.
 """
 from __future__ import annotations
 
@@ -22,9 +22,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
                                QWidget)
 
 from core import metrics
-from core.classifier_eval import (TASKS, TRAIN_SETTINGS, ClassifierTask, build_classifier,
+from core.teaching.classifier_eval import (TASKS, TRAIN_SETTINGS, ClassifierTask, build_classifier,
                                   per_class, predicted_classes, prepare_task)
-from core.runs import RunStore
+from core.teaching.runs import RunStore
 from gui.lessons.base import Lesson
 from gui.training_worker import TrainingSession, TrainingTask
 from gui.widgets.colors import FORWARD_COLOR

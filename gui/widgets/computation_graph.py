@@ -9,7 +9,7 @@
 Forward arrows in FORWARD_COLOR carry each edge's local derivative as a label; stepping
 backward lights the path from L to the current node in BACKWARD_COLOR and writes ∂L/∂node
 beside every node reached so far. Every number has its formula as a tooltip. The
-numbers come from core.stepper.ChainGraph; this widget only draws them.
+numbers come from core.teaching.stepper.ChainGraph; this widget only draws them.
 """
 from __future__ import annotations
 
@@ -91,7 +91,7 @@ class ChainGraphView(QGraphicsView):
 
     # --- building ------------------------------------------------------------------------
     def set_graph(self, graph) -> None:
-        """Draw `graph` (core.stepper.ChainGraph); keeps the current step if it exists."""
+        """Draw `graph` (core.teaching.stepper.ChainGraph); keeps the current step if it exists."""
         first = self.graph is None
         self.graph = graph
         if first:

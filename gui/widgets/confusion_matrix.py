@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLab
                                QTableWidget, QTableWidgetItem, QToolTip, QVBoxLayout, QWidget)
 
 from core import metrics
-from core.classifier_eval import cell_indices
+from core.teaching.classifier_eval import cell_indices
 from gui.widgets.colors import ColorLegend, sequential_color, sequential_rgba
 from gui.widgets.numbers import fmt, mono_font
 

@@ -8,7 +8,7 @@
 - `NeuronHeatMap`: a small tile of one neuron's output over the same plane, as in
   TensorFlow Playground; hovering or focusing it asks for it to be shown large.
 
-Values come from `core.decision.DecisionGrid` (row j = ys[j], rising: row 0 is the
+Values come from `core.teaching.decision.DecisionGrid` (row j = ys[j], rising: row 0 is the
 bottom of the plane). Colours come from gui.widgets.colors only.
 """
 from __future__ import annotations

@@ -6,7 +6,7 @@ differed between runs (optimizer, learning rate, batch size, ...) with what came
 (updates per epoch, time, last loss and accuracy). Numbers use fmt() in monospace; hovering a
 number shows its full value (and, for updates per epoch, the formula with the numbers).
 
-    table = RunTable(store)                       # a core.runs.RunStore, for renaming
+    table = RunTable(store)                       # a core.teaching.runs.RunStore, for renaming
     table.add_run(run); table.update_runs([run.id])
     table.visibility_changed.connect(plot.set_run_visible)
 """
@@ -19,7 +19,7 @@ from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QTableWidget,
                                QTableWidgetItem)
 
-from core.runs import Run, RunStore, format_setting
+from core.teaching.runs import Run, RunStore, format_setting
 from gui.widgets.numbers import fmt, mono_font
 from gui.widgets.training_plot import run_color
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject, QTimer, Signal
 
-from gui.widgets.diagram_data import snapshot_from_trace
-from gui.widgets.diagram_formulas import phase_sentence
-from gui.widgets.diagram_layout import plan_columns, specs_from_trace
+from gui.widgets.diagram.data import snapshot_from_trace
+from gui.widgets.diagram.formulas import phase_sentence
+from gui.widgets.diagram.layout import plan_columns, specs_from_trace
 
 #: time per frame at speed 1×: long enough to read the banner's sentence
 BASE_INTERVAL_MS = 1400

@@ -10,14 +10,14 @@
 Every series is ONE pyqtgraph PlotDataItem updated with setData on the run's own column
 arrays (no per-point items), drawn with clip-to-view and peak downsampling, and redrawn at
 most every `redraw_ms`: a run of a million steps costs the window no more per second than
-one of a hundred. Smoothing (core.smoothing, TensorBoard's debiased EMA) is kept up to date
+one of a hundred. Smoothing (core.teaching.smoothing, TensorBoard's debiased EMA) is kept up to date
 incrementally and applies to the per-batch curves; epoch values are already averages.
 Hovering shows every visible run's exact values at that x.
 
 API for lessons::
 
     plot = TrainingPlot(metrics=("loss", "accuracy"))
-    plot.add_run(run)              # a core.runs.Run; its colour comes from run.color_index
+    plot.add_run(run)              # a core.teaching.runs.Run; its colour comes from run.color_index
     plot.update_runs([run.id])     # after its tables grew (TrainingSession.updated)
     plot.set_run_visible(run.id, False)
     plot.set_x_axis("time"); plot.set_smoothing(0.9); plot.set_granularity("epoch")
@@ -31,8 +31,8 @@ from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSlider,
                                QToolTip, QVBoxLayout, QWidget)
 
-from core.runs import Run
-from core.smoothing import PeakDecimator, Smoother, smooth
+from core.teaching.runs import Run
+from core.teaching.smoothing import PeakDecimator, Smoother, smooth
 from gui.widgets.numbers import fmt, mono_font
 
 __all__ = ["TrainingPlot", "RUN_COLORS", "run_color", "X_AXIS_LABELS", "METRIC_TITLES"]

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.stepper.cases import Batch, insurance_neuron
-from core.stepper.numbers import factor, num
-from core.stepper.walk import Walkthrough, walk_through
+from core.teaching.stepper.cases import Batch, insurance_neuron
+from core.teaching.stepper.numbers import factor, num
+from core.teaching.stepper.walk import Walkthrough, walk_through
 
 
 @dataclass(frozen=True)

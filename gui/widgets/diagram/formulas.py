@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gui.widgets.diagram_data import Snapshot
+from gui.widgets.diagram.data import Snapshot
 from gui.widgets.numbers import fmt
 
 #: a sum with more terms than this is written as its largest terms plus "…"
@@ -259,7 +259,7 @@ PHASE_WORDS = {"idle": "Network", "forward": "Forward pass", "loss": "Loss",
 
 
 def _act_word(name) -> str:
-    from gui.widgets.diagram_layout import ACTIVATION_WORDS
+    from gui.widgets.diagram.layout import ACTIVATION_WORDS
     return ACTIVATION_WORDS.get(name, name)
 
 

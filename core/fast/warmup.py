@@ -15,7 +15,7 @@ call later (C-contiguous float32 arrays, the same argument types), for both the 
 and the threaded driver of each kernel; a test checks that training and predicting after
 it compile nothing new.
 
-    from core.warmup import warm_up, INFERENCE
+    from core.fast.warmup import warm_up, INFERENCE
     warm_up(progress=lambda done, total, label, phase: print(done, total, label, phase))
     warm_up(phases=(INFERENCE,))   # just what predictions need
 """
@@ -260,7 +260,7 @@ __all__ = ["warm_up", "steps", "WarmupReport", "INFERENCE", "BATCHES", "TRAINING
 
 
 def main() -> int:
-    """`python -m core.warmup`: compile into Numba's cache, one progress line per step.
+    """`python -m core.fast.warmup`: compile into Numba's cache, one progress line per step.
 
     The app runs this in a child process on start-up: compiling holds the GIL, so doing
     it in the window's own process would make the window sluggish for as long as it takes.

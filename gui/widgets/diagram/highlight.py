@@ -13,7 +13,7 @@ from PySide6.QtGui import QColor, QPen
 from PySide6.QtWidgets import (QDoubleSpinBox, QGraphicsEllipseItem, QGraphicsLineItem,
                                QGraphicsRectItem)
 
-from gui.widgets import diagram_items as di
+from gui.widgets.diagram import items as di
 from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR, diverging_color
 from gui.widgets.numbers import fmt
 

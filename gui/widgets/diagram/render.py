@@ -12,10 +12,10 @@ import numpy as np
 from PySide6.QtCore import QLineF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QImage, QPen, QPixmap
 
-from gui.widgets import diagram_items as di
+from gui.widgets.diagram import items as di
 from gui.widgets.colors import (BACKWARD_COLOR, FORWARD_COLOR, diverging_rgba,
                                 sequential_rgba)
-from gui.widgets.diagram_formulas import LOSS_WORDS
+from gui.widgets.diagram.formulas import LOSS_WORDS
 from gui.widgets.numbers import fmt
 
 #: an edge whose value is not known yet at this frame (gradients before the backward pass)

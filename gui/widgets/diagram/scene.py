@@ -12,10 +12,10 @@ from PySide6.QtCore import QLineF, QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QGuiApplication, QPen, QTransform
 from PySide6.QtWidgets import QGraphicsPixmapItem, QGraphicsScene
 
-from gui.widgets import diagram_items as di
+from gui.widgets.diagram import items as di
 from gui.widgets.colors import BACKWARD_COLOR
-from gui.widgets.diagram_layout import Column, source_units, top_edges
-from gui.widgets.diagram_render import UNKNOWN_PEN, FrameRenderer, View  # noqa: F401 (re-exported)
+from gui.widgets.diagram.layout import Column, source_units, top_edges
+from gui.widgets.diagram.render import UNKNOWN_PEN, FrameRenderer, View  # noqa: F401 (re-exported)
 from gui.widgets.numbers import mono_font
 
 MAX_SPACING = 112.0     # node centres never further apart than this (pixels)

@@ -20,9 +20,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from core.stepper.cases import Batch
-from core.stepper.fd import DEFAULT_H, centred_differences
-from core.stepper.numbers import factor, num, sub, sup
+from core.teaching.stepper.cases import Batch
+from core.teaching.stepper.fd import DEFAULT_H, centred_differences
+from core.teaching.stepper.numbers import factor, num, sub, sup
 
 PHASES = ("forward", "loss", "backward", "update", "check")
 PHASE_TITLES = {

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core import activations as act_mod
-from gui.widgets.diagram_layout import Column
+from gui.widgets.diagram.layout import Column
 
 
 @dataclass

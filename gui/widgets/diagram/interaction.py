@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF
 
-from gui.widgets import diagram_formulas as F
-from gui.widgets.diagram_data import empty_snapshot, snapshot_from_input
+from gui.widgets.diagram import formulas as F
+from gui.widgets.diagram.data import empty_snapshot, snapshot_from_input
 from gui.widgets.numbers import fmt
 
 

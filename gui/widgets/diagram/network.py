@@ -20,16 +20,16 @@ from PySide6.QtCore import QSizeF, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QGraphicsView, QSizePolicy, QWidget
 
-from gui.widgets import diagram_formulas as F
+from gui.widgets.diagram import formulas as F
 from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR
-from gui.widgets.diagram_chrome import EDGE_MODES, build_chrome
-from gui.widgets.diagram_data import (empty_snapshot, snapshot_from_input,
+from gui.widgets.diagram.chrome import EDGE_MODES, build_chrome
+from gui.widgets.diagram.data import (empty_snapshot, snapshot_from_input,
                                       snapshot_from_trace)
-from gui.widgets.diagram_highlight import Highlighter, InlineEditor
-from gui.widgets.diagram_interaction import DiagramInteraction
-from gui.widgets.diagram_layout import (choose_shown, column_of_layer, plan_columns,
+from gui.widgets.diagram.highlight import Highlighter, InlineEditor
+from gui.widgets.diagram.interaction import DiagramInteraction
+from gui.widgets.diagram.layout import (choose_shown, column_of_layer, plan_columns,
                                         specs_from_model, specs_from_trace)
-from gui.widgets.diagram_scene import DiagramScene, View
+from gui.widgets.diagram.scene import DiagramScene, View
 
 PHASE_ACCENTS = {"idle": "#8a939f", "forward": FORWARD_COLOR.name(), "loss": "#1d232b",
                  "backward": BACKWARD_COLOR.name(), "update": "#2166ac"}

@@ -18,9 +18,10 @@ from core import losses as losses_mod
 from core import metrics as metrics_mod
 from core import optimizers as optimizers_mod
 from core.callbacks import CallbackList, History
-from core.fast import conv_pool as fused_runs
-from core.kernels.finite import all_finite
-from core.trace import LayerTrace, StepTrace
+from core.fast.plan import StepPlan
+from core.layers.base import ActivatedLayer
+from core.step import ACTIVATION_LAYERS, accuracy_or_nan
+from core.trace import StepTrace
 
 _METRICS = {"accuracy": "accuracy", "acc": "accuracy"}
 
@@ -33,6 +34,7 @@ class Sequential:
         self.seed = seed
         self._rng = np.random.default_rng(seed)
         self._lock = threading.RLock()
+        self._plan = StepPlan()  # how steps and predictions run, kept per model state
         self.input_shape = None if input_shape is None else _shape(input_shape)
         self.optimizer = None
         self.loss = None
@@ -122,160 +124,10 @@ class Sequential:
 
     # --- the training step --------------------------------------------------------
     def _step(self, x, y, sample_weight=None, record=False):
-        """One forward, backward and update. Returns (logs, StepTrace | None)."""
-        if not record and sample_weight is None:
-            fast = self._fused_step()
-            done = None if fast is None else fast.run(self, x, y, bool(self.metrics))
-            if done is not None:
-                per_sample, y_pred, applied = done
-                return self._logs(_mean64(per_sample), applied, y, y_pred), None
-        lays = self.layers
-        inputs, outputs = [], []
-        h = x
-        # a trace needs every layer's arrays; a plain step runs fused pairs (same numbers)
-        runs = None if record else self._runs()
-        if runs is None:
-            for layer in lays:
-                inputs.append(h)
-                h = layer.forward(h, training=True)
-                outputs.append(h)
-        else:
-            for run in runs:
-                h = run.forward(h, True)
-        y_pred = h
-        last = lays[-1]
-        fused = (self.loss.fuses_with is not None
-                 and last.output_activation() == self.loss.fuses_with)
-        grad_pred = None
-        if fused:
-            per_sample, grad = self.loss.fused(y, last.preactivation())
-            if record:
-                targets = self.loss.prepare_targets(y, y_pred.shape)
-                grad_pred = self.loss.per_sample(targets, y_pred)[1]
-        else:
-            targets = self.loss.prepare_targets(y, y_pred.shape)
-            per_sample, grad = self.loss.per_sample(targets, y_pred)
-            grad_pred = grad
-        if sample_weight is not None:
-            w = sample_weight.reshape((-1,) + (1,) * (grad.ndim - 1))
-            grad = grad * w
-            per_sample = per_sample * sample_weight
-            if grad_pred is not None and grad_pred is not grad:
-                grad_pred = grad_pred * w
-        loss = _mean64(per_sample)
-
-        grads_out = [None] * len(lays)
-        grads_in = [None] * len(lays)
-        grad_pre = {}
-        if runs is None:
-            for i in range(len(lays) - 1, -1, -1):
-                layer = lays[i]
-                if fused and i == len(lays) - 1:
-                    grads_out[i] = grad_pred
-                    grad_pre[i] = grad
-                    grad = layer.backward_from_preactivation(grad)
-                else:
-                    grads_out[i] = grad
-                    grad = layer.backward(grad)
-                grads_in[i] = grad
-        else:
-            # Outside a trace nothing reads the gradient reaching the input, so the backward
-            # pass stops at the first run with parameters and skips its input gradient
-            # (a whole matrix product: for a first Dense or Conv2D, the largest one).
-            first = 0
-            while first < len(runs) - 1 and not runs[first].has_params:
-                first += 1
-            for j in range(len(runs) - 1, first - 1, -1):
-                if fused and j == len(runs) - 1:
-                    grad = runs[j].backward_from_preactivation(grad, j != first)
-                else:
-                    grad = runs[j].backward(grad, j != first)
-
-        params, grads, owners, unchecked = [], [], [], []
-        for i, layer in enumerate(lays):
-            checked = getattr(layer, "finite_grads", ())
-            for key, p in layer.params.items():
-                g = layer.grads[key]
-                params.append(p)
-                grads.append(g)
-                owners.append((i, key))
-                if key not in checked:
-                    unchecked.append(g)
-        before = [p.copy() for p in params] if record else None
-        finite = np.isfinite(loss) and all_finite(*unchecked)  # one pass, no temporaries
-        if finite:
-            updates = self.optimizer.apply(params, grads, return_updates=record)
-        else:
-            # Never write NaN/inf into the weights: the model keeps its last good state.
-            updates = [np.zeros_like(p) for p in params]
-        logs = self._logs(loss, finite, y, y_pred)
-        if not record:
-            return logs, None
-
-        per_layer = [dict(params={}, grads={}, updates={}) for _ in lays]
-        for (i, key), b, g, u in zip(owners, before, grads, updates):
-            per_layer[i]["params"][key] = b
-            per_layer[i]["grads"][key] = g.copy()
-            per_layer[i]["updates"][key] = np.asarray(u).copy()
-        records = []
-        for i, layer in enumerate(lays):
-            extras = {k: (np.copy(v) if isinstance(v, np.ndarray) else v)
-                      for k, v in layer.trace_extras().items()}
-            pre = extras.pop("pre_activation", None)
-            act = extras.pop("activation", None) or (
-                layer.output_activation() if isinstance(layer, _ACT_LAYERS) else None)
-            if pre is None and isinstance(layer, _ACT_LAYERS):
-                pre = inputs[i].copy()
-            gpre = grad_pre.get(i)
-            if gpre is None and pre is not None:
-                if isinstance(layer, _ACT_LAYERS):
-                    gpre = grads_in[i]
-                else:
-                    # ∂L/∂z = f'(z)·∂L/∂a, the same rule the layer's backward applied
-                    gpre = layer.activation.backward(pre, outputs[i], grads_out[i])
-            records.append(LayerTrace(
-                index=i, name=layer.name, class_name=type(layer).__name__,
-                input=inputs[i].copy(), output=outputs[i].copy(),
-                grad_output=np.copy(grads_out[i]), grad_input=np.copy(grads_in[i]),
-                params=per_layer[i]["params"], param_grads=per_layer[i]["grads"],
-                updates=per_layer[i]["updates"], activation=act,
-                pre_activation=pre, grad_pre_activation=(
-                    None if gpre is None else np.copy(gpre)),
-                extras=extras))
-        trace = StepTrace(
-            x=x.copy(), y_true=np.copy(y), y_pred=y_pred.copy(), loss=loss,
-            per_sample_loss=np.asarray(per_sample).copy(), loss_name=self.loss.name,
-            optimizer=self.optimizer.get_config(), layers=records,
-            grad_prediction=np.copy(grad_pred), metrics={k: v for k, v in logs.items()
-                                                          if k != "loss"})
-        return logs, trace
-
-    def _logs(self, loss, applied, y, y_pred) -> dict:
-        """A step's logs: its loss (inf when a finite loss came with a gradient that was
-        not, so the step was refused) and metrics."""
-        logs = {"loss": loss if applied or not np.isfinite(loss) else float("inf")}
-        for m in self.metrics:
-            logs[m] = _accuracy_or_nan(y, y_pred)
-        return logs
-
-    def _fused_step(self):
-        """The whole-step kernel for this model (core.fast.dense_step), or None."""
-        key = (tuple((id(lay), lay.built) for lay in self.layers), id(self.loss),
-               id(self.optimizer), getattr(self.optimizer, "momentum", None))
-        cached = self.__dict__.get("_fused_cache")
-        if cached is None or cached[0] != key:
-            from core.fast.dense_step import FusedDenseStep
-
-            cached = self._fused_cache = (key, FusedDenseStep.plan(self))
-        return cached[1]
-
-    def _runs(self) -> list:
-        """The layers as training steps and predictions run them (fused pairs included)."""
-        key = tuple((id(lay), lay.built, lay.input_shape) for lay in self.layers)
-        cached = self.__dict__.get("_runs_cache")
-        if cached is None or cached[0] != key:
-            cached = self._runs_cache = (key, fused_runs.plan_runs(self.layers))
-        return cached[1]
+        """One forward, backward and update: (logs, StepTrace | None). A record takes the
+        readable step of core/step.py; any other step the fastest way that computes the
+        same numbers (core/fast/plan.py chooses)."""
+        return self._plan.step(self, x, y, sample_weight, record)
 
     def train_on_batch(self, x, y, sample_weight=None) -> dict:
         """One gradient step on this batch; returns its loss (and metrics) before the step."""
@@ -371,7 +223,7 @@ class Sequential:
             return np.zeros((0,) + self.output_shape, np.float32)
         out = []
         with self._lock:
-            runs = self._runs()
+            runs = self._plan.runs(self.layers)
             for start in range(0, len(x), batch_size):
                 h = x[start:start + batch_size]
                 for run in runs:
@@ -386,18 +238,30 @@ class Sequential:
         y_pred = self.predict(x, batch_size=batch_size)
         result = {"loss": self.loss(y, y_pred)}
         for m in self.metrics:
-            result[m] = _accuracy_or_nan(y, y_pred)
+            result[m] = accuracy_or_nan(y, y_pred)
         return result
 
-    def layer_outputs(self, x) -> list[np.ndarray]:
-        """Every layer's output for x (inference mode): feature maps, hidden activations."""
+    def layer_outputs(self, x, pre_activations: bool = False) -> list:
+        """Every layer's output for x (inference mode): feature maps, hidden activations.
+
+        With pre_activations=True, one (output, z) pair per layer instead: z is what the
+        layer applied its activation function to, as the layer itself computed it -
+        x·W + b for Dense (the convolution plus bias for Conv2D), the input of an
+        activation layer (ReLU(), Softmax(), ...) - or None for a layer without one
+        (Flatten, pooling, Dropout). All arrays are copies.
+        """
         x = self._check_x(x)
         outs = []
         with self._lock:
             h = x
             for layer in self.layers:
                 h = layer.forward(h, training=False)
-                outs.append(h.copy())
+                if not pre_activations:
+                    outs.append(h.copy())
+                elif isinstance(layer, _HAS_PREACTIVATION):
+                    outs.append((h.copy(), np.array(layer.preactivation(), copy=True)))
+                else:
+                    outs.append((h.copy(), None))
         return outs
 
     def input_gradient(self, x, output_index: int | None = None) -> np.ndarray:
@@ -421,7 +285,44 @@ class Sequential:
         return int(sum(lay.count_params() for lay in self.layers))
 
     def get_weights(self) -> list[np.ndarray]:
-        return [w for lay in self.layers for w in lay.get_weights()]
+        with self._lock:  # never half of a step's update
+            return [w for lay in self.layers for w in lay.get_weights()]
+
+    def weights_snapshot(self) -> list[dict[str, np.ndarray]]:
+        """A copy of every layer's parameters, one {"kernel": ..., "bias": ...} per layer
+        ({} for a layer without any), taken between two steps: a worker thread may be
+        training, and a snapshot never mixes weights from before and after an update."""
+        with self._lock:
+            return [{k: v.copy() for k, v in lay.params.items()} for lay in self.layers]
+
+    def set_weight(self, layer_index: int, key: str, index, value) -> float:
+        """Set one weight: self.layers[layer_index].params[key][index] = value (a finite
+        number), between two steps. Returns the value it replaced."""
+        n = len(self.layers)
+        if isinstance(layer_index, bool) or not isinstance(layer_index, (int, np.integer)) \
+                or not -n <= layer_index < n:
+            raise ValueError(f"layer_index must be an integer in 0…{n - 1}, got {layer_index!r}")
+        layer = self.layers[layer_index]
+        if key not in layer.params:
+            raise ValueError(f"layer {layer.name!r} has no parameter {key!r}; it has "
+                             f"{', '.join(map(repr, layer.params)) or 'none'}")
+        try:
+            value = float(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"a weight must be a number, got {value!r}") from None
+        if not np.isfinite(value):
+            raise ValueError("a weight must be a finite number")
+        param = layer.params[key]
+        index = (index,) if isinstance(index, (int, np.integer)) else tuple(index)
+        if len(index) != param.ndim or any(
+                isinstance(i, bool) or not isinstance(i, (int, np.integer)) or not 0 <= i < d
+                for i, d in zip(index, param.shape)):
+            raise ValueError(f"{layer.name}.{key} has shape {param.shape}; "
+                             f"index {index!r} is not one of its entries")
+        with self._lock:
+            old = float(param[index])
+            param[index] = np.float32(value)
+        return old
 
     def set_weights(self, weights) -> None:
         weights = list(weights)
@@ -484,19 +385,6 @@ def _shape(shape) -> tuple:
     return shape
 
 
-def _mean64(a) -> float:
-    """np.mean(a, dtype=float64), the same bits, without np.mean's Python layers."""
-    return float(np.add.reduce(a, axis=None, dtype=np.float64)) / a.size
-
-
-def _accuracy_or_nan(y_true, y_pred) -> float:
-    """Accuracy, or NaN when the predictions are no longer numbers: a diverged step must
-    reach the NaN stop check and its stated reason, not fail inside a metric."""
-    if not np.all(np.isfinite(y_pred)):
-        return float("nan")
-    return metrics_mod.accuracy(y_true, y_pred)
-
-
 def _sample_weights(y, class_weight: dict) -> np.ndarray:
     ids = metrics_mod.to_class_ids(y)
     try:
@@ -506,8 +394,8 @@ def _sample_weights(y, class_weight: dict) -> np.ndarray:
     return np.array([table.get(int(c), 1.0) for c in ids], np.float32)
 
 
-_ACT_LAYERS = (layers_mod.ReLU, layers_mod.Sigmoid, layers_mod.Tanh, layers_mod.LeakyReLU,
-               layers_mod.Softmax)
+#: layers whose output is f(z) of a z they keep: Dense, Conv2D and the activation layers
+_HAS_PREACTIVATION = (ActivatedLayer,) + ACTIVATION_LAYERS
 
 __all__ = ["Sequential"]
 

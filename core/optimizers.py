@@ -1,13 +1,29 @@
 """Optimizers: the base class owns the loop over parameters, subclasses only the rule.
 
 `apply` changes the parameters in place and returns each one's update (new − old),
-which a training-step trace shows as "w ← w − η·∂L/∂w".
+which a training-step trace shows as "w ← w − η·∂L/∂w". Each rule is written once in
+NumPy (`_update`, what a learner reads); where a compiled form exists it lives in
+core/kernels/ and gives the same bits. A training step compiled as a whole
+(core.fast.dense_step) asks the optimizer for its rule (`fused_rule`) and reports the
+step it took (`count_step`): the optimizer stays the one owner of its rule and its state.
 """
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
+
+
+class FusedRule(NamedTuple):
+    """An update a compiled training step may apply itself, as plain data.
+
+    kind "sgd": p ← p + (−learning_rate)·g in float32, the rule of SGD without momentum
+    (SGD._update in NumPy, core.kernels.sgd as a kernel).
+    """
+
+    kind: str
+    learning_rate: np.float32
 
 
 def _positive(value, what):
@@ -47,7 +63,7 @@ class Optimizer:
         (a plain training step: then an optimizer may update in place without temporaries)."""
         if len(params) != len(grads):
             raise ValueError("one gradient is needed per parameter")
-        self.iterations += 1
+        self.count_step()
         if not return_updates and self._apply_in_place(params, grads):
             return None
         updates = []
@@ -60,6 +76,15 @@ class Optimizer:
     def _apply_in_place(self, params, grads) -> bool:
         """Update without building the updates; False if this optimizer has no such path."""
         return False
+
+    def fused_rule(self) -> FusedRule | None:
+        """The rule as data a compiled step can apply itself, or None (state such as
+        momentum's velocity or Adam's moments lives here, so those rules are never fused)."""
+        return None
+
+    def count_step(self) -> None:
+        """One more update was applied: by `apply`, or by a compiled step using `fused_rule`."""
+        self.iterations += 1
 
     def _slot(self, i: int, key: str, like: np.ndarray) -> np.ndarray:
         slots = self._slots.setdefault(i, {})
@@ -92,7 +117,7 @@ class SGD(Optimizer):
     def _update(self, i, p, g):
         lr = np.float32(self.learning_rate)
         if self.momentum == 0.0:
-            return -lr * g
+            return -lr * g  # apply adds it: p + (−η)·g, in float32, as the kernel does
         mu = np.float32(self.momentum)
         v = self._slot(i, "velocity", p)
         v *= mu
@@ -100,24 +125,26 @@ class SGD(Optimizer):
         return mu * v - lr * g if self.nesterov else v.copy()
 
     def _apply_in_place(self, params, grads) -> bool:
-        from core.kernels import _threads
+        """_update's rule as the kernels of core.kernels.sgd: the same float32 operations in
+        the same order, without a gradient-sized temporary."""
         from core.kernels import sgd as K
 
         if not all(_kernel_ready(p, g) for p, g in zip(params, grads)):
             return False
         lr = np.float32(self.learning_rate)
         mu = np.float32(self.momentum)
-        nt = _threads.n_chunks()
         for i, (p, g) in enumerate(zip(params, grads)):
-            if self.momentum == 0.0 and p.ndim == 2 and K.by_rows.py_func(p.size, nt):
-                _threads.run(("sgd", p.shape), K.sgd_rows_threads, K.sgd_rows_serial,
-                             p, g, lr, nt)
-            elif self.momentum == 0.0:
-                K.sgd_plain(p.reshape(-1), g.reshape(-1), lr)
+            if self.momentum == 0.0:
+                K.sgd_in_place(p, g, lr)
             else:
                 v = self._slot(i, "velocity", p)
                 K.sgd_momentum(p.reshape(-1), g.reshape(-1), v.reshape(-1), lr, mu, self.nesterov)
         return True
+
+    def fused_rule(self):
+        if self.momentum != 0.0:
+            return None
+        return FusedRule("sgd", np.float32(self.learning_rate))
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

@@ -1,10 +1,13 @@
 """When a training step can run as one compiled call (core.kernels.mlp_step), and that call.
 
 The fused step covers what the course trains most: Flatten and Dense layers, ReLU or no
-activation before a softmax output, sparse categorical cross-entropy, plain SGD, float32.
-Anything else - another loss or optimizer, dropout, a trace, sample weights - takes the
-layer-by-layer step, which computes the same numbers (the kernel runs the same kernels on
-the same blocks) and also keeps each layer's arrays for lessons that show them.
+activation before a softmax output, sparse categorical cross-entropy, float32, and an
+optimizer whose rule the kernel can apply: it asks the optimizer (`fused_rule()`, today
+only plain SGD offers one) before every step, and tells it of every step it applied
+(`count_step()`). Anything else - another loss or optimizer, dropout, a trace, sample
+weights - takes the layer-by-layer step (core.fast.plan chooses), which computes the same
+numbers (the kernel runs the same kernels on the same blocks) and also keeps each layer's
+arrays for lessons that show them.
 
 After a fused step each Dense layer holds its gradients in `grads`, as after any step;
 its forward cache is emptied, so nothing can read arrays of an older step from it.
@@ -17,7 +20,9 @@ from core.layers.dense import Dense
 from core.layers.reshape import Flatten
 from core.kernels import _threads
 from core.kernels.mlp_step import APPLIED, BAD_LABELS, train_step
-from core.optimizers import SGD
+
+#: the optimizer rules the kernel applies itself (core.optimizers.FusedRule.kind)
+RULES = ("sgd",)
 
 
 class FusedDenseStep:
@@ -32,11 +37,10 @@ class FusedDenseStep:
 
     @staticmethod
     def plan(model):
-        """A FusedDenseStep for the model, or None if its step must go layer by layer."""
+        """A FusedDenseStep for the model's layers and loss, or None if its steps must go
+        layer by layer. The optimizer is asked at each step (`run`): it may be replaced or
+        change its settings between steps."""
         if model.loss is None or model.loss.name != "sparse_categorical_crossentropy":
-            return None
-        opt = model.optimizer
-        if type(opt) is not SGD or opt.momentum != 0.0:
             return None
         dense = []
         for layer in model.layers:
@@ -52,6 +56,11 @@ class FusedDenseStep:
         if any(lay.activation is not None and lay.activation.name != "relu" for lay in hidden):
             return None
         return FusedDenseStep(dense)
+
+    @staticmethod
+    def takes(optimizer) -> bool:
+        """Does the kernel apply this optimizer's rule (as it is now)?"""
+        return _rule(optimizer) is not None
 
     def _typed(self):
         """The weights as the kernel's typed lists (and where each gradient goes in the flat
@@ -82,7 +91,11 @@ class FusedDenseStep:
 
     def run(self, model, x, y, want_probs):
         """One step: (per-sample losses, probabilities or None, applied), or None when the
-        weights are not in a form the kernel takes (then the caller goes layer by layer)."""
+        weights are not in a form the kernel takes or the optimizer offers no rule it
+        applies now (then the caller goes layer by layer)."""
+        rule = _rule(model.optimizer)  # asked every step: a lesson may change the rate
+        if rule is None:
+            return None
         lists = self._typed()
         if lists is None:
             return None
@@ -93,7 +106,7 @@ class FusedDenseStep:
             labels = y  # the kernel checks the range
         else:
             labels = model.loss.prepare_targets(y, (n, self.dense[-1].units))
-        lr = np.float32(model.optimizer.learning_rate)
+        lr = rule.learning_rate
         # a new buffer every step: a gradient handed out after one step never changes
         grads = np.empty(offsets[-1], np.float32)
         per_sample, probs, status = _threads.run(
@@ -109,5 +122,11 @@ class FusedDenseStep:
             layer.finite_grads = checked
             layer._cache = {}
         if applied:
-            model.optimizer.iterations += 1
+            model.optimizer.count_step()
         return per_sample, (probs if want_probs else None), applied
+
+
+def _rule(optimizer):
+    """The optimizer's fused rule if the kernel applies that kind, else None."""
+    rule = None if optimizer is None else optimizer.fused_rule()
+    return rule if rule is not None and rule.kind in RULES else None

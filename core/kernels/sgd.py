@@ -1,5 +1,9 @@
 """SGD's update applied in place, one pass over each parameter, no temporaries.
 
+The rule's readable form is SGD._update (core/optimizers.py); this is its one compiled
+form. SGD's in-place update calls `sgd_in_place`, the fused dense step (core.kernels.
+mlp_step) `sgd_matrix_auto` and `sgd_plain` from compiled code: the same loops either way.
+
 NumPy's `p += -lr * g` makes a gradient-sized temporary and reads everything twice; for
 the course CNN that was ~0.1-0.3 ms of a 6 ms step. These loops do the same float32
 operations in the same order (no fastmath, so no fused multiply-add changes a bit):
@@ -9,6 +13,7 @@ from __future__ import annotations
 
 from numba import njit, prange, uint64
 
+from . import _threads
 from .dense import _block
 
 
@@ -71,9 +76,20 @@ def by_rows(size, nt):
 
 @njit(cache=True, nogil=True)
 def sgd_matrix_auto(p, g, lr, nt):
-    """The update SGD._apply_in_place makes to a 2-D p, from compiled code (the fused step
-    of core.kernels.mlp_step): by rows on the threads when big, else one flat pass."""
+    """sgd_in_place's update of a 2-D p, from compiled code (the fused step of
+    core.kernels.mlp_step): by rows on the threads when big, else one flat pass."""
     if by_rows(p.size, nt):
         sgd_rows_threads(p, g, lr, nt)
+    else:
+        sgd_plain(p.reshape(-1), g.reshape(-1), lr)
+
+
+def sgd_in_place(p, g, lr):
+    """p ← p + (−lr)·g for one parameter (float32, C-contiguous, g shaped like p): a big
+    weight matrix by rows on the threads or serially, whichever is faster now
+    (core.kernels._threads), anything else in one flat pass."""
+    nt = _threads.n_chunks()
+    if p.ndim == 2 and by_rows.py_func(p.size, nt):
+        _threads.run(("sgd", p.shape), sgd_rows_threads, sgd_rows_serial, p, g, lr, nt)
     else:
         sgd_plain(p.reshape(-1), g.reshape(-1), lr)

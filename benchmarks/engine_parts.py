@@ -65,7 +65,7 @@ def step_parts(model, x, y, steps):
 
     for _ in range(5):
         model.train_on_batch(x, y)
-    runs = model._runs()
+    runs = model._plan.runs(model.layers)
     names = {id(r): f"{i} {type(getattr(r, 'layer', r)).__name__ if hasattr(r, 'layer') else 'Conv2D+MaxPool2D'}"
              for i, r in enumerate(runs)}
     times: dict[str, list[float]] = {}
@@ -107,6 +107,7 @@ def main() -> int:
     import numpy as np
 
     from core.data import load_offline_digits
+    from core.fast.plan import WHOLE_STEP
     from core.kernels import dense as D
     from core.layers import Dense, Flatten
     from core.model import Sequential
@@ -119,12 +120,12 @@ def main() -> int:
     for name, model, batch in (("course CNN, batch 64", course_cnn(), 64),
                                ("dense 784-128-10, batch 128", course_mlp(), 128)):
         xb, yb = np.ascontiguousarray(x[:batch]), y[:batch].copy()
-        fused = model._fused_step() is not None
+        fused = model._plan.kind(model) == WHOLE_STEP
         total, parts = step_parts(model, xb, yb, args.steps)
         if fused:  # one compiled call (core.kernels.mlp_step): no layer to time on its own
-            model._fused_step = lambda: None
+            model._plan.allow_whole_step = False
             by_layer, parts = step_parts(model, xb, yb, args.steps)
-            del model._fused_step
+            model._plan.allow_whole_step = True
             print(f"\n{name}: step {total:8.1f} as one fused call; layer by layer {by_layer:8.1f}:")
         else:
             print(f"\n{name}: step {total:8.1f}")
@@ -162,7 +163,7 @@ def main() -> int:
     tiny.compile(optimizer=SGD(0.01), loss="sparse_categorical_crossentropy")
     xt, yt = np.ascontiguousarray(x[:128]), y[:128].copy()
     fused_us = _median_us(lambda: tiny.train_on_batch(xt, yt), 2000)
-    tiny._fused_step = lambda: None
+    tiny._plan.allow_whole_step = False
     print(f"fixed cost of a step (784-4-10, batch 128): {fused_us:8.1f} fused, "
           f"{_median_us(lambda: tiny.train_on_batch(xt, yt), 2000):8.1f} layer by layer")
     return 0

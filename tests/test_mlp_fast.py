@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from core.fast import dense_step as mlp_fast
+from core.fast import plan as plan_mod
 from core.kernels import _threads
 from core.layers import Dense, Dropout, Flatten
 from core.model import Sequential
@@ -36,13 +37,13 @@ def test_fused_step_equals_the_layer_by_layer_step_bit_for_bit(net, mode, monkey
     y = rng.integers(0, layers()[-1].units, n)
     monkeypatch.setattr(_threads, "FORCE_MODE", mode)
     fused, plain = _model(layers(), shape, metrics=["accuracy"]), _model(layers(), shape, metrics=["accuracy"])
-    assert fused._fused_step() is not None
+    assert fused._plan.kind(fused) == plan_mod.WHOLE_STEP
     calls = []
     real_run = mlp_fast.FusedDenseStep.run
     monkeypatch.setattr(mlp_fast.FusedDenseStep, "run",
                         lambda self, *a: calls.append(1) or real_run(self, *a))
-    plain._fused_cache = ((), None)  # pinned: this one goes layer by layer
-    monkeypatch.setattr(plain, "_fused_step", lambda: None)
+    plain._plan.allow_whole_step = False  # pinned: this one goes layer by layer
+    assert plain._plan.kind(plain) == plan_mod.LAYER_BY_LAYER
     for _ in range(3):
         a, b = fused.train_on_batch(x, y), plain.train_on_batch(x, y)
         assert a == b
@@ -118,7 +119,7 @@ def test_other_models_go_layer_by_layer(build):
     layers, opt = build()
     m = Sequential(layers, input_shape=(5,), seed=0)
     m.compile(optimizer=opt, loss="sparse_categorical_crossentropy")
-    assert m._fused_step() is None
+    assert m._plan.kind(m) == plan_mod.LAYER_BY_LAYER
     m.train_on_batch(np.ones((4, 5), np.float32), [0, 1, 2, 0])  # and still trains
 
 

@@ -2,8 +2,9 @@
 
 A `Snapshot` is taken once per `set_input` / `set_trace`; animation frames only choose
 which of its numbers are visible, so stepping never recomputes anything. Values come
-from the engine (`model.layer_outputs`, the StepTrace); the only arithmetic here is what a
-formula on screen needs to be written out (z = Σ w·x + b of one unit).
+from the engine's public calls (`model.layer_outputs(x, pre_activations=True)`,
+`model.weights_snapshot()`, the StepTrace); the only arithmetic here is what a formula on
+screen needs to be written out (z = Σ w·x + b of one unit).
 """
 from __future__ import annotations
 
@@ -71,9 +72,9 @@ def _put(d: dict, k: int, value) -> None:
 
 
 def weights_of(model) -> dict:
-    with model._lock:
-        return {i: {k: v.copy() for k, v in lay.params.items()}
-                for i, lay in enumerate(model.layers) if lay.params}
+    """{layer index: {"kernel": ..., "bias": ...}} for the layers with parameters (copies,
+    taken between two training steps)."""
+    return {i: params for i, params in enumerate(model.weights_snapshot()) if params}
 
 
 def empty_snapshot(columns, model) -> Snapshot:
@@ -94,7 +95,8 @@ def snapshot_from_input(model, columns, x_one) -> Snapshot:
             raise ValueError(f"the model expects one input of shape {model.input_shape}, "
                              f"got {x.shape}")
         x = x.reshape(model.input_shape)
-    outs = model.layer_outputs(x[None])
+    pairs = model.layer_outputs(x[None], pre_activations=True)  # (output, z) per layer
+    outs = [out for out, _ in pairs]
     snap.x = x.ravel()
     for col in columns:
         k = col.index
@@ -109,9 +111,7 @@ def snapshot_from_input(model, columns, x_one) -> Snapshot:
             if col.act_layer is not None:
                 snap.pre[k] = outs[col.param_layer][0].ravel()
             elif col.activation not in (None, "linear"):
-                p = snap.params[col.param_layer]
-                z = snap.values[k - 1].astype(np.float64) @ p["kernel"] + p["bias"]
-                snap.pre[k] = z.astype(np.float32)
+                snap.pre[k] = pairs[col.param_layer][1][0].ravel()  # z = x·W + b, the layer's
             else:
                 snap.pre[k] = snap.values[k]
         elif col.kind == "activation":

@@ -2,11 +2,11 @@
 
 Hovering any item shows its formula with the numbers (tooltip, and the formula line
 under the diagram); clicking a weight or bias opens the inline editor, and the typed
-value goes into the model under its lock before the forward pass is run again.
+value goes into the model (`Sequential.set_weight`, between two training steps) before the
+forward pass is run again.
 """
 from __future__ import annotations
 
-import numpy as np
 from PySide6.QtCore import QPointF
 
 from gui.widgets.diagram import formulas as F
@@ -115,13 +115,9 @@ class DiagramInteraction:
         if self._model is None:
             raise ValueError("no model to edit")
         value = float(value)
-        if not np.isfinite(value):
-            raise ValueError("a weight must be a finite number")
         lay = self._model.layers[layer]
         index = tuple(int(i) for i in index)
-        with self._model._lock:
-            old = float(lay.params[param][index])
-            lay.params[param][index] = np.float32(value)
+        old = self._model.set_weight(layer, param, index, value)  # between two steps
         if self._x is not None:
             self._snap = snapshot_from_input(self._model, self._columns, self._x)
         else:

@@ -3,6 +3,10 @@
 One mechanism serves the course's three kinds of gradient descent: `batch_size=len(x)`
 is batch gradient descent, `batch_size=1` stochastic, anything between mini-batch.
 
+A training step, as the course writes it (forward, loss, backward, check, update, record),
+is core/step.py; core/fast/plan.py picks the fastest way to take one that computes the
+same numbers, and `_step` only asks it.
+
 Thread use: training usually runs in a worker thread while the window asks for
 predictions; a lock serialises whole steps, so a prediction waits at most one batch.
 """

@@ -6,7 +6,7 @@ import threading
 import numpy as np
 import pytest
 
-from core.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU, Sigmoid
+from core.layers import Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU
 from core.model import Sequential
 from core.optimizers import SGD
 

@@ -113,6 +113,7 @@ class SGD(Optimizer):
         super().__init__(learning_rate)
         self.momentum = _fraction(momentum, "momentum")
         self.nesterov = bool(nesterov)
+        self._fused = (None, None)  # (learning rate, its FusedRule): one per rate, not per step
 
     def _update(self, i, p, g):
         lr = np.float32(self.learning_rate)
@@ -144,7 +145,11 @@ class SGD(Optimizer):
     def fused_rule(self):
         if self.momentum != 0.0:
             return None
-        return FusedRule("sgd", np.float32(self.learning_rate))
+        lr, rule = self._fused
+        if lr != self.learning_rate:  # set between steps (a lesson's slider)
+            rule = FusedRule("sgd", np.float32(self.learning_rate))
+            self._fused = (self.learning_rate, rule)
+        return rule
 
     def get_config(self):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}

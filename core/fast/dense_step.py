@@ -93,8 +93,8 @@ class FusedDenseStep:
         """One step: (per-sample losses, probabilities or None, applied), or None when the
         weights are not in a form the kernel takes or the optimizer offers no rule it
         applies now (then the caller goes layer by layer)."""
-        rule = _rule(model.optimizer)  # asked every step: a lesson may change the rate
-        if rule is None:
+        rule = model.optimizer.fused_rule()  # asked every step: a lesson may change the rate
+        if rule is None or rule.kind not in RULES:
             return None
         lists = self._typed()
         if lists is None:

@@ -10,7 +10,8 @@ Four ways, one set of numbers (tests compare them bit for bit):
 
 A step asked for its record goes the traced way; any other the whole step if it can,
 else layer runs (fused pairs where the model has them). Predictions use the same runs.
-The choice is made again only when the model's layers, loss or optimizer change.
+What the layers and the loss allow is worked out again only when they change; the
+optimizer is asked at every step (a lesson may change its settings between two).
 """
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from core import metrics as metrics_mod
 from core import optimizers as optimizers_mod
 from core.callbacks import CallbackList, History
 from core.fast import conv_pool as fused_runs
-from core.kernels.finite import all_finite
+from core.kernels import all_finite
 from core.trace import LayerTrace, StepTrace
 
 _METRICS = {"accuracy": "accuracy", "acc": "accuracy"}

@@ -11,7 +11,7 @@ stale array from them; the Conv2D's `grads` are filled as usual after backward.
 """
 from __future__ import annotations
 
-from core.kernels import convpool as CP
+from core.kernels.conv import pool_fused as CP
 from core.layers.base import as_clean_float32
 from core.layers.conv import Conv2D
 from core.layers.pooling import MaxPool2D

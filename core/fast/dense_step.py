@@ -16,7 +16,7 @@ import numpy as np
 from core.layers.dense import Dense
 from core.layers.reshape import Flatten
 from core.kernels import _threads
-from core.kernels.mlp_step import APPLIED, BAD_LABELS, train_step
+from core.kernels.dense_step import APPLIED, BAD_LABELS, train_step
 from core.optimizers import SGD
 
 

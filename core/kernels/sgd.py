@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from numba import njit, prange, uint64
 
-from .dense import _block
+from .dense import thread_block as _block
 
 
 @njit(cache=True, nogil=True)

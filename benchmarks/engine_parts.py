@@ -13,7 +13,7 @@
    the weights).
 4. The fixed cost of a step: a 784-4-10 network's step, whose products are negligible.
 
-Dense networks with a softmax output train in one compiled call (core.kernels.mlp_step);
+Dense networks with a softmax output train in one compiled call (core.kernels.dense_step);
 their step is also timed layer by layer, the way other networks run.
 """
 from __future__ import annotations
@@ -122,7 +122,7 @@ def main() -> int:
         xb, yb = np.ascontiguousarray(x[:batch]), y[:batch].copy()
         fused = model._plan.kind(model) == WHOLE_STEP
         total, parts = step_parts(model, xb, yb, args.steps)
-        if fused:  # one compiled call (core.kernels.mlp_step): no layer to time on its own
+        if fused:  # one compiled call (core.kernels.dense_step): no layer to time on its own
             model._plan.allow_whole_step = False
             by_layer, parts = step_parts(model, xb, yb, args.steps)
             model._plan.allow_whole_step = True

@@ -18,7 +18,7 @@ import numpy as np
 
 from core import layers as layers_mod
 from core import metrics as metrics_mod
-from core.kernels.finite import all_finite
+from core.kernels import all_finite
 from core.trace import LayerTrace, StepTrace
 
 #: layers that are an activation function alone: their input is their pre-activation

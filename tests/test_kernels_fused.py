@@ -12,10 +12,10 @@ from hypothesis import strategies as st
 
 import reference as ref
 from core.kernels import _threads
-from core.kernels import conv as conv_k
-from core.kernels import convpool as convpool_k
 from core.kernels import dense as dense_k
 from core.kernels import pool as pool_k
+from core.kernels.conv import im2col as conv_k
+from core.kernels.conv import pool_fused as convpool_k
 from core.kernels import (
     conv2d_backward,
     conv2d_forward,

@@ -4,11 +4,11 @@ import numpy as np
 from numba.core.dispatcher import Dispatcher
 
 from core.fast import warmup
-from core.kernels import (_threads, activations, conv, conv_direct, convpool, convpool_direct,
-                          convpool_winograd, dense, finite, losses, pool, sgd, winograd)
+from core.kernels import _common, _threads, activations, dense, losses, pool, sgd
+from core.kernels.conv import blocks, direct, im2col, pool_fused, winograd
 
-MODULES = (_threads, activations, conv, conv_direct, convpool, convpool_direct, convpool_winograd,
-           dense, finite, losses, pool, sgd, winograd)
+MODULES = (_common, _threads, activations, blocks, direct, im2col, pool_fused, winograd, dense,
+           losses, pool, sgd)
 
 
 def _signatures():

@@ -2,8 +2,8 @@
 import numpy as np
 import pytest
 
-from core.kernels import convpool as convpool_k
-from core.kernels import winograd
+from core.kernels.conv import pool_fused as convpool_k
+from core.kernels.conv import winograd
 import reference as ref
 
 

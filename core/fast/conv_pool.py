@@ -1,7 +1,7 @@
 """How a model's layers run outside a trace: one step per layer, or a fused pair.
 
 A Conv2D with ReLU (or no activation) followed by a MaxPool2D whose windows tile without
-overlap is computed as one kernel (core.kernels.convpool): the convolution's full-size
+overlap is computed as one kernel (core.kernels.conv.pool_fused): the convolution's full-size
 output never goes to memory. That is only for training steps and predictions, which
 need nothing but the result; traces, `layer_outputs` and saliency maps run layer by layer
 and see every intermediate array as before. The numbers are the same either way.
@@ -11,7 +11,7 @@ stale array from them; the Conv2D's `grads` are filled as usual after backward.
 """
 from __future__ import annotations
 
-from core.kernels import convpool as CP
+from core.kernels.conv import pool_fused as CP
 from core.layers.base import as_clean_float32
 from core.layers.conv import Conv2D
 from core.layers.pooling import MaxPool2D

@@ -1,4 +1,4 @@
-"""When a training step can run as one compiled call (core.kernels.mlp_step), and that call.
+"""When a training step can run as one compiled call (core.kernels.dense_step), and that call.
 
 The fused step covers what the course trains most: Flatten and Dense layers, ReLU or no
 activation before a softmax output, sparse categorical cross-entropy, float32, and an
@@ -19,7 +19,7 @@ import numpy as np
 from core.layers.dense import Dense
 from core.layers.reshape import Flatten
 from core.kernels import _threads
-from core.kernels.mlp_step import APPLIED, BAD_LABELS, train_step
+from core.kernels.dense_step import APPLIED, BAD_LABELS, train_step
 
 #: the optimizer rules the kernel applies itself (core.optimizers.FusedRule.kind)
 RULES = ("sgd",)

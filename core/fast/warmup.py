@@ -58,8 +58,8 @@ def _arrays(rng, *shapes):
 def _conv_cases(rng):
     """(x, w, b, plan, fused plan): 3x3x1 takes the direct loops, 3x3x4 im2col + BLAS;
     two samples so that a forced two-chunk call really splits."""
-    from core.kernels import conv as K
-    from core.kernels import convpool as CP
+    from core.kernels.conv import im2col as K
+    from core.kernels.conv import pool_fused as CP
 
     out = []
     # 6x6 inputs: two pooled rows, so that one image's rows can be split between threads
@@ -74,8 +74,8 @@ def _forward_steps(chunks):
     """Every forward kernel a prediction or a lesson's feature maps can call."""
     from core.kernels import _threads
     from core.kernels import activations as A
-    from core.kernels import conv as K
-    from core.kernels import convpool as CP
+    from core.kernels.conv import im2col as K
+    from core.kernels.conv import pool_fused as CP
     from core.kernels import dense as D
     from core.kernels import pool as P
 
@@ -135,13 +135,13 @@ def _forward_steps(chunks):
 
 def _training_steps():
     from core.kernels import activations as A
-    from core.kernels import conv as K
-    from core.kernels import convpool as CP
+    from core.kernels.conv import im2col as K
+    from core.kernels.conv import pool_fused as CP
     from core.kernels import dense as D
     from core.kernels import losses as L
     from core.kernels import pool as P
     from core.kernels import sgd as S
-    from core.kernels.finite import all_finite
+    from core.kernels import all_finite
 
     rng = np.random.default_rng(1)
 
@@ -197,7 +197,7 @@ def _training_steps():
         S.sgd_momentum(w, g, v, np.float32(0.1), np.float32(0.9), False)
 
     def dense_network_step():
-        # a dense network's whole step is one kernel (core.kernels.mlp_step): one model
+        # a dense network's whole step is one kernel (core.kernels.dense_step): one model
         # with a hidden ReLU and a linear layer compiles it for every depth
         from core.layers import Dense
         from core.model import Sequential

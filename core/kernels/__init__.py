@@ -1,4 +1,10 @@
-"""Numba kernels on plain arrays, one module per family.
+"""Numba kernels on plain arrays, one module (or, for convolutions, one package) per family.
+
+    _common.py        the one fastmath flag set, finiteness checks, argument checks
+    _threads.py _cache.py blas.py fast_exp.py   threads, Numba's cache folder, BLAS, exp
+    dense.py blank_features.py dense_step.py    fully connected layers, a whole dense step
+    pool.py activations.py losses.py sgd.py
+    conv/             convolutions, fused conv + pool (see conv/__init__.py)
 
 Importing this package is cheap: a public name is loaded (with Numba) from its module on
 first use, so `import core.kernels` does not pull in every compiled family.
@@ -14,7 +20,7 @@ _cache.configure()  # before any kernel is defined: see _cache
 
 _FAMILIES = {
     "dense": ("dense_forward", "dense_backward", "dense_forward_planned", "dense_backward_planned"),
-    "conv": (
+    "conv.im2col": (
         "conv_output_size",
         "conv2d_forward",
         "conv2d_grad_input",
@@ -46,7 +52,7 @@ _FAMILIES = {
         "softmax_forward",
         "softmax_backward",
     ),
-    "finite": ("all_finite",),
+    "_common": ("all_finite",),
     "losses": (
         "softmax_cross_entropy",
         "softmax_cross_entropy_onehot",

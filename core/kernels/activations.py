@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._checks import as_float_array, same_dtype
+from ._common import as_float_array, same_dtype
 
 __all__ = [
     "relu_forward",
@@ -115,7 +115,7 @@ def _leaky_relu_backward(z, dy, alpha):
 
 
 @njit(cache=True, nogil=True)
-def _softmax_forward(z):
+def softmax_forward_jit(z):
     n_rows, n_cols = z.shape
     p = np.empty_like(z)  # (N, C)
     for r in range(n_rows):
@@ -226,7 +226,7 @@ def _rows(name, a):
 def softmax_forward(z):
     """Softmax over the last axis of z (N, C) (any leading axes accepted), max-subtracted."""
     z = as_float_array("z", z, min_ndim=1)
-    return _softmax_forward(_rows("z", z)).reshape(z.shape)
+    return softmax_forward_jit(_rows("z", z)).reshape(z.shape)
 
 
 def softmax_backward(p, dy):

@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, uint64
 
-from .finite import all_finite_2d
+from ._common import all_finite_2d
 
 #: pack only when at least this share of a block's features is blank (packing costs a copy)
 MIN_BLANK_SHARE = 1 / 8
@@ -144,7 +144,7 @@ def unpack_rows(packed, starts, lengths, f0, f1, out):
 
 
 # A forward pass by features can leave what it packed to the backward pass of the same
-# step (the fused step does, core.kernels.mlp_step): pack = (packed (N, I), runs (2, I),
+# step (the fused step does, core.kernels.dense_step): pack = (packed (N, I), runs (2, I),
 # info (nt, 2)); block t's live columns are packed[:, f0:f0 + count], its runs are
 # runs[:, f0:f0 + k], and info[t] = (count, k), or -1 where block t packed nothing.
 

@@ -25,20 +25,17 @@ from numba import njit, prange, uint64
 
 from . import _threads
 from . import blank_features as blank
-from ._checks import as_float_array, same_dtype
-from .finite import all_finite_2d
+from ._common import FASTMATH, all_finite_2d, as_float_array, same_dtype
 from .blas import gemm
 
 __all__ = ["dense_forward", "dense_backward", "dense_forward_planned", "dense_backward_planned"]
-
-_FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}  # never nnan/ninf: NaN must show
 
 # Below this many multiply-adds a call runs serially: waking threads would cost more.
 PARALLEL_MIN_WORK = 1 << 19
 
 
 @njit(cache=True, nogil=True)
-def _block(size, t, nt):
+def thread_block(size, t, nt):
     """Block t of nt over range(size), boundaries on multiples of 16 elements (64 bytes of
     float32) so that two threads never write the same cache line of a row."""
     step = ((size + nt - 1) // nt + 15) // 16 * 16
@@ -49,14 +46,14 @@ def _block(size, t, nt):
 BY_SAMPLES, BY_COLUMNS, BY_FEATURES = 0, 1, 2
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _forward_block(x, w, t, nt, split, z):
     """Block t of nt of z = x @ w (bias and ReLU come after, in _finish_rows): a block of
     output columns when split is BY_COLUMNS (the thread reads only its columns of w), else
     a block of samples. (BY_FEATURES has its own drivers: _features_block.)"""
     n, n_out = z.shape
     if split == BY_COLUMNS:
-        o0, o1 = _block(n_out, t, nt)
+        o0, o1 = thread_block(n_out, t, nt)
         if o0 < o1:
             gemm(x, w[:, o0:o1], z[:, o0:o1], False, False, 0.0)
     else:
@@ -66,7 +63,7 @@ def _forward_block(x, w, t, nt, split, z):
             np.dot(x[r0:r1], w, z[r0:r1])
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _features_block(x, w, t, nt, z, parts, pack):
     """Block t of nt of the input features: its partial product x[:, F] @ w[F], into z for
     t == 0 and parts[t - 1] otherwise. Each thread reads only its rows of w and columns of
@@ -77,7 +74,7 @@ def _features_block(x, w, t, nt, z, parts, pack):
     backward pass (see blank_features.new_pack).
     """
     n, n_out = z.shape
-    f0, f1 = _block(x.shape[1], t, nt)
+    f0, f1 = thread_block(x.shape[1], t, nt)
     out = z if t == 0 else parts[t - 1]
     if f0 >= f1:
         out[:, :] = 0.0
@@ -98,7 +95,7 @@ def _features_block(x, w, t, nt, z, parts, pack):
         blank.note_pack(pack, t, f0, starts, lengths, count)
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _finish_rows(z, parts, b, relu, a, t, nt):
     """Rows block t of nt: z = z + parts[0] + parts[1] + ... + b (in that order), a = relu(z).
 
@@ -186,7 +183,7 @@ def _relu_grad(a, dy, relu, dz):
     return db
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite, pack):
     """Block t of nt of the input features: those rows of dw and columns of dx.
 
@@ -195,7 +192,7 @@ def _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite, pack):
     product runs over the whole batch. finite[t] says whether its rows of dw are all
     finite, read while they are in cache (the training step must know before it updates).
     """
-    f0, f1 = _block(x.shape[1], t, nt)
+    f0, f1 = thread_block(x.shape[1], t, nt)
     finite[t] = True
     if f0 >= f1:
         return
@@ -265,7 +262,7 @@ def forward_split(n, n_in, n_out):
 @njit(cache=True, nogil=True)
 def forward_auto(x, w, b, relu, nt):
     """(z, a, pack) of a layer inside compiled code, split as dense_forward_planned splits it
-    (the fused training step of core.kernels.mlp_step: same blocks, same bits); pack is
+    (the fused training step of core.kernels.dense_step: same blocks, same bits); pack is
     for backward_auto."""
     n, n_in = x.shape
     n_out = w.shape[1]

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ._checks import as_float_array, as_labels, same_dtype
+from ._common import as_float_array, as_labels, same_dtype
 from .fast_exp import exp_nonpositive_inplace
 
 __all__ = [
@@ -72,7 +72,7 @@ def _softmax_rows(z, out):
 
 
 @njit(cache=True, nogil=True)
-def _softmax_xent_sparse(z, labels):
+def softmax_xent_sparse_jit(z, labels):
     n_rows = z.shape[0]
     loss = np.empty(n_rows, dtype=z.dtype)
     grad = np.empty_like(z)  # (N, C)
@@ -285,7 +285,7 @@ def softmax_cross_entropy(logits, labels):
     """Softmax + cross-entropy on logits (N, C) with int class ids (N,); grad = (softmax - onehot) / N."""
     logits = _class_scores("logits", logits)
     labels = as_labels("labels", labels, logits.shape[0], logits.shape[1])
-    return _softmax_xent_sparse(logits, labels)
+    return softmax_xent_sparse_jit(logits, labels)
 
 
 def softmax_cross_entropy_onehot(logits, targets):

@@ -13,8 +13,8 @@ import numpy as np
 from numba import njit, prange
 
 from . import _threads
-from ._checks import as_float_array, output_size, padding_mode, pair
-from ._window import better
+from ._common import as_float_array, output_size, padding_mode, pair
+from .conv.blocks import better
 
 __all__ = [
     "max_pool_forward",

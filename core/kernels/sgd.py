@@ -14,7 +14,7 @@ from __future__ import annotations
 from numba import njit, prange, uint64
 
 from . import _threads
-from .dense import _block
+from .dense import thread_block as _block
 
 
 @njit(cache=True, nogil=True)
@@ -77,7 +77,7 @@ def by_rows(size, nt):
 @njit(cache=True, nogil=True)
 def sgd_matrix_auto(p, g, lr, nt):
     """sgd_in_place's update of a 2-D p, from compiled code (the fused step of
-    core.kernels.mlp_step): by rows on the threads when big, else one flat pass."""
+    core.kernels.dense_step): by rows on the threads when big, else one flat pass."""
     if by_rows(p.size, nt):
         sgd_rows_threads(p, g, lr, nt)
     else:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.kernels import conv as K
+from core.kernels.conv import im2col as K
 from core.layers.base import (ActivatedLayer, as_clean_float32, as_pair, check_padding,
                               glorot_uniform)
 

@@ -1,7 +1,7 @@
 """Max and average pooling over NHWC feature maps."""
 from __future__ import annotations
 
-from core.kernels import conv as conv_k
+from core.kernels.conv import im2col as conv_k
 from core.kernels import pool as K
 from core.layers.base import Layer, as_clean_float32, as_pair, check_padding
 

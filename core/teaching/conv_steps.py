@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.kernels import activations as _act
-from core.kernels import conv as _conv
+from core.kernels.conv import im2col as _conv
 from core.kernels import pool as _pool
 
 __all__ = [

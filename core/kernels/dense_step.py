@@ -4,7 +4,7 @@ A step of the course's 784-128-10 network is two matrix products of ~0.1 ms each
 layer by layer from Python, the rest of the step (a dozen kernel calls, their argument
 checks, the loss, the finiteness checks, the optimizer's loop) cost as much again. This
 kernel runs the same kernels in the same order on the same blocks - dense.forward_auto,
-losses._softmax_xent_sparse, dense.backward_auto, sgd.sgd_matrix_auto / sgd_plain - so
+losses.softmax_xent_sparse_jit, dense.backward_auto, sgd.sgd_matrix_auto / sgd_plain - so
 the numbers are bit for bit those of the layer-by-layer step; only the Python between
 them is gone. core.fast.dense_step decides when a model can take it.
 
@@ -19,10 +19,10 @@ import numpy as np
 from numba import njit
 from numba.typed import List
 
-from .activations import _softmax_forward
+from ._common import finite_sum as _finite_sum
+from .activations import softmax_forward_jit as _softmax_forward
 from .dense import backward_auto, forward_auto
-from .finite import _finite_sum
-from .losses import _softmax_xent_sparse
+from .losses import softmax_xent_sparse_jit as _softmax_xent_sparse
 from .sgd import sgd_matrix_auto, sgd_plain
 
 

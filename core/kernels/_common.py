@@ -1,8 +1,18 @@
-"""Argument checks shared by the kernel wrappers.
+"""What every kernel family shares: the fastmath flags, finiteness checks, argument checks.
 
-The Numba kernels assume clean, C-contiguous float32/float64 arrays; these helpers turn
-anything else into a ValueError that names the argument, so a wrong call fails at the
-wrapper with a readable message instead of deep inside a compiled function.
+FASTMATH is the one set of LLVM fast-math flags the kernels compile with. It lets sums run
+in SIMD lanes in any order (reassoc), fuse multiply-adds (contract) and so on, but never
+assumes "no NaN/inf" (no nnan/ninf): a NaN or inf must stay visible so a training step can
+see it and refuse to apply the update.
+
+Is every value finite? The training step asks this of every gradient, every step. One pass
+with no temporary array: adding v*0 for every v gives 0 when all are finite and NaN as soon
+as one is NaN or ±inf (inf*0 is NaN). Because FASTMATH has no nnan/ninf, v*0 is not folded
+to 0.
+
+The argument checks: the Numba kernels assume clean, C-contiguous float32/float64 arrays;
+these helpers turn anything else into a ValueError that names the argument, so a wrong call
+fails at the wrapper with a readable message instead of deep inside a compiled function.
 """
 
 from __future__ import annotations
@@ -10,8 +20,49 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
+from numba import njit
+
+FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}  # never nnan/ninf: NaN must show
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+# ---------------------------------------------------------------- finite checks
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def all_finite_2d(a):
+    """Every value of the 2-D array a (any strides) finite? (Summed in a's own type: twice
+    the SIMD lanes for float32.)"""
+    s = a.dtype.type(0.0)
+    for r in range(a.shape[0]):
+        for o in range(a.shape[1]):
+            s += a[r, o] * 0.0
+    return s == 0.0
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def finite_sum(a):
+    """Sum of v*0 over the 1-D array a: 0.0 when every value is finite, else NaN."""
+    s = 0.0
+    for i in range(a.size):
+        s += a[i] * 0.0
+    return s
+
+
+def all_finite(*arrays) -> bool:
+    """True if every element of every array is finite (float32/float64; others via NumPy)."""
+    for a in arrays:
+        if (isinstance(a, np.ndarray) and a.dtype in (np.float32, np.float64)
+                and a.flags.c_contiguous and a.flags.writeable):
+            if a.size and finite_sum(a.reshape(-1)) != 0.0:
+                return False
+        elif not np.all(np.isfinite(a)):
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- argument checks
 
 
 def as_float_array(name: str, a, ndim: int | None = None, min_ndim: int | None = None) -> np.ndarray:

@@ -12,7 +12,7 @@ Cross-correlation as Keras computes it, one chunk of the batch at a time, in one
 - direct loops, in the forward pass, when a receptive field is tiny (a first layer on grey
   images: 3x3x1 = 9 values): a product with 9 columns keeps BLAS waiting on memory, plain
   loops do not, and they can skip the zero pixels of a digit's background. 3x3 kernels
-  on one channel, the common case, have loops of their own (conv_direct), for the weight
+  on one channel, the common case, have loops of their own (direct), for the weight
   gradient too; other gradients go through BLAS.
 
 The batch is split into one chunk per Numba thread with BLAS single-threaded (see
@@ -30,9 +30,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from . import _threads, conv_direct
-from ._checks import as_float_array, output_size, padding_mode, pair, same_dtype
-from .finite import all_finite_2d as _all_finite  # shared by the conv families
+from .. import _threads
+from .._common import as_float_array, output_size, padding_mode, pair, same_dtype
+from .blocks import (bias_act, block_samples, block_samples_backward, col2im, im2col,
+                     sum_chunks)
+from .direct import conv3x3_weight_grad, conv_forward
 
 __all__ = [
     "conv_output_size",
@@ -46,11 +48,6 @@ __all__ = [
     "conv2d_backward_planned",
 ]
 
-_FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}  # never nnan/ninf: NaN must show
-
-# Columns built at once per thread, in elements (512 KiB at float32): fits in L2 with the
-# kernel matrix, and is still enough rows for BLAS to run at full speed.
-_BLOCK_ELEMENTS = 1 << 17
 # Receptive fields of at most this many values (KH*KW*C_in) use the direct loops.
 DIRECT_MAX_K = 16
 # Below this many multiply-adds a call runs serially: waking threads would cost more.
@@ -70,109 +67,7 @@ def conv_output_size(size, k, stride, padding):
     return output_size(int(size), int(k), int(stride), padding_mode(padding))
 
 
-# ---------------------------------------------------------------- building blocks
-
-
-@njit(cache=True, nogil=True)
-def _block_samples(per, k, n):
-    """Samples per block so that a block's columns (per*k values each) stay in cache."""
-    return min(max(1, _BLOCK_ELEMENTS // max(1, per * k)), max(n, 1))
-
-
-@njit(cache=True, nogil=True)
-def _block_samples_backward(per, k, c_out, n):
-    """The same for a backward block, which holds its gradient rows (C_out each) too."""
-    return min(max(1, _BLOCK_ELEMENTS // max(1, per * (k + c_out))), max(n, 1))
-
-
-@njit(cache=True, nogil=True)
-def _im2col(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols):
-    """Fill cols[: (n1-n0)*oh_*ow_] with the receptive fields of samples n0..n1-1.
-
-    Channels-last makes each kernel row of a receptive field (KW pixels x C channels) one
-    contiguous run of x, copied as a block; only windows hanging over the border go pixel
-    by pixel (zero padding).
-    """
-    r = 0
-    for n in range(n0, n1):
-        r = _im2col_rows(x, n, 0, oh_, kh, kw, sh, sw, ph, pw, ow_, cols, r)
-
-
-@njit(cache=True, nogil=True)
-def _im2col_rows(x, n, oh0, oh1, kh, kw, sh, sw, ph, pw, ow_, cols, r):
-    """Receptive fields of output rows oh0..oh1-1 of sample n into cols from row r on;
-    returns the next free row."""
-    h_in, w_in, c_in = x.shape[1], x.shape[2], x.shape[3]
-    run = kw * c_in
-    xr = x.reshape(x.shape[0], h_in, w_in * c_in)  # (N, H, W*C): a kernel row is a slice
-    for oh in range(oh0, oh1):
-        h0 = oh * sh - ph
-        for ow in range(ow_):
-            w0 = ow * sw - pw
-            inside = w0 >= 0 and w0 + kw <= w_in
-            for i in range(kh):
-                ih = h0 + i
-                col = i * run
-                if ih < 0 or ih >= h_in:
-                    for q in range(run):
-                        cols[r, col + q] = 0.0
-                    continue
-                # indices only, no row views: a view's reference count is an atomic
-                # update, which two threads would fight over (see _threads)
-                if inside:
-                    base = w0 * c_in
-                    for q in range(run):
-                        cols[r, col + q] = xr[n, ih, base + q]
-                    continue
-                for j in range(kw):
-                    iw = w0 + j
-                    ok = iw >= 0 and iw < w_in
-                    for c in range(c_in):  # zero padding outside the image
-                        cols[r, col + j * c_in + c] = xr[n, ih, iw * c_in + c] if ok else 0.0
-            r += 1
-    return r
-
-
-@njit(cache=True, nogil=True)
-def _col2im(dcols, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, dx):
-    """Scatter-add rows of dcols onto dx[n0:n1]; padding positions are dropped."""
-    h_in, w_in, c_in = dx.shape[1], dx.shape[2], dx.shape[3]
-    run = kw * c_in
-    dxr = dx.reshape(dx.shape[0], h_in, w_in * c_in)  # (N, H, W*C)
-    r = 0
-    for n in range(n0, n1):
-        for oh in range(oh_):
-            h0 = oh * sh - ph
-            for ow in range(ow_):
-                w0 = ow * sw - pw
-                inside = w0 >= 0 and w0 + kw <= w_in
-                for i in range(kh):
-                    ih = h0 + i
-                    if ih < 0 or ih >= h_in:
-                        continue
-                    col = i * run
-                    if inside:
-                        base = w0 * c_in
-                        for q in range(run):
-                            dxr[n, ih, base + q] += dcols[r, col + q]
-                    else:
-                        for j in range(kw):
-                            iw = w0 + j
-                            if iw >= 0 and iw < w_in:
-                                for c in range(c_in):
-                                    dxr[n, ih, iw * c_in + c] += dcols[r, col + j * c_in + c]
-                r += 1
-
-
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _bias_act(out, b, relu):
-    """out += b, then ReLU in place when asked (NaN stays NaN)."""
-    for r in range(out.shape[0]):
-        for o in range(out.shape[1]):
-            v = out[r, o] + b[o]
-            if relu:
-                v = v if (v > 0 or v != v) else 0.0
-            out[r, o] = v
+# ---------------------------------------------------------------- gradient rows (shared blocks: blocks.py)
 
 
 @njit(cache=True, nogil=True)
@@ -203,66 +98,23 @@ def _col_sums(dz, db):
 # ---------------------------------------------------------------- one chunk of samples
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _forward_direct(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, y2):
-    """Direct loops for a tiny receptive field, one output row (OW, C_out) at a time.
-
-    A zero pixel adds exactly nothing when every weight is finite, so it is skipped (the
-    background of a digit is most of it); with a NaN or inf weight nothing is skipped and
-    0 * inf stays NaN as it should.
-    """
-    h_in, w_in, c_in = x.shape[1], x.shape[2], x.shape[3]
-    c_out = wm.shape[1]
-    per = oh_ * ow_
-    skip_zeros = _all_finite(wm)
-    if kh == 3 and kw == 3 and c_in == 1:
-        conv_direct.forward(x, wm, b, n0, n1, sh, sw, ph, pw, oh_, ow_, relu, skip_zeros, y2, n0 * per)
-        return
-    for n in range(n0, n1):
-        for oh in range(oh_):
-            r0 = n * per + oh * ow_  # rows r0..r0+OW-1 of y2: this output row
-            for ow in range(ow_):
-                for o in range(c_out):
-                    y2[r0 + ow, o] = b[o]
-            for i in range(kh):
-                ih = oh * sh - ph + i
-                if ih < 0 or ih >= h_in:
-                    continue
-                for j in range(kw):
-                    for c in range(c_in):
-                        t = (i * kw + j) * c_in + c
-                        for ow in range(ow_):
-                            iw = ow * sw - pw + j
-                            if iw >= 0 and iw < w_in:
-                                xv = x[n, ih, iw, c]
-                                if xv == 0.0 and skip_zeros:
-                                    continue
-                                for o in range(c_out):
-                                    y2[r0 + ow, o] += xv * wm[t, o]
-            if relu:
-                for ow in range(ow_):
-                    for o in range(c_out):
-                        v = y2[r0 + ow, o]
-                        y2[r0 + ow, o] = v if (v > 0 or v != v) else 0.0
-
-
 @njit(cache=True, nogil=True)
 def _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2):
     """y2 rows of samples n0..n1-1 (y2 is the output as (N*OH*OW, C_out))."""
     if direct:
-        _forward_direct(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, y2)
+        conv_forward(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, y2)
         return
     per = oh_ * ow_
     k = wm.shape[0]
-    bs = _block_samples(per, k, n1 - n0)
+    bs = block_samples(per, k, n1 - n0)
     cols = np.empty((bs * per, k), dtype=x.dtype)  # (rows, KH*KW*C_in)
     for s0 in range(n0, n1, bs):
         s1 = min(n1, s0 + bs)
         rows = (s1 - s0) * per
-        _im2col(x, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols)
+        im2col(x, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols)
         out = y2[s0 * per : s1 * per]  # (rows, C_out)
         np.dot(cols[:rows], wm, out)
-        _bias_act(out, b, relu)
+        bias_act(out, b, relu)
 
 
 @njit(cache=True, nogil=True)
@@ -271,13 +123,13 @@ def _backward_range(x, wm, a, dy2, n0, n1, h_in, w_in, kh, kw, sh, sw, ph, pw, o
     """Gradients from samples n0..n1-1: dw and db (float64) accumulate, dx[n0:n1] is written.
 
     With relu, dy2 is dL/d(ReLU output) and a that output; the mask is applied on the way.
-    im2col + BLAS, except the weight gradient of a 3x3 one-channel kernel (conv_direct).
+    im2col + BLAS, except the weight gradient of a 3x3 one-channel kernel (direct).
     """
     per = oh_ * ow_
     k, c_out = wm.shape
     if need_dx:
         dx[n0:n1] = 0.0
-    bs = _block_samples_backward(per, k, c_out, n1 - n0)
+    bs = block_samples_backward(per, k, c_out, n1 - n0)
     dzb = np.empty((bs * per if relu else 0, c_out), dtype=dy2.dtype)  # (rows, C_out)
     cols = np.empty((bs * per if need_dw else 0, k), dtype=dy2.dtype)  # (rows, KH*KW*C_in)
     dcols = np.empty((bs * per if need_dx else 0, k), dtype=dy2.dtype)
@@ -291,23 +143,23 @@ def _backward_range(x, wm, a, dy2, n0, n1, h_in, w_in, kh, kw, sh, sw, ph, pw, o
         else:
             dz = dy2[s0 * per : s1 * per]
             _col_sums(dz, db)
-        _block_gradients(x, wm_t, dz, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, need_dw, need_dx,
+        block_gradients(x, wm_t, dz, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, need_dw, need_dx,
                          cols, dcols, dw, dx)
 
 
 @njit(cache=True, nogil=True)
-def _block_gradients(x, wm_t, dz, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, need_dw, need_dx,
+def block_gradients(x, wm_t, dz, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, need_dw, need_dx,
                      cols, dcols, dw, dx):
     """dw += patches^T dz and dx[s0:s1] += col2im(dz wm^T) for one block of samples."""
     rows = dz.shape[0]
     if need_dw and kh == 3 and kw == 3 and x.shape[3] == 1:
-        conv_direct.weight_grad(x, dz, s0, s1, sh, sw, ph, pw, oh_, ow_, dw)
+        conv3x3_weight_grad(x, dz, s0, s1, sh, sw, ph, pw, oh_, ow_, dw)
     elif need_dw:
-        _im2col(x, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols)
+        im2col(x, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols)
         dw += np.dot(cols[:rows].T, dz)
     if need_dx:
         np.dot(dz, wm_t, dcols[:rows])
-        _col2im(dcols, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, dx)
+        col2im(dcols, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, dx)
 
 
 # ---------------------------------------------------------------- whole batch
@@ -336,17 +188,6 @@ def _forward_serial(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2
             _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2)
 
 
-@njit(cache=True, nogil=True)
-def _sum_chunks(dwp, dbp, dtype_like):
-    """Add the chunks' partial sums in a fixed order: the same bits every run."""
-    dw = dwp[0].copy()
-    db = dbp[0].copy()
-    for t in range(1, dwp.shape[0]):
-        dw += dwp[t]
-        db += dbp[t]
-    return dw, db.astype(dtype_like.dtype)
-
-
 @njit(cache=True, nogil=True, parallel=True)
 def _backward_threads(x, wm, a, dy2, n, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dw,
                       need_dx, direct, dx, nt):
@@ -358,7 +199,7 @@ def _backward_threads(x, wm, a, dy2, n, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_,
         if n0 < n1:
             _backward_range(x, wm, a, dy2, n0, n1, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
                             need_dw, need_dx, direct, dwp[t], dbp[t], dx)
-    return _sum_chunks(dwp, dbp, dy2)
+    return sum_chunks(dwp, dbp, dy2)
 
 
 @njit(cache=True, nogil=True)
@@ -372,7 +213,7 @@ def _backward_serial(x, wm, a, dy2, n, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, 
         if n0 < n1:
             _backward_range(x, wm, a, dy2, n0, n1, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
                             need_dw, need_dx, direct, dwp[t], dbp[t], dx)
-    return _sum_chunks(dwp, dbp, dy2)
+    return sum_chunks(dwp, dbp, dy2)
 
 
 @njit(cache=True, nogil=True)

@@ -10,7 +10,9 @@ byte each) go to memory; the backward pass rebuilds each chunk's sparse gradient
 cache-sized buffer and feeds it straight to the weight and input gradients.
 
 A 3x3 kernel on one channel with 2x2 pooling (the first block on digits) has a forward
-loop of its own that never stores the convolution's output at all (convpool_direct).
+loop of its own that never stores the convolution's output at all
+(direct.convpool3x3_forward); other 3x3 kernels with stride 1 and 2x2 pooling take
+Winograd's F(2x2, 3x3) (winograd).
 
 Exactly the unfused chain's numbers: same convolution code, ReLU before pooling, the first
 maximum wins ties, a NaN wins its window. The only difference is where a gradient cannot
@@ -23,20 +25,12 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, prange
 
-from . import _threads, convpool_direct, winograd
-from ._window import better, relu_grad
-from .conv import (
-    _FASTMATH,
-    _bias_act,
-    _block_gradients,
-    _block_samples,
-    _block_samples_backward,
-    _forward_direct,
-    _im2col,
-    _im2col_rows,
-    _sum_chunks,
-    conv2d_plan,
-)
+from .. import _threads
+from . import winograd
+from .blocks import (bias_act, block_samples, block_samples_backward, im2col, im2col_rows,
+                     pool_block, pool_rows, sum_chunks, unpool_block)
+from .direct import conv_forward, convpool3x3_fits, convpool3x3_serial, convpool3x3_threads
+from .im2col import block_gradients, conv2d_plan
 
 __all__ = ["convpool_plan", "convpool_forward", "convpool_backward"]
 
@@ -47,42 +41,6 @@ PARALLEL_MIN_WORK = 1 << 20
 # ---------------------------------------------------------------- one chunk of samples
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _pool_block(z, s0, s1, oh_, ow_, pkh, pkw, ph_, pw_, want_arg, y, arg):
-    """Max-pool samples s0..s1-1 whose conv outputs are rows of z (block-relative)."""
-    per = oh_ * ow_
-    for s in range(s1 - s0):
-        _pool_rows(z, s * per, s0 + s, 0, ph_, ow_, pkh, pkw, pw_, want_arg, y, arg)
-
-
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
-def _pool_rows(z, z0, n, p0, p1, ow_, pkh, pkw, pw_, want_arg, y, arg):
-    """Pooled rows p0..p1-1 of sample n; z row z0 holds conv output row p0*pkh, column 0."""
-    c_out = z.shape[1]
-    for ph in range(p0, p1):
-        for pw in range(pw_):
-            # indices only, no row views: see conv._im2col
-            r0 = z0 + (ph - p0) * pkh * ow_ + pw * pkw
-            for c in range(c_out):
-                y[n, ph, pw, c] = z[r0, c]
-            if want_arg:
-                for c in range(c_out):
-                    arg[n, ph, pw, c] = 0
-            for i in range(pkh):
-                for j in range(pkw):
-                    if i == 0 and j == 0:
-                        continue
-                    r = r0 + i * ow_ + j
-                    loc = i * pkw + j
-                    for c in range(c_out):
-                        v = z[r, c]
-                        b = y[n, ph, pw, c]
-                        take = better(v, b)  # first maximum wins ties; NaN wins and stays
-                        y[n, ph, pw, c] = v if take else b
-                        if want_arg and take:
-                            arg[n, ph, pw, c] = loc
-
-
 @njit(cache=True, nogil=True)
 def _forward_one_rows(x, wm, b, p0, p1, kh, kw, sh, sw, ph, pw, ow_, relu, pkh, pkw, pw_,
                       want_arg, y, arg):
@@ -91,10 +49,10 @@ def _forward_one_rows(x, wm, b, p0, p1, kh, kw, sh, sw, ph, pw, ow_, relu, pkh, 
     rows = (p1 - p0) * pkh * ow_
     cols = np.empty((rows, k), dtype=x.dtype)  # (rows, KH*KW*C_in)
     z = np.empty((rows, c_out), dtype=x.dtype)
-    _im2col_rows(x, 0, p0 * pkh, p1 * pkh, kh, kw, sh, sw, ph, pw, ow_, cols, 0)
+    im2col_rows(x, 0, p0 * pkh, p1 * pkh, kh, kw, sh, sw, ph, pw, ow_, cols, 0)
     np.dot(cols, wm, z)
-    _bias_act(z, b, relu)
-    _pool_rows(z, 0, 0, p0, p1, ow_, pkh, pkw, pw_, want_arg, y, arg)
+    bias_act(z, b, relu)
+    pool_rows(z, 0, 0, p0, p1, ow_, pkh, pkw, pw_, want_arg, y, arg)
 
 
 # One image has no batch to split, so its pooled rows are split between the threads instead:
@@ -127,10 +85,10 @@ def _forward_one_serial(x, wm, b, kh, kw, sh, sw, ph, pw, ow_, relu, pkh, pkw, p
 def _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
                    pkh, pkw, ph_, pw_, want_arg, y, arg):
     """Pooled outputs of samples n0..n1-1 (the 3x3 one-channel and the Winograd cases have
-    drivers of their own, in convpool_direct and convpool_winograd)."""
+    drivers of their own, in direct and winograd)."""
     per = oh_ * ow_
     k, c_out = wm.shape
-    bs = 1 if direct else _block_samples(per, k, n1 - n0)
+    bs = 1 if direct else block_samples(per, k, n1 - n0)
     zb = np.empty((bs * per, c_out), dtype=x.dtype)  # (rows, C_out): conv output, in cache
     cols = np.empty((0 if direct else bs * per, k), dtype=x.dtype)  # (rows, KH*KW*C_in)
     for s0 in range(n0, n1, bs):
@@ -145,49 +103,12 @@ def _block(x, wm, b, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh
     """Samples s0..s1-1 through the convolution (direct loops or im2col + BLAS), then pooled."""
     rows = (s1 - s0) * oh_ * ow_
     if direct:
-        _forward_direct(x[s0:s1], wm, b, 0, s1 - s0, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, zb)
+        conv_forward(x[s0:s1], wm, b, 0, s1 - s0, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, zb)
     else:
-        _im2col(x, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols)
+        im2col(x, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols)
         np.dot(cols[:rows], wm, zb[:rows])
-        _bias_act(zb[:rows], b, relu)
-    _pool_block(zb, s0, s1, oh_, ow_, pkh, pkw, ph_, pw_, want_arg, y, arg)
-
-
-@njit(cache=True, nogil=True)
-def _unpool_block(y, arg, dy, s0, s1, oh_, ow_, pkh, pkw, relu, g, dz, db):
-    """dz (block rows) = the pooled gradient at each window's winner, 0 everywhere else.
-
-    Written row by row in one pass (every element once, no zero-fill then scatter). With
-    relu the winner's ReLU mask comes from the pooled output (the max of ReLU'd values is
-    > 0 exactly when the winner's pre-activation is): dy passes, dy*0 keeps NaN/inf
-    visible, a NaN output stays NaN. db (float64) += what reaches the pre-activations.
-    g is a (C,) scratch row.
-    """
-    per = oh_ * ow_
-    ph_, pw_, c_out = dy.shape[1], dy.shape[2], dy.shape[3]
-    for s in range(s1 - s0):
-        n = s0 + s
-        base = s * per
-        for i_ in range(ph_):
-            for j_ in range(pw_):
-                for c in range(c_out):
-                    v = dy[n, i_, j_, c]
-                    if relu:
-                        v = relu_grad(v, y[n, i_, j_, c])
-                    g[c] = v
-                    db[c] += v
-                for i in range(pkh):
-                    for j in range(pkw):
-                        loc = i * pkw + j
-                        r = base + (i_ * pkh + i) * ow_ + j_ * pkw + j
-                        for c in range(c_out):
-                            dz[r, c] = g[c] if arg[n, i_, j_, c] == loc else 0.0
-        # conv outputs no window covers (an odd edge row or column) get no gradient
-        for oh in range(oh_):
-            first = pw_ * pkw if oh < ph_ * pkh else 0
-            for ow in range(first, ow_):
-                for c in range(c_out):
-                    dz[base + oh * ow_ + ow, c] = 0.0
+        bias_act(zb[:rows], b, relu)
+    pool_block(zb, s0, s1, oh_, ow_, pkh, pkw, ph_, pw_, want_arg, y, arg)
 
 
 @njit(cache=True, nogil=True)
@@ -198,7 +119,7 @@ def _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_,
         dx[n0:n1] = 0.0
     per = oh_ * ow_
     k, c_out = wm.shape
-    bs = _block_samples_backward(per, k, c_out, n1 - n0)
+    bs = block_samples_backward(per, k, c_out, n1 - n0)
     dz = np.empty((bs * per, c_out), dtype=dy.dtype)  # (rows, C_out): mostly zeros, in cache
     cols = np.empty((bs * per, k), dtype=x.dtype)  # (rows, KH*KW*C_in)
     dcols = np.empty((bs * per if need_dx else 0, k), dtype=dy.dtype)
@@ -207,8 +128,8 @@ def _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_,
     for s0 in range(n0, n1, bs):
         s1 = min(n1, s0 + bs)
         rows = (s1 - s0) * per
-        _unpool_block(y, arg, dy, s0, s1, oh_, ow_, pkh, pkw, relu, g, dz, db)
-        _block_gradients(x, wm_t, dz[:rows], s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, True,
+        unpool_block(y, arg, dy, s0, s1, oh_, ow_, pkh, pkw, relu, g, dz, db)
+        block_gradients(x, wm_t, dz[:rows], s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, True,
                          need_dx, cols, dcols, dw, dx)
 
 
@@ -252,7 +173,7 @@ def _backward_threads(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
         if n0 < n1:
             _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
                             need_dx, pkh, pkw, dwp[t], dbp[t], dx)
-    return _sum_chunks(dwp, dbp, dy)
+    return sum_chunks(dwp, dbp, dy)
 
 
 @njit(cache=True, nogil=True)
@@ -266,7 +187,7 @@ def _backward_serial(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, 
         if n0 < n1:
             _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
                             need_dx, pkh, pkw, dwp[t], dbp[t], dx)
-    return _sum_chunks(dwp, dbp, dy)
+    return sum_chunks(dwp, dbp, dy)
 
 
 # ---------------------------------------------------------------- trusted entry points
@@ -334,15 +255,15 @@ def convpool_forward(x, w, b, plans, relu, want_argmax, chunks=None, mode=None, 
     y = np.empty((n_batch, ph_, pw_, c_out), dtype=x.dtype)  # (N, PH, PW, F)
     arg = np.empty((n_batch, ph_, pw_, c_out) if want_argmax else (1, 1, 1, c_out), dtype=np.uint8)
     use_winograd = not direct and winograd.fits(kh, kw, sh, sw, pkh, pkw)
-    if direct and convpool_direct.fits(kh, kw, w.shape[2], sh, sw, pkh, pkw):
+    if direct and convpool3x3_fits(kh, kw, w.shape[2], sh, sw, pkh, pkw):
         nt = _chunks(n_batch, plans[0], w.shape[2], c_out, chunks)
         args = (x, wm, b, ph, pw, ph_, pw_, relu, want_argmax, y, arg, nt)
         if nt > 1:
             _threads.run(("convpool grey", x.shape, w.shape, want_argmax),
-                         convpool_direct.forward_threads, convpool_direct.forward_serial, *args,
+                         convpool3x3_threads, convpool3x3_serial, *args,
                          mode=mode)
         else:
-            convpool_direct.forward_serial(*args)
+            convpool3x3_serial(*args)
         return y, (arg if want_argmax else None)
     if n_batch == 1 and not direct:
         nt = _chunks_one(plans[0], w.shape[2], c_out, ph_, chunks)
@@ -359,11 +280,10 @@ def convpool_forward(x, w, b, plans, relu, want_argmax, chunks=None, mode=None, 
             return y, (arg if want_argmax else None)
     nt = _chunks(n_batch, plans[0], w.shape[2], c_out, chunks)
     if use_winograd:
-        from . import convpool_winograd as CW  # here: it imports this module
         u = winograd.kernel_transform(w) if u is None else u
         args = (x, wm, u, b, kh, kw, ph, pw, oh_, ow_, relu, ph_, pw_,
                 want_argmax, y, arg, nt)
-        drivers = (CW.forward_threads, None)  # None: the same kernel on one thread
+        drivers = (winograd.forward_threads, None)  # None: the same kernel on one thread
     else:
         args = (x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
                 want_argmax, y, arg, nt)
@@ -387,15 +307,13 @@ def convpool_backward(x, w, y, argmax, dy, plans, relu, need_input_grad=True, ch
     nt = _chunks(x.shape[0], plans[0], c_in, c_out, chunks)
     key = ("convpool backward", x.shape, w.shape, need_input_grad)
     if not direct and winograd.fits(kh, kw, sh, sw, pkh, pkw):
-        from . import convpool_winograd as CW  # here: it imports this module
-
         u = winograd.kernel_transform(w) if u is None else u
         u_t = np.ascontiguousarray(u.transpose(0, 2, 1))  # (16, O, C)
         args = (x, wm, u_t, y, argmax, dy, kh, kw, ph, pw, oh_, ow_, relu, need_input_grad, dx, nt)
         if nt > 1:  # serial: the same kernel on one thread (half the compile time)
-            dw, ubar, db = _threads.run(key, CW.backward_threads, None, *args, mode=mode)
+            dw, ubar, db = _threads.run(key, winograd.backward_threads, None, *args, mode=mode)
         else:
-            dw, ubar, db = _threads.one_thread(CW.backward_threads, *args)
+            dw, ubar, db = _threads.one_thread(winograd.backward_threads, *args)
         dw += winograd.weight_grad(ubar).reshape(dw.shape)
         return (dx if need_input_grad else None), dw.reshape(w.shape), db
     args = (x, wm, y, argmax, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_input_grad, pkh,

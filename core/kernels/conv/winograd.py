@@ -18,18 +18,25 @@ column pooling drops.
 Rounding: the transforms add and subtract inputs before multiplying, so results differ
 from the direct sum by a few float32 ulps (tests compare with a float64 reference). With
 small integers (exact in float32) the results are exact, ties included. A block whose
-input or filters hold NaN or inf goes through im2col instead (the caller checks
+input or filters hold NaN or inf goes through im2col instead (the drivers check
 `finite`): in the transformed domain one inf would reach all four outputs of its tile as
 inf - inf = NaN, where the direct sum keeps it to the outputs that really see it.
+
+The drivers at the end are only ever reached from pool_fused, so a prediction, which only
+needs pool_fused's generic drivers (one image goes through its row-split im2col path),
+compiles none of this on a first-ever launch. Same chunking and order of partial sums as
+pool_fused: a result depends on the thread count, never on timing. There is no serial
+copy of these drivers: the serial way runs them on one thread (`_threads.one_thread`),
+which halves what a first-ever launch compiles (each copy took 10-20 s).
 """
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from ._window import max4, relu_grad
-from ._window import relu as relu_
-from .conv import _FASTMATH
+from .._common import FASTMATH, all_finite_2d
+from .blocks import bias_act, col2im, im2col, max4, pool_block, relu_grad, sum_chunks, unpool_block
+from .blocks import relu as relu_
 
 
 #: elements of a block's scratch (tiles * (32 C_in + 28 C_out)): ~1 MiB of float32, so a
@@ -75,7 +82,7 @@ def finite(x, s0, s1):
 # prove independent), and as (16, 16) matrix products they cost 3x more.
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _bt_along(src, dst, inner):
     """B^T along one index of 4x4 rows: (x0 - x2, x1 + x2, x2 - x1, x1 - x3)."""
     n = src.shape[1]
@@ -92,7 +99,7 @@ def _bt_along(src, dst, inner):
             dst[s3, j] = src[s1, j] - src[s3, j]
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _b_along(src, dst, inner):
     """B along one index of 4x4 rows: (x0, x1 - x2 + x3, -x0 + x1 + x2, -x3)."""
     n = src.shape[1]
@@ -109,7 +116,7 @@ def _b_along(src, dst, inner):
             dst[s3, j] = -src[s3, j]
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _at_along(src, dst, inner, other):
     """A^T along one index, 4 positions to 2: (x0 + x1 + x2, x1 - x2 - x3)."""
     n = src.shape[1]
@@ -124,7 +131,7 @@ def _at_along(src, dst, inner, other):
             dst[d1, j] = src[s1, j] - src[s2, j] - src[s3, j]
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _a_along(src, dst, inner, other):
     """A along one index, 2 positions to 4: (x0, x0 + x1, x0 - x1, -x1)."""
     n = src.shape[1]
@@ -191,7 +198,7 @@ def _scatter_patches(d, s0, s1, ph, pw, ph_, pw_, dx):
                 t += 1
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _bias_relu_pool(p, b, s0, s1, ph_, pw_, relu, want_arg, y, arg):
     """p[i*2 + j, t, :] are tile t's four outputs: + bias, ReLU, their maximum into y (arg)."""
     c_out = p.shape[2]
@@ -264,7 +271,7 @@ def views(bufs, tiles, c_in, c_out):
 # 2.25x fewer multiplications than im2col for each, like the forward pass.
 
 
-@njit(cache=True, nogil=True, fastmath=_FASTMATH)
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
 def _window_grads(y, arg, dy, s0, s1, ph_, pw_, relu, g4, db):
     """g4[k, t, o] = the gradient at position k of tile t's window (the winner's, else 0);
     db (float64) += what reaches the pre-activations (ReLU's mask from the pooled output)."""
@@ -317,3 +324,99 @@ def weight_grad(ubar):
     gg = _GG.astype(ubar.dtype)
     with np.errstate(all="ignore"):
         return np.dot(gg.T, ubar.reshape(16, -1))
+
+
+# ---------------------------------------------------------------- drivers (from pool_fused)
+
+
+@njit(cache=True, nogil=True)
+def _forward_range(x, wm, u, b, n0, n1, ph, pw, oh_, ow_, relu, ph_, pw_, want_arg, y, arg):
+    """Blocks of samples by Winograd's F(2x2, 3x3); a block holding NaN or inf (in its
+    input or the filters) goes through im2col, which keeps non-finite values where the
+    direct sum puts them (see the module docstring)."""
+    c_in, c_out = x.shape[3], wm.shape[1]
+    bs = block_samples(ph_, pw_, c_in, c_out, n1 - n0)
+    bufs = scratch(ph_, pw_, c_in, c_out, bs, x)
+    filters_finite = all_finite_2d(wm)
+    for s0 in range(n0, n1, bs):
+        s1 = min(n1, s0 + bs)
+        if filters_finite and finite(x, s0, s1):
+            d, v, m, p4, p8 = views(bufs, (s1 - s0) * ph_ * pw_, c_in, c_out)
+            forward_block(x, u, b, s0, s1, ph, pw, ph_, pw_, relu, want_arg, d, v, m, p4, p8,
+                          y, arg)
+        else:  # im2col only: this fallback compiles nothing it does not need
+            rows = (s1 - s0) * oh_ * ow_
+            zb = np.empty((rows, c_out), dtype=x.dtype)
+            cols = np.empty((rows, wm.shape[0]), dtype=x.dtype)
+            im2col(x, s0, s1, 3, 3, 1, 1, ph, pw, oh_, ow_, cols)
+            np.dot(cols, wm, zb)
+            bias_act(zb, b, relu)
+            pool_block(zb, s0, s1, oh_, ow_, 2, 2, ph_, pw_, want_arg, y, arg)
+
+
+@njit(cache=True, nogil=True)
+def _backward_range(x, wm, u_t, y, arg, dy, n0, n1, ph, pw, oh_, ow_, relu, need_dx, dw, ubar,
+                    db, dx):
+    """Blocks by Winograd's adjoint; a block with NaN or inf in its input or gradient (or
+    non-finite filters) goes through im2col, which puts them where the direct sum does."""
+    if need_dx:
+        dx[n0:n1] = 0.0
+    ph_, pw_ = dy.shape[1], dy.shape[2]
+    c_in, c_out = x.shape[3], wm.shape[1]
+    bs = block_samples(ph_, pw_, c_in, c_out, n1 - n0)
+    bufs = scratch(ph_, pw_, c_in, c_out, bs, x)
+    filters_finite = all_finite_2d(wm)
+    for s0 in range(n0, n1, bs):
+        s1 = min(n1, s0 + bs)
+        if filters_finite and finite(x, s0, s1) and finite(dy, s0, s1):
+            d, v, m, g4, p8 = views(bufs, (s1 - s0) * ph_ * pw_, c_in, c_out)
+            backward_block(x, u_t, y, arg, dy, s0, s1, ph, pw, ph_, pw_, relu, need_dx, d, v, m,
+                           g4, p8, ubar, db, dx)
+            continue
+        per = oh_ * ow_
+        k = wm.shape[0]
+        rows = (s1 - s0) * per
+        dz = np.empty((rows, c_out), dtype=dy.dtype)
+        cols = np.empty((rows, k), dtype=x.dtype)
+        dcols = np.empty((rows if need_dx else 0, k), dtype=dy.dtype)
+        g = np.empty(c_out, dtype=dy.dtype)
+        unpool_block(y, arg, dy, s0, s1, oh_, ow_, 2, 2, relu, g, dz, db)
+        im2col(x, s0, s1, 3, 3, 1, 1, ph, pw, oh_, ow_, cols)  # im2col only, as forward
+        dw += np.dot(cols.T, dz)
+        if need_dx:
+            np.dot(dz, np.ascontiguousarray(wm.T), dcols)
+            col2im(dcols, s0, s1, 3, 3, 1, 1, ph, pw, oh_, ow_, dx)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def forward_threads(x, wm, u, b, kh, kw, ph, pw, oh_, ow_, relu, ph_, pw_, want_arg, y, arg, nt):
+    step = (x.shape[0] + nt - 1) // nt
+    for t in prange(nt):
+        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
+        if n0 < n1:
+            _forward_range(x, wm, u, b, n0, n1, ph, pw, oh_, ow_, relu, ph_, pw_, want_arg, y, arg)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def backward_threads(x, wm, u_t, y, arg, dy, kh, kw, ph, pw, oh_, ow_, relu, need_dx, dx, nt):
+    """(dw from im2col blocks, U' from Winograd blocks, db); the caller adds G^T U' G to dw."""
+    dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy.dtype)  # one partial sum per chunk
+    ubp = np.zeros((nt, 16, x.shape[3], wm.shape[1]), dtype=dy.dtype)
+    dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
+    step = (x.shape[0] + nt - 1) // nt
+    for t in prange(nt):
+        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
+        if n0 < n1:
+            _backward_range(x, wm, u_t, y, arg, dy, n0, n1, ph, pw, oh_, ow_, relu, need_dx,
+                            dwp[t], ubp[t], dbp[t], dx)
+    dw, db = sum_chunks(dwp, dbp, dy)
+    return dw, _sum_u(ubp), db
+
+
+@njit(cache=True, nogil=True)
+def _sum_u(ubp):
+    """The chunks' Winograd weight gradients added in a fixed order."""
+    u = ubp[0].copy()
+    for t in range(1, ubp.shape[0]):
+        u += ubp[t]
+    return u

@@ -74,10 +74,10 @@ class EngineWarmup(QWidget):
     def start(self) -> None:
         """Compile in a child process; load in-process when it is done."""
         import core
-        from core.fast.parallel_warmup import lock_cache_index
+        from core.fast.parallel_warmup import share_numba_cache
 
         # this process may compile a kernel a lesson needs while the children do too
-        lock_cache_index()
+        share_numba_cache()
         self.process = QProcess(self)
         env = QProcessEnvironment.systemEnvironment()
         root = str(Path(core.__file__).resolve().parent.parent)

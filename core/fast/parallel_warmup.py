@@ -13,7 +13,7 @@ specialisation to a function's index by reading the index, adding one entry and 
 back, with no lock (numba/core/caching.py, IndexDataCacheFile.save). Two processes saving
 two specialisations of one function at the same moment could both pick data file number 1,
 and the index that wins could pair one's signature with the other's machine code.
-`lock_cache_index()` puts that read-add-write under an OS file lock in every process that
+`share_numba_cache()` puts that read-add-write under an OS file lock in every process that
 may compile into a shared cache while another does (the workers, the app's own process, the
 test session); saving is milliseconds, so nobody waits for long. Two processes compiling
 the SAME specialisation only duplicate work: both write the same entry.
@@ -43,59 +43,110 @@ _LOCK_NAME = ".index.lock"
 _installed = False
 
 
-# ---------------------------------------------------------------- a lock for Numba's index
+# ---------------------------------------------------------------- sharing Numba's cache
+
+
+#: how long a process waits for another to finish compiling a function before it
+#: compiles the function itself (a stuck process must not stall a lesson for ever)
+COMPILE_WAIT_S = 300.0
 
 
 @contextlib.contextmanager
-def _file_lock(folder: str):
-    """An exclusive OS lock on `folder`/.index.lock (released when the file is closed, even
-    if the process dies); without a way to lock, no lock: Numba's own behaviour."""
+def _file_lock(path: str, timeout: float | None = None):
+    """An exclusive OS lock on the file `path` (released when the file is closed, even if
+    the process dies). Yields whether it was taken: without a way to lock, or after
+    `timeout` seconds of waiting, the caller goes on unlocked (Numba's own behaviour)."""
     try:
-        os.makedirs(folder, exist_ok=True)
-        f = open(os.path.join(folder, _LOCK_NAME), "a+b")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        f = open(path, "a+b")
     except OSError:
-        yield
+        yield False
         return
     try:
-        try:
-            if os.name == "nt":
-                import msvcrt
-
-                f.seek(0)
-                msvcrt.locking(f.fileno(), msvcrt.LK_LOCK, 1)
-            else:
-                import fcntl
-
-                fcntl.flock(f.fileno(), fcntl.LOCK_EX)
-        except OSError:
-            pass
-        yield
+        yield _lock(f, timeout)
     finally:
         f.close()
 
 
-def lock_cache_index() -> bool:
-    """Serialise Numba's cache-index updates across processes (once per process).
+def _lock(f, timeout: float | None) -> bool:
+    try:
+        if os.name == "nt":
+            import msvcrt
 
-    Returns False if this Numba has no IndexDataCacheFile.save to wrap (then nothing
-    changes: a different Numba may not need it, and compiling still works)."""
+            f.seek(0)
+            msvcrt.locking(f.fileno(), msvcrt.LK_LOCK, 1)  # gives up after ~10 s
+            return True
+        import fcntl
+
+        if timeout is None:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)
+            return True
+        end = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(f.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() > end:
+                    return False
+                time.sleep(0.02)
+    except OSError:
+        return False
+
+
+def share_numba_cache() -> bool:
+    """Let this process compile into a Numba cache other processes compile into too
+    (once per process; returns False if this Numba lacks what is wrapped, then nothing
+    changes: compiling still works, only without these guarantees).
+
+    - A function's cache index is updated under a lock (`<cache folder>/.index.lock`).
+    - A function is compiled by one process at a time (`<cache folder>/.compiling/<its
+      index name>`): a process that wants a function another one is compiling waits,
+      then loads it from the cache instead of compiling it a second time. This counts
+      most for the functions that many kernels call: two workers compiling two kernels
+      that share them would otherwise both compile them. The lock is taken inside
+      Numba's own compiler lock (one compile at a time per process), and kernels do not
+      call each other in a cycle, so two processes never wait for each other.
+    """
     global _installed
     if _installed:
         return True
     try:
         from numba.core.caching import IndexDataCacheFile
+        from numba.core.compiler_lock import global_compiler_lock
+        from numba.core.dispatcher import Dispatcher
     except ImportError:
         return False
-    save = getattr(IndexDataCacheFile, "save", None)
-    if save is None:
+    save, compile_ = (getattr(IndexDataCacheFile, "save", None), getattr(Dispatcher, "compile", None))
+    if save is None or compile_ is None:
         return False
 
     def locked_save(self, key, data):
-        with _file_lock(getattr(self, "_cache_path", None) or os.path.dirname(self._index_path)):
+        with _file_lock(os.path.join(os.path.dirname(self._index_path), _LOCK_NAME)):
             return save(self, key, data)
 
+    held: set[str] = set()  # functions whose compile lock this process holds
+
+    def compile_once(self, sig):
+        index = getattr(getattr(getattr(self, "_cache", None), "_cache_file", None),
+                        "_index_path", None)
+        if index is None:  # not cached (cache=False): nothing to share
+            return compile_(self, sig)
+        with global_compiler_lock:
+            if index in held:  # this process is compiling it already (a nested call)
+                return compile_(self, sig)
+            path = os.path.join(os.path.dirname(index), ".compiling", os.path.basename(index))
+            with _file_lock(path, COMPILE_WAIT_S):
+                held.add(index)
+                try:
+                    return compile_(self, sig)  # loads it if another process saved it
+                finally:
+                    held.discard(index)
+
     locked_save.__wrapped__ = save
+    compile_once.__wrapped__ = compile_
     IndexDataCacheFile.save = locked_save
+    Dispatcher.compile = compile_once
     _installed = True
     return True
 
@@ -224,6 +275,7 @@ def warm_up_parallel(jobs: int | None = None,
                 send(w)
             elif kind in ("done", "failed"):
                 i_text, _, secs = rest.partition("\t")
+                secs, _, cpu = secs.partition("\t")
                 i = int(i_text)
                 running.pop(w, None)
                 if kind == "done":
@@ -232,6 +284,7 @@ def warm_up_parallel(jobs: int | None = None,
                     dt = float(secs)
                     report.seconds[label] = dt
                     report.phase_seconds[phase] = report.phase_seconds.get(phase, 0.0) + dt
+                    report.cpu_seconds[label] = float(cpu or 0.0)
                 else:
                     failed = True
                 tell()
@@ -248,6 +301,37 @@ def warm_up_parallel(jobs: int | None = None,
         for proc in procs.values():
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=5)
+
+
+def warm_up_claiming(folder: str, phases=PHASES) -> WarmupReport:
+    """Run, in this process, every warm-up step that no other process has claimed yet in
+    `folder`, in warm_up's order; returns what this process ran.
+
+    For processes that already run side by side and each want the kernels (a test
+    session's workers): each takes the next unclaimed step (a file created exclusively in
+    `folder`, which must be fresh and shared by them), so together they compile every
+    kernel once, without a coordinator, and each goes on with its own work when no step
+    is left. A step another process is still compiling is not waited for.
+    """
+    from core.fast.warmup import steps
+    from core.kernels import _threads
+
+    share_numba_cache()
+    _threads.configure()
+    report = WarmupReport()
+    for i, (label, phase, fn) in enumerate(steps(phases)):
+        try:
+            os.close(os.open(os.path.join(folder, f"step-{i}.claim"),
+                             os.O_CREAT | os.O_EXCL | os.O_WRONLY))
+        except FileExistsError:
+            continue
+        t0, c0 = time.perf_counter(), time.process_time()
+        fn()
+        report.seconds[label] = dt = time.perf_counter() - t0
+        report.cpu_seconds[label] = time.process_time() - c0
+        report.phase_seconds[phase] = report.phase_seconds.get(phase, 0.0) + dt
+    report.completed = True
+    return report
 
 
 # ---------------------------------------------------------------- a worker
@@ -269,12 +353,13 @@ def _exit_with_parent() -> None:
 
 def worker(phases=PHASES, out=sys.stdout, inp=sys.stdin) -> int:
     """Print the plan (label, phase of every step), then run each step number read from
-    `inp` until it closes, printing `done <i> <seconds>` (or `failed <i> <error>`)."""
+    `inp` until it closes, printing `done <i> <seconds> <processor seconds>` (or
+    `failed <i> <error>`)."""
     from core.fast.warmup import steps
     from core.kernels import _threads
 
     _exit_with_parent()
-    lock_cache_index()
+    share_numba_cache()
     _threads.configure()
     todo = steps(phases)
     print("plan\t" + json.dumps([[label, phase] for label, phase, _ in todo]), file=out, flush=True)
@@ -283,14 +368,15 @@ def worker(phases=PHASES, out=sys.stdout, inp=sys.stdin) -> int:
         if not line:
             continue
         i = int(line)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         try:
             todo[i][2]()
         except Exception as exc:  # noqa: BLE001 - reported; the app compiles it on use
             print(f"failed\t{i}\t{type(exc).__name__}: {exc}".replace("\n", " "), file=out,
                   flush=True)
             continue
-        print(f"done\t{i}\t{time.perf_counter() - t0:.3f}", file=out, flush=True)
+        print(f"done\t{i}\t{time.perf_counter() - t0:.3f}\t{time.process_time() - c0:.3f}",
+              file=out, flush=True)
     return 0
 
 

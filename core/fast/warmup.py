@@ -41,6 +41,8 @@ class WarmupReport:
     seconds: dict[str, float] = field(default_factory=dict)
     phase_seconds: dict[str, float] = field(default_factory=dict)
     completed: bool = False
+    #: processor seconds per step (its process's; wall seconds mislead on a busy machine)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def total(self) -> float:
@@ -300,10 +302,11 @@ def warm_up(progress: Callable[[int, int, str, str], None] | None = None,
             return report
         if progress is not None:
             progress(i, len(todo), label, phase)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
         dt = time.perf_counter() - t0
         report.seconds[label] = dt
+        report.cpu_seconds[label] = time.process_time() - c0
         report.phase_seconds[phase] = report.phase_seconds.get(phase, 0.0) + dt
     report.completed = True
     if progress is not None:

@@ -202,8 +202,8 @@ def warm_up_parallel(jobs: int | None = None,
     label and phase are those of the first step in warm_up's order not finished yet (so,
     as with warm_up, every step before it is done, and a phase is complete when a call
     names a later one, or done == total); once at the start with done == 0 and once at the
-    end with done == total. `seconds` holds
-    each step's time in its worker; `completed` is False if a step failed, a worker died
+    end with done == total. `seconds` and `cpu_seconds` hold each step's wall and
+    processor seconds in its worker; `completed` is False if a step failed, a worker died
     or should_stop() said stop (the caller's own warm_up() then compiles what is missing).
     With jobs == 1 this is warm_up() in this process.
     """
@@ -211,6 +211,7 @@ def warm_up_parallel(jobs: int | None = None,
 
     jobs = default_jobs() if jobs is None else max(1, int(jobs))
     if jobs == 1:
+        share_numba_cache()
         return warm_up(progress=progress, should_stop=should_stop, phases=phases)
     phases = tuple(p for p in PHASES if p in phases)
     env = _worker_env()

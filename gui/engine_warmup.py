@@ -76,8 +76,6 @@ class EngineWarmup(QWidget):
         import core
         from core.fast.parallel_warmup import share_numba_cache
 
-        # this process may compile a kernel a lesson needs while the children do too
-        share_numba_cache()
         self.process = QProcess(self)
         env = QProcessEnvironment.systemEnvironment()
         root = str(Path(core.__file__).resolve().parent.parent)
@@ -88,6 +86,9 @@ class EngineWarmup(QWidget):
         self.process.finished.connect(self._child_finished)
         self.process.errorOccurred.connect(self._child_failed_to_start)
         self.process.start(sys.executable, ["-m", "core.fast.warmup"])
+        # a lesson may compile a kernel here while the children do: one of them waits for
+        # the other and loads it, instead of both compiling it (see parallel_warmup)
+        share_numba_cache()
 
     def _read_child(self) -> None:
         self._buffer += bytes(self.process.readAllStandardOutput())

@@ -3,10 +3,14 @@
 On a first-ever launch Numba has nothing cached and compiling every kernel takes tens
 of seconds; done lazily, the first prediction or training step would freeze for that
 long. Compiling also holds Python's GIL, so it runs in a child process
-(`python -m core.fast.warmup`) that fills Numba's on-disk cache while the window stays fully
-responsive; inference kernels come first so the drawing pad works within seconds. Then
-a worker thread loads the cached kernels into this process (well under a second). If
-the child cannot run, the worker compiles in-process instead: slower, never wrong.
+(`python -m core.fast.warmup`, which shares the steps between one worker process per core)
+that fills Numba's on-disk cache while the window stays fully responsive; the drawing
+pad's kernels come first, then the other inference kernels. Then a worker thread loads the
+cached kernels into this process (well under a second). If the child cannot run, the
+worker compiles in-process instead: slower, never wrong.
+
+Until then a lesson that needs a kernel not yet cached compiles it itself, and this
+widget, in the status bar of every lesson, says what is being prepared and how far along.
 """
 from __future__ import annotations
 
@@ -17,6 +21,7 @@ from pathlib import Path
 from PySide6.QtCore import QProcess, QProcessEnvironment, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
+from core.fast.warmup import DRAWING_PAD
 from gui.app import Worker, current_worker
 
 _PHASE_WORDS = {"inference": "predictions", "batches": "batch work", "training": "training"}
@@ -40,6 +45,8 @@ class EngineWarmup(QWidget):
     ready = Signal(bool)
     #: (done, total, label, phase) for every step, from the child or the loading thread
     progressed = Signal(int, int, str, str)
+    #: the drawing pad's networks are compiled: it reads drawings without waiting
+    drawing_pad_ready = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -59,6 +66,7 @@ class EngineWarmup(QWidget):
         self.process: QProcess | None = None
         self.worker: Worker | None = None
         self.phase = ""
+        self.pad_ready = False
         self._stopped = False
         self._buffer = b""
 
@@ -66,6 +74,7 @@ class EngineWarmup(QWidget):
     def start(self) -> None:
         """Compile in a child process; load in-process when it is done."""
         import core
+        from core.fast.parallel_warmup import share_numba_cache
 
         self.process = QProcess(self)
         env = QProcessEnvironment.systemEnvironment()
@@ -77,6 +86,9 @@ class EngineWarmup(QWidget):
         self.process.finished.connect(self._child_finished)
         self.process.errorOccurred.connect(self._child_failed_to_start)
         self.process.start(sys.executable, ["-m", "core.fast.warmup"])
+        # a lesson may compile a kernel here while the children do: one of them waits for
+        # the other and loads it, instead of both compiling it (see parallel_warmup)
+        share_numba_cache()
 
     def _read_child(self) -> None:
         self._buffer += bytes(self.process.readAllStandardOutput())
@@ -121,8 +133,14 @@ class EngineWarmup(QWidget):
         self.progressed.emit(done, total, label, phase)
         self.bar.setRange(0, max(total, 1))
         self.bar.setValue(done)
-        what = _PHASE_WORDS.get(phase, phase)
-        self.label.setText(f"Preparing the engine for {what}… ({done}/{total})")
+        # label: the first step not finished yet; the drawing pad's steps come first
+        pad = done < total and label.startswith(DRAWING_PAD)
+        if not pad and not self.pad_ready:
+            self.pad_ready = True
+            self.drawing_pad_ready.emit()
+        what = "the drawing pad" if pad else _PHASE_WORDS.get(phase, phase)
+        doing = "Loading the engine" if self.worker is not None else "Preparing the engine"
+        self.label.setText(f"{doing} for {what}… ({done}/{total})")
 
     def _on_failed(self, exc) -> None:
         self.label.setText(f"Kernels will compile on first use ({type(exc).__name__}: {exc})")

@@ -1,9 +1,19 @@
-"""Shared test set-up: Qt offscreen, and QSettings isolated per test.
+"""Shared test set-up: Qt offscreen, QSettings isolated per test, kernels compiled up front.
 
 QT_QPA_PLATFORM is set before anything imports Qt, so GUI tests run headless; `setdefault`
 lets a developer still run them on a real display (QT_QPA_PLATFORM=xcb pytest ...).
+
+A first run (nothing in Numba's cache) spends most of its time compiling. When a session
+runs many tests (the whole suite; not a file or two), the engine's warm-up runs first,
+shared between processes: under pytest-xdist (`-n 2`) each worker takes the next step no
+other worker has taken (core.fast.parallel_warmup.warm_up_claiming), then goes on with its
+tests; without xdist, worker processes compile it (warm_up_parallel). Every process that
+compiles into the shared cache takes Numba's index lock. BACKPROP_LAB_TEST_WARMUP=0 skips
+the warm-up, =1 forces it.
 """
 import os
+import shutil
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -11,6 +21,41 @@ import pytest  # noqa: E402
 
 SETTINGS_ORG = "Backprop Lab Tests"
 SETTINGS_APP = "Backprop Lab Tests"
+
+#: a session collecting at least this many tests warms the engine up first
+WARMUP_MIN_TESTS = 150
+
+
+_CLAIMS_KEY = "backprop_lab_warmup_claims"
+_claims: list[str] = []  # the controller's folder for its workers' claims
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_configure_node(node):
+    """xdist's controller, once per worker: one fresh folder the workers share claims in."""
+    if not _claims:
+        _claims.append(tempfile.mkdtemp(prefix="backprop-lab-test-warmup-"))
+    node.workerinput[_CLAIMS_KEY] = _claims[0]
+
+
+def pytest_collection_finish(session):
+    from core.fast.parallel_warmup import share_numba_cache, warm_up_claiming, warm_up_parallel
+
+    share_numba_cache()  # xdist's workers compile into one cache side by side
+    wanted = os.environ.get("BACKPROP_LAB_TEST_WARMUP")
+    if wanted == "0" or (wanted != "1" and len(session.items) < WARMUP_MIN_TESTS):
+        return
+    worker = getattr(session.config, "workerinput", None)
+    if worker is None:
+        if not getattr(session.config.option, "numprocesses", None):  # not xdist's controller
+            warm_up_parallel()
+    elif worker.get(_CLAIMS_KEY):
+        warm_up_claiming(worker[_CLAIMS_KEY])
+
+
+def pytest_sessionfinish(session):
+    for folder in _claims:  # the controller, after its workers are done
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)

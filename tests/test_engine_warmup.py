@@ -8,9 +8,14 @@ def test_window_warms_up_engine_in_background_and_hides_progress_when_ready(qtbo
     win.show()
     warm = win.engine_warmup
     assert warm is not None and warm.isVisible()
+    order = []
+    warm.drawing_pad_ready.connect(lambda: order.append("drawing pad"))
+    warm.ready.connect(lambda ok: order.append("everything"))
     with qtbot.waitSignal(warm.ready, timeout=180_000) as ready:
         pass
     assert ready.args == [True]
+    # the drawing pad's kernels come first, and the window says when they are there
+    assert order == ["drawing pad", "everything"] and warm.pad_ready
     assert not warm.isVisible()
     assert warm.bar.value() == warm.bar.maximum()
     # the window itself stayed usable: the welcome page is shown

@@ -3,8 +3,9 @@
 A first-ever launch has nothing in Numba's cache, and compiling the engine's kernels takes
 a while; done lazily, the first prediction or training step would freeze for that long.
 `warm_up()` runs them all once on tiny arrays instead, in the order the app needs them:
-"inference" (one image through a model: the drawing pad can predict as soon as this phase is
-done, a few seconds into a first-ever launch), "batches" (one layer at a time for a
+"inference" (one image through a model: first the drawing pad's own two networks, so that
+it can read a drawing as soon as those two steps are done, then every other one-image
+kernel), "batches" (one layer at a time for a
 lesson's feature maps, then the threaded forward kernels: evaluating a test set), then "training". With a warm cache
 each step only loads machine code: the whole warm-up takes well under a second.
 
@@ -40,6 +41,8 @@ class WarmupReport:
     seconds: dict[str, float] = field(default_factory=dict)
     phase_seconds: dict[str, float] = field(default_factory=dict)
     completed: bool = False
+    #: processor seconds per step (its process's; wall seconds mislead on a busy machine)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
 
     @property
     def total(self) -> float:
@@ -217,9 +220,66 @@ def _training_steps():
             ("single-layer gradients", layers(1)), ("single-layer gradients, threaded", layers(2))]
 
 
+#: the networks the drawing pad reads every drawing with (resources/models/<name>.npz)
+DRAWING_PAD_NETWORKS = ("digits_mlp", "digits_cnn")
+#: the label of every step that compiles what the drawing pad's first reading needs
+DRAWING_PAD = "drawing pad"
+
+
+def _drawing_pad_steps():
+    """The drawing pad's first reading (one image through each shipped network), as two
+    steps that compile different kernels, so that two worker processes share it.
+
+    The pad reads with the networks themselves, whatever their layers; so the steps are
+    built from the shipped files' architecture: the CNN's convolution + pooling pairs (the
+    fused one-image kernels, the larger half) in one step, every other run of layers in
+    the other, each as a small network of its own fed the shape it gets in the whole one
+    (so its layers pick the kernels they pick there). A network that cannot be loaded is
+    left out: the pad reports that itself.
+    """
+    from core.io import load_model
+    from core.model import Sequential
+    from resources.paths import model_path
+
+    pairs, others = [], []
+    for name in DRAWING_PAD_NETWORKS:
+        try:
+            with model_path(name) as path:
+                whole = load_model(path)
+        except (OSError, ValueError):
+            continue
+        layers = whole.get_config()["layers"]
+        i = 0
+        while i < len(layers):
+            pair = (layers[i]["class_name"] == "Conv2D" and i + 1 < len(layers)
+                    and layers[i + 1]["class_name"] == "MaxPool2D")
+            j = i + 2 if pair else i + 1
+            while not pair and j < len(layers) and not (
+                    layers[j]["class_name"] == "Conv2D" and j + 1 < len(layers)
+                    and layers[j + 1]["class_name"] == "MaxPool2D"):
+                j += 1
+            (pairs if pair else others).append((layers[i:j], whole.layers[i].input_shape))
+            i = j
+
+    def reading(parts, times):
+        def run():
+            rng = np.random.default_rng(2)
+            for layers, shape in parts:
+                part = Sequential.from_config({"layers": layers, "input_shape": list(shape)})
+                for _ in range(times):
+                    part.predict(rng.random((1, *shape), dtype=np.float32))
+        return run
+
+    # a pair's one-image kernel runs on threads the first time, on one the second
+    # (core.kernels._threads.run tries each way once): both, for the pad's second reading
+    return [(f"{DRAWING_PAD}: {what}", reading(parts, times)) for what, parts, times in
+            (("convolution + pooling", pairs, 2), ("other layers", others, 1)) if parts]
+
+
 def steps(phases=PHASES) -> list[tuple[str, str, Callable[[], None]]]:
     """(label, phase, function) for every warm-up step, in the order they should run."""
-    makers = {INFERENCE: lambda: _forward_steps(1), BATCHES: lambda: _forward_steps(2),
+    makers = {INFERENCE: lambda: _drawing_pad_steps() + _forward_steps(1),
+              BATCHES: lambda: _forward_steps(2),
               TRAINING: _training_steps}
     return [(label, phase, fn) for phase in PHASES if phase in phases
             for label, fn in makers[phase]()]
@@ -245,10 +305,11 @@ def warm_up(progress: Callable[[int, int, str, str], None] | None = None,
             return report
         if progress is not None:
             progress(i, len(todo), label, phase)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         fn()
         dt = time.perf_counter() - t0
         report.seconds[label] = dt
+        report.cpu_seconds[label] = time.process_time() - c0
         report.phase_seconds[phase] = report.phase_seconds.get(phase, 0.0) + dt
     report.completed = True
     if progress is not None:
@@ -256,20 +317,34 @@ def warm_up(progress: Callable[[int, int, str, str], None] | None = None,
     return report
 
 
-__all__ = ["warm_up", "steps", "WarmupReport", "INFERENCE", "BATCHES", "TRAINING", "PHASES"]
+__all__ = ["warm_up", "steps", "WarmupReport", "INFERENCE", "BATCHES", "TRAINING", "PHASES",
+           "DRAWING_PAD"]
 
 
-def main() -> int:
-    """`python -m core.fast.warmup`: compile into Numba's cache, one progress line per step.
+def main(argv=None) -> int:
+    """`python -m core.fast.warmup [--jobs N] [--phases inference,...]`: compile into
+    Numba's cache, one progress line per step.
 
     The app runs this in a child process on start-up: compiling holds the GIL, so doing
     it in the window's own process would make the window sluggish for as long as it takes.
-    Lines are tab-separated `done total phase label`.
+    The steps are shared between N worker processes (default: one per core, see
+    core.fast.parallel_warmup). Lines are tab-separated `done total phase label`, label
+    naming the first step (in warm_up's order) not finished yet.
     """
+    import argparse
+
+    from core.fast.parallel_warmup import warm_up_parallel
+
+    ap = argparse.ArgumentParser(description="compile the engine's kernels into Numba's cache")
+    ap.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")
+    ap.add_argument("--phases", default=",".join(PHASES))
+    args = ap.parse_args(argv)
+
     def progress(done, total, label, phase):
         print(f"{done}\t{total}\t{phase}\t{label}", flush=True)
 
-    return 0 if warm_up(progress=progress).completed else 1
+    phases = tuple(p for p in args.phases.split(",") if p)
+    return 0 if warm_up_parallel(args.jobs, progress=progress, phases=phases).completed else 1
 
 
 if __name__ == "__main__":

@@ -6,6 +6,11 @@ pooling by reduce_window), holding our initial weights (same layouts as ours), o
 training step — forward, softmax cross-entropy, value_and_grad, SGD(0.01) — compiled whole
 by jax.jit, the parameters donated so XLA may update them in place. JAX dispatches
 asynchronously: every timed call waits for its results (block_until_ready).
+
+XLA puts all of a step's intermediates in one temporary buffer, 55 MiB for this step:
+above the 32 MiB ceiling of glibc's dynamic mmap threshold, so in any application it is a
+fresh mmap, page-faulted in on every step (speed.py prints the count). That is JAX's
+steady state on glibc, and it is timed as such.
 """
 from __future__ import annotations
 
@@ -70,7 +75,7 @@ class JaxSide:
         return loss
 
     def first_losses(self, work):
-        return {"JAX jit step": float(self.train(*self._put(work.cnn_x[0], work.cnn_y[0])))}
+        return {"cnn": {"JAX jit step": float(self.train(*self._put(work.cnn_x[0], work.cnn_y[0])))}}
 
     def _put(self, x, y):
         return self.jax.device_put(x), self.jax.device_put(y.astype("int32"))

@@ -97,8 +97,8 @@ class KerasSide:
         """The loss of each way's first step on the first batch (before its update)."""
         tf = self.tf
         x0, y0 = work.cnn_x[0], work.cnn_y[0]
-        return {"Keras train_on_batch": float(self.m_batch.train_on_batch(x0, y0)),
-                "TF @tf.function step": float(self.step(tf.constant(x0), tf.constant(y0)))}
+        return {"cnn": {"Keras train_on_batch": float(self.m_batch.train_on_batch(x0, y0)),
+                        "TF @tf.function step": float(self.step(tf.constant(x0), tf.constant(y0)))}}
 
     def contenders(self, work):
         tf = self.tf

@@ -28,7 +28,9 @@ them in on every step (PyTorch's course-CNN step: ~12 ms that way, ~7.3 ms in an
 has loaded data); after the process has freed one large block, as any app that loaded a
 data set has, they come from the heap. So each pass first allocates and frees one 30 MiB
 NumPy array (benchmarks/speed_support.py says why this and not mallopt), then gives every
-side warm-up calls, and prints the page faults per CNN step that are left.
+side warm-up calls, and prints the page faults per CNN step that are left (JAX's are
+real: XLA's one 55 MiB scratch buffer per step is above the 32 MiB that glibc's threshold
+can reach, so it is mmap-ed afresh every step in any application; rivals_jax.py).
 
 All sides run in the same process, at their default thread counts, interleaved block by
 block (the order rotating each round) so that whatever else the machine is doing slows
@@ -320,8 +322,8 @@ class Reference:
 
     def first_losses(self, work):
         s = self.side
-        return {"cnn": _value(s.train_cnn(*s.batch(work.cnn_x[0], work.cnn_y[0]))),
-                "mlp": _value(s.train_mlp(*s.batch(work.dense_x[0], work.dense_y[0])))}
+        return {"cnn": {self.label: _value(s.train_cnn(*s.batch(work.cnn_x[0], work.cnn_y[0])))},
+                "mlp": {self.label: _value(s.train_mlp(*s.batch(work.dense_x[0], work.dense_y[0])))}}
 
     def contenders(self, work):
         s, L = self.side, self.label
@@ -429,10 +431,11 @@ def run_pass(args):
         print(f"  rival: {label} {why}")
 
     # same network on every side: the first losses agree (each side's first step, batch 0)
-    first = {"ours": {"cnn": cnn.train_on_batch(work.cnn_x[0], work.cnn_y[0])["loss"],
-                      "mlp": mlp.train_on_batch(work.dense_x[0], work.dense_y[0])["loss"]}}
+    first = {"cnn": {"ours": cnn.train_on_batch(work.cnn_x[0], work.cnn_y[0])["loss"]},
+             "mlp": {"ours": mlp.train_on_batch(work.dense_x[0], work.dense_y[0])["loss"]}}
     for side in sides:
-        first[side.label] = side.first_losses(work)
+        for net, losses in side.first_losses(work).items():
+            first[net].update(losses)
 
     ours = ours_contenders(cnn, mlp, work)
     theirs = {}  # row -> {label: fn}
@@ -482,11 +485,9 @@ def run_pass(args):
             print("  " + " " * 38 + " minor page faults per step after warm-up: "
                   + ", ".join(f"{k} {v:.0f}" for k, v in faults.items()), flush=True)
 
-    fl = ", ".join(f"{k} {v['cnn']:.6f}" + (f" / {v['mlp']:.6f}" if "mlp" in v else "")
-                   for k, v in first.items() if "cnn" in v)
-    extra = ", ".join(f"{k} {v:.6f}" for side in first.values() for k, v in side.items()
-                      if k not in ("cnn", "mlp"))
-    print(f"  first losses (CNN / dense): {fl}" + (f"; {extra}" if extra else ""))
+    for net, losses in first.items():
+        print(f"  first {'CNN' if net == 'cnn' else 'dense'} loss, each side's first step on the same "
+              "batch from the same weights: " + ", ".join(f"{k} {v:.6f}" for k, v in losses.items()))
     from core.kernels import _threads
 
     sites = _threads.site_report()
@@ -661,9 +662,9 @@ def main():
                 verdict = f"   {res['absent'][lab]}"
             print(f"  {head:<38} {lab:<28}{cells}{verdict}")
             head = ""
-    fl = first_pass["first losses"]
-    print("  same networks, first losses: " + "; ".join(
-        f"{side} " + ", ".join(f"{k} {v:.6f}" for k, v in losses.items()) for side, losses in fl.items()))
+    for net, losses in first_pass["first losses"].items():
+        print(f"  same networks, first {'CNN' if net == 'cnn' else 'dense'} losses: "
+              + ", ".join(f"{k} {v:.6f}" for k, v in losses.items()))
     print(f"  total benchmark time {time.perf_counter() - T_START:.0f} s")
     if args.json:
         Path(args.json).write_text(json.dumps({"passes": passes, "startup": startup}, indent=1))

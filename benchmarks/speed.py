@@ -59,6 +59,7 @@ comparison of the default settings.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import platform
@@ -346,7 +347,7 @@ def import_rivals(wanted):
 
     PyTorch first: its own libgomp reads GOMP_SPINCOUNT when it loads, and the engine sets
     that variable for its libgomp (core.kernels._threads); PyTorch keeps its defaults.
-    Returns {key: None if importable, else why not}."""
+    Returns {key: why not} for each wanted rival that cannot be imported."""
     missing = {}
     for key in RIVALS:
         if key not in wanted:
@@ -406,7 +407,7 @@ def run_pass(args):
     for key, module in (("tf", "rivals_tf"), ("jax", "rivals_jax")):
         if key not in wanted:
             continue
-        mod = __import__(f"benchmarks.{module}", fromlist=["ROWS"])
+        mod = importlib.import_module(f"benchmarks.{module}")
         if key in missing:
             absent[mod.LABEL] = (mod.ROWS, missing[key])
             continue

@@ -4,6 +4,7 @@
     python benchmarks/speed.py --quick      # fewer repeats (~3-4 min)
     python benchmarks/speed.py --torch-passive --single-thread   # + two more passes
     python benchmarks/speed.py --fresh-malloc   # the fresh-process artefact, for comparison
+    python benchmarks/speed.py --rows "CNN train step,CNN epoch" --rivals torch,tf   # a subset
 
 The rivals are optional and benchmark-only, never dependencies of the app or its tests;
 install them beside the app in a separate environment, e.g.
@@ -456,6 +457,8 @@ def run_pass(args):
         return f"{t * 1e3:9.3f} ms" if not unit_s else f"{t:9.3f} s "
 
     for row in ours:
+        if args.rows and not any(part.strip().lower() in row.lower() for part in args.rows.split(",")):
+            continue
         (reps, block, budget, warm) = TIMING.get(row, KERNEL_TIMING)
         q = 0 if quick else 1
         labels = list(theirs.get(row, {}))
@@ -572,6 +575,8 @@ def main():
     ap.add_argument("--numpy-reference", action="store_true", help="compare with plain NumPy even if PyTorch is installed")
     ap.add_argument("--rivals", default=",".join(RIVALS),
                     help="comma-separated rivals to race where installed (default: %(default)s)")
+    ap.add_argument("--rows", help="time only the rows whose names contain one of these "
+                    "comma-separated words, e.g. --rows 'CNN train step,CNN epoch'")
     ap.add_argument("--fresh-malloc", action="store_true",
                     help="skip the allocator's steady state: the fresh-process artefact, for comparison")
     ap.add_argument("--torch-passive", action="store_true",
@@ -609,7 +614,7 @@ def main():
         extra.append("--numpy-reference")
     if args.fresh_malloc:
         extra.append("--fresh-malloc")
-    extra += ["--rivals", args.rivals]
+    extra += ["--rivals", args.rivals] + (["--rows", args.rows] if args.rows else [])
     passes = {}
     kinds = ["unset", "set"] if args.passes == "both" else [args.passes]
     if args.torch_passive:

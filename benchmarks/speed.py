@@ -567,6 +567,36 @@ def env_for(kind):
     return env
 
 
+def print_summary(passes, kinds):
+    """One line per row and rival, one column per pass; PyTorch's lines checked against TARGETS."""
+    def ratio(k, row, lab):
+        return passes[k]["results"].get(row, {}).get("rivals", {}).get(lab, {}).get("ratio")
+
+    print("\n== summary: ratio ours / rival (lower is faster; targets from issue 3, against PyTorch) ==")
+    print(f"  {'':<38} {'rival':<28}" + "".join(f"{k:>14}" for k in kinds) + "   targets (unset / set)")
+    first_pass = next(iter(passes.values()))["results"]
+    for row, res in first_pass.items():
+        if row == "first losses":
+            continue
+        head = row
+        for lab in list(res["rivals"]) + list(res["absent"]):
+            cells = "".join(f"{ratio(k, row, lab):13.2f}x" if ratio(k, row, lab) is not None
+                            else f"{'n/a':>14}" for k in kinds)
+            tgt = TARGETS.get(row) if lab == "PyTorch" else None
+            verdict = ""
+            if lab in res["absent"]:
+                verdict = f"   {res['absent'][lab]}"
+            elif tgt:  # the targets are for the default settings: the "unset" and "set" passes
+                marks = [f"{k} {'met' if ratio(k, row, lab) <= tgt[i] else 'NOT met'}"
+                         for i, k in enumerate(("unset", "set")) if ratio(k, row, lab) is not None]
+                verdict = f"   <= {tgt[0]:.2f} / <= {tgt[1]:.2f}: {', '.join(marks)}"
+            print(f"  {head:<38} {lab:<28}{cells}{verdict}")
+            head = ""
+    for net, losses in first_pass["first losses"].items():
+        print(f"  same networks, first {'CNN' if net == 'cnn' else 'dense'} losses: "
+              + ", ".join(f"{k} {v:.6f}" for k, v in losses.items()))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats")
@@ -645,32 +675,7 @@ def main():
         print(f"  compiling every kernel from an empty cache: {cold['first_predict'] + cold['warm_up']:.1f} s"
               f" (of which the first prediction's kernels {cold['first_predict']:.1f} s)")
 
-    print("\n== summary: ratio ours / rival (lower is faster; targets from issue 3, against PyTorch) ==")
-    print(f"  {'':<38} {'rival':<28}" + "".join(f"{k:>14}" for k in kinds) + "   targets (unset / set)")
-    first_pass = next(iter(passes.values()))["results"]
-    for row, res in first_pass.items():
-        if row == "first losses":
-            continue
-        head = row
-        for lab in list(res["rivals"]) + list(res["absent"]):
-            cells = ""
-            for k in kinds:
-                r = passes[k]["results"][row]
-                cells += (f"{r['rivals'][lab]['ratio']:13.2f}x" if lab in r["rivals"]
-                          else f"{'n/a':>14}")
-            tgt = TARGETS.get(row) if lab == "PyTorch" else None
-            verdict = ""
-            if tgt:  # the targets are for the default settings: the "unset" and "set" passes
-                marks = [f"{k} {'met' if passes[k]['results'][row]['rivals'][lab]['ratio'] <= tgt[i] else 'NOT met'}"
-                         for i, k in enumerate(("unset", "set")) if k in passes]
-                verdict = f"   <= {tgt[0]:.2f} / <= {tgt[1]:.2f}: {', '.join(marks)}"
-            elif lab in res["absent"]:
-                verdict = f"   {res['absent'][lab]}"
-            print(f"  {head:<38} {lab:<28}{cells}{verdict}")
-            head = ""
-    for net, losses in first_pass["first losses"].items():
-        print(f"  same networks, first {'CNN' if net == 'cnn' else 'dense'} losses: "
-              + ", ".join(f"{k} {v:.6f}" for k, v in losses.items()))
+    print_summary(passes, kinds)
     print(f"  total benchmark time {time.perf_counter() - T_START:.0f} s")
     if args.json:
         Path(args.json).write_text(json.dumps({"passes": passes, "startup": startup}, indent=1))

@@ -652,7 +652,7 @@ def main():
     if args.single_thread:
         kinds.append("1 thread")
     titles = {"passive": "unset, PyTorch with OMP_WAIT_POLICY=PASSIVE",
-              "1 thread": "unset, one thread each (NUMBA_NUM_THREADS=1, OMP_NUM_THREADS=1)"}
+              "1 thread": "unset, one thread on every side (Numba, OpenMP/MKL, TensorFlow, XLA)"}
     for kind in kinds:
         title = titles.get(kind, kind)
         print(f"\n== pass: OpenBLAS variables {title} ==")

@@ -570,7 +570,7 @@ def env_for(kind):
 def print_summary(passes, kinds):
     """One line per row and rival, one column per pass; PyTorch's lines checked against TARGETS."""
     def ratio(k, row, lab):
-        return passes[k]["results"].get(row, {}).get("rivals", {}).get(lab, {}).get("ratio")
+        return passes.get(k, {}).get("results", {}).get(row, {}).get("rivals", {}).get(lab, {}).get("ratio")
 
     print("\n== summary: ratio ours / rival (lower is faster; targets from issue 3, against PyTorch) ==")
     print(f"  {'':<38} {'rival':<28}" + "".join(f"{k:>14}" for k in kinds) + "   targets (unset / set)")

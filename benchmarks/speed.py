@@ -1,7 +1,7 @@
 """Speed of the engine against its rivals on the CPU, side by side and interleaved in one run.
 
-    python benchmarks/speed.py              # everything, both BLAS settings (~5-8 min)
-    python benchmarks/speed.py --quick      # fewer repeats (~3-4 min)
+    python benchmarks/speed.py              # everything, both BLAS settings (~5-8 min, quiet machine)
+    python benchmarks/speed.py --quick      # fewer repeats (~3-4 min, quiet machine)
     python benchmarks/speed.py --torch-passive --single-thread   # + two more passes
     python benchmarks/speed.py --fresh-malloc   # the fresh-process artefact, for comparison
     python benchmarks/speed.py --rows "CNN train step,CNN epoch" --rivals torch,tf   # a subset

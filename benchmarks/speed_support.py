@@ -10,8 +10,8 @@ pages. Any program that has loaded a data set has freed such a block (loading th
 offline digits frees 15 MiB temporaries), and a training step's buffers (a few MiB each
 in PyTorch, TensorFlow and XLA) then stop costing page faults every step. A benchmark in
 a fresh process that frees nothing large times those page faults instead: PyTorch's
-course-CNN step was ~12 ms that way against ~7.3 ms in an application (about 3,000 minor
-page faults per step against none).
+course-CNN step took ~12 ms that way against ~7.3 ms in an application (issue 12), with
+some 3,000 minor page faults per step against none (a fresh PyTorch process, here).
 
 We reach the steady state the way an application does, by allocating and freeing one
 30 MiB NumPy array, not with mallopt(M_MMAP_THRESHOLD): mallopt fixes the threshold and

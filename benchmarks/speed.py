@@ -1,40 +1,66 @@
-"""Speed of the engine against PyTorch CPU, side by side and interleaved in one run.
+"""Speed of the engine against its rivals on the CPU, side by side and interleaved in one run.
 
-    .venv/bin/python benchmarks/speed.py              # everything, both BLAS settings (~2-3 min)
-    .venv/bin/python benchmarks/speed.py --quick      # fewer repeats (~1.5 min)
-    .venv/bin/python benchmarks/speed.py --torch-passive --single-thread   # + two more passes
+    python benchmarks/speed.py              # everything, both BLAS settings (~5-8 min, quiet machine)
+    python benchmarks/speed.py --quick      # fewer repeats (~3-4 min, quiet machine)
+    python benchmarks/speed.py --torch-passive --single-thread   # + two more passes
+    python benchmarks/speed.py --fresh-malloc   # the fresh-process artefact, for comparison
+    python benchmarks/speed.py --rows "CNN train step,CNN epoch" --rivals torch,tf   # a subset
 
-PyTorch is the reference where it is installed (`pip install torch==2.13.0`: for this
-benchmark only, never a dependency of the app or its tests); otherwise a plain-NumPy
-reference is (benchmarks/_reference_numpy.py). Both sides run in the same process, at
-their default thread counts, interleaved block by block so that whatever else the machine
-is doing slows both alike; figures are medians over all timed calls after a warm-up.
+The rivals are optional and benchmark-only, never dependencies of the app or its tests;
+install them beside the app in a separate environment, e.g.
+    python3 -m venv /work/bench-venv
+    /work/bench-venv/bin/pip install -e . torch==2.13.0 tensorflow-cpu "jax[cpu]"
+    /work/bench-venv/bin/python benchmarks/speed.py
+A rival that is not installed shows as "not installed" in its rows:
+  * PyTorch CPU (benchmarks/rivals_torch.py): every row, the equivalent NCHW networks, the
+    loop every tutorial writes (zero_grad, forward, cross-entropy, backward, optimizer.step);
+    without it a plain-NumPy reference (benchmarks/_reference_numpy.py) stands in;
+  * TensorFlow-Keras CPU (benchmarks/rivals_tf.py): the course's own Keras model code,
+    timed as `model.train_on_batch`, as a `@tf.function` training step, and as one
+    `model.fit` epoch over the 5,000 offline digits;
+  * JAX CPU (benchmarks/rivals_jax.py): the same CNN in jax.numpy / jax.lax, one
+    jax.jit-compiled training step, and an epoch as a Python loop of that step.
+Every side starts from our initial weights (the first losses are printed to show it) and
+trains with SGD(0.01), batch 64 (CNN) or 128 (dense).
+
+Steady state: every side is timed as it runs inside an application, not in a fresh
+process. A fresh process's glibc malloc hands big buffers out as fresh mmaps and page-faults
+them in on every step (PyTorch's course-CNN step: ~12 ms that way, ~7.3 ms in an app that
+has loaded data); after the process has freed one large block, as any app that loaded a
+data set has, they come from the heap. So each pass first allocates and frees one 30 MiB
+NumPy array (benchmarks/speed_support.py says why this and not mallopt), then gives every
+side warm-up calls, and prints the page faults per CNN step that are left (JAX's are
+real: XLA's one 55 MiB scratch buffer per step is above the 32 MiB that glibc's threshold
+can reach, so it is mmap-ed afresh every step in any application; rivals_jax.py).
+
+All sides run in the same process, at their default thread counts, interleaved block by
+block (the order rotating each round) so that whatever else the machine is doing slows
+all alike; figures are medians over all timed calls after the warm-up.
 
 What is timed: the course CNN's training step (batch 64), the dense 784-128-10 training
 step (batch 128), one-image CNN prediction, a full epoch over the 5,000 offline digits for
 both networks, and the kernels alone. Ours is `model.train_on_batch` (forward, loss,
-backward, finiteness check, SGD update); PyTorch's is the loop every tutorial writes
-(zero_grad, forward, cross-entropy, backward, optimizer.step) on the equivalent NCHW
-model holding the same initial weights (the first losses are printed to show it).
+backward, finiteness check, SGD update) and `model.fit`.
 
 Two passes, each in a fresh process because OpenBLAS reads its settings when it loads:
 OPENBLAS_CORETYPE and OPENBLAS_L2_SIZE unset (what users' machines have), and set (some
 machines, this project's build machine included, pin OpenBLAS to its slower AVX2 code
 that way; if they are not set in the environment, Haswell / 2 MiB stand in). PyTorch uses
-MKL, which ignores both. Then start-up: import + first prediction with an empty Numba
-cache (NUMBA_CACHE_DIR pointed at a fresh folder) and with a warm one, and the time to
-compile every kernel from scratch.
+MKL and oneDNN, TensorFlow oneDNN and Eigen, JAX XLA: the variables change only our side.
+Then start-up: import + first prediction with an empty Numba cache (NUMBA_CACHE_DIR
+pointed at a fresh folder) and with a warm one, and the time to compile every kernel.
 
 On a busy machine (other processes wanting the cores) PyTorch's OpenMP threads spin while
 they wait for each other, and its times can grow 10-100x while ours (sleeping Numba
 threads) grow much less: ratios from such a run flatter us. --torch-passive adds a pass
-with OMP_WAIT_POLICY=PASSIVE for PyTorch, --single-thread one with a single thread on each
+with OMP_WAIT_POLICY=PASSIVE for PyTorch, --single-thread one with a single thread on every
 side (per-core speed, which other load disturbs least); a quiet machine is the fair
 comparison of the default settings.
 """
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import platform
@@ -48,13 +74,19 @@ T_START = time.perf_counter()
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.speed_support import (CNN_EPOCH, CNN_STEP, DENSE_EPOCH, DENSE_STEP,  # noqa: E402
+                                      PREDICT, cpu_description, cycling, enter_fresh_state,
+                                      enter_steady_state,
+                                      faults_per_call)
+
 BLAS_VARS = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 STAND_IN = {"OPENBLAS_CORETYPE": "Haswell", "OPENBLAS_L2_SIZE": str(2 * 1024 * 1024)}
-TARGETS = {  # ratio ours / PyTorch, (BLAS vars unset, set)
-    "CNN train step (batch 64)": (0.45, 0.65),
-    "dense train step (batch 128)": (0.60, 0.85),
-    "CNN predict (1 image)": (0.50, 0.60),
+TARGETS = {  # ratio ours / PyTorch, (BLAS vars unset, set); issue 3, measured in fresh processes
+    CNN_STEP: (0.45, 0.65),
+    DENSE_STEP: (0.60, 0.85),
+    PREDICT: (0.50, 0.60),
 }
+RIVALS = ("torch", "tf", "jax")
 JSON_MARK = "@@RESULT "
 
 
@@ -72,34 +104,36 @@ def _stats(ts):
 SETTLE = 0.03  # seconds between blocks: the other side's OpenMP threads stop spinning
 
 
-def interleaved(ours, ref, reps, block, warm=3, budget=None):
-    """Time ours() and ref() in alternating blocks; each list holds one time per call.
+def interleaved(fns, reps, block, warm=3, budget=None):
+    """Time each of fns in turn, block by block; returns one stats dict per fn.
 
-    Both sides' thread pools spin for a while after each call (PyTorch's libgomp ~5 ms by
-    default, ours ~0.5 ms) and would steal a core from the other side's first calls. So
+    Every side's thread pool spins for a while after each call (PyTorch's libgomp ~5 ms by
+    default, ours ~0.5 ms) and would steal a core from the next side's first calls. So
     each block starts after a short pause and one untimed call: every timed call sees its
-    own side's threads awake and the other side's asleep, as in a program using only one.
-    Stops early (after at least 2 rounds) once `budget` seconds are spent, so a loaded
-    machine cannot stretch the run without end.
+    own side's threads awake and the others' asleep, as in a program using only one. The
+    order rotates each round, so no side always follows the same other. Stops early (after
+    at least 2 rounds) once `budget` seconds are spent, so a loaded machine cannot
+    stretch the run without end.
     """
-    for fn in (ours, ref):
+    for fn in fns:
         time.sleep(SETTLE)
         for _ in range(warm):
             fn()
-    t_ours, t_ref = [], []
+    times = [[] for _ in fns]
     t_end = None if budget is None else time.perf_counter() + budget
     for r in range(reps):
         if t_end is not None and r >= 2 and time.perf_counter() > t_end:
             break
-        pair = ((ours, t_ours), (ref, t_ref)) if r % 2 == 0 else ((ref, t_ref), (ours, t_ours))
-        for fn, out in pair:
+        k = r % len(fns)
+        for i in list(range(k, len(fns))) + list(range(k)):
+            fn, out = fns[i], times[i]
             time.sleep(SETTLE)
             fn()
             for _ in range(block):
                 t0 = time.perf_counter()
                 fn()
                 out.append(time.perf_counter() - t0)
-    return _stats(t_ours), _stats(t_ref)
+    return [_stats(t) for t in times]
 
 
 # ---------------------------------------------------------------- the networks
@@ -129,116 +163,20 @@ def course_mlp(seed=0):
     return m
 
 
-class TorchSide:
-    """The same networks in PyTorch, NCHW, holding our initial weights."""
-
-    name = "PyTorch"
-
-    def __init__(self, cnn, mlp):
-        import torch
-        from torch import nn
-
-        self.torch = torch
-        self.name = f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads)"
-        self.cnn = nn.Sequential(nn.Conv2d(1, 32, 3), nn.ReLU(), nn.MaxPool2d(2),
-                                 nn.Conv2d(32, 64, 3), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(),
-                                 nn.Linear(64 * 5 * 5, 128), nn.ReLU(), nn.Linear(128, 10))
-        self.mlp = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
-        w = cnn.get_weights()
-        with torch.no_grad():
-            for layer, k, b in ((self.cnn[0], w[0], w[1]), (self.cnn[3], w[2], w[3])):
-                layer.weight.copy_(torch.from_numpy(k.transpose(3, 2, 0, 1).copy()))
-                layer.bias.copy_(torch.from_numpy(b))
-            # our Flatten reads (h, w, c), PyTorch's (c, h, w): permute the first dense rows
-            k3 = w[4].reshape(5, 5, 64, 128).transpose(2, 0, 1, 3).reshape(1600, 128)
-            for layer, k, b in ((self.cnn[7], k3, w[5]), (self.cnn[9], w[6], w[7])):
-                layer.weight.copy_(torch.from_numpy(k.T.copy()))
-                layer.bias.copy_(torch.from_numpy(b))
-            wm = mlp.get_weights()
-            for layer, k, b in ((self.mlp[1], wm[0], wm[1]), (self.mlp[3], wm[2], wm[3])):
-                layer.weight.copy_(torch.from_numpy(k.T.copy()))
-                layer.bias.copy_(torch.from_numpy(b))
-        self.loss = nn.CrossEntropyLoss()
-        self.opt_cnn = torch.optim.SGD(self.cnn.parameters(), lr=0.01)
-        self.opt_mlp = torch.optim.SGD(self.mlp.parameters(), lr=0.01)
-        self.predictor = None
-
-    def batch(self, x, y):
-        t = self.torch
-        return t.from_numpy(x.transpose(0, 3, 1, 2).copy()), t.from_numpy(y)
-
-    def train_cnn(self, xb, yb):
-        return self._step(self.cnn, self.opt_cnn, xb, yb)
-
-    def train_mlp(self, xb, yb):
-        return self._step(self.mlp, self.opt_mlp, xb, yb)
-
-    def _step(self, net, opt, xb, yb):
-        opt.zero_grad()
-        loss = self.loss(net(xb), yb)
-        loss.backward()
-        opt.step()
-        return loss
-
-    def predict(self, x1):
-        if self.predictor is None:
-            import copy
-
-            self.predictor = copy.deepcopy(self.cnn).eval()
-        with self.torch.no_grad():
-            return self.torch.softmax(self.predictor(x1), dim=1)
-
-    def epoch(self, which, x, y, batch, seed):
-        t = self.torch
-        g = t.Generator().manual_seed(seed)
-        order = t.randperm(len(x), generator=g)
-        step = self.train_cnn if which == "cnn" else self.train_mlp
-        for s in range(0, len(x), batch):
-            idx = order[s:s + batch]
-            step(x[idx], y[idx])
-
-    # kernels alone
-    def kernels(self, shapes):
-        t = self.torch
-        F = t.nn.functional
-        g = t.Generator().manual_seed(0)
-        out = {}
-        (n, h, w_, c), (kh, kw, _, f) = shapes["conv_x"], shapes["conv_w"]
-        x = t.rand(n, c, h, w_, generator=g)
-        k = t.rand(f, c, kh, kw, generator=g) - 0.5
-        b = t.zeros(f)
-        dy = t.rand(n, f, h - kh + 1, w_ - kw + 1, generator=g)
-        out["conv forward"] = lambda: F.conv2d(x, k, b)
-        out["conv input gradient"] = lambda: t.nn.grad.conv2d_input(x.shape, k, dy)
-        out["conv weight gradient"] = lambda: t.nn.grad.conv2d_weight(x, k.shape, dy)
-        n, h, w_, c = shapes["pool_x"]
-        xp = t.rand(n, c, h, w_, generator=g)
-        yp, idx = F.max_pool2d(xp, 2, return_indices=True)
-        dyp = t.rand(yp.shape, generator=g)
-        out["max pool forward"] = lambda: F.max_pool2d(xp, 2, return_indices=True)
-        out["max pool backward"] = lambda: t.ops.aten.max_pool2d_with_indices_backward(
-            dyp, xp, [2, 2], [2, 2], [0, 0], [1, 1], False, idx)
-        n, i = shapes["dense_x"]
-        o = shapes["dense_w"][1]
-        xd, wd, bd = t.rand(n, i, generator=g), t.rand(o, i, generator=g), t.zeros(o)
-        dyd = t.rand(n, o, generator=g)
-        out["dense forward"] = lambda: F.linear(xd, wd, bd)
-        out["dense backward"] = lambda: (dyd @ wd, dyd.T @ xd, dyd.sum(0))
-        return out
-
-
 class NumpySide:
     """The plain-NumPy reference, for machines without PyTorch."""
 
-    def __init__(self, cnn, mlp):
+    label = "plain NumPy"
+
+    def __init__(self, w, wm):
         import numpy as np
 
         from benchmarks import _reference_numpy as R
 
         self.np, self.R = np, R
         self.name = f"plain NumPy {np.__version__}"
-        self.cnn = R.NumpyCNN(cnn.get_weights())
-        self.mlp = R.NumpyMLP(mlp.get_weights())
+        self.cnn = R.NumpyCNN(w)
+        self.mlp = R.NumpyMLP(wm)
 
     def batch(self, x, y):
         return x, y
@@ -347,109 +285,221 @@ def blas_summary():
     return info, libs
 
 
-def run_pass(args):
-    # PyTorch first: its own libgomp reads GOMP_SPINCOUNT when it loads, and the engine sets
-    # that variable for its libgomp (core.kernels._threads); PyTorch keeps its defaults.
-    if not args.numpy_reference:
-        try:
-            import torch  # noqa: F401
-        except ImportError:
-            pass
-    import numpy as np
+class Work:
+    """What every side trains on, made once: the same batches, the same initial weights."""
 
+    def __init__(self, x, y, cnn_weights, mlp_weights, k=24):
+        import numpy as np
+
+        self.x, self.y = x, y
+        self.cnn_weights, self.mlp_weights = cnn_weights, mlp_weights
+
+        def batches(size):
+            starts = [(i * size) % (len(x) - size) for i in range(k)]
+            return ([np.ascontiguousarray(x[s:s + size]) for s in starts],
+                    [y[s:s + size].copy() for s in starts])
+
+        self.cnn_x, self.cnn_y = batches(64)
+        self.dense_x, self.dense_y = batches(128)
+        self.x1 = np.ascontiguousarray(x[:1])
+
+
+def ours_contenders(cnn, mlp, work):
+    seeds = iter(range(10 ** 6))
+    x, y = work.x, work.y
+    return {
+        CNN_STEP: cycling(cnn.train_on_batch, work.cnn_x, work.cnn_y),
+        DENSE_STEP: cycling(mlp.train_on_batch, work.dense_x, work.dense_y),
+        PREDICT: lambda: cnn.predict(work.x1),
+        CNN_EPOCH: lambda: cnn.fit(x, y, epochs=1, batch_size=64, seed=next(seeds)),
+        DENSE_EPOCH: lambda: mlp.fit(x, y, epochs=1, batch_size=128, seed=next(seeds)),
+    }
+
+
+class Reference:
+    """PyTorch's (or plain NumPy's) side: every row, the kernels included."""
+
+    def __init__(self, side):
+        self.side, self.label, self.name = side, side.label, side.name
+
+    def first_losses(self, work):
+        s = self.side
+        return {"cnn": {self.label: _value(s.train_cnn(*s.batch(work.cnn_x[0], work.cnn_y[0])))},
+                "mlp": {self.label: _value(s.train_mlp(*s.batch(work.dense_x[0], work.dense_y[0])))}}
+
+    def contenders(self, work):
+        s, L = self.side, self.label
+        cnn_b = [s.batch(a, b) for a, b in zip(work.cnn_x, work.cnn_y)]
+        dense_b = [s.batch(a, b) for a, b in zip(work.dense_x, work.dense_y)]
+        x1 = s.batch(work.x1, work.y[:1])[0]
+        xr, yr = s.batch(work.x, work.y)
+        seeds = iter(range(10 ** 6))
+        return {
+            CNN_STEP: {L: cycling(s.train_cnn, *zip(*cnn_b))},
+            DENSE_STEP: {L: cycling(s.train_mlp, *zip(*dense_b))},
+            PREDICT: {L: lambda: s.predict(x1)},
+            CNN_EPOCH: {L: lambda: s.epoch("cnn", xr, yr, 64, next(seeds))},
+            DENSE_EPOCH: {L: lambda: s.epoch("mlp", xr, yr, 128, next(seeds))},
+        }
+
+
+def import_rivals(wanted):
+    """Import the rivals' frameworks before the engine, each where installed.
+
+    PyTorch first: its own libgomp reads GOMP_SPINCOUNT when it loads, and the engine sets
+    that variable for its libgomp (core.kernels._threads); PyTorch keeps its defaults.
+    Returns {key: why not} for each wanted rival that cannot be imported."""
+    missing = {}
+    for key in RIVALS:
+        if key not in wanted:
+            continue
+        try:
+            if key == "torch":
+                import torch  # noqa: F401
+            elif key == "tf":
+                from benchmarks.rivals_tf import import_tensorflow
+
+                import_tensorflow()
+            else:
+                import jax  # noqa: F401
+        except ImportError as exc:
+            missing[key] = "not installed" if exc.name and exc.name.split(".")[0] in (
+                "torch", "tensorflow", "jax", "jaxlib", "keras") else f"not importable: {exc}"
+    return missing
+
+
+#: (reps quick/full, block quick/full, budget quick/full in seconds for two sides, warm-up calls)
+TIMING = {
+    CNN_STEP: ((10, 24), (10, 16), (6, 15), 3),
+    DENSE_STEP: ((20, 48), (20, 30), (3, 8), 3),
+    PREDICT: ((20, 48), (30, 50), (3, 6), 3),
+    CNN_EPOCH: ((2, 3), (1, 1), (8, 15), 1),
+    DENSE_EPOCH: ((2, 3), (1, 1), (8, 15), 1),
+}
+KERNEL_TIMING = ((10, 24), (5, 8), (1, 2.5), 3)
+
+
+def run_pass(args):
+    wanted = set(args.rivals.split(",")) if args.rivals else set()
+    unknown = wanted - set(RIVALS)
+    if unknown:
+        sys.exit(f"--rivals: unknown {sorted(unknown)}; choose from {','.join(RIVALS)}")
+    if args.numpy_reference:
+        wanted.discard("torch")
+    missing = import_rivals(wanted)
     from core.data import load_offline_digits
 
     quick = args.quick
+    steady = None if args.fresh_malloc else enter_steady_state()
     env_desc = ", ".join(f"{v}={os.environ[v]}" for v in BLAS_VARS if v in os.environ) or "unset"
     x, y = load_offline_digits()
     cnn, mlp = course_cnn(), course_mlp()
-    try:
-        if args.numpy_reference:
-            raise ImportError
-        ref = TorchSide(cnn, mlp)
-    except ImportError:
-        ref = NumpySide(cnn, mlp)
+    work = Work(x, y, cnn.get_weights(), mlp.get_weights())
+
+    sides, absent = [], {}  # absent: {label: (rows, why)}
+    if "torch" in wanted and "torch" not in missing:
+        from benchmarks.rivals_torch import TorchSide
+
+        sides.append(Reference(TorchSide(work.cnn_weights, work.mlp_weights)))
+    else:
+        if "torch" in missing:
+            absent["PyTorch"] = ("all", missing["torch"] + "; plain NumPy stands in")
+        sides.append(Reference(NumpySide(work.cnn_weights, work.mlp_weights)))
+    for key, module in (("tf", "rivals_tf"), ("jax", "rivals_jax")):
+        if key not in wanted:
+            continue
+        mod = importlib.import_module(f"benchmarks.{module}")
+        if key in missing:
+            absent[mod.LABEL] = (mod.ROWS, missing[key])
+            continue
+        try:
+            cls = mod.KerasSide if key == "tf" else mod.JaxSide
+            sides.append(cls(work.cnn_weights))
+        except Exception as exc:  # a broken install is reported, and the others still run
+            absent[mod.LABEL] = (mod.ROWS, f"failed: {type(exc).__name__}: {exc}")
+    ref = sides[0]
+    if args.fresh_malloc:  # last, just before timing: everything above has raised the thresholds
+        steady = enter_fresh_state()
+
     info, libs = blas_summary()
     print(f"  OPENBLAS vars: {env_desc}" + (f"; OMP_WAIT_POLICY={os.environ['OMP_WAIT_POLICY']}"
                                           if "OMP_WAIT_POLICY" in os.environ else ""))
+    print(f"  steady state: {steady}")
     print(f"  our BLAS (Numba's np.dot uses SciPy's): {libs}")
     print(f"  Numba: {info['numba_threads']} threads, batches split in {info['chunks']} chunks")
-    print(f"  reference: {ref.name}")
+    for side in sides:
+        print(f"  rival: {side.name}")
+    for label, (_, why) in absent.items():
+        print(f"  rival: {label} {why}")
 
-    def batches(size, k=24):
-        xs, ys = [], []
-        for i in range(k):
-            s = (i * size) % (len(x) - size)
-            xs.append(np.ascontiguousarray(x[s:s + size]))
-            ys.append(y[s:s + size].copy())
-        return xs, ys, [ref.batch(a, b) for a, b in zip(xs, ys)]
+    # same network on every side: the first losses agree (each side's first step, batch 0)
+    first = {"cnn": {"ours": cnn.train_on_batch(work.cnn_x[0], work.cnn_y[0])["loss"]},
+             "mlp": {"ours": mlp.train_on_batch(work.dense_x[0], work.dense_y[0])["loss"]}}
+    for side in sides:
+        for net, losses in side.first_losses(work).items():
+            first[net].update(losses)
 
-    results = {}
-
-    def row(name, o, r, note=""):
-        ratio = o["median"] / r["median"]
-        results[name] = {"ours": o, "ref": r, "ratio": ratio, "ratio_p25": o["p25"] / r["p25"],
-                         "note": note}
-        unit, scale = ("ms", 1e3) if r["median"] < 2 else ("s", 1)
-        print(f"  {name:<38} {o['median'] * scale:9.3f} {unit:<2} {r['median'] * scale:9.3f} {unit:<2}"
-              f" {ratio:6.2f}x {o['p25'] / r['p25']:6.2f}x   {note}", flush=True)
-
-    print(f"  {'':<38} {'ours':>12} {'reference':>12} {'ratio':>7} {'(p25)':>7}   medians; "
-          "(p25): ratio of the fastest quarters")
-    # same network on both sides: the first losses agree
-    xs, ys, rb = batches(64)
-    first_ours = cnn.train_on_batch(xs[0], ys[0])["loss"]
-    first_ref = _value(ref.train_cnn(*rb[0]))
-    xd, yd, rd = batches(128)
-    first_ours_d = mlp.train_on_batch(xd[0], yd[0])["loss"]
-    first_ref_d = _value(ref.train_mlp(*rd[0]))
-    results["first losses"] = {"cnn": [first_ours, first_ref], "mlp": [first_ours_d, first_ref_d]}
-
-    it = {"c": 0, "r": 0}
-
-    def cyc(fn, xs_, ys_, key):
-        def call():
-            i = it[key] = (it[key] + 1) % len(xs_)
-            fn(xs_[i], ys_[i])
-        return call
-
-    # blocks long enough that the first steps after the pause between blocks (cold caches,
-    # sleeping threads: slower for both sides) are a small part of each
-    reps = 10 if quick else 24
-    o, r = interleaved(cyc(cnn.train_on_batch, xs, ys, "c"), cyc(ref.train_cnn, *zip(*rb), "r"),
-                       reps, 10 if quick else 16, budget=6 if quick else 15)
-    row("CNN train step (batch 64)", o, r)
-    it.update(c=0, r=0)
-    o, r = interleaved(cyc(mlp.train_on_batch, xd, yd, "c"), cyc(ref.train_mlp, *zip(*rd), "r"),
-                       reps * 2, 20 if quick else 30, budget=3 if quick else 8)
-    row("dense train step (batch 128)", o, r)
-    x1 = np.ascontiguousarray(x[:1])
-    x1r = ref.batch(x1, y[:1])[0]
-    o, r = interleaved(lambda: cnn.predict(x1), lambda: ref.predict(x1r), reps * 2, 30 if quick else 50,
-                       budget=3 if quick else 6)
-    row("CNN predict (1 image)", o, r)
-
-    xr, yr = ref.batch(x, y)
-    for which, model, batch in (("cnn", cnn, 64), ("mlp", mlp, 128)):
-        name = f"{'CNN' if which == 'cnn' else 'dense'} epoch (5,000 digits, batch {batch})"
-        seeds = iter(range(100))
-        o, r = interleaved(
-            lambda: model.fit(x, y, epochs=1, batch_size=batch, seed=next(seeds)),
-            lambda: ref.epoch(which, xr, yr, batch, next(seeds)),
-            2 if quick else 3, 1, warm=1, budget=8 if quick else 15)
-        row(name, o, r, f"{len(x) // batch + 1} steps")
-
-    ours_k, ref_k = our_kernels(KERNEL_SHAPES), ref.kernels(KERNEL_SHAPES)
+    ours = ours_contenders(cnn, mlp, work)
+    theirs = {}  # row -> {label: fn}
+    for side in sides:
+        for row, fns in side.contenders(work).items():
+            theirs.setdefault(row, {}).update(fns)
+    ours_k, ref_k = our_kernels(KERNEL_SHAPES), ref.side.kernels(KERNEL_SHAPES)
     for name in ours_k:
-        o, r = interleaved(ours_k[name], ref_k[name], reps, 5 if quick else 8, budget=1 if quick else 2.5)
-        row(name, o, r, KERNEL_NOTES[name])
+        ours[name] = ours_k[name]
+        theirs[name] = {ref.label: ref_k[name]}
+
+    results = {"first losses": first}
+    print(f"  {'':<38} {'rival':<28} {'ours':>12} {'rival':>12} {'ratio':>7} {'(p25)':>7}   "
+          "medians; ratio = ours / rival, lower is faster; (p25): ratio of the fastest quarters")
+
+    def fmt(t, unit_s):
+        return f"{t * 1e3:9.3f} ms" if not unit_s else f"{t:9.3f} s "
+
+    for row in ours:
+        if args.rows and not any(part.strip().lower() in row.lower() for part in args.rows.split(",")):
+            continue
+        (reps, block, budget, warm) = TIMING.get(row, KERNEL_TIMING)
+        q = 0 if quick else 1
+        labels = list(theirs.get(row, {}))
+        fns = [ours[row]] + [theirs[row][lab] for lab in labels]
+        stats = interleaved(fns, reps[q], block[q], warm=warm,
+                            budget=budget[q] * len(fns) / 2)
+        o = stats[0]
+        unit_s = o["median"] >= 2
+        note = KERNEL_NOTES.get(row, f"{len(x) // 64 + 1} steps" if row == CNN_EPOCH else
+                                f"{len(x) // 128 + 1} steps" if row == DENSE_EPOCH else "")
+        res = results[row] = {"ours": o, "rivals": {}, "absent": {}, "note": note}
+        head = row
+        for lab, r in zip(labels, stats[1:]):
+            ratio, ratio25 = o["median"] / r["median"], o["p25"] / r["p25"]
+            res["rivals"][lab] = {"stats": r, "ratio": ratio, "ratio_p25": ratio25}
+            print(f"  {head:<38} {lab:<28} {fmt(o['median'], unit_s)} {fmt(r['median'], unit_s)}"
+                  f" {ratio:6.2f}x {ratio25:6.2f}x   {note}", flush=True)
+            head = ""
+        for label, (rows, why) in absent.items():
+            if rows == "all" or row in rows:
+                for lab in ([label] if rows == "all" else rows[row]):
+                    res["absent"][lab] = why
+                    print(f"  {head:<38} {lab:<28} {why}", flush=True)
+                    head = ""
+        if row == CNN_STEP:  # what the steady state left: page faults per step on each side
+            faults = {lab: faults_per_call(fn) for lab, fn in zip(["ours"] + labels, fns)}
+            res["page_faults_per_call"] = faults
+            print("  " + " " * 38 + " minor page faults per step after warm-up: "
+                  + ", ".join(f"{k} {v:.0f}" for k, v in faults.items()), flush=True)
+
+    for net, losses in first.items():
+        print(f"  first {'CNN' if net == 'cnn' else 'dense'} loss, each side's first step on the same "
+              "batch from the same weights: " + ", ".join(f"{k} {v:.6f}" for k, v in losses.items()))
     from core.kernels import _threads
 
     sites = _threads.site_report()
     faster = sum(1 for t, s_, _ in sites.values() if t <= s_)
     print(f"  Numba threading layer {_threads.describe()['threading_layer']}; at the end, threads were "
           f"faster than one core at {faster} of {len(sites)} kernel call sites")
-    return {"env": env_desc, "blas": libs, "numba": info, "reference": ref.name,
+    return {"env": env_desc, "blas": libs, "numba": info, "steady_state": steady,
+            "rivals": [s.name for s in sides], "absent": {k: v[1] for k, v in absent.items()},
             "results": results, "sites_threaded": [faster, len(sites)]}
 
 
@@ -510,8 +560,41 @@ def env_for(kind):
     if kind == "passive":  # PyTorch's OpenMP threads sleep instead of spinning (ours always do)
         env["OMP_WAIT_POLICY"] = "PASSIVE"
     if kind == "1 thread":  # one core each: per-core speed, little disturbed by a busy machine
-        env.update(NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+        env.update(NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                   TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1",
+                   XLA_FLAGS=(env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
+                              " intra_op_parallelism_threads=1").strip())
     return env
+
+
+def print_summary(passes, kinds):
+    """One line per row and rival, one column per pass; PyTorch's lines checked against TARGETS."""
+    def ratio(k, row, lab):
+        return passes.get(k, {}).get("results", {}).get(row, {}).get("rivals", {}).get(lab, {}).get("ratio")
+
+    print("\n== summary: ratio ours / rival (lower is faster; targets from issue 3, against PyTorch) ==")
+    print(f"  {'':<38} {'rival':<28}" + "".join(f"{k:>14}" for k in kinds) + "   targets (unset / set)")
+    first_pass = next(iter(passes.values()))["results"]
+    for row, res in first_pass.items():
+        if row == "first losses":
+            continue
+        head = row
+        for lab in list(res["rivals"]) + list(res["absent"]):
+            cells = "".join(f"{ratio(k, row, lab):13.2f}x" if ratio(k, row, lab) is not None
+                            else f"{'n/a':>14}" for k in kinds)
+            tgt = TARGETS.get(row) if lab == "PyTorch" else None
+            verdict = ""
+            if lab in res["absent"]:
+                verdict = f"   {res['absent'][lab]}"
+            elif tgt:  # the targets are for the default settings: the "unset" and "set" passes
+                marks = [f"{k} {'met' if ratio(k, row, lab) <= tgt[i] else 'NOT met'}"
+                         for i, k in enumerate(("unset", "set")) if ratio(k, row, lab) is not None]
+                verdict = f"   <= {tgt[0]:.2f} / <= {tgt[1]:.2f}: {', '.join(marks)}"
+            print(f"  {head:<38} {lab:<28}{cells}{verdict}")
+            head = ""
+    for net, losses in first_pass["first losses"].items():
+        print(f"  same networks, first {'CNN' if net == 'cnn' else 'dense'} losses: "
+              + ", ".join(f"{k} {v:.6f}" for k, v in losses.items()))
 
 
 def main():
@@ -520,6 +603,12 @@ def main():
     ap.add_argument("--passes", choices=["both", "unset", "set"], default="both")
     ap.add_argument("--no-startup", action="store_true", help="skip the start-up measurements")
     ap.add_argument("--numpy-reference", action="store_true", help="compare with plain NumPy even if PyTorch is installed")
+    ap.add_argument("--rivals", default=",".join(RIVALS),
+                    help="comma-separated rivals to race where installed (default: %(default)s)")
+    ap.add_argument("--rows", help="time only the rows whose names contain one of these "
+                    "comma-separated words, e.g. --rows 'CNN train step,CNN epoch'")
+    ap.add_argument("--fresh-malloc", action="store_true",
+                    help="skip the allocator's steady state: the fresh-process artefact, for comparison")
     ap.add_argument("--torch-passive", action="store_true",
                     help="one more pass (variables unset) with OMP_WAIT_POLICY=PASSIVE for PyTorch: "
                          "on a busy machine its spinning OpenMP threads dominate everything else")
@@ -542,13 +631,20 @@ def main():
     import numpy as np
 
     print(f"Backprop Lab speed benchmark — {time.strftime('%Y-%m-%d %H:%M')}")
-    print(f"  {platform.processor() or platform.machine()}, {os.cpu_count()} logical CPUs, "
-          f"Python {platform.python_version()}, NumPy {np.__version__}, Numba {numba.__version__}")
-    print("  medians of every timed call after warm-up; ours and the reference interleaved in one process;")
+    print(f"  {cpu_description()}")
+    print(f"  Python {platform.python_version()}, NumPy {np.__version__}, Numba {numba.__version__}")
+    print("  medians of every timed call after warm-up; ours and every rival interleaved in one process;")
+    print("  every side measured in its steady state, as inside an application: " + (
+        "NOT this run (--fresh-malloc: glibc's fresh-process thresholds restored)" if args.fresh_malloc else
+        "one 30 MiB block allocated and freed at start (glibc then serves big buffers from "
+        "the heap, not fresh mmaps), then warm-up calls"))
     print("  on a shared machine, compare the ratios rather than the absolute times")
     extra = ["--quick"] if args.quick else []
     if args.numpy_reference:
         extra.append("--numpy-reference")
+    if args.fresh_malloc:
+        extra.append("--fresh-malloc")
+    extra += ["--rivals", args.rivals] + (["--rows", args.rows] if args.rows else [])
     passes = {}
     kinds = ["unset", "set"] if args.passes == "both" else [args.passes]
     if args.torch_passive:
@@ -556,7 +652,7 @@ def main():
     if args.single_thread:
         kinds.append("1 thread")
     titles = {"passive": "unset, PyTorch with OMP_WAIT_POLICY=PASSIVE",
-              "1 thread": "unset, one thread each (NUMBA_NUM_THREADS=1, OMP_NUM_THREADS=1)"}
+              "1 thread": "unset, one thread on every side (Numba, OpenMP/MKL, TensorFlow, XLA)"}
     for kind in kinds:
         title = titles.get(kind, kind)
         print(f"\n== pass: OpenBLAS variables {title} ==")
@@ -579,24 +675,7 @@ def main():
         print(f"  compiling every kernel from an empty cache: {cold['first_predict'] + cold['warm_up']:.1f} s"
               f" (of which the first prediction's kernels {cold['first_predict']:.1f} s)")
 
-    print("\n== summary: ratio ours / reference (lower is faster; targets from issue 3) ==")
-    header = f"  {'':<40}" + "".join(f"{k:>14}" for k in kinds) + "   targets (unset / set)"
-    print(header)
-    names = list(next(iter(passes.values()))["results"])
-    for name in names:
-        if name == "first losses":
-            continue
-        cells = "".join(f"{passes[k]['results'][name]['ratio']:13.2f}x" for k in kinds)
-        tgt = TARGETS.get(name)
-        verdict = ""
-        if tgt:  # the targets are for the default settings: the "unset" and "set" passes
-            marks = [f"{k} {'met' if passes[k]['results'][name]['ratio'] <= tgt[i] else 'NOT met'}"
-                     for i, k in enumerate(("unset", "set")) if k in passes]
-            verdict = f"   <= {tgt[0]:.2f} / <= {tgt[1]:.2f}: {', '.join(marks)}"
-        print(f"  {name:<40}{cells}{verdict}")
-    fl = next(iter(passes.values()))["results"]["first losses"]
-    print(f"  same networks: first CNN loss ours {fl['cnn'][0]:.6f} / reference {fl['cnn'][1]:.6f}, "
-          f"dense {fl['mlp'][0]:.6f} / {fl['mlp'][1]:.6f}")
+    print_summary(passes, kinds)
     print(f"  total benchmark time {time.perf_counter() - T_START:.0f} s")
     if args.json:
         Path(args.json).write_text(json.dumps({"passes": passes, "startup": startup}, indent=1))

@@ -2,7 +2,7 @@
 
 The rule's readable form is SGD._update (core/optimizers.py); this is its one compiled
 form. SGD's in-place update calls `sgd_in_place`, the fused dense step (core.kernels.
-mlp_step) `sgd_matrix_auto` and `sgd_plain` from compiled code: the same loops either way.
+dense_step) `sgd_matrix_auto` and `sgd_plain` from compiled code: the same loops either way.
 
 NumPy's `p += -lr * g` makes a gradient-sized temporary and reads everything twice; for
 the course CNN that was ~0.1-0.3 ms of a 6 ms step. These loops do the same float32

@@ -34,7 +34,6 @@ import os
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -42,10 +41,10 @@ from PySide6.QtCore import QObject, Signal
 
 from core.callbacks import Callback
 from core.teaching.runs import Run
-from gui.app import Worker, current_worker
+from gui.app import GUI_GATE, Worker, current_worker
 
 __all__ = ["TrainingTask", "TrainingSession", "Progress", "format_duration",
-           "remaining_formula", "GUI_GATE", "GuiGate"]
+           "remaining_formula"]
 
 #: how much nicer (lower priority) than the window the training thread runs
 TRAINING_NICENESS = 10
@@ -57,37 +56,6 @@ _running_sessions: set = set()
 _saved_switch_interval: list[float] = []
 
 
-class GuiGate:
-    """Lets the GUI thread say "I am drawing": training threads wait at their next batch end
-    until it is done, so a repaint never queues for the GIL behind a Python training loop.
-
-        with GUI_GATE.busy():      # GUI thread, around a repaint
-            ...
-        GUI_GATE.wait_idle()       # training thread, between batches (waits without the GIL)
-    """
-
-    def __init__(self):
-        self._depth = 0
-        self._idle = threading.Event()
-        self._idle.set()
-
-    @contextmanager
-    def busy(self):
-        self._depth += 1
-        self._idle.clear()
-        try:
-            yield
-        finally:
-            self._depth -= 1
-            if self._depth == 0:
-                self._idle.set()
-
-    def wait_idle(self, timeout: float = 0.25) -> None:
-        if not self._idle.is_set():
-            self._idle.wait(timeout)
-
-
-GUI_GATE = GuiGate()
 
 
 def _session_started(session) -> None:

@@ -657,7 +657,7 @@ class DashboardLesson(Lesson):
         self._active_runs = [run]
         self.progress_bar.setValue(0)
         self.progress_bar.setFormat(f"{run.name}: starting…")
-        self.session.start(self.start_worker)
+        self.start_session(self.session)
         self._update_buttons()
         self.show_status(f"Training {run.name}: {settings['network']}, "
                          f"{settings['optimizer']} η={fmt(settings['learning_rate'])}, "
@@ -819,11 +819,5 @@ class DashboardLesson(Lesson):
 
     # --- lifecycle ----------------------------------------------------------------------------
     def deactivate(self) -> None:
-        if self.session is not None and self.is_training():
-            self.session.stop_and_wait(5000, why="when you left the lesson")
+        super().deactivate()          # stops the training session
         self._update_buttons()
-
-    def shutdown(self) -> None:
-        if self.session is not None:
-            self.session.stop_and_wait(5000, why="when the window closed")
-        super().shutdown()

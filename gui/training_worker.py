@@ -489,7 +489,7 @@ class TrainingSession(QObject):
     def _job(self):
         _lower_this_threads_priority()
         for t in self.tasks:
-            if t.prepare is not None and not self._stop_wanted():
+            if t.prepare is not None:      # always: `finish` may rely on what it made
                 t.prepare(t)
         if self.warm_up:
             self._warm_up()

@@ -206,7 +206,7 @@ class _Reporter(Callback):
         row = {k: float(v) for k, v in logs.items()
                if k not in ("epoch", "batch", "step", "size")}
         row["step"] = t.steps
-        row["epoch"] = t.epochs_done + t.batch_in_epoch / t.updates_per_epoch
+        row["epoch"] = t.first_epoch + t.epochs_done + t.batch_in_epoch / t.updates_per_epoch
         row["time"] = s._task_time(t)
         t.last_loss = row.get("loss", 0.0)
         if t.record_batches:

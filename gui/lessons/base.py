@@ -298,6 +298,9 @@ class Lesson(QWidget):
         """The sessions of this lesson still training."""
         return [s for s in self._sessions if s.is_running()]
 
+    def is_training(self) -> bool:
+        return bool(self.training_sessions())
+
     def stop_sessions(self, why: str = "by you", timeout_ms: int = 5000) -> bool:
         """Stop every session of this lesson and wait for its thread; True if all ended."""
         ok = True

@@ -256,9 +256,6 @@ class CifarLesson(Lesson):
     def is_loading(self) -> bool:
         return self._loader is not None
 
-    def is_training(self) -> bool:
-        return self.session is not None and self.session.is_running()
-
     def download(self) -> None:
         self._load(archive=None)
 

@@ -192,9 +192,6 @@ class CnnDigitsLesson(Lesson):
         return self._data
 
     # --- training -------------------------------------------------------------------------------
-    def is_training(self) -> bool:
-        return self.session is not None and self.session.is_running()
-
     def train(self) -> None:
         if self.is_training():
             return

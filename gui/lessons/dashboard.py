@@ -387,9 +387,6 @@ class DashboardLesson(Lesson):
         self.update_code()
 
     # --- training ----------------------------------------------------------------------------
-    def is_training(self) -> bool:
-        return self.session is not None and self.session.is_running()
-
     def start_training(self) -> bool:
         """Start a new run with the current settings; False (and a message) if they are bad."""
         if self.is_training():

@@ -187,9 +187,6 @@ class DescentVariantsLesson(Lesson):
             f"(mini-batch). Same starting weights, same learning rate.")
 
     # --- training --------------------------------------------------------------------------------
-    def is_training(self) -> bool:
-        return self.session is not None and self.session.is_running()
-
     def start_training(self) -> bool:
         if self.is_training():
             return False

@@ -205,9 +205,6 @@ class DropoutLesson(Lesson):
             self._data_key = key
         return self._data
 
-    def is_training(self) -> bool:
-        return self.session is not None and self.session.is_running()
-
     def _settings_changed(self, *_):
         if not self.is_training():
             try:

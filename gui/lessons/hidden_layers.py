@@ -404,9 +404,6 @@ class HiddenLayersLesson(Lesson):
         self._update_verdict(final=True)
         self._retrace()
 
-    def is_training(self) -> bool:
-        return self.session is not None and self.session.is_running()
-
     def _update_verdict(self, final: bool = False) -> None:
         a = self.history["none"]["val_accuracy"][-1] if self.epochs_done["none"] else None
         b = self.history["hidden"]["val_accuracy"][-1] if self.epochs_done["hidden"] else None

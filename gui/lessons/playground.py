@@ -390,9 +390,6 @@ class PlaygroundLesson(Lesson):
         else:
             self._stop_training()
 
-    def is_training(self) -> bool:
-        return self.session is not None and self.session.is_running()
-
     def _start_training(self) -> None:
         if self.is_training():
             return

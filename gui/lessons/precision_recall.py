@@ -231,9 +231,6 @@ class PrecisionRecallLesson(Lesson):
     def set_task(self, key: str) -> None:
         self.task_combo.setCurrentIndex(self.task_combo.findData(key))
 
-    def is_training(self) -> bool:
-        return self.session is not None and self.session.is_running()
-
     def _task(self, key: str) -> ClassifierTask:
         if key not in self._tasks:
             self._tasks[key] = prepare_task(key)

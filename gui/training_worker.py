@@ -116,6 +116,8 @@ class TrainingTask:
     first_epoch: int = 0
     #: False: no per-batch rows (a run that trains until stopped would grow without end)
     record_batches: bool = True
+    #: True: a stop waits for the end of the epoch (where the counters count whole epochs)
+    whole_epochs: bool = False
     # --- filled in while training (worker thread) ---
     steps: int = field(default=0, init=False)
     epochs_done: int = field(default=0, init=False)
@@ -213,7 +215,7 @@ class _Reporter(Callback):
             s._pending_batches[t.run.id].append(row)
         GUI_GATE.wait_idle()
         s._wait_if_paused(t)
-        if s._stop_wanted() and not self.model.stop_training:
+        if s._stop_wanted() and not self.model.stop_training and not t.whole_epochs:
             self.model.stop_training = True
             t.status = "stopped"
             self.model.stop_reason = t.stop_reason = (

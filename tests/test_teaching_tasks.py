@@ -128,7 +128,7 @@ def test_one_epoch_shuffles_as_the_epoch_seed_says():
     assert full.optimizer.iterations == 1
 
 
-# --- hidden layers on digits -----------------------------------------------------------------------
+# --- hidden layers on digits ------------------------------------------------------------------
 def test_digit_data_and_the_courses_two_networks():
     d = T.load_digit_data()
     assert d.x_train.shape == (4000, 784) and d.x_val.shape == (1000, 784)

@@ -27,10 +27,10 @@ from core.model import Sequential
 from core.optimizers import SGD, Adam
 from core.teaching.decision import DecisionGrid, decision_grid
 
-__all__ = ["PreparedData", "prepare_builtin", "prepare_csv", "csv_header", "looks_like_id",
-           "build_classifier", "split_and_scale", "prepare_dataset", "parse_learning_rate", "Snapshot", "Split", "build_planar_model",
-           "take_snapshot", "train_one_epoch", "planar_epoch_seed", "DigitData",
-           "load_digit_data", "build_digit_model"]
+__all__ = ["PreparedData", "prepare_builtin", "prepare_csv", "prepare_dataset", "csv_header",
+           "looks_like_id", "parse_learning_rate", "build_classifier", "split_and_scale",
+           "Snapshot", "Split", "build_planar_model", "take_snapshot", "train_one_epoch",
+           "planar_epoch_seed", "DigitData", "load_digit_data", "build_digit_model"]
 
 # --- the training dashboard ------------------------------------------------------------------
 VALIDATION_FRACTION = 0.2

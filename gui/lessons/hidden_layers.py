@@ -3,9 +3,10 @@
 Tutorial 7: flatten each 28×28 digit to 784 numbers; first a network with no hidden layer
 (784 → 10 sigmoid, Adam, sparse categorical cross-entropy), then one with a hidden layer
 (784 → 100 ReLU → 10 sigmoid), and compare their accuracy. Both train in one
-TrainingSession, epoch by epoch in turn, so their progress and accuracies appear side by side. The selected
-network is drawn in the NetworkDiagram, and one training step on one digit is animated
-with a TracePlayer (the standard playback bar steps through it).
+TrainingSession, epoch by epoch in turn, so their progress and accuracies appear side by
+side. The data and both networks come from core.teaching.tasks. The selected network is
+drawn in the NetworkDiagram, and one training step on one digit is animated with a
+TracePlayer (the standard playback bar steps through it).
 """
 from __future__ import annotations
 

@@ -4,7 +4,9 @@ Like TensorFlow Playground: the decision boundary is a heat map over the input p
 the data on top, every hidden neuron is a small heat map of its own output over the same
 plane, and hovering one shows it large. Play trains in a TrainingSession until paused, paced
 by the speed slider, and sends a snapshot (losses, the decision grid, the weights) a few
-times per second; the window only draws. One Step is one epoch: one update in full-batch mode, ⌈N / batch⌉ otherwise.
+times per second; the window only draws. One Step is one epoch: one update in full-batch
+mode, ⌈N / batch⌉ otherwise. The model, one epoch and the snapshot are core.teaching.tasks';
+the network editor is gui.widgets.network_editor's.
 """
 from __future__ import annotations
 
@@ -52,7 +54,8 @@ ACTIVATION_RANGE = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
 def play_session(model: Sequential, split: Split, generation: int, first_epoch: int, seed: int,
                  batch_size, seconds_per_epoch, parent=None) -> TrainingSession:
     """Training until stopped, one epoch per time slot (`seconds_per_epoch()` is read every
-    epoch: the speed slider changes it), each epoch shuffled as Step shuffles it; a snapshot
+    epoch: the speed slider changes it), each epoch shuffled as Step shuffles it and never cut
+    short (a stop waits for the epoch's end: updates = epochs × updates per epoch); a snapshot
     every SNAPSHOT_SECONDS and a last one when stopped, so the window ends on the model's true
     state. Set `tasks[0].batch_size` to change the batch size while it runs."""
     n = len(split.y_train)
@@ -65,7 +68,7 @@ def play_session(model: Sequential, split: Split, generation: int, first_epoch: 
                         validation_data=None, seed=seed,
                         epoch_seed=lambda epoch: planar_epoch_seed(seed, epoch),
                         pace=seconds_per_epoch, first_epoch=first_epoch,
-                        record_batches=False, snapshot=snapshot,
+                        record_batches=False, whole_epochs=True, snapshot=snapshot,
                         snapshot_every=SNAPSHOT_SECONDS)
     return TrainingSession([task], warm_up=False, parent=parent)
 

@@ -116,6 +116,19 @@ def test_pace_slows_an_open_ended_task_and_the_batch_size_can_change(qtbot):
     assert times[-1] < 0.15 * len(times)
 
 
+def test_a_whole_epochs_task_finishes_its_epoch_before_stopping(qtbot):
+    x, y = _data(64)
+    task = TrainingTask(Run("whole"), _model(), x, y, epochs=None, batch_size=1,
+                        whole_epochs=True)
+    session = TrainingSession([task], warm_up=False)
+    session.start()
+    qtbot.waitUntil(lambda: session.progress.done > 0, timeout=TIMEOUT)
+    session.stop_and_wait(10_000)
+    assert task.steps > 0 and task.steps % 64 == 0
+    assert task.model.optimizer.iterations == task.steps
+    assert task.run.status == "stopped"
+
+
 def test_prepare_and_finish_run_in_the_worker_thread(qtbot):
     x, y = _data()
     threads = {}

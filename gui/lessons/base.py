@@ -26,7 +26,7 @@ import math
 import sys
 import traceback
 
-from PySide6.QtCore import QEvent, Qt, Signal, QTimer
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QTextDocument
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser,
                                QVBoxLayout, QWidget)
@@ -95,6 +95,10 @@ class Lesson(QWidget):
 
             def deactivate(self):
                 self.playback.set_playing(False)
+                super().deactivate()        # stops the lesson's training sessions
+
+    A lesson that trains builds a `gui.training_worker.TrainingSession` and hands it to
+    `self.start_session(session)`; it never stops it on leave or close itself.
     """
 
     #: navigator entry and big heading

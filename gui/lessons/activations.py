@@ -13,9 +13,10 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFrame, QGridLayout, Q
 
 from core.teaching import surfaces
 from gui.lessons.base import Lesson
-from gui.lessons.neuron import ValueSlider, make_plot, mono_label, paren
 from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR
-from gui.widgets.numbers import fmt
+from gui.widgets.numbers import fmt, mono_label, paren
+from gui.widgets.plots import make_plot
+from gui.widgets.value_slider import ValueSlider
 
 Z_RANGE = (-6.0, 6.0)
 #: a derivative below this share of its peak is drawn as "saturated"

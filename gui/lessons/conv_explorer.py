@@ -23,18 +23,13 @@ from gui.lessons.cnn_common import (DrawDigitDialog, drawing_available, first_co
                                     trained_cnn, trained_cnn_version)
 from gui.widgets.colors import FORWARD_COLOR, ColorLegend
 from gui.widgets.feature_maps import ArrayView, Highlight
-from gui.widgets.numbers import fmt, mono_font
+from gui.widgets.numbers import fmt, mono_font, paren
 
 BASE_INTERVAL_MS = 300
 WARN_COLOR = "#8c510a"
 ERROR_COLOR = "#a50026"
 STAGE_TITLES = {"conv": "Convolution", "relu": "ReLU", "max": "Max pooling 2×2",
                 "avg": "Average pooling 2×2"}
-
-
-def _p(v: float) -> str:
-    s = fmt(v)
-    return f"({s})" if s.startswith("-") else s
 
 
 class FilterEditor(QGroupBox):
@@ -496,11 +491,11 @@ class ConvExplorerLesson(Lesson):
                         f"<td align='right'>&nbsp;<b>{fmt(w.products[r, c])}</b></td></tr>")
         table = "<table cellspacing='0' cellpadding='1'>" + head + "".join(rows) + "</table>"
         total = float(w.products.sum())
-        bias = f" + b {_p(w.bias)}" if w.bias else ""
+        bias = f" + b {paren(w.bias)}" if w.bias else ""
         self.calc_label.setToolTip(
-            "sum = " + " + ".join(f"{_p(a)}·{_p(b)}" for a, b in
+            "sum = " + " + ".join(f"{paren(a)}·{paren(b)}" for a, b in
                                   zip(w.patch.ravel(), w.kernel.ravel()))
-            + (f" + {_p(w.bias)}" if w.bias else "") + f" = {fmt(w.total)}")
+            + (f" + {paren(w.bias)}" if w.bias else "") + f" = {fmt(w.total)}")
         return (f"Window at image row {w.top}, column {w.left} → output row {w.row}, "
                 f"column {w.col}{table}"
                 f"sum of products = {fmt(total)}{bias}<br>"
@@ -525,7 +520,7 @@ class ConvExplorerLesson(Lesson):
             self.calc_label.setToolTip("max(" + ", ".join(fmt(v) for v in vals.ravel())
                                        + f") = {fmt(pw.result)}")
         else:
-            how = (f"({' + '.join(_p(v) for v in vals.ravel())}) / {vals.size} = "
+            how = (f"({' + '.join(paren(v) for v in vals.ravel())}) / {vals.size} = "
                    f"<b>{fmt(pw.result)}</b>")
             self.calc_label.setToolTip(how.replace("<b>", "").replace("</b>", ""))
         return (f"Window rows {pw.top}–{pw.top + vals.shape[0] - 1}, columns "

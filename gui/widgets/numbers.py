@@ -10,11 +10,12 @@ from numbers import Real
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
-from PySide6.QtWidgets import QLabel, QSizePolicy
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QSizePolicy, QTableWidget
 
 from core.teaching.numbers import SIGNIFICANT_DIGITS, fmt, paren
 
-__all__ = ["SIGNIFICANT_DIGITS", "fmt", "paren", "mono_font", "mono_label", "NumberLabel"]
+__all__ = ["SIGNIFICANT_DIGITS", "fmt", "paren", "mono_font", "mono_label", "mono_table",
+           "NumberLabel"]
 
 
 def mono_font(point_size: float | None = None) -> QFont:
@@ -40,6 +41,19 @@ def mono_label(text: str = "", tooltip: str = "") -> QLabel:
     if tooltip:
         lbl.setToolTip(tooltip)
     return lbl
+
+
+def mono_table(name: str, tip: str) -> QTableWidget:
+    """A read-only table in the monospace font, its columns as wide as their contents."""
+    t = QTableWidget(0, 0)
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setFont(mono_font())
+    t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 6)
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    t.setAlternatingRowColors(True)
+    t.setAccessibleName(name)
+    t.setToolTip(tip)
+    return t
 
 
 class NumberLabel(QLabel):

@@ -21,7 +21,7 @@ from core import augment as A
 from core.teaching.numbers import fmt
 
 __all__ = ["Transformations", "Draws", "draw", "apply", "augment_images", "preview",
-           "copy_parameters", "describe_copy", "explain_copy", "AugmentedModel", "load_cifar_preview", "summarize",
+           "copy_parameters", "describe_copy", "explain_copy", "AugmentedModel", "load_cifar_preview", "summarize", "summary_formula",
            "ELASTIC_SIGMA", "LIMITS"]
 
 #: smoothing of the elastic displacement field in pixels (Simard et al. use 4 at 28x28)
@@ -357,3 +357,18 @@ def summarize(train_accuracy, val_accuracy) -> dict:
     return {"epochs": len(va), "last_val": float(va[-1]), "best_val": float(va[best]),
             "best_epoch": best + 1, "last_train": float(tr[-1]),
             "gap": float(tr[-1] - va[-1])}
+
+
+def summary_formula(key: str, s: dict, augmented: bool, held_out: int, train_samples: int) -> str:
+    """How one of `summarize`'s numbers was reached, in words and numbers (its tooltip)."""
+    if key == "last_val":
+        right = round(s["last_val"] * held_out)
+        return (f"validation accuracy after epoch {s['epochs']} = {right} right / "
+                f"{held_out:,} held-out digits")
+    if key == "best_val":
+        return f"highest validation accuracy, reached in epoch {s['best_epoch']}"
+    if key == "last_train":
+        what = "that epoch's random copies" if augmented else "the training digits"
+        return (f"mean accuracy over epoch {s['epochs']}'s batches, on {what} "
+                f"({train_samples:,})")
+    return f"gap = {fmt(s['last_train'])} − {fmt(s['last_val'])}"

@@ -22,10 +22,11 @@ from core.teaching.runs import RunStore
 from gui.lessons.base import Lesson
 from gui.training_worker import (Progress, TrainingSession, TrainingTask, format_duration,
                                  remaining_formula)
+from gui.widgets.augment_numbers import AugmentNumbers
 from gui.widgets.augment_ranges import ERROR_COLOR, AugmentRanges
 from gui.widgets.colors import ColorLegend
 from gui.widgets.copies_grid import CopiesGrid
-from gui.widgets.numbers import NumberLabel, fmt, mono_font
+from gui.widgets.numbers import fmt, mono_font
 from gui.widgets.run_key import RunKey
 from gui.widgets.training_plot import TrainingPlot
 
@@ -177,7 +178,9 @@ class AugmentationLesson(Lesson):
         lay.addWidget(self.plot, 1)
         self.run_key = RunKey()
         lay.addWidget(self.run_key)
-        lay.addLayout(self._build_numbers())
+        self.comparison = AugmentNumbers()
+        self.numbers = self.comparison.numbers
+        lay.addWidget(self.comparison)
         bar_row = QHBoxLayout()
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
@@ -195,43 +198,6 @@ class AugmentationLesson(Lesson):
         self.verdict_label.setAccessibleName("What the comparison shows")
         lay.addWidget(self.verdict_label)
         return box
-
-    ROWS = (
-        ("last_val", "validation accuracy",
-         "Accuracy on the 1,000 held-out digits after the last epoch = right / 1,000"),
-        ("best_val", "best validation",
-         "The highest validation accuracy of any epoch"),
-        ("last_train", "training accuracy",
-         "Accuracy on the digits it trained on (the plain ones, or that epoch's copies)"),
-        ("gap", "gap train − validation",
-         "Training accuracy − validation accuracy: large when the network memorises its "
-         "training digits instead of learning what a digit looks like. With augmentation it "
-         "can even be negative: the distorted copies are harder than real digits"),
-    )
-    COLUMNS = (("without", "without"), ("with", "with"), ("diff", "with − without"))
-
-    def _build_numbers(self) -> QGridLayout:
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(12)
-        grid.setVerticalSpacing(1)
-        for c, (_, caption) in enumerate(self.COLUMNS, start=1):
-            head = QLabel(f"<b>{caption}</b>")
-            head.setAlignment(Qt.AlignmentFlag.AlignRight)
-            grid.addWidget(head, 0, c)
-        self.numbers: dict[tuple[str, str], NumberLabel] = {}
-        for r, (key, caption, tip) in enumerate(self.ROWS, start=1):
-            cap = QLabel(caption)
-            cap.setToolTip(tip)
-            grid.addWidget(cap, r, 0)
-            for c, (col, _) in enumerate(self.COLUMNS, start=1):
-                lbl = NumberLabel()
-                lbl.setAlignment(Qt.AlignmentFlag.AlignRight)
-                lbl.setAccessibleName(f"{caption}, {col}")
-                grid.addWidget(lbl, r, c)
-                self.numbers[(key, col)] = lbl
-        grid.setColumnStretch(0, 1)
-        self._clear_numbers()
-        return grid
 
     # --- data ------------------------------------------------------------------------------
     def _load_digits(self) -> None:
@@ -422,7 +388,7 @@ class AugmentationLesson(Lesson):
         self.session.updated.connect(self._on_updated)
         self.session.progress_changed.connect(self._on_progress)
         self.session.finished.connect(self._on_finished)
-        self._clear_numbers()
+        self.comparison.clear()
         self.verdict_label.setStyleSheet("")
         self.verdict_label.setText(f"Training both on {n:,} digits…")
         self.progress_bar.setValue(0)
@@ -455,46 +421,15 @@ class AugmentationLesson(Lesson):
                 out[key] = AP.summarize([], [])
         return out
 
-    def _clear_numbers(self) -> None:
-        for lbl in self.numbers.values():
-            lbl.set_prefix("")
-            lbl.set_value(None, formula="")
-
     def _show_numbers(self) -> None:
         s = self.summaries()
-        for key, caption, tip in self.ROWS:
-            values = {}
-            for col in ("without", "with"):
-                v = s.get(col, {}).get(key)
-                values[col] = v
-                lbl = self.numbers[(key, col)]
-                if v is None:
-                    lbl.set_value(None, formula="")
-                    continue
-                formula = self._formula(key, col, s[col])
-                lbl.set_value(v, formula=formula)
-            diff = self.numbers[(key, "diff")]
-            if values["without"] is None or values["with"] is None:
-                diff.set_prefix("")
-                diff.set_value(None, formula="")
-            else:
-                d = values["with"] - values["without"]
-                diff.set_prefix("+" if d > 0 else "")
-                diff.set_value(d, formula=f"{fmt(values['with'])} − {fmt(values['without'])}")
+        held_out = len(self.digits[1]) - VALIDATION_FROM
 
-    def _formula(self, key: str, col: str, s: dict) -> str:
-        run = self.runs[col]
-        if key == "last_val":
-            right = round(s["last_val"] * (len(self.digits[1]) - VALIDATION_FROM))
-            return (f"validation accuracy after epoch {s['epochs']} = {right} right / "
-                    f"{len(self.digits[1]) - VALIDATION_FROM:,} held-out digits")
-        if key == "best_val":
-            return f"highest validation accuracy, reached in epoch {s['best_epoch']}"
-        if key == "last_train":
-            what = "that epoch's random copies" if col == "with" else "the training digits"
-            return (f"mean accuracy over epoch {s['epochs']}'s batches, on {what} "
-                    f"({run.settings['train_samples']:,})")
-        return f"gap = {fmt(s['last_train'])} − {fmt(s['last_val'])}"
+        def formula(key: str, col: str) -> str:
+            return AP.summary_formula(key, s[col], col == "with", held_out,
+                                      self.runs[col].settings["train_samples"])
+
+        self.comparison.show_summaries(s, formula)
 
     def _on_finished(self) -> None:
         self.plot.refresh()

@@ -22,6 +22,7 @@ from core.data import PLANAR_DATASETS, PLANAR_EXTENT, load_planar, train_validat
 from core.teaching.decision import DecisionGrid, decision_grid
 from core.layers import Dense
 from core.model import Sequential
+from core.activations import WORDS as ACTIVATION_TEXT
 from core.optimizers import SGD
 from gui.app import current_worker
 from gui.lessons.base import Lesson
@@ -30,8 +31,6 @@ from gui.widgets.heatmap import CLASS_SYMBOL_TEXT, NeuronHeatMap, PlaneHeatMap
 from gui.widgets.numbers import NumberLabel, fmt, mono_font
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
-ACTIVATION_TEXT = {"tanh": "tanh", "relu": "ReLU", "sigmoid": "sigmoid",
-                   "leaky_relu": "leaky ReLU"}
 LEARNING_RATES = (0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 #: None is full batch: every training point in one batch, one update per epoch
 BATCH_SIZES = (1, 5, 10, 30, None)

@@ -28,7 +28,7 @@ class PreprocessingView(QSplitter):
         bl.setSpacing(2)
         bl.addWidget(QLabel("<b>Before</b>: the first rows as the file has them"))
         self.before_table = mono_table("Rows before preprocessing",
-                                        "The first rows of the file, text as it is")
+                                       "The first rows of the file, text as it is")
         bl.addWidget(self.before_table)
         self.addWidget(before)
         after = QWidget()
@@ -38,7 +38,7 @@ class PreprocessingView(QSplitter):
         al.addWidget(QLabel("<b>After</b>: the same rows as the network sees them "
                             "(hover a header or a number for how it was made)"))
         self.after_table = mono_table("Rows after preprocessing",
-                                       "The same rows, one-hot encoded and scaled")
+                                      "The same rows, one-hot encoded and scaled")
         al.addWidget(self.after_table)
         self.addWidget(after)
         self.setSizes([110, 150, 170])
@@ -92,43 +92,3 @@ class PreprocessingView(QSplitter):
             item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             item.setToolTip(f"{rows[r][raw_index[t.target]]} → {int(ds.y[r])}")
             self.after_table.setItem(r, len(names) - 1, item)
-
-    def _scaling_of(self, column: str):
-        rep = self.table_data.report
-        if rep.scaling is None or column not in rep.numeric_columns:
-            return None
-        k = rep.numeric_columns.index(column)
-        return float(rep.scaling.shift[k]), float(rep.scaling.scale[k])
-
-    def _feature_tips(self) -> dict:
-        rep = self.table_data.report
-        tips = {}
-        for name in self.table_data.dataset.feature_names:
-            if name in rep.numeric_columns:
-                sc = self._scaling_of(name)
-                tips[name] = (f"{name}: a number, min-max scaled: (x − min)/(max − min) with "
-                              f"min {fmt(sc[0])}, max {fmt(sc[0] + sc[1])}" if sc else
-                              f"{name}: a number, unscaled")
-            elif "=" in name:
-                col, value = name.split("=", 1)
-                if col in rep.binary_columns:
-                    tips[name] = f"{col} has two values: 1 if it is {value}, else 0"
-                else:
-                    tips[name] = f"one-hot: 1 if {col} is {value}, else 0"
-        return tips
-
-    def _cell_tip(self, name: str, value: float, raw_row, raw_index) -> str:
-        rep = self.table_data.report
-        if name in rep.numeric_columns:
-            cell = raw_row[raw_index[name]]
-            sc = self._scaling_of(name)
-            if sc is None:
-                return f"{name} = {cell}"
-            lo, span = sc
-            return (f"({cell} − {fmt(lo)}) / ({fmt(lo + span)} − {fmt(lo)}) = {fmt(value)}"
-                    if cell else f"{name} was blank: filled, then scaled to {fmt(value)}")
-        if "=" in name:
-            col, v = name.split("=", 1)
-            cell = raw_row[raw_index[col]] if col in raw_index else "?"
-            return f"{col} is {cell!r}: {'1' if value else '0'} for '{v}'"
-        return fmt(value)

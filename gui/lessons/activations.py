@@ -223,10 +223,7 @@ class ActivationsLesson(Lesson):
 
     def _on_logit(self) -> None:
         if self.sender() is self.logit_boxes[0]:
-            self.z_slider.slider.blockSignals(True)
-            self.z_slider.set_value(self.logit_boxes[0].value())
-            self.z_slider.slider.blockSignals(False)
-            self.z_slider._show()
+            self.z_slider.set_value_silently(self.logit_boxes[0].value())
         self.refresh()
 
     def _on_z(self) -> None:

@@ -164,10 +164,7 @@ class NeuronLesson(Lesson):
 
     def set_weights(self, w1: float, w2: float, b: float) -> None:
         for slider, v in ((self.w1, w1), (self.w2, w2), (self.b, b)):
-            slider.slider.blockSignals(True)
-            slider.set_value(v)
-            slider.slider.blockSignals(False)
-            slider._show()
+            slider.set_value_silently(v)
         self.refresh()
 
     def _on_select(self) -> None:

@@ -49,6 +49,13 @@ class ValueSlider(QWidget):
             if exact:
                 self.slider.valueChanged.emit(old)
 
+    def set_value_silently(self, v: float) -> None:
+        """`set_value` without valueChanged: for a value the lesson itself moved."""
+        self.slider.blockSignals(True)
+        self.set_value(v)
+        self.slider.blockSignals(False)
+        self._show()
+
     def _show(self) -> None:
         self.label.setText(fmt(self.value()))
 

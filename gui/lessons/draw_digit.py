@@ -13,22 +13,21 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFrame, QGridLayout,
-                               QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel,
+                               QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from core.digits import to_mnist
 from core.io import load_model, save_model
 from core.teaching.teach import read_drawing, teach
 from gui.app import current_worker
 from gui.lessons.base import Lesson
-from gui.widgets.colors import FORWARD_COLOR
 from gui.widgets.digit_view import DigitView
 from gui.widgets.drawing_pad import DrawingPad
-from gui.widgets.numbers import NumberLabel, fmt, mono_font
+from gui.widgets.numbers import fmt, mono_font
+from gui.widgets.probability_panel import ProbabilityPanel
+from gui.widgets.teach_box import TeachBox
 from resources.paths import model_path
 
 NETWORKS = {  # key: (shipped file name, label)
@@ -118,106 +117,6 @@ def _teach_job(model, image28, label, seed):
     return result, acc_before, accuracy()
 
 
-class ProbabilityPanel(QWidget):
-    """Top guess (large), its confidence, and bars for all ten digits."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        top = QHBoxLayout()
-        self.guess = QLabel("–")
-        self.guess.setObjectName("digitGuess")
-        font = QFont(self.font())
-        font.setPointSizeF(font.pointSizeF() * 3.4)
-        font.setWeight(QFont.Weight.Bold)
-        self.guess.setFont(font)
-        self.guess.setMinimumWidth(60)
-        self.guess.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.guess.setAccessibleName("Top guess")
-        top.addWidget(self.guess)
-        side = QVBoxLayout()
-        side.setSpacing(0)
-        self.caption = QLabel("Top guess")
-        self.caption.setObjectName("mutedText")
-        self.caption.setWordWrap(True)
-        side.addWidget(self.caption)
-        self.confidence = NumberLabel(None, prefix="confidence p = ")
-        side.addWidget(self.confidence)
-        top.addLayout(side, 1)
-        lay.addLayout(top)
-
-        self.plot = pg.PlotWidget(background=None)
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(False, False)
-        self.plot.hideButtons()
-        self.plot.setYRange(0, 1.02, padding=0)
-        self.plot.setXRange(-0.6, 9.6, padding=0)
-        self.plot.setMinimumHeight(150)
-        self.plot.setLabel("left", "probability")
-        self.plot.setLabel("bottom", "digit")
-        ax = self.plot.getAxis("bottom")
-        ax.setTicks([[(k, str(k)) for k in range(10)]])
-        self.plot.getAxis("left").setTicks([[(v, fmt(v)) for v in (0, 0.25, 0.5, 0.75, 1.0)]])
-        self.plot.setAccessibleName("Probability of each digit")
-        self.before_bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.86,
-                                           brush=pg.mkBrush(0, 0, 0, 0),
-                                           pen=pg.mkPen((110, 110, 110), width=1.5,
-                                                        style=Qt.PenStyle.DashLine))
-        self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.62,
-                                    brush=pg.mkBrush(FORWARD_COLOR), pen=pg.mkPen(None))
-        self.plot.addItem(self.before_bars)
-        self.plot.addItem(self.bars)
-        self.before_bars.setVisible(False)
-        lay.addWidget(self.plot, 1)
-        self.legend = QLabel("")
-        self.legend.setObjectName("mutedText")
-        self.legend.setWordWrap(True)
-        lay.addWidget(self.legend)
-        self.probabilities = np.zeros(10, np.float32)
-        self.before = None
-
-    def show_hint(self, text: str) -> None:
-        self.probabilities = np.zeros(10, np.float32)
-        self.guess.setText("")
-        self.caption.setText(text)
-        self.confidence.set_value(None, formula="")
-        self.confidence.setVisible(False)  # no drawing, no answer: nothing to be confident of
-        self.bars.setOpts(height=np.zeros(10))
-        self.plot.setToolTip(text)
-        self._update_legend()
-
-    def show_probabilities(self, probs: np.ndarray, network: str) -> None:
-        probs = np.asarray(probs, np.float32)
-        self.probabilities = probs
-        k = int(np.argmax(probs))
-        self.guess.setText(str(k))
-        self.confidence.setVisible(True)
-        self.caption.setText(f"{network}'s top guess")
-        self.confidence.set_value(
-            float(probs[k]),
-            formula=f"p({k}) = softmax(z)_{k} = e^z{k} / Σⱼ e^zⱼ: the {network}'s probability "
-                    f"that the drawing is a {k}")
-        self.bars.setOpts(height=probs)
-        rows = "\n".join(f"p({d}) = {fmt(p)}" for d, p in enumerate(probs))
-        self.plot.setToolTip(f"{network}: probability of each digit (softmax output)\n{rows}")
-        self._update_legend()
-
-    def set_before(self, before: np.ndarray | None) -> None:
-        self.before = None if before is None else np.asarray(before, np.float32)
-        self.before_bars.setVisible(self.before is not None)
-        if self.before is not None:
-            self.before_bars.setOpts(height=self.before)
-        self._update_legend()
-
-    def _update_legend(self) -> None:
-        text = "Filled green bars: probabilities now (softmax of the output layer)."
-        if self.before is not None:
-            text += " Dashed outlines: the same drawing before teaching."
-        self.legend.setText(text)
-
-
 class DrawDigitLesson(Lesson):
     title = "Draw a digit"
     subtitle = ("Draw on the pad: two networks read your digit live, show what they see and "
@@ -295,52 +194,19 @@ class DrawDigitLesson(Lesson):
         self.error_label.setVisible(False)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         right.addWidget(self.error_label)
-        right.addWidget(self._build_teach_box(root))
+        teach = self.teach_box = TeachBox(root)
+        self.label_combo, self.teach_label = teach.label_combo, teach.teach_label
+        self.teach_button, self.save_button = teach.teach_button, teach.save_button
+        self.reset_button = teach.reset_button
+        self.teach_button.clicked.connect(self.teach_current)
+        self.save_button.clicked.connect(self.save_network)
+        self.reset_button.clicked.connect(self.reset_network)
+        right.addWidget(teach)
         panel = QWidget(root)
         panel.setLayout(right)
         panel.setMaximumWidth(430)
         row.addWidget(panel, 5)
         self.set_visual(root)
-
-    def _build_teach_box(self, parent) -> QWidget:
-        frame = QFrame(parent)
-        frame.setObjectName("teachBox")
-        frame.setFrameShape(QFrame.Shape.StyledPanel)
-        grid = QGridLayout(frame)
-        grid.setContentsMargins(8, 6, 8, 6)
-        grid.setHorizontalSpacing(6)
-        grid.setVerticalSpacing(4)
-        title = QLabel("Wrong? Tell it the right digit and teach it:")
-        title.setStyleSheet("font-weight: 600;")
-        grid.addWidget(title, 0, 0, 1, 4)
-        self.label_combo = QComboBox(frame)
-        self.label_combo.addItems([f"it is a {d}" for d in range(10)])
-        self.label_combo.setToolTip("The digit you meant to draw")
-        self.label_combo.setAccessibleName("The right digit")
-        grid.addWidget(self.label_combo, 1, 0)
-        self.teach_button = QPushButton("Teach it", frame)
-        self.teach_button.setToolTip(
-            "A few training steps on this drawing, mixed with replayed offline digits so the "
-            "network does not forget the rest")
-        self.teach_button.setAccessibleName("Teach it")
-        self.teach_button.clicked.connect(self.teach_current)
-        grid.addWidget(self.teach_button, 1, 1)
-        self.save_button = QPushButton("Save…", frame)
-        self.save_button.setToolTip("Save the taught network to a .npz model file")
-        self.save_button.setAccessibleName("Save taught network")
-        self.save_button.clicked.connect(self.save_network)
-        grid.addWidget(self.save_button, 1, 2)
-        self.reset_button = QPushButton("Reset", frame)
-        self.reset_button.setToolTip("Forget what you taught: reload the shipped network")
-        self.reset_button.setAccessibleName("Reset to the shipped network")
-        self.reset_button.clicked.connect(self.reset_network)
-        grid.addWidget(self.reset_button, 1, 3)
-        self.teach_label = QLabel("Draw a digit, pick the right answer and press Teach it.")
-        self.teach_label.setObjectName("mutedText")
-        self.teach_label.setWordWrap(True)
-        self.teach_label.setFont(self.font())
-        grid.addWidget(self.teach_label, 2, 0, 1, 4)
-        return frame
 
     def _build_controls(self) -> None:
         clear = QPushButton("Clear")

@@ -16,9 +16,10 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFr
 
 from core.teaching import surfaces
 from gui.lessons.base import Lesson
-from gui.lessons.neuron import ValueSlider, make_plot, mono_label, paren
 from gui.widgets.colors import FORWARD_COLOR
-from gui.widgets.numbers import fmt, mono_font
+from gui.widgets.numbers import fmt, mono_font, mono_label, paren
+from gui.widgets.plots import make_plot
+from gui.widgets.value_slider import ValueSlider
 
 #: classes in the one-sample demo of the categorical losses (a table row has two)
 N_CLASSES = 3

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxL
 
 from core.data import PLANAR_DATASETS, load_planar, train_validation_split
 from core.model import Sequential
+from core.activations import WORDS as ACTIVATION_TEXT
 from core.teaching.runs import Run
 from core.teaching.tasks import (VIEW_EXTENT, Snapshot, Split, build_planar_model,
                                  planar_epoch_seed, take_snapshot, train_one_epoch)
@@ -32,8 +33,6 @@ from gui.widgets.network_editor import NetworkEditor
 from gui.widgets.numbers import NumberLabel, mono_font
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
-ACTIVATION_TEXT = {"tanh": "tanh", "relu": "ReLU", "sigmoid": "sigmoid",
-                   "leaky_relu": "leaky ReLU"}
 LEARNING_RATES = (0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 #: None is full batch: every training point in one batch, one update per epoch
 BATCH_SIZES = (1, 5, 10, 30, None)

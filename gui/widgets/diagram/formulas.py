@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from gui.widgets.diagram.data import Snapshot
-from gui.widgets.numbers import fmt
+from gui.widgets.numbers import fmt, paren as p
 
 #: a sum with more terms than this is written as its largest terms plus "…"
 MAX_TERMS = 6
@@ -20,12 +20,6 @@ LOSS_WORDS = {
     "mean_squared_error": "mean squared error",
     "mean_absolute_error": "mean absolute error",
 }
-
-
-def p(v) -> str:
-    """A number inside a product: negative ones in parentheses, "(-0.3)·0.7"."""
-    s = fmt(v)
-    return f"({s})" if s.startswith("-") else s
 
 
 def weighted_sum(x: np.ndarray, w: np.ndarray, b: float, z: float, xname: str = "x") -> str:

@@ -19,9 +19,9 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel,
                                QSpinBox, QVBoxLayout, QWidget)
 
+from core.activations import WORDS as ACTIVATION_TEXT
 from core.data import PLANAR_DATASETS, load_planar, train_validation_split
 from core.model import Sequential
-from core.activations import WORDS as ACTIVATION_TEXT
 from core.teaching.runs import Run
 from core.teaching.tasks import (VIEW_EXTENT, Snapshot, Split, build_planar_model,
                                  planar_epoch_seed, take_snapshot, train_one_epoch)

@@ -338,9 +338,6 @@ class AugmentationLesson(Lesson):
             f"Trains on MNIST digits. Same starting weights, same order; “with” sees fresh "
             f"copies every epoch ({t.describe()}). Both are checked on 1,000 other digits.")
 
-    def is_training(self) -> bool:
-        return self.session is not None and self.session.is_running()
-
     def _build_model(self, key: str, seed: int = 0):
         from core.teaching.cnn_models import digits_cnn, digits_dense
 
@@ -392,7 +389,7 @@ class AugmentationLesson(Lesson):
         self.verdict_label.setStyleSheet("")
         self.verdict_label.setText(f"Training both on {n:,} digits…")
         self.progress_bar.setValue(0)
-        self.session.start(self.start_worker)
+        self.start_session(self.session)
         self._update_buttons()
         return True
 
@@ -481,11 +478,5 @@ class AugmentationLesson(Lesson):
 
     # --- lifecycle ----------------------------------------------------------------------------
     def deactivate(self) -> None:
-        if self.is_training():
-            self.session.stop_and_wait(5000, why="when you left the lesson")
+        super().deactivate()        # stops the training and waits for it
         self._update_buttons()
-
-    def shutdown(self) -> None:
-        if self.session is not None:
-            self.session.stop_and_wait(5000, why="when the window closed")
-        super().shutdown()

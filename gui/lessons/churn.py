@@ -331,9 +331,6 @@ class ChurnLesson(Lesson):
             f"hides it, the minority's recall does not.")
 
     # --- training ------------------------------------------------------------------------
-    def is_training(self) -> bool:
-        return self.session is not None and self.session.is_running()
-
     def method(self) -> str:
         return self.balance_combo.currentData()
 
@@ -370,7 +367,7 @@ class ChurnLesson(Lesson):
         self.session.progress_changed.connect(self._on_progress)
         self.session.run_ended.connect(self._on_run_ended)
         self.session.finished.connect(self._on_finished)
-        self.session.start(self.start_worker)
+        self.start_session(self.session)
         what = ", ".join(BALANCING[m] for m in methods)
         self._say(f"Training ({what}): {epochs} epochs on {len(yt)} customers…")
         self.tabs.setCurrentIndex(1 if len(methods) == 1 else 2)
@@ -477,12 +474,9 @@ class ChurnLesson(Lesson):
 
     # --- lifecycle ----------------------------------------------------------------------------
     def deactivate(self) -> None:
-        if self.session is not None and self.is_training():
-            self.session.stop_and_wait(5000, why="when you left the lesson")
+        super().deactivate()        # stops the training and waits for it
         self._update_controls()
 
     def shutdown(self) -> None:
-        self._closing = True
-        if self.session is not None:
-            self.session.stop_and_wait(5000, why="when the window closed")
+        self._closing = True        # the stopped runs are not judged any more
         super().shutdown()

@@ -118,6 +118,9 @@ class TrainingTask:
     record_batches: bool = True
     #: True: a stop waits for the end of the epoch (where the counters count whole epochs)
     whole_epochs: bool = False
+    #: the model's own callbacks, called before the session's reporter in the worker
+    #: thread: what they add to a batch's logs reaches `run.batches`; one may end the fit
+    callbacks: tuple = ()
     # --- filled in while training (worker thread) ---
     steps: int = field(default=0, init=False)
     epochs_done: int = field(default=0, init=False)
@@ -430,7 +433,8 @@ class TrainingSession(QObject):
         try:
             hist = t.model.fit(t.x, t.y, epochs=epochs, batch_size=t.batch_size,
                                validation_data=t.validation_data,
-                               callbacks=(_Reporter(self, t),), shuffle=t.shuffle, seed=seed,
+                               callbacks=(*t.callbacks, _Reporter(self, t)),
+                               shuffle=t.shuffle, seed=seed,
                                class_weight=t.class_weight)
         finally:
             t.clock += time.perf_counter() - self._active_since.pop(rid)

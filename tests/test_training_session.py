@@ -237,8 +237,33 @@ def _start_cnn_digits(qtbot):
     return lesson
 
 
+def _start_augmentation(qtbot):
+    from gui.lessons.augmentation import AugmentationLesson
+
+    lesson = AugmentationLesson()
+    qtbot.addWidget(lesson)
+    lesson.size_combo.setCurrentIndex(0)
+    lesson.network_combo.setCurrentIndex(0)
+    lesson.epochs_spin.setValue(200)
+    assert lesson.start_training()
+    qtbot.waitUntil(lambda: len(lesson.runs["with"].batches) > 0, timeout=60_000)
+    return lesson
+
+
+def _start_churn(qtbot):
+    from gui.lessons.churn import ChurnLesson
+
+    lesson = ChurnLesson()
+    qtbot.addWidget(lesson)
+    lesson.epochs_spin.setValue(400)
+    assert lesson.compare_all()
+    qtbot.waitUntil(lambda: lesson.progress.value() > 0, timeout=60_000)
+    return lesson
+
+
 STARTERS = {"playground": _start_playground, "hidden_layers": _start_hidden_layers,
-            "cnn_digits": _start_cnn_digits}
+            "cnn_digits": _start_cnn_digits, "augmentation": _start_augmentation,
+            "churn": _start_churn}
 
 
 @pytest.mark.parametrize("name", sorted(STARTERS))

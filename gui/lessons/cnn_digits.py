@@ -17,9 +17,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 from core.teaching.cnn_models import CNN_SIZES, describe, digits_cnn, digits_dense
 from core.data import load_offline_digits, train_validation_split
 from gui.lessons.base import Lesson
-from gui.lessons.cnn_common import (DrawDigitDialog, LiveCurves, TrainingStatus, cnn_session,
-                                    drawing_available, epoch_seconds, set_trained_cnn,
-                                    validation_accuracies)
+from gui.lessons.cnn_common import (LiveCurves, TrainingStatus, cnn_session, epoch_seconds,
+                                    set_trained_cnn, validation_accuracies)
+from gui.widgets.draw_digit_dialog import DrawDigitDialog, drawing_available
 from gui.widgets.feature_maps import ArrayView, FeatureMapGrid
 from gui.widgets.numbers import fmt, mono_font
 

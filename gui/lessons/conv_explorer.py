@@ -18,9 +18,9 @@ from core.teaching.conv_steps import (FILTER_PRESETS, PIXEL_SCALES, ConvSteps,
                                      ExplorerTimeline, scale_pixels)
 from core.data import load_offline_digits
 from gui.lessons.base import Lesson
-from gui.lessons.cnn_common import (DrawDigitDialog, drawing_available, first_conv_filters,
-                                    trained_cnn, trained_cnn_version)
+from gui.lessons.cnn_common import first_conv_filters, trained_cnn, trained_cnn_version
 from gui.widgets.colors import FORWARD_COLOR, ColorLegend
+from gui.widgets.draw_digit_dialog import DrawDigitDialog, drawing_available
 from gui.widgets.feature_maps import ArrayView, Highlight
 from gui.widgets.filter_editor import FilterEditor
 from gui.widgets.numbers import fmt, mono_font, paren

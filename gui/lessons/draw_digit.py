@@ -2,8 +2,10 @@
 
 Recognition runs in a background worker fed through a one-slot mailbox: every new stroke
 segment overwrites the pending request, so the pad never waits for the network and a stale
-drawing is never recognised (the worker always takes the newest one). "Teach it" fine-tunes
-the selected network on the drawing (core.teaching.teach) in a second worker.
+drawing is never recognised (the worker always takes the newest one); it only reads, so it
+stays a plain worker. "Teach it" fine-tunes the selected network on the drawing
+(core.teaching.teach) in a TrainingSession of the lesson, which the frame stops when the
+learner leaves or closes the window.
 """
 from __future__ import annotations
 
@@ -20,9 +22,12 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
 
 from core.digits import to_mnist
 from core.io import load_model, save_model
-from core.teaching.teach import read_drawing, teach
+from core.teaching.runs import Run
+from core.teaching.teach import (BATCH_SIZE, MAX_STEPS, TeachResult, UntilSure, begin_teaching,
+                                 read_drawing, teaching_batches)
 from gui.app import current_worker
 from gui.lessons.base import Lesson
+from gui.training_worker import TrainingSession, TrainingTask
 from gui.widgets.digit_view import DigitView
 from gui.widgets.drawing_pad import DrawingPad
 from gui.widgets.numbers import fmt, mono_font
@@ -99,22 +104,36 @@ def _recognition_loop(mailbox: _Mailbox) -> None:
         worker.report(_recognise(request), force=True)
 
 
-def _teach_job(model, image28, label, seed):
-    from core.data import load_offline_digits
+def teaching_task(model, image28, label, seed) -> TrainingTask:
+    """core.teaching.teach's `teach` as one fit in a training session: the same batches
+    (drawn in the worker from the same seed), the same Adam steps, the same early end."""
+    n = MAX_STEPS * BATCH_SIZE
+    until = UntilSure(image28, label)
+    seen = {}
 
-    x, y = load_offline_digits()  # (5000, 28, 28, 1), (5000,)
-    # Replay from 4,500 digits; the other 500 measure whether the network forgot anything.
-    check_x, check_y = x[4500:], y[4500:]
-    worker = current_worker()
+    def accuracy(t):
+        # replay is from 4,500 offline digits; the other 500 show whether it forgot anything
+        return float(np.mean(np.argmax(model.predict(t.check_x), axis=1) == t.check_y))
 
-    def accuracy():
-        return float(np.mean(np.argmax(model.predict(check_x), axis=1) == check_y))
+    def prepare(t):
+        from core.data import load_offline_digits
 
-    acc_before = accuracy()
-    result = teach(model, image28, label, x[:4500], y[:4500], seed=seed,
-                   should_stop=worker.is_cancelled,
-                   on_step=lambda step, loss, p: worker.report((step, loss, p)))
-    return result, acc_before, accuracy()
+        x, y = load_offline_digits()  # (5000, 28, 28, 1), (5000,)
+        t.check_x, t.check_y = x[4500:], y[4500:]
+        seen["acc_before"] = accuracy(t)
+        seen["before"] = begin_teaching(model, image28, label, x[:4500], y[:4500])
+        t.x[:], t.y[:] = teaching_batches(image28, label, x[:4500], y[:4500], seed)
+
+    def finish(t):
+        after = np.asarray(model.predict(until.x)[0], np.float32)
+        stopped = not until.reached and until.steps < MAX_STEPS
+        result = TeachResult(int(label), seen["before"], after, until.steps, until.losses,
+                             stopped)
+        return result, seen["acc_before"], accuracy(t)
+
+    return TrainingTask(Run("teach"), model, np.zeros((n, 28, 28, 1), np.float32),
+                        np.zeros(n, np.int64), epochs=1, batch_size=BATCH_SIZE, seed=None,
+                        shuffle=False, prepare=prepare, finish=finish, callbacks=(until,))
 
 
 class DrawDigitLesson(Lesson):
@@ -134,7 +153,7 @@ class DrawDigitLesson(Lesson):
         self._shown_generation = -1
         self._mailbox = _Mailbox()
         self._recognizer = None
-        self._teacher = None
+        self._teacher: TrainingSession | None = None
         self._teach_seed = 0
 
         self._build_visual()
@@ -362,7 +381,7 @@ class DrawDigitLesson(Lesson):
         else:
             self.panel.show_probabilities(reading.probabilities, NETWORKS[key][1])
             self.compare.setText(self._compare_html(result["readings"]))
-            if drawing_changed and not self._teaching():
+            if drawing_changed and not self.is_training():
                 self.label_combo.setCurrentIndex(reading.top)
         self._update_buttons()
 
@@ -395,13 +414,10 @@ class DrawDigitLesson(Lesson):
         self.digit_view.set_saliency(None)
 
     # --- teaching -----------------------------------------------------------------------
-    def _teaching(self) -> bool:
-        return self._teacher is not None and self._teacher.is_running()
-
     def _update_buttons(self) -> None:
         key = self.selected()
         has_model = self.models.get(key) is not None
-        busy = self._teaching()
+        busy = self.is_training()
         has_ink = bool(self.last_image.any())
         self.teach_button.setEnabled(has_model and has_ink and not busy)
         self.save_button.setEnabled(has_model and not busy)
@@ -421,20 +437,30 @@ class DrawDigitLesson(Lesson):
         self._teach_seed += 1
         self.teach_label.setText(f"Teaching the {NETWORKS[key][1]} that this is a {label}…")
         self._teach_key = key
-        self._teacher = self.start_worker(
-            _teach_job, model, image28, label, self._teach_seed,
-            on_progress=self._on_teach_progress, on_finished=self._on_taught,
-            on_failed=self._on_teach_failed, on_done=self._update_buttons)
+        if self._teacher is not None:
+            self._teacher.deleteLater()  # the finished session can go
+        session = TrainingSession([teaching_task(model, image28, label, self._teach_seed)],
+                                  warm_up=False, parent=self)
+        session.updated.connect(self._on_teach_progress)
+        session.finished.connect(self._on_taught)
+        self._teacher = self.start_session(session)
         self._update_buttons()
 
-    def _on_teach_progress(self, value) -> None:
-        step, loss, p = value
-        self.teach_label.setText(f"step {step}: loss {fmt(loss)}, p(right digit) = {fmt(p)}")
+    def _on_teach_progress(self, _ids) -> None:
+        rows = self._teacher.tasks[0].run.batches
+        if len(rows) and rows.has("p_label"):
+            row = rows.row(len(rows) - 1)
+            self.teach_label.setText(f"step {int(row['step'])}: loss {fmt(row['loss'])}, "
+                                     f"p(right digit) = {fmt(row['p_label'])}")
 
-    def _on_taught(self, value) -> None:
-        if value is None:
+    def _on_taught(self) -> None:
+        task = self._teacher.tasks[0]
+        self._update_buttons()
+        if task.result is None or task.status == "failed":
+            reason = task.run.stop_reason or task.stop_reason or "it did not finish"
+            self._on_teach_failed(reason.removeprefix("training failed: "))
             return
-        result, acc_before, acc_after = value
+        result, acc_before, acc_after = task.result
         key = self._teach_key
         self.modified[key] = True
         self._refresh_network_items()
@@ -499,8 +525,8 @@ class DrawDigitLesson(Lesson):
         self.request_recognition()
 
     def deactivate(self) -> None:
-        if self._teacher is not None:
-            self._teacher.cancel()
+        # first the teaching (the frame stops it and waits): its end asks for a new reading
+        super().deactivate()
         self._stop_recognizer(wait=False)
 
     def _stop_recognizer(self, wait: bool) -> None:

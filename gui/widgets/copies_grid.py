@@ -12,12 +12,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 from core.teaching.augment_preview import describe_copy, explain_copy
 from gui.widgets.colors import FORWARD_COLOR, sequential_rgba
 from gui.widgets.numbers import fmt
-
-
-def _qimage(rgba: np.ndarray) -> QImage:
-    rgba = np.ascontiguousarray(rgba, np.uint8)  # (H, W, 4)
-    h, w = rgba.shape[:2]
-    return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+from gui.widgets.qimage import rgba_qimage
 
 
 def image_rgba(image: np.ndarray) -> np.ndarray:
@@ -66,7 +61,7 @@ class CopiesGrid(QWidget):
     def set_images(self, original: np.ndarray, copies: np.ndarray, params: list[dict],
                    name: str) -> None:
         self._arrays = [np.asarray(original)] + [np.asarray(c) for c in copies]
-        self._images = [_qimage(image_rgba(a)) for a in self._arrays]
+        self._images = [rgba_qimage(image_rgba(a)) for a in self._arrays]
         self._titles = ["original"] + [f"copy {i}" for i in range(1, len(copies) + 1)]
         self._parts = [[name]] + [describe_copy(p) or ["unchanged"] for p in params]
         self._captions = [" · ".join(parts) for parts in self._parts]

@@ -311,3 +311,29 @@ def test_closing_the_main_window_mid_training_ends_cleanly(qtbot):
     win.close()
     assert not lesson.is_training() and not lesson.running_workers()
     _no_thread_left()
+
+
+def test_every_lesson_leaves_stopping_to_the_frame():
+    """A lesson's deactivate/shutdown override calls super() (which stops its sessions) and
+    keeps no copy of its own: no `is_training`, no session started around the frame."""
+    import ast
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parents[1] / "gui" / "lessons"
+    problems = []
+    for path in sorted(folder.glob("*.py")):
+        if path.name == "base.py":
+            continue
+        source = path.read_text(encoding="utf-8")
+        if "session.start(" in source:
+            problems.append(f"{path.name}: starts a session itself, not by start_session")
+        for node in ast.walk(ast.parse(source)):
+            if not isinstance(node, ast.FunctionDef):
+                continue
+            if node.name == "is_training":
+                problems.append(f"{path.name}: its own is_training")
+            if node.name in ("deactivate", "shutdown"):
+                calls = {ast.unparse(c.func) for c in ast.walk(node) if isinstance(c, ast.Call)}
+                if f"super().{node.name}" not in calls:
+                    problems.append(f"{path.name}: {node.name} does not call super()")
+    assert not problems, "\n".join(problems)

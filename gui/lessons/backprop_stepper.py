@@ -544,6 +544,7 @@ class BackpropStepperLesson(Lesson):
 
     def deactivate(self) -> None:
         self.playback.set_playing(False)
+        super().deactivate()
 
     def shutdown(self) -> None:
         self._timer.stop()

@@ -544,6 +544,7 @@ class ConvExplorerLesson(Lesson):
 
     def deactivate(self) -> None:
         self.playback.set_playing(False)
+        super().deactivate()
 
     def shutdown(self) -> None:
         self.timer.stop()

@@ -380,6 +380,7 @@ class GradientDescentLesson(Lesson):
     def deactivate(self) -> None:
         self._pause()
         self.timer.stop()
+        super().deactivate()
 
     def shutdown(self) -> None:
         self.timer.stop()

@@ -13,13 +13,7 @@ from gui.widgets.numbers import fmt, paren as p
 
 #: a sum with more terms than this is written as its largest terms plus "…"
 MAX_TERMS = 6
-LOSS_WORDS = {
-    "binary_crossentropy": "binary cross-entropy",
-    "categorical_crossentropy": "categorical cross-entropy",
-    "sparse_categorical_crossentropy": "sparse categorical cross-entropy",
-    "mean_squared_error": "mean squared error",
-    "mean_absolute_error": "mean absolute error",
-}
+from core.losses import WORDS as LOSS_WORDS  # noqa: E402 - one loss catalogue
 
 
 def weighted_sum(x: np.ndarray, w: np.ndarray, b: float, z: float, xname: str = "x") -> str:

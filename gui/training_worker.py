@@ -130,6 +130,7 @@ class TrainingTask:
     last_loss: float = field(default=0.0, init=False)
     stop_reason: str | None = field(default=None, init=False)
     result: object = field(default=None, init=False)
+    _stop_check: Callable[[], bool] = field(default=lambda: False, init=False, repr=False)
     _snap_time: float = field(default=float("-inf"), init=False, repr=False)
     _snap_steps: int = field(default=-1, init=False, repr=False)
 
@@ -147,6 +148,11 @@ class TrainingTask:
         self.total_steps = 0 if self.epochs is None else self.updates_per_epoch * self.epochs
         self.run.updates_per_epoch = self.updates_per_epoch
         self.run.total_steps = self.total_steps
+
+    def stop_wanted(self) -> bool:
+        """True once its session was asked to stop: a long `prepare` or `finish` may cut
+        itself short (the window waits for them)."""
+        return self._stop_check()
 
     @property
     def open_ended(self) -> bool:
@@ -282,6 +288,8 @@ class TrainingSession(QObject):
         self._active_since: dict[int, float] = {}
         self._state = "new"
         self._done = False
+        for t in self.tasks:
+            t._stop_check = self._stop_wanted
 
     # --- control (GUI thread) -------------------------------------------------------------
     def start(self, starter=None) -> "TrainingSession":
@@ -504,7 +512,11 @@ class TrainingSession(QObject):
             t.status = "running"
         if not self._epoch_by_epoch():
             t = active[0]
-            self._run_guarded(t, lambda: self._fit(t, t.epochs, t.seed))
+            if self._stop_wanted():       # stopped while it prepared: no update at all
+                t.status = "stopped"
+                t.stop_reason = f"stopped {self._stop_why} before its first weight update"
+            else:
+                self._run_guarded(t, lambda: self._fit(t, t.epochs, t.seed))
             self._end_task(t)
         else:
             epoch = 0

@@ -286,7 +286,23 @@ def test_leaving_mid_teach_stops_the_session_and_leaves_no_thread(lesson, qtbot)
     assert not lesson.is_training() and not lesson.training_sessions()
     qtbot.waitUntil(lambda: not lesson.running_workers(), timeout=TIMEOUT)
     assert not [w for w in gui_app._ACTIVE if w.is_running()]
-    result, _, _ = lesson._teacher.tasks[0].result
-    assert result.stopped and result.steps < 40
-    assert "stopped early" in lesson.teach_label.text()
+    task = lesson._teacher.tasks[0]
+    assert task.status == "stopped" and "left the lesson" in task.run.stop_reason
+    if task.result is None:                    # left while it prepared: nothing trained
+        assert task.steps == 0 and "unchanged" in lesson.teach_label.text()
+    else:
+        assert task.result[0].stopped and task.result[0].steps < 40
+        assert "stopped early" in lesson.teach_label.text()
     assert lesson.teach_button.isEnabled()
+
+
+def test_closing_the_window_mid_teach_leaves_no_thread(lesson, qtbot):
+    from gui import app as gui_app
+
+    _teach_seven(lesson, qtbot)
+    qtbot.mouseClick(lesson.teach_button, Qt.MouseButton.LeftButton)
+    assert lesson.is_training()
+    lesson.shutdown()
+    assert not lesson.is_training() and not lesson.running_workers()
+    assert not [w for w in gui_app._ACTIVE if w.is_running()]
+    assert "window closed" in lesson._teacher.tasks[0].run.stop_reason

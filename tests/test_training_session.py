@@ -199,6 +199,27 @@ def test_a_finished_session_is_forgotten(qtbot):
     lesson.shutdown()
 
 
+def test_a_stop_while_preparing_trains_nothing_and_the_hooks_can_see_it(qtbot):
+    x, y = _data()
+    seen = {}
+
+    def prepare(t):
+        deadline = time.perf_counter() + 10
+        while not t.stop_wanted() and time.perf_counter() < deadline:
+            time.sleep(0.01)
+        seen["prepare"] = t.stop_wanted()
+
+    task = TrainingTask(Run("p"), _model(), x, y, epochs=3, batch_size=8, prepare=prepare,
+                        finish=lambda t: t.stop_wanted())
+    session = TrainingSession([task], warm_up=False)
+    with qtbot.waitSignal(session.finished, timeout=TIMEOUT):
+        session.start()
+        session.stop(why="when you left the lesson")
+    assert seen["prepare"] and task.result is True
+    assert task.steps == 0 and task.run.status == "stopped"
+    assert "before its first weight update" in task.run.stop_reason
+
+
 # --- the real lessons that used to run their own loops --------------------------------------------
 def _start_playground(qtbot):
     from gui.lessons.playground import PlaygroundLesson

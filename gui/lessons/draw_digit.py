@@ -120,16 +120,21 @@ def teaching_task(model, image28, label, seed) -> TrainingTask:
 
         x, y = load_offline_digits()  # (5000, 28, 28, 1), (5000,)
         t.check_x, t.check_y = x[4500:], y[4500:]
+        if t.stop_wanted():
+            return  # the learner left before it began: the session trains nothing
         seen["acc_before"] = accuracy(t)
         seen["before"] = begin_teaching(model, image28, label, x[:4500], y[:4500])
         t.x[:], t.y[:] = teaching_batches(image28, label, x[:4500], y[:4500], seed)
 
     def finish(t):
+        if "before" not in seen:
+            return None
         after = np.asarray(model.predict(until.x)[0], np.float32)
         stopped = not until.reached and until.steps < MAX_STEPS
         result = TeachResult(int(label), seen["before"], after, until.steps, until.losses,
                              stopped)
-        return result, seen["acc_before"], accuracy(t)
+        # stopped by leaving or closing: the window waits, so the forgetting check is skipped
+        return result, seen["acc_before"], None if t.stop_wanted() else accuracy(t)
 
     return TrainingTask(Run("teach"), model, np.zeros((n, 28, 28, 1), np.float32),
                         np.zeros(n, np.int64), epochs=1, batch_size=BATCH_SIZE, seed=None,
@@ -456,6 +461,10 @@ class DrawDigitLesson(Lesson):
     def _on_taught(self) -> None:
         task = self._teacher.tasks[0]
         self._update_buttons()
+        if task.status == "stopped" and task.result is None:
+            self.teach_label.setText("Teaching stopped before its first step: the network is "
+                                     "unchanged.")
+            return
         if task.result is None or task.status == "failed":
             reason = task.run.stop_reason or task.stop_reason or "it did not finish"
             self._on_teach_failed(reason.removeprefix("training failed: "))
@@ -470,7 +479,8 @@ class DrawDigitLesson(Lesson):
         self.teach_label.setText(
             f"Before: {b_top} with p({k}) = {fmt(result.before[k])} → after {how}: {a_top} with "
             f"p({k}) = {fmt(result.after[k])}. Did it forget? Accuracy on 500 known digits: "
-            f"{fmt(100 * acc_before)}% → {fmt(100 * acc_after)}%.")
+            f"{fmt(100 * acc_before)}% → "
+            + ("not checked (stopped)." if acc_after is None else f"{fmt(100 * acc_after)}%."))
         self.teach_label.setToolTip(
             "Each step trained on 8 distorted copies of your drawing and 24 replayed offline "
             "digits (Adam, learning rate 0.001) until p(right digit) ≥ 0.9. The 500 check "
@@ -538,5 +548,7 @@ class DrawDigitLesson(Lesson):
                 self._recognizer.stop_and_wait(2000)
 
     def shutdown(self) -> None:
+        # the teaching first: its end asks for a reading, which the recognizer's stop ends
+        self.stop_sessions(why="when the window closed")
         self._stop_recognizer(wait=True)
         super().shutdown()

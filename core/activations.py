@@ -3,20 +3,56 @@
 Layers hold one of these for `activation="relu"` and friends, and the standalone
 activation layers (`ReLU()`, ...) wrap the same objects, so both spellings compute
 exactly the same numbers.
+
+`CATALOGUE` is how the app *talks* about each activation (the word in a sentence, the
+title in a menu, the formula and its derivative): the activations lesson, the network
+diagram and the playground all read it, so a learner meets one name and one formula.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from core.kernels import activations as K
 
 
+@dataclass(frozen=True)
+class ActivationInfo:
+    """One activation as the app writes it; `name` is the engine's (`activation="relu"`)."""
+
+    name: str
+    word: str        # inside a sentence: "then leaky ReLU: a = f(z)"
+    title: str       # a menu entry or a heading: "Leaky ReLU"
+    formula: str
+    derivative: str
+
+
+CATALOGUE = {info.name: info for info in (
+    ActivationInfo("sigmoid", "sigmoid", "Sigmoid", "a = σ(z) = 1 / (1 + e^(−z))",
+                   "da/dz = a·(1 − a)"),
+    ActivationInfo("tanh", "tanh", "tanh", "a = tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z))",
+                   "da/dz = 1 − a²"),
+    ActivationInfo("relu", "ReLU", "ReLU", "a = max(0, z)", "da/dz = 1 if z > 0, else 0"),
+    ActivationInfo("leaky_relu", "leaky ReLU", "Leaky ReLU", "a = z if z > 0, else α·z",
+                   "da/dz = 1 if z > 0, else α"),
+    # the diagonal of softmax's Jacobian ∂a_i/∂z_j = a_i·(δ_ij − a_j): how a_i answers
+    # its own z_i, the curve the activations lesson draws
+    ActivationInfo("softmax", "softmax", "Softmax", "a_i = e^(z_i) / Σ_j e^(z_j)",
+                   "∂a_i/∂z_i = a_i·(1 − a_i)"),
+    ActivationInfo("linear", "no activation", "Linear", "a = z", "da/dz = 1"),
+)}
+
+#: the word for an activation inside a sentence; None (no activation given) reads as linear
+WORDS = {None: CATALOGUE["linear"].word, **{k: v.word for k, v in CATALOGUE.items()}}
+
+
 class Activation:
     """y = f(z). `backward` turns dL/dy into dL/dz; it may use z or y, whichever is exact."""
 
     name = "linear"
-    formula = "a = z"
-    derivative = "da/dz = 1"
+    formula = CATALOGUE["linear"].formula
+    derivative = CATALOGUE["linear"].derivative
 
     def forward(self, z: np.ndarray) -> np.ndarray:
         return z
@@ -37,8 +73,8 @@ class Linear(Activation):
 
 class ReLUFn(Activation):
     name = "relu"
-    formula = "a = max(0, z)"
-    derivative = "da/dz = 1 if z > 0 else 0"
+    formula = CATALOGUE["relu"].formula
+    derivative = CATALOGUE["relu"].derivative
 
     def forward(self, z):
         return K.relu_forward(z)
@@ -49,8 +85,8 @@ class ReLUFn(Activation):
 
 class SigmoidFn(Activation):
     name = "sigmoid"
-    formula = "a = 1 / (1 + e^(−z))"
-    derivative = "da/dz = a·(1 − a)"
+    formula = CATALOGUE["sigmoid"].formula
+    derivative = CATALOGUE["sigmoid"].derivative
 
     def forward(self, z):
         return K.sigmoid_forward(z)
@@ -61,8 +97,8 @@ class SigmoidFn(Activation):
 
 class TanhFn(Activation):
     name = "tanh"
-    formula = "a = tanh(z)"
-    derivative = "da/dz = 1 − a²"
+    formula = CATALOGUE["tanh"].formula
+    derivative = CATALOGUE["tanh"].derivative
 
     def forward(self, z):
         return K.tanh_forward(z)
@@ -73,14 +109,14 @@ class TanhFn(Activation):
 
 class LeakyReLUFn(Activation):
     name = "leaky_relu"
-    derivative = "da/dz = 1 if z > 0 else α"
+    derivative = CATALOGUE["leaky_relu"].derivative
 
     def __init__(self, alpha: float = 0.01):
         alpha = float(alpha)
         if not np.isfinite(alpha) or alpha < 0:
             raise ValueError(f"LeakyReLU alpha must be a finite number ≥ 0, got {alpha}")
         self.alpha = alpha
-        self.formula = f"a = z if z > 0 else {alpha:g}·z"
+        self.formula = CATALOGUE["leaky_relu"].formula.replace("α", f"{alpha:g}")
 
     def forward(self, z):
         return K.leaky_relu_forward(z, self.alpha)
@@ -97,8 +133,8 @@ class LeakyReLUFn(Activation):
 
 class SoftmaxFn(Activation):
     name = "softmax"
-    formula = "a_i = e^(z_i) / Σ_j e^(z_j)"
-    derivative = "∂a_i/∂z_j = a_i·(δ_ij − a_j)"
+    formula = CATALOGUE["softmax"].formula
+    derivative = CATALOGUE["softmax"].derivative
 
     def forward(self, z):
         if z.ndim != 2:

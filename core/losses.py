@@ -4,8 +4,14 @@ A loss returns the per-sample losses and dL/d(prediction). Two pairs are also
 computed *fused* with the output activation (softmax + cross-entropy, sigmoid +
 binary cross-entropy): dL/dz = (p − y)/N straight from the logits, which is exact
 where the unfused route would divide by a probability that rounded to 0.
+
+`CATALOGUE` is how the app *talks* about each loss (the word in a sentence, the title in a
+menu, the formula over a batch, what it is for): the losses lesson and the network diagram
+both read it, as they read `core.activations.CATALOGUE` for activations.
 """
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -123,6 +129,44 @@ _ALIASES = {"mae": "mean_absolute_error", "mse": "mean_squared_error",
             "log_loss": "binary_crossentropy"}
 
 NAMES = tuple(_BY_NAME)
+
+
+@dataclass(frozen=True)
+class LossInfo:
+    """One loss as the app writes it; `name` is the engine's (`loss="mean_squared_error"`)."""
+
+    name: str
+    word: str        # inside a sentence: "Loss: binary cross-entropy (sample 1 of 4)"
+    title: str       # a menu entry: "Binary cross-entropy (log loss)"
+    formula: str     # over a batch of N
+    use: str         # what it is for, in two or three sentences
+
+
+CATALOGUE = {info.name: info for info in (
+    LossInfo("mean_absolute_error", "mean absolute error", "Mean absolute error (MAE)",
+             "L = (1/N) Σ |y − ŷ|",
+             "The average size of the miss. Every unit of error costs the same, so a few big "
+             "misses do not dominate."),
+    LossInfo("mean_squared_error", "mean squared error", "Mean squared error (MSE)",
+             "L = (1/N) Σ (y − ŷ)²",
+             "Squares each miss: big errors cost far more than small ones. The usual loss for "
+             "predicting numbers."),
+    LossInfo("binary_crossentropy", "binary cross-entropy", "Binary cross-entropy (log loss)",
+             "L = −(1/N) Σ [y·log ŷ + (1 − y)·log(1 − ŷ)]",
+             "For yes/no answers with a sigmoid output: the course's log loss. A confident "
+             "wrong answer (ŷ near 0 when y = 1) costs a lot."),
+    LossInfo("categorical_crossentropy", "categorical cross-entropy",
+             "Categorical cross-entropy", "L = −(1/N) Σ_n Σ_k y_nk·log ŷ_nk",
+             "For several classes with a softmax output, labels written one-hot ([0, 1, 0]). "
+             "Only the probability of the true class counts: −log of it."),
+    LossInfo("sparse_categorical_crossentropy", "sparse categorical cross-entropy",
+             "Sparse categorical cross-entropy", "L = −(1/N) Σ_n log ŷ_n,class(n)",
+             "The same loss as categorical cross-entropy, but labels are class numbers (1) "
+             "instead of one-hot vectors: what the course uses for the digits."),
+)}
+
+#: the word for a loss inside a sentence
+WORDS = {k: v.word for k, v in CATALOGUE.items()}
 
 
 def get(spec) -> Loss:

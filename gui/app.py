@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import traceback
+from contextlib import contextmanager
 
 from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
 
@@ -210,6 +211,42 @@ class Worker(QObject):
         if self in _ACTIVE:
             _ACTIVE.discard(self)
             self.done.emit()
+
+
+# --- the GUI gate ------------------------------------------------------------------------------
+# Owned here because both sides of it live elsewhere: widgets that repaint (gui/widgets/) and
+# training threads (gui/training_worker.py) meet at it without importing each other.
+class GuiGate:
+    """Lets the GUI thread say "I am drawing": training threads wait at their next batch end
+    until it is done, so a repaint never queues for the GIL behind a Python training loop.
+
+        with GUI_GATE.busy():      # GUI thread, around a repaint
+            ...
+        GUI_GATE.wait_idle()       # training thread, between batches (waits without the GIL)
+    """
+
+    def __init__(self):
+        self._depth = 0
+        self._idle = threading.Event()
+        self._idle.set()
+
+    @contextmanager
+    def busy(self):
+        self._depth += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._depth -= 1
+            if self._depth == 0:
+                self._idle.set()
+
+    def wait_idle(self, timeout: float = 0.25) -> None:
+        if not self._idle.is_set():
+            self._idle.wait(timeout)
+
+
+GUI_GATE = GuiGate()
 
 
 def stop_all_workers(timeout_ms: int = 5000) -> bool:

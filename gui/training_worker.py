@@ -12,6 +12,12 @@ shared CPU. Pause blocks the training thread between batches; stop sets `model.s
 (the engine's cooperative flag, checked after every batch). A NaN/inf loss stops a task with
 the engine's own reason (`History.stop_reason`), which becomes `run.stop_reason`.
 
+A task can also train until stopped (`epochs=None`, paced by `pace`, epoch by epoch with
+`epoch_seed`), prepare its data and compute a result in the worker thread (`prepare`,
+`finish`), and send the GUI thread snapshots of its model (`snapshot`, at most one every
+`snapshot_every` seconds and a last one when it ends): what the playground, the hidden-layers
+comparison and the CNN lessons need, so no lesson runs a training loop of its own.
+
 Usage (in a lesson)::
 
     run = store.new_run(settings)
@@ -21,10 +27,9 @@ Usage (in a lesson)::
     self.session.updated.connect(self.plot.update_runs)     # list of run ids
     self.session.progress_changed.connect(self.show_progress) # Progress
     self.session.finished.connect(self.on_training_done)
-    self.session.start(self.start_worker)    # the lesson's shutdown() then stops it too
+    self.start_session(self.session)  # Lesson: leaving the lesson or the window stops it
     ...
     self.session.pause(); self.session.resume(); self.session.stop()
-    self.session.stop_and_wait(5000)          # deactivate() / shutdown()
 """
 from __future__ import annotations
 
@@ -34,18 +39,18 @@ import os
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Callable
 
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from core.callbacks import Callback
 from core.teaching.runs import Run
-from gui.app import Worker, current_worker
+from gui.app import GUI_GATE, Worker, current_worker
 
 __all__ = ["TrainingTask", "TrainingSession", "Progress", "format_duration",
-           "remaining_formula", "GUI_GATE", "GuiGate"]
+           "remaining_formula"]
 
 #: how much nicer (lower priority) than the window the training thread runs
 TRAINING_NICENESS = 10
@@ -57,37 +62,6 @@ _running_sessions: set = set()
 _saved_switch_interval: list[float] = []
 
 
-class GuiGate:
-    """Lets the GUI thread say "I am drawing": training threads wait at their next batch end
-    until it is done, so a repaint never queues for the GIL behind a Python training loop.
-
-        with GUI_GATE.busy():      # GUI thread, around a repaint
-            ...
-        GUI_GATE.wait_idle()       # training thread, between batches (waits without the GIL)
-    """
-
-    def __init__(self):
-        self._depth = 0
-        self._idle = threading.Event()
-        self._idle.set()
-
-    @contextmanager
-    def busy(self):
-        self._depth += 1
-        self._idle.clear()
-        try:
-            yield
-        finally:
-            self._depth -= 1
-            if self._depth == 0:
-                self._idle.set()
-
-    def wait_idle(self, timeout: float = 0.25) -> None:
-        if not self._idle.is_set():
-            self._idle.wait(timeout)
-
-
-GUI_GATE = GuiGate()
 
 
 def _session_started(session) -> None:
@@ -110,18 +84,43 @@ def _session_ended(session) -> None:
 
 @dataclass
 class TrainingTask:
-    """One `model.fit(x, y, epochs, batch_size, validation_data, seed)` reporting into `run`."""
+    """One `model.fit(x, y, epochs, batch_size, validation_data, seed)` reporting into `run`.
+
+    `epochs=None` trains until stopped, one epoch per fit; `batch_size` may then change
+    between epochs (the GUI thread sets it). The hooks run in the worker thread.
+    """
 
     run: Run
     model: object
     x: np.ndarray
     y: np.ndarray
-    epochs: int
+    epochs: int | None
     batch_size: int
     validation_data: tuple | None = None
     seed: int | None = 0
     shuffle: bool = True
     class_weight: dict | None = None
+    #: before training: may replace x / validation_data (e.g. bytes → float32 off the GUI)
+    prepare: Callable[["TrainingTask"], None] | None = None
+    #: after training (also when stopped or diverged): its return value becomes `result`
+    finish: Callable[["TrainingTask"], object] | None = None
+    #: at an epoch's end, at most every `snapshot_every` s, and once more at the end if the
+    #: model changed since: its value reaches the GUI thread as `snapshot(run, value)`
+    snapshot: Callable[["TrainingTask"], object] | None = None
+    snapshot_every: float = 0.0
+    #: the shuffling seed of each epoch when training epoch by epoch (default: derived)
+    epoch_seed: Callable[[int], int] | None = None
+    #: at least this many seconds per epoch (read every epoch: a speed slider can change it)
+    pace: Callable[[], float] | None = None
+    #: epochs the model had before this task (for `epoch_seed` and the rows' epoch axis)
+    first_epoch: int = 0
+    #: False: no per-batch rows (a run that trains until stopped would grow without end)
+    record_batches: bool = True
+    #: True: a stop waits for the end of the epoch (where the counters count whole epochs)
+    whole_epochs: bool = False
+    #: the model's own callbacks, called before the session's reporter in the worker
+    #: thread: what they add to a batch's logs reaches `run.batches`; one may end the fit
+    callbacks: tuple = ()
     # --- filled in while training (worker thread) ---
     steps: int = field(default=0, init=False)
     epochs_done: int = field(default=0, init=False)
@@ -130,21 +129,38 @@ class TrainingTask:
     status: str = field(default="new", init=False)
     last_loss: float = field(default=0.0, init=False)
     stop_reason: str | None = field(default=None, init=False)
+    result: object = field(default=None, init=False)
+    _stop_check: Callable[[], bool] = field(default=lambda: False, init=False, repr=False)
+    _snap_time: float = field(default=float("-inf"), init=False, repr=False)
+    _snap_steps: int = field(default=-1, init=False, repr=False)
 
     def __post_init__(self):
         n = len(self.x)
         if n == 0:
             raise ValueError("there are no training samples")
-        if int(self.epochs) < 1:
+        if self.epochs is not None and int(self.epochs) < 1:
             raise ValueError(f"epochs must be at least 1, got {self.epochs}")
         if int(self.batch_size) < 1:
             raise ValueError(f"batch size must be at least 1, got {self.batch_size}")
-        self.epochs = int(self.epochs)
-        self.batch_size = min(int(self.batch_size), n)
-        self.updates_per_epoch = math.ceil(n / self.batch_size)
-        self.total_steps = self.updates_per_epoch * self.epochs
+        self.epochs = None if self.epochs is None else int(self.epochs)
+        self._set_batch_size()
+        # a run without end has no total: progress counts its updates only
+        self.total_steps = 0 if self.epochs is None else self.updates_per_epoch * self.epochs
         self.run.updates_per_epoch = self.updates_per_epoch
         self.run.total_steps = self.total_steps
+
+    def stop_wanted(self) -> bool:
+        """True once its session was asked to stop: a long `prepare` or `finish` may cut
+        itself short (the window waits for them)."""
+        return self._stop_check()
+
+    @property
+    def open_ended(self) -> bool:
+        return self.epochs is None
+
+    def _set_batch_size(self) -> None:
+        self.batch_size = min(int(self.batch_size), len(self.x))
+        self.updates_per_epoch = math.ceil(len(self.x) / self.batch_size)
 
 
 @dataclass
@@ -201,13 +217,14 @@ class _Reporter(Callback):
         row = {k: float(v) for k, v in logs.items()
                if k not in ("epoch", "batch", "step", "size")}
         row["step"] = t.steps
-        row["epoch"] = t.epochs_done + t.batch_in_epoch / t.updates_per_epoch
+        row["epoch"] = t.first_epoch + t.epochs_done + t.batch_in_epoch / t.updates_per_epoch
         row["time"] = s._task_time(t)
         t.last_loss = row.get("loss", 0.0)
-        s._pending_batches[t.run.id].append(row)
+        if t.record_batches:
+            s._pending_batches[t.run.id].append(row)
         GUI_GATE.wait_idle()
         s._wait_if_paused(t)
-        if s._stop_wanted() and not self.model.stop_training:
+        if s._stop_wanted() and not self.model.stop_training and not t.whole_epochs:
             self.model.stop_training = True
             t.status = "stopped"
             self.model.stop_reason = t.stop_reason = (
@@ -223,8 +240,10 @@ class _Reporter(Callback):
             return
         t.epochs_done += 1
         row = {k: float(v) for k, v in (logs or {}).items()}
-        row.update(step=t.steps, epoch=t.epochs_done, time=s._task_time(t))
+        row.update(step=t.steps, epoch=t.first_epoch + t.epochs_done, time=s._task_time(t))
         s._pending_epochs[t.run.id].append(row)
+        if t.snapshot is not None and time.perf_counter() - t._snap_time >= t.snapshot_every:
+            s._take_snapshot(t)
         s._maybe_emit(force=True)
 
 
@@ -232,6 +251,7 @@ class TrainingSession(QObject):
     """Trains its tasks in a Worker; signals arrive on the GUI thread.
 
     updated(list)            run ids whose `batches`/`epochs` tables grew
+    snapshot(object, object) a `Run` and its task's `snapshot` value (after `updated`)
     progress_changed(object) a `Progress`
     run_ended(object)        a `Run` whose status became final (its stop_reason set)
     state_changed(str)       "running", "paused", "stopping", "done"
@@ -239,6 +259,7 @@ class TrainingSession(QObject):
     """
 
     updated = Signal(list)
+    snapshot = Signal(object, object)
     progress_changed = Signal(object)
     run_ended = Signal(object)
     state_changed = Signal(str)
@@ -261,15 +282,19 @@ class TrainingSession(QObject):
         self._stop_why = "by you"
         self._pending_batches = {t.run.id: [] for t in self.tasks}
         self._pending_epochs = {t.run.id: [] for t in self.tasks}
+        self._pending_snapshots: list[tuple[int, object]] = []
         self._ended: list[tuple[int, str, str | None]] = []
         self._last_emit = 0.0
         self._active_since: dict[int, float] = {}
         self._state = "new"
         self._done = False
+        for t in self.tasks:
+            t._stop_check = self._stop_wanted
 
     # --- control (GUI thread) -------------------------------------------------------------
     def start(self, starter=None) -> "TrainingSession":
-        """Start training; `starter` is a Lesson's `start_worker` (so its shutdown stops us)."""
+        """Start training; `starter` is a Lesson's `start_worker` (use `Lesson.start_session`,
+        which also stops the session when the learner leaves the lesson)."""
         if self.worker is not None:
             raise RuntimeError("a TrainingSession runs once; make a new one")
         for t in self.tasks:
@@ -337,6 +362,9 @@ class TrainingSession(QObject):
     def is_paused(self) -> bool:
         return self._paused and self.is_running()
 
+    def is_stopping(self) -> bool:
+        return self._stop
+
     def state(self) -> str:
         return self._state
 
@@ -373,6 +401,8 @@ class TrainingSession(QObject):
         elapsed = sum(self._task_time(t) for t in self.tasks)
         remaining = 0.0
         for t in self.tasks:
+            if t.open_ended:
+                return Progress(done, total, elapsed, None)
             left = t.total_steps - t.steps if t.status in ("new", "running") else 0
             if left and t.steps == 0:
                 remaining = None
@@ -395,10 +425,15 @@ class TrainingSession(QObject):
             if rows:
                 chunk["epochs"][rid] = rows
                 self._pending_epochs[rid] = []
+        chunk["snapshots"], self._pending_snapshots = self._pending_snapshots, []
         chunk["ended"], self._ended = self._ended, []
         w = current_worker()
         if w is not None:
             w.report(chunk, force=True)
+
+    def _take_snapshot(self, t: TrainingTask) -> None:
+        t._snap_time, t._snap_steps = time.perf_counter(), t.steps
+        self._pending_snapshots.append((t.run.id, t.snapshot(t)))
 
     def _fit(self, t: TrainingTask, epochs: int, seed) -> None:
         rid = t.run.id
@@ -406,7 +441,8 @@ class TrainingSession(QObject):
         try:
             hist = t.model.fit(t.x, t.y, epochs=epochs, batch_size=t.batch_size,
                                validation_data=t.validation_data,
-                               callbacks=(_Reporter(self, t),), shuffle=t.shuffle, seed=seed,
+                               callbacks=(*t.callbacks, _Reporter(self, t)),
+                               shuffle=t.shuffle, seed=seed,
                                class_weight=t.class_weight)
         finally:
             t.clock += time.perf_counter() - self._active_since.pop(rid)
@@ -417,8 +453,32 @@ class TrainingSession(QObject):
 
     def _end_task(self, t: TrainingTask) -> None:
         if t.status in ("new", "running"):
-            t.status = "finished"
+            t.status = "stopped" if t.open_ended else "finished"
+            if t.open_ended:
+                t.stop_reason = t.stop_reason or (
+                    f"stopped {self._stop_why} after epoch {t.first_epoch + t.epochs_done}")
+        if t.snapshot is not None and t.steps != t._snap_steps:
+            # the model's true state when it stopped, not the last timed one
+            self._run_guarded(t, lambda: self._take_snapshot(t), keep_status=True)
+        if t.finish is not None:
+            self._run_guarded(t, lambda: setattr(t, "result", t.finish(t)), keep_status=True)
         self._ended.append((t.run.id, t.status, t.stop_reason))
+
+    def _pace(self, t: TrainingTask, started: float) -> None:
+        """Wait out the rest of the epoch's time slot; a stop or cancel ends the wait."""
+        if t.pace is None:
+            return
+        end = started + max(0.0, float(t.pace()))
+        with self._cond:
+            while not self._stop_wanted():
+                left = end - time.perf_counter()
+                if left <= 0:
+                    break
+                self._cond.wait(min(left, 0.05))
+
+    def _epoch_by_epoch(self) -> bool:
+        return len(self.tasks) > 1 or any(
+            t.open_ended or t.pace is not None or t.epoch_seed is not None for t in self.tasks)
 
     def _warm_up(self) -> None:
         """Compile the engine's kernels on a throwaway copy of each network before any
@@ -442,14 +502,21 @@ class TrainingSession(QObject):
 
     def _job(self):
         _lower_this_threads_priority()
+        for t in self.tasks:
+            if t.prepare is not None:      # always: `finish` may rely on what it made
+                t.prepare(t)
         if self.warm_up:
             self._warm_up()
         active = list(self.tasks)
         for t in active:
             t.status = "running"
-        if len(active) == 1:
+        if not self._epoch_by_epoch():
             t = active[0]
-            self._run_guarded(t, lambda: self._fit(t, t.epochs, t.seed))
+            if self._stop_wanted():       # stopped while it prepared: no update at all
+                t.status = "stopped"
+                t.stop_reason = f"stopped {self._stop_why} before its first weight update"
+            else:
+                self._run_guarded(t, lambda: self._fit(t, t.epochs, t.seed))
             self._end_task(t)
         else:
             epoch = 0
@@ -458,21 +525,35 @@ class TrainingSession(QObject):
                     if self._stop_wanted() and t.status == "running":
                         t.status = "stopped"
                         t.stop_reason = (f"stopped {self._stop_why} at epoch "
-                                         f"{t.epochs_done + 1}, after {t.steps} weight updates")
-                    if t.status != "running" or t.epochs_done >= t.epochs:
+                                         f"{t.first_epoch + t.epochs_done + 1}, after "
+                                         f"{t.steps} weight updates")
+                    if t.status != "running" or (not t.open_ended
+                                                 and t.epochs_done >= t.epochs):
                         self._end_task(t)
                         active.remove(t)
                         continue
-                    seed = None if t.seed is None else _epoch_seed(t.seed, epoch)
+                    started = time.perf_counter()
+                    t._set_batch_size()        # it may have changed since the last epoch
+                    seed = self._seed_for(t, epoch)
                     self._run_guarded(t, lambda t=t, seed=seed: self._fit(t, 1, seed))
+                    if t.status == "running":
+                        self._pace(t, started)
                 epoch += 1
         self._maybe_emit(force=True)
         return None
 
-    def _run_guarded(self, t: TrainingTask, fn) -> None:
+    @staticmethod
+    def _seed_for(t: TrainingTask, epoch: int):
+        if t.epoch_seed is not None:
+            return t.epoch_seed(t.first_epoch + epoch)
+        return None if t.seed is None else _epoch_seed(t.seed, epoch)
+
+    def _run_guarded(self, t: TrainingTask, fn, keep_status: bool = False) -> None:
         try:
             fn()
         except Exception as exc:  # noqa: BLE001 - one task's failure is shown, others go on
+            if keep_status and t.status == "diverged":
+                return   # a hook tripping over the NaN model: the divergence is the news
             if _outputs_blew_up(t):
                 # the engine tripped over NaN/inf somewhere its own check does not look yet
                 # (e.g. a metric on NaN predictions): still a divergence, and said so
@@ -505,6 +586,8 @@ class TrainingSession(QObject):
         self.progress = chunk["progress"]
         if changed:
             self.updated.emit(sorted(changed))
+        for rid, value in chunk["snapshots"]:
+            self.snapshot.emit(by_id[rid].run, value)
         self.progress_changed.emit(self.progress)
         for run in ended:
             self.run_ended.emit(run)

@@ -114,8 +114,29 @@ def test_a_leaky_relu_activation_string_becomes_its_own_layer():
     assert layer_code(spec["layers"][0]) == ["layers.Dense(4)", "layers.LeakyReLU(alpha=0.01)"]
     assert layer_code({"class_name": "Sigmoid", "config": {}}) == ['layers.Activation("sigmoid")']
     assert layer_code({"class_name": "ReLU", "config": {}}) == ["layers.ReLU()"]
-    with pytest.raises(ValueError, match="no Keras equivalent"):
-        layer_code({"class_name": "Mystery", "config": {}})
+    assert layer_code({"class_name": "Mystery", "config": {}}) == [
+        "# layer Mystery: no Keras equivalent known; put the Keras code that does the same here"]
+
+
+def test_what_keras_cannot_express_becomes_a_comment_line_not_an_error(monkeypatch):
+    """A layer or optimizer without a Keras counterpart must not stop training (the dashboard
+    writes the code before it starts a run): the script says so in a comment and still runs."""
+    model_config = {"input_shape": [3], "layers": [
+        {"class_name": "Dense", "config": {"units": 4, "activation": "relu"}},
+        {"class_name": "Mystery", "config": {"units": 4}},
+        {"class_name": "Dense", "config": {"units": 1, "activation": "sigmoid"}}]}
+    compile_config = {"optimizer": {"name": "rmsprop_plus", "learning_rate": 0.01},
+                      "loss": "binary_crossentropy", "metrics": ["accuracy"]}
+    code = keras_code(model_config, compile_config, epochs=1, batch_size=2, dataset=None)
+    lines = code.splitlines()
+    assert "    # layer Mystery: no Keras equivalent known; put the Keras code that does the " \
+           "same here" in lines
+    assert any(ln.startswith("    # optimizer 'rmsprop_plus': no Keras equivalent") for ln in lines)
+    assert not any(ln.strip().startswith("optimizer=") for ln in lines)
+    log, _ = _run_with_fake_keras(code, monkeypatch)
+    assert [c[1] for c in log if c[0] == "layers.Dense"] == [(4,), (1,)]
+    assert _calls(log, ".compile")[0][1] == {"loss": "binary_crossentropy",
+                                             "metrics": ["accuracy"]}
 
 
 def _data_section(code):

@@ -137,9 +137,11 @@ def test_seconds_per_epoch_leaves_out_the_compiling_first_epoch():
 
 
 def test_drawing_dialog_gives_an_mnist_like_digit(qtbot):
-    if not cnn_common.drawing_available():
+    from gui.widgets.draw_digit_dialog import DrawDigitDialog, drawing_available
+
+    if not drawing_available():
         pytest.skip("the drawing pad widget is not in this checkout")
-    dialog = cnn_common.DrawDigitDialog()
+    dialog = DrawDigitDialog()
     qtbot.addWidget(dialog)
     assert not dialog.ok_button.isEnabled()          # nothing drawn yet
     dialog.pad.add_stroke([(0.5, 0.2), (0.5, 0.5), (0.5, 0.8)])

@@ -156,7 +156,7 @@ def test_teaching_a_correction_changes_the_answer_and_can_be_saved_and_reset(
     assert lesson.label_combo.currentIndex() == wanted
     qtbot.mouseClick(lesson.teach_button, Qt.MouseButton.LeftButton)
     assert not lesson.teach_button.isEnabled()  # one lesson at a time
-    qtbot.waitUntil(lambda: not lesson._teaching() and "Before" in lesson.teach_label.text(),
+    qtbot.waitUntil(lambda: not lesson.is_training() and "Before" in lesson.teach_label.text(),
                     timeout=60_000)
     settle(qtbot, lesson)
     assert lesson.panel.guess.text() == str(wanted)
@@ -236,3 +236,73 @@ def test_the_mailbox_keeps_only_the_newest_request():
     assert box.take(0.01) is None
     box.close()
     assert box.take(5.0) is None  # a closed box never blocks
+
+
+def _teach_seven(lesson, qtbot):
+    drag(lesson.pad, SEVEN)
+    settle(qtbot, lesson)
+    wanted = (int(lesson.panel.guess.text()) + 3) % 10
+    lesson.label_combo.setCurrentIndex(wanted)
+    return wanted
+
+
+def test_teaching_trains_in_the_lessons_session_with_teachs_numbers(lesson, qtbot):
+    from core.data import load_offline_digits
+    from core.teaching.teach import teach
+
+    lesson.select_network("mlp")
+    wanted = _teach_seven(lesson, qtbot)
+    image28 = to_mnist(lesson.pad.image())
+    reference = shipped("digits_mlp")
+
+    def same_dropout(model):  # the shipped dropout layers draw from fresh entropy otherwise
+        for i, layer in enumerate(model.layers):
+            if hasattr(layer, "reseed"):
+                layer.rng = np.random.default_rng(i)
+
+    same_dropout(lesson.models["mlp"])
+    same_dropout(reference)
+    qtbot.mouseClick(lesson.teach_button, Qt.MouseButton.LeftButton)
+    session = lesson._teacher
+    assert lesson.training_sessions() == [session]     # the frame owns it
+    qtbot.waitUntil(lambda: not lesson.is_training(), timeout=60_000)
+    assert not lesson.running_workers() or lesson.running_workers() == [lesson._recognizer]
+    result, _, _ = session.tasks[0].result
+    x, y = load_offline_digits()
+    ref = teach(reference, image28, wanted, x[:4500], y[:4500], seed=1)  # the first teach
+    assert result.steps == ref.steps and result.losses == ref.losses
+    for a, b in zip(lesson.models["mlp"].get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    assert f"after {ref.steps} steps" in lesson.teach_label.text()
+
+
+def test_leaving_mid_teach_stops_the_session_and_leaves_no_thread(lesson, qtbot):
+    from gui import app as gui_app
+
+    _teach_seven(lesson, qtbot)
+    qtbot.mouseClick(lesson.teach_button, Qt.MouseButton.LeftButton)
+    assert lesson.is_training() and not lesson.teach_button.isEnabled()
+    lesson.deactivate()
+    assert not lesson.is_training() and not lesson.training_sessions()
+    qtbot.waitUntil(lambda: not lesson.running_workers(), timeout=TIMEOUT)
+    assert not [w for w in gui_app._ACTIVE if w.is_running()]
+    task = lesson._teacher.tasks[0]
+    assert task.status == "stopped" and "left the lesson" in task.run.stop_reason
+    if task.result is None:                    # left while it prepared: nothing trained
+        assert task.steps == 0 and "unchanged" in lesson.teach_label.text()
+    else:
+        assert task.result[0].stopped and task.result[0].steps < 40
+        assert "stopped early" in lesson.teach_label.text()
+    assert lesson.teach_button.isEnabled()
+
+
+def test_closing_the_window_mid_teach_leaves_no_thread(lesson, qtbot):
+    from gui import app as gui_app
+
+    _teach_seven(lesson, qtbot)
+    qtbot.mouseClick(lesson.teach_button, Qt.MouseButton.LeftButton)
+    assert lesson.is_training()
+    lesson.shutdown()
+    assert not lesson.is_training() and not lesson.running_workers()
+    assert not [w for w in gui_app._ACTIVE if w.is_running()]
+    assert "window closed" in lesson._teacher.tasks[0].run.stop_reason

@@ -8,7 +8,8 @@ from core.digits import to_mnist
 from core.layers import Dense, Flatten
 from core.model import Sequential
 from core.optimizers import Adam
-from core.teaching.teach import read_drawing, teach, teaching_batch
+from core.teaching.teach import (UntilSure, begin_teaching, read_drawing, teach, teaching_batch,
+                                 teaching_batches)
 
 
 def _softmax_net(seed=0):
@@ -129,3 +130,30 @@ def test_teaching_refuses_nonsense():
         teach(m, to_mnist(_drawing()), 12, x, y)
     with pytest.raises(ValueError, match="draw a digit"):
         teach(m, np.zeros((28, 28), np.float32), 3, x, y)
+
+
+def _copy(trained):
+    m = Sequential.from_config(trained.get_config())
+    m.build()
+    m.set_weights(trained.get_weights())
+    return m
+
+
+def test_a_fit_over_the_teaching_batches_makes_teachs_steps(small_net):
+    """The lesson's training session trains `teach` as one fit: same batches, same updates,
+    same early end, same losses."""
+    trained, x, y = small_net
+    image28 = to_mnist(_drawing())
+    label = (int(np.argmax(trained.predict(image28.reshape(1, 28, 28, 1))[0])) + 3) % 10
+    a, b = _copy(trained), _copy(trained)
+    res = teach(a, image28, label, x[:4500], y[:4500], seed=3)
+    before = begin_teaching(b, image28, label, x[:4500], y[:4500])
+    bx, by = teaching_batches(image28, label, x[:4500], y[:4500], seed=3)
+    assert bx.shape == (40 * 32, 28, 28, 1) and by.shape == (40 * 32,)
+    until = UntilSure(image28, label)
+    b.fit(bx, by, epochs=1, batch_size=32, shuffle=False, callbacks=[until])
+    np.testing.assert_array_equal(before, res.before)
+    assert until.steps == res.steps and until.reached and not res.stopped
+    assert until.losses == res.losses
+    for wa, wb in zip(a.get_weights(), b.get_weights()):
+        np.testing.assert_array_equal(wa, wb)

@@ -18,9 +18,10 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from core import augment as A
+from core.teaching.numbers import fmt
 
 __all__ = ["Transformations", "Draws", "draw", "apply", "augment_images", "preview",
-           "copy_parameters", "AugmentedModel", "load_cifar_preview", "summarize",
+           "copy_parameters", "describe_copy", "explain_copy", "AugmentedModel", "load_cifar_preview", "summarize", "summary_formula",
            "ELASTIC_SIGMA", "LIMITS"]
 
 #: smoothing of the elastic displacement field in pixels (Simard et al. use 4 at 28x28)
@@ -155,6 +156,40 @@ def copy_parameters(draws: Draws, t: Transformations) -> list[dict]:
             "stroke": float(draws.stroke[i] * t.stroke),
         })
     return out
+
+
+def describe_copy(p: dict) -> list[str]:
+    """A copy's transformation in short parts (its caption), largest effects first."""
+    parts = []
+    if p["horizontal_flip"]:
+        parts.append("⇄ mirrored")
+    if p["vertical_flip"]:
+        parts.append("⇅ upside down")
+    if p["rotation"]:
+        parts.append(f"↻ {fmt(p['rotation'], 2)}°")
+    if p["zoom"] != 1.0:
+        parts.append(f"×{fmt(p['zoom'], 3)}")
+    if p["shift_y"] or p["shift_x"]:
+        parts.append(f"↓{fmt(p['shift_y'], 2)} →{fmt(p['shift_x'], 2)} px")
+    if p["stroke"]:
+        parts.append("thicker" if p["stroke"] > 0 else "thinner")
+    return parts
+
+
+def explain_copy(p: dict) -> str:
+    """A copy's exact transformation, one line per setting (its tooltip)."""
+    lines = [f"rotation: {fmt(p['rotation'])}° (anticlockwise if positive)",
+             f"zoom: × {fmt(p['zoom'])} about the centre",
+             f"shift: {fmt(p['shift_y'])} px down, {fmt(p['shift_x'])} px right",
+             f"mirrored left-right: {'yes' if p['horizontal_flip'] else 'no'}",
+             f"upside down: {'yes' if p['vertical_flip'] else 'no'}"]
+    if p["elastic"]:
+        lines.append(f"elastic distortion: α = {fmt(p['elastic'])}, "
+                     f"σ = {fmt(ELASTIC_SIGMA)} px")
+    if p["stroke"]:
+        lines.append(f"stroke width: blend {fmt(p['stroke'])} towards "
+                     f"{'thicker' if p['stroke'] > 0 else 'thinner'}")
+    return "\n".join(lines)
 
 
 def apply(images, draws: Draws, t: Transformations) -> np.ndarray:
@@ -322,3 +357,18 @@ def summarize(train_accuracy, val_accuracy) -> dict:
     return {"epochs": len(va), "last_val": float(va[-1]), "best_val": float(va[best]),
             "best_epoch": best + 1, "last_train": float(tr[-1]),
             "gap": float(tr[-1] - va[-1])}
+
+
+def summary_formula(key: str, s: dict, augmented: bool, held_out: int, train_samples: int) -> str:
+    """How one of `summarize`'s numbers was reached, in words and numbers (its tooltip)."""
+    if key == "last_val":
+        right = round(s["last_val"] * held_out)
+        return (f"validation accuracy after epoch {s['epochs']} = {right} right / "
+                f"{held_out:,} held-out digits")
+    if key == "best_val":
+        return f"highest validation accuracy, reached in epoch {s['best_epoch']}"
+    if key == "last_train":
+        what = "that epoch's random copies" if augmented else "the training digits"
+        return (f"mean accuracy over epoch {s['epochs']}'s batches, on {what} "
+                f"({train_samples:,})")
+    return f"gap = {fmt(s['last_train'])} − {fmt(s['last_val'])}"

@@ -31,10 +31,12 @@ from core import metrics
 from core.layers import Dense
 from core.model import Sequential
 from core.optimizers import Adam
+from core.teaching.numbers import fmt
 
 __all__ = ["BALANCING", "TableData", "read_text_file", "csv_header", "guess_target",
            "guess_id_columns", "load_table", "raw_preview", "split_table", "balance",
-           "minority_class", "minority_scores", "build_tabular_model", "DEFAULT_HIDDEN"]
+           "minority_class", "minority_scores", "build_tabular_model", "DEFAULT_HIDDEN",
+           "feature_tips", "cell_tip"]
 
 BALANCING = {
     "none": "none",
@@ -146,6 +148,52 @@ def raw_preview(table: TableData, rows: int = PREVIEW_ROWS) -> tuple[list[str], 
         if len(out) >= rows:
             break
     return header or [], out
+
+
+def _scaling_of(report, column: str):
+    """(min, max − min) of a min-max scaled column, or None when it was not scaled."""
+    if report.scaling is None or column not in report.numeric_columns:
+        return None
+    k = report.numeric_columns.index(column)
+    return float(report.scaling.shift[k]), float(report.scaling.scale[k])
+
+
+def feature_tips(report, feature_names) -> dict:
+    """For each encoded feature, how it was made from the file's column (a header's tooltip)."""
+    tips = {}
+    for name in feature_names:
+        if name in report.numeric_columns:
+            sc = _scaling_of(report, name)
+            tips[name] = (f"{name}: a number, min-max scaled: (x − min)/(max − min) with "
+                          f"min {fmt(sc[0])}, max {fmt(sc[0] + sc[1])}" if sc else
+                          f"{name}: a number, unscaled")
+        elif "=" in name:
+            col, value = name.split("=", 1)
+            if col in report.binary_columns:
+                tips[name] = f"{col} has two values: 1 if it is {value}, else 0"
+            else:
+                tips[name] = f"one-hot: 1 if {col} is {value}, else 0"
+    return tips
+
+
+def cell_tip(report, name: str, value: float, raw_row, raw_index) -> str:
+    """How one encoded number came from its row's text cell, with the numbers plugged in.
+
+    `raw_row` is the row's cells as the file has them, `raw_index` maps a column name to
+    its position there (raw_preview's header)."""
+    if name in report.numeric_columns:
+        cell = raw_row[raw_index[name]]
+        sc = _scaling_of(report, name)
+        if sc is None:
+            return f"{name} = {cell}"
+        lo, span = sc
+        return (f"({cell} − {fmt(lo)}) / ({fmt(lo + span)} − {fmt(lo)}) = {fmt(value)}"
+                if cell else f"{name} was blank: filled, then scaled to {fmt(value)}")
+    if "=" in name:
+        col, v = name.split("=", 1)
+        cell = raw_row[raw_index[col]] if col in raw_index else "?"
+        return f"{col} is {cell!r}: {'1' if value else '0'} for '{v}'"
+    return fmt(value)
 
 
 def split_table(dataset, seed: int = SPLIT_SEED):

@@ -4,6 +4,10 @@ A learner who built a network in the dashboard should be able to take it to the 
 notebooks: `keras_code` writes a complete script (data, model, compile, fit with a
 TensorBoard callback) from the engine's own descriptions, `Sequential.get_config()` and
 `compile_config()`, so any layer list renders without special cases.
+
+A layer or an optimizer Keras has no counterpart for becomes a "# … no Keras equivalent"
+comment line in the script instead of an error: the code is a companion to training, and
+what it cannot say must never stop the learner from training.
 """
 from __future__ import annotations
 
@@ -11,7 +15,7 @@ import json
 import math
 from collections.abc import Mapping
 
-__all__ = ["keras_code", "keras_code_for_model", "layer_code", "optimizer_code",
+__all__ = ["keras_code", "keras_code_for_model", "layer_code", "optimizer_code", "no_equivalent",
            "data_code", "DATASETS"]
 
 #: dataset keys the data section knows how to load
@@ -47,8 +51,14 @@ def _activation_arg(act) -> str | None:
     return f'activation="{act}"'
 
 
+def no_equivalent(what: str) -> str:
+    """The comment line written where Keras has nothing that does what `what` does."""
+    return f"# {what}: no Keras equivalent known; put the Keras code that does the same here"
+
+
 def layer_code(spec: Mapping) -> list[str]:
-    """The Keras layer(s) for one engine layer description {"class_name", "config"}."""
+    """The Keras layer(s) for one engine layer description {"class_name", "config"};
+    a comment line (`no_equivalent`) for a layer Keras has no counterpart for."""
     cls = spec.get("class_name")
     cfg = spec.get("config", {}) or {}
     act = cfg.get("activation")
@@ -94,12 +104,15 @@ def layer_code(spec: Mapping) -> list[str]:
         return [f'layers.Activation("{cls.lower()}")']
     if cls == "LeakyReLU":
         return [f"layers.LeakyReLU(alpha={_num(cfg.get('alpha', 0.01))})"]
-    raise ValueError(f"no Keras equivalent known for layer {cls!r}")
+    return [no_equivalent(f"layer {cls}")]
 
 
 def optimizer_code(config: Mapping) -> str:
-    """`keras.optimizers.SGD(learning_rate=0.1)` etc. from an optimizer's get_config()."""
+    """`keras.optimizers.SGD(learning_rate=0.1)` etc. from an optimizer's get_config();
+    a comment line (`no_equivalent`) for an optimizer Keras has no counterpart for."""
     name = str(config.get("name", "sgd")).lower()
+    if name not in ("sgd", "adam"):
+        return no_equivalent(f"optimizer {name!r}")   # compile() then uses Keras's default
     lr = _num(float(config["learning_rate"]))
     if name == "sgd":
         args = [f"learning_rate={lr}"]
@@ -114,8 +127,7 @@ def optimizer_code(config: Mapping) -> str:
         for key, default in defaults.items():
             if key in config and float(config[key]) != default:
                 args.append(f"{key}={_num(float(config[key]))}")
-        return f"keras.optimizers.Adam({', '.join(args)})"
-    raise ValueError(f"no Keras equivalent known for optimizer {name!r}")
+    return f"keras.optimizers.Adam({', '.join(args)})"
 
 
 def _split_code(seed, validation_fraction, stratify=True) -> list[str]:
@@ -250,12 +262,13 @@ def keras_code(model_config: Mapping, compile_config: Mapping, *, epochs: int,
     for spec in model_config.get("layers", []):
         body += layer_code(spec)
     out.append("model = keras.Sequential([")
-    out += [f"    {b}," for b in body]
+    out += [f"    {b}" if b.startswith("#") else f"    {b}," for b in body]
     out.append("])")
     metrics = list(compile_config.get("metrics", []))
+    optimizer = optimizer_code(compile_config["optimizer"])
     out += [
         "model.compile(",
-        f"    optimizer={optimizer_code(compile_config['optimizer'])},",
+        f"    {optimizer}" if optimizer.startswith("#") else f"    optimizer={optimizer},",
         f'    loss="{compile_config["loss"]}",',
         f"    metrics={json.dumps(metrics)},",
         ")",

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from core.teaching.numbers import fmt
+
 __all__ = ["X_AXES", "STATUSES", "LogTable", "Run", "RunStore", "write_csv", "export_csv",
            "export_tensorboard", "format_setting"]
 
@@ -258,7 +260,7 @@ def format_setting(value) -> str:
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.4g}"
+        return fmt(value)
     if isinstance(value, (list, tuple)):
         return ", ".join(format_setting(v) for v in value) or "—"
     if value is None:

@@ -22,6 +22,7 @@ from core.kernels.dense import dense_forward
 from core.layers import Dense, Sigmoid
 from core.model import Sequential
 from core.optimizers import SGD
+from core.teaching.numbers import fmt
 
 #: the course divides age by 100 so both inputs are of similar size
 AGE_SCALE = 100.0
@@ -386,12 +387,13 @@ def descent_verdict(losses, learning_rate: float, best_loss: float,
     "converged" (within `tolerance` of the best loss), "crawling" (going down, but at
     this pace the bottom is more than 300 epochs away), "downhill", "start".
     """
-    lr = f"{learning_rate:.4g}"
+    lr = fmt(learning_rate)
     if stop_reason:
         return "stopped", stop_reason
     losses = [float(v) for v in losses]
     if len(losses) < 2:
-        first = f"loss {losses[0]:.4g} at the course's start w1 = w2 = 1, b = 0. " if losses else ""
+        first = (f"loss {fmt(losses[0])} at the course's start w1 = w2 = 1, b = 0. "
+                 if losses else "")
         return "start", f"Start: {first}Press Step or Play."
     start, prev, last = losses[0], losses[-2], losses[-1]
     epochs = len(losses) - 1
@@ -403,16 +405,16 @@ def descent_verdict(losses, learning_rate: float, best_loss: float,
     ups = sum(b > a + 1e-6 * max(1.0, abs(a)) for a, b in zip(recent, recent[1:]))
     if max(recent[1:]) > start:
         return "diverging", (
-            f"Diverging: the loss ({last:.4g}) has been worse than where it started "
-            f"({start:.4g}). With learning rate {lr} each step jumps across the valley and "
+            f"Diverging: the loss ({fmt(last)}) has been worse than where it started "
+            f"({fmt(start)}). With learning rate {lr} each step jumps across the valley and "
             f"lands higher up the other side. Reset and choose a smaller learning rate.")
     if max(recent) - best_loss <= tolerance:
-        return "converged", (f"Converged: loss {last:.4g} is within {tolerance:g} of the best "
-                             f"possible ({best_loss:.4g}) after {epochs} epochs.")
+        return "converged", (f"Converged: loss {fmt(last)} is within {tolerance:g} of the best "
+                             f"possible ({fmt(best_loss)}) after {epochs} epochs.")
     if ups:
         return "overshoot", (
             f"Overshooting: the loss went uphill in {ups} of the last {len(recent) - 1} "
-            f"epochs (now {last:.4g}). Learning rate {lr} jumps past the bottom of the "
+            f"epochs (now {fmt(last)}). Learning rate {lr} jumps past the bottom of the "
             f"valley; a smaller rate walks down smoothly.")
     gain = prev - last
     remaining = last - best_loss
@@ -420,10 +422,10 @@ def descent_verdict(losses, learning_rate: float, best_loss: float,
         more = "many" if gain <= 0 else f"{remaining / gain:,.0f}"
         return "crawling", (
             f"Crawling: the last epoch lowered the loss by only {gain:.2g}. At this pace the "
-            f"best loss ({best_loss:.4g}) is at least {more} epochs away: learning rate {lr} "
+            f"best loss ({fmt(best_loss)}) is at least {more} epochs away: learning rate {lr} "
             f"is too small.")
-    return "downhill", (f"Going downhill: loss {prev:.4g} → {last:.4g} in epoch {epochs} "
-                        f"(best possible {best_loss:.4g}).")
+    return "downhill", (f"Going downhill: loss {fmt(prev)} → {fmt(last)} in epoch {epochs} "
+                        f"(best possible {fmt(best_loss)}).")
 
 
 def path_extent(path, base=(-4.0, 18.0, -4.0, 8.0), margin: float = 0.08) -> tuple[float, float, float, float]:

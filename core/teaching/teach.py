@@ -16,9 +16,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core.augment import AugmentConfig, augment
+from core.callbacks import Callback
 from core.digits import to_mnist
 
-__all__ = ["Reading", "read_drawing", "TeachResult", "teach", "teaching_batch", "TEACH_AUGMENT"]
+__all__ = ["Reading", "read_drawing", "TeachResult", "teach", "teaching_batch",
+           "teaching_batches", "begin_teaching", "UntilSure", "TEACH_AUGMENT", "MAX_STEPS",
+           "BATCH_SIZE"]
+
+#: `teach`'s defaults, which the "Draw a digit" lesson's training session uses too
+MAX_STEPS, MIN_STEPS, TARGET, BATCH_SIZE, COPIES, LEARNING_RATE = 40, 5, 0.9, 32, 8, 1e-3
 
 #: Gentle distortions for the taught drawing: enough that the lesson is "this shape is a 7",
 #: not "these exact pixels are a 7".
@@ -95,16 +101,26 @@ class TeachResult:
     stopped: bool = False  # cancelled before the end
 
 
-def teach(model, image28: np.ndarray, label: int, replay_x: np.ndarray, replay_y: np.ndarray, *,
-          max_steps: int = 40, min_steps: int = 5, target: float = 0.9, batch_size: int = 32,
-          copies: int = 8, learning_rate: float = 1e-3, seed: int | None = None,
-          should_stop=None, on_step=None) -> TeachResult:
-    """Fine-tune `model` in place until it gives `label` at least `target` probability for
-    the drawing (after at least `min_steps`, at most `max_steps` Adam steps).
+def teaching_batches(image28: np.ndarray, label: int, replay_x: np.ndarray,
+                     replay_y: np.ndarray, seed: int | None, steps: int = MAX_STEPS,
+                     batch_size: int = BATCH_SIZE,
+                     copies: int = COPIES) -> tuple[np.ndarray, np.ndarray]:
+    """The batches `teach` draws, in its order, stacked: step k's batch is rows
+    [k·batch_size, (k+1)·batch_size). They do not depend on the network, so `model.fit` over
+    them (shuffle=False, no seed) makes `teach`'s updates. Shapes (steps·B, 28, 28, 1),
+    (steps·B,)."""
+    rng = np.random.default_rng(seed)
+    x28 = np.asarray(image28, np.float32).reshape(28, 28)
+    parts = [teaching_batch(x28, label, replay_x, replay_y, rng, batch_size, copies)
+             for _ in range(int(steps))]
+    return (np.concatenate([p[0] for p in parts], axis=0),
+            np.concatenate([p[1] for p in parts]))
 
-    Each step trains on :func:`teaching_batch`. `should_stop()` (optional) is checked
-    before every step to cancel; `on_step(step, loss, p_label)` reports progress.
-    """
+
+def begin_teaching(model, image28: np.ndarray, label: int, replay_x: np.ndarray,
+                   replay_y: np.ndarray, learning_rate: float = LEARNING_RATE) -> np.ndarray:
+    """Check the request, then give `model` a fresh Adam (the learner's correction should not
+    ride on stale momentum). Returns the drawing's probabilities before teaching, (10,)."""
     from core.optimizers import Adam
 
     label = int(label)
@@ -115,11 +131,55 @@ def teach(model, image28: np.ndarray, label: int, replay_x: np.ndarray, replay_y
         raise ValueError("there is no drawing to learn from: draw a digit first")
     if len(replay_x) != len(replay_y) or len(replay_x) == 0:
         raise ValueError("teaching needs replay digits with one label each")
-    x = _as_input(x28)
-    before = np.asarray(model.predict(x)[0], np.float32)
-    # A fresh optimizer: the learner's correction should not ride on stale momentum.
+    before = np.asarray(model.predict(_as_input(x28))[0], np.float32)
     model.compile(optimizer=Adam(learning_rate), loss="sparse_categorical_crossentropy",
                   metrics=["accuracy"])
+    return before
+
+
+class UntilSure(Callback):
+    """Ends a fit over `teaching_batches` where `teach` stops: after at least `min_steps`
+    updates, once the network gives `label` at least `target` probability for the drawing.
+    Each batch's logs gain that probability as "p_label"; `losses` and `steps` count as
+    `teach` does."""
+
+    def __init__(self, image28: np.ndarray, label: int, min_steps: int = MIN_STEPS,
+                 target: float = TARGET):
+        super().__init__()
+        self.x = _as_input(image28)  # (1, 28, 28, 1)
+        self.label, self.min_steps, self.target = int(label), int(min_steps), float(target)
+        self.steps = 0
+        self.losses: list[float] = []
+        self.reached = False
+
+    def on_batch_end(self, batch, logs=None):
+        logs = {} if logs is None else logs
+        self.steps += 1
+        self.losses.append(float(logs.get("loss", float("nan"))))
+        p = float(self.model.predict(self.x)[0][self.label])
+        logs["p_label"] = p
+        if self.steps >= self.min_steps and p >= self.target:
+            self.reached = True
+            self.model.stop_training = True
+
+
+def teach(model, image28: np.ndarray, label: int, replay_x: np.ndarray, replay_y: np.ndarray, *,
+          max_steps: int = MAX_STEPS, min_steps: int = MIN_STEPS, target: float = TARGET,
+          batch_size: int = BATCH_SIZE, copies: int = COPIES,
+          learning_rate: float = LEARNING_RATE, seed: int | None = None,
+          should_stop=None, on_step=None) -> TeachResult:
+    """Fine-tune `model` in place until it gives `label` at least `target` probability for
+    the drawing (after at least `min_steps`, at most `max_steps` Adam steps).
+
+    Each step trains on :func:`teaching_batch`. `should_stop()` (optional) is checked
+    before every step to cancel; `on_step(step, loss, p_label)` reports progress.
+    (The lesson trains the same steps as one `fit` over :func:`teaching_batches` with
+    :class:`UntilSure`, in its training session.)
+    """
+    before = begin_teaching(model, image28, label, replay_x, replay_y, learning_rate)
+    label = int(label)
+    x28 = np.asarray(image28, np.float32).reshape(28, 28)
+    x = _as_input(x28)
     rng = np.random.default_rng(seed)
     losses: list[float] = []
     stopped = False

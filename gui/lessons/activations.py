@@ -11,11 +11,13 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFrame, QGridLayout, QHBoxLayout,
                                QLabel, QStackedWidget, QVBoxLayout, QWidget)
 
+from core.activations import CATALOGUE
 from core.teaching import surfaces
 from gui.lessons.base import Lesson
-from gui.lessons.neuron import ValueSlider, make_plot, mono_label, paren
 from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR
-from gui.widgets.numbers import fmt
+from gui.widgets.numbers import fmt, mono_label, paren
+from gui.widgets.plots import make_plot
+from gui.widgets.value_slider import ValueSlider
 
 Z_RANGE = (-6.0, 6.0)
 #: a derivative below this share of its peak is drawn as "saturated"
@@ -23,26 +25,22 @@ SATURATION = 0.1
 N_LOGITS = 4
 SHADE = (120, 130, 145, 45)
 
-#: (menu text, engine name, formula, derivative, course's advice, the shaded zone's caption)
-FUNCTIONS = {
-    "sigmoid": ("Sigmoid", "a = σ(z) = 1 / (1 + e^(−z))", "da/dz = a·(1 − a)",
-                "Squashes any z into 0…1, so it reads as a probability: the course uses it in "
+#: the course's advice for each function shown, and the caption of its shaded zone; the
+#: menu text, formula and derivative are the app's catalogue (core.activations.CATALOGUE)
+ADVICE = {
+    "sigmoid": ("Squashes any z into 0…1, so it reads as a probability: the course uses it in "
                 "the output layer of a yes/no question.",
                 "saturated"),
-    "tanh": ("tanh", "a = tanh(z) = (e^z − e^(−z)) / (e^z + e^(−z))", "da/dz = 1 − a²",
-             "Outputs −1…1, centred on 0: the course's choice for hidden layers when not "
+    "tanh": ("Outputs −1…1, centred on 0: the course's choice for hidden layers when not "
              "using ReLU.",
              "saturated"),
-    "relu": ("ReLU", "a = max(0, z)", "da/dz = 1 if z > 0, else 0",
-             "Cheap to compute and does not saturate for z > 0: the default for hidden layers. "
+    "relu": ("Cheap to compute and does not saturate for z > 0: the default for hidden layers. "
              "For z < 0 its gradient is exactly 0.",
              "dead: slope 0"),
-    "leaky_relu": ("Leaky ReLU", "a = z if z > 0, else α·z", "da/dz = 1 if z > 0, else α",
-                   "Like ReLU, but the negative side keeps a small slope α, so a neuron stuck "
+    "leaky_relu": ("Like ReLU, but the negative side keeps a small slope α, so a neuron stuck "
                    "at z < 0 still gets a gradient and can recover.",
                    "slope α"),
-    "softmax": ("Softmax", "a_i = e^(z_i) / Σ_j e^(z_j)", "∂a_i/∂z_i = a_i·(1 − a_i)",
-                "Turns a vector of scores (logits) into probabilities that sum to 1: the output "
+    "softmax": ("Turns a vector of scores (logits) into probabilities that sum to 1: the output "
                 "layer of a multi-class question such as which digit. The curve sweeps z₁ with "
                 "the other logits fixed.",
                 "saturated"),
@@ -189,8 +187,8 @@ class ActivationsLesson(Lesson):
 
     def _build_controls(self) -> None:
         self.choice = QComboBox()
-        for key, spec in FUNCTIONS.items():
-            self.choice.addItem(spec[0], key)
+        for key in ADVICE:
+            self.choice.addItem(CATALOGUE[key].title, key)
         self.add_control(self.choice, label="Function",
                          tooltip="Which activation function to show", name="Activation function")
         self.choice.currentIndexChanged.connect(self._on_choice)
@@ -210,7 +208,7 @@ class ActivationsLesson(Lesson):
 
     # --- behaviour ------------------------------------------------------------------------
     def set_function(self, name: str) -> None:
-        self.choice.setCurrentIndex(list(FUNCTIONS).index(name))
+        self.choice.setCurrentIndex(list(ADVICE).index(name))
 
     def _on_choice(self) -> None:
         self.name = self.choice.currentData()
@@ -225,10 +223,7 @@ class ActivationsLesson(Lesson):
 
     def _on_logit(self) -> None:
         if self.sender() is self.logit_boxes[0]:
-            self.z_slider.slider.blockSignals(True)
-            self.z_slider.set_value(self.logit_boxes[0].value())
-            self.z_slider.slider.blockSignals(False)
-            self.z_slider._show()
+            self.z_slider.set_value_silently(self.logit_boxes[0].value())
         self.refresh()
 
     def _on_z(self) -> None:
@@ -246,7 +241,8 @@ class ActivationsLesson(Lesson):
 
     def refresh(self) -> None:
         name = self.name
-        spec = FUNCTIONS[name]
+        info = CATALOGUE[name]
+        advice, zone = ADVICE[name]
         self.alpha.setEnabled(name == "leaky_relu")
         if name == "softmax":
             self.a, self.dadz = surfaces.softmax_curve(self.logits(), 0, self.zs)
@@ -269,7 +265,7 @@ class ActivationsLesson(Lesson):
                 lo, hi = self.intervals[k]
                 region.setRegion((lo, hi))
                 region.show()
-                label.setText(spec[4] if hi - lo > 1.0 else "")
+                label.setText(zone if hi - lo > 1.0 else "")
                 # left zones: the curves hug the bottom; right zones: the top
                 share = 0.75 if (lo + hi) / 2 < 0 else 0.3
                 label.setPos((lo + hi) / 2, y_lo + share * (top - y_lo))
@@ -279,7 +275,7 @@ class ActivationsLesson(Lesson):
                 label.hide()
 
         peak = float(np.max(self.dadz))
-        self.formula_label.setText(f"{spec[1]}\n{spec[2]}")
+        self.formula_label.setText(f"{info.formula}\n{info.derivative}")
         self.formula_label.setToolTip("forward: the activation; backward: its derivative, "
                                       "which multiplies every gradient passing back through it")
         if self.intervals:
@@ -302,9 +298,9 @@ class ActivationsLesson(Lesson):
             self.zone_label.setText(f"No zone where da/dz falls below {SATURATION:g} × its peak "
                                     f"{fmt(peak)}: gradients pass through everywhere.")
         if name == "leaky_relu":
-            self.advice.setText(spec[3].replace("α", f"α = {fmt(self.alpha.value())}"))
+            self.advice.setText(advice.replace("α", f"α = {fmt(self.alpha.value())}"))
         else:
-            self.advice.setText(spec[3])
+            self.advice.setText(advice)
         self.pages.setCurrentIndex(1 if name == "softmax" else 0)
         if name == "softmax":
             self._show_softmax()

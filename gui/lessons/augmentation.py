@@ -9,15 +9,12 @@ live in core.teaching.augment_preview (Qt-free, tested against scipy.ndimage).
 """
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPen
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QSizePolicy, QSlider, QSpinBox,
-                               QStyle, QToolTip, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QProgressBar,
+                               QPushButton, QSpinBox, QStyle, QVBoxLayout, QWidget)
 
 from core.teaching import augment_preview as AP
 from core.teaching.augment_preview import Transformations
@@ -25,9 +22,13 @@ from core.teaching.runs import RunStore
 from gui.lessons.base import Lesson
 from gui.training_worker import (Progress, TrainingSession, TrainingTask, format_duration,
                                  remaining_formula)
-from gui.widgets.colors import ColorLegend, FORWARD_COLOR, sequential_rgba
-from gui.widgets.numbers import NumberLabel, fmt, mono_font
-from gui.widgets.training_plot import TrainingPlot, run_color
+from gui.widgets.augment_numbers import AugmentNumbers
+from gui.widgets.augment_ranges import ERROR_COLOR, AugmentRanges
+from gui.widgets.colors import ColorLegend
+from gui.widgets.copies_grid import CopiesGrid
+from gui.widgets.numbers import fmt, mono_font
+from gui.widgets.run_key import RunKey
+from gui.widgets.training_plot import TrainingPlot
 
 SOURCES = (("digits", "MNIST digits"), ("cifar", "CIFAR-10 photos"))
 NETWORKS = (("dense", "Dense 784 → 128 → 10"), ("cnn", "Small CNN (8 · 16 filters)"))
@@ -36,286 +37,6 @@ TRAIN_SIZES = (250, 500, 1000, 2000)
 VALIDATION_FROM = 4000
 COPIES = 8
 CIFAR_SAMPLES = 200
-ERROR_COLOR = "#b00020"
-GOOD_COLOR = "#1a7f37"
-
-#: (key, caption, slider steps, value per step, tooltip)
-SLIDERS = (
-    ("shift", "Shift", 12, 0.5,
-     "Largest shift in pixels: each copy moves u·range down and v·range right, u and v drawn "
-     "uniformly in [−1, 1]"),
-    ("rotation", "Rotation", 180, 1.0,
-     "Largest rotation in degrees: each copy turns by u·range, u uniform in [−1, 1] "
-     "(positive = anticlockwise)"),
-    ("zoom", "Zoom", 40, 0.01,
-     "Largest zoom: each copy is scaled by 1 + u·range about its centre, u uniform in [−1, 1]"),
-    ("elastic", "Elastic", 40, 1.0,
-     "Elastic distortion α (Simard et al. 2003): random pixel displacements smoothed by a "
-     f"Gaussian of width {AP.ELASTIC_SIGMA:g} px, times α — wobbles strokes like a hand does"),
-    ("stroke", "Stroke width", 20, 0.05,
-     "Largest stroke-width change: each copy blends towards a thicker (+) or thinner (−) "
-     "version of itself by u·range (digits only)"),
-)
-
-PRESETS = {
-    "none": Transformations(),
-    "digits": Transformations(shift=2, rotation=10, zoom=0.1),
-    "photos": Transformations(shift=3, rotation=10, zoom=0.1, horizontal_flip=True),
-}
-PRESET_TIPS = {
-    "none": "Every range to zero: every copy is the original",
-    "digits": "Small shifts, rotations and zooms — what a hand varies; no flips",
-    "photos": "Shifts, rotations, zooms and left-right flips, the usual choice for photos",
-}
-
-
-def value_text(key: str, value: float) -> str:
-    if key == "shift":
-        return f"±{fmt(value)} px"
-    if key == "rotation":
-        return f"±{fmt(value)}°"
-    if key == "zoom":
-        return f"±{fmt(100 * value)}%"
-    if key == "elastic":
-        return f"α {fmt(value)}"
-    return f"±{fmt(value)}"
-
-
-def _qimage(rgba: np.ndarray) -> QImage:
-    rgba = np.ascontiguousarray(rgba, np.uint8)  # (H, W, 4)
-    h, w = rgba.shape[:2]
-    return QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
-
-
-def image_rgba(image: np.ndarray) -> np.ndarray:
-    """(H, W, 1) grey on the app's sequential scale, (H, W, 3) in its own colours → RGBA."""
-    if image.shape[-1] == 1:
-        return sequential_rgba(image[..., 0], 0.0, 1.0)
-    rgba = np.empty(image.shape[:2] + (4,), np.uint8)  # (H, W, 4)
-    rgba[..., :3] = np.rint(np.clip(image, 0.0, 1.0) * 255).astype(np.uint8)
-    rgba[..., 3] = 255
-    return rgba
-
-
-def describe_copy(p: dict) -> list[str]:
-    """A copy's transformation in short parts (its caption), largest effects first."""
-    parts = []
-    if p["horizontal_flip"]:
-        parts.append("⇄ mirrored")
-    if p["vertical_flip"]:
-        parts.append("⇅ upside down")
-    if p["rotation"]:
-        parts.append(f"↻ {fmt(p['rotation'], 2)}°")
-    if p["zoom"] != 1.0:
-        parts.append(f"×{fmt(p['zoom'], 3)}")
-    if p["shift_y"] or p["shift_x"]:
-        parts.append(f"↓{fmt(p['shift_y'], 2)} →{fmt(p['shift_x'], 2)} px")
-    if p["stroke"]:
-        parts.append("thicker" if p["stroke"] > 0 else "thinner")
-    return parts
-
-
-def copy_tooltip(p: dict) -> str:
-    lines = [f"rotation: {fmt(p['rotation'])}° (anticlockwise if positive)",
-             f"zoom: × {fmt(p['zoom'])} about the centre",
-             f"shift: {fmt(p['shift_y'])} px down, {fmt(p['shift_x'])} px right",
-             f"mirrored left-right: {'yes' if p['horizontal_flip'] else 'no'}",
-             f"upside down: {'yes' if p['vertical_flip'] else 'no'}"]
-    if p["elastic"]:
-        lines.append(f"elastic distortion: α = {fmt(p['elastic'])}, "
-                     f"σ = {fmt(AP.ELASTIC_SIGMA)} px")
-    if p["stroke"]:
-        lines.append(f"stroke width: blend {fmt(p['stroke'])} towards "
-                     f"{'thicker' if p['stroke'] > 0 else 'thinner'}")
-    return "\n".join(lines)
-
-
-def _pack(parts: list[str], fm: QFontMetrics, width: int, lines: int) -> list[str]:
-    """Parts joined by " · " into at most `lines` lines of `width` px; the last elided."""
-    out: list[str] = []
-    for part in parts:
-        if out and fm.horizontalAdvance(out[-1] + " · " + part) <= width:
-            out[-1] += " · " + part
-        else:
-            out.append(part)
-    if len(out) > lines:
-        out = out[:lines - 1] + [" · ".join(out[lines - 1:])]
-    return [fm.elidedText(line, Qt.TextElideMode.ElideRight, width) for line in out]
-
-
-class RunKey(QWidget):
-    """Which line is which: one row per run (its colour and name), solid ● training,
-    dashed ■ validation."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._runs = []
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        self.setAccessibleName("Key to the curves")
-
-    def set_runs(self, runs) -> None:
-        self._runs = list(runs)
-        self.setAccessibleDescription("; ".join(
-            f"{r.name}: solid line training, dashed line validation" for r in self._runs))
-        self.updateGeometry()
-        self.update()
-
-    def sizeHint(self) -> QSize:
-        return QSize(300, max(1, len(self._runs)) * (self.fontMetrics().height() + 2))
-
-    def paintEvent(self, event):
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        fm = self.fontMetrics()
-        text_color = self.palette().windowText().color()
-        for r, run in enumerate(self._runs):
-            color = run_color(run)
-            mid = r * (fm.height() + 2) + fm.height() / 2 + 1
-            x = 2.0
-            for kind, text in (("train", "training"), ("val", "validation")):
-                pen = QPen(color, 2)
-                if kind == "val":
-                    pen.setStyle(Qt.PenStyle.DashLine)
-                p.setPen(pen)
-                p.drawLine(QPointF(x, mid), QPointF(x + 26, mid))
-                if kind == "train":
-                    p.setBrush(color)
-                    p.drawEllipse(QPointF(x + 13, mid), 3, 3)
-                else:
-                    p.setPen(QPen(color, 1.5))
-                    p.setBrush(QColor("white"))
-                    p.drawRect(QRectF(x + 10, mid - 3, 6, 6))
-                p.setPen(text_color)
-                p.drawText(QPointF(x + 30, mid + fm.ascent() / 2 - 1), text)
-                x += 30 + fm.horizontalAdvance(text) + 12
-            p.drawText(QPointF(x + 4, mid + fm.ascent() / 2 - 1), f"— {run.name}")
-        p.end()
-
-
-class CopiesGrid(QWidget):
-    """The original image and its random copies, each captioned with what it got.
-
-    Grey digits use the app's sequential scale (legend beside the grid); photos are drawn in
-    their own colours. Hovering a cell shows the copy's exact transformation and the pixel
-    under the mouse.
-    """
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self._arrays: list[np.ndarray] = []
-        self._images: list[QImage] = []
-        self._titles: list[str] = []
-        self._captions: list[str] = []
-        self._tips: list[str] = []
-        self.setMouseTracking(True)
-        self.setMinimumSize(240, 240)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setAccessibleName("The image and its random copies")
-
-    def set_images(self, original: np.ndarray, copies: np.ndarray, params: list[dict],
-                   name: str) -> None:
-        self._arrays = [np.asarray(original)] + [np.asarray(c) for c in copies]
-        self._images = [_qimage(image_rgba(a)) for a in self._arrays]
-        self._titles = ["original"] + [f"copy {i}" for i in range(1, len(copies) + 1)]
-        self._parts = [[name]] + [describe_copy(p) or ["unchanged"] for p in params]
-        self._captions = [" · ".join(parts) for parts in self._parts]
-        self._tips = ["The image as it is in the data set"] + [copy_tooltip(p) for p in params]
-        flipped = sum(p["horizontal_flip"] or p["vertical_flip"] for p in params)
-        self.setAccessibleDescription(f"{name} and {len(copies)} random copies, "
-                                      f"{flipped} of them flipped")
-        self.update()
-
-    # --- what a learner (and a test) reads ------------------------------------------------
-    def count(self) -> int:
-        return len(self._arrays)
-
-    def image(self, i: int) -> np.ndarray:
-        return self._arrays[i]
-
-    def title(self, i: int) -> str:
-        return self._titles[i]
-
-    def caption(self, i: int) -> str:
-        return self._captions[i]
-
-    def tooltip(self, i: int) -> str:
-        return self._tips[i]
-
-    # --- layout and painting -------------------------------------------------------------
-    def _layout(self):
-        n = max(1, self.count())
-        cols = math.ceil(math.sqrt(n))
-        rows = math.ceil(n / cols)
-        fm = QFontMetrics(self.font())
-        text_h = 3 * fm.height() + 2
-        gap = 8
-        side = min((self.width() - gap * (cols - 1)) / cols,
-                   (self.height() - rows * (text_h + gap)) / rows)
-        side = max(side, 28.0)
-        cell_w = (self.width() - gap * (cols - 1)) / cols
-        return cols, side, cell_w, text_h, gap
-
-    def cell_rect(self, i: int) -> QRectF:
-        cols, side, cell_w, text_h, gap = self._layout()
-        r, c = divmod(i, cols)
-        x = c * (cell_w + gap) + (cell_w - side) / 2
-        return QRectF(x, r * (side + text_h + gap), side, side)
-
-    def paintEvent(self, event):
-        if not self._images:
-            return
-        p = QPainter(self)
-        fm = QFontMetrics(self.font())
-        cols, side, cell_w, text_h, gap = self._layout()
-        text_color = self.palette().color(self.foregroundRole())
-        for i, img in enumerate(self._images):
-            rect = self.cell_rect(i)
-            p.drawImage(rect, img)
-            pen = QPen(FORWARD_COLOR if i == 0 else QColor("#9aa1ab"), 3 if i == 0 else 1)
-            pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
-            p.setPen(pen)
-            p.drawRect(rect)
-            col = i % cols
-            text_rect = QRectF(col * (cell_w + gap), rect.bottom() + 2, cell_w, fm.height())
-            font = p.font()
-            font.setBold(i == 0)
-            p.setFont(font)
-            p.setPen(text_color)
-            p.drawText(text_rect, Qt.AlignmentFlag.AlignCenter,
-                       fm.elidedText(self._titles[i], Qt.TextElideMode.ElideRight, int(cell_w)))
-            font.setBold(False)
-            p.setFont(font)
-            for k, line in enumerate(_pack(self._parts[i], fm, int(cell_w), 2), start=1):
-                p.drawText(text_rect.translated(0, k * fm.height()),
-                           Qt.AlignmentFlag.AlignCenter, line)
-        p.end()
-
-    def index_at(self, pos) -> int | None:
-        for i in range(self.count()):
-            if self.cell_rect(i).contains(pos):
-                return i
-        return None
-
-    def mouseMoveEvent(self, event):
-        pos = event.position()
-        i = self.index_at(pos)
-        if i is None:
-            QToolTip.hideText()
-            return
-        rect = self.cell_rect(i)
-        a = self._arrays[i]
-        h, w = a.shape[:2]
-        r = min(h - 1, int((pos.y() - rect.top()) / rect.height() * h))
-        c = min(w - 1, int((pos.x() - rect.left()) / rect.width() * w))
-        px = a[r, c]
-        value = (fmt(px[0]) if len(px) == 1 else
-                 "(" + ", ".join(fmt(v) for v in px) + ") red, green, blue")
-        QToolTip.showText(event.globalPosition().toPoint() + QPoint(12, 12),
-                          f"{self._titles[i]}\n{self._tips[i]}\npixel (row {r}, column {c}) = "
-                          f"{value}", self)
-
-    def sizeHint(self) -> QSize:
-        return QSize(360, 380)
 
 
 class AugmentationLesson(Lesson):
@@ -344,7 +65,13 @@ class AugmentationLesson(Lesson):
         row = QHBoxLayout(body)
         row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(12)
-        row.addWidget(self._build_ranges_panel())
+        self.ranges = AugmentRanges()
+        # the panel's parts under the names a test (and the rest of this lesson) reads
+        self.sliders, self.value_labels = self.ranges.sliders, self.ranges.value_labels
+        self.hflip_check, self.vflip_check = self.ranges.hflip_check, self.ranges.vflip_check
+        self.preset_buttons, self.flip_label = self.ranges.preset_buttons, self.ranges.flip_label
+        self.ranges.changed.connect(self._on_range_changed)
+        row.addWidget(self.ranges)
         row.addWidget(self._build_preview_panel(), 1)
         row.addWidget(self._build_training_panel(), 1)
         self.set_visual(body)
@@ -394,77 +121,6 @@ class AugmentationLesson(Lesson):
         self._update_buttons()
 
     # --- building -------------------------------------------------------------------------
-    def _build_ranges_panel(self) -> QWidget:
-        panel = QFrame()
-        panel.setObjectName("augmentRanges")
-        panel.setSizePolicy(QSizePolicy.Policy.Fixed, QSizePolicy.Policy.Preferred)
-        grid = QGridLayout(panel)
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setHorizontalSpacing(6)
-        grid.setVerticalSpacing(4)
-        head = QLabel("<b>Random ranges</b> (each copy draws inside them)")
-        head.setWordWrap(True)
-        grid.addWidget(head, 0, 0, 1, 3)
-        self.sliders: dict[str, QSlider] = {}
-        self.value_labels: dict[str, QLabel] = {}
-        self._slider_steps = {}
-        mono = mono_font()
-        for r, (key, caption, steps, per_step, tip) in enumerate(SLIDERS, start=1):
-            label = QLabel(caption)
-            slider = QSlider(Qt.Orientation.Horizontal)
-            slider.setRange(0, steps)
-            slider.setToolTip(tip)
-            slider.setAccessibleName(f"{caption} range")
-            slider.setMinimumWidth(90)
-            label.setBuddy(slider)
-            value = QLabel()
-            value.setFont(mono)
-            value.setMinimumWidth(QFontMetrics(mono).horizontalAdvance("±180° ") + 4)
-            value.setToolTip(tip)
-            grid.addWidget(label, r, 0)
-            grid.addWidget(slider, r, 1)
-            grid.addWidget(value, r, 2)
-            self.sliders[key] = slider
-            self.value_labels[key] = value
-            self._slider_steps[key] = per_step
-            slider.valueChanged.connect(self._on_range_changed)
-        r = len(SLIDERS) + 1
-        self.hflip_check = QCheckBox("Flip left-right (half the copies)")
-        self.hflip_check.setToolTip("Each copy is mirrored left-right with probability ½ "
-                                    "(Keras: RandomFlip(\"horizontal\"))")
-        self.hflip_check.setAccessibleName("Flip left-right")
-        self.vflip_check = QCheckBox("Flip upside down (half the copies)")
-        self.vflip_check.setToolTip("Each copy is turned upside down with probability ½ "
-                                    "(Keras: RandomFlip(\"vertical\"))")
-        self.vflip_check.setAccessibleName("Flip upside down")
-        for i, check in enumerate((self.hflip_check, self.vflip_check)):
-            grid.addWidget(check, r + i, 0, 1, 3)
-            check.toggled.connect(self._on_range_changed)
-        presets = QHBoxLayout()
-        presets.setSpacing(4)
-        presets.addWidget(QLabel("Presets:"))
-        self.preset_buttons = {}
-        for key, text in (("none", "None"), ("digits", "Digits"), ("photos", "Photos")):
-            b = QPushButton(text)
-            b.setToolTip(PRESET_TIPS[key])
-            b.setAccessibleName(f"Preset: {text}")
-            b.clicked.connect(lambda _=False, k=key: self.apply_preset(k))
-            presets.addWidget(b)
-            self.preset_buttons[key] = b
-        grid.addLayout(presets, r + 2, 0, 1, 3)
-        self.flip_label = QLabel()
-        self.flip_label.setWordWrap(True)
-        self.flip_label.setAccessibleName("Are flips right for these images?")
-        grid.addWidget(self.flip_label, r + 3, 0, 1, 3)
-        self.keras_label = QLabel()
-        self.keras_label.setWordWrap(True)
-        self.keras_label.setObjectName("mutedText")
-        self.keras_label.setAccessibleName("The same augmentation in Keras")
-        grid.addWidget(self.keras_label, r + 4, 0, 1, 3)
-        grid.setRowStretch(r + 5, 1)
-        panel.setFixedWidth(290)
-        return panel
-
     def _build_preview_panel(self) -> QWidget:
         box = QWidget()
         lay = QVBoxLayout(box)
@@ -522,7 +178,9 @@ class AugmentationLesson(Lesson):
         lay.addWidget(self.plot, 1)
         self.run_key = RunKey()
         lay.addWidget(self.run_key)
-        lay.addLayout(self._build_numbers())
+        self.comparison = AugmentNumbers()
+        self.numbers = self.comparison.numbers
+        lay.addWidget(self.comparison)
         bar_row = QHBoxLayout()
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
@@ -540,43 +198,6 @@ class AugmentationLesson(Lesson):
         self.verdict_label.setAccessibleName("What the comparison shows")
         lay.addWidget(self.verdict_label)
         return box
-
-    ROWS = (
-        ("last_val", "validation accuracy",
-         "Accuracy on the 1,000 held-out digits after the last epoch = right / 1,000"),
-        ("best_val", "best validation",
-         "The highest validation accuracy of any epoch"),
-        ("last_train", "training accuracy",
-         "Accuracy on the digits it trained on (the plain ones, or that epoch's copies)"),
-        ("gap", "gap train − validation",
-         "Training accuracy − validation accuracy: large when the network memorises its "
-         "training digits instead of learning what a digit looks like. With augmentation it "
-         "can even be negative: the distorted copies are harder than real digits"),
-    )
-    COLUMNS = (("without", "without"), ("with", "with"), ("diff", "with − without"))
-
-    def _build_numbers(self) -> QGridLayout:
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(12)
-        grid.setVerticalSpacing(1)
-        for c, (_, caption) in enumerate(self.COLUMNS, start=1):
-            head = QLabel(f"<b>{caption}</b>")
-            head.setAlignment(Qt.AlignmentFlag.AlignRight)
-            grid.addWidget(head, 0, c)
-        self.numbers: dict[tuple[str, str], NumberLabel] = {}
-        for r, (key, caption, tip) in enumerate(self.ROWS, start=1):
-            cap = QLabel(caption)
-            cap.setToolTip(tip)
-            grid.addWidget(cap, r, 0)
-            for c, (col, _) in enumerate(self.COLUMNS, start=1):
-                lbl = NumberLabel()
-                lbl.setAlignment(Qt.AlignmentFlag.AlignRight)
-                lbl.setAccessibleName(f"{caption}, {col}")
-                grid.addWidget(lbl, r, c)
-                self.numbers[(key, col)] = lbl
-        grid.setColumnStretch(0, 1)
-        self._clear_numbers()
-        return grid
 
     # --- data ------------------------------------------------------------------------------
     def _load_digits(self) -> None:
@@ -654,11 +275,8 @@ class AugmentationLesson(Lesson):
         else:
             self.index_spin.setValue(int(np.flatnonzero(self.digits[1] == 2)[0]))
         self._updating = False
-        # stroke width thickens ink on black: meaningless for a photo
         photo = key == "cifar"
-        self.sliders["stroke"].setEnabled(not photo)
-        self.sliders["stroke"].setToolTip(
-            "Stroke width applies to digits only" if photo else SLIDERS[-1][4])
+        self.ranges.set_photo(photo)
         self.legend.setVisible(not photo)
         self.update_preview(keep_message=keep_message)
 
@@ -672,39 +290,19 @@ class AugmentationLesson(Lesson):
         return x[i], f"a {int(y[i])}"
 
     # --- ranges ------------------------------------------------------------------------------
-    def _range(self, key: str) -> float:
-        return self.sliders[key].value() * self._slider_steps[key]
-
     def transformations(self, for_source: str | None = None) -> Transformations:
         """The ranges the controls show, for the digits or the photos."""
-        source = for_source or self._source
-        photo = source == "cifar"
-        return Transformations(
-            shift=self._range("shift"), rotation=self._range("rotation"),
-            zoom=round(self._range("zoom"), 4), elastic=self._range("elastic"),
-            stroke=0.0 if photo else round(self._range("stroke"), 4),
-            horizontal_flip=self.hflip_check.isChecked(),
-            vertical_flip=self.vflip_check.isChecked(),
-            fill="nearest" if photo else "constant")
+        return self.ranges.transformations(photo=(for_source or self._source) == "cifar")
 
     def set_range(self, key: str, value: float) -> None:
-        self.sliders[key].setValue(int(round(value / self._slider_steps[key])))
+        self.ranges.set_range(key, value)
 
     def apply_preset(self, key: str) -> None:
-        t = PRESETS[key]
-        self._updating = True
-        for k, *_ in SLIDERS:
-            self.set_range(k, getattr(t, k))
-        self.hflip_check.setChecked(t.horizontal_flip)
-        self.vflip_check.setChecked(t.vertical_flip)
-        self._updating = False
-        self._on_range_changed()
+        self.ranges.apply_preset(key)
 
-    def _on_range_changed(self, *_) -> None:
+    def _on_range_changed(self) -> None:
         if self._updating:
             return
-        for key, *_ in SLIDERS:
-            self.value_labels[key].setText(value_text(key, self._range(key)))
         self._describe_training()
         self.update_preview()
 
@@ -715,8 +313,6 @@ class AugmentationLesson(Lesson):
     def update_preview(self, *_, keep_message: bool = False) -> None:
         if self._updating or self.digits is None:
             return
-        for key, *_ in SLIDERS:
-            self.value_labels[key].setText(value_text(key, self._range(key)))
         image, name = self.current_image()
         t = self.transformations()
         copies, params = AP.preview(image, COPIES, self.seed_spin.value(), t)
@@ -727,45 +323,13 @@ class AugmentationLesson(Lesson):
             kind = "photo" if self._source == "cifar" else "digit"
             self._set_image_text(f"<b>{name}</b>: {kind} #{self.index_spin.value()} of "
                                  f"{total:,}, {h}×{w} pixels{' in colour' if c == 3 else ''}")
-        self.keras_label.setText("Keras: " + self._keras_line(t, image.shape))
-        self.keras_label.setToolTip(t.keras_code(image.shape[0], image.shape[1]))
-        self._explain_flips(t)
+        self.ranges.show_keras(t, image.shape)
+        self.ranges.explain_flips(t, photo=self._source == "cifar")
         self.preview_changed.emit()
-
-    @staticmethod
-    def _keras_line(t: Transformations, shape) -> str:
-        code = t.keras_code(shape[0], shape[1])
-        layers = [ln.strip().rstrip(",").removeprefix("layers.") for ln in code.splitlines()
-                  if ln.strip().startswith("layers.")]
-        extra = [ln.lstrip("# ") for ln in code.splitlines() if ln.startswith("#")]
-        text = " · ".join(layers) if layers else "no augmentation layers"
-        return text + (f" ({extra[0]})" if extra else "")
 
     def _set_image_text(self, text: str, error: bool = False) -> None:
         self.image_label.setStyleSheet(f"color: {ERROR_COLOR};" if error else "")
         self.image_label.setText(("✗ " if error else "") + text)
-
-    def _explain_flips(self, t: Transformations) -> None:
-        photo = self._source == "cifar"
-        if not (t.horizontal_flip or t.vertical_flip):
-            text = ("Flips are off. Tick them and compare: they suit photos of animals, "
-                    "not digits.")
-            color = ""
-        elif not photo:
-            text = ("✗ Wrong for digits: a mirrored 2 is not a 2 (and an upside-down 6 "
-                    "reads as a 9). Flipped copies teach the network digits that do not "
-                    "exist, under the wrong labels.")
-            color = ERROR_COLOR
-        elif t.vertical_flip:
-            text = ("✗ A left-right mirrored horse is still a horse, but upside-down photos "
-                    "hardly ever occur: vertical flips teach CIFAR's network the wrong thing.")
-            color = ERROR_COLOR
-        else:
-            text = ("✓ Fine for photos: a mirrored horse or cat is still a horse or cat, so "
-                    "left-right flips double CIFAR's training images for free.")
-            color = GOOD_COLOR
-        self.flip_label.setStyleSheet(f"color: {color};" if color else "")
-        self.flip_label.setText(text)
 
     # --- training --------------------------------------------------------------------------------
     def _describe_training(self) -> None:
@@ -773,9 +337,6 @@ class AugmentationLesson(Lesson):
         self.with_label.setText(
             f"Trains on MNIST digits. Same starting weights, same order; “with” sees fresh "
             f"copies every epoch ({t.describe()}). Both are checked on 1,000 other digits.")
-
-    def is_training(self) -> bool:
-        return self.session is not None and self.session.is_running()
 
     def _build_model(self, key: str, seed: int = 0):
         from core.teaching.cnn_models import digits_cnn, digits_dense
@@ -824,11 +385,11 @@ class AugmentationLesson(Lesson):
         self.session.updated.connect(self._on_updated)
         self.session.progress_changed.connect(self._on_progress)
         self.session.finished.connect(self._on_finished)
-        self._clear_numbers()
+        self.comparison.clear()
         self.verdict_label.setStyleSheet("")
         self.verdict_label.setText(f"Training both on {n:,} digits…")
         self.progress_bar.setValue(0)
-        self.session.start(self.start_worker)
+        self.start_session(self.session)
         self._update_buttons()
         return True
 
@@ -857,46 +418,15 @@ class AugmentationLesson(Lesson):
                 out[key] = AP.summarize([], [])
         return out
 
-    def _clear_numbers(self) -> None:
-        for lbl in self.numbers.values():
-            lbl.set_prefix("")
-            lbl.set_value(None, formula="")
-
     def _show_numbers(self) -> None:
         s = self.summaries()
-        for key, caption, tip in self.ROWS:
-            values = {}
-            for col in ("without", "with"):
-                v = s.get(col, {}).get(key)
-                values[col] = v
-                lbl = self.numbers[(key, col)]
-                if v is None:
-                    lbl.set_value(None, formula="")
-                    continue
-                formula = self._formula(key, col, s[col])
-                lbl.set_value(v, formula=formula)
-            diff = self.numbers[(key, "diff")]
-            if values["without"] is None or values["with"] is None:
-                diff.set_prefix("")
-                diff.set_value(None, formula="")
-            else:
-                d = values["with"] - values["without"]
-                diff.set_prefix("+" if d > 0 else "")
-                diff.set_value(d, formula=f"{fmt(values['with'])} − {fmt(values['without'])}")
+        held_out = len(self.digits[1]) - VALIDATION_FROM
 
-    def _formula(self, key: str, col: str, s: dict) -> str:
-        run = self.runs[col]
-        if key == "last_val":
-            right = round(s["last_val"] * (len(self.digits[1]) - VALIDATION_FROM))
-            return (f"validation accuracy after epoch {s['epochs']} = {right} right / "
-                    f"{len(self.digits[1]) - VALIDATION_FROM:,} held-out digits")
-        if key == "best_val":
-            return f"highest validation accuracy, reached in epoch {s['best_epoch']}"
-        if key == "last_train":
-            what = "that epoch's random copies" if col == "with" else "the training digits"
-            return (f"mean accuracy over epoch {s['epochs']}'s batches, on {what} "
-                    f"({run.settings['train_samples']:,})")
-        return f"gap = {fmt(s['last_train'])} − {fmt(s['last_val'])}"
+        def formula(key: str, col: str) -> str:
+            return AP.summary_formula(key, s[col], col == "with", held_out,
+                                      self.runs[col].settings["train_samples"])
+
+        self.comparison.show_summaries(s, formula)
 
     def _on_finished(self) -> None:
         self.plot.refresh()
@@ -948,11 +478,5 @@ class AugmentationLesson(Lesson):
 
     # --- lifecycle ----------------------------------------------------------------------------
     def deactivate(self) -> None:
-        if self.is_training():
-            self.session.stop_and_wait(5000, why="when you left the lesson")
+        super().deactivate()        # stops the training and waits for it
         self._update_buttons()
-
-    def shutdown(self) -> None:
-        if self.session is not None:
-            self.session.stop_and_wait(5000, why="when the window closed")
-        super().shutdown()

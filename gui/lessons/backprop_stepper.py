@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics
+from PySide6.QtGui import QBrush, QFont, QFontMetrics
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFrame,
                                QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit, QPushButton,
                                QSizePolicy, QSpinBox, QSplitter, QTableWidget,
@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFr
 from core.teaching import stepper
 from core.optimizers import SGD
 from gui.lessons.base import Lesson
-from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR
 from gui.widgets.numbers import fmt, mono_font
+from gui.widgets.phase_strip import PHASE_COLORS, PHASE_WORDS, PhaseStrip
 
 try:  # written alongside this lesson; without it the lesson still shows the list
     from gui.widgets.diagram.network import NetworkDiagram
@@ -31,11 +31,6 @@ else:
     _DIAGRAM_ERROR = ""
 
 CASES = (("insurance", "Insurance neuron (course)"), ("hidden", "One hidden layer"))
-UPDATE_COLOR = QColor("#3b4452")
-PHASE_COLORS = {"forward": FORWARD_COLOR, "loss": FORWARD_COLOR, "backward": BACKWARD_COLOR,
-                "update": UPDATE_COLOR, "check": BACKWARD_COLOR}
-PHASE_WORDS = {"forward": "Forward", "loss": "Loss", "backward": "Backward",
-               "update": "Update", "check": "Check"}
 #: milliseconds per step at 1× speed
 STEP_MS = 1400
 N_PEOPLE = 28
@@ -46,48 +41,6 @@ def _help(widget: QWidget, tip: str, name: str) -> QWidget:
     widget.setToolTip(tip)
     widget.setAccessibleName(name)
     return widget
-
-
-class PhaseStrip(QWidget):
-    """Forward → Loss → Backward → Update → Check, the current phase boxed and coloured,
-    with what is being computed beside it: where you are is never left to colour alone."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(4)
-        self.chips: dict[str, QLabel] = {}
-        for k, phase in enumerate(stepper.PHASES):
-            if k:
-                arrow = QLabel("→")
-                arrow.setObjectName("mutedText")
-                lay.addWidget(arrow)
-            chip = QLabel(PHASE_WORDS[phase])
-            chip.setToolTip(stepper.PHASE_TITLES[phase])
-            chip.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            self.chips[phase] = chip
-            lay.addWidget(chip)
-        lay.addSpacing(12)
-        self.where = QLabel()
-        self.where.setObjectName("stepWhere")
-        self.where.setAccessibleName("Where in the training step")
-        lay.addWidget(self.where, 1)
-        self.phase = None
-        self.set_phase("forward", "")
-
-    def set_phase(self, phase: str, where: str) -> None:
-        self.phase = phase
-        for name, chip in self.chips.items():
-            color = PHASE_COLORS[name].name()
-            if name == phase:
-                chip.setStyleSheet(f"background: {color}; color: white; font-weight: 700;"
-                                   "border-radius: 4px; padding: 2px 10px;")
-            else:
-                chip.setStyleSheet(f"color: {color}; border: 1px solid {color};"
-                                   "border-radius: 4px; padding: 2px 10px;")
-        self.where.setText(where)
-        self.setAccessibleDescription(f"Phase: {stepper.PHASE_TITLES[phase]}. {where}")
 
 
 class BackpropStepperLesson(Lesson):
@@ -591,6 +544,7 @@ class BackpropStepperLesson(Lesson):
 
     def deactivate(self) -> None:
         self.playback.set_playing(False)
+        super().deactivate()
 
     def shutdown(self) -> None:
         self._timer.stop()

@@ -12,8 +12,13 @@
 A lesson subclasses `Lesson`, sets `title`, `subtitle`, `help_name`, and fills the visual
 area and the controls bar in `__init__`. The main window builds it the first time the
 learner selects it and keeps it (state survives switching away); it calls `activate()`
-when shown, `deactivate()` when the learner leaves (stop animations and training here)
-and `shutdown()` once when the window closes.
+when shown, `deactivate()` when the learner leaves and `shutdown()` once when the window
+closes.
+
+Training belongs to the frame, not to each lesson: a lesson hands its
+`gui.training_worker.TrainingSession` to `start_session()`, and this class stops it (and
+waits for its thread) when the learner leaves the lesson or closes the window. A lesson that
+overrides `deactivate()` / `shutdown()` calls `super()` so that still happens.
 """
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ import math
 import sys
 import traceback
 
-from PySide6.QtCore import QEvent, Qt, Signal, QTimer
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QTextDocument
 from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser,
                                QVBoxLayout, QWidget)
@@ -90,6 +95,10 @@ class Lesson(QWidget):
 
             def deactivate(self):
                 self.playback.set_playing(False)
+                super().deactivate()        # stops the lesson's training sessions
+
+    A lesson that trains builds a `gui.training_worker.TrainingSession` and hands it to
+    `self.start_session(session)`; it never stops it on leave or close itself.
     """
 
     #: navigator entry and big heading
@@ -113,6 +122,7 @@ class Lesson(QWidget):
         # clicking an empty spot takes focus off a slider, giving ← / → back to stepping
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self._workers: list[Worker] = []
+        self._sessions: list = []          # TrainingSessions started, until they finish
         self.playback: PlaybackBar | None = None
 
         outer = QVBoxLayout(self)
@@ -276,6 +286,32 @@ class Lesson(QWidget):
         traceback.print_exception(exc)
         self.show_status(f"Something went wrong: {type(exc).__name__}: {exc}", 0)
 
+    # --- training sessions ---------------------------------------------------------------
+    def start_session(self, session):
+        """Start a `TrainingSession` in a worker of this lesson: leaving the lesson or
+        closing the window stops it, and the window never closes over its thread."""
+        self._sessions.append(session)
+        session.finished.connect(lambda s=session: self._forget_session(s))
+        return session.start(self.start_worker)
+
+    def _forget_session(self, session) -> None:
+        if session in self._sessions:
+            self._sessions.remove(session)
+
+    def training_sessions(self) -> list:
+        """The sessions of this lesson still training."""
+        return [s for s in self._sessions if s.is_running()]
+
+    def is_training(self) -> bool:
+        return bool(self.training_sessions())
+
+    def stop_sessions(self, why: str = "by you", timeout_ms: int = 5000) -> bool:
+        """Stop every session of this lesson and wait for its thread; True if all ended."""
+        ok = True
+        for session in list(self._sessions):
+            ok = session.stop_and_wait(timeout_ms, why=why) and ok
+        return ok
+
     def running_workers(self) -> list[Worker]:
         return [w for w in self._workers if w.is_running()]
 
@@ -290,8 +326,12 @@ class Lesson(QWidget):
         """The lesson is now on screen."""
 
     def deactivate(self) -> None:
-        """The learner left the lesson: pause animations, stop training."""
+        """The learner left the lesson: training stops here (pause animations in an
+        override, then call super().deactivate())."""
+        self.stop_sessions(why="when you left the lesson")
 
     def shutdown(self) -> None:
-        """The window is closing: stop and wait for every worker this lesson started."""
+        """The window is closing: stop training, then stop and wait for every worker this
+        lesson started."""
+        self.stop_sessions(why="when the window closed")
         self.stop_workers()

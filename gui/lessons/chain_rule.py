@@ -251,6 +251,7 @@ class ChainRuleLesson(Lesson):
 
     def deactivate(self) -> None:
         self.playback.set_playing(False)
+        super().deactivate()
 
     def shutdown(self) -> None:
         self._timer.stop()

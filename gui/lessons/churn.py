@@ -14,34 +14,30 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QFileDialog, QFormLayout, QFrame,
-                               QHeaderView, QLabel, QLineEdit, QListWidget, QPlainTextEdit,
-                               QProgressBar, QPushButton, QScrollArea, QSpinBox, QSplitter,
-                               QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QLabel, QLineEdit,
+                               QPlainTextEdit, QProgressBar, QPushButton, QScrollArea, QSpinBox,
+                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from core import metrics
 from core.teaching.classifier_eval import predicted_classes
 from core.data import churn_csv_text
-from core.teaching.imbalance import (BALANCING, DEFAULT_HIDDEN, TableData, balance, build_tabular_model,
-                            csv_header, guess_id_columns, guess_target, load_table,
-                            minority_class, minority_scores, raw_preview, read_text_file,
-                            split_table)
+from core.teaching.imbalance import (BALANCING, DEFAULT_HIDDEN, TableData, balance,
+                                    build_tabular_model, csv_header, guess_id_columns,
+                                    guess_target, load_table, minority_class, minority_scores,
+                                    read_text_file, split_table)
 from core.teaching.runs import RunStore
 from gui.lessons.base import Lesson
 from gui.training_worker import TrainingSession, TrainingTask, format_duration
+from gui.widgets.balancing_compare import BalancingCompare
 from gui.widgets.numbers import fmt, mono_font
-from gui.widgets.training_plot import TrainingPlot, run_color
+from gui.widgets.preprocessing_view import PreprocessingView
+from gui.widgets.training_plot import TrainingPlot
 
 SYNTHETIC_SOURCE = "synthetic-churn.csv"
 BATCH_SIZE = 32
 LEARNING_RATE = 0.003
 PREVIEW = 6
-COMPARE_COLUMNS = ("run (balancing)", "training rows", "class weights", "recall", "precision",
-                   "F1", "accuracy")
 ERROR_STYLE = "color: #b00020; font-weight: 600;"
 
 
@@ -77,9 +73,16 @@ class ChurnLesson(Lesson):
         rv.addWidget(self.message)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Churn lesson views")
-        self.tabs.addTab(self._build_preprocessing_tab(), "1 · Preprocessing")
+        self.preprocessing = PreprocessingView()
+        self.report_list = self.preprocessing.report_list
+        self.before_table = self.preprocessing.before_table
+        self.after_table = self.preprocessing.after_table
+        self.tabs.addTab(self.preprocessing, "1 · Preprocessing")
         self.tabs.addTab(self._build_training_tab(), "2 · Training && report")
-        self.tabs.addTab(self._build_compare_tab(), "3 · Imbalance: compare")
+        self.compare = BalancingCompare()
+        self.compare.run_selected.connect(self._show_report)
+        self.compare_table, self.minority_label = self.compare.table, self.compare.minority_label
+        self.tabs.addTab(self.compare, "3 · Imbalance: compare")
         self.tabs.setTabToolTip(0, "What was done to the table so a network can read it")
         self.tabs.setTabToolTip(1, "The training curves and the classification report on the "
                                    "validation customers")
@@ -150,47 +153,6 @@ class ChurnLesson(Lesson):
         self.data_panel = panel
         return scroll
 
-    def _table(self, name: str, tip: str) -> QTableWidget:
-        t = QTableWidget(0, 0)
-        t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        t.setFont(mono_font())
-        t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 6)
-        t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        t.setAlternatingRowColors(True)
-        t.setAccessibleName(name)
-        t.setToolTip(tip)
-        return t
-
-    def _build_preprocessing_tab(self) -> QWidget:
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.setChildrenCollapsible(False)
-        self.report_list = QListWidget()
-        self.report_list.setWordWrap(True)
-        self.report_list.setAccessibleName("Preprocessing steps")
-        self.report_list.setToolTip("Every step that turned the file into numbers, in order")
-        split.addWidget(self.report_list)
-        before = QWidget()
-        bl = QVBoxLayout(before)
-        bl.setContentsMargins(0, 0, 0, 0)
-        bl.setSpacing(2)
-        bl.addWidget(QLabel("<b>Before</b>: the first rows as the file has them"))
-        self.before_table = self._table("Rows before preprocessing",
-                                        "The first rows of the file, text as it is")
-        bl.addWidget(self.before_table)
-        split.addWidget(before)
-        after = QWidget()
-        al = QVBoxLayout(after)
-        al.setContentsMargins(0, 0, 0, 0)
-        al.setSpacing(2)
-        al.addWidget(QLabel("<b>After</b>: the same rows as the network sees them "
-                            "(hover a header or a number for how it was made)"))
-        self.after_table = self._table("Rows after preprocessing",
-                                       "The same rows, one-hot encoded and scaled")
-        al.addWidget(self.after_table)
-        split.addWidget(after)
-        split.setSizes([110, 150, 170])
-        return split
-
     def _build_training_tab(self) -> QWidget:
         split = QSplitter(Qt.Orientation.Horizontal)
         split.setChildrenCollapsible(False)
@@ -228,69 +190,6 @@ class ChurnLesson(Lesson):
         split.addWidget(box)
         split.setSizes([320, 440])
         return split
-
-    def _build_compare_tab(self) -> QWidget:
-        box = QWidget()
-        lay = QVBoxLayout(box)
-        lay.setContentsMargins(4, 4, 4, 4)
-        self.minority_label = QLabel()
-        self.minority_label.setWordWrap(True)
-        self.minority_label.setMinimumWidth(120)
-        lay.addWidget(self.minority_label)
-        self.compare_table = self._table(
-            "Runs compared", "One row per training run, judged on the validation customers; "
-                             "select a row to see its classification report")
-        self.compare_table.setColumnCount(len(COMPARE_COLUMNS))
-        self.compare_table.setHorizontalHeaderLabels(COMPARE_COLUMNS)
-        self.compare_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.compare_table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.compare_table.verticalHeader().setVisible(False)
-        tips = {"training rows": "Rows per class the network trained on (after resampling)",
-                "class weights": "How much one example's loss counts, per class: "
-                                 "N / (classes × its class count); 1 when not weighted",
-                "recall": "Minority class: of its validation customers, the share found: "
-                          "TP/(TP+FN)",
-                "precision": "Minority class: of those predicted as it, the share that are: "
-                             "TP/(TP+FP)",
-                "F1": "Minority class: 2·P·R/(P+R)",
-                "accuracy": "All classes: share of validation customers predicted right",
-                "run (balancing)": "The run and how its training data was balanced"}
-        for c, name in enumerate(COMPARE_COLUMNS):
-            self.compare_table.horizontalHeaderItem(c).setToolTip(tips.get(name, name))
-        split = QSplitter(Qt.Orientation.Vertical)
-        split.setChildrenCollapsible(False)
-        split.addWidget(self.compare_table)
-        self.bars = pg.PlotWidget()
-        self.bars.setBackground("w")
-        self.bars.setMenuEnabled(False)
-        self.bars.setMouseEnabled(x=False, y=False)
-        self.bars.hideButtons()
-        self.bars.setYRange(0, 1.2, padding=0)
-        self.bars.setLabel("left", "minority class")
-        self.bars.getAxis("left").enableAutoSIPrefix(False)
-        self.bars.showGrid(y=True, alpha=0.25)
-        self.bars.setMinimumHeight(140)
-        self.bars.setAccessibleName("Minority recall and precision per run")
-        self.bars.setToolTip("Dark bars: the minority class's recall; light bars: its precision "
-                             "(the numbers are printed on the bars)")
-        self.bars.addLegend(offset=(10, 2), colCount=2)
-        self.recall_bars = pg.BarGraphItem(x=[], height=[], width=0.38, brush="#2166ac",
-                                           pen=pg.mkPen("w"), name="recall")
-        self.precision_bars = pg.BarGraphItem(x=[], height=[], width=0.38, brush="#92c5de",
-                                              pen=pg.mkPen("w"), name="precision")
-        self.bars.addItem(self.recall_bars)
-        self.bars.addItem(self.precision_bars)
-        self._bar_labels: list = []
-        split.addWidget(self.bars)
-        split.setSizes([150, 170])
-        lay.addWidget(split, 1)
-        note = QLabel("Balancing trades precision for recall: more churners are found, at the "
-                      "price of more false alarms. Which matters more is a business question.")
-        note.setWordWrap(True)
-        note.setObjectName("mutedText")
-        lay.addWidget(note)
-        self.compare_table.itemSelectionChanged.connect(self._on_compare_selected)
-        return box
 
     def _build_controls(self) -> None:
         self.train_button = self.add_control(
@@ -369,8 +268,7 @@ class ChurnLesson(Lesson):
         if self.table_data is not None and self.results:
             # runs on other data (or another target) would be compared unfairly: start over
             self.results.clear()
-            self.compare_table.setRowCount(0)
-            self._update_bars()
+            self.compare.clear()
             self.plot.clear()
             self.store = RunStore()
         self.table_data = table
@@ -393,7 +291,7 @@ class ChurnLesson(Lesson):
         self.network_label.setText(
             f"{ds.num_features} inputs → " + " → ".join(f"{u} ReLU" for u in DEFAULT_HIDDEN)
             + f" → {out}")
-        self._fill_preprocessing()
+        self.preprocessing.show_table(table, PREVIEW)
         self._describe_minority()
         self._say(f"Loaded {table.source}. Step 1: see how it was encoded; step 2: train.")
         self.report_view.setPlainText("Press Train.")
@@ -418,95 +316,6 @@ class ChurnLesson(Lesson):
         if not self.load_text(t.text, t.source, t.synthetic, target=t.target, drop=drop):
             self.drop_edit.setText(", ".join(t.drop))
 
-    def _fill_preprocessing(self) -> None:
-        t = self.table_data
-        ds, rep = t.dataset, t.report
-        self.report_list.clear()
-        self.report_list.addItems(rep.lines)
-        header, rows = raw_preview(t, PREVIEW)
-        self.before_table.clear()
-        self.before_table.setColumnCount(len(header))
-        self.before_table.setHorizontalHeaderLabels(header)
-        self.before_table.setRowCount(len(rows))
-        for c, name in enumerate(header):
-            item = self.before_table.horizontalHeaderItem(c)
-            if name == t.target:
-                item.setToolTip(f"{name}: the column to predict")
-            elif name in t.drop:
-                item.setToolTip(f"{name}: ignored")
-            else:
-                item.setToolTip(name)
-        for r, cells in enumerate(rows):
-            for c, cell in enumerate(cells):
-                item = QTableWidgetItem(cell)
-                if header[c] in t.drop:
-                    item.setForeground(QColor("#8a939f"))
-                self.before_table.setItem(r, c, item)
-        names = list(ds.feature_names) + [f"{t.target} (class id)"]
-        self.after_table.clear()
-        self.after_table.setColumnCount(len(names))
-        self.after_table.setHorizontalHeaderLabels(names)
-        n = min(len(rows), len(ds))
-        self.after_table.setRowCount(n)
-        tips = self._feature_tips()
-        for c, name in enumerate(ds.feature_names):
-            self.after_table.horizontalHeaderItem(c).setToolTip(tips.get(name, name))
-        mapping = ", ".join(f"{k} → {v}" for k, v in rep.target_mapping.items())
-        self.after_table.horizontalHeaderItem(len(names) - 1).setToolTip(
-            f"The label: {mapping}")
-        raw_index = {name: i for i, name in enumerate(header)}
-        for r in range(n):
-            for c, name in enumerate(ds.feature_names):
-                v = float(ds.x[r, c])
-                item = QTableWidgetItem(fmt(v))
-                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                item.setToolTip(self._cell_tip(name, v, rows[r], raw_index))
-                self.after_table.setItem(r, c, item)
-            item = QTableWidgetItem(str(int(ds.y[r])))
-            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            item.setToolTip(f"{rows[r][raw_index[t.target]]} → {int(ds.y[r])}")
-            self.after_table.setItem(r, len(names) - 1, item)
-
-    def _scaling_of(self, column: str):
-        rep = self.table_data.report
-        if rep.scaling is None or column not in rep.numeric_columns:
-            return None
-        k = rep.numeric_columns.index(column)
-        return float(rep.scaling.shift[k]), float(rep.scaling.scale[k])
-
-    def _feature_tips(self) -> dict:
-        rep = self.table_data.report
-        tips = {}
-        for name in self.table_data.dataset.feature_names:
-            if name in rep.numeric_columns:
-                sc = self._scaling_of(name)
-                tips[name] = (f"{name}: a number, min-max scaled: (x − min)/(max − min) with "
-                              f"min {fmt(sc[0])}, max {fmt(sc[0] + sc[1])}" if sc else
-                              f"{name}: a number, unscaled")
-            elif "=" in name:
-                col, value = name.split("=", 1)
-                if col in rep.binary_columns:
-                    tips[name] = f"{col} has two values: 1 if it is {value}, else 0"
-                else:
-                    tips[name] = f"one-hot: 1 if {col} is {value}, else 0"
-        return tips
-
-    def _cell_tip(self, name: str, value: float, raw_row, raw_index) -> str:
-        rep = self.table_data.report
-        if name in rep.numeric_columns:
-            cell = raw_row[raw_index[name]]
-            sc = self._scaling_of(name)
-            if sc is None:
-                return f"{name} = {cell}"
-            lo, span = sc
-            return (f"({cell} − {fmt(lo)}) / ({fmt(lo + span)} − {fmt(lo)}) = {fmt(value)}"
-                    if cell else f"{name} was blank: filled, then scaled to {fmt(value)}")
-        if "=" in name:
-            col, v = name.split("=", 1)
-            cell = raw_row[raw_index[col]] if col in raw_index else "?"
-            return f"{col} is {cell!r}: {'1' if value else '0'} for '{v}'"
-        return fmt(value)
-
     def _describe_minority(self) -> None:
         ds = self.table_data.dataset
         xt, yt, xv, yv = self.split
@@ -522,9 +331,6 @@ class ChurnLesson(Lesson):
             f"hides it, the minority's recall does not.")
 
     # --- training ------------------------------------------------------------------------
-    def is_training(self) -> bool:
-        return self.session is not None and self.session.is_running()
-
     def method(self) -> str:
         return self.balance_combo.currentData()
 
@@ -561,7 +367,7 @@ class ChurnLesson(Lesson):
         self.session.progress_changed.connect(self._on_progress)
         self.session.run_ended.connect(self._on_run_ended)
         self.session.finished.connect(self._on_finished)
-        self.session.start(self.start_worker)
+        self.start_session(self.session)
         what = ", ".join(BALANCING[m] for m in methods)
         self._say(f"Training ({what}): {epochs} epochs on {len(yt)} customers…")
         self.tabs.setCurrentIndex(1 if len(methods) == 1 else 2)
@@ -627,100 +433,21 @@ class ChurnLesson(Lesson):
         scores_k = minority_scores(yv, y_pred, self.minority, ds.num_classes)
         report = metrics.classification_report(yv, y_pred, class_names=ds.class_names)
         self.results[run.id] = {**info, "y_pred": y_pred, "scores": scores_k, "report": report}
-        self._add_compare_row(run)
+        self.compare.add_run(run, self.results[run.id], ds.class_names, yv, self.minority)
         self.run_judged.emit(run)
         return True
 
-    def _add_compare_row(self, run) -> None:
-        res = self.results[run.id]
-        s = res["scores"]
-        ds = self.table_data.dataset
-        counts = res["counts"]
-        row = self.compare_table.rowCount()
-        self.compare_table.insertRow(row)
-        swatch = QPixmap(12, 12)
-        swatch.fill(run_color(run))
-        name = QTableWidgetItem(QIcon(swatch), run.name + ("" if run.status == "finished"
-                                                           else f" ({run.status})"))
-        name.setData(Qt.ItemDataRole.UserRole, run.id)
-        self.compare_table.setItem(row, 0, name)
-        self.compare_table.setItem(row, 1, QTableWidgetItem(
-            " / ".join(f"{ds.class_names[k]} {int(c)}" for k, c in enumerate(counts))))
-        cw = res["class_weight"]
-        weights = (" / ".join(f"{ds.class_names[k]} {fmt(w)}" for k, w in cw.items())
-                   if cw else "1 each")
-        item = QTableWidgetItem(weights)
-        if cw:
-            n, c = int(counts.sum()), len(counts)
-            item.setToolTip("\n".join(f"{ds.class_names[k]}: {n} / ({c} × {int(counts[k])}) = "
-                                      f"{fmt(w)}" for k, w in cw.items()))
-        self.compare_table.setItem(row, 2, item)
-        cm = metrics.confusion_matrix(self.split[3], res["y_pred"], num_classes=ds.num_classes)
-        k = self.minority
-        tp, fn, fp = int(cm[k, k]), int(cm[k].sum() - cm[k, k]), int(cm[:, k].sum() - cm[k, k])
-        tips = {"recall": f"recall = TP/(TP+FN) = {tp}/({tp}+{fn}) = {fmt(s['recall'])}",
-                "precision": f"precision = TP/(TP+FP) = {tp}/({tp}+{fp}) = {fmt(s['precision'])}",
-                "f1": f"F1 = 2·P·R/(P+R) = 2·{fmt(s['precision'])}·{fmt(s['recall'])}/"
-                      f"({fmt(s['precision'])}+{fmt(s['recall'])}) = {fmt(s['f1'])}",
-                "accuracy": f"accuracy = right/all = {int(np.trace(cm))}/{int(cm.sum())} = "
-                            f"{fmt(s['accuracy'])}"}
-        for c, key in enumerate(("recall", "precision", "f1", "accuracy"), start=3):
-            item = QTableWidgetItem(fmt(s[key]))
-            item.setData(Qt.ItemDataRole.UserRole, float(s[key]))
-            item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-            item.setToolTip(tips[key])
-            self.compare_table.setItem(row, c, item)
-        self._update_bars()
-
-    def _update_bars(self) -> None:
-        """Recall and precision of the minority class, one pair of bars per run, in table order."""
-        rows = []
-        for r in range(self.compare_table.rowCount()):
-            rid = self.compare_table.item(r, 0).data(Qt.ItemDataRole.UserRole)
-            res = self.results.get(rid)
-            if res is not None:
-                rows.append((res["run"].name, res["scores"]))
-        xs = np.arange(len(rows), dtype=float)
-        rec = [s["recall"] for _, s in rows]
-        prec = [s["precision"] for _, s in rows]
-        self.recall_bars.setOpts(x=xs - 0.2, height=rec, width=0.38)
-        self.precision_bars.setOpts(x=xs + 0.2, height=prec, width=0.38)
-        for item in self._bar_labels:
-            self.bars.removeItem(item)
-        self._bar_labels = []
-        for x, r, p in zip(xs, rec, prec):
-            for dx, v in ((-0.2, r), (0.2, p)):
-                t = pg.TextItem(fmt(v), color="#1d232b", anchor=(0.5, 1))
-                t.setPos(x + dx, v)
-                self.bars.addItem(t)
-                self._bar_labels.append(t)
-        self.bars.getAxis("bottom").setTicks([[(float(x), name) for x, (name, _) in
-                                               zip(xs, rows)]])
-        self.bars.setXRange(-0.6, max(0.6, len(rows) - 0.4), padding=0)
-
     def bar_heights(self) -> tuple[list[float], list[float]]:
         """(recall heights, precision heights) as drawn."""
-        return (list(self.recall_bars.opts["height"]), list(self.precision_bars.opts["height"]))
+        return self.compare.bar_heights()
 
     def compare_value(self, run_id: int, column: str) -> float:
         """The full value behind a comparison cell."""
-        c = COMPARE_COLUMNS.index(column)
-        for r in range(self.compare_table.rowCount()):
-            if self.compare_table.item(r, 0).data(Qt.ItemDataRole.UserRole) == run_id:
-                return float(self.compare_table.item(r, c).data(Qt.ItemDataRole.UserRole))
-        raise KeyError(run_id)
+        return self.compare.value(run_id, column)
 
     def _select_compare_row(self, run_id: int) -> None:
-        for r in range(self.compare_table.rowCount()):
-            if self.compare_table.item(r, 0).data(Qt.ItemDataRole.UserRole) == run_id:
-                self.compare_table.selectRow(r)
+        self.compare.select_run(run_id)
         self._show_report(run_id)
-
-    def _on_compare_selected(self) -> None:
-        rows = {i.row() for i in self.compare_table.selectedIndexes()}
-        if rows:
-            rid = self.compare_table.item(min(rows), 0).data(Qt.ItemDataRole.UserRole)
-            self._show_report(rid)
 
     def _show_report(self, run_id: int) -> None:
         res = self.results.get(run_id)
@@ -747,12 +474,9 @@ class ChurnLesson(Lesson):
 
     # --- lifecycle ----------------------------------------------------------------------------
     def deactivate(self) -> None:
-        if self.session is not None and self.is_training():
-            self.session.stop_and_wait(5000, why="when you left the lesson")
+        super().deactivate()        # stops the training and waits for it
         self._update_controls()
 
     def shutdown(self) -> None:
-        self._closing = True
-        if self.session is not None:
-            self.session.stop_and_wait(5000, why="when the window closed")
+        self._closing = True        # the stopped runs are not judged any more
         super().shutdown()

@@ -19,7 +19,7 @@ from core.data import (CIFAR10_CLASSES, CIFAR10_SHA256, ChecksumError, DownloadC
                        DownloadError, data_dir, load_cifar10)
 from gui.app import current_worker
 from gui.lessons.base import Lesson
-from gui.lessons.cnn_common import LiveCurves, TrainingStatus, train_job
+from gui.lessons.cnn_common import LiveCurves, TrainingStatus, cnn_session
 from gui.widgets.image_grid import ImageGrid
 from gui.widgets.numbers import fmt, mono_font
 
@@ -57,15 +57,17 @@ def load_job(cache_dir, url, sha256, archive):
             "names": tuple(names)}
 
 
-def cifar_train_job(model, x_u8, y, x_val_u8, y_val, epochs: int):
-    """Worker job: bytes → float32 in [0, 1] here (600 MB for all 50,000 images, so not on
-    the GUI thread), train_job, then the test images' probabilities for the results."""
-    x = x_u8.astype(np.float32) / np.float32(255)                             # (n, 32, 32, 3)
-    x_val = x_val_u8.astype(np.float32) / np.float32(255)
-    result = train_job(model, x, y, x_val, y_val, epochs, 32, 0)
-    result["probs"] = model.predict(x_val)                                    # (M, 10)
-    result["y_val"] = y_val
-    return result
+def images_to_float(task) -> None:
+    """The training task's `prepare`: bytes → float32 in [0, 1] in the worker thread (600 MB
+    for all 50,000 images, so not on the GUI thread)."""
+    task.x = task.x.astype(np.float32) / np.float32(255)                       # (n, 32, 32, 3)
+    x_val, y_val = task.validation_data
+    task.validation_data = (x_val.astype(np.float32) / np.float32(255), y_val)
+
+
+def predict_test_images(task) -> np.ndarray:
+    """The training task's `finish`: the test images' class probabilities, (M, 10)."""
+    return task.model.predict(task.validation_data[0])
 
 
 class CifarLesson(Lesson):
@@ -84,7 +86,7 @@ class CifarLesson(Lesson):
         self.data = None
         self.model = None
         self._loader = None
-        self._trainer = None
+        self.session = None
         self._grid_page = 0
         self._pred = None
         self._last_error = ""
@@ -254,9 +256,6 @@ class CifarLesson(Lesson):
     def is_loading(self) -> bool:
         return self._loader is not None
 
-    def is_training(self) -> bool:
-        return self._trainer is not None
-
     def download(self) -> None:
         self._load(archive=None)
 
@@ -364,30 +363,27 @@ class CifarLesson(Lesson):
         self.model = cifar_cnn(size, seed=0)
         epochs = self.epochs_spin.value()
         name = f"{'small' if size == 'small' else 'course'} CNN, {n:,} images"
-        self.curves.new_run(name, {"network": describe(self.model), "images": n,
-                                   "epochs": epochs})
+        run = self.curves.new_run(name, {"network": describe(self.model), "images": n,
+                                         "epochs": epochs})
         self.status.reset()
-        self._trainer = self.start_worker(cifar_train_job, self.model, self.data["x_train"][:n],
-                                          self.data["y_train"][:n], xv_u8, yv, epochs,
-                                          on_progress=self._on_train_progress,
-                                          on_finished=self._on_trained,
-                                          on_failed=self._on_train_failed,
-                                          on_done=self._on_train_done)
+        self.session = cnn_session(run, self.model, self.data["x_train"][:n],
+                                   self.data["y_train"][:n], xv_u8, yv, epochs,
+                                   prepare=images_to_float, finish=predict_test_images,
+                                   parent=self)
+        self.curves.follow(self.session)
+        self.status.follow(self.session)
+        self.session.finished.connect(self._on_train_done)
+        self.start_session(self.session)
         self._update_buttons()
         self.show_status(f"Training on {n:,} images for {epochs} epoch(s); the "
                          f"{len(yv):,} test images are checked after each epoch.")
 
     def stop(self) -> None:
-        if self._trainer is not None:
-            self._trainer.cancel()
+        if self.is_training():
+            self.session.stop()
 
-    def _on_train_progress(self, info) -> None:
-        self.curves.add(info)
-        self.status.on_progress(info)
-
-    def _on_trained(self, result) -> None:
-        self.curves.finish("stopped" if result["cancelled"] else "finished", result["stop_reason"])
-        probs, yv = result["probs"], result["y_val"]                          # (M, 10), (M,)
+    def _on_trained(self, run, probs, yv) -> None:
+        """probs (M, 10) of the M test images, yv (M,) their classes."""
         self._pred = np.argmax(probs, axis=1)
         self._probs = probs
         self._yv = yv
@@ -396,16 +392,16 @@ class CifarLesson(Lesson):
         self.show_images()
         acc = metrics.accuracy(yv, self._pred)
         msg = f"Test accuracy {fmt(100 * acc)} % on {len(yv):,} test images (chance: 10 %)."
-        if result["stop_reason"]:
-            msg += " " + result["stop_reason"]
+        if run.stop_reason:
+            msg += " " + run.stop_reason
         self.show_status(msg)
 
-    def _on_train_failed(self, exc) -> None:
-        self.curves.finish("failed", str(exc))
-        self.show_status(f"Training failed: {type(exc).__name__}: {exc}")
-
     def _on_train_done(self) -> None:
-        self._trainer = None
+        task = self.session.tasks[0]
+        if task.run.status == "failed" or task.result is None:
+            self.show_status(f"Training failed: {task.run.stop_reason}")
+        else:
+            self._on_trained(task.run, task.result, task.validation_data[1])
         self._update_buttons()
 
     # --- results -------------------------------------------------------------------------------
@@ -456,11 +452,9 @@ class CifarLesson(Lesson):
         self.show_images()
 
     # --- lifecycle -------------------------------------------------------------------------------
-    def deactivate(self) -> None:
-        # a download goes on (it is a file transfer); training stops
-        self.stop()
+    # Lesson.deactivate stops training when the learner leaves; a download goes on (it is a
+    # file transfer) until the window closes
 
     def shutdown(self) -> None:
-        self.stop()
         self.cancel_download()
         super().shutdown()

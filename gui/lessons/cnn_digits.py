@@ -1,6 +1,6 @@
 """CNN on digits: train the course's CNN on the 5,000 offline digits and look inside it.
 
-Live curves while it trains (in a worker); the first layer's learned 3×3 filters; every
+Live curves while it trains (a TrainingSession); the first layer's learned 3×3 filters; every
 layer's feature maps for a chosen or drawn digit (Sequential.layer_outputs); and one table
 comparing it with the dense 784-128-10 network: validation accuracy, parameter count and
 seconds per epoch.
@@ -17,8 +17,9 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 from core.teaching.cnn_models import CNN_SIZES, describe, digits_cnn, digits_dense
 from core.data import load_offline_digits, train_validation_split
 from gui.lessons.base import Lesson
-from gui.lessons.cnn_common import (DrawDigitDialog, LiveCurves, TrainingStatus,
-                                    drawing_available, set_trained_cnn, train_job)
+from gui.lessons.cnn_common import (LiveCurves, TrainingStatus, cnn_session, epoch_seconds,
+                                    set_trained_cnn, validation_accuracies)
+from gui.widgets.draw_digit_dialog import DrawDigitDialog, drawing_available
 from gui.widgets.feature_maps import ArrayView, FeatureMapGrid
 from gui.widgets.numbers import fmt, mono_font
 
@@ -57,7 +58,7 @@ class CnnDigitsLesson(Lesson):
         self.cnn = digits_cnn("course", seed=0)        # untrained: random filters at first
         self.cnn_label = "untrained CNN (course size)"
         self.results: dict[str, dict] = {}
-        self._worker = None
+        self.session = None
         self._training = None                          # (kind, size, name) while training
 
         visual = QWidget(self)
@@ -191,9 +192,6 @@ class CnnDigitsLesson(Lesson):
         return self._data
 
     # --- training -------------------------------------------------------------------------------
-    def is_training(self) -> bool:
-        return self._worker is not None
-
     def train(self) -> None:
         if self.is_training():
             return
@@ -214,54 +212,51 @@ class CnnDigitsLesson(Lesson):
         self.stop_button.setEnabled(True)
         self.network_combo.setEnabled(False)
         self.show_status(f"Training {name} on {n:,} digits for {epochs} epoch(s)…")
-        self._worker = self.start_worker(train_job, model, xt[:n], yt[:n], xv, yv, epochs, 32, 0,
-                                         on_progress=self._on_progress,
-                                         on_finished=self._on_finished,
-                                         on_failed=self._on_failed, on_done=self._on_done)
+        self.session = cnn_session(run, model, xt[:n], yt[:n], xv, yv, epochs, 32, 0, parent=self)
+        self.curves.follow(self.session)
+        self.status.follow(self.session)
+        self._epochs_shown = 0
+        self.session.updated.connect(self._on_updated)
+        self.session.finished.connect(lambda: self._on_finished(run, model))
+        self.start_session(self.session)
 
     def stop(self) -> None:
-        if self._worker is not None:
-            self._worker.cancel()
+        if self.is_training():
+            self.session.stop()
             self.show_status("Stopping after the current batch…")
 
-    def _on_progress(self, info: dict) -> None:
-        self.curves.add(info)
-        self.status.on_progress(info)
-        if info["kind"] == "epoch" and self._training and self._training[0] == "cnn":
+    def _on_updated(self, _ids) -> None:
+        run = self.session.tasks[0].run
+        if len(run.epochs) > self._epochs_shown and self._training and self._training[0] == "cnn":
             # watch the filters learn: redraw them after every epoch
+            self._epochs_shown = len(run.epochs)
             self.update_filters()
             self.update_feature_maps()
 
-    def _on_finished(self, result: dict) -> None:
+    def _on_finished(self, run, model) -> None:
         kind, size, name, n, params = self._training
-        hist = result["history"]
-        secs = result["epoch_seconds"]
-        done = len(hist.get("val_accuracy", []))
+        accs = validation_accuracies(run)
+        done = len(accs)
         self.results[name] = {
-            "val_accuracy": hist["val_accuracy"][-1] if done else None,
-            "params": params, "seconds_per_epoch": seconds_per_epoch(secs),
+            "val_accuracy": accs[-1] if done else None,
+            "params": params, "seconds_per_epoch": seconds_per_epoch(epoch_seconds(run)),
             "epochs": done, "n": n, "color": self._run_color,
         }
-        self.curves.finish("stopped" if result["cancelled"] else "finished", result["stop_reason"])
         self._fill_table()
         if kind == "cnn":
             self.cnn_label = f"{name}, trained {done} epoch(s)"
-            set_trained_cnn(result["model"], f"the CNN trained in 'CNN on digits' ({name})")
+            set_trained_cnn(model, f"the CNN trained in 'CNN on digits' ({name})")
             self.update_filters()
             self.update_feature_maps()
-        acc = self.results[name]["val_accuracy"]
-        msg = (f"{name}: validation accuracy {fmt(acc)} after {done} epoch(s)" if acc is not None
-               else f"{name}: stopped before the first epoch ended")
-        if result["stop_reason"]:
-            msg += f" — {result['stop_reason']}"
-        self.show_status(msg)
-
-    def _on_failed(self, exc) -> None:
-        self.curves.finish("failed", str(exc))
-        self.show_status(f"Training failed: {type(exc).__name__}: {exc}")
-
-    def _on_done(self) -> None:
-        self._worker = None
+        if run.status == "failed":
+            self.show_status(f"Training failed: {run.stop_reason}")
+        else:
+            acc = self.results[name]["val_accuracy"]
+            msg = (f"{name}: validation accuracy {fmt(acc)} after {done} epoch(s)"
+                   if acc is not None else f"{name}: stopped before the first epoch ended")
+            if run.stop_reason:
+                msg += f" — {run.stop_reason}"
+            self.show_status(msg)
         self._training = None
         self.train_button.setEnabled(True)
         self.stop_button.setEnabled(False)
@@ -367,11 +362,5 @@ class CnnDigitsLesson(Lesson):
             caption = f"{n} values drawn as a {rows}×{cols} grid (black: no value)"
         self.map_grid.set_maps(maps, caption=f"{type(lay).__name__} output: {caption}")
 
-    # --- lifecycle --------------------------------------------------------------------------------
-    def deactivate(self) -> None:
-        # leaving the lesson stops training (the epochs done so far still count in the table)
-        self.stop()
-
-    def shutdown(self) -> None:
-        self.stop()
-        super().shutdown()
+    # leaving the lesson stops training (Lesson.deactivate); the epochs done so far still
+    # count in the table

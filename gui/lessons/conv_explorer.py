@@ -11,105 +11,25 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFrame, QGridLayout, QGroupBox,
-                               QHBoxLayout, QLabel, QPushButton, QSizePolicy, QSpinBox,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
+                               QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
-from core.teaching.conv_steps import (FILTER_PRESETS, PIXEL_SCALES, ConvSteps, ExplorerTimeline,
-                             scale_pixels)
+from core.teaching.conv_steps import (FILTER_PRESETS, PIXEL_SCALES, ConvSteps,
+                                     ExplorerTimeline, scale_pixels)
 from core.data import load_offline_digits
 from gui.lessons.base import Lesson
-from gui.lessons.cnn_common import (DrawDigitDialog, drawing_available, first_conv_filters,
-                                    trained_cnn, trained_cnn_version)
+from gui.lessons.cnn_common import first_conv_filters, trained_cnn, trained_cnn_version
 from gui.widgets.colors import FORWARD_COLOR, ColorLegend
+from gui.widgets.draw_digit_dialog import DrawDigitDialog, drawing_available
 from gui.widgets.feature_maps import ArrayView, Highlight
-from gui.widgets.numbers import fmt, mono_font
+from gui.widgets.filter_editor import FilterEditor
+from gui.widgets.numbers import fmt, mono_font, paren
 
 BASE_INTERVAL_MS = 300
 WARN_COLOR = "#8c510a"
 ERROR_COLOR = "#a50026"
 STAGE_TITLES = {"conv": "Convolution", "relu": "ReLU", "max": "Max pooling 2×2",
                 "avg": "Average pooling 2×2"}
-
-
-def _p(v: float) -> str:
-    s = fmt(v)
-    return f"({s})" if s.startswith("-") else s
-
-
-class FilterEditor(QGroupBox):
-    """Preset chooser, a 3×3 grid of weights and a bias, each editable."""
-
-    def __init__(self, parent=None):
-        super().__init__("Filter (3×3 weights)", parent)
-        lay = QVBoxLayout(self)
-        lay.setSpacing(4)
-        self.preset = QComboBox(self)
-        self.preset.setToolTip("Start from a ready-made filter; edit any weight afterwards")
-        self.preset.setAccessibleName("Filter preset")
-        lay.addWidget(self.preset)
-        grid = QGridLayout()
-        grid.setSpacing(2)
-        self.cells: list[QDoubleSpinBox] = []
-        for i in range(9):
-            sb = QDoubleSpinBox(self)
-            sb.setRange(-9.99, 9.99)
-            sb.setDecimals(4)
-            sb.setSingleStep(0.1)
-            sb.setFont(mono_font())
-            sb.setButtonSymbols(QDoubleSpinBox.ButtonSymbols.NoButtons)
-            sb.setAlignment(Qt.AlignmentFlag.AlignRight)
-            r, c = divmod(i, 3)
-            sb.setToolTip(f"Filter weight w[{r},{c}]: multiplies the pixel at row {r}, "
-                          f"column {c} of the window")
-            sb.setAccessibleName(f"Filter weight row {r} column {c}")
-            grid.addWidget(sb, r, c)
-            self.cells.append(sb)
-        lay.addLayout(grid)
-        row = QHBoxLayout()
-        cap = QLabel("Bias b", self)
-        row.addWidget(cap)
-        self.bias = QDoubleSpinBox(self)
-        self.bias.setRange(-9.99, 9.99)
-        self.bias.setDecimals(4)
-        self.bias.setSingleStep(0.1)
-        self.bias.setFont(mono_font())
-        self.bias.setToolTip("Added to every window's sum (a Conv2D layer learns one per filter)")
-        self.bias.setAccessibleName("Filter bias")
-        cap.setBuddy(self.bias)
-        row.addWidget(self.bias, 1)
-        lay.addLayout(row)
-        self._exact: np.ndarray | None = None
-        self._exact_bias = 0.0
-        self.description = QLabel(self)
-        self.description.setWordWrap(True)
-        self.description.setObjectName("mutedText")
-        self.description.setSizePolicy(QSizePolicy.Policy.Preferred,
-                                       QSizePolicy.Policy.MinimumExpanding)
-        lay.addWidget(self.description)
-
-    def kernel(self) -> np.ndarray:
-        # a preset's exact weights (1/9 is not 0.1111) until the learner edits a cell
-        if self._exact is not None:
-            return self._exact.copy()
-        return np.array([sb.value() for sb in self.cells], np.float32).reshape(3, 3)
-
-    def bias_value(self) -> float:
-        return self._exact_bias if self._exact is not None else self.bias.value()
-
-    def forget_exact(self) -> None:
-        self._exact = None
-
-    def set_kernel(self, kernel, bias: float = 0.0) -> None:
-        self._exact = np.asarray(kernel, np.float32).reshape(3, 3).copy()
-        self._exact_bias = float(bias)
-        for sb, v in zip(self.cells, np.asarray(kernel, np.float64).ravel()):
-            sb.blockSignals(True)
-            sb.setValue(float(v))
-            sb.blockSignals(False)
-        self.bias.blockSignals(True)
-        self.bias.setValue(float(bias))
-        self.bias.blockSignals(False)
 
 
 class ConvExplorerLesson(Lesson):
@@ -496,11 +416,11 @@ class ConvExplorerLesson(Lesson):
                         f"<td align='right'>&nbsp;<b>{fmt(w.products[r, c])}</b></td></tr>")
         table = "<table cellspacing='0' cellpadding='1'>" + head + "".join(rows) + "</table>"
         total = float(w.products.sum())
-        bias = f" + b {_p(w.bias)}" if w.bias else ""
+        bias = f" + b {paren(w.bias)}" if w.bias else ""
         self.calc_label.setToolTip(
-            "sum = " + " + ".join(f"{_p(a)}·{_p(b)}" for a, b in
+            "sum = " + " + ".join(f"{paren(a)}·{paren(b)}" for a, b in
                                   zip(w.patch.ravel(), w.kernel.ravel()))
-            + (f" + {_p(w.bias)}" if w.bias else "") + f" = {fmt(w.total)}")
+            + (f" + {paren(w.bias)}" if w.bias else "") + f" = {fmt(w.total)}")
         return (f"Window at image row {w.top}, column {w.left} → output row {w.row}, "
                 f"column {w.col}{table}"
                 f"sum of products = {fmt(total)}{bias}<br>"
@@ -525,7 +445,7 @@ class ConvExplorerLesson(Lesson):
             self.calc_label.setToolTip("max(" + ", ".join(fmt(v) for v in vals.ravel())
                                        + f") = {fmt(pw.result)}")
         else:
-            how = (f"({' + '.join(_p(v) for v in vals.ravel())}) / {vals.size} = "
+            how = (f"({' + '.join(paren(v) for v in vals.ravel())}) / {vals.size} = "
                    f"<b>{fmt(pw.result)}</b>")
             self.calc_label.setToolTip(how.replace("<b>", "").replace("</b>", ""))
         return (f"Window rows {pw.top}–{pw.top + vals.shape[0] - 1}, columns "
@@ -624,6 +544,7 @@ class ConvExplorerLesson(Lesson):
 
     def deactivate(self) -> None:
         self.playback.set_playing(False)
+        super().deactivate()
 
     def shutdown(self) -> None:
         self.timer.stop()

@@ -3,34 +3,29 @@
 The course's TensorBoard tutorial (16) in one lesson: loss and accuracy of training and
 validation data plotted live per batch and per epoch, every run kept for comparison with its
 settings beside it, exports to CSV and TensorBoard event files, and the equivalent Keras code.
-The pieces are reusable: gui.widgets.training_plot.TrainingPlot, gui.widgets.run_table.RunTable,
-gui.training_worker.TrainingSession and core.teaching.runs.RunStore.
+The data and the model come from core.teaching.tasks; the pieces shown are reusable:
+gui.widgets.training_plot.TrainingPlot, gui.widgets.run_table.RunTable,
+gui.widgets.network_editor.LayerListEditor, gui.training_worker.TrainingSession and
+core.teaching.runs.RunStore.
 """
 from __future__ import annotations
 
-import csv
-import math
-import re
-from dataclasses import dataclass, field
-from pathlib import Path
 
-import numpy as np
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QHBoxLayout,
-                               QLabel, QLineEdit, QPlainTextEdit, QProgressBar, QPushButton,
-                               QScrollArea, QSizePolicy, QSpinBox, QSplitter, QStyle, QTabWidget,
-                               QToolButton, QVBoxLayout, QWidget)
+                               QLabel, QLineEdit, QProgressBar, QPushButton, QScrollArea,
+                               QSpinBox, QSplitter, QStyle, QTabWidget, QVBoxLayout, QWidget)
 
-from core import data as core_data
 from core.teaching.keras_code import keras_code_for_model
-from core.layers import Dense, Flatten
-from core.model import Sequential
-from core.optimizers import SGD, Adam
 from core.teaching.runs import RunStore, export_csv, export_tensorboard
+from core.teaching.tasks import (PreparedData, build_classifier, csv_header, looks_like_id,
+                                 parse_learning_rate, prepare_dataset)
 from gui.lessons.base import Lesson
 from gui.training_worker import (Progress, TrainingSession, TrainingTask, format_duration,
                                  remaining_formula)
+from gui.widgets.code_view import CodeView
+from gui.widgets.network_editor import LayerListEditor
 from gui.widgets.numbers import fmt, mono_font
 from gui.widgets.run_table import RunTable
 from gui.widgets.training_plot import TrainingPlot
@@ -44,199 +39,6 @@ DATASETS = (
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "linear")
 LEARNING_RATES = ("0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3")
 MAX_HIDDEN = 5
-VALIDATION_FRACTION = 0.2
-SPLIT_SEED = 0     # the same split for every run, so runs differ only in what you changed
-
-
-@dataclass
-class PreparedData:
-    """Training and validation arrays ready for fit, and how they were made."""
-
-    key: str
-    name: str
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    n_classes: int
-    description: str
-    keras: dict = field(default_factory=dict)   # extra arguments for keras_code
-
-    @property
-    def input_shape(self) -> tuple:
-        return tuple(self.x_train.shape[1:])
-
-
-def _split_and_scale(x, y, scale: bool):
-    (xt, yt), (xv, yv) = core_data.train_validation_split(
-        x, y, VALIDATION_FRACTION, stratify=True, seed=SPLIT_SEED)
-    if scale:
-        xt, xv, _ = core_data.min_max_scale(xt, xv)
-    return xt, yt, xv, yv
-
-
-def prepare_builtin(key: str) -> PreparedData:
-    """The dashboard's built-in datasets, split 80/20 and min-max scaled on the training part."""
-    if key == "digits":
-        x, y = core_data.load_offline_digits(seed=0)
-        xt, yt, xv, yv = _split_and_scale(x, y, scale=False)
-        return PreparedData(key, "digits", xt, yt, xv, yv, 10,
-                             "5,000 real handwritten digits (MNIST, offline): 28×28 pixels in "
-                             "[0, 1], 10 classes. 4,000 to train, 1,000 to validate.")
-    if key == "breast_cancer":
-        ds = core_data.load_breast_cancer_data()
-    elif key == "insurance":
-        ds = core_data.load_insurance()
-    else:
-        raise ValueError(f"unknown dataset {key!r}")
-    xt, yt, xv, yv = _split_and_scale(ds.x, ds.y, scale=True)
-    keras = {}
-    if key == "insurance":
-        keras["insurance"] = {"n": len(ds), "seed": 0, **core_data.INSURANCE_RULE}
-    return PreparedData(key, key.replace("_", " "), xt, yt, xv, yv, ds.num_classes,
-                        ds.description + f" {len(yt)} to train, {len(yv)} to validate "
-                        "(min-max scaled on the training part).", keras)
-
-
-def prepare_csv(path, target: str, drop=()) -> PreparedData:
-    """A CSV file read with core.data.read_csv_dataset; ValueError names the bad row/column."""
-    ds, report = core_data.read_csv_dataset(path, target, drop=drop, scaling=None)
-    if len(ds) < 5:
-        raise ValueError(f"{Path(path).name}: only {len(ds)} usable rows; at least 5 are needed")
-    xt, yt, xv, yv = _split_and_scale(ds.x, ds.y, scale=True)
-    keras = {"csv": {"path": str(path), "target": target, "drop": list(drop),
-                     "target_mapping": dict(report.target_mapping)}}
-    return PreparedData("csv", Path(path).name, xt, yt, xv, yv, ds.num_classes,
-                        f"{Path(path).name}: {len(ds)} rows, {ds.num_features} features after "
-                        f"encoding, target '{target}' ({ds.num_classes} classes).", keras)
-
-
-def csv_header(path) -> list[str]:
-    """The column names in a CSV file's first non-empty row (ValueError if unreadable)."""
-    try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            for cells in csv.reader(fh):
-                if cells and any(c.strip() for c in cells):
-                    return [c.strip() for c in cells]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ValueError(f"{Path(path).name}: cannot read it as CSV ({exc})") from None
-    raise ValueError(f"{Path(path).name} is empty")
-
-
-def _looks_like_id(name: str) -> bool:
-    """"id", "ID", "customerID", "user_id", "RowId": a column that names rows, not a feature."""
-    return bool(re.fullmatch(r"id", name, re.IGNORECASE) or re.search(r"(ID|Id|[_\s-]id)$", name))
-
-
-def build_model(data: PreparedData, hidden, optimizer: str, learning_rate: float,
-                seed: int) -> Sequential:
-    """Flatten (for images), the hidden Dense layers, and the output the task needs: one
-    sigmoid unit with binary cross-entropy for two classes (as the course does), softmax with
-    sparse categorical cross-entropy otherwise."""
-    layers = [Flatten()] if len(data.input_shape) > 1 else []
-    layers += [Dense(int(units), activation=act) for units, act in hidden]
-    if data.n_classes == 2:
-        layers.append(Dense(1, activation="sigmoid"))
-        loss = "binary_crossentropy"
-    else:
-        layers.append(Dense(data.n_classes, activation="softmax"))
-        loss = "sparse_categorical_crossentropy"
-    model = Sequential(layers, input_shape=data.input_shape, seed=int(seed))
-    opt = SGD(learning_rate) if optimizer == "sgd" else Adam(learning_rate)
-    model.compile(opt, loss, ["accuracy"])
-    return model
-
-
-class NetworkEditor(QWidget):
-    """Hidden layers as rows of [units][activation][remove], plus "Add layer"."""
-
-    def __init__(self, on_change, parent=None):
-        super().__init__(parent)
-        self._on_change = on_change
-        self.rows: list[tuple[QSpinBox, QComboBox, QToolButton, QWidget]] = []
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(3)
-        self.rows_box = QVBoxLayout()
-        self.rows_box.setSpacing(3)
-        lay.addLayout(self.rows_box)
-        bottom = QHBoxLayout()
-        self.add_button = QPushButton("+ Add layer")
-        self.add_button.setToolTip("Add a hidden Dense layer before the output")
-        self.add_button.setAccessibleName("Add hidden layer")
-        self.add_button.clicked.connect(lambda: self.add_layer(32, "relu"))
-        bottom.addWidget(self.add_button)
-        bottom.addStretch(1)
-        lay.addLayout(bottom)
-        self.output_label = QLabel()
-        self.output_label.setObjectName("mutedText")
-        self.output_label.setWordWrap(True)
-        lay.addWidget(self.output_label)
-
-    def add_layer(self, units: int = 32, activation: str = "relu") -> None:
-        if len(self.rows) >= MAX_HIDDEN:
-            return
-        row = QWidget()
-        h = QHBoxLayout(row)
-        h.setContentsMargins(0, 0, 0, 0)
-        h.setSpacing(4)
-        k = len(self.rows) + 1
-        label = QLabel(f"Dense {k}:")
-        h.addWidget(label)
-        units_box = QSpinBox()
-        units_box.setRange(1, 1024)
-        units_box.setValue(int(units))
-        units_box.setSuffix(" units")
-        units_box.setToolTip("Neurons in this hidden layer")
-        units_box.setAccessibleName(f"Units of hidden layer {k}")
-        h.addWidget(units_box, 1)
-        act = QComboBox()
-        act.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        act.setMinimumContentsLength(6)
-        act.addItems(ACTIVATIONS)
-        act.setCurrentText(activation)
-        act.setToolTip("The activation function of this layer's neurons")
-        act.setAccessibleName(f"Activation of hidden layer {k}")
-        h.addWidget(act)
-        remove = QToolButton()
-        remove.setText("✕")
-        remove.setToolTip(f"Remove hidden layer {k}")
-        remove.setAccessibleName(f"Remove hidden layer {k}")
-        h.addWidget(remove)
-        entry = (units_box, act, remove, row)
-        self.rows.append(entry)
-        self.rows_box.addWidget(row)
-        units_box.valueChanged.connect(self._changed)
-        act.currentTextChanged.connect(self._changed)
-        remove.clicked.connect(lambda: self.remove_layer(self.rows.index(entry)))
-        self._changed()
-
-    def remove_layer(self, index: int) -> None:
-        units_box, act, remove, row = self.rows.pop(index)
-        row.setParent(None)
-        row.deleteLater()
-        for k, (u, a, r, w) in enumerate(self.rows, start=1):
-            w.layout().itemAt(0).widget().setText(f"Dense {k}:")
-            u.setAccessibleName(f"Units of hidden layer {k}")
-            a.setAccessibleName(f"Activation of hidden layer {k}")
-            r.setToolTip(f"Remove hidden layer {k}")
-        self._changed()
-
-    def set_layers(self, layers) -> None:
-        while self.rows:
-            self.remove_layer(0)
-        for units, act in layers:
-            self.add_layer(units, act)
-
-    def layers(self) -> list[tuple[int, str]]:
-        return [(u.value(), a.currentText()) for u, a, _, _ in self.rows]
-
-    def set_output_text(self, text: str) -> None:
-        self.output_label.setText(text)
-
-    def _changed(self, *_):
-        self.add_button.setEnabled(len(self.rows) < MAX_HIDDEN)
-        self._on_change()
 
 
 class DashboardLesson(Lesson):
@@ -348,7 +150,7 @@ class DashboardLesson(Lesson):
         self.data_label.setObjectName("mutedText")
         form.addRow(self.data_label)
 
-        self.network = NetworkEditor(self._config_changed)
+        self.network = LayerListEditor(self._config_changed, ACTIVATIONS, MAX_HIDDEN)
         self.network.add_layer(64, "relu")
         form.addRow(QLabel("<b>Hidden layers</b>"))
         form.addRow(self.network)
@@ -400,26 +202,12 @@ class DashboardLesson(Lesson):
         return scroll
 
     def _build_code_view(self) -> QWidget:
-        box = QWidget()
-        lay = QVBoxLayout(box)
-        lay.setContentsMargins(4, 4, 4, 4)
-        top = QHBoxLayout()
-        self.code_caption = QLabel()
-        self.code_caption.setWordWrap(True)
-        top.addWidget(self.code_caption, 1)
-        self.copy_button = QPushButton("Copy")
-        self.copy_button.setToolTip("Copy the Keras code to the clipboard")
-        self.copy_button.setAccessibleName("Copy Keras code")
-        self.copy_button.clicked.connect(self.copy_code)
-        top.addWidget(self.copy_button)
-        lay.addLayout(top)
-        self.code_view = QPlainTextEdit()
-        self.code_view.setReadOnly(True)
-        self.code_view.setFont(mono_font())
-        self.code_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.code_view.setAccessibleName("Keras code")
-        lay.addWidget(self.code_view, 1)
-        return box
+        self.code_box = CodeView("Keras code")
+        self.code_caption, self.code_view = self.code_box.caption, self.code_box.text
+        self.copy_button = self.code_box.copy_button
+        self.code_box.copied.connect(
+            lambda: self.show_status("Keras code copied to the clipboard", 3000))
+        return self.code_box
 
     def _build_controls(self) -> None:
         icon = self.style().standardIcon
@@ -471,14 +259,7 @@ class DashboardLesson(Lesson):
         return self.dataset_combo.currentData()
 
     def learning_rate(self) -> float:
-        text = self.lr_combo.currentText().strip().replace(",", ".")
-        try:
-            lr = float(text)
-        except ValueError:
-            raise ValueError(f"the learning rate {text!r} is not a number") from None
-        if not math.isfinite(lr) or lr <= 0:
-            raise ValueError(f"the learning rate must be a positive number, got {text!r}")
-        return lr
+        return parse_learning_rate(self.lr_combo.currentText())
 
     def settings(self, data: PreparedData | None = None) -> dict:
         hidden = self.network.layers()
@@ -498,19 +279,9 @@ class DashboardLesson(Lesson):
 
     def data(self) -> PreparedData:
         """The current dataset, prepared (cached); ValueError with a readable message."""
-        key = self.dataset_key()
-        if key == "csv":
-            if not self._csv_path:
-                raise ValueError("choose a CSV file first (Open CSV…)")
-            target = self.target_combo.currentText()
-            drop = tuple(c.strip() for c in self.drop_edit.text().split(",") if c.strip())
-            cache_key = f"csv:{self._csv_path}:{target}:{drop}"
-            if cache_key not in self._data_cache:
-                self._data_cache[cache_key] = prepare_csv(self._csv_path, target, drop)
-            return self._data_cache[cache_key]
-        if key not in self._data_cache:
-            self._data_cache[key] = prepare_builtin(key)
-        return self._data_cache[key]
+        drop = tuple(c.strip() for c in self.drop_edit.text().split(",") if c.strip())
+        return prepare_dataset(self.dataset_key(), self._data_cache, self._csv_path,
+                               self.target_combo.currentText(), drop)
 
     def _on_dataset_changed(self, *_):
         is_csv = self.dataset_key() == "csv"
@@ -560,7 +331,7 @@ class DashboardLesson(Lesson):
         self.target_combo.addItems(header)
         self.target_combo.setCurrentText(target if target in header else header[-1])
         self.target_combo.blockSignals(False)
-        self.drop_edit.setText(", ".join(c for c in header if _looks_like_id(c)
+        self.drop_edit.setText(", ".join(c for c in header if looks_like_id(c)
                                          and c != self.target_combo.currentText()))
         return self._on_csv_options()
 
@@ -585,7 +356,7 @@ class DashboardLesson(Lesson):
     # --- Keras code ----------------------------------------------------------------------------
     def current_code(self) -> str:
         data = self.data()
-        model = build_model(data, self.network.layers(), self.optimizer_combo.currentData(),
+        model = build_classifier(data, self.network.layers(), self.optimizer_combo.currentData(),
                             self.learning_rate(), self.seed_spin.value())
         return keras_code_for_model(model, epochs=self.epochs_spin.value(),
                                     batch_size=min(self.batch_spin.value(), len(data.y_train)),
@@ -610,16 +381,12 @@ class DashboardLesson(Lesson):
         self.code_view.setPlainText(code)
 
     def copy_code(self) -> None:
-        QGuiApplication.clipboard().setText(self.code_view.toPlainText())
-        self.show_status("Keras code copied to the clipboard", 3000)
+        self.code_box.copy()
 
     def _on_run_selected(self, run_id: int) -> None:
         self.update_code()
 
     # --- training ----------------------------------------------------------------------------
-    def is_training(self) -> bool:
-        return self.session is not None and self.session.is_running()
-
     def start_training(self) -> bool:
         """Start a new run with the current settings; False (and a message) if they are bad."""
         if self.is_training():
@@ -627,7 +394,7 @@ class DashboardLesson(Lesson):
         try:
             data = self.data()
             settings = self.settings(data)
-            model = build_model(data, self.network.layers(),
+            model = build_classifier(data, self.network.layers(),
                                 self.optimizer_combo.currentData(), settings["learning_rate"],
                                 settings["seed"])
             code = keras_code_for_model(model, epochs=settings["epochs"],
@@ -657,7 +424,7 @@ class DashboardLesson(Lesson):
         self._active_runs = [run]
         self.progress_bar.setValue(0)
         self.progress_bar.setFormat(f"{run.name}: starting…")
-        self.session.start(self.start_worker)
+        self.start_session(self.session)
         self._update_buttons()
         self.show_status(f"Training {run.name}: {settings['network']}, "
                          f"{settings['optimizer']} η={fmt(settings['learning_rate'])}, "
@@ -819,11 +586,5 @@ class DashboardLesson(Lesson):
 
     # --- lifecycle ----------------------------------------------------------------------------
     def deactivate(self) -> None:
-        if self.session is not None and self.is_training():
-            self.session.stop_and_wait(5000, why="when you left the lesson")
+        super().deactivate()          # stops the training session
         self._update_buttons()
-
-    def shutdown(self) -> None:
-        if self.session is not None:
-            self.session.stop_and_wait(5000, why="when the window closed")
-        super().shutdown()

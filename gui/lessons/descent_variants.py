@@ -187,9 +187,6 @@ class DescentVariantsLesson(Lesson):
             f"(mini-batch). Same starting weights, same learning rate.")
 
     # --- training --------------------------------------------------------------------------------
-    def is_training(self) -> bool:
-        return self.session is not None and self.session.is_running()
-
     def start_training(self) -> bool:
         if self.is_training():
             return False
@@ -225,7 +222,7 @@ class DescentVariantsLesson(Lesson):
         self.session.progress_changed.connect(self._on_progress)
         self.session.finished.connect(self._on_finished)
         self.message_label.setVisible(False)
-        self.session.start(self.start_worker)
+        self.start_session(self.session)
         self._update_buttons()
         return True
 
@@ -287,11 +284,5 @@ class DescentVariantsLesson(Lesson):
 
     # --- lifecycle ----------------------------------------------------------------------------
     def deactivate(self) -> None:
-        if self.is_training():
-            self.session.stop_and_wait(5000, why="when you left the lesson")
+        super().deactivate()          # stops the training session
         self._update_buttons()
-
-    def shutdown(self) -> None:
-        if self.session is not None:
-            self.session.stop_and_wait(5000, why="when the window closed")
-        super().shutdown()

@@ -2,8 +2,10 @@
 
 Recognition runs in a background worker fed through a one-slot mailbox: every new stroke
 segment overwrites the pending request, so the pad never waits for the network and a stale
-drawing is never recognised (the worker always takes the newest one). "Teach it" fine-tunes
-the selected network on the drawing (core.teaching.teach) in a second worker.
+drawing is never recognised (the worker always takes the newest one); it only reads, so it
+stays a plain worker. "Teach it" fine-tunes the selected network on the drawing
+(core.teaching.teach) in a TrainingSession of the lesson, which the frame stops when the
+learner leaves or closes the window.
 """
 from __future__ import annotations
 
@@ -13,22 +15,24 @@ import time
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
 from PySide6.QtCore import QSettings, Qt
-from PySide6.QtGui import QFont, QKeySequence, QShortcut
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QFrame, QGridLayout,
-                               QHBoxLayout, QLabel, QPushButton, QSizePolicy, QToolButton,
-                               QVBoxLayout, QWidget)
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel,
+                               QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from core.digits import to_mnist
 from core.io import load_model, save_model
-from core.teaching.teach import read_drawing, teach
+from core.teaching.runs import Run
+from core.teaching.teach import (BATCH_SIZE, MAX_STEPS, TeachResult, UntilSure, begin_teaching,
+                                 read_drawing, teaching_batches)
 from gui.app import current_worker
 from gui.lessons.base import Lesson
-from gui.widgets.colors import FORWARD_COLOR
+from gui.training_worker import TrainingSession, TrainingTask
 from gui.widgets.digit_view import DigitView
 from gui.widgets.drawing_pad import DrawingPad
-from gui.widgets.numbers import NumberLabel, fmt, mono_font
+from gui.widgets.numbers import fmt, mono_font
+from gui.widgets.probability_panel import ProbabilityPanel
+from gui.widgets.teach_box import TeachBox
 from resources.paths import model_path
 
 NETWORKS = {  # key: (shipped file name, label)
@@ -100,122 +104,41 @@ def _recognition_loop(mailbox: _Mailbox) -> None:
         worker.report(_recognise(request), force=True)
 
 
-def _teach_job(model, image28, label, seed):
-    from core.data import load_offline_digits
+def teaching_task(model, image28, label, seed) -> TrainingTask:
+    """core.teaching.teach's `teach` as one fit in a training session: the same batches
+    (drawn in the worker from the same seed), the same Adam steps, the same early end."""
+    n = MAX_STEPS * BATCH_SIZE
+    until = UntilSure(image28, label)
+    seen = {}
 
-    x, y = load_offline_digits()  # (5000, 28, 28, 1), (5000,)
-    # Replay from 4,500 digits; the other 500 measure whether the network forgot anything.
-    check_x, check_y = x[4500:], y[4500:]
-    worker = current_worker()
+    def accuracy(t):
+        # replay is from 4,500 offline digits; the other 500 show whether it forgot anything
+        return float(np.mean(np.argmax(model.predict(t.check_x), axis=1) == t.check_y))
 
-    def accuracy():
-        return float(np.mean(np.argmax(model.predict(check_x), axis=1) == check_y))
+    def prepare(t):
+        from core.data import load_offline_digits
 
-    acc_before = accuracy()
-    result = teach(model, image28, label, x[:4500], y[:4500], seed=seed,
-                   should_stop=worker.is_cancelled,
-                   on_step=lambda step, loss, p: worker.report((step, loss, p)))
-    return result, acc_before, accuracy()
+        x, y = load_offline_digits()  # (5000, 28, 28, 1), (5000,)
+        t.check_x, t.check_y = x[4500:], y[4500:]
+        if t.stop_wanted():
+            return  # the learner left before it began: the session trains nothing
+        seen["acc_before"] = accuracy(t)
+        seen["before"] = begin_teaching(model, image28, label, x[:4500], y[:4500])
+        t.x[:], t.y[:] = teaching_batches(image28, label, x[:4500], y[:4500], seed)
 
+    def finish(t):
+        if "before" not in seen:
+            return None
+        after = np.asarray(model.predict(until.x)[0], np.float32)
+        stopped = not until.reached and until.steps < MAX_STEPS
+        result = TeachResult(int(label), seen["before"], after, until.steps, until.losses,
+                             stopped)
+        # stopped by leaving or closing: the window waits, so the forgetting check is skipped
+        return result, seen["acc_before"], None if t.stop_wanted() else accuracy(t)
 
-class ProbabilityPanel(QWidget):
-    """Top guess (large), its confidence, and bars for all ten digits."""
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        lay = QVBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(2)
-        top = QHBoxLayout()
-        self.guess = QLabel("–")
-        self.guess.setObjectName("digitGuess")
-        font = QFont(self.font())
-        font.setPointSizeF(font.pointSizeF() * 3.4)
-        font.setWeight(QFont.Weight.Bold)
-        self.guess.setFont(font)
-        self.guess.setMinimumWidth(60)
-        self.guess.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.guess.setAccessibleName("Top guess")
-        top.addWidget(self.guess)
-        side = QVBoxLayout()
-        side.setSpacing(0)
-        self.caption = QLabel("Top guess")
-        self.caption.setObjectName("mutedText")
-        self.caption.setWordWrap(True)
-        side.addWidget(self.caption)
-        self.confidence = NumberLabel(None, prefix="confidence p = ")
-        side.addWidget(self.confidence)
-        top.addLayout(side, 1)
-        lay.addLayout(top)
-
-        self.plot = pg.PlotWidget(background=None)
-        self.plot.setMenuEnabled(False)
-        self.plot.setMouseEnabled(False, False)
-        self.plot.hideButtons()
-        self.plot.setYRange(0, 1.02, padding=0)
-        self.plot.setXRange(-0.6, 9.6, padding=0)
-        self.plot.setMinimumHeight(150)
-        self.plot.setLabel("left", "probability")
-        self.plot.setLabel("bottom", "digit")
-        ax = self.plot.getAxis("bottom")
-        ax.setTicks([[(k, str(k)) for k in range(10)]])
-        self.plot.getAxis("left").setTicks([[(v, fmt(v)) for v in (0, 0.25, 0.5, 0.75, 1.0)]])
-        self.plot.setAccessibleName("Probability of each digit")
-        self.before_bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.86,
-                                           brush=pg.mkBrush(0, 0, 0, 0),
-                                           pen=pg.mkPen((110, 110, 110), width=1.5,
-                                                        style=Qt.PenStyle.DashLine))
-        self.bars = pg.BarGraphItem(x=np.arange(10), height=np.zeros(10), width=0.62,
-                                    brush=pg.mkBrush(FORWARD_COLOR), pen=pg.mkPen(None))
-        self.plot.addItem(self.before_bars)
-        self.plot.addItem(self.bars)
-        self.before_bars.setVisible(False)
-        lay.addWidget(self.plot, 1)
-        self.legend = QLabel("")
-        self.legend.setObjectName("mutedText")
-        self.legend.setWordWrap(True)
-        lay.addWidget(self.legend)
-        self.probabilities = np.zeros(10, np.float32)
-        self.before = None
-
-    def show_hint(self, text: str) -> None:
-        self.probabilities = np.zeros(10, np.float32)
-        self.guess.setText("")
-        self.caption.setText(text)
-        self.confidence.set_value(None, formula="")
-        self.confidence.setVisible(False)  # no drawing, no answer: nothing to be confident of
-        self.bars.setOpts(height=np.zeros(10))
-        self.plot.setToolTip(text)
-        self._update_legend()
-
-    def show_probabilities(self, probs: np.ndarray, network: str) -> None:
-        probs = np.asarray(probs, np.float32)
-        self.probabilities = probs
-        k = int(np.argmax(probs))
-        self.guess.setText(str(k))
-        self.confidence.setVisible(True)
-        self.caption.setText(f"{network}'s top guess")
-        self.confidence.set_value(
-            float(probs[k]),
-            formula=f"p({k}) = softmax(z)_{k} = e^z{k} / Σⱼ e^zⱼ: the {network}'s probability "
-                    f"that the drawing is a {k}")
-        self.bars.setOpts(height=probs)
-        rows = "\n".join(f"p({d}) = {fmt(p)}" for d, p in enumerate(probs))
-        self.plot.setToolTip(f"{network}: probability of each digit (softmax output)\n{rows}")
-        self._update_legend()
-
-    def set_before(self, before: np.ndarray | None) -> None:
-        self.before = None if before is None else np.asarray(before, np.float32)
-        self.before_bars.setVisible(self.before is not None)
-        if self.before is not None:
-            self.before_bars.setOpts(height=self.before)
-        self._update_legend()
-
-    def _update_legend(self) -> None:
-        text = "Filled green bars: probabilities now (softmax of the output layer)."
-        if self.before is not None:
-            text += " Dashed outlines: the same drawing before teaching."
-        self.legend.setText(text)
+    return TrainingTask(Run("teach"), model, np.zeros((n, 28, 28, 1), np.float32),
+                        np.zeros(n, np.int64), epochs=1, batch_size=BATCH_SIZE, seed=None,
+                        shuffle=False, prepare=prepare, finish=finish, callbacks=(until,))
 
 
 class DrawDigitLesson(Lesson):
@@ -235,7 +158,7 @@ class DrawDigitLesson(Lesson):
         self._shown_generation = -1
         self._mailbox = _Mailbox()
         self._recognizer = None
-        self._teacher = None
+        self._teacher: TrainingSession | None = None
         self._teach_seed = 0
 
         self._build_visual()
@@ -295,52 +218,19 @@ class DrawDigitLesson(Lesson):
         self.error_label.setVisible(False)
         self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         right.addWidget(self.error_label)
-        right.addWidget(self._build_teach_box(root))
+        teach = self.teach_box = TeachBox(root)
+        self.label_combo, self.teach_label = teach.label_combo, teach.teach_label
+        self.teach_button, self.save_button = teach.teach_button, teach.save_button
+        self.reset_button = teach.reset_button
+        self.teach_button.clicked.connect(self.teach_current)
+        self.save_button.clicked.connect(self.save_network)
+        self.reset_button.clicked.connect(self.reset_network)
+        right.addWidget(teach)
         panel = QWidget(root)
         panel.setLayout(right)
         panel.setMaximumWidth(430)
         row.addWidget(panel, 5)
         self.set_visual(root)
-
-    def _build_teach_box(self, parent) -> QWidget:
-        frame = QFrame(parent)
-        frame.setObjectName("teachBox")
-        frame.setFrameShape(QFrame.Shape.StyledPanel)
-        grid = QGridLayout(frame)
-        grid.setContentsMargins(8, 6, 8, 6)
-        grid.setHorizontalSpacing(6)
-        grid.setVerticalSpacing(4)
-        title = QLabel("Wrong? Tell it the right digit and teach it:")
-        title.setStyleSheet("font-weight: 600;")
-        grid.addWidget(title, 0, 0, 1, 4)
-        self.label_combo = QComboBox(frame)
-        self.label_combo.addItems([f"it is a {d}" for d in range(10)])
-        self.label_combo.setToolTip("The digit you meant to draw")
-        self.label_combo.setAccessibleName("The right digit")
-        grid.addWidget(self.label_combo, 1, 0)
-        self.teach_button = QPushButton("Teach it", frame)
-        self.teach_button.setToolTip(
-            "A few training steps on this drawing, mixed with replayed offline digits so the "
-            "network does not forget the rest")
-        self.teach_button.setAccessibleName("Teach it")
-        self.teach_button.clicked.connect(self.teach_current)
-        grid.addWidget(self.teach_button, 1, 1)
-        self.save_button = QPushButton("Save…", frame)
-        self.save_button.setToolTip("Save the taught network to a .npz model file")
-        self.save_button.setAccessibleName("Save taught network")
-        self.save_button.clicked.connect(self.save_network)
-        grid.addWidget(self.save_button, 1, 2)
-        self.reset_button = QPushButton("Reset", frame)
-        self.reset_button.setToolTip("Forget what you taught: reload the shipped network")
-        self.reset_button.setAccessibleName("Reset to the shipped network")
-        self.reset_button.clicked.connect(self.reset_network)
-        grid.addWidget(self.reset_button, 1, 3)
-        self.teach_label = QLabel("Draw a digit, pick the right answer and press Teach it.")
-        self.teach_label.setObjectName("mutedText")
-        self.teach_label.setWordWrap(True)
-        self.teach_label.setFont(self.font())
-        grid.addWidget(self.teach_label, 2, 0, 1, 4)
-        return frame
 
     def _build_controls(self) -> None:
         clear = QPushButton("Clear")
@@ -496,7 +386,7 @@ class DrawDigitLesson(Lesson):
         else:
             self.panel.show_probabilities(reading.probabilities, NETWORKS[key][1])
             self.compare.setText(self._compare_html(result["readings"]))
-            if drawing_changed and not self._teaching():
+            if drawing_changed and not self.is_training():
                 self.label_combo.setCurrentIndex(reading.top)
         self._update_buttons()
 
@@ -529,13 +419,10 @@ class DrawDigitLesson(Lesson):
         self.digit_view.set_saliency(None)
 
     # --- teaching -----------------------------------------------------------------------
-    def _teaching(self) -> bool:
-        return self._teacher is not None and self._teacher.is_running()
-
     def _update_buttons(self) -> None:
         key = self.selected()
         has_model = self.models.get(key) is not None
-        busy = self._teaching()
+        busy = self.is_training()
         has_ink = bool(self.last_image.any())
         self.teach_button.setEnabled(has_model and has_ink and not busy)
         self.save_button.setEnabled(has_model and not busy)
@@ -555,20 +442,34 @@ class DrawDigitLesson(Lesson):
         self._teach_seed += 1
         self.teach_label.setText(f"Teaching the {NETWORKS[key][1]} that this is a {label}…")
         self._teach_key = key
-        self._teacher = self.start_worker(
-            _teach_job, model, image28, label, self._teach_seed,
-            on_progress=self._on_teach_progress, on_finished=self._on_taught,
-            on_failed=self._on_teach_failed, on_done=self._update_buttons)
+        if self._teacher is not None:
+            self._teacher.deleteLater()  # the finished session can go
+        session = TrainingSession([teaching_task(model, image28, label, self._teach_seed)],
+                                  warm_up=False, parent=self)
+        session.updated.connect(self._on_teach_progress)
+        session.finished.connect(self._on_taught)
+        self._teacher = self.start_session(session)
         self._update_buttons()
 
-    def _on_teach_progress(self, value) -> None:
-        step, loss, p = value
-        self.teach_label.setText(f"step {step}: loss {fmt(loss)}, p(right digit) = {fmt(p)}")
+    def _on_teach_progress(self, _ids) -> None:
+        rows = self._teacher.tasks[0].run.batches
+        if len(rows) and rows.has("p_label"):
+            row = rows.row(len(rows) - 1)
+            self.teach_label.setText(f"step {int(row['step'])}: loss {fmt(row['loss'])}, "
+                                     f"p(right digit) = {fmt(row['p_label'])}")
 
-    def _on_taught(self, value) -> None:
-        if value is None:
+    def _on_taught(self) -> None:
+        task = self._teacher.tasks[0]
+        self._update_buttons()
+        if task.status == "stopped" and task.result is None:
+            self.teach_label.setText("Teaching stopped before its first step: the network is "
+                                     "unchanged.")
             return
-        result, acc_before, acc_after = value
+        if task.result is None or task.status == "failed":
+            reason = task.run.stop_reason or task.stop_reason or "it did not finish"
+            self._on_teach_failed(reason.removeprefix("training failed: "))
+            return
+        result, acc_before, acc_after = task.result
         key = self._teach_key
         self.modified[key] = True
         self._refresh_network_items()
@@ -578,7 +479,8 @@ class DrawDigitLesson(Lesson):
         self.teach_label.setText(
             f"Before: {b_top} with p({k}) = {fmt(result.before[k])} → after {how}: {a_top} with "
             f"p({k}) = {fmt(result.after[k])}. Did it forget? Accuracy on 500 known digits: "
-            f"{fmt(100 * acc_before)}% → {fmt(100 * acc_after)}%.")
+            f"{fmt(100 * acc_before)}% → "
+            + ("not checked (stopped)." if acc_after is None else f"{fmt(100 * acc_after)}%."))
         self.teach_label.setToolTip(
             "Each step trained on 8 distorted copies of your drawing and 24 replayed offline "
             "digits (Adam, learning rate 0.001) until p(right digit) ≥ 0.9. The 500 check "
@@ -633,8 +535,8 @@ class DrawDigitLesson(Lesson):
         self.request_recognition()
 
     def deactivate(self) -> None:
-        if self._teacher is not None:
-            self._teacher.cancel()
+        # first the teaching (the frame stops it and waits): its end asks for a new reading
+        super().deactivate()
         self._stop_recognizer(wait=False)
 
     def _stop_recognizer(self, wait: bool) -> None:
@@ -646,5 +548,7 @@ class DrawDigitLesson(Lesson):
                 self._recognizer.stop_and_wait(2000)
 
     def shutdown(self) -> None:
+        # the teaching first: its end asks for a reading, which the recognizer's stop ends
+        self.stop_sessions(why="when the window closed")
         self._stop_recognizer(wait=True)
         super().shutdown()

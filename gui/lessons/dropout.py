@@ -205,9 +205,6 @@ class DropoutLesson(Lesson):
             self._data_key = key
         return self._data
 
-    def is_training(self) -> bool:
-        return self.session is not None and self.session.is_running()
-
     def _settings_changed(self, *_):
         if not self.is_training():
             try:
@@ -278,7 +275,7 @@ class DropoutLesson(Lesson):
         self.session.progress_changed.connect(self._on_progress)
         self.session.run_ended.connect(self._on_run_ended)
         self.session.finished.connect(self._on_finished)
-        self.session.start(self.start_worker)
+        self.start_session(self.session)
         self._mask_timer.start()
         self.playback.set_playing(True)
         self._say(f"Training both networks on {len(yt)} digits, one epoch each in turn…")
@@ -445,13 +442,10 @@ class DropoutLesson(Lesson):
     # --- lifecycle ----------------------------------------------------------------------------
     def deactivate(self) -> None:
         self._mask_timer.stop()
-        if self.session is not None and self.is_training():
-            self.session.stop_and_wait(5000, why="when you left the lesson")
+        super().deactivate()          # stops the training session
         self.playback.set_playing(False)
         self._update_controls()
 
     def shutdown(self) -> None:
         self._mask_timer.stop()
-        if self.session is not None:
-            self.session.stop_and_wait(5000, why="when the window closed")
         super().shutdown()

@@ -20,9 +20,9 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QSlider, QVBoxLayout
 
 from core.teaching import surfaces
 from gui.lessons.base import Lesson
-from gui.lessons.neuron import make_plot, mono_label, paren
 from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR, ColorLegend, lut
-from gui.widgets.numbers import fmt
+from gui.widgets.numbers import fmt, mono_label, paren
+from gui.widgets.plots import make_plot
 
 #: learning rates the slider steps through (a geometric ladder)
 LEARNING_RATES = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0, 20.0, 30.0, 50.0,
@@ -380,6 +380,7 @@ class GradientDescentLesson(Lesson):
     def deactivate(self) -> None:
         self._pause()
         self.timer.stop()
+        super().deactivate()
 
     def shutdown(self) -> None:
         self.timer.stop()

@@ -2,14 +2,15 @@
 
 Tutorial 7: flatten each 28×28 digit to 784 numbers; first a network with no hidden layer
 (784 → 10 sigmoid, Adam, sparse categorical cross-entropy), then one with a hidden layer
-(784 → 100 ReLU → 10 sigmoid), and compare their accuracy. Both train in one worker, epoch
-by epoch in turn, so their progress and accuracies appear side by side. The selected
-network is drawn in the NetworkDiagram, and one training step on one digit is animated
-with a TracePlayer (the standard playback bar steps through it).
+(784 → 100 ReLU → 10 sigmoid), and compare their accuracy. Both train in one
+TrainingSession, epoch by epoch in turn, so their progress and accuracies appear side by
+side. The data and both networks come from core.teaching.tasks. The selected network is
+drawn in the NetworkDiagram, and one training step on one digit is animated with a
+TracePlayer (the standard playback bar steps through it).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
 
 import numpy as np
 import pyqtgraph as pg
@@ -19,13 +20,12 @@ from PySide6.QtWidgets import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, Q
                                QProgressBar, QPushButton, QRadioButton, QSizePolicy,
                                QSpinBox, QSplitter, QVBoxLayout, QWidget)
 
-from core.callbacks import LambdaCallback
-from core.data import load_offline_digits, train_validation_split
-from core.layers import Dense
 from core.model import Sequential
-from core.optimizers import SGD, Adam
-from gui.app import current_worker
+from core.optimizers import SGD
+from core.teaching.runs import RunStore
+from core.teaching.tasks import DigitData, build_digit_model, load_digit_data
 from gui.lessons.base import Lesson
+from gui.training_worker import TrainingSession, TrainingTask
 from gui.widgets.numbers import NumberLabel, fmt, mono_font
 
 try:  # written alongside this lesson; the comparison works without it
@@ -45,7 +45,6 @@ NETWORKS = {
 }
 DEFAULT_EPOCHS = 5
 BATCH_SIZE = 32
-VALIDATION_FRACTION = 0.2
 #: learning rate of the one plain gradient-descent step the diagram animates
 STEP_LEARNING_RATE = 0.1
 SEED = 0
@@ -53,71 +52,21 @@ SEED = 0
 ACC_RANGE = (-0.03, 1.06)
 
 
-def build_digit_model(hidden, seed: int = SEED, optimizer=None) -> Sequential:
-    """The course's dense digit classifier: flattened pixels → [ReLU hidden] → 10 sigmoid."""
-    layers = [Dense(int(h), activation="relu") for h in hidden]
-    layers.append(Dense(10, activation="sigmoid"))
-    model = Sequential(layers, input_shape=(784,), seed=seed)
-    model.compile(optimizer if optimizer is not None else Adam(),
-                  "sparse_categorical_crossentropy", ["accuracy"])
-    return model
-
-
-@dataclass
-class DigitData:
-    x_train: np.ndarray   # (N, 784)
-    y_train: np.ndarray
-    x_val: np.ndarray     # (M, 784)
-    y_val: np.ndarray
-
-
-def load_digit_data(seed: int = SEED) -> DigitData:
-    """The 5,000 offline MNIST digits flattened to 784 values, 80 % train / 20 % validation."""
-    x, y = load_offline_digits(seed=seed)
-    x = x.reshape(len(x), -1)                                                 # (N, 784)
-    (xt, yt), (xv, yv) = train_validation_split(x, y, VALIDATION_FRACTION, seed=seed)
-    return DigitData(xt, yt, xv, yv)
-
-
-@dataclass
-class BatchProgress:
-    key: str
-    epoch: int            # 0-based epoch in progress
-    fraction: float       # of that epoch's batches done
-
-
-@dataclass
-class EpochDone:
-    key: str
-    epoch: int            # epochs completed
-    logs: dict            # loss, accuracy, val_loss, val_accuracy
-    weights: list
-
-
-def train_both(models: dict, data: DigitData, epochs: int, batch_size: int = BATCH_SIZE) -> int:
-    """Worker job: epoch by epoch, each network in turn, reporting batch progress and each
-    epoch's accuracies with a copy of the weights. Returns the epochs completed."""
-    worker = current_worker()
-    n_batches = -(-len(data.y_train) // batch_size)
-    for epoch in range(epochs):
-        for key, model in models.items():
-            def on_batch_end(batch, logs, key=key, model=model, epoch=epoch):
-                if worker is not None:
-                    worker.report(BatchProgress(key, epoch, (batch + 1) / n_batches))
-                    if worker.is_cancelled():
-                        model.stop_training = True
-
-            hist = model.fit(data.x_train, data.y_train, epochs=1, batch_size=batch_size,
-                             validation_data=(data.x_val, data.y_val),
-                             callbacks=[LambdaCallback(on_batch_end=on_batch_end)],
-                             seed=SEED * 1000 + epoch)
-            if worker is not None and worker.is_cancelled():
-                return epoch
-            logs = {k: v[-1] for k, v in hist.history.items()}
-            report = EpochDone(key, epoch + 1, logs, model.get_weights())
-            if worker is not None:
-                worker.report(report, force=True)
-    return epochs
+def comparison_session(models: dict, data: DigitData, epochs: int,
+                       batch_size: int = BATCH_SIZE, parent=None) -> tuple[TrainingSession, dict]:
+    """Both networks in one session, epoch by epoch in turn (the course's shuffling seeds);
+    each epoch's end sends a copy of that network's weights. Returns the session and
+    {run id: network key}."""
+    store, keys, tasks = RunStore(), {}, []
+    for key, model in models.items():
+        run = store.new_run({"network": NETWORKS[key]["arch"]}, NETWORKS[key]["title"])
+        keys[run.id] = key
+        tasks.append(TrainingTask(run, model, data.x_train, data.y_train, epochs, batch_size,
+                                  validation_data=(data.x_val, data.y_val), seed=SEED,
+                                  epoch_seed=lambda epoch: SEED * 1000 + epoch,
+                                  snapshot=lambda task: task.model.get_weights()))
+    # no warm-up: the dense kernels are the ones every lesson uses, compiled long ago
+    return TrainingSession(tasks, report_interval=0.1, warm_up=False, parent=parent), keys
 
 
 class NetworkCard(QFrame):
@@ -194,7 +143,8 @@ class HiddenLayersLesson(Lesson):
         self.sample = 0
         self.trace_model: Sequential | None = None
         self.trace = None
-        self._train_worker = None
+        self.session: TrainingSession | None = None
+        self._run_keys: dict[int, str] = {}
         self._load_worker = None
         self._auto_trained = False
         self._run_epochs = DEFAULT_EPOCHS
@@ -343,7 +293,7 @@ class HiddenLayersLesson(Lesson):
     def _auto_train(self) -> None:
         # the lesson is about the comparison: show it without a click, once
         self._auto_trained = True
-        if self.auto_train and self._train_worker is None and not any(self.epochs_done.values()):
+        if self.auto_train and not self.is_training() and not any(self.epochs_done.values()):
             self.start_training()
 
     def _new_models(self) -> None:
@@ -368,7 +318,7 @@ class HiddenLayersLesson(Lesson):
 
     # --- training ------------------------------------------------------------------------
     def _on_train_clicked(self) -> None:
-        if self._train_worker is not None:
+        if self.is_training():
             self.stop_training()
         else:
             self.start_training()
@@ -379,7 +329,7 @@ class HiddenLayersLesson(Lesson):
                              "here.", 5000)
             self._train_when_loaded = True
             return
-        if self._train_worker is not None:
+        if self.is_training():
             return
         self._new_models()
         # the run's length is fixed when it starts: changing the spin box meanwhile must not
@@ -391,54 +341,59 @@ class HiddenLayersLesson(Lesson):
         self.train_button.setText("Stop")
         self.train_button.setToolTip("Stop training; both networks keep what they learned")
         self.verdict.setText("Training… each network takes its turn, one epoch at a time.")
-        self._train_worker = self.start_worker(
-            train_both, self.models, self.data, epochs, progress_interval=0.1,
-            on_progress=self._on_progress, on_failed=self._on_train_failed,
-            on_done=self._on_train_done)
+        self.session, self._run_keys = comparison_session(self.models, self.data, epochs,
+                                                          parent=self)
+        self.session.updated.connect(self._on_batches)
+        self.session.snapshot.connect(self._on_epoch_done)
+        self.session.run_ended.connect(self._on_run_ended)
+        self.session.finished.connect(self._train_finished)
+        self.start_session(self.session)
 
     def stop_training(self) -> None:
-        worker, self._train_worker = self._train_worker, None
-        if worker is not None:
-            worker.stop_and_wait(10000)
-        self._train_finished()
+        if self.session is not None:
+            self.session.stop_and_wait(10000)      # finished → _train_finished
 
-    def _on_progress(self, msg) -> None:
+    def _on_batches(self, run_ids) -> None:
         epochs = self._run_epochs
-        if isinstance(msg, BatchProgress):
-            card = self.cards[msg.key]
-            card.progress.setValue(int(1000 * (msg.epoch + msg.fraction) / epochs))
-            card.progress.setFormat(f"epoch {msg.epoch + 1} of {epochs}")
-        elif isinstance(msg, EpochDone):
-            self.epochs_done[msg.key] = msg.epoch
-            self.weights[msg.key] = msg.weights
-            card = self.cards[msg.key]
-            card.progress.setValue(int(1000 * msg.epoch / epochs))
-            card.progress.setFormat(f"{msg.epoch} of {epochs} epochs done")
-            n_train, n_val = len(self.data.y_train), len(self.data.y_val)
-            card.train_acc.set_value(
-                msg.logs["accuracy"],
-                f"training accuracy in epoch {msg.epoch}: the share of the {n_train} training "
-                "digits classified right, averaged over the epoch's batches (as Keras reports it)")
-            self._set_accuracy(card.val_acc, msg.logs["val_accuracy"], n_val, "validation")
-            hist = self.history[msg.key]
-            hist["epoch"].append(msg.epoch)
-            hist["val_accuracy"].append(msg.logs["val_accuracy"])
-            self.curves[msg.key].setData(hist["epoch"], hist["val_accuracy"])
-            self._update_predictions()
-            self._update_verdict()
+        for task in self.session.tasks:
+            x = task.run.batches.last("epoch")       # fractional epoch of the latest batch
+            if task.run.id in run_ids and x is not None:
+                card = self.cards[self._run_keys[task.run.id]]
+                card.progress.setValue(int(1000 * x / epochs))
+                card.progress.setFormat(f"epoch {max(1, math.ceil(x))} of {epochs}")
+
+    def _on_epoch_done(self, run, weights) -> None:
+        key, epoch = self._run_keys[run.id], len(run.epochs)
+        if epoch == self.epochs_done[key]:
+            return        # the weights of a stopped, unfinished epoch: the last epoch counts
+        epochs = self._run_epochs
+        logs = run.epochs.row(epoch - 1)
+        self.epochs_done[key] = epoch
+        self.weights[key] = weights
+        card = self.cards[key]
+        card.progress.setValue(int(1000 * epoch / epochs))
+        card.progress.setFormat(f"{epoch} of {epochs} epochs done")
+        n_train, n_val = len(self.data.y_train), len(self.data.y_val)
+        card.train_acc.set_value(
+            logs["accuracy"],
+            f"training accuracy in epoch {epoch}: the share of the {n_train} training "
+            "digits classified right, averaged over the epoch's batches (as Keras reports it)")
+        self._set_accuracy(card.val_acc, logs["val_accuracy"], n_val, "validation")
+        hist = self.history[key]
+        hist["epoch"].append(epoch)
+        hist["val_accuracy"].append(logs["val_accuracy"])
+        self.curves[key].setData(hist["epoch"], hist["val_accuracy"])
+        self._update_predictions()
+        self._update_verdict()
+
+    def _on_run_ended(self, run) -> None:
+        if run.status == "failed":
+            self.show_status(f"Something went wrong: {run.stop_reason}", 0)
 
     def _set_accuracy(self, label: NumberLabel, acc: float, n: int, what: str) -> None:
         right = int(round(acc * n))
         label.set_value(acc, f"{what} accuracy = digits classified right / all {what} digits "
                              f"= {right} / {n}")
-
-    def _on_train_failed(self, exc) -> None:
-        self._report_failure(exc)
-
-    def _on_train_done(self) -> None:
-        if self._train_worker is not None and not self._train_worker.is_running():
-            self._train_worker = None
-            self._train_finished()
 
     def _train_finished(self) -> None:
         self.train_button.setText("Train both")
@@ -449,9 +404,6 @@ class HiddenLayersLesson(Lesson):
                 card.progress.setFormat(f"stopped after {self.epochs_done[key]} of {epochs}")
         self._update_verdict(final=True)
         self._retrace()
-
-    def is_training(self) -> bool:
-        return self._train_worker is not None and self._train_worker.is_running()
 
     def _update_verdict(self, final: bool = False) -> None:
         a = self.history["none"]["val_accuracy"][-1] if self.epochs_done["none"] else None
@@ -536,13 +488,9 @@ class HiddenLayersLesson(Lesson):
     def deactivate(self) -> None:
         if self.player is not None:
             self.player.pause()
-        if self._train_worker is not None:
-            self.stop_training()
+        super().deactivate()           # stops training; both networks keep what they learned
 
     def shutdown(self) -> None:
         if self.player is not None:
             self.player.pause()
-        worker, self._train_worker = self._train_worker, None
-        if worker is not None:
-            worker.stop_and_wait(10000)
         super().shutdown()

@@ -14,40 +14,21 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFr
                                QHBoxLayout, QHeaderView, QLabel, QSpinBox, QStackedWidget,
                                QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget)
 
+from core.losses import CATALOGUE as LOSS_CATALOGUE
 from core.teaching import surfaces
 from gui.lessons.base import Lesson
-from gui.lessons.neuron import ValueSlider, make_plot, mono_label, paren
 from gui.widgets.colors import FORWARD_COLOR
-from gui.widgets.numbers import fmt, mono_font
+from gui.widgets.numbers import fmt, mono_font, mono_label, paren
+from gui.widgets.plots import make_plot
+from gui.widgets.value_slider import ValueSlider
 
 #: classes in the one-sample demo of the categorical losses (a table row has two)
 N_CLASSES = 3
 MAX_CLASSES = 6
 CATEGORICAL = ("categorical_crossentropy", "sparse_categorical_crossentropy")
 
-#: (menu text, formula over a batch, what it is for)
-LOSSES = {
-    "mean_absolute_error": (
-        "Mean absolute error (MAE)", "L = (1/N) Σ |y − ŷ|",
-        "The average size of the miss. Every unit of error costs the same, so a few big "
-        "misses do not dominate."),
-    "mean_squared_error": (
-        "Mean squared error (MSE)", "L = (1/N) Σ (y − ŷ)²",
-        "Squares each miss: big errors cost far more than small ones. The usual loss for "
-        "predicting numbers."),
-    "binary_crossentropy": (
-        "Binary cross-entropy (log loss)", "L = −(1/N) Σ [y·log ŷ + (1 − y)·log(1 − ŷ)]",
-        "For yes/no answers with a sigmoid output: the course's log loss. A confident wrong "
-        "answer (ŷ near 0 when y = 1) costs a lot."),
-    "categorical_crossentropy": (
-        "Categorical cross-entropy", "L = −(1/N) Σ_n Σ_k y_nk·log ŷ_nk",
-        "For several classes with a softmax output, labels written one-hot ([0, 1, 0]). Only "
-        "the probability of the true class counts: −log of it."),
-    "sparse_categorical_crossentropy": (
-        "Sparse categorical cross-entropy", "L = −(1/N) Σ_n log ŷ_n,class(n)",
-        "The same loss as categorical cross-entropy, but labels are class numbers (1) "
-        "instead of one-hot vectors: what the course uses for the digits."),
-}
+#: the five losses, as the app writes them (name → core.losses.LossInfo)
+LOSSES = LOSS_CATALOGUE
 PREDICTORS = {
     "start": "the course's start w1 = w2 = 1, b = 0",
     "best": "the best-fitting weights",
@@ -171,7 +152,7 @@ class LossesLesson(Lesson):
     def _build_controls(self) -> None:
         self.choice = QComboBox()
         for key, spec in LOSSES.items():
-            self.choice.addItem(spec[0], key)
+            self.choice.addItem(spec.title, key)
         self.add_control(self.choice, label="Loss", tooltip="Which loss function to use",
                          name="Loss function")
         self.choice.currentIndexChanged.connect(self._on_choice)
@@ -243,8 +224,8 @@ class LossesLesson(Lesson):
         self.y_caption.setText("true class" if cat else "y (true)")
         self.p_caption.setText("ŷ of true class" if cat else "ŷ (predicted)")
         spec = LOSSES[self.loss_name]
-        self.formula_label.setText(spec[1])
-        self.use_label.setText(spec[2])
+        self.formula_label.setText(spec.formula)
+        self.use_label.setText(spec.use)
         self._fill_table()
         self._show_sample()
 
@@ -283,7 +264,7 @@ class LossesLesson(Lesson):
         n = len(d)
         terms = " + ".join(fmt(v) for v in self.per_sample[:3])
         self.mean_label.setText(f"mean loss over {n} rows = {fmt(self.mean)}")
-        self.mean_label.setToolTip(f"{LOSSES[name][1]}\n= ({terms} + … ) / {n} = "
+        self.mean_label.setToolTip(f"{LOSSES[name].formula}\n= ({terms} + … ) / {n} = "
                                    f"{fmt(float(np.sum(self.per_sample)))} / {n} = {fmt(self.mean)}")
 
     def _row_formula(self, y: int, p: float, loss: float) -> str:

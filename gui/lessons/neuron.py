@@ -9,134 +9,22 @@ from __future__ import annotations
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import (QAbstractItemView, QFrame, QHBoxLayout, QHeaderView, QLabel,
-                               QPushButton, QSlider, QTableWidget, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+                               QPushButton, QTableWidget, QTableWidgetItem, QVBoxLayout,
+                               QWidget)
 
 from core.teaching import surfaces
 from gui.lessons.base import Lesson
 from gui.widgets.colors import NEGATIVE_COLOR, POSITIVE_COLOR
-from gui.widgets.numbers import fmt, mono_font
+from gui.widgets.numbers import fmt, mono_font, mono_label, paren
+from gui.widgets.plots import make_plot
+from gui.widgets.value_slider import ValueSlider
 
 #: class markers: colour AND shape, so the legend is readable without colour
 BOUGHT_SYMBOL, NOT_BOUGHT_SYMBOL = "t1", "o"
 CURVE_PEN = pg.mkPen("#1d232b", width=2)
 
 
-# --- small helpers the four theory lessons share ---------------------------------------
-def _text_size() -> str:
-    size = QGuiApplication.font().pointSizeF()
-    return f"{size if size > 0 else 10:g}pt"
-
-
-class LegendPlot(pg.GraphicsLayoutWidget):
-    """A light plot with labelled axes and a grid, and its legend in a row *below* it,
-    so the legend never hides a data point. Items added with `name=` join the legend."""
-
-    def __init__(self, x_label: str, y_label: str, legend_columns: int = 3, parent=None):
-        super().__init__(parent)
-        self.setBackground("w")
-        # room above the plot: a tick label at the very top of the range is not cut in half
-        self.ci.layout.setContentsMargins(2, 8, 2, 2)
-        self.plot_item = self.addPlot(row=0, col=0)
-        item = self.plot_item
-        for side in ("left", "bottom"):
-            axis = item.getAxis(side)
-            axis.setPen(pg.mkPen("#5b626c"))
-            axis.setTextPen(pg.mkPen("#1d232b"))
-            axis.enableAutoSIPrefix(False)    # "log loss (x0.001)" reads as a different unit
-        item.setLabel("bottom", x_label, color="#1d232b", size=_text_size())
-        item.setLabel("left", y_label, color="#1d232b", size=_text_size())
-        item.showGrid(x=True, y=True, alpha=0.18)
-        item.setMenuEnabled(False)
-        item.hideButtons()
-        self.legend = None
-        if legend_columns:
-            self.legend = pg.LegendItem(colCount=legend_columns, labelTextColor="#1d232b",
-                                        labelTextSize=_text_size(), horSpacing=8, frame=False)
-            self.addItem(self.legend, row=1, col=0)
-            item.legend = self.legend
-
-    def add_legend_entry(self, item, name: str) -> None:
-        if self.legend is not None:
-            self.legend.addItem(item, name)
-
-
-def make_plot(x_label: str, y_label: str, legend_columns: int = 3) -> LegendPlot:
-    return LegendPlot(x_label, y_label, legend_columns)
-
-
-def paren(v: float) -> str:
-    """A number as it reads inside a formula: negatives in parentheses."""
-    s = fmt(v)
-    return f"({s})" if s.startswith("-") else s
-
-
-def mono_label(text: str = "", tooltip: str = "") -> QLabel:
-    lbl = QLabel(text)
-    lbl.setFont(mono_font())
-    lbl.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-    if tooltip:
-        lbl.setToolTip(tooltip)
-    return lbl
-
-
-class ValueSlider(QWidget):
-    """A horizontal slider over [lo, hi] in steps of 1/scale, with its value beside it."""
-
-    def __init__(self, lo: float, hi: float, value: float, scale: int = 100, step: float = 0.1,
-                 page: float = 1.0, parent=None):
-        super().__init__(parent)
-        self.scale = scale
-        self._exact: float | None = None
-        lay = QHBoxLayout(self)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.setSpacing(4)
-        self.slider = QSlider(Qt.Orientation.Horizontal, self)
-        self.slider.setRange(round(lo * scale), round(hi * scale))
-        self.slider.setSingleStep(max(1, round(step * scale)))
-        self.slider.setPageStep(max(1, round(page * scale)))
-        self.slider.setMinimumWidth(90)
-        self.label = mono_label()
-        self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance("-00.00") + 4)
-        self.label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        lay.addWidget(self.slider, 1)
-        lay.addWidget(self.label)
-        self.slider.valueChanged.connect(self._show)
-        self.set_value(value)
-        self._show()
-
-    def value(self) -> float:
-        """The slider's value; an exact value given to `set_value` survives until the
-        slider moves (a table row's 0.2279 must not turn into the slider's 0.23)."""
-        if self._exact is not None and self.slider.value() == round(self._exact * self.scale):
-            return self._exact
-        return self.slider.value() / self.scale
-
-    def set_value(self, v: float, exact: bool = False) -> None:
-        v = float(v)
-        self._exact = v if exact else None
-        old = self.slider.value()
-        self.slider.setValue(round(v * self.scale))
-        if self.slider.value() == old:   # no valueChanged: still show the exact value
-            self._show()
-            if exact:
-                self.slider.valueChanged.emit(old)
-
-    def _show(self) -> None:
-        self.label.setText(fmt(self.value()))
-
-    def setToolTip(self, text: str) -> None:  # noqa: N802 - Qt naming
-        super().setToolTip(text)
-        self.slider.setToolTip(text)
-
-    def setAccessibleName(self, name: str) -> None:  # noqa: N802 - Qt naming
-        super().setAccessibleName(name)
-        self.slider.setAccessibleName(name)
-
-
-# --- the lesson -------------------------------------------------------------------------
 class NeuronLesson(Lesson):
     title = "Neuron"
     subtitle = ("A weighted sum plus a bias, squashed by a sigmoid: move w1, w2 and b and watch "
@@ -276,10 +164,7 @@ class NeuronLesson(Lesson):
 
     def set_weights(self, w1: float, w2: float, b: float) -> None:
         for slider, v in ((self.w1, w1), (self.w2, w2), (self.b, b)):
-            slider.slider.blockSignals(True)
-            slider.set_value(v)
-            slider.slider.blockSignals(False)
-            slider._show()
+            slider.set_value_silently(v)
         self.refresh()
 
     def _on_select(self) -> None:

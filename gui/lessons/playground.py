@@ -2,36 +2,37 @@
 
 Like TensorFlow Playground: the decision boundary is a heat map over the input plane with
 the data on top, every hidden neuron is a small heat map of its own output over the same
-plane, and hovering one shows it large. Training runs in a worker thread that sends a
-snapshot (losses, the decision grid, the weights) a few times per second; the window only
-draws. One Step is one epoch: one update in full-batch mode, ⌈N / batch⌉ otherwise.
+plane, and hovering one shows it large. Play trains in a TrainingSession until paused, paced
+by the speed slider, and sends a snapshot (losses, the decision grid, the weights) a few
+times per second; the window only draws. One Step is one epoch: one update in full-batch
+mode, ⌈N / batch⌉ otherwise. The model, one epoch and the snapshot are core.teaching.tasks';
+the network editor is gui.widgets.network_editor's.
 """
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt, Signal
-from PySide6.QtGui import QFont, QFontMetrics, QPainter, QPen
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QCheckBox, QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel,
-                               QSizePolicy, QSpinBox, QToolButton, QVBoxLayout, QWidget)
+                               QSpinBox, QVBoxLayout, QWidget)
 
-from core.data import PLANAR_DATASETS, PLANAR_EXTENT, load_planar, train_validation_split
-from core.teaching.decision import DecisionGrid, decision_grid
-from core.layers import Dense
+from core.activations import WORDS as ACTIVATION_TEXT
+from core.data import PLANAR_DATASETS, load_planar, train_validation_split
 from core.model import Sequential
-from core.optimizers import SGD
-from gui.app import current_worker
+from core.teaching.runs import Run
+from core.teaching.tasks import (VIEW_EXTENT, Snapshot, Split, build_planar_model,
+                                 planar_epoch_seed, take_snapshot, train_one_epoch)
 from gui.lessons.base import Lesson
-from gui.widgets.colors import ColorLegend, diverging_color
-from gui.widgets.heatmap import CLASS_SYMBOL_TEXT, NeuronHeatMap, PlaneHeatMap
-from gui.widgets.numbers import NumberLabel, fmt, mono_font
+from gui.training_worker import TrainingSession, TrainingTask
+from gui.widgets.colors import ColorLegend
+from gui.widgets.heatmap import CLASS_SYMBOL_TEXT, PlaneHeatMap
+from gui.widgets.network_editor import NetworkEditor
+from gui.widgets.numbers import NumberLabel, mono_font
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
-ACTIVATION_TEXT = {"tanh": "tanh", "relu": "ReLU", "sigmoid": "sigmoid",
-                   "leaky_relu": "leaky ReLU"}
 LEARNING_RATES = (0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
 #: None is full batch: every training point in one batch, one update per epoch
 BATCH_SIZES = (1, 5, 10, 30, None)
@@ -41,9 +42,6 @@ MAX_LAYERS = 6
 MAX_NEURONS = 8
 N_POINTS = 300
 TEST_FRACTION = 0.3
-RESOLUTION = 80
-#: half-width of the heat maps: a margin around the data's square so noisy points show
-VIEW_EXTENT = 1.3 * PLANAR_EXTENT
 #: epochs per second at speed 1× (the speed slider multiplies it)
 EPOCHS_PER_SECOND = 10.0
 #: how often the worker sends the window a snapshot while playing
@@ -52,271 +50,26 @@ SNAPSHOT_SECONDS = 0.2
 ACTIVATION_RANGE = {"tanh": (-1.0, 1.0), "sigmoid": (0.0, 1.0)}
 
 
-@dataclass
-class Snapshot:
-    """What the window draws, made in the worker from the model at one moment."""
-
-    generation: int
-    epoch: int
-    updates: int
-    train: dict
-    test: dict
-    grid: DecisionGrid
-    kernels: list
-    biases: list
-    stop_reason: str | None = None
-
-
-@dataclass
-class Split:
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-
-
-def build_model(hidden, activation: str, learning_rate: float, seed: int) -> Sequential:
-    """Dense layers of `hidden` units, then one sigmoid unit: P(class 1)."""
-    layers = [Dense(int(h), activation=activation) for h in hidden]
-    layers.append(Dense(1, activation="sigmoid"))
-    model = Sequential(layers, input_shape=(2,), seed=seed)
-    model.compile(SGD(learning_rate), "binary_crossentropy", ["accuracy"])
-    return model
-
-
-def take_snapshot(model: Sequential, split: Split, generation: int, epoch: int,
-                  stop_reason: str | None = None) -> Snapshot:
-    weights = model.get_weights()
-    extent = (-VIEW_EXTENT, VIEW_EXTENT)
-    return Snapshot(
-        generation=generation, epoch=epoch, updates=model.optimizer.iterations,
-        train=model.evaluate(split.x_train, split.y_train),
-        test=model.evaluate(split.x_test, split.y_test),
-        grid=decision_grid(model, extent, resolution=RESOLUTION),
-        kernels=weights[0::2], biases=weights[1::2], stop_reason=stop_reason)
-
-
-def train_one_epoch(model: Sequential, split: Split, batch_size, epoch: int, seed: int):
-    """One pass over the training points; returns fit's stop reason (None if all went well)."""
+def play_session(model: Sequential, split: Split, generation: int, first_epoch: int, seed: int,
+                 batch_size, seconds_per_epoch, parent=None) -> TrainingSession:
+    """Training until stopped, one epoch per time slot (`seconds_per_epoch()` is read every
+    epoch: the speed slider changes it), each epoch shuffled as Step shuffles it and never cut
+    short (a stop waits for the epoch's end: updates = epochs × updates per epoch); a snapshot
+    every SNAPSHOT_SECONDS and a last one when stopped, so the window ends on the model's true
+    state. Set `tasks[0].batch_size` to change the batch size while it runs."""
     n = len(split.y_train)
-    history = model.fit(split.x_train, split.y_train, epochs=1,
+
+    def snapshot(task):
+        return take_snapshot(model, split, generation, task.first_epoch + task.epochs_done)
+
+    task = TrainingTask(Run("playground"), model, split.x_train, split.y_train, epochs=None,
                         batch_size=n if batch_size is None else int(batch_size),
-                        seed=seed * 100_003 + epoch)
-    return history.stop_reason
-
-
-def train_live(model: Sequential, split: Split, live: dict, generation: int, epoch: int,
-               seed: int) -> int:
-    """Worker job: epochs paced to `live["epochs_per_second"]`, reporting a snapshot every
-    SNAPSHOT_SECONDS and a last one when stopped, so the window ends on the model's true
-    state. `live` is read every epoch: batch size and speed can change while it runs.
-    Returns the epoch count reached."""
-    import time
-
-    worker = current_worker()
-    if worker is None:
-        raise RuntimeError("train_live runs inside a gui.app.Worker")
-    last = time.monotonic()
-    reason = None
-    while not worker.is_cancelled():
-        started = time.monotonic()
-        reason = train_one_epoch(model, split, live["batch_size"], epoch, seed)
-        epoch += 1
-        if reason is not None:
-            break
-        now = time.monotonic()
-        if now - last >= SNAPSHOT_SECONDS:
-            last = now
-            worker.report(take_snapshot(model, split, generation, epoch), force=True)
-        wait = 1.0 / max(live["epochs_per_second"], 1e-3) - (time.monotonic() - started)
-        if wait > 0 and worker.wait_for_cancel(wait):
-            break
-    worker.report(take_snapshot(model, split, generation, epoch, stop_reason=reason), force=True)
-    return epoch
-
-
-class NetworkCanvas(QWidget):
-    """Columns of neuron tiles (inputs, hidden layers, output) joined by weighted edges.
-
-    Edges: colour = the weight on the diverging scale, thickness ∝ |weight|. Each hidden
-    column has − / + buttons for its neuron count.
-    """
-
-    neuron_hovered = Signal(object)
-    neuron_left = Signal(object)
-    add_neuron = Signal(int)
-    remove_neuron = Signal(int)
-
-    def __init__(self, parent=None):
-        super().__init__(parent)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        self.setMinimumSize(260, 260)
-        self.setToolTip("Edges: colour = the weight (blue negative, orange positive), "
-                        "thickness ∝ |weight|. Tiles: each neuron's output over the plane.")
-        self.hidden: list[int] = []
-        self.activation = "tanh"
-        self.inputs: list[NeuronHeatMap] = []
-        self.layers: list[list[NeuronHeatMap]] = []
-        self.output: NeuronHeatMap | None = None
-        self._titles: list[QLabel] = []
-        self._buttons: list[tuple[QToolButton, QToolButton, QLabel]] = []
-        self._ranges: list[QLabel] = []
-        self._kernels: list[np.ndarray] = []
-        self.weight_max = 0.0
-
-    # --- structure --------------------------------------------------------------------
-    def set_architecture(self, hidden: list[int], activation: str, feature_names) -> None:
-        for w in self.findChildren(QWidget, options=Qt.FindChildOption.FindDirectChildrenOnly):
-            w.hide()
-            # out of the tree now (the clicked button may still be on the stack: delete later)
-            w.setParent(None)
-            w.deleteLater()
-        self.hidden = list(hidden)
-        self.activation = activation
-        self._kernels = []
-
-        def tile(key, name):
-            t = NeuronHeatMap(key, name, self)
-            t.hovered.connect(lambda tt: self.neuron_hovered.emit(tt.key))
-            t.unhovered.connect(lambda tt: self.neuron_left.emit(tt.key))
-            t.show()
-            return t
-
-        self.inputs = [tile(("input", k), f"Input {feature_names[k]}") for k in range(2)]
-        self.layers = [[tile(("hidden", li, u), f"Layer {li + 1}, neuron {u + 1}")
-                        for u in range(n)] for li, n in enumerate(self.hidden)]
-        self.output = tile(("output",), "Output neuron")
-        titles = ["Inputs"] + [f"Layer {i + 1}" for i in range(len(self.hidden))] + ["Output"]
-        self._titles = []
-        for text in titles:
-            lbl = QLabel(text, self)
-            lbl.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom)
-            lbl.show()
-            self._titles.append(lbl)
-        self._buttons = []
-        self._ranges = []
-        for li, n in enumerate(self.hidden):
-            minus = QToolButton(self)
-            minus.setText("−")
-            minus.setToolTip(f"Remove a neuron from layer {li + 1}")
-            minus.setAccessibleName(f"Remove neuron from layer {li + 1}")
-            minus.setEnabled(n > 1)
-            minus.clicked.connect(lambda _=False, i=li: self.remove_neuron.emit(i))
-            plus = QToolButton(self)
-            plus.setText("+")
-            plus.setToolTip(f"Add a neuron to layer {li + 1} (at most {MAX_NEURONS})")
-            plus.setAccessibleName(f"Add neuron to layer {li + 1}")
-            plus.setEnabled(n < MAX_NEURONS)
-            plus.clicked.connect(lambda _=False, i=li: self.add_neuron.emit(i))
-            count = QLabel(str(n), self)
-            count.setFont(mono_font())
-            count.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            count.setToolTip(f"{n} neuron{'s' if n != 1 else ''} in layer {li + 1}")
-            for w in (minus, plus, count):
-                w.show()
-            self._buttons.append((minus, plus, count))
-            rng = QLabel("", self)
-            rng.setFont(mono_font())
-            rng.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
-            rng.show()
-            self._ranges.append(rng)
-        self._relayout()
-        self.update()
-
-    def tiles(self) -> list[NeuronHeatMap]:
-        return [*self.inputs, *(t for layer in self.layers for t in layer), self.output]
-
-    def hidden_tiles(self) -> list[NeuronHeatMap]:
-        return [t for layer in self.layers for t in layer]
-
-    def tile(self, key) -> NeuronHeatMap | None:
-        for t in self.tiles():
-            if t is not None and t.key == key:
-                return t
-        return None
-
-    # --- geometry ---------------------------------------------------------------------
-    def resizeEvent(self, event):
-        super().resizeEvent(event)
-        self._relayout()
-
-    def _relayout(self) -> None:
-        if self.output is None:
-            return
-        fm = QFontMetrics(self.font())
-        w, h = self.width(), self.height()
-        ncol = len(self.hidden) + 2
-        col_w = w / ncol
-        title_h = fm.height() + 4
-        button_h = max(24, fm.height() + 8)
-        top = title_h + button_h + 6
-        range_h = fm.height() + 6
-        avail = max(40, h - top - range_h - 4)
-        counts = [2, *self.hidden, 1]
-        most = max(counts)
-        size = min(52.0, col_w * 0.6, (avail - (most - 1) * 6) / most)
-        size = max(16.0, size)
-        gap = max(4.0, min(10.0, size * 0.2))
-        columns = [self.inputs, *self.layers, [self.output]]
-        for c, tiles in enumerate(columns):
-            cx = col_w * (c + 0.5)
-            n = len(tiles)
-            height = n * size + (n - 1) * gap
-            y0 = top + (avail - height) / 2
-            for k, t in enumerate(tiles):
-                t.setGeometry(int(cx - size / 2), int(y0 + k * (size + gap)), int(size), int(size))
-            self._titles[c].setGeometry(int(c * col_w), 0, int(col_w), title_h)
-        for li, (minus, plus, count) in enumerate(self._buttons):
-            cx = col_w * (li + 1.5)
-            bw = min(26, int((col_w - 6) / 3))
-            y = title_h + 2
-            minus.setGeometry(int(cx - 1.5 * bw), y, bw, button_h)
-            count.setGeometry(int(cx - 0.5 * bw), y, bw, button_h)
-            plus.setGeometry(int(cx + 0.5 * bw), y, bw, button_h)
-            self._ranges[li].setGeometry(int((li + 1) * col_w), int(top + avail + 2),
-                                         int(col_w), range_h)
-        self.update()
-
-    # --- content ----------------------------------------------------------------------
-    def set_weights(self, kernels: list[np.ndarray]) -> None:
-        self._kernels = [np.asarray(k) for k in kernels]
-        self.weight_max = max((float(np.abs(k).max()) for k in self._kernels if k.size),
-                              default=0.0)
-        self.update()
-
-    def set_ranges(self, ranges: list[tuple[float, float]]) -> None:
-        for lbl, (lo, hi) in zip(self._ranges, ranges):
-            # named: a bare "-1…1" under a column does not say what it ranges over
-            lbl.setText(f"tiles {fmt(lo)}…{fmt(hi)}")
-            lbl.setToolTip(f"The tiles of this layer are coloured from {fmt(lo)} (dark purple) "
-                           f"to {fmt(hi)} (yellow)")
-
-    def paintEvent(self, event):
-        if not self._kernels or self.output is None:
-            return
-        columns = [self.inputs, *self.layers, [self.output]]
-        if len(self._kernels) != len(columns) - 1:
-            return
-        vmax = self.weight_max if self.weight_max > 0 else 1.0
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        lines = []
-        for c, kernel in enumerate(self._kernels):
-            src, dst = columns[c], columns[c + 1]
-            if kernel.shape != (len(src), len(dst)):
-                continue
-            for i, a in enumerate(src):
-                for j, b in enumerate(dst):
-                    lines.append((abs(float(kernel[i, j])), float(kernel[i, j]),
-                                  a.center_right(), b.center_left()))
-        # strong edges last, on top of the weak ones
-        lines.sort(key=lambda item: item[0])
-        for mag, w, a, b in lines:
-            pen = QPen(diverging_color(w, vmax), 0.6 + 4.4 * min(1.0, mag / vmax))
-            pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-            p.setPen(pen)
-            p.drawLine(QPointF(a), QPointF(b))
-        p.end()
+                        validation_data=None, seed=seed,
+                        epoch_seed=lambda epoch: planar_epoch_seed(seed, epoch),
+                        pace=seconds_per_epoch, first_epoch=first_epoch,
+                        record_batches=False, whole_epochs=True, snapshot=snapshot,
+                        snapshot_every=SNAPSHOT_SECONDS)
+    return TrainingSession([task], warm_up=False, parent=parent)
 
 
 class PlaygroundLesson(Lesson):
@@ -335,7 +88,7 @@ class PlaygroundLesson(Lesson):
         self.noise = 0.1
         self.data_seed = 0
         self.init_seed = 0
-        self.live = {"batch_size": self.batch_size, "epochs_per_second": EPOCHS_PER_SECOND}
+        self.epochs_per_second = EPOCHS_PER_SECOND
         self.model: Sequential | None = None
         self.split: Split | None = None
         self.data = None
@@ -343,7 +96,7 @@ class PlaygroundLesson(Lesson):
         self.generation = 0
         self.snapshot: Snapshot | None = None
         self.shown_key = ("output",)
-        self._worker = None
+        self.session: TrainingSession | None = None
         self._curve = ([], [], [])   # epochs, training loss, test loss
 
         self._build_visual()
@@ -443,35 +196,13 @@ class PlaygroundLesson(Lesson):
         row.addWidget(left)
 
         # middle: the network
-        middle = QWidget(root)
-        mv = QVBoxLayout(middle)
-        mv.setContentsMargins(0, 0, 0, 0)
-        mv.setSpacing(4)
-        top = QHBoxLayout()
-        self.add_layer_button = QToolButton(middle)
-        self.add_layer_button.setText("+ Layer")
-        self.add_layer_button.setToolTip(f"Add a hidden layer before the output (at most "
-                                         f"{MAX_LAYERS})")
-        self.add_layer_button.setAccessibleName("Add hidden layer")
-        self.remove_layer_button = QToolButton(middle)
-        self.remove_layer_button.setText("− Layer")
-        self.remove_layer_button.setToolTip("Remove the last hidden layer")
-        self.remove_layer_button.setAccessibleName("Remove hidden layer")
-        self.layers_label = QLabel("", middle)
-        self.params_label = QLabel("", middle)
-        self.params_label.setFont(mono_font())
-        top.addWidget(self.add_layer_button)
-        top.addWidget(self.remove_layer_button)
-        top.addWidget(self.layers_label)
-        top.addStretch(1)
-        top.addWidget(self.params_label)
-        mv.addLayout(top)
-        self.network = NetworkCanvas(middle)
-        mv.addWidget(self.network, 1)
-        self.weight_legend = ColorLegend("diverging", vmax=1.0,
-                                         label="weight (edge colour)")
-        mv.addWidget(self.weight_legend, 0, Qt.AlignmentFlag.AlignHCenter)
-        row.addWidget(middle, 1)
+        self.editor = NetworkEditor(MAX_LAYERS, MAX_NEURONS, root)
+        self.network = self.editor.canvas
+        self.add_layer_button = self.editor.add_layer_button
+        self.remove_layer_button = self.editor.remove_layer_button
+        self.layers_label, self.params_label = self.editor.layers_label, self.editor.params_label
+        self.weight_legend = self.editor.weight_legend
+        row.addWidget(self.editor, 1)
 
         # right: the large heat map
         right = QWidget(root)
@@ -501,8 +232,8 @@ class PlaygroundLesson(Lesson):
         self.noise_spin.valueChanged.connect(self._on_data_changed)
         self.seed_spin.valueChanged.connect(self._on_data_changed)
         self.test_check.toggled.connect(lambda _: self._draw_points())
-        self.add_layer_button.clicked.connect(self.add_layer)
-        self.remove_layer_button.clicked.connect(self.remove_layer)
+        self.editor.add_layer.connect(self.add_layer)
+        self.editor.remove_layer.connect(self.remove_layer)
         self.network.add_neuron.connect(self.add_neuron)
         self.network.remove_neuron.connect(self.remove_neuron)
         self.network.neuron_hovered.connect(self._on_neuron_hovered)
@@ -576,20 +307,13 @@ class PlaygroundLesson(Lesson):
         """A fresh model for the current architecture: new weights, epoch 0."""
         was_playing = self._stop_training()
         self.generation += 1
-        self.model = build_model(self.hidden, self.activation, self.learning_rate,
+        self.model = build_planar_model(self.hidden, self.activation, self.learning_rate,
                                  self.init_seed)
         self.epoch = 0
         self._curve = ([], [], [])
         self.shown_key = ("output",)
-        self.network.set_architecture(self.hidden, self.activation, self.data.feature_names)
-        n = len(self.hidden)
-        self.layers_label.setText(f"{n} hidden layer{'s' if n != 1 else ''}")
-        self.add_layer_button.setEnabled(n < MAX_LAYERS)
-        self.remove_layer_button.setEnabled(n > 0)
-        self.params_label.setText(f"{self.model.count_params()} parameters")
-        self.params_label.setToolTip(" + ".join(
-            f"{lay.input_shape[0]}·{lay.units} + {lay.units}" for lay in self.model.layers)
-            + f" = {self.model.count_params()} weights and biases")
+        self.editor.set_architecture(self.hidden, self.activation, self.data.feature_names,
+                                     self.model)
         self._show(take_snapshot(self.model, self.split, self.generation, self.epoch))
         if was_playing:
             self._start_training()
@@ -651,14 +375,15 @@ class PlaygroundLesson(Lesson):
 
     def _on_batch(self, index: int) -> None:
         self.batch_size = self.batch_combo.itemData(index)
-        self.live["batch_size"] = self.batch_size
         n = len(self.split.y_train)
+        if self.is_training():       # read at the next epoch
+            self.session.tasks[0].batch_size = n if self.batch_size is None else self.batch_size
         per_epoch = 1 if self.batch_size is None else math.ceil(n / self.batch_size)
         self.show_status(f"{per_epoch} weight update{'s' if per_epoch != 1 else ''} per epoch "
                          f"({n} training points).", 5000)
 
     def _on_speed(self, speed: float) -> None:
-        self.live["epochs_per_second"] = EPOCHS_PER_SECOND * float(speed)
+        self.epochs_per_second = EPOCHS_PER_SECOND * float(speed)
 
     # --- training ------------------------------------------------------------------------
     def _on_play(self, playing: bool) -> None:
@@ -668,38 +393,39 @@ class PlaygroundLesson(Lesson):
             self._stop_training()
 
     def _start_training(self) -> None:
-        if self._worker is not None and self._worker.is_running():
+        if self.is_training():
             return
-        self.live["epochs_per_second"] = EPOCHS_PER_SECOND * self.playback.speed()
-        self._worker = self.start_worker(
-            train_live, self.model, self.split, self.live, self.generation, self.epoch,
-            self.init_seed, progress_interval=0.05, on_progress=self._on_snapshot,
-            on_failed=self._on_failed, on_done=self._on_worker_done)
+        self.epochs_per_second = EPOCHS_PER_SECOND * self.playback.speed()
+        self.session = play_session(self.model, self.split, self.generation, self.epoch,
+                                    self.init_seed, self.batch_size,
+                                    lambda: 1.0 / max(self.epochs_per_second, 1e-3), parent=self)
+        self.session.snapshot.connect(lambda _run, snap: self._on_snapshot(snap))
+        self.session.run_ended.connect(self._on_run_ended)
+        self.session.finished.connect(lambda s=self.session: self._on_session_done(s))
+        self.start_session(self.session)
 
     def _stop_training(self) -> bool:
-        """Stop the worker (waiting for it); True if it was running."""
-        worker, self._worker = self._worker, None
-        if worker is None:
+        """Stop the session (waiting for it); True if it was running."""
+        session, self.session = self.session, None
+        if session is None:
             return False
-        running = worker.is_running()
-        worker.stop_and_wait(5000)
+        running = session.is_running()
+        session.stop_and_wait(5000)
         return running
 
     def _on_snapshot(self, snap: Snapshot) -> None:
-        if isinstance(snap, Snapshot) and snap.generation == self.generation:
+        if snap.generation == self.generation:
             self.epoch = snap.epoch
             self._show(snap)
-            if snap.stop_reason:
-                self.show_status(snap.stop_reason, 0)
-                self.playback.set_playing(False)
 
-    def _on_failed(self, exc) -> None:
-        self._report_failure(exc)
-        self.playback.set_playing(False)
+    def _on_run_ended(self, run) -> None:
+        if run.status in ("diverged", "failed"):
+            self.show_status(run.stop_reason, 0)
+            self.playback.set_playing(False)
 
-    def _on_worker_done(self) -> None:
-        if self._worker is not None and not self._worker.is_running():
-            self._worker = None
+    def _on_session_done(self, session) -> None:
+        if session is self.session:           # it ended by itself (diverged or failed)
+            self.session = None
             if self.playback.is_playing():
                 self.playback.set_playing(False)
 
@@ -754,33 +480,11 @@ class PlaygroundLesson(Lesson):
         self.test_curve.setData(np.asarray(epochs, float), np.asarray(test, float),
                                 symbol=lone, symbolSize=6, symbolBrush="#6b7480")
 
-        grid = snap.grid
-        ranges = []
-        for li, layer in enumerate(grid.hidden):
-            lo, hi = self._layer_range(layer)
-            ranges.append((lo, hi))
-            tiles = self.network.layers[li] if li < len(self.network.layers) else []
-            for u, tile in enumerate(tiles):
-                values = layer[..., u]
-                tile.set_field(values, lo, hi)
-                tile.setToolTip(
-                    f"Layer {li + 1}, neuron {u + 1}: a = {ACTIVATION_TEXT[self.activation]}"
-                    f"(Σ w·input + b), bias b = {fmt(snap.biases[li][u])}\n"
-                    f"its output over the plane: {fmt(values.min())} … {fmt(values.max())}\n"
-                    "hover to see it large on the right")
-        self.network.set_ranges(ranges)
-        gx, gy = np.meshgrid(grid.xs, grid.ys)
-        for k, tile in enumerate(self.network.inputs):
-            tile.set_field(gx if k == 0 else gy, -VIEW_EXTENT, VIEW_EXTENT)
-            tile.setToolTip(f"Input {self.data.feature_names[k]}: its value over the plane, "
-                            f"{fmt(-VIEW_EXTENT)} … {fmt(VIEW_EXTENT)}")
-        prob = grid.probability()
-        self.network.output.set_field(prob, 0.0, 1.0)
-        self.network.output.setToolTip(
-            f"Output: ŷ = sigmoid(Σ w·input + b) = P(class 1), bias b = "
-            f"{fmt(snap.biases[-1][0])}\nhover to see it large on the right")
-        self.network.set_weights(snap.kernels)
-        self.weight_legend.set_range(vmax=self.network.weight_max or 1.0)
+        ranges = [self._layer_range(layer) for layer in snap.grid.hidden]
+        self.network.show_fields(snap.grid, snap.biases, ranges,
+                                 ACTIVATION_TEXT[self.activation], self.data.feature_names,
+                                 VIEW_EXTENT)
+        self.editor.set_weights(snap.kernels)
         self._show_large()
 
     def _layer_range(self, values: np.ndarray) -> tuple[float, float]:
@@ -841,8 +545,4 @@ class PlaygroundLesson(Lesson):
     def deactivate(self) -> None:
         if self.playback is not None:
             self.playback.set_playing(False)
-        self._stop_training()
-
-    def shutdown(self) -> None:
-        self._stop_training()
-        super().shutdown()
+        super().deactivate()

@@ -231,9 +231,6 @@ class PrecisionRecallLesson(Lesson):
     def set_task(self, key: str) -> None:
         self.task_combo.setCurrentIndex(self.task_combo.findData(key))
 
-    def is_training(self) -> bool:
-        return self.session is not None and self.session.is_running()
-
     def _task(self, key: str) -> ClassifierTask:
         if key not in self._tasks:
             self._tasks[key] = prepare_task(key)
@@ -262,7 +259,7 @@ class PrecisionRecallLesson(Lesson):
         self.progress.setFormat(f"training on {task.name}…")
         self._say(f"Training a small network on {task.name}: "
                   f"{settings['epochs']} epochs, batch size {settings['batch_size']}…")
-        self.session.start(self.start_worker)
+        self.start_session(self.session)
         self._update_buttons()
         return True
 
@@ -565,12 +562,9 @@ class PrecisionRecallLesson(Lesson):
                 self.train()
 
     def deactivate(self) -> None:
-        if self.session is not None and self.is_training():
-            self.session.stop_and_wait(5000, why="when you left the lesson")
+        super().deactivate()          # stops the training session
         self._update_buttons()
 
     def shutdown(self) -> None:
         self._closing = True
-        if self.session is not None:
-            self.session.stop_and_wait(5000, why="when the window closed")
         super().shutdown()

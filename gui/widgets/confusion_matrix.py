@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QImage, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QListView,
                                QListWidget, QListWidgetItem, QSizePolicy, QStackedWidget,
                                QTableWidget, QTableWidgetItem, QToolTip, QVBoxLayout, QWidget)
@@ -25,6 +25,7 @@ from core import metrics
 from core.teaching.classifier_eval import cell_indices
 from gui.widgets.colors import ColorLegend, sequential_color, sequential_rgba
 from gui.widgets.numbers import fmt, mono_font
+from gui.widgets.qimage import rgba_qimage
 
 __all__ = ["ConfusionMatrixView", "CellExamples", "thumbnail"]
 
@@ -294,9 +295,7 @@ def thumbnail(image: np.ndarray, size: int = 56) -> QPixmap:
     a = np.asarray(image, dtype=np.float32)
     if a.ndim == 3:
         a = a[..., 0]
-    rgba = np.ascontiguousarray(sequential_rgba(a, 0.0, 1.0))       # (H, W, 4) uint8
-    h, w = a.shape
-    img = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888).copy()
+    img = rgba_qimage(sequential_rgba(a, 0.0, 1.0))                  # (H, W, 4) uint8
     return QPixmap.fromImage(img).scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
                                          Qt.TransformationMode.FastTransformation)
 

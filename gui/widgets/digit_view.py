@@ -19,16 +19,10 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QVBoxLayout, QWidget
 from gui.widgets.colors import (ColorLegend, ZERO_COLOR, POSITIVE_COLOR, diverging_rgba,
                                 sequential_rgba)
 from gui.widgets.numbers import fmt, mono_font
+from gui.widgets.qimage import rgba_qimage
 
 SIZE = 28
 NOISE = 0.05  # same threshold as core.digits for "this pixel is ink"
-
-
-def _qimage(rgba: np.ndarray) -> QImage:
-    rgba = np.ascontiguousarray(rgba, np.uint8)  # (H, W, 4)
-    h, w = rgba.shape[:2]
-    img = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
-    return img.copy()  # own the pixels: the array may go away
 
 
 class _Canvas(QWidget):
@@ -237,7 +231,7 @@ class DigitView(QWidget):
             self.saliency_legend.set_vmax(vmax)
             self.legend.setVisible(False)
             self.saliency_legend.setVisible(True)
-        self._qimg = _qimage(rgba)
+        self._qimg = rgba_qimage(rgba)
         box = self.ink_box()
         if box is None:
             desc = "blank: no ink yet"

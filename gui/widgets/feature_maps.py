@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidge
 
 from gui.widgets.colors import ColorLegend, diverging_rgba, sequential_rgba
 from gui.widgets.numbers import fmt, mono_font
+from gui.widgets.qimage import rgba_qimage
 
 
 def array_rgba(values: np.ndarray, kind: str, vmin: float, vmax: float) -> np.ndarray:
@@ -24,13 +25,6 @@ def array_rgba(values: np.ndarray, kind: str, vmin: float, vmax: float) -> np.nd
     if kind == "diverging":
         return diverging_rgba(values, max(abs(vmin), abs(vmax)))
     return sequential_rgba(values, vmin, vmax)
-
-
-def _qimage(rgba: np.ndarray) -> QImage:
-    rgba = np.ascontiguousarray(rgba)                                   # (H, W, 4)
-    h, w = rgba.shape[:2]
-    img = QImage(rgba.data, w, h, 4 * w, QImage.Format.Format_RGBA8888)
-    return img.copy()   # own the pixels: the array may be freed
 
 
 def value_range(values, kind: str = "sequential") -> tuple[float, float]:
@@ -100,7 +94,7 @@ class ArrayView(QWidget):
         self._vmax = auto[1] if vmax is None else float(vmax)
         self._border = tuple(int(b) for b in border)
         self._empty_text = ""
-        self._image = _qimage(array_rgba(v, self._kind, self._vmin, self._vmax)) if v.size else None
+        self._image = rgba_qimage(array_rgba(v, self._kind, self._vmin, self._vmax)) if v.size else None
         self.update()
 
     def set_empty(self, text: str) -> None:
@@ -335,7 +329,7 @@ class FeatureMapGrid(QWidget):
         self._vmin, self._vmax = value_range(m, self._kind)
         if self._kind == "sequential" and not symmetric and self._vmin > 0:
             self._vmin = 0.0   # activations read against zero
-        self._images = [_qimage(array_rgba(x, self._kind, self._vmin, self._vmax)) for x in m]
+        self._images = [rgba_qimage(array_rgba(x, self._kind, self._vmin, self._vmax)) for x in m]
         if total > len(m):
             caption = (caption + " " if caption else "") + f"(first {len(m)} of {total} shown)"
         self._caption = caption

@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPen
 from PySide6.QtWidgets import QSizePolicy, QToolTip, QWidget
 
 from gui.widgets.numbers import fmt
+from gui.widgets.qimage import rgba_qimage
 
 RIGHT_COLOR = QColor("#1a9850")
 WRONG_COLOR = QColor("#d73027")
@@ -30,9 +31,7 @@ def _to_qimage(image: np.ndarray) -> QImage:
     rgba = np.empty(a.shape[:2] + (4,), np.uint8)                        # (H, W, 4)
     rgba[..., :3] = np.rint(np.clip(a, 0.0, 1.0) * 255).astype(np.uint8)
     rgba[..., 3] = 255
-    h, w = rgba.shape[:2]
-    return QImage(np.ascontiguousarray(rgba).data, w, h, 4 * w,
-                  QImage.Format.Format_RGBA8888).copy()
+    return rgba_qimage(rgba)
 
 
 class ImageGrid(QWidget):

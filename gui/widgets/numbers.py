@@ -1,32 +1,21 @@
-"""Numbers on screen: 4 significant digits, a monospace font, a formula on hover."""
+"""Numbers on screen: 4 significant digits, a monospace font, a formula on hover.
+
+The digits rule itself is core.teaching.numbers (Qt-free, shared with the stepper's
+formulas); it is re-exported here so a widget needs one import for all three.
+"""
 from __future__ import annotations
 
 import math
 from numbers import Real
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
-from PySide6.QtWidgets import QLabel, QSizePolicy
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QSizePolicy, QTableWidget
 
-SIGNIFICANT_DIGITS = 4
+from core.teaching.numbers import SIGNIFICANT_DIGITS, fmt, paren
 
-
-def fmt(x, digits: int = SIGNIFICANT_DIGITS) -> str:
-    """`x` to `digits` significant digits: 0.123456 → "0.1235", 12346 → "1.235e+04".
-
-    Integers below 10**digits stay integers ("-3"), NaN shows as "NaN" and infinities as
-    "∞" / "-∞", and -0.0 as "0" (a learner should not puzzle over a signed zero).
-    """
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise TypeError(f"fmt() needs a real number, got {type(x).__name__}") from None
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "∞" if v > 0 else "-∞"
-    if v == 0.0:
-        return "0"
-    return f"{v:.{int(digits)}g}"
+__all__ = ["SIGNIFICANT_DIGITS", "fmt", "paren", "mono_font", "mono_label", "mono_table",
+           "NumberLabel"]
 
 
 def mono_font(point_size: float | None = None) -> QFont:
@@ -42,6 +31,29 @@ def mono_font(point_size: float | None = None) -> QFont:
     if size and size > 0:
         font.setPointSizeF(max(size, default))
     return font
+
+
+def mono_label(text: str = "", tooltip: str = "") -> QLabel:
+    """A selectable label in the monospace font: a formula with its numbers lined up."""
+    lbl = QLabel(text)
+    lbl.setFont(mono_font())
+    lbl.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if tooltip:
+        lbl.setToolTip(tooltip)
+    return lbl
+
+
+def mono_table(name: str, tip: str) -> QTableWidget:
+    """A read-only table in the monospace font, its columns as wide as their contents."""
+    t = QTableWidget(0, 0)
+    t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    t.setFont(mono_font())
+    t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 6)
+    t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    t.setAlternatingRowColors(True)
+    t.setAccessibleName(name)
+    t.setToolTip(tip)
+    return t
 
 
 class NumberLabel(QLabel):

@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSli
 
 from core.teaching.runs import Run
 from core.teaching.smoothing import PeakDecimator, Smoother, smooth
+from gui.app import GUI_GATE
 from gui.widgets.numbers import fmt, mono_font
 
 __all__ = ["TrainingPlot", "RUN_COLORS", "run_color", "X_AXIS_LABELS", "METRIC_TITLES"]
@@ -129,11 +130,9 @@ class _StyleKey(QWidget):
 
 
 class _GatedGraphics(pg.GraphicsLayoutWidget):
-    """Repaints while training threads wait (see gui.training_worker.GUI_GATE)."""
+    """Repaints while training threads wait (see gui.app.GUI_GATE)."""
 
     def paintEvent(self, event):
-        from gui.training_worker import GUI_GATE
-
         with GUI_GATE.busy():
             super().paintEvent(event)
 

@@ -1,34 +1,13 @@
-"""How the stepper writes numbers into formulas.
-
-The same rule as gui.widgets.numbers.fmt (4 significant digits, "NaN", "∞"), kept here
-because core/ never imports Qt; tests hold the two equal.
-"""
+"""How the stepper writes numbers into formulas: the app's one rule (core.teaching.numbers)
+under the stepper's short names, plus super- and subscript digits for w¹₂-style symbols."""
 from __future__ import annotations
 
-import math
+from core.teaching.numbers import SIGNIFICANT_DIGITS, fmt as num, paren as factor
 
-SIGNIFICANT_DIGITS = 4
+__all__ = ["SIGNIFICANT_DIGITS", "num", "factor", "sup", "sub"]
 
 _SUP = str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")
 _SUB = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
-
-
-def num(x, digits: int = SIGNIFICANT_DIGITS) -> str:
-    """`x` to 4 significant digits, as every number on screen is shown."""
-    v = float(x)
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "∞" if v > 0 else "-∞"
-    if v == 0.0:
-        return "0"
-    return f"{v:.{int(digits)}g}"
-
-
-def factor(x) -> str:
-    """A number as a factor of a product: negatives in parentheses, "2 · (-0.5)"."""
-    s = num(x)
-    return f"({s})" if s.startswith("-") else s
 
 
 def sup(n: int) -> str:

@@ -9,23 +9,11 @@ from __future__ import annotations
 import numpy as np
 
 from gui.widgets.diagram.data import Snapshot
-from gui.widgets.numbers import fmt
+from gui.widgets.numbers import fmt, paren as p
 
 #: a sum with more terms than this is written as its largest terms plus "…"
 MAX_TERMS = 6
-LOSS_WORDS = {
-    "binary_crossentropy": "binary cross-entropy",
-    "categorical_crossentropy": "categorical cross-entropy",
-    "sparse_categorical_crossentropy": "sparse categorical cross-entropy",
-    "mean_squared_error": "mean squared error",
-    "mean_absolute_error": "mean absolute error",
-}
-
-
-def p(v) -> str:
-    """A number inside a product: negative ones in parentheses, "(-0.3)·0.7"."""
-    s = fmt(v)
-    return f"({s})" if s.startswith("-") else s
+from core.losses import WORDS as LOSS_WORDS  # noqa: E402 - one loss catalogue
 
 
 def weighted_sum(x: np.ndarray, w: np.ndarray, b: float, z: float, xname: str = "x") -> str:

@@ -14,14 +14,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from core.activations import WORDS as ACTIVATION_WORDS
+
 ACTIVATION_CLASSES = ("ReLU", "Sigmoid", "Tanh", "LeakyReLU", "Softmax")
 #: an output layer up to this size is always drawn whole (CIFAR's 10, a few dozen classes)
 OUTPUT_UNITS_ALWAYS_SHOWN = 32
 BLOCK_CLASSES = ("Conv2D", "MaxPool2D", "AvgPool2D", "MaxPooling2D", "AveragePooling2D")
-
-ACTIVATION_WORDS = {"relu": "ReLU", "sigmoid": "sigmoid", "tanh": "tanh",
-                    "leaky_relu": "leaky ReLU", "softmax": "softmax", None: "no activation",
-                    "linear": "no activation"}
 
 
 @dataclass

@@ -1,0 +1,51 @@
+"""Plot helpers the theory lessons share (neuron, activations, losses, gradient descent).
+
+A light pyqtgraph plot with labelled axes and a grid, whose legend sits in a row below the
+plot so it never hides a data point.
+"""
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtGui import QGuiApplication
+
+
+def _text_size() -> str:
+    size = QGuiApplication.font().pointSizeF()
+    return f"{size if size > 0 else 10:g}pt"
+
+
+class LegendPlot(pg.GraphicsLayoutWidget):
+    """A light plot with labelled axes and a grid, and its legend in a row *below* it,
+    so the legend never hides a data point. Items added with `name=` join the legend."""
+
+    def __init__(self, x_label: str, y_label: str, legend_columns: int = 3, parent=None):
+        super().__init__(parent)
+        self.setBackground("w")
+        # room above the plot: a tick label at the very top of the range is not cut in half
+        self.ci.layout.setContentsMargins(2, 8, 2, 2)
+        self.plot_item = self.addPlot(row=0, col=0)
+        item = self.plot_item
+        for side in ("left", "bottom"):
+            axis = item.getAxis(side)
+            axis.setPen(pg.mkPen("#5b626c"))
+            axis.setTextPen(pg.mkPen("#1d232b"))
+            axis.enableAutoSIPrefix(False)    # "log loss (x0.001)" reads as a different unit
+        item.setLabel("bottom", x_label, color="#1d232b", size=_text_size())
+        item.setLabel("left", y_label, color="#1d232b", size=_text_size())
+        item.showGrid(x=True, y=True, alpha=0.18)
+        item.setMenuEnabled(False)
+        item.hideButtons()
+        self.legend = None
+        if legend_columns:
+            self.legend = pg.LegendItem(colCount=legend_columns, labelTextColor="#1d232b",
+                                        labelTextSize=_text_size(), horSpacing=8, frame=False)
+            self.addItem(self.legend, row=1, col=0)
+            item.legend = self.legend
+
+    def add_legend_entry(self, item, name: str) -> None:
+        if self.legend is not None:
+            self.legend.addItem(item, name)
+
+
+def make_plot(x_label: str, y_label: str, legend_columns: int = 3) -> LegendPlot:
+    return LegendPlot(x_label, y_label, legend_columns)

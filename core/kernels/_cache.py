@@ -2,11 +2,11 @@
 
 Numba throws a cached function away when its own file changes, but not when a function it
 calls, and has compiled into itself, changes in another file: after an update that touched
-conv.py and not convpool.py, convpool's cached machine code would still run the old conv
-code. So, unless the user chose a folder (NUMBA_CACHE_DIR), the cache lives in a folder
-named after a hash of every source file with kernels in it; any change to any of them
-starts a fresh folder. Folders nobody has used for RETENTION_DAYS are removed (another
-installed version may still be using a recent one).
+conv/blocks.py and not conv/pool_fused.py, pool_fused's cached machine code would still run
+the old blocks. So, unless the user chose a folder (NUMBA_CACHE_DIR), the cache lives in a
+folder named after a hash of every source file with kernels in it (sub-folders such as
+conv/ included); any change to any of them starts a fresh folder. Folders nobody has used
+for RETENTION_DAYS are removed (another installed version may still be using a recent one).
 """
 from __future__ import annotations
 

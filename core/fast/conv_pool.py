@@ -78,7 +78,8 @@ class ConvPoolRun:
         u = CP.winograd_filters(c.params["kernel"], plans) if training else None
         y, arg = CP.convpool_forward(x, c.params["kernel"], c.params["bias"], plans, relu,
                                      want_argmax=training, u=u)
-        c._cache, self.pool._cache = {}, {}
+        c.forget_forward()
+        self.pool.forget_forward()
         self._saved = (x, y, arg, u) if training else None
         return y                                                                # (N, PH, PW, F)
 

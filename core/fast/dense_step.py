@@ -120,7 +120,7 @@ class FusedDenseStep:
         for layer, (w_at, w_shape, b_at) in zip(self.dense, where):
             layer.grads = {"kernel": grads[w_at].reshape(w_shape), "bias": grads[b_at]}
             layer.finite_grads = checked
-            layer._cache = {}
+            layer.forget_forward()
         if applied:
             model.optimizer.count_step()
         return per_sample, (probs if want_probs else None), applied

@@ -6,7 +6,7 @@ checks, the loss, the finiteness checks, the optimizer's loop) cost as much agai
 kernel runs the same kernels in the same order on the same blocks - dense.forward_auto,
 losses.softmax_xent_sparse_jit, dense.backward_auto, sgd.sgd_matrix_auto / sgd_plain - so
 the numbers are bit for bit those of the layer-by-layer step; only the Python between
-them is gone. core.fast.dense_step decides when a model can take it.
+them is gone. core.fast.plan decides when a model can take it (core.fast.dense_step runs it).
 
 Layers come as typed lists (weights (I, O), biases (O,)) so that one compiled kernel
 serves any depth; the gradients go into one flat buffer the caller slices into per-layer
@@ -19,10 +19,10 @@ import numpy as np
 from numba import njit
 from numba.typed import List
 
-from ._common import finite_sum as _finite_sum
-from .activations import softmax_forward_jit as _softmax_forward
+from ._common import finite_sum
+from .activations import softmax_forward_jit
 from .dense import backward_auto, forward_auto
-from .losses import softmax_xent_sparse_jit as _softmax_xent_sparse
+from .losses import softmax_xent_sparse_jit
 from .sgd import sgd_matrix_auto, sgd_plain
 
 
@@ -57,8 +57,8 @@ def train_step(x, labels, ws, bs, relus, lr, nt, want_probs, grads, offsets):
         outs.append(a)
         packs.append(pack)
         h = a
-    per_sample, g = _softmax_xent_sparse(h, labels)
-    probs = _softmax_forward(h) if want_probs else np.empty((0, 0), dtype=h.dtype)
+    per_sample, g = softmax_xent_sparse_jit(h, labels)
+    probs = softmax_forward_jit(h) if want_probs else np.empty((0, 0), dtype=h.dtype)
     finite = True
     for v in per_sample:
         if not v - v == 0.0:  # NaN for NaN and for ±inf
@@ -71,7 +71,7 @@ def train_step(x, labels, ws, bs, relus, lr, nt, want_probs, grads, offsets):
         dx, db, dw_finite = backward_auto(ins[k], w, outs[k] if relu else g, g, relu, k > 0,
                                           nt, dw, packs[k])
         grads[offsets[2 * k + 1]:offsets[2 * k + 2]] = db
-        finite = finite and dw_finite and _finite_sum(db) == 0.0
+        finite = finite and dw_finite and finite_sum(db) == 0.0
         g = dx
     if finite:
         for k in range(n_layers):

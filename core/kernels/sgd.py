@@ -14,7 +14,7 @@ from __future__ import annotations
 from numba import njit, prange, uint64
 
 from . import _threads
-from .dense import thread_block as _block
+from .dense import thread_block
 
 
 @njit(cache=True, nogil=True)
@@ -39,14 +39,14 @@ def sgd_momentum(p, g, v, lr, mu, nesterov):
 ROWS_MIN_SIZE = 1 << 16
 
 # A big weight matrix is updated by rows in the blocks the dense kernels give each thread
-# (dense._block over its first axis): the thread that computed a block of the gradient
+# (dense.thread_block over its first axis): the thread that computed a block of the gradient
 # updates that block while it is in its core's cache, and the next forward pass reads it
 # from there (dense.BY_FEATURES). Same formula, so the same bits as sgd_plain.
 
 
 @njit(cache=True, nogil=True)
 def _sgd_row_block(p, g, neg, t, nt):
-    r0, r1 = _block(p.shape[0], t, nt)
+    r0, r1 = thread_block(p.shape[0], t, nt)
     n_cols = uint64(p.shape[1])
     for i in range(uint64(r0), uint64(r1)):
         for j in range(n_cols):

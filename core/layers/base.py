@@ -34,6 +34,11 @@ class Layer:
         self.finite_grads: tuple = ()
         self._cache: dict = {}
 
+    def forget_forward(self) -> None:
+        """Drop what the last forward pass kept for backward: a fused kernel that ran this
+        layer's step itself leaves nothing here that a later backward could mistake for its own."""
+        self._cache = {}
+
     # --- shapes and parameters -------------------------------------------------
     def build(self, input_shape: tuple, rng: np.random.Generator | None = None) -> None:
         input_shape = tuple(int(d) for d in input_shape)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.fast import dense_step as mlp_fast
+from core.fast import dense_step
 from core.fast import plan as plan_mod
 from core.kernels import _threads
 from core.layers import Dense, Dropout, Flatten
@@ -39,8 +39,8 @@ def test_fused_step_equals_the_layer_by_layer_step_bit_for_bit(net, mode, monkey
     fused, plain = _model(layers(), shape, metrics=["accuracy"]), _model(layers(), shape, metrics=["accuracy"])
     assert fused._plan.kind(fused) == plan_mod.WHOLE_STEP
     calls = []
-    real_run = mlp_fast.FusedDenseStep.run
-    monkeypatch.setattr(mlp_fast.FusedDenseStep, "run",
+    real_run = dense_step.FusedDenseStep.run
+    monkeypatch.setattr(dense_step.FusedDenseStep, "run",
                         lambda self, *a: calls.append(1) or real_run(self, *a))
     plain._plan.allow_whole_step = False  # pinned: this one goes layer by layer
     assert plain._plan.kind(plain) == plan_mod.LAYER_BY_LAYER

@@ -70,7 +70,7 @@ app.exec()
 def run(cache_dir):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", NUMBA_CACHE_DIR=cache_dir)
     out = subprocess.run([sys.executable, "-c", CHILD % {"root": str(ROOT)}], env=env,
-                         capture_output=True, text=True, timeout=600)
+                         capture_output=True, text=True, timeout=1800)
     line = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
     if not line:
         sys.exit(f"child failed:\n{out.stderr[-2000:]}")

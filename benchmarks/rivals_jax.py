@@ -14,6 +14,8 @@ steady state on glibc, and it is timed as such.
 """
 from __future__ import annotations
 
+import os
+
 from benchmarks.speed_support import CNN_EPOCH, CNN_STEP, cycling
 
 LABEL = "JAX"
@@ -65,7 +67,9 @@ class JaxSide:
 
         self.jax, self.jnp = jax, jnp
         devices = ", ".join(str(d) for d in jax.devices())
-        self.name = f"JAX {jax.__version__} (jaxlib {jaxlib.__version__}; {devices})"
+        flags = os.environ.get("XLA_FLAGS")
+        self.name = (f"JAX {jax.__version__} (jaxlib {jaxlib.__version__}; {devices}"
+                     + (f"; XLA_FLAGS={flags}" if flags else "") + ")")
         self._step = build_step()
         self.params = [jnp.asarray(w) for w in weights]
 

@@ -67,6 +67,12 @@ class KerasSide:
         import keras
 
         self.tf = tf
+        # speed.py's single-thread pass asks for one thread in the environment; say it to
+        # TensorFlow through its API too, before its first op fixes the thread pools
+        for var, setter in (("TF_NUM_INTRAOP_THREADS", tf.config.threading.set_intra_op_parallelism_threads),
+                            ("TF_NUM_INTEROP_THREADS", tf.config.threading.set_inter_op_parallelism_threads)):
+            if os.environ.get(var, "").isdigit():
+                setter(int(os.environ[var]))
         intra = tf.config.threading.get_intra_op_parallelism_threads()
         self.name = (f"TensorFlow {tf.__version__}, Keras {keras.__version__} "
                      f"(intra-op threads: {intra or 'default, one per core'})")

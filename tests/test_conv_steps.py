@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from scipy.signal import correlate2d
 
 from core.teaching.conv_steps import (FILTER_PRESETS, ConvSteps, ExplorerTimeline, PoolSteps,
-                             axis_size, scale_pixels)
+                                      axis_size, scale_pixels)
 
 
 def keras_same_pads(n: int, k: int, s: int) -> tuple[int, int]:

@@ -10,7 +10,7 @@ from sklearn import metrics as skm  # noqa: E402
 
 from core.data import churn_csv_text, class_weights  # noqa: E402
 from core.teaching.imbalance import (balance, guess_id_columns, guess_target, load_table,  # noqa: E402
-                            minority_class, minority_scores, raw_preview)
+                                     minority_class, minority_scores, raw_preview)
 from gui.lessons.churn import ChurnLesson  # noqa: E402
 from gui.widgets.balancing_compare import COMPARE_COLUMNS  # noqa: E402
 

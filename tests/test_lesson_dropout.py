@@ -8,8 +8,8 @@ pytest.importorskip("pytestqt")
 from PySide6.QtCore import Qt  # noqa: E402
 
 from core.teaching.overfitting import (MaskRecorder, StepBatches, build_overfit_model,  # noqa: E402
-                              clone_model, dropout_layers, generalization_gap, kept_masks,
-                              small_digits)
+                                       clone_model, dropout_layers, generalization_gap, kept_masks,
+                                       small_digits)
 from gui.lessons.dropout import DropoutLesson  # noqa: E402
 
 TIMEOUT = 90_000

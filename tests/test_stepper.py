@@ -16,7 +16,7 @@ from core.layers import Conv2D, Dense, Flatten
 from core.model import Sequential
 from core.optimizers import SGD, Adam
 from core.teaching.stepper import (Batch, apply_update, hidden_layer_network, insurance_batch,
-                          insurance_neuron, neuron_chain, num, walk_through)
+                                   insurance_neuron, neuron_chain, num, walk_through)
 from core.teaching.stepper.walk import GradientCheck, Target, _check_step
 
 # the course's table, first rows: (age, affordability, bought)

@@ -23,9 +23,9 @@ from core import metrics
 from core.teaching.classifier_eval import predicted_classes
 from core.data import churn_csv_text
 from core.teaching.imbalance import (BALANCING, DEFAULT_HIDDEN, TableData, balance,
-                                    build_tabular_model, csv_header, guess_id_columns,
-                                    guess_target, load_table, minority_class, minority_scores,
-                                    read_text_file, split_table)
+                                     build_tabular_model, csv_header, guess_id_columns,
+                                     guess_target, load_table, minority_class, minority_scores,
+                                     read_text_file, split_table)
 from core.teaching.runs import RunStore
 from gui.lessons.base import Lesson
 from gui.training_worker import TrainingSession, TrainingTask, format_duration

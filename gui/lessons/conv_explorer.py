@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPus
                                QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
 
 from core.teaching.conv_steps import (FILTER_PRESETS, PIXEL_SCALES, ConvSteps,
-                                     ExplorerTimeline, scale_pixels)
+                                      ExplorerTimeline, scale_pixels)
 from core.data import load_offline_digits
 from gui.lessons.base import Lesson
 from gui.lessons.cnn_common import first_conv_filters, trained_cnn, trained_cnn_version

@@ -10,16 +10,15 @@ press shows a new mask from the StepTrace.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QLabel, QProgressBar, QSpinBox,
                                QSplitter, QVBoxLayout, QWidget)
 
 from core.teaching.overfitting import (MaskRecorder, StepBatches, build_overfit_model, clone_model,
-                              dropout_layers, generalization_gap, small_digits)
+                                       dropout_layers, generalization_gap, small_digits)
 from core.teaching.runs import RunStore
+from core.teaching.tasks import parse_learning_rate
 from gui.lessons.base import Lesson
 from gui.training_worker import TrainingSession, TrainingTask, format_duration
 from gui.widgets.diagram.network import NetworkDiagram
@@ -189,14 +188,7 @@ class DropoutLesson(Lesson):
         return round(self.rate_spin.value(), 4)
 
     def learning_rate(self) -> float:
-        text = self.lr_combo.currentText().strip().replace(",", ".")
-        try:
-            lr = float(text)
-        except ValueError:
-            raise ValueError(f"the learning rate {text!r} is not a number") from None
-        if not math.isfinite(lr) or lr <= 0:
-            raise ValueError(f"the learning rate must be a positive number, got {text!r}")
-        return lr
+        return parse_learning_rate(self.lr_combo.currentText())
 
     def data(self):
         key = self.n_spin.value()

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
 
 from core import metrics
 from core.teaching.classifier_eval import (TASKS, TRAIN_SETTINGS, ClassifierTask, build_classifier,
-                                  per_class, predicted_classes, prepare_task)
+                                           per_class, predicted_classes, prepare_task)
 from core.teaching.runs import RunStore
 from gui.lessons.base import Lesson
 from gui.training_worker import TrainingSession, TrainingTask

@@ -12,13 +12,13 @@
 Qt-free; the lessons "Backprop, step by step" and "Chain rule" draw from it.
 """
 from core.teaching.stepper.cases import (AGE_SCALE, COURSE_LEARNING_RATE, COURSE_START, Batch,
-                                hidden_layer_network, insurance_batch, insurance_neuron,
-                                insurance_table)
+                                         hidden_layer_network, insurance_batch, insurance_neuron,
+                                         insurance_table)
 from core.teaching.stepper.chain import ChainEdge, ChainGraph, ChainNode, neuron_chain
 from core.teaching.stepper.fd import centred_differences, loss64
 from core.teaching.stepper.numbers import num
 from core.teaching.stepper.walk import (PHASE_TITLES, PHASES, GradientCheck, Step, Target, Walkthrough,
-                               apply_update, walk_through)
+                                        apply_update, walk_through)
 
 __all__ = [
     "AGE_SCALE", "COURSE_LEARNING_RATE", "COURSE_START", "Batch", "ChainEdge", "ChainGraph",

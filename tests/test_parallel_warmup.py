@@ -98,3 +98,31 @@ def test_claiming_processes_split_the_steps(tmp_path):
     second = parallel_warmup.warm_up_claiming(str(tmp_path), phases=(warmup.INFERENCE,))
     assert first.completed and second.completed
     assert len(first.seconds) == len(warmup.steps((warmup.INFERENCE,))) and not second.seconds
+
+
+def test_a_cache_a_whole_warm_up_filled_is_loaded_in_one_process(tmp_path, monkeypatch):
+    """A warm launch only loads machine code: it must not pay for starting worker processes."""
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    ran = []
+
+    def fake_warm_up(progress=None, should_stop=None, phases=warmup.PHASES):
+        ran.append(phases)
+        return warmup.WarmupReport(completed=True)
+
+    def no_workers(*args, **kwargs):
+        raise AssertionError("a worker process was started")
+
+    monkeypatch.setattr(warmup, "warm_up", fake_warm_up)
+    monkeypatch.setattr(parallel_warmup, "_start_worker", no_workers)
+    monkeypatch.setattr(parallel_warmup, "default_jobs", lambda: 2)
+    # an empty cache: two workers would be started
+    try:
+        parallel_warmup.warm_up_parallel()
+    except AssertionError as e:
+        assert "worker process" in str(e)
+    else:
+        raise AssertionError("an empty cache did not start workers")
+    # after one complete warm-up in this cache (here in one process), none are
+    assert parallel_warmup.warm_up_parallel(jobs=1).completed
+    assert parallel_warmup.warm_up_parallel().completed
+    assert len(ran) == 2

@@ -154,6 +154,23 @@ def share_numba_cache() -> bool:
 # ---------------------------------------------------------------- the coordinator
 
 
+#: written into Numba's cache folder once every step of a warm-up has run there (the folder
+#: is named after the kernels' source, core.kernels._cache: a new version starts without it)
+_COMPLETE_MARK = "warm-up-complete"
+
+
+def _cache_is_complete() -> bool:
+    folder = os.environ.get("NUMBA_CACHE_DIR")
+    return bool(folder) and os.path.exists(os.path.join(folder, _COMPLETE_MARK))
+
+
+def _note_complete(report, phases) -> None:
+    folder = os.environ.get("NUMBA_CACHE_DIR")
+    if folder and report.completed and set(PHASES) <= set(phases):
+        with contextlib.suppress(OSError):
+            Path(folder, _COMPLETE_MARK).touch()
+
+
 def default_jobs() -> int:
     """One worker per core this process may use."""
     try:
@@ -209,10 +226,16 @@ def warm_up_parallel(jobs: int | None = None,
     """
     from core.fast.warmup import warm_up
 
-    jobs = default_jobs() if jobs is None else max(1, int(jobs))
+    if jobs is None:
+        # a cache a whole warm-up already filled only needs loading: starting workers that
+        # each import Numba would make a warm launch slower, not faster
+        jobs = 1 if _cache_is_complete() else default_jobs()
+    jobs = max(1, int(jobs))
     if jobs == 1:
         share_numba_cache()
-        return warm_up(progress=progress, should_stop=should_stop, phases=phases)
+        report = warm_up(progress=progress, should_stop=should_stop, phases=phases)
+        _note_complete(report, phases)
+        return report
     phases = tuple(p for p in PHASES if p in phases)
     env = _worker_env()
     events: queue.Queue = queue.Queue()
@@ -291,6 +314,7 @@ def warm_up_parallel(jobs: int | None = None,
                 tell()
                 send(w)
         report.completed = plan is not None and not failed and len(finished) == len(plan)
+        _note_complete(report, phases)
         return report
     finally:
         for proc in procs.values():

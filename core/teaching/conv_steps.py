@@ -164,7 +164,7 @@ class AxisSize:
 def axis_size(size: int, window: int, stride: int, padding: str) -> AxisSize:
     """The output length along one axis, never raising for an impossible combination.
 
-    Valid sizes come from ``core.kernels.conv.conv_output_size`` (the numbers a Conv2D
+    Valid sizes come from ``core.kernels.conv_output_size`` (the numbers a Conv2D
     layer uses); ``problem`` explains why a combination cannot work.
     """
     size, window, stride = int(size), int(window), int(stride)

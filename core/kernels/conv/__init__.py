@@ -7,31 +7,5 @@
     pool_fused.py  conv + ReLU + max pool fused: picks direct, Winograd or im2col
     reference.py   the same numbers by plain NumPy loops, slow and obviously correct
 
-The public functions are also reachable from here (loaded on first use, like core.kernels):
-`from core.kernels.conv import conv2d_forward`.
+The public functions are reachable as `core.kernels.<name>` (loaded on first use).
 """
-from __future__ import annotations
-
-import importlib
-
-_MODULES = {
-    "im2col": ("conv_output_size", "conv2d_forward", "conv2d_grad_input", "conv2d_grad_weight",
-               "conv2d_grad_bias", "conv2d_backward", "conv2d_plan", "conv2d_forward_planned",
-               "conv2d_backward_planned"),
-    "pool_fused": ("convpool_plan", "convpool_forward", "convpool_backward", "winograd_filters"),
-}
-_WHERE = {name: module for module, names in _MODULES.items() for name in names}
-__all__ = sorted(_WHERE)
-
-
-def __getattr__(name):
-    module = _WHERE.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__():
-    return sorted(set(globals()) | set(__all__))

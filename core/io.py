@@ -7,6 +7,7 @@ file can be wrong becomes a ValueError that says what is wrong with it.
 from __future__ import annotations
 
 import json
+import math
 import os
 import tempfile
 import zipfile
@@ -19,6 +20,15 @@ FORMAT = "backprop-lab-model"
 VERSION = 1
 _MAX_TOTAL_BYTES = 2 * 1024**3      # a decompression bomb stops here, not in RAM
 _MAX_MEMBERS = 10_000
+_MAX_HEADER_BYTES = 16 * 1024**2   # a description of MAX_LAYERS layers takes well under 1 MB
+#: the largest model a file may describe; the lessons' networks have at most a few million
+#: parameters, so a file declaring more is a mistake or an attack, refused before allocating
+MAX_PARAMS = 50_000_000
+#: layers in a model file: teaching networks have a dozen, the deepest well-known CNNs a
+#: few hundred
+MAX_LAYERS = 2_000
+#: values one sample may have at a layer's input or output (64 MB of float32)
+MAX_VALUES_PER_SAMPLE = 2**24
 
 
 def _as_bytes_array(text: str) -> np.ndarray:
@@ -62,46 +72,81 @@ def _umask() -> int:
 
 
 def load_model(path):
-    """Read a model written by save_model; ValueError for anything else."""
-    from core.model import Sequential
+    """Read a model written by save_model.
 
+    FileNotFoundError if there is no file at `path`; ValueError, with a sentence saying
+    what is wrong, for anything else that is not a readable Backprop Lab model. Sizes the
+    file declares are checked against the arrays it holds and against MAX_PARAMS before
+    anything of that size is allocated.
+    """
     path = Path(path)
     name = path.name
-    if not path.is_file():
-        raise FileNotFoundError(f"no model file at {path}")
-    if path.stat().st_size == 0:
-        raise ValueError(f"{name} is empty: it is not a Backprop Lab model file")
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{name} is not a Backprop Lab model file (it is not an .npz archive)")
+    with _open_model_file(path) as fh:
+        try:
+            model = _read_model(fh, name)
+        except ValueError:
+            raise
+        except RecursionError:
+            raise ValueError(
+                f"{name} has a model description nested too deeply to be a model") from None
+        except MemoryError:
+            raise ValueError(f"{name} describes a model too large for this computer's memory") from None
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise ValueError(f"{name} is truncated or damaged ({_short(exc)})") from None
+        except (TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+            raise ValueError(f"{name} has a malformed model description ({_short(exc)})") from None
+    return model
+
+
+def _open_model_file(path: Path):
+    name = path.name
     try:
-        with zipfile.ZipFile(path) as zf:
-            infos = zf.infolist()
-            if len(infos) > _MAX_MEMBERS:
-                raise ValueError(f"{name} holds {len(infos)} arrays: too many for a model")
-            if sum(i.file_size for i in infos) > _MAX_TOTAL_BYTES:
-                raise ValueError(f"{name} would unpack to more than 2 GB: refused")
-            names = {i.filename for i in infos}
-            bad = zf.testzip()
-            if bad is not None:
-                raise ValueError(f"{name} is damaged: the array {bad!r} fails its checksum")
-        if "header.npy" not in names:
+        if not path.is_file():
+            raise FileNotFoundError(f"no model file at {path}")
+        fh = open(path, "rb")
+    except PermissionError:
+        raise ValueError(f"{name} cannot be opened: you do not have permission to read it "
+                         "(check the file's permissions)") from None
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no model file at {path}") from None
+    except OSError as exc:
+        raise ValueError(f"{name} cannot be read ({exc.strerror or exc})") from None
+    if os.fstat(fh.fileno()).st_size == 0:
+        fh.close()
+        raise ValueError(f"{name} is empty: it is not a Backprop Lab model file")
+    return fh
+
+
+def _read_model(fh, name: str):
+    if not zipfile.is_zipfile(fh):
+        raise ValueError(f"{name} is not a Backprop Lab model file (it is not an .npz archive)")
+    fh.seek(0)
+    with zipfile.ZipFile(fh) as zf:
+        infos = zf.infolist()
+        if len(infos) > _MAX_MEMBERS:
+            raise ValueError(f"{name} holds {len(infos)} arrays: too many for a model")
+        if sum(i.file_size for i in infos) > _MAX_TOTAL_BYTES:
+            raise ValueError(f"{name} would unpack to more than 2 GB: refused")
+        bad = zf.testzip()
+        if bad is not None:
+            raise ValueError(f"{name} is damaged: the array {bad!r} fails its checksum")
+        members = {i.filename: i for i in infos}
+        if "header.npy" not in members:
             raise ValueError(
                 f"{name} is an .npz file but not a Backprop Lab model (no model header)")
-        with np.load(path, allow_pickle=False) as npz:
-            header = _read_header(npz["header"], name)
-            weights = [npz[f"weight_{i:04d}"] for i in range(_count_weights(npz.files))]
-    except ValueError as exc:
-        if "allow_pickle" in str(exc) or "Object arrays" in str(exc):
-            raise ValueError(
-                f"{name} contains pickled Python objects; model files never do, so it was "
-                "refused without loading them") from None
-        raise
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, KeyError) as exc:
-        raise ValueError(f"{name} is truncated or damaged ({exc})") from None
-
+        header = _read_header(_read_array(zf, members["header.npy"], name, "header"), name)
+        model, planned = _plan_model(header["model"], name)
+        stored = [members[f"weight_{i:04d}.npy"] for i in range(_count_weights(members, name))]
+        _check_stored_shapes(planned, [_array_shape(zf, info, name) for info in stored], name)
+        model.build()  # every size is now known to be sane and to match the file
+        weights = []
+        for (layer, key, _), info in zip(planned, stored):
+            w = _read_array(zf, info, name, f"the {key} of layer {layer!r}")
+            if not np.isfinite(w).all():
+                raise ValueError(f"{name}: the {key} of layer {layer!r} holds NaN or infinite "
+                                 "values; a usable model's weights are finite numbers")
+            weights.append(w)
     try:
-        model = Sequential.from_config(header["model"])
-        model.build()
         model.set_weights(weights)
     except ValueError as exc:
         raise ValueError(f"{name} describes a model that cannot be rebuilt: {exc}") from None
@@ -110,17 +155,121 @@ def load_model(path):
         try:
             model.compile(optimizer=compile_cfg["optimizer"], loss=compile_cfg["loss"],
                           metrics=compile_cfg.get("metrics", ()))
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"{name} has an unreadable training set-up: {exc}") from None
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise ValueError(f"{name} has an unreadable training set-up: {_short(exc)}") from None
     return model
 
 
+def _plan_model(config: dict, name: str):
+    """The model `config` describes, not built yet, and [(layer name, key, shape)] of every
+    parameter building it would create, in get_weights order. Nothing large is allocated:
+    the sizes are computed from the layers' shape rules and refused when beyond the caps."""
+    from core.model import Sequential
+
+    layers = config.get("layers")
+    if not isinstance(layers, list):
+        raise ValueError(f"{name} has a model description without a list of layers")
+    if len(layers) > MAX_LAYERS:
+        raise ValueError(f"{name} describes {len(layers):,} layers; a model may have at "
+                         f"most {MAX_LAYERS:,}")
+    input_shape = config.get("input_shape")
+    if (not isinstance(input_shape, list) or not input_shape or not all(
+            isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in input_shape)):
+        raise ValueError(f"{name} describes a model without a valid input shape "
+                         f"(got {_short(input_shape)})")
+    try:
+        model = Sequential.from_config({**config, "input_shape": None})
+        planned = []
+        total = 0
+        shape = _sane_values(tuple(input_shape), "the input", name)
+        for layer in model.layers:
+            out = _sane_values(tuple(layer.compute_output_shape(shape)),
+                               f"layer {layer.name!r}", name)
+            for key, pshape in layer.param_shapes(shape).items():
+                total += math.prod(pshape)
+                if total > MAX_PARAMS:
+                    raise ValueError(
+                        f"layer {layer.name!r} declares a {key} of shape {pshape} "
+                        f"({math.prod(pshape):,} parameters), which takes the model past "
+                        f"{MAX_PARAMS:,} parameters, more than a model file may hold")
+                planned.append((layer.name, key, pshape))
+            shape = out
+        model.input_shape = tuple(input_shape)
+    except ValueError as exc:
+        if str(exc).startswith(name):
+            raise
+        raise ValueError(f"{name} describes a model that cannot be rebuilt: {exc}") from None
+    return model, planned
+
+
+def _sane_values(shape: tuple, what: str, name: str) -> tuple:
+    if not shape or min(shape) < 1 or math.prod(shape) > MAX_VALUES_PER_SAMPLE:
+        raise ValueError(f"{name}: {what} would have shape {_short(shape)} per sample; a "
+                         f"model may have at most {MAX_VALUES_PER_SAMPLE:,} values per layer")
+    return shape
+
+
+def _check_stored_shapes(planned, stored, name: str) -> None:
+    if len(stored) != len(planned):
+        raise ValueError(f"{name} describes a model that cannot be rebuilt: the model has "
+                         f"{len(planned)} weight arrays, got {len(stored)}")
+    for (layer, key, want), got in zip(planned, stored):
+        if tuple(got) != tuple(want):
+            raise ValueError(f"{name} describes a model that cannot be rebuilt: layer "
+                             f"{layer!r}: {key} must have shape {want}, the file holds {got}")
+
+
+def _array_shape(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> tuple:
+    with zf.open(info) as f:
+        return _npy_header(f, info, name, "a weight array")[1]
+
+
+def _read_array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, what: str) -> np.ndarray:
+    """One .npy member, read without numpy's loader: its header is checked (no pickles,
+    real numbers, a size the member really holds) before any buffer is allocated."""
+    with zf.open(info) as f:
+        dtype, shape, fortran = _npy_header(f, info, name, what)
+        nbytes = math.prod(shape) * dtype.itemsize
+        data = f.read(nbytes)
+    if len(data) != nbytes:
+        raise ValueError(f"{name} is truncated: {what} is shorter than it declares")
+    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+
+
+def _npy_header(f, info: zipfile.ZipInfo, name: str, what: str):
+    try:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError(f"an .npy format version {version} this app does not read")
+    except ValueError as exc:
+        raise ValueError(f"{name}: {what} is not a readable array ({_short(exc)})") from None
+    if dtype.hasobject:
+        raise ValueError(
+            f"{name} contains pickled Python objects; model files never do, so it was "
+            "refused without loading them")
+    if dtype.kind not in "fiu" or dtype.itemsize > 8:
+        raise ValueError(f"{name}: {what} holds {dtype} values, not real numbers")
+    if math.prod(shape) * dtype.itemsize > info.file_size:
+        raise ValueError(f"{name} is damaged: {what} declares shape {_short(shape)}, more "
+                         "than the file holds")
+    return dtype, tuple(shape), fortran
+
+
 def _read_header(arr: np.ndarray, name: str) -> dict:
-    if arr.dtype != np.uint8 or arr.ndim != 1:
+    if arr.dtype != np.uint8 or arr.ndim != 1 or arr.size > _MAX_HEADER_BYTES:
         raise ValueError(f"{name} has a malformed model header")
     try:
-        header = json.loads(arr.tobytes().decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        header = json.loads(arr.tobytes().decode("utf-8"), parse_constant=_no_constants)
+    except RecursionError:
+        raise ValueError(f"{name} has a model header nested too deeply to be a model") from None
+    except _NotANumber:
+        raise ValueError(f"{name} has a model header with NaN or Infinity in it; a model "
+                         "description holds only finite numbers") from None
+    except ValueError:  # not JSON, not UTF-8, or an integer of thousands of digits
         raise ValueError(f"{name} has a model header that is not valid JSON") from None
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ValueError(f"{name} is an .npz file but not a Backprop Lab model")
@@ -133,9 +282,24 @@ def _read_header(arr: np.ndarray, name: str) -> dict:
     return header
 
 
-def _count_weights(files) -> int:
-    ids = sorted(int(f[len("weight_"):]) for f in files if f.startswith("weight_")
-                 and f[len("weight_"):].isdigit())
+class _NotANumber(Exception):
+    pass
+
+
+def _no_constants(token: str):
+    raise _NotANumber(token)
+
+
+def _count_weights(members, name: str) -> int:
+    stems = (m[:-len(".npy")] for m in members if m.endswith(".npy"))
+    ids = sorted(int(s[len("weight_"):]) for s in stems
+                 if s.startswith("weight_") and s[len("weight_"):].isdigit())
     if ids != list(range(len(ids))):
-        raise ValueError("the weight arrays are not numbered 0..n-1")
+        raise ValueError(f"{name}: the weight arrays are not numbered 0..n-1")
     return len(ids)
+
+
+def _short(value, limit: int = 200) -> str:
+    """str(value) cut to `limit` characters: an error message quotes a file, never all of it."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -35,6 +35,8 @@ class Sequential:
                  seed: int | None = None):
         self.name = name
         self.layers: list = []
+        self._names: set[str] = set()       # names in self.layers, kept by add(): naming
+        self._next_suffix: dict[str, int] = {}  # stays linear in the number of layers
         self.seed = seed
         self._rng = np.random.default_rng(seed)
         self._lock = threading.RLock()
@@ -54,19 +56,31 @@ class Sequential:
     def add(self, layer) -> None:
         if not isinstance(layer, layers_mod.Layer):
             raise ValueError(f"Sequential takes layers, got {layer!r}")
+        taken = self._taken_names()
         if layer.name is None:
-            taken = {lay.name for lay in self.layers}
-            base, k = layer.base_name, 0
-            layer.name = base
-            while layer.name in taken:
+            # the first free name of base, base_1, base_2, ...: names are only ever added,
+            # so every suffix below the last one handed out is still taken
+            base = layer.base_name
+            k = self._next_suffix.get(base, 0)
+            name = base if k == 0 else f"{base}_{k}"
+            while name in taken:
                 k += 1
-                layer.name = f"{base}_{k}"
-        elif any(lay.name == layer.name for lay in self.layers):
+                name = f"{base}_{k}"
+            self._next_suffix[base] = k
+            layer.name = name
+        elif layer.name in taken:
             raise ValueError(f"two layers are named {layer.name!r}")
         self.layers.append(layer)
+        taken.add(layer.name)
         if self.built:
             layer.build(self.layers[-2].output_shape if len(self.layers) > 1
                         else self.input_shape, self._rng)
+
+    def _taken_names(self) -> set[str]:
+        if len(self._names) != len(self.layers):  # the list was changed without add()
+            self._names = {lay.name for lay in self.layers}
+            self._next_suffix = {}
+        return self._names
 
     @property
     def built(self) -> bool:

@@ -16,10 +16,11 @@ REGISTRY = {cls.__name__: cls for cls in (
 def from_config(spec: dict) -> Layer:
     """{"class_name": "Dense", "config": {...}} → a layer; unknown names are a ValueError."""
     if not isinstance(spec, dict) or "class_name" not in spec:
-        raise ValueError(f"a layer description needs a 'class_name', got {spec!r}")
-    cls = REGISTRY.get(spec["class_name"])
+        raise ValueError(f"a layer description needs a 'class_name', got {_short(spec)}")
+    class_name = spec["class_name"]
+    cls = REGISTRY.get(class_name) if isinstance(class_name, str) else None
     if cls is None:
-        raise ValueError(f"unknown layer type {spec['class_name']!r}")
+        raise ValueError(f"unknown layer type {_short(class_name)}")
     config = spec.get("config", {})
     if not isinstance(config, dict):
         raise ValueError(f"layer {spec['class_name']} has a malformed config")
@@ -27,6 +28,16 @@ def from_config(spec: dict) -> Layer:
         return cls.from_config(config)
     except TypeError as exc:
         raise ValueError(f"layer {spec['class_name']} config is not valid: {exc}") from None
+
+
+def _short(value, limit: int = 80) -> str:
+    """repr(value) cut to `limit` characters: a file may describe anything, and a message
+    quoting a megabyte of it (or a list nested a million deep) helps nobody."""
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = f"<a {type(value).__name__} nested too deeply to show>"
+    return text if len(text) <= limit else text[:limit - 1] + "…"
 
 
 __all__ = ["Layer", "Dense", "Conv2D", "MaxPool2D", "MaxPooling2D", "AvgPool2D",

@@ -49,6 +49,11 @@ class Layer:
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape)
 
+    def param_shapes(self, input_shape: tuple) -> dict[str, tuple]:
+        """The shapes `build(input_shape)` would give the parameters, in Keras order, without
+        creating them: a model file's declared sizes are checked before anything is allocated."""
+        return {}
+
     def count_params(self) -> int:
         return int(sum(p.size for p in self.params.values()))
 

@@ -32,12 +32,17 @@ class Conv2D(ActivatedLayer):
         ow, _ = K.conv_output_size(w, self.kernel_size[1], self.strides[1], self.padding)
         return (oh, ow, self.filters)
 
+    def param_shapes(self, input_shape):
+        kh, kw = self.kernel_size
+        return {"kernel": (kh, kw, int(input_shape[2]), self.filters),  # (KH, KW, C, F)
+                "bias": (self.filters,)}
+
     def build(self, input_shape, rng=None):
         super().build(input_shape, rng)
         rng = rng if rng is not None else np.random.default_rng()
         kh, kw = self.kernel_size
         c_in = self.input_shape[2]
-        shape = (kh, kw, c_in, self.filters)
+        shape = self.param_shapes(self.input_shape)["kernel"]
         self.params = {
             "kernel": glorot_uniform(rng, shape, kh * kw * c_in, kh * kw * self.filters),
             "bias": np.zeros(self.filters, np.float32),

@@ -24,13 +24,16 @@ class Dense(ActivatedLayer):
                 "put a Flatten() layer before it")
         return (self.units,)
 
+    def param_shapes(self, input_shape):
+        return {"kernel": (int(input_shape[0]), self.units), "bias": (self.units,)}  # (I, O), (O,)
+
     def build(self, input_shape, rng=None):
         super().build(input_shape, rng)
         rng = rng if rng is not None else np.random.default_rng()
-        n_in = self.input_shape[0]
+        kernel, bias = self.param_shapes(self.input_shape).values()
         self.params = {
-            "kernel": glorot_uniform(rng, (n_in, self.units), n_in, self.units),  # (I, O)
-            "bias": np.zeros(self.units, np.float32),                            # (O,)
+            "kernel": glorot_uniform(rng, kernel, *kernel),
+            "bias": np.zeros(bias, np.float32),
         }
 
     def forward(self, x, training=False):

@@ -149,7 +149,8 @@ def _read_model(fh, name: str):
     try:
         model.set_weights(weights)
     except ValueError as exc:
-        raise ValueError(f"{name} describes a model that cannot be rebuilt: {exc}") from None
+        raise ValueError(
+            f"{name} describes a model that cannot be rebuilt: {_short(exc)}") from None
     compile_cfg = header.get("compile")
     if isinstance(compile_cfg, dict):
         try:
@@ -198,7 +199,8 @@ def _plan_model(config: dict, name: str):
     except ValueError as exc:
         if str(exc).startswith(name):
             raise
-        raise ValueError(f"{name} describes a model that cannot be rebuilt: {exc}") from None
+        raise ValueError(
+            f"{name} describes a model that cannot be rebuilt: {_short(exc)}") from None
     return model, planned
 
 

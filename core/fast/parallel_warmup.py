@@ -228,8 +228,11 @@ def warm_up_parallel(jobs: int | None = None,
 
     if jobs is None:
         # a cache a whole warm-up already filled only needs loading: starting workers that
-        # each import Numba would make a warm launch slower, not faster
-        jobs = 1 if _cache_is_complete() else default_jobs()
+        # each import Numba would make a warm launch slower, not faster; without any cache
+        # (core.kernels._cache) a worker's machine code could never reach this process
+        from core.kernels import _cache as kernel_cache
+
+        jobs = 1 if _cache_is_complete() or not kernel_cache.caching else default_jobs()
     jobs = max(1, int(jobs))
     if jobs == 1:
         share_numba_cache()

@@ -6,10 +6,12 @@ file can be wrong becomes a ValueError that says what is wrong with it.
 """
 from __future__ import annotations
 
+import contextlib
+import glob
 import json
 import math
 import os
-import tempfile
+import secrets
 import zipfile
 import zlib
 from pathlib import Path
@@ -49,26 +51,90 @@ def save_model(model, path) -> Path:
     arrays = {"header": _as_bytes_array(json.dumps(header))}
     for i, w in enumerate(model.get_weights()):
         arrays[f"weight_{i:04d}"] = np.ascontiguousarray(w, dtype=np.float32)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    _remove_abandoned_temps(path)
+    fd, tmp = _create_temp(path)
     try:
         with os.fdopen(fd, "wb") as fh:
             np.savez_compressed(fh, **arrays)
             fh.flush()
             os.fsync(fh.fileno())
-        # mkstemp makes the file private (0600); a saved model gets ordinary permissions
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
+            if os.name != "nt":  # renamed while open: our lock still says "a save is running"
+                os.replace(tmp, path)
+        if os.name == "nt":  # Windows renames no open file
+            os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
     return path
 
 
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+# A save writes `.<name>.<random>.tmp` beside the file and renames it over the file when
+# complete. A save killed on the way (power cut, SIGKILL) leaves its temp file behind; the
+# next save of that file removes every one no running save still holds (an OS lock on
+# POSIX; on Windows a file another process has open cannot be deleted anyway).
+
+def _create_temp(path: Path) -> tuple[int, Path]:
+    """A new temp file beside `path`, opened and locked. os.open applies the umask to 0o666
+    itself, so the saved model gets the permissions of any file the user saves, without
+    ever changing the process-wide umask (other threads may be creating files)."""
+    flags = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+             | getattr(os, "O_CLOEXEC", 0))
+    for _ in range(100):
+        tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+        try:
+            fd = os.open(tmp, flags, 0o666)
+        except FileExistsError:
+            continue
+        if _lock(fd) and _still_named(fd, tmp):
+            return fd, tmp
+        os.close(fd)  # another save's clean-up took it between creating and locking
+    raise FileExistsError(f"could not create a temporary file beside {path}")
+
+
+def _remove_abandoned_temps(path: Path) -> None:
+    try:
+        candidates = list(path.parent.glob(f".{glob.escape(path.name)}.*.tmp"))
+    except OSError:
+        return
+    for tmp in candidates:
+        try:
+            fd = os.open(tmp, os.O_RDONLY | getattr(os, "O_BINARY", 0))
+        except OSError:
+            continue
+        try:
+            if os.name == "nt":
+                os.close(fd)
+                fd = -1
+                os.unlink(tmp)  # fails while the saving process has it open
+            elif _lock(fd) and _still_named(fd, tmp):
+                os.unlink(tmp)
+        except OSError:
+            pass
+        finally:
+            if fd >= 0:
+                os.close(fd)
+
+
+def _lock(fd: int) -> bool:
+    """An exclusive OS lock on fd without waiting (True where there is no such lock)."""
+    try:
+        import fcntl
+    except ImportError:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
+
+
+def _still_named(fd: int, tmp: Path) -> bool:
+    try:
+        a, b = os.fstat(fd), os.stat(tmp)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
 def load_model(path):

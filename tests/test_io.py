@@ -412,3 +412,73 @@ def test_the_shipped_models_still_load_and_answer():
         probs = m.predict(x)
         assert probs.shape == (2, 10)
         np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+# --- saving: no temp file outlives a save, and the process umask is never touched -------
+
+
+def test_saving_never_changes_the_process_umask(tmp_path, monkeypatch):
+    # issue 13.12: save_model read the umask by setting it to 0 and back, and a file
+    # another thread created in between got mode 0o666
+    import os
+
+    mask = _current_umask()
+    calls = []
+    monkeypatch.setattr(os, "umask", lambda *a: calls.append(a) or mask)
+    path = core_io.save_model(small_cnn(), tmp_path / "net.npz")
+    assert calls == []
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+    assert core_io.load_model(path).count_params() == small_cnn().count_params()
+
+
+_KILLED_SAVE = """
+import os, signal, sys
+import numpy as np
+from core import io as core_io
+from core.layers import Dense
+from core.model import Sequential
+
+def half_written(fh, **arrays):
+    fh.write(b"PK\\x03\\x04" + b"\\x00" * 5000)
+    fh.flush()
+    os.kill(os.getpid(), signal.SIGKILL)  # the power goes out mid-save
+
+np.savez_compressed = half_written
+core_io.save_model(Sequential([Dense(3)], input_shape=(2,), seed=1), sys.argv[1])
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGKILL"), reason="needs SIGKILL")
+def test_a_save_killed_mid_write_leaves_no_temp_file_after_the_next_save(tmp_path):
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    path = tmp_path / "net.npz"
+    core_io.save_model(small_cnn(), path)
+    before = path.read_bytes()
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run([sys.executable, "-c", _KILLED_SAVE, str(path)], cwd=root,
+                         env={**__import__("os").environ, "PYTHONPATH": str(root)}, timeout=120)
+    assert run.returncode != 0
+    leftovers = [p for p in tmp_path.iterdir() if p != path]
+    assert len(leftovers) == 1 and leftovers[0].name.startswith(".net.npz.")  # the killed save's
+    assert path.read_bytes() == before  # the file itself was never touched
+    core_io.save_model(small_cnn(), path)
+    assert list(tmp_path.iterdir()) == [path]
+
+
+def test_the_temp_file_of_a_save_still_running_is_left_alone(tmp_path):
+    fcntl = pytest.importorskip("fcntl")
+    path = tmp_path / "net.npz"
+    running = tmp_path / ".net.npz.0a1b2c3d.tmp"
+    with open(running, "wb") as fh:  # another process's save, holding its lock
+        fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        core_io.save_model(small_cnn(), path)
+        assert running.exists()
+    core_io.save_model(small_cnn(), path)  # that save died without finishing
+    assert sorted(tmp_path.iterdir()) == [path]
+    other = tmp_path / ".other.npz.0a1b2c3d.tmp"
+    other.write_bytes(b"")
+    core_io.save_model(small_cnn(), path)
+    assert other.exists()  # another file's temp is that file's save to clean up

@@ -210,6 +210,24 @@ def test_a_missing_or_corrupt_model_gives_a_message_and_the_pad_still_works(
         les.shutdown()
 
 
+def test_a_malformed_shipped_model_is_reported_in_a_sentence(qtbot, monkeypatch, tmp_path):
+    path = tmp_path / "model.npz"
+    header = (b'{"format": "backprop-lab-model", "version": 1, "model": {"input_shape": [784], '
+              b'"layers": [{"class_name": ["Dense"], "config": {"units": 10}}]}}')
+    np.savez(path, header=np.frombuffer(header, np.uint8))
+    monkeypatch.setattr(dd, "model_path", lambda name: _fake_path(path))
+    with pytest.raises(ValueError) as expected:
+        load_model(path)
+    les = dd.DrawDigitLesson()
+    qtbot.addWidget(les)
+    try:
+        text = les.error_label.text()
+        assert "could not be loaded" in text and str(expected.value) in text
+        assert "Error" not in text and "not available" in les.network_combo.currentText()
+    finally:
+        les.shutdown()
+
+
 def test_the_window_keeps_working_without_the_models(qtbot, monkeypatch, tmp_path):
     monkeypatch.setattr(dd, "model_path", lambda name: _fake_path(tmp_path / "missing.npz"))
 

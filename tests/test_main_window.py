@@ -204,6 +204,29 @@ def test_opening_a_garbage_file_warns_and_the_window_keeps_working(
     assert isinstance(win.current_lesson(), lessons[0])
 
 
+@pytest.mark.parametrize("header", [
+    b'{"format": "backprop-lab-model", "version": 1, "model": ' + b"[" * 100_000
+    + b"]" * 100_000 + b"}",
+    b'{"format": "backprop-lab-model", "version": 1, "model": {"input_shape": [2], '
+    b'"layers": [{"class_name": ["Dense"], "config": {"units": 3}}]}}',
+], ids=["deeply nested", "a list as the layer type"])
+def test_a_malformed_model_file_is_explained_in_the_engines_own_sentence(
+        qtbot, tmp_path, monkeypatch, warnings_shown, header):
+    core_io = pytest.importorskip("core.io")
+    bad = tmp_path / "odd.npz"
+    np.savez(bad, header=np.frombuffer(header, np.uint8))
+    with pytest.raises(ValueError) as expected:
+        core_io.load_model(bad)
+    _choose_file(monkeypatch, "getOpenFileName", bad)
+    win = _window(qtbot, _make_lessons()[0])
+    win.open_action.trigger()
+    assert len(warnings_shown) == 1
+    text = warnings_shown[0][1]
+    assert text == str(expected.value) and text.startswith("odd.npz")
+    assert "Error" not in text and "Traceback" not in text
+    assert win.model is None
+
+
 def test_cancelling_the_file_dialog_does_nothing(qtbot, monkeypatch, warnings_shown):
     _choose_file(monkeypatch, "getOpenFileName", "")
     win = _window(qtbot)

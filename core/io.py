@@ -1,8 +1,11 @@
 """Saving and loading models: one `.npz` holding the architecture as JSON plus the weights.
 
-Loading never unpickles (`allow_pickle=False`) and never builds a class outside
-`core.layers.REGISTRY`, so a hostile file can fail but cannot run code. Every way a
-file can be wrong becomes a ValueError that says what is wrong with it.
+Loading never unpickles (core.safe_npz refuses object arrays) and never builds a class
+outside `core.layers.REGISTRY`, so a hostile file can fail but cannot run code. Every size
+the file declares (layer count, parameter shapes, array headers) is checked against caps
+and against the arrays it holds before anything of that size is allocated. Every way a
+file can be wrong becomes a ValueError whose message, beginning with the file's name,
+says what is wrong with it.
 """
 from __future__ import annotations
 
@@ -17,6 +20,9 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+
+from core import safe_npz
+from core.safe_npz import short
 
 FORMAT = "backprop-lab-model"
 VERSION = 1
@@ -156,11 +162,13 @@ def load_model(path):
             raise ValueError(
                 f"{name} has a model description nested too deeply to be a model") from None
         except MemoryError:
-            raise ValueError(f"{name} describes a model too large for this computer's memory") from None
+            raise ValueError(
+                f"{name} describes a model too large for this computer's memory") from None
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
-            raise ValueError(f"{name} is truncated or damaged ({_short(exc)})") from None
+            raise ValueError(f"{name} is truncated or damaged ({short(exc)})") from None
         except (TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
-            raise ValueError(f"{name} has a malformed model description ({_short(exc)})") from None
+            raise ValueError(
+                f"{name} has a malformed model description ({short(exc)})") from None
     return model
 
 
@@ -200,14 +208,16 @@ def _read_model(fh, name: str):
         if "header.npy" not in members:
             raise ValueError(
                 f"{name} is an .npz file but not a Backprop Lab model (no model header)")
-        header = _read_header(_read_array(zf, members["header.npy"], name, "header"), name)
+        header = _read_header(
+            safe_npz.read_array(zf, members["header.npy"], name, "the header"), name)
         model, planned = _plan_model(header["model"], name)
         stored = [members[f"weight_{i:04d}.npy"] for i in range(_count_weights(members, name))]
-        _check_stored_shapes(planned, [_array_shape(zf, info, name) for info in stored], name)
+        _check_stored_shapes(
+            planned, [safe_npz.array_shape(zf, info, name) for info in stored], name)
         model.build()  # every size is now known to be sane and to match the file
         weights = []
         for (layer, key, _), info in zip(planned, stored):
-            w = _read_array(zf, info, name, f"the {key} of layer {layer!r}")
+            w = safe_npz.read_array(zf, info, name, f"the {key} of layer {layer!r}")
             if not np.isfinite(w).all():
                 raise ValueError(f"{name}: the {key} of layer {layer!r} holds NaN or infinite "
                                  "values; a usable model's weights are finite numbers")
@@ -216,14 +226,14 @@ def _read_model(fh, name: str):
         model.set_weights(weights)
     except ValueError as exc:
         raise ValueError(
-            f"{name} describes a model that cannot be rebuilt: {_short(exc)}") from None
+            f"{name} describes a model that cannot be rebuilt: {short(exc)}") from None
     compile_cfg = header.get("compile")
     if isinstance(compile_cfg, dict):
         try:
             model.compile(optimizer=compile_cfg["optimizer"], loss=compile_cfg["loss"],
                           metrics=compile_cfg.get("metrics", ()))
         except (KeyError, TypeError, ValueError, OverflowError) as exc:
-            raise ValueError(f"{name} has an unreadable training set-up: {_short(exc)}") from None
+            raise ValueError(f"{name} has an unreadable training set-up: {short(exc)}") from None
     return model
 
 
@@ -243,7 +253,7 @@ def _plan_model(config: dict, name: str):
     if (not isinstance(input_shape, list) or not input_shape or not all(
             isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in input_shape)):
         raise ValueError(f"{name} describes a model without a valid input shape "
-                         f"(got {_short(input_shape)})")
+                         f"(got {short(input_shape)})")
     try:
         model = Sequential.from_config({**config, "input_shape": None})
         planned = []
@@ -266,13 +276,13 @@ def _plan_model(config: dict, name: str):
         if str(exc).startswith(name):
             raise
         raise ValueError(
-            f"{name} describes a model that cannot be rebuilt: {_short(exc)}") from None
+            f"{name} describes a model that cannot be rebuilt: {short(exc)}") from None
     return model, planned
 
 
 def _sane_values(shape: tuple, what: str, name: str) -> tuple:
     if not shape or min(shape) < 1 or math.prod(shape) > MAX_VALUES_PER_SAMPLE:
-        raise ValueError(f"{name}: {what} would have shape {_short(shape)} per sample; a "
+        raise ValueError(f"{name}: {what} would have shape {short(shape)} per sample; a "
                          f"model may have at most {MAX_VALUES_PER_SAMPLE:,} values per layer")
     return shape
 
@@ -285,46 +295,6 @@ def _check_stored_shapes(planned, stored, name: str) -> None:
         if tuple(got) != tuple(want):
             raise ValueError(f"{name} describes a model that cannot be rebuilt: layer "
                              f"{layer!r}: {key} must have shape {want}, the file holds {got}")
-
-
-def _array_shape(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str) -> tuple:
-    with zf.open(info) as f:
-        return _npy_header(f, info, name, "a weight array")[1]
-
-
-def _read_array(zf: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, what: str) -> np.ndarray:
-    """One .npy member, read without numpy's loader: its header is checked (no pickles,
-    real numbers, a size the member really holds) before any buffer is allocated."""
-    with zf.open(info) as f:
-        dtype, shape, fortran = _npy_header(f, info, name, what)
-        nbytes = math.prod(shape) * dtype.itemsize
-        data = f.read(nbytes)
-    if len(data) != nbytes:
-        raise ValueError(f"{name} is truncated: {what} is shorter than it declares")
-    return np.frombuffer(data, dtype=dtype).reshape(shape, order="F" if fortran else "C")
-
-
-def _npy_header(f, info: zipfile.ZipInfo, name: str, what: str):
-    try:
-        version = np.lib.format.read_magic(f)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
-        elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
-        else:
-            raise ValueError(f"an .npy format version {version} this app does not read")
-    except ValueError as exc:
-        raise ValueError(f"{name}: {what} is not a readable array ({_short(exc)})") from None
-    if dtype.hasobject:
-        raise ValueError(
-            f"{name} contains pickled Python objects; model files never do, so it was "
-            "refused without loading them")
-    if dtype.kind not in "fiu" or dtype.itemsize > 8:
-        raise ValueError(f"{name}: {what} holds {dtype} values, not real numbers")
-    if math.prod(shape) * dtype.itemsize > info.file_size:
-        raise ValueError(f"{name} is damaged: {what} declares shape {_short(shape)}, more "
-                         "than the file holds")
-    return dtype, tuple(shape), fortran
 
 
 def _read_header(arr: np.ndarray, name: str) -> dict:
@@ -365,9 +335,3 @@ def _count_weights(members, name: str) -> int:
     if ids != list(range(len(ids))):
         raise ValueError(f"{name}: the weight arrays are not numbered 0..n-1")
     return len(ids)
-
-
-def _short(value, limit: int = 200) -> str:
-    """str(value) cut to `limit` characters: an error message quotes a file, never all of it."""
-    text = str(value)
-    return text if len(text) <= limit else text[:limit - 1] + "…"

@@ -166,6 +166,9 @@ def load_model(path):
                 f"{name} describes a model too large for this computer's memory") from None
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
             raise ValueError(f"{name} is truncated or damaged ({short(exc)})") from None
+        except (NotImplementedError, RuntimeError) as exc:  # zipfile: a method it lacks, a password
+            raise ValueError(f"{name} is a zip archive this app cannot read ({short(exc)}); "
+                             "model files are plain .npz archives") from None
         except (TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
             raise ValueError(
                 f"{name} has a malformed model description ({short(exc)})") from None

@@ -482,3 +482,18 @@ def test_the_temp_file_of_a_save_still_running_is_left_alone(tmp_path):
     other.write_bytes(b"")
     core_io.save_model(small_cnn(), path)
     assert other.exists()  # another file's temp is that file's save to clean up
+
+
+@pytest.mark.parametrize("how", ["encrypted", "unknown compression"])
+def test_a_zip_using_features_model_files_never_use_is_a_value_error(saved, tmp_path, how):
+    data = bytearray(saved.read_bytes())
+    central = data.find(b"PK\x01\x02")
+    if how == "encrypted":
+        data[central + 8] |= 0x01                   # general purpose flag: encrypted
+    else:
+        data[central + 10:central + 12] = (99).to_bytes(2, "little")  # compression method
+    p = tmp_path / "odd.npz"
+    p.write_bytes(bytes(data))
+    with pytest.raises(Exception) as info:
+        core_io.load_model(p)
+    assert info.type is ValueError and "odd.npz" in str(info.value)

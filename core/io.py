@@ -51,6 +51,13 @@ def save_model(model, path) -> Path:
         raise ValueError(f"save_model takes a Sequential model, got {type(model).__name__}")
     if not model.built:
         raise ValueError("the model is not built yet: give it an input_shape or train it first")
+    # a file load_model would refuse is a file that loses the model: say so before writing
+    if len(model.layers) > MAX_LAYERS:
+        raise ValueError(f"the model has {len(model.layers):,} layers; a model file holds at "
+                         f"most {MAX_LAYERS:,}, so it could not be opened again")
+    if model.count_params() > MAX_PARAMS:
+        raise ValueError(f"the model has {model.count_params():,} parameters; a model file "
+                         f"holds at most {MAX_PARAMS:,}, so it could not be opened again")
     path = Path(path)
     header = {"format": FORMAT, "version": VERSION, "model": model.get_config(),
               "compile": model.compile_config()}

@@ -497,3 +497,15 @@ def test_a_zip_using_features_model_files_never_use_is_a_value_error(saved, tmp_
     with pytest.raises(Exception) as info:
         core_io.load_model(p)
     assert info.type is ValueError and "odd.npz" in str(info.value)
+
+
+def test_a_model_too_large_to_load_back_is_not_saved(tmp_path, monkeypatch):
+    from core.layers import ReLU
+
+    deep = Sequential([ReLU() for _ in range(core_io.MAX_LAYERS + 1)], input_shape=(2,))
+    with pytest.raises(ValueError, match="could not be opened again"):
+        core_io.save_model(deep, tmp_path / "deep.npz")
+    monkeypatch.setattr(core_io, "MAX_PARAMS", 10)
+    with pytest.raises(ValueError, match="parameters.*could not be opened again"):
+        core_io.save_model(small_cnn(), tmp_path / "big.npz")
+    assert list(tmp_path.iterdir()) == []

@@ -112,3 +112,16 @@ def test_the_install_folder_keeps_the_cache_when_the_user_cache_cannot_be_writte
     assert Path(folder).parent == root / "core" / "kernels" / "__pycache__" / "numba"
     assert Path(folder).name == _cache.folder_name(_cache.source_files())
     assert any(Path(folder).rglob("*.nbi"))  # Numba's index of the kernel it compiled
+
+
+def test_without_a_cache_the_warm_up_process_hands_compiling_back_at_once(tmp_path):
+    # the window starts `python -m core.fast.warmup` to fill the cache, then loads from it;
+    # with no cache the child's work could never reach the window, which compiles itself
+    # when the child exits with an error
+    root = _engine_copy(tmp_path, writable_install=False)
+    env, _ = _unwritable_user_cache(tmp_path)
+    out = subprocess.run([sys.executable, "-m", "core.fast.warmup"], capture_output=True,
+                         text=True, env={**env, "PYTHONPATH": str(root)}, cwd=root, timeout=300)
+    assert out.returncode == 2, out.stderr[-2000:]
+    assert out.stdout == "" and "Traceback" not in out.stderr
+    assert "without a kernel cache" in out.stderr

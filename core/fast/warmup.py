@@ -22,6 +22,7 @@ it compile nothing new.
 """
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass, field
 from typing import Callable
@@ -334,6 +335,12 @@ def main(argv=None) -> int:
     import argparse
 
     from core.fast.parallel_warmup import warm_up_parallel
+    from core.kernels import _cache as kernel_cache
+
+    if not kernel_cache.caching:  # (it has warned why) the app compiles in its own process
+        print("no kernel cache to fill: nothing compiled here could reach another process",
+              file=sys.stderr)
+        return 2
 
     ap = argparse.ArgumentParser(description="compile the engine's kernels into Numba's cache")
     ap.add_argument("--jobs", type=int, default=None, help="worker processes (default: one per core)")

@@ -77,7 +77,8 @@ class Sequential:
                         else self.input_shape, self._rng)
 
     def _taken_names(self) -> set[str]:
-        if len(self._names) != len(self.layers):  # the list was changed without add()
+        if len(self._names) != len(self.layers) or (  # the list was changed without add()
+                self.layers and self.layers[-1].name not in self._names):
             self._names = {lay.name for lay in self.layers}
             self._next_suffix = {}
         return self._names

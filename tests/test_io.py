@@ -509,3 +509,15 @@ def test_a_model_too_large_to_load_back_is_not_saved(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="parameters.*could not be opened again"):
         core_io.save_model(small_cnn(), tmp_path / "big.npz")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_names_stay_unique_when_the_layer_list_was_changed_directly():
+    from core.layers import ReLU
+
+    m = Sequential([ReLU(), ReLU()])
+    m.layers[-1] = ReLU(name="re_lu_5")   # code that edits the list without add()
+    m.add(ReLU())
+    m.layers.pop(0)
+    m.add(ReLU())
+    names = [lay.name for lay in m.layers]
+    assert len(set(names)) == len(names) == 3

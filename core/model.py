@@ -13,6 +13,7 @@ predictions; a lock serialises whole steps, so a prediction waits at most one ba
 from __future__ import annotations
 
 
+import math
 import threading
 
 import numpy as np
@@ -22,7 +23,7 @@ from core import losses as losses_mod
 from core import metrics as metrics_mod
 from core import input_checks
 from core import optimizers as optimizers_mod
-from core.callbacks import CallbackList, History
+from core.callbacks import CallbackList, Divergence, History
 from core.fast.plan import StepPlan
 from core.layers.base import ActivatedLayer
 from core.step import ACTIVATION_LAYERS, accuracy_or_nan
@@ -46,6 +47,7 @@ class Sequential:
         self.metrics: list[str] = []
         self.stop_training = False
         self.stop_reason: str | None = None
+        self._start_loss: float | None = None
         for layer in layers:
             self.add(layer)
         if self.input_shape is not None and self.layers:
@@ -93,6 +95,7 @@ class Sequential:
     def compile(self, optimizer="sgd", loss="mean_squared_error", metrics=()) -> None:
         self.optimizer = optimizers_mod.get(optimizer)
         self.loss = losses_mod.get(loss)
+        self._start_loss = None   # where training starts, for the divergence watch
         names = []
         for m in metrics or ():
             if m not in _METRICS:
@@ -189,6 +192,7 @@ class Sequential:
         cbs = CallbackList([history, *callbacks], self)
         self.stop_training = False
         self.stop_reason = None
+        divergence = self._divergence_monitor(x, y, batch_size, n) if epochs else None
         cbs.on_train_begin({})
         step = 0
         for epoch in range(int(epochs)):
@@ -208,7 +212,7 @@ class Sequential:
                 seen += len(idx)
                 logs.update(epoch=epoch, batch=b, step=step, size=len(idx))
                 if not np.isfinite(logs["loss"]) and self.stop_reason is None:
-                    self.stop_training = True
+                    self.stop_training = history.diverged = True
                     what = ("the loss became NaN" if np.isnan(logs["loss"])
                             else "the loss or its gradient became infinite")
                     self.stop_reason = (
@@ -216,6 +220,12 @@ class Sequential:
                         f"batch {b + 1}. The weights were left as they were before that step. "
                         f"Try a smaller learning rate (now "
                         f"{self.optimizer.learning_rate:g}).")
+                elif self.stop_reason is None:
+                    reason = divergence.observe(logs["loss"], logs.get("accuracy"), len(idx),
+                                                f"epoch {epoch + 1}, batch {b + 1}")
+                    if reason is not None:
+                        self.stop_training = history.diverged = True
+                        self.stop_reason = reason
                 cbs.on_batch_end(b, logs)
                 if self.stop_training:
                     break
@@ -231,6 +241,26 @@ class Sequential:
         history.stop_reason = self.stop_reason
         cbs.on_train_end({"stop_reason": self.stop_reason})
         return history
+
+    def _divergence_monitor(self, x, y, batch_size: int, n: int) -> Divergence:
+        """A Divergence watch for this fit. Its baseline is the loss where this model's
+        training started (since compile), kept across fits: a lesson that trains one epoch
+        per fit must not measure from an epoch that was already diverging."""
+        every = slice(None, None, max(1, n // Divergence.WINDOW_SAMPLES))  # sorted data too
+        # contiguous copies: a strided view would send the kernels down another path
+        start = self._evaluate_checked(np.ascontiguousarray(x[every]),
+                                       np.ascontiguousarray(y[every]))["loss"]
+        if self._start_loss is None or not np.isfinite(self._start_loss):
+            self._start_loss = start
+        baseline = max(self._start_loss, start) if np.isfinite(start) else self._start_loss
+        chance = None
+        if "accuracy" in self.metrics:
+            try:  # the score of always answering the most common class
+                chance = float(np.bincount(metrics_mod.to_class_ids(y)).max() / n)
+            except ValueError:
+                chance = None   # targets that are not classes: only the loss is watched
+        return Divergence(baseline, chance, batch_size, math.ceil(n / batch_size),
+                          getattr(self.optimizer, "learning_rate", None))
 
     def predict(self, x, batch_size: int = 256) -> np.ndarray:
         x = self._check_x(x)

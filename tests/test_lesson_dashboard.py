@@ -242,6 +242,7 @@ def test_malformed_csv_names_the_row_and_column(qtbot, lesson, tmp_path, monkeyp
     monkeypatch.setattr(QFileDialog, "getOpenFileName",
                         staticmethod(lambda *a, **k: (str(bad), "")))
     qtbot.mouseClick(lesson.open_csv_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not lesson.is_loading_csv(), timeout=TIMEOUT)  # read in a worker
     text = lesson.message_label.text()
     assert lesson.message_label.isVisible()
     assert "row 4" in text and "income" in text and "'lots'" in text

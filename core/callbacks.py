@@ -134,24 +134,36 @@ class Divergence:
         self.window = max(1, min(math.ceil(self.WINDOW_SAMPLES / batch_size),
                                  batches_per_epoch))
         self.learning_rate = learning_rate
-        self._rows: deque = deque(maxlen=self.window)
+        self._rows: deque = deque()
+        # running sums over the window: a few additions per batch, not a pass over it (at
+        # batch size 1 the window is 256 batches). A loss large enough to spoil them by
+        # cancellation has already stopped the run (FAR), so they stay accurate.
+        self._loss = self._acc = 0.0
+        self._seen = 0
 
     def observe(self, loss: float, accuracy: float | None, size: int,
                 where: str = "") -> str | None:
         """Add a batch's loss (and accuracy, if measured); the reason to stop (saying
         `where`: "epoch 1, batch 8"), or None."""
         self._where = where
-        self._rows.append((loss * size, (accuracy if accuracy is not None else math.nan)
-                           * size, size))
-        seen = sum(r[2] for r in self._rows)
-        mean = math.fsum(r[0] for r in self._rows) / seen   # fsum: 1e31 next to 0.3
+        acc = math.nan if accuracy is None else accuracy
+        self._rows.append((loss * size, acc * size, size))
+        self._loss += loss * size
+        self._acc += acc * size
+        self._seen += size
+        if len(self._rows) > self.window:
+            old_loss, old_acc, old_size = self._rows.popleft()
+            self._loss -= old_loss
+            self._acc -= old_acc
+            self._seen -= old_size
+        mean = self._loss / self._seen
         if mean > self.FAR * self.baseline:
             return self._reason(mean, None)
         if self.chance is None or accuracy is None or len(self._rows) < self.window:
             return None
-        acc = sum(r[1] for r in self._rows) / seen
-        if mean > self.GROWN * self.baseline and acc <= self.chance + self.CHANCE_MARGIN:
-            return self._reason(mean, acc)
+        mean_acc = self._acc / self._seen
+        if mean > self.GROWN * self.baseline and mean_acc <= self.chance + self.CHANCE_MARGIN:
+            return self._reason(mean, mean_acc)
         return None
 
     def _reason(self, mean: float, accuracy: float | None) -> str:

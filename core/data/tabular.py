@@ -167,6 +167,14 @@ def _parse_number(cell: str, decimal_comma: bool = False) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _free_in_steps(rows: list, step: int = 20_000) -> None:
+    """Empty a long list a slice at a time: freeing a million rows at once is one C call
+    that holds the GIL for half a second, and a reader in a worker thread would freeze the
+    window that long."""
+    while rows:
+        del rows[-step:]
+
+
 def _opens_unclosed_quote(text: str, first: int, last: int) -> bool:
     """Does the record on lines first…last (1-based) hold a quote that is never closed?
     Only asked for a record spanning several lines (rare: a cell with a line break)."""
@@ -324,9 +332,12 @@ def read_csv_text(
             line, start = start, reader.line_num + 1
             if not cells or all(not c.strip() for c in cells):
                 continue
-            cells = [c.strip() for c in cells]
+            # a tuple of strings leaves the garbage collector's lists at its first pass: a
+            # million row lists kept in them made every full collection walk them all,
+            # holding the GIL (and so the window) for up to a second at a time
+            cells = tuple([c.strip() for c in cells])
             if header is None:
-                header, header_row = cells, line
+                header, header_row = list(cells), line
                 continue
             if len(cells) != len(header):
                 if reader.line_num > line and _opens_unclosed_quote(text, line, reader.line_num):
@@ -556,6 +567,7 @@ def read_csv_text(
     report.lines.append(
         f"Result: {len(rows)} samples x {len(names)} features, {len(class_names)} classes."
     )
+    _free_in_steps(rows)
     dataset = TabularDataset(
         x=x.astype(np.float32),
         y=y,

@@ -55,6 +55,9 @@ class Loss:
 
     def __call__(self, y_true, y_pred) -> float:
         y_pred = np.asarray(y_pred, dtype=np.float32)
+        y_true = np.asarray(y_true)
+        if y_pred.ndim >= 1 and len(y_true) == len(y_pred) and y_true.dtype.kind in "biuf":
+            self.check_labels(y_true, y_pred.shape[1:] or (1,))
         losses, _ = self.per_sample(self.prepare_targets(y_true, y_pred.shape), y_pred)
         return float(np.mean(losses, dtype=np.float64))
 

@@ -163,3 +163,14 @@ def test_complex_arrays_are_refused_not_silently_truncated(x):
         model().fit(x, np.zeros(20) + 0j, epochs=1)
     with pytest.raises(ValueError, match="complex numbers"):
         model().predict(x + 1j)
+
+
+def test_a_loss_called_on_its_own_checks_its_labels_too():
+    from core import losses
+
+    bce = losses.get("binary_crossentropy")
+    with pytest.raises(ValueError, match="needs labels 0 or 1"):
+        bce(np.array([2.0, 0.0]), np.array([[0.5], [0.5]]))   # was: a negative loss
+    assert bce([1, 0], [[0.9], [0.2]]) > 0
+    with pytest.raises(ValueError, match="one-hot rows"):
+        losses.get("categorical_crossentropy")([[1, 1, 0]], [[0.3, 0.3, 0.4]])

@@ -409,7 +409,9 @@ class DashboardLesson(Lesson):
 
     def load_csv(self, path: str, target: str | None = None) -> bool:
         """Use the CSV at `path` (last column predicted unless `target`); False with a
-        visible message if the file cannot be used."""
+        visible message if the file cannot be used, or while a large file (not read with
+        these columns yet) is read in the background. Open CSV… goes through
+        `load_csv_in_background`, which reads the file off the GUI thread first."""
         self.dataset_combo.setCurrentIndex(self.dataset_combo.findData("csv"))
         try:
             header = csv_header(path)

@@ -174,3 +174,18 @@ def test_churn_cancel_and_a_big_files_target_change_run_in_the_worker(qtbot, chu
     qtbot.waitUntil(lambda: not churn.is_loading(), timeout=TIMEOUT)
     assert threads and threading.get_ident() not in threads
     assert churn.table_data.target == "plan" and churn.table_data.dataset.num_classes == 3
+
+
+def test_dashboard_reencodes_a_big_file_for_another_target_in_the_worker(qtbot, dashboard,
+                                                                         tmp_path, monkeypatch):
+    path = tmp_path / "big.csv"
+    path.write_text(csv_text(20_000), encoding="utf-8")
+    open_with_dialog(monkeypatch, qtbot, dashboard.open_csv_button, path)
+    qtbot.waitUntil(lambda: not dashboard.is_loading_csv(), timeout=TIMEOUT)
+    threads = record_threads(monkeypatch, dash_mod, "prepare_csv")
+    dashboard.target_combo.setCurrentText("plan")
+    assert dashboard.is_loading_csv() and not dashboard.target_combo.isEnabled()
+    qtbot.waitUntil(lambda: not dashboard.is_loading_csv(), timeout=TIMEOUT)
+    assert threads and threading.get_ident() not in threads
+    assert dashboard.data().n_classes == 3 and dashboard.target_combo.isEnabled()
+    assert "target 'plan' (3 classes)" in dashboard.data_label.text()

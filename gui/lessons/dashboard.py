@@ -566,7 +566,8 @@ class DashboardLesson(Lesson):
         running = self.is_training()
         paused = running and self.session.is_paused()
         self.start_button.setEnabled(not running and not self.is_loading_csv())
-        self.open_csv_button.setEnabled(not self.is_loading_csv())
+        for w in (self.open_csv_button, self.target_combo, self.drop_edit):
+            w.setEnabled(not self.is_loading_csv())   # one read at a time, none lost
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         self.pause_button.setText("Resume" if paused else "Pause")

@@ -4,7 +4,7 @@ A NaN in the data makes the first loss NaN, and the engine's step check would th
 the learning rate; a complex array would lose its imaginary part without a word; text
 labels would fail deep inside NumPy. Each check here says instead which data is wrong and
 where (the first bad row), in a sentence. They run once per call, vectorised: on 4,000
-digits (3 M values) the finite check costs about 2 ms.
+digits (3 M values) all of them together cost about 1 ms.
 """
 from __future__ import annotations
 

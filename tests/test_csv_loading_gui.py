@@ -26,7 +26,8 @@ def csv_text(n, sep=","):
     plan = rng.choice(["basic", "pro", "max"], n)
     churn = np.where(rng.random(n) < 0.3, "Yes", "No")
     rows = (sep.join(map(str, r)) for r in zip(range(n), age, income, plan, churn))
-    return sep.join(["customerID", "age", "income", "plan", "Churn"]) + "\n" + "\n".join(rows) + "\n"
+    header = sep.join(["customerID", "age", "income", "plan", "Churn"])
+    return header + "\n" + "\n".join(rows) + "\n"
 
 
 @pytest.fixture

@@ -34,6 +34,17 @@ class Loss:
             y = y.reshape(y_pred_shape)
         return np.ascontiguousarray(y)
 
+    def check_labels(self, y, output_shape, what: str = "the labels (y)") -> None:
+        """ValueError if labels `y` (N, ...) cannot be this loss's targets for a model whose
+        outputs have `output_shape` (without the batch axis). Run once per fit on the whole
+        y, vectorised; only the shapes are checked here, each loss adds its own rule."""
+        k = int(np.prod(output_shape))
+        if len(y) and y.size // len(y) != k:
+            raise ValueError(
+                f"{self.name}: {what} have shape {y.shape}, but the model gives {k} "
+                f"output value{'s' if k > 1 else ''} per sample "
+                f"(outputs of shape (N, {', '.join(map(str, output_shape))}))")
+
     def per_sample(self, y_true, y_pred):
         """(per-sample loss (N,), dL/dy_pred) with L the batch mean."""
         raise NotImplementedError
@@ -44,6 +55,9 @@ class Loss:
 
     def __call__(self, y_true, y_pred) -> float:
         y_pred = np.asarray(y_pred, dtype=np.float32)
+        y_true = np.asarray(y_true)
+        if y_pred.ndim >= 1 and len(y_true) == len(y_pred) and y_true.dtype.kind in "biuf":
+            self.check_labels(y_true, y_pred.shape[1:] or (1,))
         losses, _ = self.per_sample(self.prepare_targets(y_true, y_pred.shape), y_pred)
         return float(np.mean(losses, dtype=np.float64))
 
@@ -72,6 +86,19 @@ class BinaryCrossentropy(Loss):
     formula = "L = −(1/N) Σ [y·log ŷ + (1 − y)·log(1 − ŷ)]"
     fuses_with = "sigmoid"
 
+    def check_labels(self, y, output_shape, what: str = "the labels (y)") -> None:
+        super().check_labels(y, output_shape, what)
+        # a label outside [0, 1] makes −[y·log ŷ + (1 − y)·log(1 − ŷ)] negative, and the
+        # network then learns to push ŷ to an extreme instead of towards y
+        bad = (y < 0) | (y > 1)
+        if bad.any():
+            row = int(np.argmax(bad.reshape(len(y), -1).any(axis=1)))
+            value = y.reshape(len(y), -1)[row][np.argmax(bad.reshape(len(y), -1)[row])]
+            raise ValueError(
+                f"{self.name} needs labels 0 or 1 (or a probability between), but {what} "
+                f"hold {value:g} at row index {row}. For more than two classes use "
+                f"sparse_categorical_crossentropy with a softmax output.")
+
     def per_sample(self, y_true, y_pred):
         return K.binary_crossentropy(y_true, y_pred)
 
@@ -83,6 +110,24 @@ class CategoricalCrossentropy(Loss):
     name = "categorical_crossentropy"
     formula = "L = −(1/N) Σ_n Σ_k y_nk·log ŷ_nk"
     fuses_with = "softmax"
+
+    def check_labels(self, y, output_shape, what: str = "the labels (y)") -> None:
+        k = int(np.prod(output_shape))
+        if y.ndim == 1 or (y.ndim == 2 and y.shape[1] == 1 and k > 1):
+            raise ValueError(
+                f"{self.name} needs one-hot rows of {k} values, but {what} are one class id "
+                f"per sample: use sparse_categorical_crossentropy, or turn the ids into "
+                f"one-hot rows (core.data.one_hot)")
+        super().check_labels(y, output_shape, what)
+        rows = y.reshape(len(y), -1)
+        # a one-hot row (or a soft label: probabilities) is ≥ 0 and sums to 1
+        bad = (rows < 0).any(axis=1) | (np.abs(rows.sum(axis=1, dtype=np.float64) - 1) > 1e-3)
+        if bad.any():
+            row = int(np.argmax(bad))
+            shown = np.array2string(rows[row][:12], precision=3, separator=", ")
+            raise ValueError(
+                f"{self.name} needs one-hot rows (one 1, the rest 0; or probabilities "
+                f"that sum to 1), but row index {row} of {what} is {shown}")
 
     def per_sample(self, y_true, y_pred):
         return K.categorical_crossentropy(y_true, y_pred)
@@ -114,6 +159,22 @@ class SparseCategoricalCrossentropy(Loss):
                 f"{self.name}: class ids must be in 0..{n_classes - 1}, "
                 f"got {int(y.min())}..{int(y.max())}")
         return np.ascontiguousarray(y)
+
+    def check_labels(self, y, output_shape, what: str = "the labels (y)") -> None:
+        ids = y[:, 0] if y.ndim == 2 and y.shape[1] == 1 else y
+        if ids.ndim != 1:
+            raise ValueError(
+                f"{self.name} needs one class id per sample, but {what} have shape "
+                f"{y.shape}: for one-hot rows use categorical_crossentropy")
+        n_classes = int(output_shape[0]) if output_shape else 1
+        bad = (ids < 0) | (ids >= n_classes)
+        if ids.dtype.kind == "f":
+            bad |= ids != np.round(ids)
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise ValueError(
+                f"{self.name} needs whole class ids 0…{n_classes - 1} (the model has "
+                f"{n_classes} outputs), but {what} hold {ids[row]:g} at row index {row}")
 
     def per_sample(self, y_true, y_pred):
         return K.sparse_categorical_crossentropy(y_true, y_pred)

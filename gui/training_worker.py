@@ -448,7 +448,7 @@ class TrainingSession(QObject):
             t.clock += time.perf_counter() - self._active_since.pop(rid)
         reason = hist.stop_reason
         if reason is not None and t.status != "stopped":
-            t.status = "diverged" if _diverged(t) else "stopped"
+            t.status = "diverged" if hist.diverged or _diverged(t) else "stopped"
             t.stop_reason = reason
 
     def _end_task(self, t: TrainingTask) -> None:
@@ -554,7 +554,12 @@ class TrainingSession(QObject):
         except Exception as exc:  # noqa: BLE001 - one task's failure is shown, others go on
             if keep_status and t.status == "diverged":
                 return   # a hook tripping over the NaN model: the divergence is the news
-            if _outputs_blew_up(t):
+            if isinstance(exc, ValueError) and t.steps == 0:
+                # fit refused the data before any step (NaN in x, labels the loss cannot
+                # take): the data is the news, not the learning rate
+                t.status = "failed"
+                t.stop_reason = f"training could not start: {exc}"
+            elif _outputs_blew_up(t):
                 # the engine tripped over NaN/inf somewhere its own check does not look yet
                 # (e.g. a metric on NaN predictions): still a divergence, and said so
                 t.status = "diverged"

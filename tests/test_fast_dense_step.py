@@ -84,9 +84,15 @@ def test_fused_step_matches_float64_backprop():
 def test_a_non_finite_step_changes_nothing_and_says_so():
     layers, shape, n = NETS["deep, linear and ReLU"]
     m = _model(layers(), shape)
-    before = m.get_weights()
     x = np.ones((n,) + shape, np.float32)
-    x[2, 1] = np.nan
+    bad_x = x.copy()
+    bad_x[2, 1] = np.nan
+    with pytest.raises(ValueError, match="row index 2"):   # bad data never reaches a step
+        m.train_on_batch(bad_x, np.zeros(n, int))
+    weights = m.get_weights()
+    weights[0].flat[0] = np.nan        # a poisoned weight: the step's loss is NaN
+    m.set_weights(weights)
+    before = m.get_weights()
     logs = m.train_on_batch(x, np.zeros(n, int))
     assert np.isnan(logs["loss"])
     for a, b in zip(before, m.get_weights()):

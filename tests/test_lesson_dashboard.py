@@ -139,14 +139,36 @@ def test_a_diverging_run_stops_with_the_engines_reason(qtbot, lesson):
     run = list(lesson.store)[-1]
     assert run.status == "diverged"
     assert run.steps < 5                      # stopped within the first epoch
-    # the engine's own sentence (History.stop_reason), shown as it is
-    assert run.stop_reason.startswith("training stopped: the loss became NaN")
-    assert "Try a smaller learning rate (now 1e+12)" in run.stop_reason
+    # the engine's own sentence (History.stop_reason), shown as it is: the loss exploded
+    # (issue 13 item 6) before it could overflow to NaN
+    assert run.stop_reason.startswith("training stopped at epoch 1, batch ")
+    assert "the loss is diverging" in run.stop_reason
+    assert "The learning rate 1e+12 is too large" in run.stop_reason
     assert lesson.message_label.isVisible()
     assert run.stop_reason in lesson.message_label.text()
+    assert lesson.table.cell_text(run.id, "status") == "diverged"
+
+
+def test_a_nan_loss_is_still_named_nan(qtbot, lesson, monkeypatch):
+    import gui.lessons.dashboard as dash
+
+    real = dash.build_classifier
+
+    def poisoned(*args, **kw):
+        model = real(*args, **kw)
+        ws = model.get_weights()
+        ws[0][0, 0] = np.nan          # the first batch's loss is NaN
+        model.set_weights(ws)
+        return model
+
+    monkeypatch.setattr(dash, "build_classifier", poisoned)
+    _configure(lesson, dataset="insurance", epochs=2, batch=32, lr="0.1")
+    lesson.start_training()
+    _train_to_end(qtbot, lesson)
+    run = list(lesson.store)[-1]
+    assert run.status == "diverged"
+    assert run.stop_reason.startswith("training stopped: the loss became NaN")
     assert lesson.table.cell_text(run.id, "status") == "diverged (NaN)"
-    _, y = lesson.plot.curve_data(run.id, "loss", "raw")
-    assert not np.isfinite(y[-1])
 
 
 def test_a_diverging_digits_run_is_a_divergence_too(qtbot, lesson):
@@ -156,8 +178,38 @@ def test_a_diverging_digits_run_is_a_divergence_too(qtbot, lesson):
     run = list(lesson.store)[-1]
     assert run.status == "diverged"
     assert run.steps < 125
-    assert "Try a smaller learning rate" in run.stop_reason
+    assert "1e+10 is too large" in run.stop_reason
     assert run.stop_reason in lesson.message_label.text()
+
+
+def test_sgd_at_learning_rate_1e6_stops_instead_of_finishing_at_chance(qtbot, lesson):
+    """Issue 13 item 6: the dashboard's own network at η = 10⁶ reached loss 3.3e31 at 10 %
+    accuracy and ended "finished" with no reason; it stops, saying so and naming η."""
+    _configure(lesson, dataset="digits", epochs=10, batch=32, lr="1e6", hidden=((64, "relu"),))
+    lesson.start_training()
+    _train_to_end(qtbot, lesson)
+    run = list(lesson.store)[-1]
+    assert run.status == "diverged"
+    assert run.steps < 125                    # within the first epoch, not 1,250 updates
+    assert "the loss is diverging" in run.stop_reason
+    assert "The learning rate 1e+06 is too large" in run.stop_reason
+    assert lesson.message_label.isVisible()
+    assert run.stop_reason in lesson.message_label.text()
+    assert lesson.table.cell_text(run.id, "status") == "diverged"
+
+
+def test_noisy_sgd_on_real_data_is_never_stopped(qtbot, lesson):
+    """Stochastic gradient descent (one example per update) on the real breast-cancer
+    measurements: every loss is noisy, nothing diverges, the run must finish."""
+    _configure(lesson, dataset="breast_cancer", epochs=3, batch=1, lr="0.1",
+               hidden=((64, "relu"),))
+    lesson.start_training()
+    _train_to_end(qtbot, lesson)
+    run = list(lesson.store)[-1]
+    assert run.status == "finished" and run.stop_reason is None
+    assert run.steps == 3 * run.updates_per_epoch
+    losses = run.batches.column("loss")
+    assert max(losses) > 10 * np.median(losses)   # it really was noisy
 
 
 def test_switching_lessons_mid_training_stops_cleanly(qtbot, lesson):
@@ -190,6 +242,7 @@ def test_malformed_csv_names_the_row_and_column(qtbot, lesson, tmp_path, monkeyp
     monkeypatch.setattr(QFileDialog, "getOpenFileName",
                         staticmethod(lambda *a, **k: (str(bad), "")))
     qtbot.mouseClick(lesson.open_csv_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not lesson.is_loading_csv(), timeout=TIMEOUT)  # read in a worker
     text = lesson.message_label.text()
     assert lesson.message_label.isVisible()
     assert "row 4" in text and "income" in text and "'lots'" in text

@@ -49,13 +49,17 @@ from .synthetic import (
 )
 from .tabular import (
     PreprocessingReport,
+    ReadCancelled,
     TabularDataset,
+    csv_header_of_text,
     load_breast_cancer_data,
     read_csv_dataset,
     read_csv_text,
 )
 
 __all__ = [
+    "ReadCancelled",
+    "csv_header_of_text",
     "CIFAR10_CLASSES",
     "CIFAR10_SHA256",
     "CIFAR10_URL",

@@ -24,6 +24,9 @@ from .preprocessing import ScalingParams
 
 __all__ = [
     "PreprocessingReport",
+    "ReadCancelled",
+    "csv_header_of_text",
+    "detect_delimiter",
     "TabularDataset",
     "load_breast_cancer_data",
     "read_csv_dataset",
@@ -33,6 +36,19 @@ __all__ = [
 _YES_NO = {"yes": 1, "no": 0, "true": 1, "false": 0, "y": 1, "n": 0}
 _BINARY_WORDS = ({"yes", "no"}, {"true", "false"}, {"y", "n"})
 MAX_CLASSES = 50
+#: a numeric cell beyond this is refused: float32 holds ±3.4e38, and min-max scaling needs
+#: max − min to fit too (1e308 − (−1e308) overflows even float64 and made NaN features)
+MAX_MAGNITUDE = 1e38
+#: separators a CSV file may use: spreadsheets in much of Europe save with ";" (the comma
+#: is their decimal mark), some tools with tabs or "|"
+DELIMITERS = (",", ";", "\t", "|")
+_DELIMITER_NAMES = {",": "commas", ";": "semicolons (;)", "\t": "tabs", "|": "bars (|)"}
+#: rows read between two progress reports
+_PROGRESS_ROWS = 20_000
+
+
+class ReadCancelled(Exception):
+    """The reader's `progress` callback returned False: reading stopped, nothing kept."""
 
 
 @dataclass
@@ -56,6 +72,9 @@ class PreprocessingReport:
     target: str = ""
     target_mapping: dict[str, int] = field(default_factory=dict)
     scaling: ScalingParams | None = None
+    delimiter: str = ","
+    #: numbers written with a decimal comma ("3,5"), read in a semicolon-separated file
+    decimal_comma: bool = False
     lines: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
@@ -74,7 +93,7 @@ class PreprocessingReport:
             if cell == "" and col in self.fill_values:
                 cell = str(self.fill_values[col])
             if col in self.numeric_columns:
-                number = _parse_number(cell)
+                number = _parse_number(cell, self.decimal_comma)
                 if number is None:
                     raise ValueError(f"column '{col}': {cell!r} is not a number")
                 numeric_pos.append(len(values))
@@ -135,12 +154,76 @@ class TabularDataset:
         return len(self.class_names)
 
 
-def _parse_number(cell: str) -> float | None:
+def _parse_number(cell: str, decimal_comma: bool = False) -> float | None:
     try:
         value = float(cell)
     except ValueError:
-        return None
+        if not decimal_comma or cell.count(",") != 1:
+            return None
+        try:
+            value = float(cell.replace(",", "."))
+        except ValueError:
+            return None
     return value if math.isfinite(value) else None
+
+
+def _free_in_steps(rows: list, step: int = 20_000) -> None:
+    """Empty a long list a slice at a time: freeing a million rows at once is one C call
+    that holds the GIL for half a second, and a reader in a worker thread would freeze the
+    window that long."""
+    while rows:
+        del rows[-step:]
+
+
+def _opens_unclosed_quote(text: str, first: int, last: int) -> bool:
+    """Does the record on lines first…last (1-based) hold a quote that is never closed?
+    Only asked for a record spanning several lines (rare: a cell with a line break)."""
+    lines = text.splitlines()
+    if last < len(lines):
+        return False   # the record ended before the file did: its quotes were closed
+    return "\n".join(lines[first - 1:]).count('"') % 2 == 1
+
+
+def _unclosed_quote(source: str, first: int, last: int) -> str:
+    return (f"{source}, row {first}: a cell opens a quote (\") that is never closed, so "
+            f"rows {first}-{last} were read as one cell. Close the quote on row {first} "
+            f"(or double it, \"\", to write a quote inside a cell).")
+
+
+def detect_delimiter(text: str) -> str:
+    """The separator of CSV `text`: the one of DELIMITERS that splits its first rows into
+    the same number (≥ 2) of columns; a comma when it works, as the format's name says."""
+    sample = text[:65536]
+    best, best_cols = ",", 1
+    for delim in DELIMITERS:
+        counts = set()
+        try:
+            reader = csv.reader(io.StringIO(sample, newline=""), delimiter=delim)
+            for cells in reader:
+                if cells and any(c.strip() for c in cells):
+                    counts.add(len(cells))
+                if reader.line_num >= 20:
+                    break
+        except csv.Error:
+            continue
+        if len(counts) == 1 and (cols := counts.pop()) >= 2:
+            if delim == ",":
+                return ","
+            if cols > best_cols:
+                best, best_cols = delim, cols
+    return best
+
+
+def csv_header_of_text(text: str, source: str = "the file") -> list[str]:
+    """The column names of CSV `text`: its first non-empty row, split by its separator."""
+    try:
+        for cells in csv.reader(io.StringIO(text[:1 << 20], newline=""),
+                                delimiter=detect_delimiter(text)):
+            if cells and any(c.strip() for c in cells):
+                return [c.strip() for c in cells]
+    except csv.Error as exc:
+        raise ValueError(f"{source}, row 1: not valid CSV ({exc})") from None
+    raise ValueError(f"{source} is empty")
 
 
 def _fmt(value: float) -> str:
@@ -157,6 +240,7 @@ def read_csv_dataset(
     scaling: str | None = "min-max",
     missing: str = "drop",
     max_categories: int = 50,
+    progress=None,
 ) -> tuple[TabularDataset, PreprocessingReport]:
     """Read a CSV file into ``(TabularDataset, PreprocessingReport)``.
 
@@ -176,12 +260,18 @@ def read_csv_dataset(
       new customers): "drop" the row (counted in the report), "mean" (numeric columns get
       the column mean, categorical ones a "(blank)" category; rows with a blank target
       are still dropped), or "error".
+    - The separator is detected (commas; semicolons, with decimal commas, as spreadsheets
+      in much of Europe save CSV; tabs; bars) and named in the report.
+    - ``progress``: called now and then with the fraction done (0…1), from the thread that
+      reads; returning False stops the reading with ``ReadCancelled``.
     """
     path = Path(path)
     try:
         raw = path.read_bytes()
     except IsADirectoryError as exc:
         raise ValueError(f"{path} is a folder, not a CSV file") from exc
+    except OSError as exc:
+        raise ValueError(f"cannot open {path.name}: {exc.strerror or exc}") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -190,7 +280,7 @@ def read_csv_dataset(
         ) from exc
     return read_csv_text(
         text, target, drop, source=str(path), categorical=categorical, numeric=numeric,
-        scaling=scaling, missing=missing, max_categories=max_categories,
+        scaling=scaling, missing=missing, max_categories=max_categories, progress=progress,
     )
 
 
@@ -205,6 +295,7 @@ def read_csv_text(
     scaling: str | None = "min-max",
     missing: str = "drop",
     max_categories: int = 50,
+    progress=None,
 ) -> tuple[TabularDataset, PreprocessingReport]:
     """``read_csv_dataset`` for CSV already in memory; ``source`` names it in messages."""
     if scaling not in ("min-max", "standard", None):
@@ -220,30 +311,56 @@ def read_csv_text(
     if not text.strip():
         raise ValueError(f"{source} is empty")
 
+    def report_progress(fraction: float) -> None:
+        if progress is not None and progress(min(1.0, max(0.0, fraction))) is False:
+            raise ReadCancelled(f"reading {source} was cancelled")
+
+    delimiter = detect_delimiter(text)
+    decimal_comma = delimiter == ";"
+    parse = (lambda cell: _parse_number(cell, True)) if decimal_comma else _parse_number
     header: list[str] | None = None
     header_row = 0
     rows: list[list[str]] = []
     row_numbers: list[int] = []
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    # A row's number is the line it starts on: a cell in quotes may span lines, and an
+    # unclosed quote swallows the rest of the file, which must not be blamed on its end.
+    start = 1
+    n_chars = max(1, len(text))
     try:
         for cells in reader:
-            line = reader.line_num
+            line, start = start, reader.line_num + 1
             if not cells or all(not c.strip() for c in cells):
                 continue
-            cells = [c.strip() for c in cells]
+            # a tuple of strings leaves the garbage collector's lists at its first pass: a
+            # million row lists kept in them made every full collection walk them all,
+            # holding the GIL (and so the window) for up to a second at a time
+            cells = tuple([c.strip() for c in cells])
             if header is None:
-                header, header_row = cells, line
+                header, header_row = list(cells), line
                 continue
             if len(cells) != len(header):
+                if reader.line_num > line and _opens_unclosed_quote(text, line, reader.line_num):
+                    raise ValueError(_unclosed_quote(source, line, reader.line_num))
                 raise ValueError(
                     f"{source}, row {line}: {len(cells)} cells but the header (row {header_row}) "
                     f"has {len(header)} columns"
                 )
+            if reader.line_num > line and _opens_unclosed_quote(text, line, reader.line_num):
+                raise ValueError(_unclosed_quote(source, line, reader.line_num))
             rows.append(cells)
             row_numbers.append(line)
+            if len(rows) % _PROGRESS_ROWS == 0:
+                # rows are about equally long: rows so far / rows expected, from the header
+                report_progress(0.5 * min(1.0, len(rows) * (len(",".join(cells)) + 1) / n_chars))
     except csv.Error as exc:
-        raise ValueError(f"{source}, row {reader.line_num}: not valid CSV ({exc})") from exc
-    assert header is not None
+        raise ValueError(f"{source}, row {start}: not valid CSV ({exc})") from exc
+    if header is None:
+        raise ValueError(f"{source} is empty")
+    if len(header) == 1 and len(header[0]) > 1 and any(d in header[0] for d in ";\t|"):
+        raise ValueError(
+            f"{source}, row {header_row}: the header is one column ({header[0][:60]!r}); "
+            f"its separator could not be told apart: use commas between columns")
     for i, name in enumerate(header):
         if not name:
             raise ValueError(f"{source}, row {header_row}: column {i + 1} of the header has no name")
@@ -262,8 +379,14 @@ def read_csv_text(
     if not rows:
         raise ValueError(f"{source} has a header but no data rows")
 
-    report = PreprocessingReport(source=source, rows_read=len(rows), target=target)
+    report = PreprocessingReport(source=source, rows_read=len(rows), target=target,
+                                 delimiter=delimiter, decimal_comma=decimal_comma)
     report.lines.append(f"Read {len(rows)} rows and {len(header)} columns from {source}.")
+    if delimiter != ",":
+        report.lines.append(
+            f"The columns are separated by {_DELIMITER_NAMES[delimiter]}"
+            + (", and numbers may use a decimal comma (3,5 = 3.5), as spreadsheets in much "
+               "of Europe save CSV." if decimal_comma else "."))
     if drop:
         report.dropped_columns = drop
         report.lines.append(f"Ignored column{'s' if len(drop) > 1 else ''}: {', '.join(drop)}.")
@@ -275,12 +398,13 @@ def read_csv_text(
 
     # Decide each column's kind on the filled cells before touching blanks.
     kinds: dict[str, str] = {}
-    for col in features:
+    for done, col in enumerate(features):
+        report_progress(0.5 + 0.2 * done / len(features))
         j = index[col]
         filled = [(r, cells[j]) for r, cells in zip(row_numbers, rows) if cells[j] != ""]
         if not filled:
             raise ValueError(f"{source}: column '{col}' is blank in every row; drop it with drop=('{col}',)")
-        bad = [(r, c) for r, c in filled if _parse_number(c) is None]
+        bad = [(r, c) for r, c in filled if parse(c) is None]
         if col in force_cat:
             kinds[col] = "categorical"
         elif col in force_num or (bad and len(bad) < len(filled) / 2):
@@ -311,6 +435,7 @@ def read_csv_text(
         drop_row = cells[tcol] == "" or (blanks and missing == "drop")
         keep.append(not drop_row)
     dropped = tuple(r for r, k in zip(row_numbers, keep) if not k)
+    kept_rows = [r for r, k in zip(row_numbers, keep) if k]
     rows = [cells for cells, k in zip(rows, keep) if k]
     if blank_counts:
         where = ", ".join(f"{col}: {n}" for col, n in blank_counts.items())
@@ -332,14 +457,14 @@ def read_csv_text(
     if len(distinct) == 2 and {v.lower() for v in distinct} in _BINARY_WORDS:
         mapping = {v: _YES_NO[v.lower()] for v in distinct}
         class_names = tuple(sorted(distinct, key=lambda v: mapping[v]))
-    elif all(_parse_number(v) is not None for v in distinct):
-        numbers = [_parse_number(v) for v in distinct]
+    elif all(parse(v) is not None for v in distinct):
+        numbers = [parse(v) for v in distinct]
         if any(n != int(n) or n < 0 for n in numbers):
             raise ValueError(
                 f"{source}: the target '{target}' holds numbers that are not class ids "
                 f"(e.g. {distinct[0]!r}); this reader prepares classification data"
             )
-        mapping = {v: int(_parse_number(v)) for v in distinct}
+        mapping = {v: int(parse(v)) for v in distinct}
         top = max(mapping.values())
         if top >= MAX_CLASSES:
             raise ValueError(f"{source}: target '{target}' has class id {top}; at most {MAX_CLASSES} classes")
@@ -361,11 +486,20 @@ def read_csv_text(
     names: list[str] = []
     numeric_blocks: list[int] = []
     numeric_names: list[str] = []
-    for col in features:
+    for done, col in enumerate(features):
+        report_progress(0.7 + 0.3 * done / len(features))
         j = index[col]
         cells = [c[j] for c in rows]
         if kinds[col] == "numeric":
-            values = np.array([_parse_number(c) if c != "" else np.nan for c in cells], dtype=np.float64)
+            values = np.array([parse(c) if c != "" else np.nan for c in cells], dtype=np.float64)
+            huge = np.abs(values) > MAX_MAGNITUDE
+            if huge.any():
+                i = int(np.argmax(huge))
+                more = f" (and {int(huge.sum()) - 1} more)" if huge.sum() > 1 else ""
+                raise ValueError(
+                    f"{source}, row {kept_rows[i]}, column '{col}': {cells[i]!r} is too large "
+                    f"a number{more}; the network computes with 32-bit numbers, so cells must "
+                    f"lie within ±{MAX_MAGNITUDE:g}. Fix the cell or drop the column.")
             if np.isnan(values).any():
                 fill = float(np.nanmean(values))
                 values[np.isnan(values)] = fill
@@ -433,6 +567,7 @@ def read_csv_text(
     report.lines.append(
         f"Result: {len(rows)} samples x {len(names)} features, {len(class_names)} classes."
     )
+    _free_in_steps(rows)
     dataset = TabularDataset(
         x=x.astype(np.float32),
         y=y,

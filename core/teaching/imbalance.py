@@ -67,14 +67,8 @@ def read_text_file(path) -> str:
 
 
 def csv_header(text: str, source: str = "the file") -> list[str]:
-    """The column names: the first non-empty row."""
-    try:
-        for cells in csv.reader(io.StringIO(text, newline="")):
-            if cells and any(c.strip() for c in cells):
-                return [c.strip() for c in cells]
-    except csv.Error as exc:
-        raise ValueError(f"{source}: not valid CSV ({exc})") from None
-    raise ValueError(f"{source} is empty")
+    """The column names: the first non-empty row, split by the file's own separator."""
+    return core_data.csv_header_of_text(text, source)
 
 
 def guess_target(header) -> str:
@@ -107,7 +101,7 @@ class TableData:
 
 
 def load_table(text: str, source: str, target: str | None = None, drop=None,
-               synthetic: bool = False) -> TableData:
+               synthetic: bool = False, progress=None) -> TableData:
     """Encode CSV `text` to predict `target` (guessed if None), ignoring `drop` (ID-like
     columns if None). Numeric columns are min-max scaled to [0, 1] as the course does; a
     problem in the file is a ValueError naming the row and column."""
@@ -117,7 +111,7 @@ def load_table(text: str, source: str, target: str | None = None, drop=None,
         drop = [c for c in guess_id_columns(header) if c != target]
     drop = tuple(c for c in drop if c != target)
     dataset, report = core_data.read_csv_text(text, target, drop, source=source,
-                                              scaling="min-max")
+                                              scaling="min-max", progress=progress)
     if len(dataset) < 10:
         raise ValueError(f"{source}: only {len(dataset)} usable rows; at least 10 are needed")
     counts = np.bincount(dataset.y, minlength=dataset.num_classes)
@@ -135,14 +129,17 @@ def raw_preview(table: TableData, rows: int = PREVIEW_ROWS) -> tuple[list[str], 
     dropped = set(table.report.dropped_rows)
     header: list[str] | None = None
     out: list[list[str]] = []
-    reader = csv.reader(io.StringIO(table.text, newline=""))
+    reader = csv.reader(io.StringIO(table.text, newline=""),
+                        delimiter=table.report.delimiter)
+    start = 1
     for cells in reader:
+        line, start = start, reader.line_num + 1   # a row is numbered by its first line
         if not cells or all(not c.strip() for c in cells):
             continue
         if header is None:
             header = [c.strip() for c in cells]
             continue
-        if reader.line_num in dropped:
+        if line in dropped:
             continue
         out.append([c.strip() for c in cells])
         if len(out) >= rows:

@@ -336,7 +336,7 @@ class NeuronDescent:
         gradient = (float(grads["kernel"][0, 0]), float(grads["kernel"][1, 0]),
                     float(grads["bias"][0]))
         loss_before = float(hist.history["loss"][0]) if hist.history.get("loss") else math.nan
-        if hist.stop_reason is not None:
+        if hist.stop_reason is not None and after == before:
             # the engine refused the step (NaN/inf) and kept the weights: stay put
             self.stop_reason = hist.stop_reason
             return DescentStep(self.epoch, before, before, gradient, self.losses[-1],
@@ -344,7 +344,10 @@ class NeuronDescent:
         self.path.append(after)
         self.gradients.append(gradient)
         self.losses.append(self.loss_at(*after))
-        return DescentStep(self.epoch, before, after, gradient, loss_before, self.losses[-1])
+        # a step taken, after which fit found the loss diverging: the next ones are not
+        self.stop_reason = hist.stop_reason
+        return DescentStep(self.epoch, before, after, gradient, loss_before, self.losses[-1],
+                           self.stop_reason)
 
     def gradient_at(self, w1: float, w2: float, b: float) -> tuple[float, float, float]:
         """(∂L/∂w1, ∂L/∂w2, ∂L/∂b) of the full-batch log loss at these weights, from the

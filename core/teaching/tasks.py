@@ -12,7 +12,6 @@ Three families, one per lesson that used to build its own:
 """
 from __future__ import annotations
 
-import csv
 import math
 import re
 from dataclasses import dataclass, field
@@ -87,9 +86,11 @@ def prepare_builtin(key: str) -> PreparedData:
                         "(min-max scaled on the training part).", keras)
 
 
-def prepare_csv(path, target: str, drop=()) -> PreparedData:
-    """A CSV file read with core.data.read_csv_dataset; ValueError names the bad row/column."""
-    ds, report = core_data.read_csv_dataset(path, target, drop=drop, scaling=None)
+def prepare_csv(path, target: str, drop=(), progress=None) -> PreparedData:
+    """A CSV file read with core.data.read_csv_dataset; ValueError names the bad row/column.
+    `progress(fraction)` is told how far reading got; returning False cancels it."""
+    ds, report = core_data.read_csv_dataset(path, target, drop=drop, scaling=None,
+                                            progress=progress)
     if len(ds) < 5:
         raise ValueError(f"{Path(path).name}: only {len(ds)} usable rows; at least 5 are needed")
     xt, yt, xv, yv = split_and_scale(ds.x, ds.y, scale=True)
@@ -129,15 +130,21 @@ def parse_learning_rate(text: str) -> float:
 
 
 def csv_header(path) -> list[str]:
-    """The column names in a CSV file's first non-empty row (ValueError if unreadable)."""
+    """The column names in a CSV file's first non-empty row, split by the file's own
+    separator (ValueError if unreadable)."""
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            for cells in csv.reader(fh):
-                if cells and any(c.strip() for c in cells):
-                    return [c.strip() for c in cells]
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise ValueError(f"{Path(path).name}: cannot read it as CSV ({exc})") from None
-    raise ValueError(f"{Path(path).name} is empty")
+        with open(path, "rb") as fh:
+            head = fh.read(1 << 20)
+    except OSError as exc:
+        raise ValueError(f"{Path(path).name}: cannot read it ({exc.strerror or exc})") from None
+    try:
+        text = head.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:   # not just a character cut at the 1 MiB boundary
+            raise ValueError(f"{Path(path).name}: cannot read it as CSV: not UTF-8 text "
+                             f"(undecodable byte at offset {exc.start})") from None
+        text = head[:exc.start].decode("utf-8-sig")
+    return core_data.csv_header_of_text(text, Path(path).name)
 
 
 def looks_like_id(name: str) -> bool:

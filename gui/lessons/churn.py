@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QLab
 
 from core import metrics
 from core.teaching.classifier_eval import predicted_classes
-from core.data import churn_csv_text
+from core.data import ReadCancelled, churn_csv_text
 from core.teaching.imbalance import (BALANCING, DEFAULT_HIDDEN, TableData, balance,
                                      build_tabular_model, csv_header, guess_id_columns,
                                      guess_target, load_table, minority_class, minority_scores,
@@ -30,6 +30,7 @@ from core.teaching.runs import RunStore
 from gui.lessons.base import Lesson
 from gui.training_worker import TrainingSession, TrainingTask, format_duration
 from gui.widgets.balancing_compare import BalancingCompare
+from gui.widgets.load_progress import LoadProgress, worker_progress
 from gui.widgets.numbers import fmt, mono_font
 from gui.widgets.preprocessing_view import PreprocessingView
 from gui.widgets.training_plot import TrainingPlot
@@ -39,6 +40,8 @@ BATCH_SIZE = 32
 LEARNING_RATE = 0.003
 PREVIEW = 6
 ERROR_STYLE = "color: #b00020; font-weight: 600;"
+#: CSV text longer than this is encoded again in a worker when its columns change (~0.1 s)
+LARGE_TEXT = 256 * 1024
 
 
 class ChurnLesson(Lesson):
@@ -61,6 +64,7 @@ class ChurnLesson(Lesson):
         self.results: dict[int, dict] = {}        # run id → {"model", "method", ...}
         self._pending: dict[int, dict] = {}
         self._closing = False
+        self._loader = None          # the Worker reading a CSV file, while it runs
 
         root = QSplitter(Qt.Orientation.Horizontal)
         root.setChildrenCollapsible(False)
@@ -116,6 +120,9 @@ class ChurnLesson(Lesson):
         self.synthetic_button.setToolTip("Go back to the bundled SYNTHETIC churn-like customers")
         self.synthetic_button.setAccessibleName("Use the synthetic churn data")
         form.addRow(self.open_button)
+        self.load_progress = LoadProgress()
+        self.load_progress.cancel_requested.connect(self.cancel_loading)
+        form.addRow(self.load_progress)
         form.addRow(self.synthetic_button)
         self.target_combo = QComboBox()
         self.target_combo.setToolTip("The column to predict (the label); the others are the "
@@ -236,7 +243,64 @@ class ChurnLesson(Lesson):
         path, _ = QFileDialog.getOpenFileName(self, "Open a CSV file", "",
                                               "CSV files (*.csv);;All files (*)")
         if path:
-            self.load_csv(path)
+            self.load_csv_in_background(path)
+
+    # --- reading off the GUI thread (a million rows take seconds to encode) -----------------
+    def load_csv_in_background(self, path):
+        """Read and encode the CSV at `path` in a worker, with progress and Cancel; the
+        table in use stays until the new one is ready. Returns the Worker (None if busy)."""
+        path = Path(path)
+
+        def job():
+            text = read_text_file(path)
+            header = csv_header(text, path.name)
+            target = guess_target(header)
+            drop = [c for c in guess_id_columns(header) if c != target]
+            return load_table(text, path.name, target, drop, progress=worker_progress())
+        return self._load_in_background(job, path.name)
+
+    def _load_in_background(self, job, name: str, on_failed=None):
+        if self._loader is not None:
+            return None
+        if self.is_training():
+            self._say("Stop the training before changing the data.", error=True)
+            return None
+
+        def finished(table):
+            if self.is_training():
+                self._say("Stop the training before changing the data.", error=True)
+                return
+            self._set_table(table)
+
+        def failed(exc):
+            if isinstance(exc, ReadCancelled):
+                self._say(f"Reading {name} was cancelled; the data in use stays.")
+            elif isinstance(exc, (ValueError, OSError)):
+                self._say(f"This file cannot be used: {exc}", error=True)
+            else:
+                self._say(f"Reading {name} failed: {type(exc).__name__}: {exc}", error=True)
+            if on_failed is not None:
+                on_failed()
+
+        def done():
+            self._loader = None
+            self.load_progress.finish()
+            self._update_controls()
+
+        self.load_progress.start(name)
+        self._loader = self.start_worker(job, on_progress=self.load_progress.set_fraction,
+                                         on_finished=finished, on_failed=failed,
+                                         on_done=done)
+        self._update_controls()
+        return self._loader
+
+    def is_loading(self) -> bool:
+        return self._loader is not None
+
+    def cancel_loading(self) -> None:
+        if self._loader is not None:
+            self._loader.cancel()
+            self.load_progress.cancelling()
 
     def load_csv(self, path) -> bool:
         """Use the CSV at `path`; False (and a message naming the problem) if it cannot be."""
@@ -301,10 +365,16 @@ class ChurnLesson(Lesson):
         if t is None or not target or target == t.target:
             return
         drop = [c for c in guess_id_columns(t.header) if c != target]
-        if not self.load_text(t.text, t.source, t.synthetic, target=target, drop=drop):
+
+        def restore():
             self.target_combo.blockSignals(True)
             self.target_combo.setCurrentText(t.target)
             self.target_combo.blockSignals(False)
+        if len(t.text) > LARGE_TEXT:        # seconds of encoding: not on the GUI thread
+            if self._reload_in_background(t, target, drop, restore) is None:
+                restore()
+        elif not self.load_text(t.text, t.source, t.synthetic, target=target, drop=drop):
+            restore()
 
     def _on_drop_changed(self) -> None:
         t = self.table_data
@@ -313,8 +383,21 @@ class ChurnLesson(Lesson):
         drop = [c.strip() for c in self.drop_edit.text().split(",") if c.strip()]
         if tuple(drop) == tuple(t.drop):
             return
-        if not self.load_text(t.text, t.source, t.synthetic, target=t.target, drop=drop):
+
+        def restore():
             self.drop_edit.setText(", ".join(t.drop))
+        if len(t.text) > LARGE_TEXT:
+            if self._reload_in_background(t, t.target, drop, restore) is None:
+                restore()
+        elif not self.load_text(t.text, t.source, t.synthetic, target=t.target, drop=drop):
+            restore()
+
+    def _reload_in_background(self, t: TableData, target: str, drop, restore):
+        """The table in use encoded again for another target or other dropped columns."""
+        def job():
+            return load_table(t.text, t.source, target, drop, synthetic=t.synthetic,
+                              progress=worker_progress())
+        return self._load_in_background(job, t.source, on_failed=restore)
 
     def _describe_minority(self) -> None:
         ds = self.table_data.dataset
@@ -336,7 +419,7 @@ class ChurnLesson(Lesson):
 
     def train(self, methods=None) -> bool:
         """Train one network per balancing method (the chosen one by default)."""
-        if self.is_training() or self.table_data is None:
+        if self.is_training() or self.table_data is None or self.is_loading():
             return False
         methods = [self.method()] if methods is None else list(methods)
         ds = self.table_data.dataset
@@ -461,9 +544,11 @@ class ChurnLesson(Lesson):
 
     def _update_controls(self) -> None:
         running = self.is_training()
+        busy = running or self.is_loading()
         for w in (self.train_button, self.compare_button, self.balance_combo, self.epochs_spin,
-                  self.data_panel):
-            w.setEnabled(not running)
+                  self.target_combo, self.drop_edit, self.open_button, self.synthetic_button):
+            w.setEnabled(not busy)
+        self.data_panel.setEnabled(not running)   # Cancel stays usable while reading
         self.stop_button.setEnabled(running)
 
     def _say(self, text: str, error: bool = False) -> None:

@@ -10,6 +10,8 @@ core.teaching.runs.RunStore.
 """
 from __future__ import annotations
 
+import os
+from pathlib import Path
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -17,14 +19,16 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QHBo
                                QLabel, QLineEdit, QProgressBar, QPushButton, QScrollArea,
                                QSpinBox, QSplitter, QStyle, QTabWidget, QVBoxLayout, QWidget)
 
+from core.data import ReadCancelled
 from core.teaching.keras_code import keras_code_for_model
 from core.teaching.runs import RunStore, export_csv, export_tensorboard
 from core.teaching.tasks import (PreparedData, build_classifier, csv_header, looks_like_id,
-                                 parse_learning_rate, prepare_dataset)
+                                 parse_learning_rate, prepare_csv, prepare_dataset)
 from gui.lessons.base import Lesson
 from gui.training_worker import (Progress, TrainingSession, TrainingTask, format_duration,
                                  remaining_formula)
 from gui.widgets.code_view import CodeView
+from gui.widgets.load_progress import LoadProgress, worker_progress
 from gui.widgets.network_editor import LayerListEditor
 from gui.widgets.numbers import fmt, mono_font
 from gui.widgets.run_table import RunTable
@@ -39,6 +43,13 @@ DATASETS = (
 ACTIVATIONS = ("relu", "sigmoid", "tanh", "leaky_relu", "linear")
 LEARNING_RATES = ("0.0001", "0.001", "0.003", "0.01", "0.03", "0.1", "0.3", "1", "3")
 MAX_HIDDEN = 5
+#: a CSV larger than this is read in a worker also when its columns change (~0.1 s to read)
+LARGE_CSV_BYTES = 256 * 1024
+
+
+def _csv_cache_key(path, target: str, drop) -> str:
+    """The key prepare_dataset files a prepared CSV under."""
+    return f"csv:{path}:{target}:{tuple(drop)}"
 
 
 class DashboardLesson(Lesson):
@@ -55,6 +66,7 @@ class DashboardLesson(Lesson):
         self._csv_path: str | None = None
         self._codes: dict[int, str] = {}
         self._active_runs: list = []
+        self._csv_loader = None      # the Worker reading a CSV file, while it runs
 
         root = QWidget()
         outer = QHBoxLayout(root)
@@ -132,6 +144,9 @@ class DashboardLesson(Lesson):
                                    "Choose a CSV file: one row per example, a header row of "
                                    "column names", "Open CSV file")
         csv_lay.addWidget(self.open_csv_button)
+        self.csv_progress = LoadProgress()
+        self.csv_progress.cancel_requested.connect(self.cancel_csv_loading)
+        csv_lay.addWidget(self.csv_progress)
         t_row = QHBoxLayout()
         t_row.addWidget(QLabel("Predict:"))
         self.target_combo = tip(QComboBox(), "The column to predict (the label)",
@@ -279,7 +294,12 @@ class DashboardLesson(Lesson):
 
     def data(self) -> PreparedData:
         """The current dataset, prepared (cached); ValueError with a readable message."""
-        drop = tuple(c.strip() for c in self.drop_edit.text().split(",") if c.strip())
+        drop = self._drop_columns()
+        if self.dataset_key() == "csv" and self._csv_path and _csv_cache_key(
+                self._csv_path, self.target_combo.currentText(), drop) not in \
+                self._data_cache and self._is_large(self._csv_path):
+            raise ValueError("the CSV file is still being read" if self.is_loading_csv()
+                             else "the CSV file has not been read with these columns yet")
         return prepare_dataset(self.dataset_key(), self._data_cache, self._csv_path,
                                self.target_combo.currentText(), drop)
 
@@ -312,11 +332,86 @@ class DashboardLesson(Lesson):
         path, _ = QFileDialog.getOpenFileName(self, "Open a CSV file", "",
                                               "CSV files (*.csv);;All files (*)")
         if path:
-            self.load_csv(path)
+            self.load_csv_in_background(path)
+
+    # --- reading a CSV off the GUI thread (a million rows take seconds) ----------------------
+    def load_csv_in_background(self, path: str, target: str | None = None):
+        """Read and encode the CSV at `path` in a worker, with progress and Cancel; the
+        current data stays in use until it has been read. Returns the Worker (None if a
+        file is being read already)."""
+        if self.is_loading_csv():
+            return None
+        path = str(path)
+
+        def job():
+            header = csv_header(path)
+            chosen = target if target in header else header[-1]
+            drop = tuple(c for c in header if looks_like_id(c) and c != chosen)
+            data = prepare_csv(path, chosen, drop, progress=worker_progress())
+            return header, chosen, drop, data
+
+        def finished(result):
+            header, chosen, drop, data = result
+            self._data_cache[_csv_cache_key(path, chosen, drop)] = data
+            self.load_csv(path, chosen)       # served from the cache: no second read
+        return self._start_csv_job(job, finished, path)
+
+    def _prepare_csv_in_background(self, target: str, drop: tuple) -> None:
+        path = self._csv_path
+
+        def job():
+            return prepare_csv(path, target, drop, progress=worker_progress())
+
+        def finished(data):
+            self._data_cache[_csv_cache_key(path, target, drop)] = data
+            if (path, target, drop) == (self._csv_path, self.target_combo.currentText(),
+                                        self._drop_columns()):
+                self._on_csv_options()
+        self._start_csv_job(job, finished, path)
+
+    def _start_csv_job(self, job, finished, path: str):
+        def failed(exc):
+            if isinstance(exc, ReadCancelled):
+                self._show_message(f"Reading {Path(path).name} was cancelled; the data in use "
+                                   "stays.")
+            elif isinstance(exc, (ValueError, OSError)):
+                # the learner asked for a CSV: show the CSV choice, with the file that
+                # was in use before (if any) still in it
+                self.dataset_combo.setCurrentIndex(self.dataset_combo.findData("csv"))
+                self._show_message(f"This CSV cannot be used: {exc}", error=True)
+                self.data_label.setText(str(exc))
+            else:
+                self._show_message(f"Reading {Path(path).name} failed: "
+                                   f"{type(exc).__name__}: {exc}", error=True)
+
+        def done():
+            self._csv_loader = None
+            self.csv_progress.finish()
+            self._update_buttons()
+
+        self.csv_progress.start(Path(path).name)
+        self._csv_loader = self.start_worker(job, on_progress=self.csv_progress.set_fraction,
+                                             on_finished=finished, on_failed=failed,
+                                             on_done=done)
+        self._update_buttons()
+        return self._csv_loader
+
+    def is_loading_csv(self) -> bool:
+        return self._csv_loader is not None
+
+    def cancel_csv_loading(self) -> None:
+        if self._csv_loader is not None:
+            self._csv_loader.cancel()
+            self.csv_progress.cancelling()
+
+    def _drop_columns(self) -> tuple:
+        return tuple(c.strip() for c in self.drop_edit.text().split(",") if c.strip())
 
     def load_csv(self, path: str, target: str | None = None) -> bool:
         """Use the CSV at `path` (last column predicted unless `target`); False with a
-        visible message if the file cannot be used."""
+        visible message if the file cannot be used, or while a large file (not read with
+        these columns yet) is read in the background. Open CSV… goes through
+        `load_csv_in_background`, which reads the file off the GUI thread first."""
         self.dataset_combo.setCurrentIndex(self.dataset_combo.findData("csv"))
         try:
             header = csv_header(path)
@@ -337,6 +432,13 @@ class DashboardLesson(Lesson):
 
     def _on_csv_options(self, *_) -> bool:
         if not self._csv_path:
+            return False
+        key = _csv_cache_key(self._csv_path, self.target_combo.currentText(),
+                             self._drop_columns())
+        if key not in self._data_cache and self._is_large(self._csv_path):
+            if not self.is_loading_csv():   # a big file is read in the background
+                self._prepare_csv_in_background(self.target_combo.currentText(),
+                                                self._drop_columns())
             return False
         try:
             self.data()
@@ -452,10 +554,20 @@ class DashboardLesson(Lesson):
         else:
             self.start_training()
 
+    @staticmethod
+    def _is_large(path) -> bool:
+        """Big enough that reading it on the GUI thread would be felt (~0.1 s)."""
+        try:
+            return os.path.getsize(path) > LARGE_CSV_BYTES
+        except OSError:
+            return False
+
     def _update_buttons(self) -> None:
         running = self.is_training()
         paused = running and self.session.is_paused()
-        self.start_button.setEnabled(not running)
+        self.start_button.setEnabled(not running and not self.is_loading_csv())
+        for w in (self.open_csv_button, self.target_combo, self.drop_edit):
+            w.setEnabled(not self.is_loading_csv())   # one read at a time, none lost
         self.pause_button.setEnabled(running)
         self.stop_button.setEnabled(running)
         self.pause_button.setText("Resume" if paused else "Pause")

@@ -233,6 +233,9 @@ class RunTable(QTableWidget):
                     item.setToolTip(f"{run.name} (double-click to rename)")
                 elif key == "status":
                     text = _STATUS_TEXT.get(run.status, run.status)
+                    if run.status == "diverged" and "NaN" not in (run.stop_reason or "") \
+                            and "infinite" not in (run.stop_reason or ""):
+                        text = "diverged"   # the loss grew far but stayed a number
                     item.setText(text)
                     item.setToolTip(run.stop_reason or text)
                     if run.status in ("diverged", "failed"):

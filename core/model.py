@@ -409,8 +409,9 @@ class Sequential:
                f"{'Layer (type)':<{w0}}{'Output Shape':<{w1}}Param #", "=" * len(line)]
         out += [f"{a:<{w0}}{b:<{w1}}{c}" for a, b, c in rows]
         total = self.count_params()
+        frozen = sum(lay.count_params() for lay in self.layers if not lay.trainable)
         out += ["=" * len(line), f"Total params: {total:,}",
-                f"Trainable params: {total:,}", "Non-trainable params: 0", line]
+                f"Trainable params: {total - frozen:,}", f"Non-trainable params: {frozen:,}", line]
         return "\n".join(out)
 
     def get_config(self) -> dict:

@@ -67,8 +67,8 @@ class Optimizer:
         if not return_updates and self._apply_in_place(params, grads):
             return None
         updates = []
-        for i, (p, g) in enumerate(zip(params, grads)):
-            delta = self._update(i, p, g).astype(p.dtype, copy=False)
+        for p, g in zip(params, grads):
+            delta = self._update(id(p), p, g).astype(p.dtype, copy=False)
             p += delta
             updates.append(delta)
         return updates
@@ -87,6 +87,8 @@ class Optimizer:
         self.iterations += 1
 
     def _slot(self, i: int, key: str, like: np.ndarray) -> np.ndarray:
+        """The state `key` (velocity, moments) of the parameter whose id() is i: by identity,
+        not position, so freezing a layer between two steps leaves every other's state its own."""
         slots = self._slots.setdefault(i, {})
         if key not in slots or slots[key].shape != like.shape:
             slots[key] = np.zeros_like(like)
@@ -134,11 +136,11 @@ class SGD(Optimizer):
             return False
         lr = np.float32(self.learning_rate)
         mu = np.float32(self.momentum)
-        for i, (p, g) in enumerate(zip(params, grads)):
+        for p, g in zip(params, grads):
             if self.momentum == 0.0:
                 K.sgd_in_place(p, g, lr)
             else:
-                v = self._slot(i, "velocity", p)
+                v = self._slot(id(p), "velocity", p)
                 K.sgd_momentum(p.reshape(-1), g.reshape(-1), v.reshape(-1), lr, mu, self.nesterov)
         return True
 

@@ -59,14 +59,16 @@ def train_step(model, x, y, sample_weight=None):
             grad = layer.backward(grad)
         grads_in[i] = grad
 
-    # check, then update: never write NaN/inf into the weights
-    params, grads, owners, unchecked = parameters(layers)
+    # check, then update: never write NaN/inf into the weights (nor into a frozen layer's)
+    params, grads, owners, unchecked = parameters(layers, frozen_too=True)
     before = [p.copy() for p in params]
     applied = finite(loss, unchecked)
+    updates = [np.zeros_like(p) for p in params]
+    live = [k for k, (i, _) in enumerate(owners) if layers[i].trainable]
     if applied:
-        updates = model.optimizer.apply(params, grads)
-    else:
-        updates = [np.zeros_like(p) for p in params]
+        applied_updates = model.optimizer.apply([params[k] for k in live], [grads[k] for k in live])
+        for k, u in zip(live, applied_updates):
+            updates[k] = u
     logs = step_logs(model, loss, applied, y, y_pred)
 
     trace = _record(model, x, y, y_pred, loss, per_sample, grad_pred, logs, inputs, outputs,
@@ -102,11 +104,14 @@ def loss_and_gradient(model, y, y_pred, sample_weight, keep_grad_pred):
     return per_sample, grad, grad_pred, fused
 
 
-def parameters(layers):
-    """Every parameter with its gradient, its owner (layer index, key), and the gradients
-    no backward kernel has already found finite (the only ones the check must read)."""
+def parameters(layers, frozen_too=False):
+    """Every parameter a step updates with its gradient, its owner (layer index, key), and
+    the gradients no backward kernel has already found finite (the only ones the check
+    must read). A frozen layer's (trainable False) only with frozen_too, for the record."""
     params, grads, owners, unchecked = [], [], [], []
     for i, layer in enumerate(layers):
+        if not (layer.trainable or frozen_too):
+            continue
         checked = getattr(layer, "finite_grads", ())
         for key, p in layer.params.items():
             g = layer.grads[key]

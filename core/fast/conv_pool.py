@@ -26,6 +26,10 @@ class LayerRun:
         self.layer = layer
         self.has_params = bool(layer.params)
 
+    @property
+    def updates_weights(self) -> bool:
+        return self.layer.updates_weights
+
     def forward(self, x, training):
         return self.layer.forward(x, training=training)
 
@@ -50,6 +54,10 @@ class ConvPoolRun:
         self.has_params = True
         self._plans = None
         self._saved = None
+
+    @property
+    def updates_weights(self) -> bool:
+        return self.conv.updates_weights
 
     @staticmethod
     def fits(conv, pool) -> bool:

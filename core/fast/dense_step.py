@@ -44,6 +44,8 @@ class FusedDenseStep:
             return None
         dense = []
         for layer in model.layers:
+            if not layer.trainable:  # the kernel updates every layer
+                return None
             if type(layer) is Dense and layer.built:
                 dense.append(layer)
             elif type(layer) is not Flatten:

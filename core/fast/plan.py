@@ -54,18 +54,18 @@ class StepPlan:
         """The whole-step kernel for the model's layers and loss, or None."""
         if not self.allow_whole_step:
             return None
-        key = (tuple((id(lay), lay.built) for lay in model.layers), id(model.loss))
+        key = (tuple((id(lay), lay.built, lay.trainable) for lay in model.layers), id(model.loss))
         if key != self._whole_key:
             self._whole_key, self._whole = key, FusedDenseStep.plan(model)
         return self._whole
 
     def runs(self, layers) -> list:
         """The layers as steps outside a trace and predictions run them (fused pairs included)."""
-        key = tuple((id(lay), lay.built, lay.input_shape) for lay in layers)
+        key = tuple((id(lay), lay.built, lay.input_shape, lay.trainable) for lay in layers)
         if key != self._runs_key:
             runs = plan_runs(layers)
             first = 0
-            while first < len(runs) - 1 and not runs[first].has_params:
+            while first < len(runs) - 1 and not runs[first].updates_weights:
                 first += 1
             self._runs_key, self._runs, self._first = key, runs, first
         return self._runs
@@ -95,8 +95,9 @@ class StepPlan:
             model, y, y_pred, sample_weight, keep_grad_pred=False)
         loss = step_mod.mean64(per_sample)
         # Nothing reads the gradient reaching the input, so the backward pass stops at the
-        # first run with parameters and skips its input gradient (a whole matrix product:
-        # for a first Dense or Conv2D, the largest one).
+        # first run whose weights a step changes and skips its input gradient (a whole
+        # matrix product: for a first Dense or Conv2D, the largest one). Frozen layers
+        # before it (a transfer-learning base) cost no backward pass at all.
         first = self._first
         last = len(runs) - 1
         for j in range(last, first - 1, -1):

@@ -8,8 +8,8 @@ from core.layers.base import Layer
 class _ActivationLayer(Layer):
     _fn_name = "linear"
 
-    def __init__(self, name=None):
-        super().__init__(name=name)
+    def __init__(self, name=None, trainable=True):
+        super().__init__(name=name, trainable=trainable)
         self.activation = activations.get(self._fn_name)
 
     def forward(self, x, training=False):
@@ -50,8 +50,8 @@ class Softmax(_ActivationLayer):
 class LeakyReLU(_ActivationLayer):
     base_name = "leaky_re_lu"
 
-    def __init__(self, alpha: float = 0.01, name=None):
-        Layer.__init__(self, name=name)
+    def __init__(self, alpha: float = 0.01, name=None, trainable=True):
+        Layer.__init__(self, name=name, trainable=trainable)
         self.alpha = float(alpha)
         self.activation = activations.LeakyReLUFn(self.alpha)
 

@@ -21,10 +21,15 @@ class Layer:
     #: a first layer's input gradient is never used, and computing it is a whole product.
     input_grad_optional = False
 
-    def __init__(self, name: str | None = None):
+    def __init__(self, name: str | None = None, trainable: bool = True):
         if name is not None and (not isinstance(name, str) or not name):
             raise ValueError(f"a layer name must be a non-empty string, got {name!r}")
+        if not isinstance(trainable, (bool, np.bool_)):
+            raise ValueError(f"trainable must be True or False, got {trainable!r}")
         self.name = name
+        #: False freezes the layer (Keras's `layer.trainable = False`): training still
+        #: passes gradients through it to the layers before, but never changes its weights
+        self.trainable = bool(trainable)
         self.built = False
         self.input_shape: tuple | None = None
         self.output_shape: tuple | None = None
@@ -56,6 +61,11 @@ class Layer:
 
     def count_params(self) -> int:
         return int(sum(p.size for p in self.params.values()))
+
+    @property
+    def updates_weights(self) -> bool:
+        """Does a training step change this layer's weights? (It has some, and is not frozen.)"""
+        return self.trainable and bool(self.params)
 
     def get_weights(self) -> list[np.ndarray]:
         return [p.copy() for p in self.params.values()]
@@ -100,7 +110,8 @@ class Layer:
 
     # --- serialisation ----------------------------------------------------------
     def get_config(self) -> dict:
-        return {"name": self.name}
+        # "trainable" only when frozen: files and configs of trainable layers stay as before
+        return {"name": self.name} if self.trainable else {"name": self.name, "trainable": False}
 
     @classmethod
     def from_config(cls, config: dict) -> "Layer":
@@ -114,8 +125,8 @@ class Layer:
 class ActivatedLayer(Layer):
     """A layer computing a = f(z) after its own linear map z (Dense, Conv2D)."""
 
-    def __init__(self, activation=None, name=None):
-        super().__init__(name=name)
+    def __init__(self, activation=None, name=None, trainable=True):
+        super().__init__(name=name, trainable=trainable)
         self.activation = activations.get(activation)
 
     def _activate(self, z: np.ndarray) -> np.ndarray:

@@ -13,8 +13,8 @@ class Conv2D(ActivatedLayer):
     input_grad_optional = True
 
     def __init__(self, filters: int, kernel_size, strides=1, padding: str = "valid",
-                 activation=None, name: str | None = None):
-        super().__init__(activation=activation, name=name)
+                 activation=None, name: str | None = None, trainable: bool = True):
+        super().__init__(activation=activation, name=name, trainable=trainable)
         if isinstance(filters, bool) or not isinstance(filters, (int, np.integer)) or filters < 1:
             raise ValueError(f"Conv2D filters must be a positive integer, got {filters!r}")
         self.filters = int(filters)

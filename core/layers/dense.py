@@ -11,8 +11,9 @@ class Dense(ActivatedLayer):
     base_name = "dense"
     input_grad_optional = True
 
-    def __init__(self, units: int, activation=None, name: str | None = None):
-        super().__init__(activation=activation, name=name)
+    def __init__(self, units: int, activation=None, name: str | None = None,
+                 trainable: bool = True):
+        super().__init__(activation=activation, name=name, trainable=trainable)
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units < 1:
             raise ValueError(f"Dense units must be a positive integer, got {units!r}")
         self.units = int(units)

@@ -13,8 +13,8 @@ from core.layers.base import Layer
 class Dropout(Layer):
     base_name = "dropout"
 
-    def __init__(self, rate: float, seed: int | None = None, name=None):
-        super().__init__(name=name)
+    def __init__(self, rate: float, seed: int | None = None, name=None, trainable=True):
+        super().__init__(name=name, trainable=trainable)
         rate = float(rate)
         if not 0.0 <= rate < 1.0:
             raise ValueError(f"Dropout rate must be in [0, 1), got {rate}")

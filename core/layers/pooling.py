@@ -7,8 +7,9 @@ from core.layers.base import Layer, as_clean_float32, as_pair, check_padding
 
 
 class _Pool2D(Layer):
-    def __init__(self, pool_size=2, strides=None, padding: str = "valid", name=None):
-        super().__init__(name=name)
+    def __init__(self, pool_size=2, strides=None, padding: str = "valid", name=None,
+                 trainable=True):
+        super().__init__(name=name, trainable=trainable)
         self.pool_size = as_pair(pool_size, "pool_size")
         # Keras: strides default to the pool size, so windows tile without overlap
         self.strides = self.pool_size if strides is None else as_pair(strides, "strides")

@@ -94,12 +94,14 @@ class EarlyStopping(Callback):
                 self.best_weights = self.model.get_weights()
             return
         self.wait += 1
-        if self.wait > self.patience:
+        # as Keras counts: patience=2 stops after the second epoch in a row without
+        # improvement (patience=0 after the first)
+        if self.wait >= max(self.patience, 1):
             self.stopped_epoch = epoch
             self.model.stop_training = True
             self.model.stop_reason = (
                 f"early stopping: {self.monitor} did not improve for "
-                f"{self.patience + 1} epoch(s)")
+                f"{self.wait} epoch{'s' if self.wait > 1 else ''}")
             if self.best_weights is not None:
                 self.model.set_weights(self.best_weights)
 

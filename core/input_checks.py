@@ -75,6 +75,24 @@ def check_class_weight(class_weight) -> dict[int, float]:
     return table
 
 
+def check_sample_weight(sample_weight, n: int) -> np.ndarray:
+    """One finite weight ≥ 0 per sample, as float32 (N,); ValueError naming the first bad one."""
+    try:
+        w = np.asarray(sample_weight, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError("sample_weight must be one number per sample") from None
+    if w.ndim == 2 and w.shape[1] == 1:
+        w = w[:, 0]
+    if w.shape != (n,):
+        raise ValueError(f"sample_weight must hold one number per sample ({n}), got shape {w.shape}")
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        row = int(np.argmax(bad))
+        raise ValueError(f"sample_weight is {w[row]!r} at row index {row}: each weight must "
+                         f"be a finite number ≥ 0")
+    return w.astype(np.float32)
+
+
 def count_argument(value, name: str, minimum: int) -> int:
     """A whole number ≥ minimum given as `epochs=` or `batch_size=`; ValueError otherwise
     (inf, NaN, 2.5, "10" and True are not counts)."""

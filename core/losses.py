@@ -65,6 +65,30 @@ class Loss:
         return self.name
 
 
+class _CrossEntropy(Loss):
+    """A cross-entropy that may take logits (Keras's `from_logits=True`): the model's last
+    layer then has no activation, and the loss applies softmax (or sigmoid) itself, in the
+    same fused kernel a softmax output uses."""
+
+    def __init__(self, from_logits: bool = False):
+        if not isinstance(from_logits, (bool, np.bool_)):
+            raise ValueError(f"from_logits must be True or False, got {from_logits!r}")
+        self.from_logits = bool(from_logits)
+        if self.from_logits:
+            self.fuses_with = None  # the outputs already are the logits
+
+    def per_sample(self, y_true, y_pred):
+        if self.from_logits:
+            return self.fused(y_true, y_pred)
+        return self._from_probabilities(y_true, y_pred)
+
+    def _from_probabilities(self, y_true, y_pred):
+        raise NotImplementedError
+
+    def get_config(self):
+        return {"name": self.name, "from_logits": True} if self.from_logits else self.name
+
+
 class MeanAbsoluteError(Loss):
     name = "mean_absolute_error"
     formula = "L = (1/N) Σ |y − ŷ|"
@@ -81,7 +105,7 @@ class MeanSquaredError(Loss):
         return K.mean_squared_error(y_true, y_pred)
 
 
-class BinaryCrossentropy(Loss):
+class BinaryCrossentropy(_CrossEntropy):
     name = "binary_crossentropy"
     formula = "L = −(1/N) Σ [y·log ŷ + (1 − y)·log(1 − ŷ)]"
     fuses_with = "sigmoid"
@@ -99,14 +123,14 @@ class BinaryCrossentropy(Loss):
                 f"hold {value:g} at row index {row}. For more than two classes use "
                 f"sparse_categorical_crossentropy with a softmax output.")
 
-    def per_sample(self, y_true, y_pred):
+    def _from_probabilities(self, y_true, y_pred):
         return K.binary_crossentropy(y_true, y_pred)
 
     def fused(self, y_true, z):
         return K.sigmoid_binary_cross_entropy(z, self.prepare_targets(y_true, z.shape))
 
 
-class CategoricalCrossentropy(Loss):
+class CategoricalCrossentropy(_CrossEntropy):
     name = "categorical_crossentropy"
     formula = "L = −(1/N) Σ_n Σ_k y_nk·log ŷ_nk"
     fuses_with = "softmax"
@@ -129,14 +153,14 @@ class CategoricalCrossentropy(Loss):
                 f"{self.name} needs one-hot rows (one 1, the rest 0; or probabilities "
                 f"that sum to 1), but row index {row} of {what} is {shown}")
 
-    def per_sample(self, y_true, y_pred):
+    def _from_probabilities(self, y_true, y_pred):
         return K.categorical_crossentropy(y_true, y_pred)
 
     def fused(self, y_true, z):
         return K.softmax_cross_entropy_onehot(z, self.prepare_targets(y_true, z.shape))
 
 
-class SparseCategoricalCrossentropy(Loss):
+class SparseCategoricalCrossentropy(_CrossEntropy):
     name = "sparse_categorical_crossentropy"
     formula = "L = −(1/N) Σ_n log ŷ_n,y_n"
     fuses_with = "softmax"
@@ -176,7 +200,7 @@ class SparseCategoricalCrossentropy(Loss):
                 f"{self.name} needs whole class ids 0…{n_classes - 1} (the model has "
                 f"{n_classes} outputs), but {what} hold {ids[row]:g} at row index {row}")
 
-    def per_sample(self, y_true, y_pred):
+    def _from_probabilities(self, y_true, y_pred):
         return K.sparse_categorical_crossentropy(y_true, y_pred)
 
     def fused(self, y_true, z):
@@ -237,4 +261,8 @@ def get(spec) -> Loss:
         key = _ALIASES.get(spec.lower(), spec.lower())
         if key in _BY_NAME:
             return _BY_NAME[key]()
+    if isinstance(spec, dict) and set(spec) == {"name", "from_logits"}:
+        cls = _BY_NAME.get(_ALIASES.get(str(spec["name"]).lower(), str(spec["name"]).lower()))
+        if cls is not None and issubclass(cls, _CrossEntropy):
+            return cls(from_logits=spec["from_logits"])
     raise ValueError(f"unknown loss {spec!r}; choose one of {', '.join(NAMES)}")

@@ -29,7 +29,10 @@ from core.layers.base import ActivatedLayer
 from core.step import ACTIVATION_LAYERS, accuracy_or_nan
 from core.trace import StepTrace
 
-_METRICS = {"accuracy": "accuracy", "acc": "accuracy"}
+#: metric names compile accepts; every one is accuracy, reported under the name given (as
+#: Keras does: metrics=["acc"] gives logs["acc"])
+_METRICS = ("accuracy", "acc", "sparse_categorical_accuracy", "categorical_accuracy",
+            "binary_accuracy")
 
 
 class Sequential:
@@ -75,9 +78,11 @@ class Sequential:
             raise ValueError(f"two layers are named {layer.name!r}")
         self.layers.append(layer)
         taken.add(layer.name)
-        if self.built:
-            layer.build(self.layers[-2].output_shape if len(self.layers) > 1
-                        else self.input_shape, self._rng)
+        shape = self.layers[-2].output_shape if len(self.layers) > 1 else self.input_shape
+        if shape is not None and (len(self.layers) == 1 or self.layers[-2].built) and (
+                not layer.built or layer.input_shape != tuple(shape)):
+            # a layer taken from another model with the right input keeps its weights
+            layer.build(shape, self._rng)
 
     def _taken_names(self) -> set[str]:
         if len(self._names) != len(self.layers) or (  # the list was changed without add()
@@ -115,7 +120,8 @@ class Sequential:
         for m in metrics or ():
             if m not in _METRICS:
                 raise ValueError(f"unknown metric {m!r}; 'accuracy' is supported")
-            names.append(_METRICS[m])
+            if m not in names:
+                names.append(m)
         self.metrics = names
 
     # --- checks -------------------------------------------------------------------
@@ -182,7 +188,8 @@ class Sequential:
     # --- fit / evaluate / predict -------------------------------------------------
     def fit(self, x, y, epochs: int = 1, batch_size: int | None = 32, validation_data=None,
             callbacks=(), shuffle: bool = True, seed: int | None = None,
-            class_weight: dict | None = None, verbose: int = 0) -> History:
+            class_weight: dict | None = None, verbose: int = 0,
+            sample_weight=None) -> History:
         self._require_compiled()
         epochs = input_checks.count_argument(epochs, "epochs", 0)
         x, y = self._check_data(x, y)
@@ -197,6 +204,9 @@ class Sequential:
         weights = None
         if class_weight is not None:
             weights = _sample_weights(y, class_weight)
+        if sample_weight is not None:  # one weight per sample, times its class's weight
+            sw = input_checks.check_sample_weight(sample_weight, n)
+            weights = sw if weights is None else weights * sw
 
         rng = np.random.default_rng(seed)
         if seed is not None:
@@ -236,7 +246,8 @@ class Sequential:
                         f"Try a smaller learning rate (now "
                         f"{self.optimizer.learning_rate:g}).")
                 elif self.stop_reason is None:
-                    reason = divergence.observe(logs["loss"], logs.get("accuracy"), len(idx),
+                    acc = logs.get(self.metrics[0]) if self.metrics else None
+                    reason = divergence.observe(logs["loss"], acc, len(idx),
                                                 f"epoch {epoch + 1}, batch {b + 1}")
                     if reason is not None:
                         self.stop_training = history.diverged = True
@@ -269,7 +280,7 @@ class Sequential:
             self._start_loss = start
         baseline = max(self._start_loss, start) if np.isfinite(start) else self._start_loss
         chance = None
-        if "accuracy" in self.metrics:
+        if self.metrics:
             try:  # the score of always answering the most common class
                 chance = float(np.bincount(metrics_mod.to_class_ids(y)).max() / n)
             except ValueError:
@@ -278,7 +289,11 @@ class Sequential:
                           getattr(self.optimizer, "learning_rate", None))
 
     def predict(self, x, batch_size: int = 256) -> np.ndarray:
-        x = self._check_x(x)
+        return self._predict_checked(self._check_x(x), batch_size)
+
+    def _predict_checked(self, x, batch_size: int = 256) -> np.ndarray:
+        """predict on inputs _check_x already passed (fit's and evaluate's own calls: a
+        subclass's predict, which may print, is the learner's call only)."""
         if len(x) == 0:
             return np.zeros((0,) + self.output_shape, np.float32)
         out = []
@@ -298,7 +313,7 @@ class Sequential:
         return self._evaluate_checked(x, y, batch_size)
 
     def _evaluate_checked(self, x, y, batch_size: int = 256) -> dict:
-        y_pred = self.predict(x, batch_size=batch_size)
+        y_pred = self._predict_checked(x, batch_size)
         result = {"loss": self.loss(y, y_pred)}
         for m in self.metrics:
             result[m] = accuracy_or_nan(y, y_pred)
@@ -423,7 +438,7 @@ class Sequential:
     def compile_config(self) -> dict | None:
         if self.loss is None:
             return None
-        return {"optimizer": self.optimizer.get_config(), "loss": self.loss.name,
+        return {"optimizer": self.optimizer.get_config(), "loss": self.loss.get_config(),
                 "metrics": list(self.metrics)}
 
     @classmethod

@@ -186,7 +186,28 @@ class Adam(Optimizer):
                 "epsilon": self.epsilon}
 
 
-_BY_NAME = {"sgd": SGD, "adam": Adam}
+class RMSprop(Optimizer):
+    """Keras's RMSprop: v ← ρ·v + (1 − ρ)·g², w ← w − η·g / √(v + ε)."""
+
+    name = "rmsprop"
+
+    def __init__(self, learning_rate: float = 0.001, rho: float = 0.9, epsilon: float = 1e-7):
+        super().__init__(learning_rate)
+        self.rho = _fraction(rho, "rho")
+        self.epsilon = _positive(epsilon, "epsilon")
+
+    def _update(self, i, p, g):
+        v = self._slot(i, "v", p)
+        rho = np.float32(self.rho)
+        v *= rho
+        v += (1 - rho) * g * g
+        return -np.float32(self.learning_rate) * g / np.sqrt(v + np.float32(self.epsilon))
+
+    def get_config(self):
+        return {**super().get_config(), "rho": self.rho, "epsilon": self.epsilon}
+
+
+_BY_NAME = {"sgd": SGD, "adam": Adam, "rmsprop": RMSprop}
 
 
 def get(spec) -> Optimizer:
@@ -198,4 +219,4 @@ def get(spec) -> Optimizer:
     if isinstance(spec, dict) and spec.get("name") in _BY_NAME:
         cfg = dict(spec)
         return _BY_NAME[cfg.pop("name")](**cfg)
-    raise ValueError(f"unknown optimizer {spec!r}; choose 'sgd' or 'adam'")
+    raise ValueError(f"unknown optimizer {spec!r}; choose 'sgd', 'adam' or 'rmsprop'")

@@ -40,7 +40,8 @@ class FusedDenseStep:
         """A FusedDenseStep for the model's layers and loss, or None if its steps must go
         layer by layer. The optimizer is asked at each step (`run`): it may be replaced or
         change its settings between steps."""
-        if model.loss is None or model.loss.name != "sparse_categorical_crossentropy":
+        if (model.loss is None or model.loss.name != "sparse_categorical_crossentropy"
+                or model.loss.fuses_with != "softmax"):  # from_logits: the outputs are logits
             return None
         dense = []
         for layer in model.layers:

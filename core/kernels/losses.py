@@ -231,6 +231,10 @@ def _cce_probs(t, p, lo, hi):
 
 @njit(cache=True, nogil=True)
 def _sparse_cce_probs(labels, p, lo, hi):
+    """As Keras: each score clipped to [lo, hi] first, then the row renormalised, so a row of
+    scores that are all 0 (unscaled pixels through a sigmoid output) gives a large, finite
+    loss instead of 0/0. L = log s - log c_y with c = clip(p), s = sum(c); the gradient
+    flows only through the scores the clip left alone."""
     n_rows, n_cols = p.shape
     loss = np.empty(n_rows, dtype=p.dtype)
     grad = np.empty_like(p)  # (N, C)
@@ -238,16 +242,18 @@ def _sparse_cce_probs(labels, p, lo, hi):
     for r in range(n_rows):
         s = 0.0
         for c in range(n_cols):
-            s += p[r, c]
+            s += _clip(p[r, c], lo, hi)
         y = labels[r]
-        q = p[r, y] / s
-        qc = _clip(q, lo, hi)
-        loss[r] = -np.log(qc)
-        g = 0.0 if (q < lo or q > hi) else -1.0 / qc
-        # dL/dp_k = (g * [k == y] - g * q_y) / s
+        cy = _clip(p[r, y], lo, hi)
+        loss[r] = np.log(s) - np.log(cy)
         for c in range(n_cols):
-            grad[r, c] = -g * q / s * inv_n
-        grad[r, y] += g / s * inv_n
+            v = p[r, c]
+            grad[r, c] = inv_n / s if lo <= v <= hi else 0.0
+        v = p[r, y]
+        if lo <= v <= hi:
+            grad[r, y] -= inv_n / cy
+        elif v != v:  # NaN in, NaN out: the step's check must see it
+            grad[r, y] = v
     return loss, grad
 
 

@@ -70,6 +70,7 @@ def categorical_crossentropy(t, p, eps=EPS):
 
 
 def sparse_categorical_crossentropy(labels, p, eps=EPS):
-    """categorical_crossentropy with the one-hot targets of the class ids."""
-    onehot = np.eye(p.shape[1])[labels]
-    return categorical_crossentropy(onehot, p, eps)
+    """From scores p (N, C) and class ids, as Keras (TensorFlow) computes it: every score
+    clipped to [ε, 1 - ε] first, then the row rescaled to sum to 1: L_n = -log(c_n,y / Σ_k c_nk)."""
+    c = np.clip(np.asarray(p, np.float64), eps, 1 - eps)
+    return -np.log(c[np.arange(len(c)), labels] / c.sum(axis=1))

@@ -151,7 +151,7 @@ def _still_named(fd: int, tmp: Path) -> bool:
 
 
 def load_model(path):
-    """Read a model written by save_model.
+    """Read a model written by save_model, or a Keras `.keras` / legacy `.h5` file (core.keras.saving).
 
     FileNotFoundError if there is no file at `path`; ValueError, with a sentence saying
     what is wrong, for anything else that is not a readable Backprop Lab model. Sizes the
@@ -160,6 +160,10 @@ def load_model(path):
     """
     path = Path(path)
     name = path.name
+    if path.suffix.lower() in (".keras", ".h5", ".hdf5"):
+        from core.keras import saving  # Keras's own files, read with the same checks
+
+        return saving.load(path)
     with _open_model_file(path) as fh:
         try:
             model = _read_model(fh, name)
@@ -345,3 +349,8 @@ def _count_weights(members, name: str) -> int:
     if ids != list(range(len(ids))):
         raise ValueError(f"{name}: the weight arrays are not numbered 0..n-1")
     return len(ids)
+
+
+# for core.keras.saving, which reads Keras's files with the same checks
+plan_model = _plan_model
+check_stored_shapes = _check_stored_shapes

@@ -38,10 +38,10 @@ class ModelCheckpoint(_C.Callback):
         super().__init__()
         refuse("ModelCheckpoint", {"save_weights_only": save_weights_only, "save_freq": save_freq},
                {"save_weights_only": False, "save_freq": "epoch"})
-        if not str(filepath).endswith(".npz"):
+        if not str(filepath).endswith((".npz", ".keras")):
             raise NotImplementedError(
-                "ModelCheckpoint: Backprop Lab saves .npz model files; .keras and .h5 "
-                "files are not written yet")
+                "ModelCheckpoint: Backprop Lab writes .keras and .npz model files (the legacy "
+                ".h5 format is read, not written)")
         self.filepath, self.monitor, self.verbose = str(filepath), monitor, verbose
         self.save_best_only = save_best_only
         if mode == "auto":
@@ -57,9 +57,11 @@ class ModelCheckpoint(_C.Callback):
                 return
             self.best = self.sign * value
         path = self.filepath.format(epoch=epoch + 1, **logs)
-        from core.io import save_model
-
-        save_model(self.model, path)
+        if path.endswith(".keras"):
+            from core.keras.saving import save
+        else:
+            from core.io import save_model as save
+        save(self.model, path)
         if self.verbose:
             print(f"\nEpoch {epoch + 1}: saving model to {path}")
 

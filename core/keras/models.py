@@ -156,26 +156,30 @@ class Sequential(_EngineSequential):
         print(super().summary())
 
     def save(self, filepath, **kwargs):
+        """A Keras 3 `.keras` file (real Keras opens it) or the app's own `.npz`."""
         refuse("save", kwargs, {"overwrite": True})
         path = str(filepath)
-        if not path.endswith(".npz"):
-            raise NotImplementedError(
-                "save: Backprop Lab writes .npz model files; .keras and .h5 are not written yet")
-        from core.io import save_model
+        if path.endswith(".keras"):
+            from core.keras import saving
 
-        save_model(self, path)
+            saving.save(self, path)
+        elif path.endswith(".npz"):
+            from core.io import save_model
+
+            save_model(self, path)
+        else:
+            raise NotImplementedError(
+                "save: Backprop Lab writes .keras (Keras 3) and .npz files; the legacy .h5 "
+                "format is read, not written")
 
 
 def load_model(filepath, compile=True, **kwargs):
-    """A model file as a keras Sequential: .npz files of Backprop Lab (and the app)."""
+    """A model file as a keras Sequential: Keras's `.keras` and legacy `.h5` files (nothing
+    in them is executed; a Lambda or custom layer is refused by name) and the app's `.npz`."""
     refuse("load_model", kwargs, {"custom_objects": None, "safe_mode": True})
-    path = str(filepath)
-    if not path.endswith(".npz"):
-        raise NotImplementedError(
-            "load_model: Backprop Lab reads .npz model files; .keras and .h5 are not read yet")
     from core.io import load_model as _load
 
-    engine = _load(path)
+    engine = _load(filepath)
     model = Sequential(name=engine.name)
     model.input_shape = engine.input_shape
     for layer in engine.layers:

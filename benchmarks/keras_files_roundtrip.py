@@ -1,0 +1,79 @@
+"""Do Keras and Backprop Lab read each other's model files? (Needs real Keras; benchmark-only.)
+
+    KERAS_BACKEND=tensorflow /work/bench-venv/bin/python benchmarks/keras_files_roundtrip.py
+
+Saves engine models (dense, CNN, activation layers, a frozen layer, a from_logits loss) as
+.keras files, opens each with keras.models.load_model and compares Keras's predictions with
+the engine's (they must agree to 1e-5); then saves Keras models as .keras and .h5 and opens
+them with the engine. Also runs the "Keras code" view's output for the course CNN in real
+Keras. Prints one line per file and exits 1 on any mismatch.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
+def engine_models():
+    from core import keras as ck
+
+    yield "dense", ck.Sequential([ck.layers.Flatten(input_shape=(6, 6)),
+                                  ck.layers.Dense(5, activation="relu"),
+                                  ck.layers.Dense(3, activation="softmax")]), (4, 6, 6)
+    yield "cnn", ck.Sequential([ck.layers.Conv2D(3, 3, activation="relu", input_shape=(8, 8, 2)),
+                                ck.layers.MaxPooling2D(2), ck.layers.Flatten(),
+                                ck.layers.Dropout(0.3), ck.layers.Dense(3, activation="softmax")]), (2, 8, 8, 2)
+    acts = ck.Sequential([ck.layers.Dense(5, input_shape=(4,)), ck.layers.LeakyReLU(0.2),
+                          ck.layers.Dense(3), ck.layers.Activation("tanh"), ck.layers.Dense(3),
+                          ck.layers.Activation("sigmoid"), ck.layers.Dense(2), ck.layers.Softmax(),
+                          ck.layers.ReLU()])
+    yield "activations", acts, (3, 4)
+    frozen = ck.Sequential([ck.layers.Dense(4, input_shape=(3,), trainable=False),
+                            ck.layers.Dense(2)])
+    frozen.compile(optimizer="sgd", loss=ck.losses.SparseCategoricalCrossentropy(from_logits=True),
+                   metrics=["accuracy"])
+    yield "frozen_logits", frozen, (5, 3)
+
+
+def main() -> int:
+    import keras
+
+    from core.keras import saving
+
+    bad = 0
+    rng = np.random.default_rng(0)
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, model, shape in engine_models():
+            x = rng.normal(size=shape).astype(np.float32)
+            path = Path(tmp) / f"{name}.keras"
+            saving.save(model, path)
+            theirs = keras.models.load_model(path)
+            diff = float(np.abs(theirs.predict(x, verbose=0) - model.predict(x, verbose=0)).max())
+            frozen = [lay.trainable for lay in theirs.layers]
+            ok = diff <= 1e-5 and frozen == [lay.trainable for lay in model.layers]
+            bad += not ok
+            print(f"engine → Keras  {name:14s} max |Δ| {diff:.1e}  trainable {frozen}  "
+                  f"{'ok' if ok else 'MISMATCH'}")
+        fixtures = ROOT / "tests" / "fixtures" / "keras"
+        for name in ("dense", "cnn", "activations"):
+            x, want = np.load(fixtures / f"{name}_x.npy"), np.load(fixtures / f"{name}_y.npy")
+            for ext in (".keras", ".h5"):
+                ours = saving.load(fixtures / f"{name}{ext}")
+                diff = float(np.abs(ours.predict(x) - want).max())
+                bad += diff > 1e-5
+                print(f"Keras → engine  {name + ext:14s} max |Δ| {diff:.1e}  "
+                      f"{'ok' if diff <= 1e-5 else 'MISMATCH'}")
+    print("all agree" if not bad else f"{bad} mismatches")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -12,20 +12,24 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+                               QSizePolicy, QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
 
 from core.teaching.conv_steps import (FILTER_PRESETS, PIXEL_SCALES, ConvSteps,
                                       ExplorerTimeline, scale_pixels)
 from core.data import load_offline_digits
+from core.teaching.course_nine import (COURSE_FEATURES, combine_features, course_nine,
+                                       thick_stroke_note)
 from gui.lessons.base import Lesson
 from gui.lessons.cnn_common import first_conv_filters, trained_cnn, trained_cnn_version
 from gui.widgets.colors import FORWARD_COLOR, ColorLegend
 from gui.widgets.draw_digit_dialog import DrawDigitDialog, drawing_available
-from gui.widgets.feature_maps import ArrayView, Highlight
+from gui.widgets.feature_maps import ArrayView, CombinedFeatures, Highlight
 from gui.widgets.filter_editor import FilterEditor
 from gui.widgets.numbers import fmt, mono_font, paren
 
 BASE_INTERVAL_MS = 300
+#: the pixel scale of the course's hand-made example
+COURSE_SCALE = "−1…1 (course)"
 WARN_COLOR = "#8c510a"
 ERROR_COLOR = "#a50026"
 STAGE_TITLES = {"conv": "Convolution", "relu": "ReLU", "max": "Max pooling 2×2",
@@ -45,6 +49,7 @@ class ConvExplorerLesson(Lesson):
         self._cnn_source = ""
         self._cnn_version = -1
         self._drawing = None              # (28, 28) the learner's own digit, when in use
+        self._course = False              # the notes' pixel-art 9 instead of a digit
         self.step_index = 0
         self.timeline: ExplorerTimeline | None = None
         self.timer = QTimer(self)
@@ -54,13 +59,39 @@ class ConvExplorerLesson(Lesson):
         outer = QVBoxLayout(visual)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(4)
-        row = QHBoxLayout()
+        # two pages: the filter sliding over the image, and the combine step
+        self.pages = QStackedWidget(visual)
+        slide_page = QWidget(self.pages)
+        row = QHBoxLayout(slide_page)
+        row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(10)
-        outer.addLayout(row, 1)
+        self.pages.addWidget(slide_page)
+        self.combine_view = CombinedFeatures(self.pages)
+        self.pages.addWidget(self.combine_view)
+        outer.addWidget(self.pages, 1)
 
         # left: the filter and how pixels are read
         side = QVBoxLayout()
         side.setSpacing(6)
+        # the notes' demonstration first: their pixel-art 9, then the combine step
+        course_row = QHBoxLayout()
+        course_row.setSpacing(4)
+        self.course_button = QPushButton("Course example", visual)
+        self.course_button.setToolTip(
+            "The notes' small pixel-art 9 on a −1/+1 grid with one-pixel strokes: the loop, "
+            "stem and diagonal filters each reach 1 exactly where their feature is")
+        self.course_button.setAccessibleName("Course example")
+        self.course_button.setCheckable(True)
+        self.course_button.toggled.connect(self.use_course_example)
+        self.combine_button = QPushButton("Combine maps", visual)
+        self.combine_button.setToolTip("Show the loop, stem and tail maps together: loop here "
+                                       "+ stem below = 9 (the notes' combine step)")
+        self.combine_button.setAccessibleName("Combine maps")
+        self.combine_button.setCheckable(True)
+        self.combine_button.toggled.connect(self.show_combined)
+        course_row.addWidget(self.course_button)
+        course_row.addWidget(self.combine_button)
+        side.addLayout(course_row)
         self.editor = FilterEditor(visual)
         side.addWidget(self.editor)
         form = QGridLayout()
@@ -163,6 +194,12 @@ class ConvExplorerLesson(Lesson):
         self.formula_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.formula_label.setAccessibleName("Output size formula")
         outer.addWidget(self.formula_label)
+        # why the course's detectors score below 1 on a real (thick-stroked) digit
+        self.note_label = QLabel(visual)
+        self.note_label.setWordWrap(True)
+        self.note_label.setAccessibleName("Why thick strokes change the numbers")
+        self.note_label.setStyleSheet(f"color: {WARN_COLOR};")
+        outer.addWidget(self.note_label)
         self.set_visual(visual)
 
         # controls bar
@@ -209,7 +246,51 @@ class ConvExplorerLesson(Lesson):
 
     def _on_digit_changed(self, _v) -> None:
         self._drawing = None      # picking a digit number leaves the drawing
+        self._leave_course()
         self.rebuild(keep_step=True)
+
+    def use_course_example(self, on: bool = True) -> None:
+        """The notes' pixel-art 9 (−1/+1, one-pixel strokes) with the loop filter, or back
+        to the digits."""
+        if self.course_button.isChecked() != bool(on):
+            self.course_button.setChecked(bool(on))     # comes back here through toggled
+            return
+        self._course = bool(on)
+        if on:
+            self._drawing = None
+            self.scale_combo.blockSignals(True)
+            self.scale_combo.setCurrentText(COURSE_SCALE)
+            self.scale_combo.blockSignals(False)
+            if self.editor.preset.currentText() not in COURSE_FEATURES:
+                self.editor.preset.blockSignals(True)
+                self.editor.preset.setCurrentText(COURSE_FEATURES[0])
+                self.editor.preset.blockSignals(False)
+                kernel, text = FILTER_PRESETS[COURSE_FEATURES[0]]
+                self.editor.set_kernel(kernel, 0.0)
+                self.editor.description.setText(text)
+        # the example is its own 12×8 image on its own −1/+1 grid
+        self.scale_combo.setEnabled(not on)
+        self.size_spin.setEnabled(not on)
+        self.rebuild(keep_step=False)
+
+    def _leave_course(self) -> None:
+        if self._course:
+            self._course = False
+            self.course_button.blockSignals(True)
+            self.course_button.setChecked(False)
+            self.course_button.blockSignals(False)
+            self.scale_combo.setEnabled(True)
+            self.size_spin.setEnabled(True)
+
+    def show_combined(self, on: bool = True) -> None:
+        """The combine step (loop here + stem below = 9) instead of the sliding filter."""
+        if self.combine_button.isChecked() != bool(on):
+            self.combine_button.setChecked(bool(on))
+            return
+        if on:
+            self.playback.set_playing(False)
+        self.pages.setCurrentIndex(1 if on else 0)
+        self._update_combined()
 
     def draw_digit(self) -> bool:
         dialog = DrawDigitDialog(self)
@@ -221,10 +302,11 @@ class ConvExplorerLesson(Lesson):
     def use_drawing(self, digit28) -> None:
         """Convolve the learner's own (28, 28) digit instead of an offline one."""
         self._drawing = np.asarray(digit28, np.float32).reshape(28, 28)
+        self._leave_course()
         self.rebuild(keep_step=True)
 
-    def image(self) -> np.ndarray:
-        """The chosen digit (centre-cropped to the image size), in the chosen pixel scale."""
+    def _digit01(self) -> np.ndarray:
+        """The chosen digit or drawing, centre-cropped to the image size, pixels 0…1."""
         if self._drawing is not None:
             img = self._drawing                                            # (28, 28)
         else:
@@ -232,7 +314,14 @@ class ConvExplorerLesson(Lesson):
             img = x[self.digit_spin.value(), :, :, 0]                      # (28, 28)
         n = self.size_spin.value()
         o = (28 - n) // 2
-        return scale_pixels(img[o:o + n, o:o + n], self.scale_combo.currentText())
+        return img[o:o + n, o:o + n]
+
+    def image(self) -> np.ndarray:
+        """What the filter slides over: the course's 9 (−1/+1), or the chosen digit in the
+        chosen pixel scale."""
+        if self._course:
+            return course_nine()                                           # (12, 8)
+        return scale_pixels(self._digit01(), self.scale_combo.currentText())
 
     def _fill_presets(self) -> None:
         combo = self.editor.preset
@@ -284,8 +373,11 @@ class ConvExplorerLesson(Lesson):
     # --- the model of the animation -------------------------------------------------------------
     def rebuild(self, keep_step: bool = True) -> None:
         _, y = self.digits()
-        self.digit_label.setText("(your drawing)" if self._drawing is not None
-                                 else f"(a {int(y[self.digit_spin.value()])})")
+        if self._course:
+            self.digit_label.setText("(the course's pixel-art 9)")
+        else:
+            self.digit_label.setText("(your drawing)" if self._drawing is not None
+                                     else f"(a {int(y[self.digit_spin.value()])})")
         steps = ConvSteps(self.image(), self.editor.kernel(), self.stride_spin.value(),
                           self.padding_combo.currentText(), self.editor.bias_value())
         self.timeline = ExplorerTimeline(steps)
@@ -295,7 +387,30 @@ class ConvExplorerLesson(Lesson):
             self.step_index = self.timeline.lengths["conv"] - 1
         self.step_index = min(self.step_index, total - 1) if total else -1
         self._update_formulas()
+        self._update_note()
+        self._update_combined()
         self.refresh()
+
+    def _update_note(self) -> None:
+        conv = self.timeline.conv
+        name = self.editor.preset.currentText()
+        note = None
+        if not self._course and conv.ok:
+            note = thick_stroke_note(self._digit01(), name, float(conv.output.max()),
+                                     self.scale_combo.currentText())
+        self.note_label.setText(note or "")
+        self.note_label.setVisible(bool(note))
+
+    def _update_combined(self) -> None:
+        if self.pages.currentIndex() != 1:
+            return
+        img = self.image()
+        if min(img.shape) < 3:
+            self.combine_view.verdict.setText("✗ The image is smaller than the 3×3 filters: "
+                                              "choose a larger image size.")
+            return
+        lo, hi = (-1.0, 1.0) if self._course else PIXEL_SCALES[self.scale_combo.currentText()]
+        self.combine_view.set_combination(img, lo, hi, combine_features(img))
 
     def _update_formulas(self) -> None:
         tl = self.timeline
@@ -335,7 +450,7 @@ class ConvExplorerLesson(Lesson):
     def refresh(self) -> None:
         tl = self.timeline
         conv = tl.conv
-        lo, hi = PIXEL_SCALES[self.scale_combo.currentText()]
+        lo, hi = (-1.0, 1.0) if self._course else PIXEL_SCALES[self.scale_combo.currentText()]
         b = (conv.rows.pad_before, conv.rows.pad_after, conv.cols.pad_before, conv.cols.pad_after)
         self.input_view.set_array(conv.padded, lo, hi, border=b)
         self.input_legend.set_range(lo, hi)
@@ -352,7 +467,11 @@ class ConvExplorerLesson(Lesson):
         # feature map: raw while convolving, after ReLU from the ReLU step on
         after_relu = stage is not None and stage[0] != "conv"
         fmap = tl.relu if after_relu else conv.output
-        fr = (min(float(conv.output.min()), 0.0), max(float(conv.output.max()), 0.0))
+        if after_relu:
+            # nothing is negative any more: zero belongs at the dark end of the scale
+            fr = (0.0, max(float(tl.relu.max()), 0.0))
+        else:
+            fr = (min(float(conv.output.min()), 0.0), max(float(conv.output.max()), 0.0))
         if fr[1] <= fr[0]:
             fr = (fr[0], fr[0] + 1.0)
         self.map_view.set_array(fmap, *fr)

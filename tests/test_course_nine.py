@@ -27,3 +27,15 @@ def test_stroke_thickness_of_drawn_lines():
     img[2:18, 9:12] = 1                   # and a 3-px one: median over all ink pixels
     assert stroke_thickness(img[:, 8:]) == 3
     assert stroke_thickness(np.zeros((5, 5))) == 0
+
+
+def test_shift_digit_moves_and_fills_with_background():
+    from core.teaching.location import shift_digit
+    img = np.arange(28 * 28, dtype=np.float32).reshape(28, 28)
+    right = shift_digit(img, 3)
+    np.testing.assert_array_equal(right[:, 3:], img[:, :-3])
+    assert (right[:, :3] == 0).all()
+    down_left = shift_digit(img, -2, 1)
+    np.testing.assert_array_equal(down_left[1:, :-2], img[:-1, 2:])
+    assert (down_left[0] == 0).all() and (down_left[:, -2:] == 0).all()
+    assert (shift_digit(img, 28) == 0).all()

@@ -327,3 +327,44 @@ def test_combine_step_shows_the_maps_together_locating_the_nine(qtbot, lesson):
     assert "loop" in text.lower() and "stem" in text and "below" in text and "a 9" in text
     click(qtbot, lesson.combine_button)
     assert lesson.pages.currentIndex() == 0
+
+
+def test_moving_a_digit_changes_the_dense_answer_but_not_the_cnns(qtbot, lesson, digits):
+    from core.io import load_model
+    from resources.paths import model_path
+    x, y = digits
+    with model_path("digits_mlp") as p:
+        dense = load_model(p)
+    with model_path("digits_cnn") as p:
+        cnn = load_model(p)
+    click(qtbot, lesson.shift_button)
+    assert lesson.pages.currentWidget() is lesson.shift_view
+    view = lesson.shift_view
+    i = lesson.digit_spin.value()
+    label = int(y[i])
+
+    def moved(dx):                                   # zero-filled, by hand
+        out = np.zeros((28, 28))
+        if dx >= 0:
+            out[:, dx:] = x[i][:, :28 - dx]
+        else:
+            out[:, :dx] = x[i][:, -dx:]
+        return out
+
+    dense_answers, cnn_answers = [], []
+    for dx in range(-6, 7):
+        view.slider.setValue(dx)
+        np.testing.assert_array_equal(view.view.values(), moved(dx).astype(np.float32))
+        batch = moved(dx).astype(np.float32)[None, :, :, None]
+        pd, pc = dense.predict(batch)[0], cnn.predict(batch)[0]
+        dense_answers.append(int(pd.argmax()))
+        cnn_answers.append(int(pc.argmax()))
+        assert view.dense_answer.text().startswith(f"{pd.argmax()}  ({100 * pd.max():.1f} %)")
+        assert view.cnn_answer.text().startswith(f"{pc.argmax()}  ({100 * pc.max():.1f} %)")
+    # the lesson opened on a digit that makes the notes' point
+    assert dense_answers[6] == label and any(a != label for a in dense_answers)
+    assert all(a == label for a in cnn_answers)
+    assert "dense network's answer changes" in view.verdict.text()
+    assert "%" in view.summary.text() and "6 px" in view.summary.text()
+    click(qtbot, lesson.shift_button)
+    assert lesson.pages.currentIndex() == 0

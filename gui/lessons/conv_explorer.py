@@ -19,6 +19,8 @@ from core.teaching.conv_steps import (FILTER_PRESETS, PIXEL_SCALES, ConvSteps,
 from core.data import load_offline_digits
 from core.teaching.course_nine import (COURSE_FEATURES, combine_features, course_nine,
                                        thick_stroke_note)
+from core.teaching.location import (accuracy_under_shift, answers_over_shifts,
+                                    pick_telling_digit)
 from gui.lessons.base import Lesson
 from gui.lessons.cnn_common import first_conv_filters, trained_cnn, trained_cnn_version
 from gui.widgets.colors import FORWARD_COLOR, ColorLegend
@@ -26,6 +28,7 @@ from gui.widgets.draw_digit_dialog import DrawDigitDialog, drawing_available
 from gui.widgets.feature_maps import ArrayView, CombinedFeatures, Highlight
 from gui.widgets.filter_editor import FilterEditor
 from gui.widgets.numbers import fmt, mono_font, paren
+from gui.widgets.shift_test import SHIFTS, ShiftTest
 
 BASE_INTERVAL_MS = 300
 #: the pixel scale of the course's hand-made example
@@ -34,6 +37,10 @@ WARN_COLOR = "#8c510a"
 ERROR_COLOR = "#a50026"
 STAGE_TITLES = {"conv": "Convolution", "relu": "ReLU", "max": "Max pooling 2×2",
                 "avg": "Average pooling 2×2"}
+
+
+def pct(fraction: float) -> str:
+    return f"{100.0 * fraction:.0f} %"
 
 
 class ConvExplorerLesson(Lesson):
@@ -68,7 +75,15 @@ class ConvExplorerLesson(Lesson):
         self.pages.addWidget(slide_page)
         self.combine_view = CombinedFeatures(self.pages)
         self.pages.addWidget(self.combine_view)
-        outer.addWidget(self.pages, 1)
+        self.shift_view = ShiftTest(self.pages)
+        self.shift_view.find_requested.connect(self.find_telling_digit)
+        self.pages.addWidget(self.shift_view)
+        self._shift_models_loaded = False
+        # the filter panel (with the page buttons) stays beside every page
+        main_row = QHBoxLayout()
+        main_row.setSpacing(10)
+        main_row.addWidget(self.pages, 1)
+        outer.addLayout(main_row, 1)
 
         # left: the filter and how pixels are read
         side = QVBoxLayout()
@@ -92,6 +107,13 @@ class ConvExplorerLesson(Lesson):
         course_row.addWidget(self.course_button)
         course_row.addWidget(self.combine_button)
         side.addLayout(course_row)
+        self.shift_button = QPushButton("Move the digit: dense vs CNN", visual)
+        self.shift_button.setToolTip("Why CNNs: move a digit a few pixels; the dense network's "
+                                     "answer changes, the CNN's does not (the shipped models)")
+        self.shift_button.setAccessibleName("Move the digit: dense network vs CNN")
+        self.shift_button.setCheckable(True)
+        self.shift_button.toggled.connect(self.show_shift_test)
+        side.addWidget(self.shift_button)
         self.editor = FilterEditor(visual)
         side.addWidget(self.editor)
         form = QGridLayout()
@@ -138,7 +160,7 @@ class ConvExplorerLesson(Lesson):
         side_w = QWidget(visual)
         side_w.setLayout(side)
         side_w.setFixedWidth(250)
-        row.addWidget(side_w)
+        main_row.insertWidget(0, side_w)
 
         # middle: the input with the sliding window, and the size formulas
         mid = QVBoxLayout()
@@ -289,8 +311,101 @@ class ConvExplorerLesson(Lesson):
             return
         if on:
             self.playback.set_playing(False)
+            self._uncheck(self.shift_button)
         self.pages.setCurrentIndex(1 if on else 0)
         self._update_combined()
+
+    @staticmethod
+    def _uncheck(button) -> None:
+        button.blockSignals(True)
+        button.setChecked(False)
+        button.blockSignals(False)
+
+    def show_shift_test(self, on: bool = True) -> None:
+        """The dense network and the CNN on the current digit moved left and right."""
+        if self.shift_button.isChecked() != bool(on):
+            self.shift_button.setChecked(bool(on))
+            return
+        if on:
+            self.playback.set_playing(False)
+            self._uncheck(self.combine_button)
+            self.pages.setCurrentIndex(2)
+            first = not self._shift_models_loaded
+            if self._load_shift_models() and first:
+                # open on a digit that makes the point, unless the learner drew one
+                if self._drawing is None and not self._shows_difference():
+                    self.find_telling_digit()
+            self._update_shift()
+        else:
+            self.pages.setCurrentIndex(0)
+
+    def _load_shift_models(self) -> bool:
+        if self._shift_models_loaded:
+            return self.shift_view.dense is not None
+        self._shift_models_loaded = True
+        try:
+            from core.io import load_model
+            from resources.paths import model_path
+
+            with model_path("digits_mlp") as p:
+                dense = load_model(p)
+            with model_path("digits_cnn") as p:
+                cnn = load_model(p)
+        except (ValueError, OSError) as exc:
+            self.shift_view.set_unavailable(
+                f"The shipped models could not be read ({exc}); reinstall Backprop Lab to "
+                f"restore resources/models.")
+            return False
+        self.shift_view.set_models(dense, cnn)
+        x, y = self.digits()
+        # the same 100 digits every time: the summary must not change between visits
+        idx = np.random.default_rng(0).choice(len(x), 100, replace=False)
+        left = accuracy_under_shift(dense, cnn, x[idx], y[idx], SHIFTS[0])
+        right = accuracy_under_shift(dense, cnn, x[idx], y[idx], SHIFTS[-1])
+        centre = accuracy_under_shift(dense, cnn, x[idx], y[idx], 0)
+        self.shift_view.summary.setText(
+            f"On 100 offline digits: unmoved, dense right {pct(centre[0])}, CNN "
+            f"{pct(centre[1])}; moved {-SHIFTS[0]} px left, dense {pct(left[0])}, CNN "
+            f"{pct(left[1])}; moved {SHIFTS[-1]} px right, dense {pct(right[0])}, CNN "
+            f"{pct(right[1])}.")
+        return True
+
+    def _shift_digit01(self) -> tuple[np.ndarray, int]:
+        if self._drawing is not None:
+            return self._drawing, -1
+        x, y = self.digits()
+        i = self.digit_spin.value()
+        return x[i, :, :, 0], int(y[i])
+
+    def _shows_difference(self) -> bool:
+        img, label = self._shift_digit01()
+        answers = answers_over_shifts(self.shift_view.dense, self.shift_view.cnn, img, SHIFTS)
+        return (any(a.dense_class != label for a in answers)
+                and all(a.cnn_class == label for a in answers))
+
+    def find_telling_digit(self) -> None:
+        """Jump to the next digit whose dense answer changes when moved, the CNN's not."""
+        if not self._load_shift_models():
+            return
+        x, y = self.digits()
+        start = self.digit_spin.value() + 1
+        i = pick_telling_digit(self.shift_view.dense, self.shift_view.cnn, x, y, SHIFTS,
+                               start=start)
+        if i is None:
+            self.show_status("No digit among the next 300 changes the dense network's answer "
+                             "when moved.", 6000)
+            return
+        self.digit_spin.setValue(i)      # → rebuild → the shift page follows
+
+    def _update_shift(self) -> None:
+        if self.pages.currentIndex() != 2 or self.shift_view.dense is None:
+            return
+        img, label = self._shift_digit01()
+        if label < 0:
+            # a drawing has no true label: the CNN's answer on it unmoved stands in
+            label = answers_over_shifts(self.shift_view.dense, self.shift_view.cnn, img,
+                                        [0])[0].cnn_class
+        self.shift_view.set_digit(img, label)
 
     def draw_digit(self) -> bool:
         dialog = DrawDigitDialog(self)
@@ -389,6 +504,7 @@ class ConvExplorerLesson(Lesson):
         self._update_formulas()
         self._update_note()
         self._update_combined()
+        self._update_shift()
         self.refresh()
 
     def _update_note(self) -> None:

@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 import shiboken6
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QLabel
 
 from gui.lessons.gradient_descent import LEARNING_RATES, GradientDescentLesson
@@ -254,15 +254,10 @@ def test_next_step_arrow_is_visible_and_points_downhill(lesson, qtbot):
         assert lesson.arrow.isVisible()
         pos = lesson.arrow.pos()
         tip = vb.mapViewToScene(pos)
-        now = vb.mapViewToScene(pg_point(w1, w2))
+        now = vb.mapViewToScene(QPointF(float(w1), float(w2)))
         # the head (12 px) clear of the 14 px "now" marker, not hidden beneath it
         assert math.hypot(tip.x() - now.x(), tip.y() - now.y()) >= 7 + 12 + 5
         g1, g2, _ = lesson.next_grad
         d1, d2 = pos.x() - w1, pos.y() - w2
         assert (d1 * -g1 + d2 * -g2) / (math.hypot(d1, d2) * math.hypot(g1, g2)) > 0.999
         lesson.step()
-
-
-def pg_point(x, y):
-    from PySide6.QtCore import QPointF
-    return QPointF(float(x), float(y))

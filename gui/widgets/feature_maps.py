@@ -463,7 +463,7 @@ class CombinedFeatures(QWidget):
         v.addWidget(self.verdict)
         row = QHBoxLayout()
         row.setSpacing(8)
-        self.image_view = ArrayView("Image: a box where each feature is strongest",
+        self.image_view = ArrayView("Where each feature peaks",
                                     "sequential", self)
         row.addWidget(self.image_view, 3)
         self.map_views: list[ArrayView] = []

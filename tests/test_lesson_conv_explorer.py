@@ -233,3 +233,138 @@ def test_a_step_past_the_end_says_how_to_start_again(qtbot, lesson):
         click(qtbot, lesson.playback.forward_button)
     assert lesson.step_index == lesson.timeline.total - 1
     assert messages and "last" in messages[-1] and "Reset" in messages[-1]
+
+
+# --- issue 15, item 1: the notes' T23 demonstration -------------------------------------------
+LOOP = np.array([[1, 1, 1], [1, -1, 1], [1, 1, 1]], np.float64) / 9
+STEM = np.array([[-1, 1, -1], [-1, 1, -1], [-1, 1, -1]], np.float64) / 9
+DIAGONAL = np.array([[-1, -1, 1], [-1, 1, -1], [1, -1, -1]], np.float64) / 9
+# where each feature of the pixel-art 9 is: map cell = top-left pixel of the 3×3 window
+FEATURE_CELLS = {
+    "Loop (the 9's head)": (LOOP, [(1, 2)]),                       # the 3×3 ring
+    "Vertical line (the 9's stem)": (STEM, [(4, 3), (5, 3)]),       # the stem below it
+    "Diagonal line (the 9's tail)": (DIAGONAL, [(7, 2), (8, 1)]),   # the tail to lower left
+}
+
+
+def test_course_example_maps_reach_one_exactly_where_each_feature_is(qtbot, lesson):
+    click(qtbot, lesson.course_button)
+    assert lesson.course_button.isChecked()
+    image = lesson.input_view.values().astype(np.float64)
+    # the notes' grid: only −1 and +1, one-pixel strokes (no 2×2 block of ink anywhere)
+    assert set(np.unique(image)) == {-1.0, 1.0}
+    ink = image > 0
+    assert not (ink[:-1, :-1] & ink[1:, :-1] & ink[:-1, 1:] & ink[1:, 1:]).any()
+    assert lesson.input_view.color_range() == (-1.0, 1.0)
+    for name, (kernel, cells) in FEATURE_CELLS.items():
+        lesson.editor.preset.setCurrentText(name)
+        shown = lesson.map_view.values()
+        expected = correlate2d(image, kernel, mode="valid")
+        np.testing.assert_allclose(shown, expected, atol=1e-6)
+        assert sorted(map(tuple, np.argwhere(np.isclose(shown, 1.0, atol=1e-6)))) == cells, name
+        assert shown.max() == pytest.approx(1.0, abs=1e-6)
+    # no "why thick strokes" note on the one-pixel example
+    assert not lesson.note_label.isVisible()
+    # choosing a digit again leaves the example
+    lesson.digit_spin.setValue(3)
+    assert not lesson.course_button.isChecked()
+    assert lesson.input_view.values().shape == (28, 28)
+
+
+def test_after_relu_zero_sits_at_the_dark_end_of_the_scale(qtbot, lesson, digits):
+    x, _ = digits
+    lesson.scale_combo.setCurrentText("−1…1 (course)")
+    lesson.editor.preset.setCurrentText("Loop (the 9's head)")
+    lesson.digit_spin.setValue(7)
+    raw = reference(2 * x[7] - 1, LOOP)
+    assert raw.min() < 0                                 # there are negatives to clear
+    assert lesson.map_view.color_range()[0] == pytest.approx(raw.min(), abs=1e-5)
+    for _ in range(3):                                   # finish convolving, then ReLU
+        if lesson.current_stage()[0] == "relu":
+            break
+        click(qtbot, lesson.next_stage_button)
+    assert lesson.current_stage()[0] == "relu"
+    np.testing.assert_allclose(lesson.map_view.values(), np.maximum(raw, 0), atol=1e-5)
+    lo, hi = lesson.map_view.color_range()
+    assert lo == 0.0 and hi == pytest.approx(raw.max(), abs=1e-5)
+    click(qtbot, lesson.next_stage_button)               # → max pooling
+    assert lesson.max_view.color_range()[0] == 0.0
+    assert lesson.avg_view.color_range()[0] == 0.0
+
+
+def test_thick_strokes_of_a_real_digit_are_explained_with_its_numbers(qtbot, lesson, digits):
+    x, _ = digits
+    lesson.scale_combo.setCurrentText("−1…1 (course)")
+    lesson.editor.preset.setCurrentText("Vertical line (the 9's stem)")
+    lesson.digit_spin.setValue(5)
+    best = reference(2 * x[5] - 1, STEM).max()
+    assert best < 0.9
+    assert lesson.note_label.isVisible()
+    note = lesson.note_label.text()
+    assert "thick" in note and "one-pixel" in note
+    assert f"best score is {best:.3g}" in note
+    assert "(6 − 3)/9 = 0.333" in note                   # the empty background's score
+    lesson.editor.preset.setCurrentText("Vertical edge")   # not a course detector: no note
+    assert not lesson.note_label.isVisible()
+
+
+def test_combine_step_shows_the_maps_together_locating_the_nine(qtbot, lesson):
+    click(qtbot, lesson.course_button)
+    click(qtbot, lesson.combine_button)
+    assert lesson.pages.currentWidget() is lesson.combine_view
+    view = lesson.combine_view
+    image = view.image_view.values().astype(np.float64)
+    for map_view, (name, (kernel, cells)) in zip(view.map_views, FEATURE_CELLS.items()):
+        relu = np.maximum(correlate2d(image, kernel, mode="valid"), 0)
+        np.testing.assert_allclose(map_view.values(), relu, atol=1e-6)
+        assert map_view.color_range()[0] == 0.0
+        assert sorted((h.top, h.left) for h in map_view._highlights) == cells
+    # on the image, a 3×3 box over each feature
+    boxes = {(h.top, h.left, h.height) for h in view.image_view._highlights}
+    assert {(1, 2, 3), (4, 3, 3), (7, 2, 3)} <= boxes
+    text = view.verdict.text()
+    assert view.verdict.isVisible()
+    assert "loop" in text.lower() and "stem" in text and "below" in text and "a 9" in text
+    click(qtbot, lesson.combine_button)
+    assert lesson.pages.currentIndex() == 0
+
+
+def test_moving_a_digit_changes_the_dense_answer_but_not_the_cnns(qtbot, lesson, digits):
+    from core.io import load_model
+    from resources.paths import model_path
+    x, y = digits
+    with model_path("digits_mlp") as p:
+        dense = load_model(p)
+    with model_path("digits_cnn") as p:
+        cnn = load_model(p)
+    click(qtbot, lesson.shift_button)
+    assert lesson.pages.currentWidget() is lesson.shift_view
+    view = lesson.shift_view
+    i = lesson.digit_spin.value()
+    label = int(y[i])
+
+    def moved(dx):                                   # zero-filled, by hand
+        out = np.zeros((28, 28))
+        if dx >= 0:
+            out[:, dx:] = x[i][:, :28 - dx]
+        else:
+            out[:, :dx] = x[i][:, -dx:]
+        return out
+
+    dense_answers, cnn_answers = [], []
+    for dx in range(-6, 7):
+        view.slider.setValue(dx)
+        np.testing.assert_array_equal(view.view.values(), moved(dx).astype(np.float32))
+        batch = moved(dx).astype(np.float32)[None, :, :, None]
+        pd, pc = dense.predict(batch)[0], cnn.predict(batch)[0]
+        dense_answers.append(int(pd.argmax()))
+        cnn_answers.append(int(pc.argmax()))
+        assert view.dense_answer.text().startswith(f"{pd.argmax()}  ({100 * pd.max():.1f} %)")
+        assert view.cnn_answer.text().startswith(f"{pc.argmax()}  ({100 * pc.max():.1f} %)")
+    # the lesson opened on a digit that makes the notes' point
+    assert dense_answers[6] == label and any(a != label for a in dense_answers)
+    assert all(a == label for a in cnn_answers)
+    assert "dense network's answer changes" in view.verdict.text()
+    assert "%" in view.summary.text() and "6 px" in view.summary.text()
+    click(qtbot, lesson.shift_button)
+    assert lesson.pages.currentIndex() == 0

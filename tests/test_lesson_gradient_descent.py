@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 import shiboken6
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import QLabel
 
 from gui.lessons.gradient_descent import LEARNING_RATES, GradientDescentLesson
@@ -187,3 +187,77 @@ def test_every_map_legend_entry_is_visible_on_the_white_background(lesson):
         painter.end()
         darkest = min(QColor(image.pixel(x, y)).lightness() for x in range(22) for y in range(22))
         assert darkest < 200, f"the legend sample of {name!r} cannot be seen"
+
+
+# --- issue 15, item 2: the notes' worked example on screen -----------------------------------
+def test_notes_start_gives_the_notes_loss_and_the_text_links_it_to_the_notebook_start(lesson, qtbot):
+    # the notebook's start and its loss, then the notes' slide start (loss 4.3)
+    notebook_loss, _ = loss_and_gradient(1.0, 1.0, 0.0)
+    assert f"{notebook_loss:.3g}" == "0.716" and "0.716" in lesson.loss_label.text()
+    lesson.set_start("notes")
+    w = np.array([13.0, 5.6, 2.0])
+    loss, g = loss_and_gradient(*w)
+    assert f"{loss:.2g}" == "4.3"                              # the notes' number
+    assert lesson.run.weights == tuple(w) and lesson.run.epoch == 0
+    assert f"= {loss:.4g}" in lesson.loss_label.text()
+    relation = lesson.relation_label.text()
+    assert lesson.relation_label.isVisible()
+    assert "4.3" in relation and "0.716" in relation and "random" in relation
+    # then the notes' next two steps: the derivatives and the new weights, as shown
+    lr = lesson.learning_rate()
+    for k, (name, value) in enumerate((("w1", w[0]), ("w2", w[1]), ("b", w[2]))):
+        assert f"{g[k]:.4g}" in lesson.grad_label.text()
+        assert f"{name:<2} ← {value:.4g} − {lr:g}·" in lesson.update_label.text()
+        assert f"= {value - lr * g[k]:.4g}" in lesson.update_label.text()
+    qtbot.mouseClick(lesson.playback.forward_button, Qt.MouseButton.LeftButton)
+    np.testing.assert_allclose(lesson.run.weights, w - lr * g, rtol=1e-5, atol=1e-6)
+    # the start marker moved with the start; Reset returns to it
+    sx, sy = lesson.start_item.getData()
+    assert (sx[0], sy[0]) == (13.0, 5.6)
+    lesson.reset()
+    assert lesson.run.weights == tuple(w)
+
+
+def test_derivative_formulas_stand_beside_their_numbers_on_screen(lesson):
+    _, g = loss_and_gradient(1.0, 1.0, 0.0)
+    text = lesson.grad_label.text()                 # the label itself, not its tooltip
+    assert lesson.grad_label.isVisible()
+    assert f"∂L/∂w1 = (1/28) Σ(ŷ−y)·age/100 = {g[0]:.4g}" in text
+    assert f"∂L/∂w2 = (1/28) Σ(ŷ−y)·afford. = {g[1]:.4g}" in text
+    assert re.search(r"∂L/∂b\s+= \(1/28\) Σ\(ŷ−y\)\s+= " + re.escape(f"{g[2]:.4g}"), text)
+    assert "w ← w − η·∂L/∂w" in lesson.update_label.text()
+    assert "L = −(1/28) Σ[y·log ŷ + (1−y)·log(1−ŷ)]" in lesson.loss_label.text()
+
+
+@pytest.mark.parametrize("steps", [0, 5])
+def test_lowest_loss_star_sits_in_the_low_end_of_the_slice_shown(lesson, steps):
+    for _ in range(steps):
+        lesson.step()
+    b = lesson.run.weights[2]
+    sx, sy = lesson.best_item.getData()
+    star_loss, _ = loss_and_gradient(sx[0], sy[0], b)
+    vmin, vmax = lesson.image.levels
+    # the star is the bottom of this slice: nothing on the map is lower, and its colour is
+    # the dark end of the scale
+    assert star_loss <= lesson.surface.min() + 1e-6
+    assert star_loss - vmin <= 0.02 * (vmax - vmin)
+    # and it is no lower than any neighbour: a minimum, checked by hand
+    for d1, d2 in ((0.05, 0), (-0.05, 0), (0, 0.05), (0, -0.05)):
+        assert loss_and_gradient(sx[0] + d1, sy[0] + d2, b)[0] >= star_loss - 1e-9
+
+
+def test_next_step_arrow_is_visible_and_points_downhill(lesson, qtbot):
+    qtbot.waitExposed(lesson)
+    vb = lesson.map.plot_item.getViewBox()
+    for _ in range(2):
+        w1, w2, _b = lesson.run.weights
+        assert lesson.arrow.isVisible()
+        pos = lesson.arrow.pos()
+        tip = vb.mapViewToScene(pos)
+        now = vb.mapViewToScene(QPointF(float(w1), float(w2)))
+        # the head (12 px) clear of the 14 px "now" marker, not hidden beneath it
+        assert math.hypot(tip.x() - now.x(), tip.y() - now.y()) >= 7 + 12 + 5
+        g1, g2, _ = lesson.next_grad
+        d1, d2 = pos.x() - w1, pos.y() - w2
+        assert (d1 * -g1 + d2 * -g2) / (math.hypot(d1, d2) * math.hypot(g1, g2)) > 0.999
+        lesson.step()

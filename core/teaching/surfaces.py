@@ -28,6 +28,13 @@ from core.teaching.numbers import fmt
 AGE_SCALE = 100.0
 #: where the course starts gradient descent: w1 = w2 = 1, b = 0
 COURSE_START = (1.0, 1.0, 0.0)
+#: the loss the notes' Tutorial 12 slide reports after its first forward pass, made from
+#: weights "randomly selected"; the slide's weights live only in its picture
+NOTES_LOSS = 4.3
+#: a start on the course's own table whose log loss is the notes' 4.3 (4.300 to 4 digits):
+#: weights far too large, so the neuron says "buys" for almost everyone and the people
+#: who did not buy cost a lot. The notebook's gentler start w1 = w2 = 1, b = 0 gives 0.716.
+NOTES_START = (13.0, 5.6, 2.0)
 
 #: names as the loss lesson offers them, in the course's order of introduction
 LOSS_NAMES = ("mean_absolute_error", "mean_squared_error", "binary_crossentropy",
@@ -131,6 +138,29 @@ def insurance_optimum(x=None, y=None, iterations: int = 50) -> tuple[float, floa
             break
     loss = float(neuron_log_loss(x, y, w[0], w[1], w[2]))
     return float(w[0]), float(w[1]), float(w[2]), loss
+
+
+def slice_minimum(x, y, b: float, iterations: int = 60) -> tuple[float, float, float]:
+    """(w1, w2, loss) with the lowest log loss when the bias is held at b.
+
+    The lesson's map is this slice; its "lowest loss here" marker must be the slice's own
+    bottom, not the overall optimum (which needs another b and can sit on a yellow wall).
+    Newton's method in float64 on the 2-D convex slice, from w1 = w2 = 0.
+    """
+    xs = np.asarray(x, np.float64)                                          # (N, 2)
+    t = np.asarray(y, np.float64)                                           # (N,)
+    w = np.zeros(2)
+    for _ in range(iterations):
+        p = 1.0 / (1.0 + np.exp(-(xs @ w + b)))                             # (N,)
+        grad = xs.T @ (p - t) / len(t)                                      # (2,)
+        hess = (xs * (p * (1.0 - p))[:, None]).T @ xs / len(t)              # (2, 2)
+        step = np.linalg.solve(hess + 1e-9 * np.eye(2), grad)
+        # damped: far from the bottom a full Newton step can overshoot the flat walls
+        scale = min(1.0, 5.0 / max(np.max(np.abs(step)), 1e-300))
+        w -= scale * step
+        if np.max(np.abs(step)) < 1e-12:
+            break
+    return float(w[0]), float(w[1]), float(neuron_log_loss(x, y, w[0], w[1], b))
 
 
 # --- activations ----------------------------------------------------------------------
@@ -316,6 +346,11 @@ class NeuronDescent:
     def loss_at(self, w1, w2, b) -> float:
         return float(neuron_log_loss(self.data.x, self.data.y, w1, w2, b))
 
+    def set_start(self, start: tuple[float, float, float]) -> None:
+        """Begin again from other weights (the path so far is dropped)."""
+        self.start = tuple(map(float, start))
+        self.reset()
+
     def set_learning_rate(self, learning_rate: float) -> None:
         """Takes effect from the next step (the path so far stays)."""
         self.model.optimizer = SGD(learning_rate)
@@ -381,7 +416,8 @@ VERDICTS = ("start", "downhill", "converged", "crawling", "overshoot", "divergin
 
 def descent_verdict(losses, learning_rate: float, best_loss: float,
                     stop_reason: str | None = None, tolerance: float = 1e-3,
-                    window: int = 10) -> tuple[str, str]:
+                    window: int = 10,
+                    start_text: str = "the course's start w1 = w2 = 1, b = 0") -> tuple[str, str]:
     """(kind, sentence) describing how a run of gradient descent is going.
 
     Judged over the last `window` epochs so the message does not flicker while the loss
@@ -395,7 +431,7 @@ def descent_verdict(losses, learning_rate: float, best_loss: float,
         return "stopped", stop_reason
     losses = [float(v) for v in losses]
     if len(losses) < 2:
-        first = (f"loss {fmt(losses[0])} at the course's start w1 = w2 = 1, b = 0. "
+        first = (f"loss {fmt(losses[0])} at {start_text}. "
                  if losses else "")
         return "start", f"Start: {first}Press Step or Play."
     start, prev, last = losses[0], losses[-2], losses[-1]
@@ -449,8 +485,8 @@ def path_extent(path, base=(-4.0, 18.0, -4.0, 8.0), margin: float = 0.08) -> tup
 
 __all__ = [
     "ACTIVATION_NAMES", "AGE_SCALE", "COURSE_START", "DescentStep", "InsuranceData",
-    "LOSS_NAMES", "NeuronDescent", "VERDICTS", "activation_curve", "class_probabilities",
+    "LOSS_NAMES", "NOTES_LOSS", "NOTES_START", "NeuronDescent", "VERDICTS", "activation_curve", "class_probabilities",
     "descent_verdict", "insurance_data", "insurance_optimum", "loss_curve", "loss_surface",
     "make_neuron", "neuron_forward", "neuron_log_loss", "path_extent", "per_sample_losses",
-    "saturated_intervals", "softmax_curve", "softmax_jacobian", "softmax_outputs",
+    "saturated_intervals", "slice_minimum", "softmax_curve", "softmax_jacobian", "softmax_outputs",
 ]

@@ -12,24 +12,35 @@ import numpy as np
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QPushButton,
-                               QSizePolicy, QSpinBox, QVBoxLayout, QWidget)
+                               QSizePolicy, QSpinBox, QStackedWidget, QVBoxLayout, QWidget)
 
 from core.teaching.conv_steps import (FILTER_PRESETS, PIXEL_SCALES, ConvSteps,
                                       ExplorerTimeline, scale_pixels)
 from core.data import load_offline_digits
+from core.teaching.course_nine import (COURSE_FEATURES, combine_features, course_nine,
+                                       thick_stroke_note)
+from core.teaching.location import (accuracy_under_shift, answers_over_shifts,
+                                    pick_telling_digit)
 from gui.lessons.base import Lesson
 from gui.lessons.cnn_common import first_conv_filters, trained_cnn, trained_cnn_version
 from gui.widgets.colors import FORWARD_COLOR, ColorLegend
 from gui.widgets.draw_digit_dialog import DrawDigitDialog, drawing_available
-from gui.widgets.feature_maps import ArrayView, Highlight
+from gui.widgets.feature_maps import ArrayView, CombinedFeatures, Highlight
 from gui.widgets.filter_editor import FilterEditor
 from gui.widgets.numbers import fmt, mono_font, paren
+from gui.widgets.shift_test import SHIFTS, ShiftTest
 
 BASE_INTERVAL_MS = 300
+#: the pixel scale of the course's hand-made example
+COURSE_SCALE = "−1…1 (course)"
 WARN_COLOR = "#8c510a"
 ERROR_COLOR = "#a50026"
 STAGE_TITLES = {"conv": "Convolution", "relu": "ReLU", "max": "Max pooling 2×2",
                 "avg": "Average pooling 2×2"}
+
+
+def pct(fraction: float) -> str:
+    return f"{100.0 * fraction:.0f} %"
 
 
 class ConvExplorerLesson(Lesson):
@@ -45,6 +56,7 @@ class ConvExplorerLesson(Lesson):
         self._cnn_source = ""
         self._cnn_version = -1
         self._drawing = None              # (28, 28) the learner's own digit, when in use
+        self._course = False              # the notes' pixel-art 9 instead of a digit
         self.step_index = 0
         self.timeline: ExplorerTimeline | None = None
         self.timer = QTimer(self)
@@ -54,13 +66,54 @@ class ConvExplorerLesson(Lesson):
         outer = QVBoxLayout(visual)
         outer.setContentsMargins(0, 0, 0, 0)
         outer.setSpacing(4)
-        row = QHBoxLayout()
+        # two pages: the filter sliding over the image, and the combine step
+        self.pages = QStackedWidget(visual)
+        slide_page = QWidget(self.pages)
+        row = QHBoxLayout(slide_page)
+        row.setContentsMargins(0, 0, 0, 0)
         row.setSpacing(10)
-        outer.addLayout(row, 1)
+        self.pages.addWidget(slide_page)
+        self.combine_view = CombinedFeatures(self.pages)
+        self.pages.addWidget(self.combine_view)
+        self.shift_view = ShiftTest(self.pages)
+        self.shift_view.find_requested.connect(self.find_telling_digit)
+        self.pages.addWidget(self.shift_view)
+        self._shift_models_loaded = False
+        # the filter panel (with the page buttons) stays beside every page
+        main_row = QHBoxLayout()
+        main_row.setSpacing(10)
+        main_row.addWidget(self.pages, 1)
+        outer.addLayout(main_row, 1)
 
         # left: the filter and how pixels are read
         side = QVBoxLayout()
         side.setSpacing(6)
+        # the notes' demonstration first: their pixel-art 9, then the combine step
+        course_row = QHBoxLayout()
+        course_row.setSpacing(4)
+        self.course_button = QPushButton("Course example", visual)
+        self.course_button.setToolTip(
+            "The notes' small pixel-art 9 on a −1/+1 grid with one-pixel strokes: the loop, "
+            "stem and diagonal filters each reach 1 exactly where their feature is")
+        self.course_button.setAccessibleName("Course example")
+        self.course_button.setCheckable(True)
+        self.course_button.toggled.connect(self.use_course_example)
+        self.combine_button = QPushButton("Combine maps", visual)
+        self.combine_button.setToolTip("Show the loop, stem and tail maps together: loop here "
+                                       "+ stem below = 9 (the notes' combine step)")
+        self.combine_button.setAccessibleName("Combine maps")
+        self.combine_button.setCheckable(True)
+        self.combine_button.toggled.connect(self.show_combined)
+        course_row.addWidget(self.course_button)
+        course_row.addWidget(self.combine_button)
+        side.addLayout(course_row)
+        self.shift_button = QPushButton("Move the digit: dense vs CNN", visual)
+        self.shift_button.setToolTip("Why CNNs: move a digit a few pixels; the dense network's "
+                                     "answer changes, the CNN's does not (the shipped models)")
+        self.shift_button.setAccessibleName("Move the digit: dense network vs CNN")
+        self.shift_button.setCheckable(True)
+        self.shift_button.toggled.connect(self.show_shift_test)
+        side.addWidget(self.shift_button)
         self.editor = FilterEditor(visual)
         side.addWidget(self.editor)
         form = QGridLayout()
@@ -107,7 +160,7 @@ class ConvExplorerLesson(Lesson):
         side_w = QWidget(visual)
         side_w.setLayout(side)
         side_w.setFixedWidth(250)
-        row.addWidget(side_w)
+        main_row.insertWidget(0, side_w)
 
         # middle: the input with the sliding window, and the size formulas
         mid = QVBoxLayout()
@@ -163,6 +216,12 @@ class ConvExplorerLesson(Lesson):
         self.formula_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.formula_label.setAccessibleName("Output size formula")
         outer.addWidget(self.formula_label)
+        # why the course's detectors score below 1 on a real (thick-stroked) digit
+        self.note_label = QLabel(visual)
+        self.note_label.setWordWrap(True)
+        self.note_label.setAccessibleName("Why thick strokes change the numbers")
+        self.note_label.setStyleSheet(f"color: {WARN_COLOR};")
+        outer.addWidget(self.note_label)
         self.set_visual(visual)
 
         # controls bar
@@ -209,7 +268,144 @@ class ConvExplorerLesson(Lesson):
 
     def _on_digit_changed(self, _v) -> None:
         self._drawing = None      # picking a digit number leaves the drawing
+        self._leave_course()
         self.rebuild(keep_step=True)
+
+    def use_course_example(self, on: bool = True) -> None:
+        """The notes' pixel-art 9 (−1/+1, one-pixel strokes) with the loop filter, or back
+        to the digits."""
+        if self.course_button.isChecked() != bool(on):
+            self.course_button.setChecked(bool(on))     # comes back here through toggled
+            return
+        self._course = bool(on)
+        if on:
+            self._drawing = None
+            self.scale_combo.blockSignals(True)
+            self.scale_combo.setCurrentText(COURSE_SCALE)
+            self.scale_combo.blockSignals(False)
+            if self.editor.preset.currentText() not in COURSE_FEATURES:
+                self.editor.preset.blockSignals(True)
+                self.editor.preset.setCurrentText(COURSE_FEATURES[0])
+                self.editor.preset.blockSignals(False)
+                kernel, text = FILTER_PRESETS[COURSE_FEATURES[0]]
+                self.editor.set_kernel(kernel, 0.0)
+                self.editor.description.setText(text)
+        # the example is its own 12×8 image on its own −1/+1 grid
+        self.scale_combo.setEnabled(not on)
+        self.size_spin.setEnabled(not on)
+        self.rebuild(keep_step=False)
+
+    def _leave_course(self) -> None:
+        if self._course:
+            self._course = False
+            self.course_button.blockSignals(True)
+            self.course_button.setChecked(False)
+            self.course_button.blockSignals(False)
+            self.scale_combo.setEnabled(True)
+            self.size_spin.setEnabled(True)
+
+    def show_combined(self, on: bool = True) -> None:
+        """The combine step (loop here + stem below = 9) instead of the sliding filter."""
+        if self.combine_button.isChecked() != bool(on):
+            self.combine_button.setChecked(bool(on))
+            return
+        if on:
+            self.playback.set_playing(False)
+            self._uncheck(self.shift_button)
+        self.pages.setCurrentIndex(1 if on else 0)
+        self._update_combined()
+
+    @staticmethod
+    def _uncheck(button) -> None:
+        button.blockSignals(True)
+        button.setChecked(False)
+        button.blockSignals(False)
+
+    def show_shift_test(self, on: bool = True) -> None:
+        """The dense network and the CNN on the current digit moved left and right."""
+        if self.shift_button.isChecked() != bool(on):
+            self.shift_button.setChecked(bool(on))
+            return
+        if on:
+            self.playback.set_playing(False)
+            self._uncheck(self.combine_button)
+            self.pages.setCurrentIndex(2)
+            first = not self._shift_models_loaded
+            if self._load_shift_models() and first:
+                # open on a digit that makes the point, unless the learner drew one
+                if self._drawing is None and not self._shows_difference():
+                    self.find_telling_digit()
+            self._update_shift()
+        else:
+            self.pages.setCurrentIndex(0)
+
+    def _load_shift_models(self) -> bool:
+        if self._shift_models_loaded:
+            return self.shift_view.dense is not None
+        self._shift_models_loaded = True
+        try:
+            from core.io import load_model
+            from resources.paths import model_path
+
+            with model_path("digits_mlp") as p:
+                dense = load_model(p)
+            with model_path("digits_cnn") as p:
+                cnn = load_model(p)
+        except (ValueError, OSError) as exc:
+            self.shift_view.set_unavailable(
+                f"The shipped models could not be read ({exc}); reinstall Backprop Lab to "
+                f"restore resources/models.")
+            return False
+        self.shift_view.set_models(dense, cnn)
+        x, y = self.digits()
+        # the same 100 digits every time: the summary must not change between visits
+        idx = np.random.default_rng(0).choice(len(x), 100, replace=False)
+        left = accuracy_under_shift(dense, cnn, x[idx], y[idx], SHIFTS[0])
+        right = accuracy_under_shift(dense, cnn, x[idx], y[idx], SHIFTS[-1])
+        centre = accuracy_under_shift(dense, cnn, x[idx], y[idx], 0)
+        self.shift_view.summary.setText(
+            f"On 100 offline digits: unmoved, dense right {pct(centre[0])}, CNN "
+            f"{pct(centre[1])}; moved {-SHIFTS[0]} px left, dense {pct(left[0])}, CNN "
+            f"{pct(left[1])}; moved {SHIFTS[-1]} px right, dense {pct(right[0])}, CNN "
+            f"{pct(right[1])}.")
+        return True
+
+    def _shift_digit01(self) -> tuple[np.ndarray, int]:
+        if self._drawing is not None:
+            return self._drawing, -1
+        x, y = self.digits()
+        i = self.digit_spin.value()
+        return x[i, :, :, 0], int(y[i])
+
+    def _shows_difference(self) -> bool:
+        img, label = self._shift_digit01()
+        answers = answers_over_shifts(self.shift_view.dense, self.shift_view.cnn, img, SHIFTS)
+        return (any(a.dense_class != label for a in answers)
+                and all(a.cnn_class == label for a in answers))
+
+    def find_telling_digit(self) -> None:
+        """Jump to the next digit whose dense answer changes when moved, the CNN's not."""
+        if not self._load_shift_models():
+            return
+        x, y = self.digits()
+        start = self.digit_spin.value() + 1
+        i = pick_telling_digit(self.shift_view.dense, self.shift_view.cnn, x, y, SHIFTS,
+                               start=start)
+        if i is None:
+            self.show_status("No digit among the next 300 changes the dense network's answer "
+                             "when moved.", 6000)
+            return
+        self.digit_spin.setValue(i)      # → rebuild → the shift page follows
+
+    def _update_shift(self) -> None:
+        if self.pages.currentIndex() != 2 or self.shift_view.dense is None:
+            return
+        img, label = self._shift_digit01()
+        if label < 0:
+            # a drawing has no true label: the CNN's answer on it unmoved stands in
+            label = answers_over_shifts(self.shift_view.dense, self.shift_view.cnn, img,
+                                        [0])[0].cnn_class
+        self.shift_view.set_digit(img, label)
 
     def draw_digit(self) -> bool:
         dialog = DrawDigitDialog(self)
@@ -221,10 +417,11 @@ class ConvExplorerLesson(Lesson):
     def use_drawing(self, digit28) -> None:
         """Convolve the learner's own (28, 28) digit instead of an offline one."""
         self._drawing = np.asarray(digit28, np.float32).reshape(28, 28)
+        self._leave_course()
         self.rebuild(keep_step=True)
 
-    def image(self) -> np.ndarray:
-        """The chosen digit (centre-cropped to the image size), in the chosen pixel scale."""
+    def _digit01(self) -> np.ndarray:
+        """The chosen digit or drawing, centre-cropped to the image size, pixels 0…1."""
         if self._drawing is not None:
             img = self._drawing                                            # (28, 28)
         else:
@@ -232,7 +429,14 @@ class ConvExplorerLesson(Lesson):
             img = x[self.digit_spin.value(), :, :, 0]                      # (28, 28)
         n = self.size_spin.value()
         o = (28 - n) // 2
-        return scale_pixels(img[o:o + n, o:o + n], self.scale_combo.currentText())
+        return img[o:o + n, o:o + n]
+
+    def image(self) -> np.ndarray:
+        """What the filter slides over: the course's 9 (−1/+1), or the chosen digit in the
+        chosen pixel scale."""
+        if self._course:
+            return course_nine()                                           # (12, 8)
+        return scale_pixels(self._digit01(), self.scale_combo.currentText())
 
     def _fill_presets(self) -> None:
         combo = self.editor.preset
@@ -284,8 +488,11 @@ class ConvExplorerLesson(Lesson):
     # --- the model of the animation -------------------------------------------------------------
     def rebuild(self, keep_step: bool = True) -> None:
         _, y = self.digits()
-        self.digit_label.setText("(your drawing)" if self._drawing is not None
-                                 else f"(a {int(y[self.digit_spin.value()])})")
+        if self._course:
+            self.digit_label.setText("(the course's pixel-art 9)")
+        else:
+            self.digit_label.setText("(your drawing)" if self._drawing is not None
+                                     else f"(a {int(y[self.digit_spin.value()])})")
         steps = ConvSteps(self.image(), self.editor.kernel(), self.stride_spin.value(),
                           self.padding_combo.currentText(), self.editor.bias_value())
         self.timeline = ExplorerTimeline(steps)
@@ -295,7 +502,31 @@ class ConvExplorerLesson(Lesson):
             self.step_index = self.timeline.lengths["conv"] - 1
         self.step_index = min(self.step_index, total - 1) if total else -1
         self._update_formulas()
+        self._update_note()
+        self._update_combined()
+        self._update_shift()
         self.refresh()
+
+    def _update_note(self) -> None:
+        conv = self.timeline.conv
+        name = self.editor.preset.currentText()
+        note = None
+        if not self._course and conv.ok:
+            note = thick_stroke_note(self._digit01(), name, float(conv.output.max()),
+                                     self.scale_combo.currentText())
+        self.note_label.setText(note or "")
+        self.note_label.setVisible(bool(note))
+
+    def _update_combined(self) -> None:
+        if self.pages.currentIndex() != 1:
+            return
+        img = self.image()
+        if min(img.shape) < 3:
+            self.combine_view.verdict.setText("✗ The image is smaller than the 3×3 filters: "
+                                              "choose a larger image size.")
+            return
+        lo, hi = (-1.0, 1.0) if self._course else PIXEL_SCALES[self.scale_combo.currentText()]
+        self.combine_view.set_combination(img, lo, hi, combine_features(img))
 
     def _update_formulas(self) -> None:
         tl = self.timeline
@@ -335,7 +566,7 @@ class ConvExplorerLesson(Lesson):
     def refresh(self) -> None:
         tl = self.timeline
         conv = tl.conv
-        lo, hi = PIXEL_SCALES[self.scale_combo.currentText()]
+        lo, hi = (-1.0, 1.0) if self._course else PIXEL_SCALES[self.scale_combo.currentText()]
         b = (conv.rows.pad_before, conv.rows.pad_after, conv.cols.pad_before, conv.cols.pad_after)
         self.input_view.set_array(conv.padded, lo, hi, border=b)
         self.input_legend.set_range(lo, hi)
@@ -352,7 +583,11 @@ class ConvExplorerLesson(Lesson):
         # feature map: raw while convolving, after ReLU from the ReLU step on
         after_relu = stage is not None and stage[0] != "conv"
         fmap = tl.relu if after_relu else conv.output
-        fr = (min(float(conv.output.min()), 0.0), max(float(conv.output.max()), 0.0))
+        if after_relu:
+            # nothing is negative any more: zero belongs at the dark end of the scale
+            fr = (0.0, max(float(tl.relu.max()), 0.0))
+        else:
+            fr = (min(float(conv.output.min()), 0.0), max(float(conv.output.max()), 0.0))
         if fr[1] <= fr[0]:
             fr = (fr[0], fr[0] + 1.0)
         self.map_view.set_array(fmap, *fr)

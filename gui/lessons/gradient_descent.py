@@ -16,7 +16,8 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, QTimer
 from PySide6.QtGui import QTransform
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QSlider, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QSlider, QVBoxLayout,
+                               QWidget)
 
 from core.teaching import surfaces
 from gui.lessons.base import Lesson
@@ -36,6 +37,18 @@ N_CONTOURS = 7
 MAX_EPOCHS = 5000
 STEPS_PER_SECOND = 8.0      # at speed 1×
 SURFACE_REDRAW_S = 0.15     # while playing, the heat map is redrawn at most this often
+#: a next step shorter than this (screen pixels) is drawn this long, in its true direction,
+#: so it shows beyond the "now" marker; its true size is in the numbers beside the map
+MIN_ARROW_PX = 34.0
+
+#: where a run can start: the course's notebook, or the notes' slide (its loss 4.3)
+STARTS = (
+    ("notebook", surfaces.COURSE_START,
+     "notebook (1, 1, 0)", "the course notebook's start w1 = w2 = 1, b = 0"),
+    ("notes", surfaces.NOTES_START,
+     "notes' slide, loss 4.3",
+     "a start with the notes' loss 4.3 (w1 = 13, w2 = 5.6, b = 2)"),
+)
 
 VERDICT_STYLE = {           # background of the message box; the words carry the meaning
     "start": "#eef2f6", "downhill": "#e6f2e8", "converged": "#d9eedd",
@@ -82,6 +95,8 @@ class GradientDescentLesson(Lesson):
         self.set_visual(root)
         self._build_controls()
 
+        # the arrow's on-screen length and angle depend on the plot's size
+        self.map.plot_item.getViewBox().sigResized.connect(lambda *_: self._draw_next_step())
         self.timer = QTimer(self)
         self.timer.timeout.connect(self._tick)
         self._update_view(redraw_surface=True)
@@ -119,16 +134,20 @@ class GradientDescentLesson(Lesson):
                                   brush=pg.mkBrush(BACKWARD_COLOR))
         item.addItem(self.arrow)
         self.start_item = pg.ScatterPlotItem(symbol="s", size=11, pen=pg.mkPen("#1d232b", width=1.5),
-                                             brush=pg.mkBrush("#ffffff"), name="start (1, 1)")
+                                             brush=pg.mkBrush("#ffffff"), name="start")
+        # the map is a slice at the current b: its star is that slice's own bottom (the
+        # overall best needs another b and would sit on a high-loss wall of this slice)
         self.best_item = pg.ScatterPlotItem(symbol="star", size=18, pen=pg.mkPen("#1d232b", width=1),
                                             brush=pg.mkBrush("#ffffff"),
-                                            name=f"lowest loss overall (at b = {fmt(self.best[2])})")
+                                            name="lowest loss on this map (same b)")
         self.current_item = pg.ScatterPlotItem(symbol="o", size=14, pen=pg.mkPen("#ffffff", width=2),
                                                brush=pg.mkBrush(FORWARD_COLOR), name="now")
         for it in (self.start_item, self.best_item, self.current_item):
             item.addItem(it)
-        self.start_item.setData([surfaces.COURSE_START[0]], [surfaces.COURSE_START[1]])
-        self.best_item.setData([self.best[0]], [self.best[1]])
+        # the next step is drawn over the "now" marker, or a short step hides beneath it
+        self.next_item.setZValue(20)
+        self.arrow.setZValue(21)
+        self.start_item.setData([self.run.start[0]], [self.run.start[1]])
         v.addWidget(self.map, 1)
         self.legend = ColorLegend("sequential", 0.0, 1.0, label="log loss")
         self.legend.setMaximumWidth(10000)
@@ -161,14 +180,25 @@ class GradientDescentLesson(Lesson):
         fv = QVBoxLayout(box)
         fv.setContentsMargins(8, 4, 8, 4)
         fv.setSpacing(1)
+        # the notes' three steps, each formula beside its numbers: ① the loss of a forward
+        # pass, ② the derivatives, ③ the new weights
         self.epoch_label = mono_label()
         self.weights_label = mono_label()
         self.loss_label = mono_label()
         self.grad_label = mono_label()
         self.grad_label.setStyleSheet(f"color: {BACKWARD_COLOR.name()};")
         self.update_label = mono_label()
-        for w in (self.epoch_label, self.weights_label, self.loss_label, self.grad_label,
-                  self.update_label):
+        self.forward_label = mono_label()
+        self.relation_label = QLabel()
+        self.relation_label.setWordWrap(True)
+        self.relation_label.setAccessibleName("How this start relates to the notes' loss 4.3")
+        top = QHBoxLayout()
+        top.setSpacing(12)
+        top.addWidget(self.epoch_label)
+        top.addWidget(self.weights_label, 1)
+        fv.addLayout(top)
+        for w in (self.forward_label, self.loss_label, self.grad_label, self.update_label,
+                  self.relation_label):
             fv.addWidget(w)
         v.addWidget(box)
         self.verdict_label = QLabel()
@@ -190,7 +220,7 @@ class GradientDescentLesson(Lesson):
         self.lr_slider.setValue(LEARNING_RATES.index(DEFAULT_RATE))
         self.lr_slider.setPageStep(1)
         self.lr_slider.setTickPosition(QSlider.TickPosition.TicksBelow)
-        self.lr_slider.setMinimumWidth(150)
+        self.lr_slider.setMinimumWidth(110)
         self.add_control(self.lr_slider, label="Learning rate η",
                          tooltip="Step size: w ← w − η·∂L/∂w. Try 0.01 (crawls), 3 (walks "
                                  "down), 30 or 100 (jumps across the valley). "
@@ -201,6 +231,17 @@ class GradientDescentLesson(Lesson):
         self.controls.addWidget(self.lr_label)
         self.lr_slider.valueChanged.connect(self._on_rate)
         self._on_rate()
+        self.start_box = QComboBox()
+        self.start_box.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.start_box.setMinimumContentsLength(12)
+        for key, _start, label, _text in STARTS:
+            self.start_box.addItem(label, key)
+        self.add_control(self.start_box, label="Start",
+                         tooltip="Where the weights begin. The course notebook starts at "
+                                 "w1 = w2 = 1, b = 0 (loss 0.716); the notes' slide starts "
+                                 "from random weights whose loss is 4.3.",
+                         name="Start")
+        self.start_box.currentIndexChanged.connect(self._on_start)
 
     # --- actions ----------------------------------------------------------------------------
     def learning_rate(self) -> float:
@@ -218,6 +259,22 @@ class GradientDescentLesson(Lesson):
         self.run.set_learning_rate(lr)
         if hasattr(self, "timer"):
             self._update_view(redraw_surface=False)
+
+    def set_start(self, key: str) -> None:
+        """Choose a start by key ("notebook" or "notes"), as the Start box does."""
+        self.start_box.setCurrentIndex([k for k, *_ in STARTS].index(key))
+
+    def _start_entry(self):
+        return STARTS[max(self.start_box.currentIndex(), 0)] if hasattr(self, "start_box") \
+            else STARTS[0]
+
+    def _on_start(self) -> None:
+        self._pause()
+        _key, start, _label, _text = self._start_entry()
+        self.run.set_start(start)
+        self.start_item.setData([start[0]], [start[1]])
+        self._announced = ""
+        self._update_view(redraw_surface=True)
 
     def step(self, redraw: bool = True) -> None:
         """One epoch: one full-batch gradient step by the engine."""
@@ -281,13 +338,7 @@ class GradientDescentLesson(Lesson):
             self._draw_surface(np.vstack([path, [[n1, n2, b]]]), b)
         self.path_item.setData(path[:, 0], path[:, 1])
         self.current_item.setData([w1], [w2])
-        self.next_item.setData([w1, n1], [w2, n2])
-        if abs(n1 - w1) + abs(n2 - w2) > 1e-12:
-            self.arrow.setStyle(angle=180 - math.degrees(math.atan2(*self._screen_delta(n1 - w1, n2 - w2))))
-            self.arrow.setPos(n1, n2)
-            self.arrow.show()
-        else:
-            self.arrow.hide()
+        self._draw_next_step()
 
         epochs = np.arange(len(run.losses))
         losses = np.asarray(run.losses)
@@ -295,8 +346,30 @@ class GradientDescentLesson(Lesson):
         self.loss_now.setData([run.epoch], [losses[-1]])
         self.loss_now.setToolTip(f"epoch {run.epoch}: loss {fmt(losses[-1])}")
         self.loss_plot.plot_item.setXRange(0, max(10, run.epoch), padding=0.02)
-        self.verdict = surfaces.descent_verdict(run.losses, lr, self.best[3], run.stop_reason)
+        self.verdict = surfaces.descent_verdict(run.losses, lr, self.best[3], run.stop_reason,
+                                                start_text=self._start_entry()[3])
         self._show_numbers()
+
+    def _draw_next_step(self) -> None:
+        """The arrow from "now" to where the next step lands, at least MIN_ARROW_PX long."""
+        w1, w2, _b = self.run.weights
+        lr = self.run.learning_rate
+        g1, g2, _gb = self.next_grad
+        n1, n2 = w1 - lr * g1, w2 - lr * g2
+        if abs(n1 - w1) + abs(n2 - w2) > 1e-12:
+            sy, sx = self._screen_delta(n1 - w1, n2 - w2)
+            length = math.hypot(sx, sy)
+            stretch = max(1.0, MIN_ARROW_PX / max(length, 1e-9))
+            e1, e2 = w1 + stretch * (n1 - w1), w2 + stretch * (n2 - w2)
+            self.next_item.setData([w1, e1], [w2, e2])
+            self.arrow.setStyle(angle=180 - math.degrees(math.atan2(sy, sx)))
+            self.arrow.setPos(e1, e2)
+            self.arrow.show()
+            self.arrow_tip = (e1, e2)
+        else:
+            self.next_item.setData([], [])
+            self.arrow.hide()
+            self.arrow_tip = None
 
     def _screen_delta(self, dx: float, dy: float) -> tuple[float, float]:
         """(dy, dx) in screen pixels, for the arrow head's angle (axes are not square)."""
@@ -318,6 +391,13 @@ class GradientDescentLesson(Lesson):
         if vmax <= vmin:
             vmax = vmin + 1e-6
         self.image.setImage(self.surface, levels=(vmin, vmax), autoLevels=False)
+        self.slice_best = surfaces.slice_minimum(self.run.data.x, self.run.data.y, b)
+        self.best_item.setData([self.slice_best[0]], [self.slice_best[1]])
+        self.best_item.setToolTip(
+            f"lowest loss with b = {fmt(b)}: {fmt(self.slice_best[2])} at w1 = "
+            f"{fmt(self.slice_best[0])}, w2 = {fmt(self.slice_best[1])}. The lowest loss of "
+            f"all, {fmt(self.best[3])}, needs b = {fmt(self.best[2])} (w1 = {fmt(self.best[0])}, "
+            f"w2 = {fmt(self.best[1])}).")
         # pixel j is centred on grid value j: half a cell of margin on every side
         d1, d2 = (hi1 - lo1) / (GRID - 1), (hi2 - lo2) / (GRID - 1)
         self.image.setRect(QRectF(lo1 - d1 / 2, lo2 - d2 / 2, hi1 - lo1 + d1, hi2 - lo2 + d2))
@@ -344,28 +424,42 @@ class GradientDescentLesson(Lesson):
         g1, g2, gb = self.next_grad
         loss = run.losses[-1]
         n = len(run.data)
-        self.epoch_label.setText(f"epoch {run.epoch}   (one epoch = one step on all {n} rows)")
-        self.epoch_label.setToolTip("Full-batch gradient descent: every step uses all 28 "
-                                    "people, so one step is one epoch.")
-        self.weights_label.setText(f"w1 = {fmt(w1)}   w2 = {fmt(w2)}   b = {fmt(b)}")
+        self.epoch_label.setText(f"epoch {run.epoch}")
+        self.epoch_label.setToolTip(f"Full-batch gradient descent: every step uses all {n} "
+                                    f"people, so one step is one epoch.")
+        self.weights_label.setText(f"w1 = {fmt(w1)}  w2 = {fmt(w2)}  b = {fmt(b)}")
+        self.forward_label.setText("① forward pass, ŷ = σ(w1·age/100 + w2·afford. + b):")
         self.weights_label.setToolTip(f"the weights after {run.epoch} epochs, started at "
-                                      f"w1 = w2 = 1, b = 0")
-        self.loss_label.setText(f"loss L = {fmt(loss)}   (best possible {fmt(self.best[3])})")
+                                      f"{self._start_entry()[3]}")
+        self.loss_label.setText(f"   L = −(1/{n}) Σ[y·log ŷ + (1−y)·log(1−ŷ)] = {fmt(loss)}")
         self.loss_label.setToolTip(
-            "L = −(1/28) Σ [y·log ŷ + (1 − y)·log(1 − ŷ)], ŷ = σ(w1·age/100 + w2·afford. + b)"
-            f" = {fmt(loss)}")
-        self.grad_label.setText(f"∂L/∂w1 = {fmt(g1)}  ∂L/∂w2 = {fmt(g2)}  ∂L/∂b = {fmt(gb)}")
+            f"L = −(1/{n}) Σ [y·log ŷ + (1 − y)·log(1 − ŷ)], ŷ = σ(w1·age/100 + w2·afford. + b)"
+            f" = {fmt(loss)}   (best possible {fmt(self.best[3])})")
+        self.grad_label.setText(
+            "② derivatives at these weights:\n"
+            f"   ∂L/∂w1 = (1/{n}) Σ(ŷ−y)·age/100 = {fmt(g1)}\n"
+            f"   ∂L/∂w2 = (1/{n}) Σ(ŷ−y)·afford. = {fmt(g2)}\n"
+            f"   ∂L/∂b  = (1/{n}) Σ(ŷ−y)         = {fmt(gb)}")
         self.grad_label.setToolTip(
             "The gradient at the current weights (the engine's backward pass):\n"
-            f"∂L/∂w1 = (1/28) Σ (ŷ − y)·age/100 = {fmt(g1)}\n"
-            f"∂L/∂w2 = (1/28) Σ (ŷ − y)·affordability = {fmt(g2)}\n"
-            f"∂L/∂b = (1/28) Σ (ŷ − y) = {fmt(gb)}")
+            f"∂L/∂w1 = (1/{n}) Σ (ŷ − y)·age/100 = {fmt(g1)}\n"
+            f"∂L/∂w2 = (1/{n}) Σ (ŷ − y)·affordability = {fmt(g2)}\n"
+            f"∂L/∂b = (1/{n}) Σ (ŷ − y) = {fmt(gb)}")
         updates = [(name, w, g) for name, w, g in (("w1", w1, g1), ("w2", w2, g2), ("b", b, gb))]
-        self.update_label.setText("next: " + "  ".join(
-            f"{name} ← {fmt(w - lr * g)}" for name, w, g in updates))
+        self.update_label.setText(f"③ new weights, w ← w − η·∂L/∂w (η = {fmt(lr)}):\n" + "\n".join(
+            f"   {name:<2} ← {fmt(w)} − {fmt(lr)}·{paren(g)} = {fmt(w - lr * g)}"
+            for name, w, g in updates))
         self.update_label.setToolTip("w ← w − η·∂L/∂w with η = " + fmt(lr) + ":\n" + "\n".join(
             f"{name} ← {fmt(w)} − {fmt(lr)}·{paren(g)} = {fmt(w - lr * g)}"
             for name, w, g in updates))
+        key = self._start_entry()[0]
+        notebook = run.losses[0] if key == "notebook" else run.loss_at(*surfaces.COURSE_START)
+        notes = run.losses[0] if key == "notes" else run.loss_at(*surfaces.NOTES_START)
+        self.relation_label.setText(
+            f"The notes' slide gets loss {fmt(surfaces.NOTES_LOSS)} from weights picked at "
+            f"random; the course notebook starts at w1 = w2 = 1, b = 0 and gets "
+            f"{fmt(notebook)}. Same formula, other weights: the Start box offers both "
+            f"(w1 = 13, w2 = 5.6, b = 2 gives {fmt(notes)}).")
         kind, text = self.verdict
         self.message = text
         self.verdict_label.setText(text)

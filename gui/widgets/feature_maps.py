@@ -1,5 +1,6 @@
-"""Arrays drawn as images: one map with its cells (`ArrayView`) and grids of many filters or
-feature maps (`FeatureMapGrid`), each with a numeric colour legend and hover values.
+"""Arrays drawn as images: one map with its cells (`ArrayView`), grids of many filters or
+feature maps (`FeatureMapGrid`), each with a numeric colour legend and hover values, and
+the course's combine step (`CombinedFeatures`).
 
 Images and activations use the sequential scale, filter weights the diverging one
 (gui.widgets.colors): the same meaning of colour as everywhere else in the app.
@@ -13,7 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QPoint, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QFontMetrics, QImage, QPainter, QPen
-from PySide6.QtWidgets import QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QHBoxLayout, QLabel, QSizePolicy, QToolTip, QVBoxLayout,
+                               QWidget)
 
 from gui.widgets.colors import ColorLegend, diverging_rgba, sequential_rgba
 from gui.widgets.numbers import fmt, mono_font
@@ -437,3 +439,61 @@ class _MapCanvas(QWidget):
 
     def sizeHint(self) -> QSize:
         return QSize(360, 220)
+
+
+#: one colour per combined feature; the titles name them too (colour never alone)
+FEATURE_COLORS = (QColor("#e08214"), QColor("#1b7837"), QColor("#b83d8c"))
+FEATURE_COLOR_NAMES = ("orange", "green", "purple")
+
+
+class CombinedFeatures(QWidget):
+    """The course's combine step: the image with a box where each feature map is
+    strongest, beside the feature maps after ReLU, and a sentence saying whether the parts
+    sit where a digit's parts sit ("loop here + stem below = 9")."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        v = QVBoxLayout(self)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.setSpacing(4)
+        self.verdict = QLabel(self)
+        self.verdict.setWordWrap(True)
+        self.verdict.setAccessibleName("What the combined feature maps locate")
+        self.verdict.setStyleSheet("font-weight: 600;")
+        v.addWidget(self.verdict)
+        row = QHBoxLayout()
+        row.setSpacing(8)
+        self.image_view = ArrayView("Where each feature peaks",
+                                    "sequential", self)
+        row.addWidget(self.image_view, 3)
+        self.map_views: list[ArrayView] = []
+        for _ in FEATURE_COLORS:
+            view = ArrayView("", "sequential", self)
+            view.setMinimumSize(90, 90)
+            row.addWidget(view, 2)
+            self.map_views.append(view)
+        v.addLayout(row, 1)
+        self.legend = ColorLegend("sequential", 0, 1, "after ReLU (0, dark: not there)",
+                                  ticks=3, parent=self)
+        v.addWidget(self.legend, 0, Qt.AlignmentFlag.AlignHCenter)
+        self.combination = None
+
+    def set_combination(self, image, lo: float, hi: float, combination) -> None:
+        """Show `combination` (core.teaching.course_nine.Combination) over `image` (H, W)."""
+        self.combination = combination
+        self.image_view.set_array(image, lo, hi)
+        top = max([1.0] + [float(s.value) for s in combination.spots])
+        boxes = []
+        for view, spot, color, cname in zip(self.map_views, combination.spots, FEATURE_COLORS,
+                                            FEATURE_COLOR_NAMES):
+            relu = combination.relu_maps[spot.name]
+            view.set_array(relu, 0.0, top)
+            view.set_title(f"{spot.word} ({cname}) · peak {fmt(spot.value, 3)}")
+            view.setAccessibleName(f"{spot.word} feature map after ReLU")
+            cells = spot.cells if spot.value > 0 else ()
+            view.set_highlights([Highlight(r, c, 1, 1, color, 2.5) for r, c in cells])
+            # map cell (r, c) is the 3×3 window whose top-left pixel is (r, c)
+            boxes += [Highlight(r, c, 3, 3, color, 3.0) for r, c in cells[:3]]
+        self.image_view.set_highlights(boxes)
+        self.legend.set_range(0.0, top)
+        self.verdict.setText(combination.sentence)

@@ -242,3 +242,21 @@ def test_a_saved_keras_model_loads_back_with_its_training_set_up(tmp_path):
     np.testing.assert_allclose(back.predict(x, verbose=0), model.predict(x, verbose=0))
     assert back.loss.from_logits and back.metrics == ["acc"]
     assert back.evaluate(x, y, verbose=0) == pytest.approx(model.evaluate(x, y, verbose=0))
+
+
+def test_set_random_seed_makes_a_run_repeatable():
+    x, y = _digits()
+
+    def run():
+        keras.utils.set_random_seed(7)
+        m = keras.Sequential([keras.layers.Flatten(input_shape=(6, 6)), keras.layers.Dropout(0.3),
+                              keras.layers.Dense(2, activation="softmax")])
+        m.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+        m.fit(x, y, epochs=2, verbose=0)
+        return m.get_weights()
+
+    try:
+        for a, b in zip(run(), run()):
+            np.testing.assert_array_equal(a, b)
+    finally:
+        keras.utils._seeds.clear()

@@ -73,11 +73,11 @@ class TensorBoard(_C.Callback):
     def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
                  update_freq="epoch", **kwargs):
         super().__init__()
-        refuse("TensorBoard", {"histogram_freq": histogram_freq, "write_images": write_images,
-                               "update_freq": update_freq, **kwargs},
-               {"histogram_freq": 0, "write_images": False, "update_freq": "epoch",
-                "profile_batch": 0})
+        refuse("TensorBoard", {"write_images": write_images, "update_freq": update_freq,
+                               **kwargs},
+               {"write_images": False, "update_freq": "epoch", "profile_batch": 0})
         self.log_dir = os.fspath(log_dir)
+        self.histogram_freq = int(histogram_freq)
         self._writers = {}
 
     def _writer(self, run):
@@ -93,6 +93,11 @@ class TensorBoard(_C.Callback):
                 continue
             run, name = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
             self._writer(run).add_scalar(f"epoch_{name}", float(value), epoch)
+        if self.histogram_freq and epoch % self.histogram_freq == 0:
+            # tutorial 16 opens TensorBoard's histograms of each layer's weights
+            for layer in self.model.layers:
+                for key, w in layer.params.items():
+                    self._writer("train").add_histogram(f"{layer.name}/{key}", w, epoch)
 
     def on_train_end(self, logs=None):
         for w in self._writers.values():

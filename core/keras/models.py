@@ -45,7 +45,9 @@ def _verbosity(verbose) -> int:
 class Sequential(_EngineSequential):
     def __init__(self, layers=None, name=None, *, seed=None, **kwargs):
         refuse("Sequential", kwargs, {"trainable": True})
-        super().__init__((), name=name or "sequential", seed=seed)
+        from core.keras.utils import next_seed
+
+        super().__init__((), name=name or "sequential", seed=next_seed() if seed is None else seed)
         if layers is None:
             layers = []
         elif isinstance(layers, (Layer, Input)):
@@ -114,9 +116,12 @@ class Sequential(_EngineSequential):
         steps = -(-len(x) // max(1, min(int(batch_size), len(x)))) if len(x) else 0
         if verbose:
             hooks.insert(0, KerasProgress(verbose, int(epochs), steps, ["loss", *self.metrics]))
+        from core.keras.utils import next_seed
+
         history = super().fit(x, y, epochs=epochs, batch_size=batch_size,
                               validation_data=validation_data, callbacks=hooks, shuffle=shuffle,
-                              class_weight=class_weight, sample_weight=sample_weight)
+                              class_weight=class_weight, sample_weight=sample_weight,
+                              seed=next_seed())
         history.model = self
         history.params = {"verbose": verbose, "epochs": epochs, "steps": steps}
         if history.stop_reason and not history.stop_reason.startswith("early stopping") and verbose:

@@ -26,4 +26,23 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     return out
 
 
-__all__ = ["to_categorical"]
+_seeds: list = []   # a generator of seeds once set_random_seed was called
+
+
+def set_random_seed(seed):
+    """As Keras: make what follows repeatable (Python's and NumPy's generators, and every
+    model's initial weights, dropout masks and shuffling drawn from this seed)."""
+    import random
+
+    seed = int(seed)
+    random.seed(seed)
+    np.random.seed(seed)
+    _seeds[:] = [np.random.default_rng(seed)]
+
+
+def next_seed():
+    """A seed for a new model or fit: None (fresh randomness) unless set_random_seed was called."""
+    return int(_seeds[0].integers(2**31)) if _seeds else None
+
+
+__all__ = ["to_categorical", "set_random_seed"]

@@ -260,3 +260,31 @@ def test_set_random_seed_makes_a_run_repeatable():
             np.testing.assert_array_equal(a, b)
     finally:
         keras.utils._seeds.clear()
+
+
+@pytest.mark.parametrize("cnn", [False, True])
+def test_the_apps_keras_code_view_runs_unchanged_on_core_keras(cnn, tmp_path, monkeypatch,
+                                                               capsys):
+    """The "Keras code" view writes real Keras; with the import line pointed at core.keras
+    (the one line a learner changes) the whole script runs and trains."""
+    from core.layers import Conv2D, Dense, Flatten, MaxPool2D
+    from core.model import Sequential
+    from core.teaching.keras_code import keras_code_for_model
+
+    layers_ = ([Conv2D(4, 3, activation="relu"), MaxPool2D(2)] if cnn else []) + [
+        Flatten(), Dense(16, activation="relu"), Dense(10)]
+    m = Sequential(layers_, input_shape=(28, 28, 1), seed=0)
+    m.compile(optimizer="adam", loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+              metrics=["accuracy"])
+    code = keras_code_for_model(m, epochs=1, batch_size=128, dataset="digits")
+    assert "from_logits=True" in code
+    code = code.replace("from tensorflow import keras", "from core import keras").replace(
+        "from tensorflow.keras import", "from core.keras import")
+    monkeypatch.chdir(tmp_path)
+    try:
+        exec(compile(code, "keras_code", "exec"), {})
+    finally:
+        keras.utils._seeds.clear()
+    out = capsys.readouterr().out
+    assert "Epoch 1/1" in out and "val_accuracy" in out
+    assert list((tmp_path / "logs" / "train").glob("events.out.tfevents.*"))

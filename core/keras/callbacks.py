@@ -66,16 +66,25 @@ class ModelCheckpoint(_C.Callback):
             print(f"\nEpoch {epoch + 1}: saving model to {path}")
 
 
+#: entries of a step's logs that are bookkeeping, not measurements
+_NOT_METRICS = ("epoch", "batch", "step", "size")
+
+
 class TensorBoard(_C.Callback):
     """Event files TensorBoard reads: `log_dir/train` and `log_dir/validation`, with
     `epoch_loss` and `epoch_accuracy` (as Keras names them) at each epoch."""
 
-    def __init__(self, log_dir="logs", histogram_freq=0, write_graph=True, write_images=False,
+    def __init__(self, log_dir="logs", histogram_freq=0, write_images=False,
                  update_freq="epoch", **kwargs):
         super().__init__()
-        refuse("TensorBoard", {"write_images": write_images, "update_freq": update_freq,
-                               **kwargs},
-               {"write_images": False, "update_freq": "epoch", "profile_batch": 0})
+        refuse("TensorBoard", {"write_images": write_images, **kwargs},
+               {"write_images": False, "profile_batch": 0, "write_graph": True})
+        if update_freq not in ("epoch", "batch") and not (
+                isinstance(update_freq, int) and update_freq >= 1):
+            raise ValueError(f"update_freq must be 'epoch', 'batch' or a number of batches, "
+                             f"got {update_freq!r}")
+        self.update_freq = 1 if update_freq == "batch" else update_freq
+        self._batches = 0
         self.log_dir = os.fspath(log_dir)
         self.histogram_freq = int(histogram_freq)
         self._writers = {}
@@ -87,9 +96,18 @@ class TensorBoard(_C.Callback):
             self._writers[run] = SummaryWriter(os.path.join(self.log_dir, run))
         return self._writers[run]
 
+    def on_batch_end(self, batch, logs=None):
+        # update_freq="batch" (or every n batches): Keras's batch_loss, batch_accuracy, ...
+        self._batches += 1
+        if self.update_freq == "epoch" or self._batches % self.update_freq:
+            return
+        for key, value in (logs or {}).items():
+            if key not in _NOT_METRICS and isinstance(value, (int, float, np.floating)):
+                self._writer("train").add_scalar(f"batch_{key}", float(value), self._batches)
+
     def on_epoch_end(self, epoch, logs=None):
         for key, value in (logs or {}).items():
-            if not isinstance(value, (int, float, np.floating)) or key in ("epoch", "size"):
+            if not isinstance(value, (int, float, np.floating)) or key in _NOT_METRICS:
                 continue
             run, name = ("validation", key[4:]) if key.startswith("val_") else ("train", key)
             self._writer(run).add_scalar(f"epoch_{name}", float(value), epoch)

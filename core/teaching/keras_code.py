@@ -269,7 +269,7 @@ def keras_code(model_config: Mapping, compile_config: Mapping, *, epochs: int,
     out += [
         "model.compile(",
         f"    {optimizer}" if optimizer.startswith("#") else f"    optimizer={optimizer},",
-        f'    loss="{compile_config["loss"]}",',
+        f"    loss={_loss_code(compile_config['loss'])},",
         f"    metrics={json.dumps(metrics)},",
         ")",
         "model.summary()",
@@ -294,6 +294,14 @@ def keras_code(model_config: Mapping, compile_config: Mapping, *, epochs: int,
         "",
     ]
     return "\n".join(out)
+
+
+def _loss_code(loss) -> str:
+    """loss="name", or Keras's loss object when the outputs are logits."""
+    if isinstance(loss, Mapping):
+        cls = "".join(part.capitalize() for part in str(loss["name"]).split("_"))
+        return f"keras.losses.{cls}(from_logits={bool(loss.get('from_logits'))})"
+    return json.dumps(loss)
 
 
 def keras_code_for_model(model, **fit_settings) -> str:

@@ -107,3 +107,36 @@ def test_the_bench_extra_holds_what_the_benchmarks_need_beyond_the_app():
                         **project["optional-dependencies"]}.items():
         rivals = {_dist_name(r) for r in reqs} & RIVAL_DISTRIBUTIONS
         assert not rivals, f"{extra} must not pull in the optional rivals {sorted(rivals)}"
+
+
+#: versions below which the suite fails, and why (checked by installing every lower bound of
+#: pyproject.toml together in a fresh environment and running the whole suite there)
+TOO_OLD = {
+    "numba": ((0, 61), "numba 0.59 and 0.60 miss NaN/inf in arrays of 7 or fewer elements"),
+    "scipy": ((1, 11, 1), "scipy 1.11.0 was withdrawn (yanked) from PyPI"),
+}
+#: the NumPy releases the lowest supported Numba runs with
+NUMBA_NUMPY_RANGE = {(0, 61): ((1, 24), (2, 1))}
+
+
+def _lower_bounds(requirements) -> dict[str, tuple]:
+    bounds = {}
+    for req in requirements:
+        m = re.search(r">=\s*([0-9][0-9.]*)", req)
+        if m:
+            bounds[_dist_name(req)] = tuple(int(p) for p in m.group(1).split("."))
+    return bounds
+
+
+def test_the_declared_minimum_versions_are_ones_the_suite_passes_with():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for name, reqs in {"dependencies": project["dependencies"],
+                       **project["optional-dependencies"]}.items():
+        bounds = _lower_bounds(reqs)
+        for dist, (floor, why) in TOO_OLD.items():
+            if dist in bounds:
+                assert bounds[dist] >= floor, f"{name}: {dist}>={bounds[dist]}, but {why}"
+    bounds = _lower_bounds(project["dependencies"])
+    low, high = NUMBA_NUMPY_RANGE[bounds["numba"][:2]]
+    assert low <= bounds["numpy"][:2] <= high, (
+        f"numba {bounds['numba']} does not run with numpy {bounds['numpy']}")

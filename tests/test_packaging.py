@@ -114,6 +114,7 @@ def test_the_bench_extra_holds_what_the_benchmarks_need_beyond_the_app():
 TOO_OLD = {
     "numba": ((0, 61), "numba 0.59 and 0.60 miss NaN/inf in arrays of 7 or fewer elements"),
     "scipy": ((1, 11, 1), "scipy 1.11.0 was withdrawn (yanked) from PyPI"),
+    "scikit-learn": ((1, 4, 2), "scikit-learn 1.4.0 cannot be imported with NumPy 2"),
     "tensorboardx": ((2, 6, 2, 2), "tensorboardX before 2.6.2.2 cannot write a scalar with "
                                    "NumPy 2 nor be imported with protobuf 4 or later"),
 }

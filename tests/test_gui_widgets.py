@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from PySide6.QtGui import QColor, QFontInfo, QImage
+from PySide6.QtGui import QColor, QFont, QFontDatabase, QImage
 
 from gui.widgets.colors import (BACKWARD_COLOR, FORWARD_COLOR, NAN_COLOR, ColorLegend,
                                 diverging_color, diverging_rgba, lut, sequential_color,
@@ -56,7 +56,12 @@ def test_number_label_shows_value_in_monospace_with_its_formula(qtbot):
     assert label.text() == "0.7311"
     assert "σ(z)" in label.toolTip()
     assert "0.7310585786" in label.toolTip()          # the full value is one hover away
-    assert QFontInfo(label.font()).fixedPitch()
+    # what the app asks for - the system's fixed-width family with the Monospace hint -
+    # not what this machine's fonts resolve it to (Noto Sans Mono is not 'fixed pitch'
+    # to Qt, although its digits line up)
+    fixed = QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont)
+    assert label.font().family() == fixed.family()
+    assert label.font().styleHint() == QFont.StyleHint.Monospace
     label.set_value(float("nan"))
     assert label.text() == "NaN" and "σ(z)" in label.toolTip()
 

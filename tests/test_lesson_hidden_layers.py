@@ -181,7 +181,9 @@ def test_the_diagram_gets_the_height_before_any_data(qtbot):
     if lesson.diagram is not None:
         # the comparison keeps what it needs; the network takes the rest
         assert lesson.diagram.height() > 0.6 * lesson.splitter.height()
-        assert lesson.diagram.view.height() >= 290
+        # … and inside the diagram the network, not its banner, formula and legends, has
+        # most of the height (proportions: pixels depend on the machine's fonts)
+        assert lesson.diagram.view.height() > 0.5 * lesson.diagram.height()
 
 
 def test_step_after_the_update_says_how_to_watch_again(trained):

@@ -1,4 +1,6 @@
 """NetworkDiagram: built from any layer list, colours and numbers checked against NumPy."""
+import threading
+
 import numpy as np
 import pytest
 
@@ -14,7 +16,7 @@ from core.model import Sequential  # noqa: E402
 from core.optimizers import SGD  # noqa: E402
 from gui.widgets.colors import diverging_color  # noqa: E402
 from gui.widgets.diagram.scene import UNKNOWN_PEN  # noqa: E402
-from gui.widgets.diagram.network import NetworkDiagram  # noqa: E402
+from gui.widgets.diagram.network import COMPACT_HEIGHT, NetworkDiagram  # noqa: E402
 from gui.widgets.numbers import fmt  # noqa: E402
 
 
@@ -374,3 +376,46 @@ def test_edge_numbers_of_crossing_edges_do_not_run_into_each_other(qtbot):
     for i, a in enumerate(plates):
         for b in plates[i + 1:]:
             assert not a.intersects(b)
+
+
+def test_the_editor_shows_a_weight_as_it_stands_between_two_training_steps(diagram, qtbot):
+    m = small_model()
+    diagram.set_model(m)
+    in_step, finish = threading.Event(), threading.Event()
+
+    def training_step():
+        # a worker's update, caught half-way: the model's lock is held until it is whole
+        with m._lock:
+            m.layers[1].params["kernel"][1, 0] = np.float32(123.0)
+            in_step.set()
+            finish.wait(10)
+            m.layers[1].params["kernel"][1, 0] = np.float32(0.75)
+
+    worker = threading.Thread(target=training_step)
+    worker.start()
+    try:
+        assert in_step.wait(10)
+        threading.Timer(0.2, finish.set).start()
+        diagram.edit_param(1, "kernel", (1, 0))
+    finally:
+        finish.set()
+        worker.join(10)
+    assert diagram.editor.is_open()
+    assert diagram.editor.value() == pytest.approx(0.75)
+
+
+def test_a_short_diagram_gives_the_formula_strips_height_to_the_network_at_once(diagram):
+    diagram.set_model(small_model())
+    layout = diagram.layout()
+    legends_row = layout.itemAt(layout.count() - 1)
+
+    def gap_under_the_view():
+        return legends_row.geometry().top() - diagram.view.geometry().bottom() - 1
+
+    assert diagram.info.isVisible() and gap_under_the_view() > diagram.info.height()
+    tall_view = diagram.view.height()
+    diagram.resize(diagram.width(), COMPACT_HEIGHT - 40)   # no event loop in between
+    assert not diagram.info.isVisible()
+    assert gap_under_the_view() == layout.spacing()          # the view reaches the legends
+    diagram.resize(diagram.width(), 560)
+    assert diagram.info.isVisible() and diagram.view.height() == tall_view

@@ -49,7 +49,9 @@ def _compile_side_by_side(tmp_path, share, dtypes):
     mod = tmp_path / "mod"
     mod.mkdir(exist_ok=True)
     start = tempfile.mkdtemp(dir=tmp_path)
-    (mod / "slow_module.py").write_text(SLOW_TO_COMPILE)
+    source = mod / "slow_module.py"
+    if not source.exists():  # rewritten, Numba before 0.68 (mtime stamps) sees new code
+        source.write_text(SLOW_TO_COMPILE)
     env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "cache"),
            "PYTHONPATH": str(ROOT)}
     procs = [subprocess.Popen([sys.executable, "-c", COMPILE_IT, str(mod), share, start, dt],

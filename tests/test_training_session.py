@@ -8,6 +8,7 @@ import time
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QThread
 from PySide6.QtWidgets import QApplication
 
 from core.layers import Dense
@@ -133,12 +134,13 @@ def test_prepare_and_finish_run_in_the_worker_thread(qtbot):
     x, y = _data()
     threads = {}
 
+    # not QThread.isCurrentThread(): Qt 6.8 added it, and PySide6 6.6 is supported
     def prepare(t):
-        threads["prepare"] = QApplication.instance().thread().isCurrentThread()
+        threads["prepare"] = QThread.currentThread() is QApplication.instance().thread()
         t.x = t.x * 2
 
     def finish(t):
-        threads["finish"] = QApplication.instance().thread().isCurrentThread()
+        threads["finish"] = QThread.currentThread() is QApplication.instance().thread()
         return t.model.predict(t.x[:3])
 
     task = TrainingTask(Run("hooks"), _model(), x.astype(np.float64), y, 1, 16,

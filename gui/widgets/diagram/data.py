@@ -77,6 +77,12 @@ def weights_of(model) -> dict:
     return {i: params for i, params in enumerate(model.weights_snapshot()) if params}
 
 
+def weight_of(model, layer: int, param: str, index: tuple) -> float:
+    """One weight or bias as it stands between two training steps (a worker thread may be
+    in the middle of an update: the value is read under the model's lock)."""
+    return float(model.weights_snapshot()[layer][param][tuple(index)])
+
+
 def empty_snapshot(columns, model) -> Snapshot:
     snap = Snapshot(columns=columns, values=[None] * len(columns))
     if model is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import QPointF
 
 from gui.widgets.diagram import formulas as F
-from gui.widgets.diagram.data import empty_snapshot, snapshot_from_input
+from gui.widgets.diagram.data import empty_snapshot, snapshot_from_input, weight_of
 from gui.widgets.numbers import fmt
 
 
@@ -102,7 +102,7 @@ class DiagramInteraction:
 
     def edit_param(self, layer: int, param: str, index: tuple, at=None) -> None:
         """Open the inline editor for model.layers[layer].params[param][index]."""
-        value = float(self._model.layers[layer].params[param][index])
+        value = weight_of(self._model, layer, param, index)
         name = f"{self._model.layers[layer].name}.{param}[{', '.join(map(str, index))}]"
         self.editor.open(name, (layer, param, tuple(index)), value, at)
 

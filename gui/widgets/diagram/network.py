@@ -130,6 +130,11 @@ class NetworkDiagram(DiagramInteraction, QWidget):
         elif not short and self._info_auto_hidden:
             self.info.show()
             self._info_auto_hidden = False
+        else:
+            return
+        # the layout placed the view for the old strip during this very resize: place it
+        # again now, so the view never shows (nor lays the network out for) a stale height
+        self.layout().activate()
 
     # --- building ------------------------------------------------------------------------
     def set_model(self, model) -> None:

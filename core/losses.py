@@ -70,6 +70,10 @@ class _CrossEntropy(Loss):
     layer then has no activation, and the loss applies softmax (or sigmoid) itself, in the
     same fused kernel a softmax output uses."""
 
+    #: an output activation whose inputs this loss reads as its logits (see
+    #: core.step.loss_reads_logits); None: the outputs themselves
+    logits_of: str | None = None
+
     def __init__(self, from_logits: bool = False):
         if not isinstance(from_logits, (bool, np.bool_)):
             raise ValueError(f"from_logits must be True or False, got {from_logits!r}")

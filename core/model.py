@@ -26,6 +26,7 @@ from core import optimizers as optimizers_mod
 from core.callbacks import CallbackList, Divergence, History
 from core.fast.plan import StepPlan
 from core.layers.base import ActivatedLayer
+from core import step as step_mod
 from core.step import ACTIVATION_LAYERS, accuracy_or_nan
 from core.trace import StepTrace
 
@@ -294,9 +295,14 @@ class Sequential:
     def _predict_checked(self, x, batch_size: int = 256) -> np.ndarray:
         """predict on inputs _check_x already passed (fit's and evaluate's own calls: a
         subclass's predict, which may print, is the learner's call only)."""
+        return self._forward_batches(x, batch_size, False)[0]
+
+    def _forward_batches(self, x, batch_size: int, want_logits: bool):
+        """(outputs, the last layer's pre-activations or None) for x, batch by batch."""
         if len(x) == 0:
-            return np.zeros((0,) + self.output_shape, np.float32)
-        out = []
+            empty = np.zeros((0,) + self.output_shape, np.float32)
+            return empty, (empty if want_logits else None)
+        out, logits = [], []
         with self._lock:
             runs = self._plan.runs(self.layers)
             for start in range(0, len(x), batch_size):
@@ -304,7 +310,10 @@ class Sequential:
                 for run in runs:
                     h = run.forward(h, False)
                 out.append(h)
-        return np.concatenate(out, axis=0) if len(out) > 1 else out[0].copy()
+                if want_logits:
+                    logits.append(np.array(self.layers[-1].preactivation(), copy=True))
+        joined = np.concatenate(out, axis=0) if len(out) > 1 else out[0].copy()
+        return joined, (np.concatenate(logits, axis=0) if want_logits else None)
 
     def evaluate(self, x, y, batch_size: int = 256) -> dict:
         if self.loss is None:
@@ -313,8 +322,12 @@ class Sequential:
         return self._evaluate_checked(x, y, batch_size)
 
     def _evaluate_checked(self, x, y, batch_size: int = 256) -> dict:
-        y_pred = self._predict_checked(x, batch_size)
-        result = {"loss": self.loss(y, y_pred)}
+        if step_mod.loss_reads_logits(self):  # as the training step computes it
+            y_pred, z = self._forward_batches(x, batch_size, True)
+            result = {"loss": step_mod.mean64(self.loss.fused(y, z)[0])}
+        else:
+            y_pred = self._predict_checked(x, batch_size)
+            result = {"loss": self.loss(y, y_pred)}
         for m in self.metrics:
             result[m] = accuracy_or_nan(y, y_pred)
         return result

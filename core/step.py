@@ -84,7 +84,8 @@ def loss_and_gradient(model, y, y_pred, sample_weight, keep_grad_pred):
     only (keep_grad_pred) when the fused gradient makes it unnecessary."""
     loss = model.loss
     last = model.layers[-1]
-    fused = loss.fuses_with is not None and last.output_activation() == loss.fuses_with
+    fused = (loss.fuses_with is not None and last.output_activation() == loss.fuses_with) or (
+        loss_reads_logits(model))
     grad_pred = None
     if fused:
         per_sample, grad = loss.fused(y, last.preactivation())
@@ -102,6 +103,15 @@ def loss_and_gradient(model, y, y_pred, sample_weight, keep_grad_pred):
         if grad_pred is not None and grad_pred is not grad:
             grad_pred = grad_pred * w
     return per_sample, grad, grad_pred, fused
+
+
+def loss_reads_logits(model) -> bool:
+    """Does the loss take the last layer's pre-activations although that layer applies
+    another function? Keras does this for a cross-entropy after a sigmoid output (the
+    course's tutorial 7): softmax cross-entropy of the sigmoid's inputs. Only the
+    core.keras bridge asks for it (`Loss.logits_of`); the app's own models never do."""
+    of = getattr(model.loss, "logits_of", None)
+    return of is not None and model.layers[-1].output_activation() == of
 
 
 def parameters(layers, frozen_too=False):

@@ -11,6 +11,7 @@ import time
 
 import numpy as np
 
+from core import losses as _Lo
 from core.keras import losses as _losses
 from core.keras import metrics as _metrics
 from core.keras import optimizers as _optimizers
@@ -80,7 +81,15 @@ class Sequential(_EngineSequential):
                                    "jit_compile": "auto"})
         if loss is None:
             raise NotImplementedError("compile without a loss: Backprop Lab needs loss=")
-        super().compile(optimizer=_optimizers.get(optimizer), loss=_losses.get(loss),
+        loss = _losses.get(loss)
+        if (isinstance(loss, (_Lo.SparseCategoricalCrossentropy, _Lo.CategoricalCrossentropy))
+                and not loss.from_logits):
+            # Keras computes a categorical cross-entropy after a sigmoid output as the
+            # softmax cross-entropy of the sigmoid's inputs (its `_keras_logits`): the
+            # course's tutorial 7 trains that way, so the bridge does too
+            loss = type(loss)()
+            loss.logits_of = "sigmoid"
+        super().compile(optimizer=_optimizers.get(optimizer), loss=loss,
                         metrics=_metrics.names(metrics))
 
     def _ensure_built(self, x):

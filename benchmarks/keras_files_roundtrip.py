@@ -36,6 +36,10 @@ def engine_models():
                           ck.layers.Activation("sigmoid"), ck.layers.Dense(2), ck.layers.Softmax(),
                           ck.layers.ReLU()])
     yield "activations", acts, (3, 4)
+    yield "augmentation", ck.Sequential([
+        ck.layers.Rescaling(1. / 255, input_shape=(8, 8, 3)), ck.layers.RandomFlip("horizontal"),
+        ck.layers.RandomRotation(0.1), ck.layers.RandomZoom(0.1),
+        ck.layers.Conv2D(2, 3, activation="relu"), ck.layers.Flatten(), ck.layers.Dense(2)]), (2, 8, 8, 3)
     frozen = ck.Sequential([ck.layers.Dense(4, input_shape=(3,), trainable=False),
                             ck.layers.Dense(2)])
     frozen.compile(optimizer="sgd", loss=ck.losses.SparseCategoricalCrossentropy(from_logits=True),

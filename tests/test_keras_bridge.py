@@ -218,8 +218,8 @@ def test_what_the_engine_cannot_do_is_refused_by_name():
         keras.layers.Conv2D(3, 3, use_bias=False)
     with pytest.raises(NotImplementedError, match="amsgrad"):
         keras.optimizers.Adam(amsgrad=True)
-    with pytest.raises(NotImplementedError, match="RandomFlip"):
-        keras.layers.RandomFlip("horizontal")
+    with pytest.raises(NotImplementedError, match="interpolation"):
+        keras.layers.RandomRotation(0.1, interpolation="nearest")
     with pytest.raises(NotImplementedError, match="precision"):
         keras.Sequential([keras.layers.Dense(1, input_shape=(2,))]).compile(
             optimizer="adam", loss="mse", metrics=["precision"])
@@ -324,3 +324,43 @@ def test_a_cross_entropy_after_a_sigmoid_output_trains_as_keras_does():
     q = 1 / (1 + np.exp(-z))
     assert own.evaluate(x, y)["loss"] == pytest.approx(
         np.mean(-np.log(q[np.arange(len(y)), y] / q.sum(1))), rel=1e-5)
+
+
+def test_the_augmentation_tutorials_layers_change_training_images_only():
+    rng = np.random.default_rng(2)
+    x = rng.random((6, 8, 8, 3), dtype=np.float32)
+    y = rng.integers(0, 2, 6)
+    data_augmentation = keras.Sequential([
+        keras.layers.experimental.preprocessing.RandomFlip("horizontal", input_shape=(8, 8, 3)),
+        keras.layers.experimental.preprocessing.RandomRotation(0.1),
+        keras.layers.experimental.preprocessing.RandomZoom(0.1),
+    ])
+    np.testing.assert_array_equal(data_augmentation.predict(x, verbose=0), x)  # identity
+    flip = keras.layers.RandomFlip("horizontal", seed=0)
+    flip.build((8, 8, 3))
+    out = flip.forward(x, training=True)
+    for a, b in zip(out, x):   # each image either itself or its mirror image
+        assert np.array_equal(a, b) or np.array_equal(a, b[:, ::-1])
+    rot = keras.layers.RandomRotation(0.25, seed=0)
+    rot.build((8, 8, 3))
+    assert not np.allclose(rot.forward(x, training=True), x)
+    model = keras.Sequential([keras.layers.Rescaling(1. / 255, input_shape=(8, 8, 3)),
+                              keras.layers.RandomFlip("horizontal"), keras.layers.RandomZoom(0.1),
+                              keras.layers.Conv2D(2, 3, activation="relu"),
+                              keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")])
+    np.testing.assert_allclose(model.layers[0].forward(x * 255), x, rtol=1e-6)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    history = model.fit(x * 255, y, epochs=2, verbose=0)
+    assert np.isfinite(history.history["loss"]).all()
+
+
+def test_augmentation_layers_travel_through_keras_files(tmp_path):
+    model = keras.Sequential([keras.layers.Rescaling(1. / 255, input_shape=(8, 8, 1)),
+                              keras.layers.RandomFlip("horizontal"),
+                              keras.layers.RandomRotation(0.1), keras.layers.RandomZoom(0.2),
+                              keras.layers.Flatten(), keras.layers.Dense(2)])
+    model.save(tmp_path / "aug.keras")
+    back = keras.models.load_model(tmp_path / "aug.keras")
+    assert [type(lay).__name__ for lay in back.layers] == [
+        "Rescaling", "RandomFlip", "RandomRotation", "RandomZoom", "Flatten", "Dense"]
+    assert back.layers[2].factor == (-0.1, 0.1) and back.layers[0].scale == pytest.approx(1 / 255)

@@ -6,6 +6,8 @@ input; `trainable=False` freezes a layer (core.layers.Layer.trainable).
 """
 from __future__ import annotations
 
+import types
+
 from core import layers as _L
 from core.keras._unsupported import refuse
 
@@ -104,20 +106,39 @@ def Softmax(axis=-1, *, input_shape=None, name=None, trainable=True, **kwargs):
     return _finish(_L.Softmax(name=name), "Softmax", input_shape, None, trainable, kwargs)
 
 
-def _not_yet(name):
-    def layer(*args, **kwargs):
-        raise NotImplementedError(f"keras.layers.{name} is not available in Backprop Lab yet")
-    layer.__name__ = name
-    return layer
+def Rescaling(scale, offset=0.0, *, input_shape=None, name=None, trainable=True, **kwargs):
+    return _finish(_L.Rescaling(scale, offset, name=name), "Rescaling", input_shape, None,
+                   trainable, kwargs)
 
 
-# the course's augmentation layers: the app's augmentation lesson applies these itself
-# (core.augment); as model layers they are not built yet
-RandomFlip = _not_yet("RandomFlip")
-RandomRotation = _not_yet("RandomRotation")
-RandomZoom = _not_yet("RandomZoom")
-Rescaling = _not_yet("Rescaling")
+def RandomFlip(mode="horizontal_and_vertical", seed=None, *, input_shape=None, name=None,
+               trainable=True, **kwargs):
+    return _finish(_L.RandomFlip(mode, seed=seed, name=name), "RandomFlip", input_shape, None,
+                   trainable, kwargs)
+
+
+def RandomRotation(factor, fill_mode="reflect", interpolation="bilinear", seed=None,
+                   fill_value=0.0, *, input_shape=None, name=None, trainable=True, **kwargs):
+    refuse("RandomRotation", {"interpolation": interpolation, "fill_value": fill_value},
+           {"interpolation": "bilinear", "fill_value": 0.0})
+    return _finish(_L.RandomRotation(factor, fill_mode=fill_mode, seed=seed, name=name),
+                   "RandomRotation", input_shape, None, trainable, kwargs)
+
+
+def RandomZoom(height_factor, width_factor=None, fill_mode="reflect", interpolation="bilinear",
+               seed=None, fill_value=0.0, *, input_shape=None, name=None, trainable=True,
+               **kwargs):
+    refuse("RandomZoom", {"interpolation": interpolation, "fill_value": fill_value},
+           {"interpolation": "bilinear", "fill_value": 0.0})
+    return _finish(_L.RandomZoom(height_factor, width_factor, fill_mode=fill_mode, seed=seed,
+                                 name=name), "RandomZoom", input_shape, None, trainable, kwargs)
+
+
+# TensorFlow 2.3-2.8 kept them under layers.experimental.preprocessing (the course's notebooks)
+experimental = types.SimpleNamespace(preprocessing=types.SimpleNamespace(
+    Rescaling=Rescaling, RandomFlip=RandomFlip, RandomRotation=RandomRotation,
+    RandomZoom=RandomZoom))
 
 __all__ = ["Dense", "Conv2D", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D",
            "Flatten", "Dropout", "Activation", "ReLU", "LeakyReLU", "Softmax", "RandomFlip",
-           "RandomRotation", "RandomZoom", "Rescaling"]
+           "RandomRotation", "RandomZoom", "Rescaling", "experimental"]

@@ -119,6 +119,24 @@ def _engine_layer(spec: dict) -> dict | None:
     if kind == "Softmax":
         _require(cfg, label, axis=-1)
         return {"class_name": "Softmax", "config": base}
+    if kind == "Rescaling":
+        scale, offset = cfg.get("scale", 1.0), cfg.get("offset", 0.0)
+        if not all(isinstance(v, (int, float)) for v in (scale, offset)):
+            raise ValueError(f"layer {label!r}: Rescaling by one number per channel is not "
+                             f"supported")
+        return {"class_name": "Rescaling", "config": {**base, "scale": scale, "offset": offset}}
+    if kind == "RandomFlip":
+        return {"class_name": "RandomFlip", "config": {
+            **base, "mode": cfg.get("mode", "horizontal_and_vertical"), "seed": cfg.get("seed")}}
+    if kind in ("RandomRotation", "RandomZoom"):
+        _require(cfg, label, interpolation="bilinear", fill_value=0.0, **common)
+        out = {**base, "fill_mode": cfg.get("fill_mode", "reflect"), "seed": cfg.get("seed")}
+        if kind == "RandomRotation":
+            out["factor"] = cfg.get("factor")
+        else:
+            out.update(height_factor=cfg.get("height_factor"),
+                       width_factor=cfg.get("width_factor"))
+        return {"class_name": kind, "config": out}
     if kind == "Activation":
         fn = _activation(cfg.get("activation"), label)
         table = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "Softmax"}
@@ -365,6 +383,18 @@ def _layer_spec(layer) -> dict:
         kind = "Activation"
     elif kind == "Softmax":
         out.update(axis=-1)
+    elif kind == "Rescaling":
+        out.update(scale=layer.scale, offset=layer.offset)
+    elif kind == "RandomFlip":
+        out.update(mode=layer.mode, seed=layer.seed)
+    elif kind == "RandomRotation":
+        out.update(factor=list(layer.factor), fill_mode=layer.fill_mode, seed=layer.seed,
+                   interpolation="bilinear", fill_value=0.0, data_format="channels_last")
+    elif kind == "RandomZoom":
+        out.update(height_factor=list(layer.height_factor), fill_mode=layer.fill_mode,
+                   width_factor=None if layer.width_factor is None else list(layer.width_factor),
+                   seed=layer.seed, interpolation="bilinear", fill_value=0.0,
+                   data_format="channels_last")
     elif kind != "ReLU":
         raise ValueError(f"layer {layer.name!r} ({kind}) has no Keras equivalent to save as")
     spec = {"module": "keras.layers", "class_name": kind, "config": out, "registered_name": None}

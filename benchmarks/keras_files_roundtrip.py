@@ -40,6 +40,9 @@ def engine_models():
         ck.layers.Rescaling(1. / 255, input_shape=(8, 8, 3)), ck.layers.RandomFlip("horizontal"),
         ck.layers.RandomRotation(0.1), ck.layers.RandomZoom(0.1),
         ck.layers.Conv2D(2, 3, activation="relu"), ck.layers.Flatten(), ck.layers.Dense(2)]), (2, 8, 8, 3)
+    yield "recurrent", ck.Sequential([ck.layers.Embedding(12, 4, input_shape=(6,)),
+                                      ck.layers.SimpleRNN(5, return_sequences=True),
+                                      ck.layers.LSTM(3), ck.layers.Dense(2)]), "ids"
     frozen = ck.Sequential([ck.layers.Dense(4, input_shape=(3,), trainable=False),
                             ck.layers.Dense(2)])
     frozen.compile(optimizer="sgd", loss=ck.losses.SparseCategoricalCrossentropy(from_logits=True),
@@ -56,7 +59,8 @@ def main() -> int:
     rng = np.random.default_rng(0)
     with tempfile.TemporaryDirectory() as tmp:
         for name, model, shape in engine_models():
-            x = rng.normal(size=shape).astype(np.float32)
+            x = (rng.integers(0, 12, (3, 6)).astype(np.float32) if shape == "ids"
+                 else rng.normal(size=shape).astype(np.float32))
             path = Path(tmp) / f"{name}.keras"
             saving.save(model, path)
             theirs = keras.models.load_model(path)
@@ -67,7 +71,7 @@ def main() -> int:
             print(f"engine → Keras  {name:14s} max |Δ| {diff:.1e}  trainable {frozen}  "
                   f"{'ok' if ok else 'MISMATCH'}")
         fixtures = ROOT / "tests" / "fixtures" / "keras"
-        for name in ("dense", "cnn", "activations"):
+        for name in ("dense", "cnn", "activations", "recurrent"):
             x, want = np.load(fixtures / f"{name}_x.npy"), np.load(fixtures / f"{name}_y.npy")
             for ext in (".keras", ".h5"):
                 ours = saving.load(fixtures / f"{name}{ext}")

@@ -52,10 +52,30 @@ def _kernel_ready(p, g) -> bool:
 class Optimizer:
     name = "optimizer"
 
-    def __init__(self, learning_rate: float):
+    def __init__(self, learning_rate: float, clipnorm: float | None = None,
+                 clipvalue: float | None = None):
         self.learning_rate = _positive(learning_rate, "learning_rate")
+        #: Keras's gradient clipping: each gradient scaled down to norm ≤ clipnorm, and/or
+        #: each value cut to ±clipvalue (an RNN's exploding gradients, tutorial 35)
+        self.clipnorm = None if clipnorm is None else _positive(clipnorm, "clipnorm")
+        self.clipvalue = None if clipvalue is None else _positive(clipvalue, "clipvalue")
         self.iterations = 0
         self._slots: dict[int, dict[str, np.ndarray]] = {}
+
+    def clip(self, grads: list[np.ndarray]) -> list[np.ndarray]:
+        """The gradients as this optimizer applies them (clipped copies when it clips)."""
+        if self.clipnorm is None and self.clipvalue is None:
+            return grads
+        out = []
+        for g in grads:
+            if self.clipnorm is not None:
+                norm = float(np.sqrt(np.sum(np.square(g, dtype=np.float64))))
+                if norm > self.clipnorm:
+                    g = g * np.float32(self.clipnorm / norm)
+            if self.clipvalue is not None:
+                g = np.clip(g, -self.clipvalue, self.clipvalue)
+            out.append(g)
+        return out
 
     def apply(self, params: list[np.ndarray], grads: list[np.ndarray],
               return_updates: bool = True) -> list[np.ndarray] | None:
@@ -63,6 +83,7 @@ class Optimizer:
         (a plain training step: then an optimizer may update in place without temporaries)."""
         if len(params) != len(grads):
             raise ValueError("one gradient is needed per parameter")
+        grads = self.clip(grads)
         self.count_step()
         if not return_updates and self._apply_in_place(params, grads):
             return None
@@ -102,7 +123,11 @@ class Optimizer:
         self._slots.clear()
 
     def get_config(self) -> dict:
-        return {"name": self.name, "learning_rate": self.learning_rate}
+        config = {"name": self.name, "learning_rate": self.learning_rate}
+        for key in ("clipnorm", "clipvalue"):
+            if getattr(self, key) is not None:
+                config[key] = getattr(self, key)
+        return config
 
 
 class SGD(Optimizer):
@@ -111,8 +136,8 @@ class SGD(Optimizer):
     name = "sgd"
 
     def __init__(self, learning_rate: float = 0.01, momentum: float = 0.0,
-                 nesterov: bool = False):
-        super().__init__(learning_rate)
+                 nesterov: bool = False, clipnorm=None, clipvalue=None):
+        super().__init__(learning_rate, clipnorm, clipvalue)
         self.momentum = _fraction(momentum, "momentum")
         self.nesterov = bool(nesterov)
         self._fused = (None, None)  # (learning rate, its FusedRule): one per rate, not per step
@@ -145,7 +170,7 @@ class SGD(Optimizer):
         return True
 
     def fused_rule(self):
-        if self.momentum != 0.0:
+        if self.momentum != 0.0 or self.clipnorm is not None or self.clipvalue is not None:
             return None
         lr, rule = self._fused
         if lr != self.learning_rate:  # set between steps (a lesson's slider)
@@ -163,8 +188,8 @@ class Adam(Optimizer):
     name = "adam"
 
     def __init__(self, learning_rate: float = 0.001, beta_1: float = 0.9,
-                 beta_2: float = 0.999, epsilon: float = 1e-7):
-        super().__init__(learning_rate)
+                 beta_2: float = 0.999, epsilon: float = 1e-7, clipnorm=None, clipvalue=None):
+        super().__init__(learning_rate, clipnorm, clipvalue)
         self.beta_1 = _fraction(beta_1, "beta_1")
         self.beta_2 = _fraction(beta_2, "beta_2")
         self.epsilon = _positive(epsilon, "epsilon")
@@ -191,8 +216,9 @@ class RMSprop(Optimizer):
 
     name = "rmsprop"
 
-    def __init__(self, learning_rate: float = 0.001, rho: float = 0.9, epsilon: float = 1e-7):
-        super().__init__(learning_rate)
+    def __init__(self, learning_rate: float = 0.001, rho: float = 0.9, epsilon: float = 1e-7,
+                 clipnorm=None, clipvalue=None):
+        super().__init__(learning_rate, clipnorm, clipvalue)
         self.rho = _fraction(rho, "rho")
         self.epsilon = _positive(epsilon, "epsilon")
 

@@ -134,6 +134,39 @@ def RandomZoom(height_factor, width_factor=None, fill_mode="reflect", interpolat
                                  name=name), "RandomZoom", input_shape, None, trainable, kwargs)
 
 
+def SimpleRNN(units, activation="tanh", use_bias=True, return_sequences=False,
+              return_state=False, dropout=0.0, recurrent_dropout=0.0, *, input_shape=None,
+              name=None, trainable=True, **kwargs):
+    refuse("SimpleRNN", {"activation": activation, "use_bias": use_bias,
+                         "return_state": return_state, "dropout": dropout,
+                         "recurrent_dropout": recurrent_dropout},
+           {"activation": "tanh", "use_bias": True, "return_state": False, "dropout": 0.0,
+            "recurrent_dropout": 0.0})
+    return _finish(_L.SimpleRNN(units, return_sequences=return_sequences, name=name),
+                   "SimpleRNN", input_shape, None, trainable, kwargs)
+
+
+def LSTM(units, activation="tanh", recurrent_activation="sigmoid", use_bias=True,
+         return_sequences=False, return_state=False, dropout=0.0, recurrent_dropout=0.0, *,
+         input_shape=None, name=None, trainable=True, **kwargs):
+    refuse("LSTM", {"activation": activation, "recurrent_activation": recurrent_activation,
+                    "use_bias": use_bias, "return_state": return_state, "dropout": dropout,
+                    "recurrent_dropout": recurrent_dropout},
+           {"activation": "tanh", "recurrent_activation": "sigmoid", "use_bias": True,
+            "return_state": False, "dropout": 0.0, "recurrent_dropout": 0.0})
+    return _finish(_L.LSTM(units, return_sequences=return_sequences, name=name), "LSTM",
+                   input_shape, None, trainable, kwargs)
+
+
+def Embedding(input_dim, output_dim, mask_zero=False, *, input_length=None, input_shape=None,
+              name=None, trainable=True, **kwargs):
+    refuse("Embedding", {"mask_zero": mask_zero}, {"mask_zero": False})
+    if input_length is not None and input_shape is None:   # Keras 2's spelling
+        input_shape = (int(input_length),)
+    return _finish(_L.Embedding(input_dim, output_dim, name=name), "Embedding", input_shape,
+                   None, trainable, kwargs)
+
+
 # TensorFlow 2.3-2.8 kept them under layers.experimental.preprocessing (the course's notebooks)
 experimental = types.SimpleNamespace(preprocessing=types.SimpleNamespace(
     Rescaling=Rescaling, RandomFlip=RandomFlip, RandomRotation=RandomRotation,
@@ -141,4 +174,5 @@ experimental = types.SimpleNamespace(preprocessing=types.SimpleNamespace(
 
 __all__ = ["Dense", "Conv2D", "MaxPooling2D", "MaxPool2D", "AveragePooling2D", "AvgPool2D",
            "Flatten", "Dropout", "Activation", "ReLU", "LeakyReLU", "Softmax", "RandomFlip",
-           "RandomRotation", "RandomZoom", "Rescaling", "experimental"]
+           "RandomRotation", "RandomZoom", "Rescaling", "experimental", "SimpleRNN", "LSTM",
+           "Embedding"]

@@ -10,22 +10,26 @@ def _rate(learning_rate, lr):
     return learning_rate if lr is None else lr
 
 
-def SGD(learning_rate=0.01, momentum=0.0, nesterov=False, *, lr=None, **kwargs):
+def SGD(learning_rate=0.01, momentum=0.0, nesterov=False, *, lr=None, clipnorm=None,
+        clipvalue=None, **kwargs):
     refuse("SGD", kwargs, {"name": "SGD"})
-    return _O.SGD(_rate(learning_rate, lr), momentum=momentum, nesterov=nesterov)
+    return _O.SGD(_rate(learning_rate, lr), momentum=momentum, nesterov=nesterov,
+                  clipnorm=clipnorm, clipvalue=clipvalue)
 
 
 def Adam(learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, *,
-         lr=None, **kwargs):
+         lr=None, clipnorm=None, clipvalue=None, **kwargs):
     refuse("Adam", {"amsgrad": amsgrad, **kwargs}, {"amsgrad": False, "name": "Adam"})
-    return _O.Adam(_rate(learning_rate, lr), beta_1=beta_1, beta_2=beta_2, epsilon=epsilon)
+    return _O.Adam(_rate(learning_rate, lr), beta_1=beta_1, beta_2=beta_2, epsilon=epsilon,
+                   clipnorm=clipnorm, clipvalue=clipvalue)
 
 
 def RMSprop(learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, *,
-            lr=None, **kwargs):
+            lr=None, clipnorm=None, clipvalue=None, **kwargs):
     refuse("RMSprop", {"momentum": momentum, "centered": centered, **kwargs},
            {"momentum": 0.0, "centered": False, "name": "RMSprop"})
-    return _O.RMSprop(_rate(learning_rate, lr), rho=rho, epsilon=epsilon)
+    return _O.RMSprop(_rate(learning_rate, lr), rho=rho, epsilon=epsilon, clipnorm=clipnorm,
+                      clipvalue=clipvalue)
 
 
 def get(identifier):

@@ -137,6 +137,17 @@ def _engine_layer(spec: dict) -> dict | None:
             out.update(height_factor=cfg.get("height_factor"),
                        width_factor=cfg.get("width_factor"))
         return {"class_name": kind, "config": out}
+    if kind in ("SimpleRNN", "LSTM"):
+        _require(cfg, label, activation="tanh", use_bias=True, return_state=False,
+                 go_backwards=False, stateful=False, dropout=0.0, recurrent_dropout=0.0,
+                 **({"recurrent_activation": "sigmoid"} if kind == "LSTM" else {}))
+        return {"class_name": kind, "config": {
+            **base, "units": cfg.get("units"),
+            "return_sequences": bool(cfg.get("return_sequences", False))}}
+    if kind == "Embedding":
+        _require(cfg, label, mask_zero=False)
+        return {"class_name": "Embedding", "config": {
+            **base, "input_dim": cfg.get("input_dim"), "output_dim": cfg.get("output_dim")}}
     if kind == "Activation":
         fn = _activation(cfg.get("activation"), label)
         table = {"relu": "ReLU", "sigmoid": "Sigmoid", "tanh": "Tanh", "softmax": "Softmax"}
@@ -271,7 +282,9 @@ def _load_keras(path: Path, name: str):
     with h5py.File(io.BytesIO(weights_bytes), "r") as h5:
         datasets = []
         for layer_name in _layers_with_weights(planned):
-            group = h5.get(f"layers/{groups.get(layer_name, layer_name)}/vars")
+            where = f"layers/{groups.get(layer_name, layer_name)}"
+            # a recurrent layer keeps its weights in its cell
+            group = h5.get(f"{where}/vars") if f"{where}/cell" not in h5 else h5.get(f"{where}/cell/vars")
             if group is None:
                 raise ValueError(f"{name} has no weights for layer {layer_name!r}")
             keys = sorted((k for k in group.keys() if k.isdigit()), key=int)
@@ -395,6 +408,14 @@ def _layer_spec(layer) -> dict:
                    width_factor=None if layer.width_factor is None else list(layer.width_factor),
                    seed=layer.seed, interpolation="bilinear", fill_value=0.0,
                    data_format="channels_last")
+    elif kind in ("SimpleRNN", "LSTM"):
+        out.update(units=layer.units, return_sequences=layer.return_sequences, activation="tanh",
+                   use_bias=True, return_state=False, go_backwards=False, stateful=False,
+                   unroll=False, dropout=0.0, recurrent_dropout=0.0)
+        if kind == "LSTM":
+            out.update(recurrent_activation="sigmoid", unit_forget_bias=True)
+    elif kind == "Embedding":
+        out.update(input_dim=layer.input_dim, output_dim=layer.output_dim, mask_zero=False)
     elif kind != "ReLU":
         raise ValueError(f"layer {layer.name!r} ({kind}) has no Keras equivalent to save as")
     spec = {"module": "keras.layers", "class_name": kind, "config": out, "registered_name": None}
@@ -442,6 +463,9 @@ def save(model, path) -> Path:
         h5.create_group("vars").attrs["name"] = model.name
         kinds = [spec["class_name"] for spec in config["config"]["layers"][1:]]
         for layer, where in zip(model.layers, weight_groups(kinds)):
+            if type(layer).__name__ in ("SimpleRNN", "LSTM"):
+                h5.create_group(f"layers/{where}/vars").attrs["name"] = layer.name
+                where = f"{where}/cell"   # Keras keeps a recurrent layer's weights in its cell
             group = h5.create_group(f"layers/{where}/vars")
             group.attrs["name"] = layer.name
             for i, w in enumerate(layer.get_weights()):

@@ -6,12 +6,14 @@ from core.layers.dense import Dense
 from core.layers.dropout import Dropout
 from core.layers.pooling import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooling2D
 from core.layers.preprocessing import RandomFlip, RandomRotation, RandomZoom, Rescaling
+from core.layers.recurrent import LSTM, Embedding, SimpleRNN
 from core.layers.reshape import Flatten
 
 #: every class a saved model may name; load_model builds nothing outside this table
 REGISTRY = {cls.__name__: cls for cls in (
     Dense, Conv2D, MaxPool2D, AvgPool2D, Flatten, Dropout,
-    ReLU, Sigmoid, Tanh, LeakyReLU, Softmax, Rescaling, RandomFlip, RandomRotation, RandomZoom)}
+    ReLU, Sigmoid, Tanh, LeakyReLU, Softmax, Rescaling, RandomFlip, RandomRotation, RandomZoom,
+    SimpleRNN, LSTM, Embedding)}
 
 
 def from_config(spec: dict) -> Layer:

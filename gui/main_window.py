@@ -20,11 +20,13 @@ from gui.app import APP_NAME, set_application_names, stop_all_workers
 from gui.engine_warmup import EngineWarmup
 from gui.lessons.base import Lesson
 from gui.model_inspector import ModelInspectorDialog
+from gui.settings import read_bool, read_bytes, read_folder, read_text
 from gui.style import apply_style
 from gui.welcome import WelcomePage
 
 MODEL_FILTER = "Backprop Lab models (*.npz);;All files (*)"
 SHUTDOWN_TIMEOUT_MS = 5000
+DEFAULT_SPLITTER_SIZES = (210, 990)
 
 SHORTCUTS = (
     ("Space", "Play / pause the animation"),
@@ -38,14 +40,6 @@ SHORTCUTS = (
     ("↑ / ↓", "Previous / next lesson (in the lesson list)"),
     ("Ctrl+Q", "Quit"),
 )
-
-
-def _settings_bool(value, default: bool) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
 
 
 class _LessonError(QWidget):
@@ -117,7 +111,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(1, False)
-        self.splitter.setSizes([210, 990])
+        self.splitter.setSizes(list(DEFAULT_SPLITTER_SIZES))
         self.setCentralWidget(self.splitter)
 
         self.model_label = QLabel("", self)
@@ -261,7 +255,7 @@ class MainWindow(QMainWindow):
 
     # --- models -------------------------------------------------------------------------
     def _last_dir(self) -> str:
-        return str(QSettings().value("files/lastModelDir", os.path.expanduser("~")))
+        return read_folder("files/lastModelDir")
 
     def open_model(self) -> bool:
         path, _ = QFileDialog.getOpenFileName(self, "Open model", self._last_dir(), MODEL_FILTER)
@@ -387,19 +381,20 @@ class MainWindow(QMainWindow):
         return QSize(w, h)
 
     def _restore_settings(self) -> None:
+        # each value on its own: a damaged one falls back to its default, the rest still apply
         s = QSettings()
-        geometry = s.value("mainWindow/geometry")
+        geometry = read_bytes("mainWindow/geometry", s)
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(self._default_size())
-        state = s.value("mainWindow/state")
+        state = read_bytes("mainWindow/state", s)
         if state is not None:
             self.restoreState(state)
-        sizes = s.value("mainWindow/splitter")
-        if sizes is not None:
-            self.splitter.restoreState(sizes)
-        self._set_navigator_visible(_settings_bool(s.value("mainWindow/navigatorVisible"), True))
-        last = s.value("mainWindow/lastLesson")
-        if not (last and self.select_lesson(str(last))):
+        sizes = read_bytes("mainWindow/splitter", s)
+        if sizes is None or not self.splitter.restoreState(sizes):
+            self.splitter.setSizes(list(DEFAULT_SPLITTER_SIZES))
+        self._set_navigator_visible(read_bool("mainWindow/navigatorVisible", True, s))
+        last = read_text("mainWindow/lastLesson", "", s)
+        if not (last and self.select_lesson(last)):
             self.navigator.setCurrentRow(0)
 
     def save_settings(self) -> None:

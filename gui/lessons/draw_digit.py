@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt
@@ -27,6 +26,7 @@ from core.teaching.teach import (BATCH_SIZE, MAX_STEPS, TeachResult, UntilSure, 
                                  read_drawing, teaching_batches)
 from gui.app import current_worker
 from gui.lessons.base import Lesson
+from gui.settings import read_folder
 from gui.training_worker import TrainingSession, TrainingTask
 from gui.widgets.digit_view import DigitView
 from gui.widgets.drawing_pad import DrawingPad
@@ -499,7 +499,7 @@ class DrawDigitLesson(Lesson):
         model = self.models.get(key)
         if model is None:
             return None
-        start = os.path.join(QSettings().value("files/lastModelDir", str(Path.home())),
+        start = os.path.join(read_folder("files/lastModelDir"),
                              f"{NETWORKS[key][0]}_taught.npz")
         path, _ = QFileDialog.getSaveFileName(self, "Save the taught network", start,
                                               "Backprop Lab models (*.npz)")

@@ -519,6 +519,30 @@ class DrawDigitLesson(Lesson):
         self.show_status(f"Saved {os.path.basename(path)}", 5000)
         return path
 
+    def unsaved_models(self) -> list[str]:
+        texts = [f"the {NETWORKS[key][1]} in “{self.title}” (taught)"
+                 for key, changed in self.modified.items() if changed]
+        if self.is_training():     # being taught: its weights already differ from the file
+            key = getattr(self, "_teach_key", None)
+            if key is not None and not self.modified.get(key):
+                texts.append(f"the {NETWORKS[key][1]} in “{self.title}” (being taught)")
+        return texts
+
+    def save_unsaved_models(self) -> bool:
+        # a teaching still running would change the weights while they are written; once
+        # stopped, `modified` says which network it changed
+        self.stop_sessions(why="to save the network", timeout_ms=2000)
+        before = self.selected()
+        try:
+            for key, changed in list(self.modified.items()):
+                if changed:
+                    self.select_network(key)
+                    if self.save_network() is None:
+                        return False
+        finally:
+            self.select_network(before)
+        return not self.unsaved_models()
+
     def reset_network(self) -> None:
         key = self.selected()
         ok = self._load(key)

@@ -152,3 +152,28 @@ def test_settings_are_saved_before_the_process_ends_over_stuck_work(tmp_path):
     ini = next((tmp_path / "config").rglob("*.conf"), None) or next(
         (tmp_path / "config").rglob("*.ini"))
     assert "lastLesson=Training dashboard" in ini.read_text()
+
+
+def test_closing_during_a_stalled_download_exits_0_quickly_and_keeps_no_partial(tmp_path):
+    from cifar_fixtures import LoopbackServer
+
+    with LoopbackServer() as srv:
+        srv.routes["/cifar.tar.gz"] = ("gated", bytes(400_000))   # half, then it stalls
+        proc = _launch(f"""
+            def drive(win):
+                win.select_lesson("CIFAR-10")
+                lesson = win.current_lesson()
+                lesson.url = {srv.url + "/cifar.tar.gz"!r}
+                lesson.sha256 = "0" * 64
+                lesson.download()
+                def close_when_stalled():
+                    if lesson.download_bar.value() == 0:
+                        QTimer.singleShot(100, close_when_stalled)
+                        return
+                    say("closing")
+                    win.close()
+                QTimer.singleShot(100, close_when_stalled)
+        """, tmp_path)
+        _ended_within(proc, _wait_for(proc, "closing"))
+    cache = tmp_path / "data" / "cifar10"
+    assert cache.is_dir() and list(cache.iterdir()) == []

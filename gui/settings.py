@@ -62,3 +62,16 @@ def read_folder(key: str, settings: QSettings | None = None) -> str:
     """A remembered folder if it still exists, else the home folder."""
     folder = read_text(key, "", settings)
     return folder if folder and os.path.isdir(folder) else os.path.expanduser("~")
+
+
+def use_private_settings(folder: str | os.PathLike,
+                         organization: str = "Backprop Lab (private)") -> None:
+    """Keep this process's preferences in INI files under `folder`, under its own
+    organization name: for benchmarks and tools that open the real window, whose closing
+    would otherwise overwrite the learner's saved window layout and lesson."""
+    from PySide6.QtCore import QCoreApplication
+
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+        QSettings.setPath(QSettings.Format.IniFormat, scope, os.fspath(folder))
+    QCoreApplication.setOrganizationName(organization)

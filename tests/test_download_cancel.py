@@ -23,6 +23,10 @@ from core.data.download import (PARTIAL_SUFFIX, DownloadCancelled, DownloadError
 #: what the issue asks: a cancel takes effect within 1 s
 CANCEL_BOUND_S = 1.0
 BODY = bytes(range(256)) * 400    # 100 KiB
+#: how long the servers stall: long enough that a download that only notices a cancel
+#: when the server finally sends something takes far longer than the bound
+STALL_S = 6.0
+DRIP_BYTES = 12                   # a byte every 0.5 s, 6 s in all
 
 
 def _sha(data: bytes) -> str:
@@ -39,7 +43,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         srv.requests.append(mode)
         try:
             if mode == "stall_before_headers":
-                srv.release.wait(30)
+                srv.release.wait(STALL_S)
                 return
             self.send_response(200)
             self.send_header("Content-Type", "application/octet-stream")
@@ -51,15 +55,19 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             if mode == "stall_mid_body":
                 self.wfile.write(BODY[:1000])
                 self.wfile.flush()
-                srv.release.wait(30)
+                srv.sent.set()
+                srv.release.wait(STALL_S)
             elif mode == "drip":
-                for i in range(len(BODY)):
+                for i in range(DRIP_BYTES):
                     self.wfile.write(BODY[i:i + 1])
                     self.wfile.flush()
+                    if i == 2:
+                        srv.sent.set()
                     if srv.release.wait(0.5):
                         return
-            elif mode == "endless":      # no length, never stops sending
-                while not srv.release.is_set():
+            elif mode == "longer":       # no length, four times the file
+                # bounded, so that a downloader that fails to cut off cannot fill the disk
+                for _ in range(4):
                     self.wfile.write(BODY)
             elif mode in ("exact", "announces_more"):
                 self.wfile.write(BODY)
@@ -73,6 +81,7 @@ def server():
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
     httpd.daemon_threads = True
     httpd.release = threading.Event()
+    httpd.sent = threading.Event()    # the part before the stall has gone out
     httpd.requests = []
     httpd.url = f"http://127.0.0.1:{httpd.server_address[1]}"
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02},
@@ -86,18 +95,33 @@ def server():
 
 
 class _CancelAfter:
-    """cancel() for download(): True once `when(progress)` held, remembering when."""
+    """The learner presses Cancel `seconds` after `event` (or after `seconds`), or once
+    `when(progress so far)` holds; `at` is that moment, whether or not download() looks."""
 
-    def __init__(self, when):
+    def __init__(self, when=None, seconds=None, event=None):
         self.when, self.seen, self.at = when, [], None
+        self._pressed = threading.Event()
+        if seconds is not None:
+            def press_later():
+                if event is not None:
+                    event.wait(STALL_S * 3)
+                time.sleep(seconds)
+                self.press()
+
+            threading.Thread(target=press_later, daemon=True).start()
+
+    def press(self):
+        if self.at is None:
+            self.at = time.monotonic()
+        self._pressed.set()
 
     def progress(self, done, total):
         self.seen.append(done)
+        if self.when is not None and self.when(self.seen):
+            self.press()
 
     def __call__(self):
-        if self.at is None and self.when(self.seen):
-            self.at = time.monotonic()
-        return self.at is not None
+        return self._pressed.is_set()
 
 
 def _cancel_latency(url, dest, cancel) -> float:
@@ -111,26 +135,26 @@ def _partials(folder: Path) -> list[str]:
 
 
 def test_cancel_while_the_server_never_answers(server, tmp_path):
-    started = time.monotonic()
-    cancel = _CancelAfter(lambda seen: time.monotonic() - started > 0.3)
+    cancel = _CancelAfter(seconds=0.3)
     latency = _cancel_latency(server.url + "/stall_before_headers", tmp_path / "f.bin", cancel)
     assert latency < CANCEL_BOUND_S
     assert _partials(tmp_path) == []
 
 
 def test_cancel_while_the_server_stalls_mid_file(server, tmp_path):
-    cancel = _CancelAfter(lambda seen: bool(seen) and seen[-1] >= 1000)
+    cancel = _CancelAfter(seconds=0.3, event=server.sent)
     latency = _cancel_latency(server.url + "/stall_mid_body", tmp_path / "f.bin", cancel)
     assert latency < CANCEL_BOUND_S
     assert _partials(tmp_path) == []
 
 
 def test_cancel_while_the_server_drips_a_byte_every_half_second(server, tmp_path):
-    cancel = _CancelAfter(lambda seen: bool(seen) and seen[-1] >= 3)
+    cancel = _CancelAfter(seconds=0.3, event=server.sent)
     latency = _cancel_latency(server.url + "/drip", tmp_path / "f.bin", cancel)
     assert latency < CANCEL_BOUND_S
     # each byte was shown as it came, not held back until a whole block had arrived
     assert cancel.seen[:4] == [0, 1, 2, 3]
+    assert len(cancel.seen) < DRIP_BYTES          # it did not wait for the drip to end
     assert _partials(tmp_path) == []
 
 
@@ -142,7 +166,7 @@ def test_a_silent_server_still_times_out_with_a_sentence(server, tmp_path):
 
 def test_a_body_longer_than_the_file_is_cut_off(server, tmp_path):
     with pytest.raises(DownloadError, match="sent more than"):
-        download(server.url + "/endless", tmp_path / "f.bin", _sha(BODY), size=len(BODY))
+        download(server.url + "/longer", tmp_path / "f.bin", _sha(BODY), size=len(BODY))
     assert _partials(tmp_path) == []
 
 
@@ -187,9 +211,7 @@ def test_stale_partials_are_removed_and_nothing_else(tmp_path):
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX advisory locks")
 def test_a_running_downloads_partial_file_is_left_alone(server, tmp_path):
-    cancel = _CancelAfter(lambda seen: False)
-    stop = threading.Event()
-    cancel.when = lambda seen: stop.is_set()
+    cancel = _CancelAfter()
     errors = []
 
     def run():
@@ -211,7 +233,7 @@ def test_a_running_downloads_partial_file_is_left_alone(server, tmp_path):
         assert remove_stale_partials(tmp_path) == []
         assert partial[0].exists()
     finally:
-        stop.set()
+        cancel.press()
         t.join(5)
     assert errors and _partials(tmp_path) == []
 

@@ -440,7 +440,7 @@ class MainWindow(QMainWindow):
             for lesson in self.constructed_lessons():
                 self._call(lesson.shutdown)
             stop_all_workers(SHUTDOWN_TIMEOUT_MS)
-        self._left_running = [w for w in running_workers()]
+        self._left_running = running_workers()
 
     def threads_left_running(self) -> list:
         """Workers still running after the window shut down (inside uninterruptible work)."""

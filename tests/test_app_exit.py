@@ -177,3 +177,20 @@ def test_closing_during_a_stalled_download_exits_0_quickly_and_keeps_no_partial(
         _ended_within(proc, _wait_for(proc, "closing"))
     cache = tmp_path / "data" / "cifar10"
     assert cache.is_dir() and list(cache.iterdir()) == []
+
+
+def test_a_partial_download_a_crash_left_is_removed_at_the_next_start(tmp_path):
+    folder = tmp_path / "data" / "cifar10"
+    folder.mkdir(parents=True)
+    partial = folder / ".cifar-10-python.tar.gz.x1y2z3.part"
+    partial.write_bytes(bytes(1000))
+    old = time.time() - 3600
+    os.utime(partial, (old, old))
+    kept = folder / "cifar-10-python.tar.gz"       # a finished download is not touched
+    kept.write_bytes(b"data")
+    proc = _launch("""
+        def drive(win):
+            QTimer.singleShot(100, lambda: (say("closing"), win.close()))
+    """, tmp_path)
+    _ended_within(proc, _wait_for(proc, "closing"))
+    assert not partial.exists() and kept.exists()

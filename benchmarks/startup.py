@@ -1,6 +1,6 @@
 """Time from process start to the main window on screen, with a cold and a warm Numba cache.
 
-    .venv/bin/python benchmarks/startup.py [--repeats 5]
+    .venv/bin/python benchmarks/startup.py [--repeats 5] [--window-only]
 
 Each run is a fresh `python` process that builds the app as `main.main()` does (with the
 background warm-up) and stops once every kernel is loaded; the cold runs point
@@ -9,7 +9,11 @@ read a drawing (its networks' kernels compiled by the background warm-up, then o
 with both shipped networks done in the app's own process, as the pad's first one would
 be); the other one-image kernels compiled (the inference phase); every kernel loaded into
 the app's process; and the processor seconds the app and its warm-up processes used (wall
-seconds depend on who else uses the machine; these much less).
+seconds depend on who else uses the machine; these much less). `--window-only` stops each
+run once the window is on screen.
+
+Each run keeps its preferences in a temporary folder of its own: closing the window saves
+its layout, which must not replace the learner's.
 """
 import argparse
 import json
@@ -28,6 +32,8 @@ t0 = time.perf_counter()
 sys.path.insert(0, %(root)r)
 from gui.app import create_application
 app = create_application([])
+from gui.settings import use_private_settings
+use_private_settings(%(settings)r)
 from gui.main_window import MainWindow
 from PySide6.QtCore import QTimer
 win = MainWindow(warm_up_engine=True)
@@ -35,6 +41,10 @@ win.show()
 out = {}
 def shown():
     out["window_s"] = time.perf_counter() - t0
+    if %(window_only)r:
+        print(json.dumps(out)); sys.stdout.flush()
+        win.close(); app.quit()
+        return
     warm = win.engine_warmup
     def progress(done, total, label, phase):
         if (phase != "inference" or done == total) and "inference_s" not in out:
@@ -67,10 +77,12 @@ app.exec()
 """
 
 
-def run(cache_dir):
+def run(cache_dir, window_only=False):
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen", NUMBA_CACHE_DIR=cache_dir)
-    out = subprocess.run([sys.executable, "-c", CHILD % {"root": str(ROOT)}], env=env,
-                         capture_output=True, text=True, timeout=1800)
+    with tempfile.TemporaryDirectory() as settings:
+        code = CHILD % {"root": str(ROOT), "settings": settings, "window_only": window_only}
+        out = subprocess.run([sys.executable, "-c", code], env=env,
+                             capture_output=True, text=True, timeout=1800)
     line = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
     if not line:
         sys.exit(f"child failed:\n{out.stderr[-2000:]}")
@@ -80,12 +92,19 @@ def run(cache_dir):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--window-only", action="store_true",
+                    help="stop each run once the window is on screen")
     args = ap.parse_args()
     rows = {"cold": [], "warm": []}
     for _ in range(args.repeats):
         with tempfile.TemporaryDirectory() as cache:
-            rows["cold"].append(run(cache))   # empty cache: everything compiles
-            rows["warm"].append(run(cache))   # same cache, now filled
+            # empty cache: everything compiles; then the same cache, now filled
+            rows["cold"].append(run(cache, args.window_only))
+            rows["warm"].append(run(cache, args.window_only))
+    if args.window_only:
+        for kind, rs in rows.items():
+            print(f"{kind:<6} window shown {statistics.median(r['window_s'] for r in rs):.2f} s")
+        return
     print(f"{'cache':<6}{'window shown':>14}{'drawing pad':>13}{'inference':>11}"
           f"{'all kernels':>13}{'processor s':>13}")
     for kind, rs in rows.items():

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import atexit
 import inspect
+import os
+import signal
 import sys
 import threading
 import time
@@ -24,6 +26,34 @@ _local = threading.local()
 # Workers whose thread may still run: a Python reference keeps a QThread alive until it
 # ends ("QThread: Destroyed while thread is still running" aborts the process otherwise).
 _ACTIVE: set["Worker"] = set()
+# While the window closes, every wait for a thread shares one budget (see shutdown_deadline)
+# instead of each layer (lesson, session, worker) adding its own seconds.
+_deadline: list[float] = []
+
+
+@contextmanager
+def shutdown_deadline(seconds: float):
+    """Inside the block, `Worker.stop_and_wait` waits at most until `seconds` from now in
+    total, whatever timeout its caller passed. Blocks may nest: the earliest end wins."""
+    end = time.monotonic() + max(0.0, float(seconds))
+    _deadline.append(min([end, *_deadline]))
+    try:
+        yield
+    finally:
+        _deadline.pop()
+
+
+def time_left_ms(timeout_ms: int) -> int:
+    """`timeout_ms`, cut to what is left of the current shutdown deadline."""
+    timeout_ms = max(0, int(timeout_ms))
+    if _deadline:
+        timeout_ms = min(timeout_ms, max(0, int((_deadline[-1] - time.monotonic()) * 1000)))
+    return timeout_ms
+
+
+def running_workers() -> list["Worker"]:
+    """Workers whose thread still runs."""
+    return [w for w in list(_ACTIVE) if w.is_running()]
 
 
 def current_worker() -> "Worker | None":
@@ -166,7 +196,7 @@ class Worker(QObject):
         self.cancel()
         if not self._started:
             return True
-        ok = self._thread.wait(max(0, int(timeout_ms)))
+        ok = self._thread.wait(time_left_ms(timeout_ms))
         if ok:
             # finished/done are queued to this thread: deliver them before returning
             QCoreApplication.sendPostedEvents(self)
@@ -250,11 +280,77 @@ GUI_GATE = GuiGate()
 
 
 def stop_all_workers(timeout_ms: int = 5000) -> bool:
-    """Cancel every running Worker and wait for each; True if all ended in time."""
-    ok = True
-    for w in list(_ACTIVE):
-        ok = w.stop_and_wait(timeout_ms) and ok
+    """Cancel every running Worker, then wait for them all together (at most `timeout_ms`
+    in total); True if all ended in time."""
+    workers = list(_ACTIVE)
+    for w in workers:
+        w.cancel()
+    with shutdown_deadline(timeout_ms / 1000):
+        ok = True
+        for w in workers:
+            ok = w.stop_and_wait(timeout_ms) and ok
     return ok
+
+
+def end_process(code: int = 0) -> None:
+    """End the process now with `code`, after flushing what it printed.
+
+    For threads still inside work that cannot be interrupted (a Numba compile runs in C
+    for seconds and never looks at a cancel flag): letting the interpreter exit would make
+    Qt destroy their running QThread, which aborts the process (SIGABRT, a core dump, a
+    crash report). Everything worth keeping (settings, files) must be saved before.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (AttributeError, OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+def exit_code_after_loop(code: int, window) -> int:
+    """What `main` returns once the event loop has ended: `code`; or, when `window` shut
+    down with threads still running, the process ends here with it (see `end_process`)."""
+    if window.threads_left_running():
+        end_process(code)
+    return code
+
+
+def _stop_workers_at_exit() -> None:
+    # a script or tool that exits with the window still open must not destroy running
+    # QThreads (Qt aborts the process): stop them first, and if they cannot stop, say so
+    # and end the process rather than abort it
+    if stop_all_workers(2000):
+        return
+    names = ", ".join(sorted(w._thread.objectName() for w in running_workers()))
+    print(f"Backprop Lab: background work ({names}) was still running at exit; the process "
+          "was ended without waiting for it.", file=sys.stderr)
+    end_process(1)
+
+
+_interrupt_timer = []
+
+
+def quit_on_interrupt(window) -> None:
+    """Ctrl+C in the terminal that launched the app calls `window.interrupt()`.
+
+    Python runs its SIGINT handler only between bytecodes, never while Qt's event loop
+    waits in C; a timer that runs a little Python every 200 ms lets it in.
+    """
+    from PySide6.QtCore import QTimer
+
+    def on_interrupt(signum, frame):
+        QTimer.singleShot(0, window.interrupt)
+
+    try:
+        signal.signal(signal.SIGINT, on_interrupt)
+    except ValueError:   # not the main thread: no signal handling here
+        return
+    timer = QTimer(window)
+    timer.setObjectName("interruptWakeup")
+    timer.timeout.connect(lambda: None)
+    timer.start(200)
+    _interrupt_timer[:] = [timer]
 
 
 def create_application(argv=None):
@@ -270,9 +366,8 @@ def create_application(argv=None):
             Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
         app = QApplication(list(sys.argv if argv is None else argv))
     set_application_names(app)
-    # a script or tool that exits with the window still open must not destroy running
-    # QThreads (Qt aborts the process): stop them first
-    atexit.register(stop_all_workers, 2000)
+    atexit.unregister(_stop_workers_at_exit)   # once, however often this is called
+    atexit.register(_stop_workers_at_exit)
     from gui.style import apply_style
 
     apply_style(app)

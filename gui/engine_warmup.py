@@ -22,7 +22,7 @@ from PySide6.QtCore import QProcess, QProcessEnvironment, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from core.fast.warmup import DRAWING_PAD
-from gui.app import Worker, current_worker
+from gui.app import Worker, current_worker, time_left_ms
 
 _PHASE_WORDS = {"inference": "predictions", "batches": "batch work", "training": "training"}
 
@@ -73,6 +73,8 @@ class EngineWarmup(QWidget):
     # --- stages -------------------------------------------------------------------------
     def start(self) -> None:
         """Compile in a child process; load in-process when it is done."""
+        if self._stopped or self.process is not None:
+            return      # the window closed before its first paint's timer fired
         import core
         from core.fast.parallel_warmup import share_numba_cache
 
@@ -122,7 +124,7 @@ class EngineWarmup(QWidget):
         self._stopped = True
         if self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning:
             self.process.kill()
-            self.process.waitForFinished(timeout_ms)
+            self.process.waitForFinished(time_left_ms(timeout_ms))
         if self.worker is not None:
             self.worker.stop_and_wait(timeout_ms)
 

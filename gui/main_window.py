@@ -1,12 +1,16 @@
 """The application window: lesson navigator (left), lesson (centre), status bar.
 
 Lessons are built the first time they are selected and kept, so a lesson's state survives
-switching away; leaving one calls its `deactivate()`, closing the window calls every built
-lesson's `shutdown()` and waits for background work before the window goes.
+switching away; leaving one calls its `deactivate()`. Closing the window first asks before an
+unsaved taught model is lost, then saves the settings, calls every built lesson's `shutdown()`
+and waits for background work, all of it sharing one short budget (`SHUTDOWN_BUDGET_S`): a
+thread still inside work that cannot be interrupted (a Numba compile) is left to `main`,
+which then ends the process rather than let Qt destroy a running thread.
 """
 from __future__ import annotations
 
 import os
+import sys
 import traceback
 
 from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
@@ -16,15 +20,21 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QListWidget,
                                QStackedWidget, QTextBrowser, QVBoxLayout, QWidget)
 
 from gui import lessons as lesson_registry
-from gui.app import APP_NAME, set_application_names, stop_all_workers
+from gui.app import (APP_NAME, running_workers, set_application_names, shutdown_deadline,
+                     stop_all_workers)
 from gui.engine_warmup import EngineWarmup
 from gui.lessons.base import Lesson
 from gui.model_inspector import ModelInspectorDialog
+from gui.settings import read_bool, read_bytes, read_folder, read_text
 from gui.style import apply_style
 from gui.welcome import WelcomePage
 
 MODEL_FILTER = "Backprop Lab models (*.npz);;All files (*)"
 SHUTDOWN_TIMEOUT_MS = 5000
+#: closing waits at most this long, in total, for background threads to end (the issue's
+#: bound is 3 s from the click to the process gone)
+SHUTDOWN_BUDGET_S = 1.5
+DEFAULT_SPLITTER_SIZES = (210, 990)
 
 SHORTCUTS = (
     ("Space", "Play / pause the animation"),
@@ -38,14 +48,6 @@ SHORTCUTS = (
     ("↑ / ↓", "Previous / next lesson (in the lesson list)"),
     ("Ctrl+Q", "Quit"),
 )
-
-
-def _settings_bool(value, default: bool) -> bool:
-    if value is None:
-        return default
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
 
 
 class _LessonError(QWidget):
@@ -85,6 +87,9 @@ class MainWindow(QMainWindow):
         self.model_path: str | None = None
         self._inspector: ModelInspectorDialog | None = None
         self._shut_down = False
+        self._left_running: list = []
+        self._asking = False           # a question about unsaved models is open
+        self._discard_unsaved = False  # Ctrl+C twice: quit without saving
 
         self.navigator = QListWidget(self)
         self.navigator.setObjectName("navigator")
@@ -117,7 +122,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(1, False)
-        self.splitter.setSizes([210, 990])
+        self.splitter.setSizes(list(DEFAULT_SPLITTER_SIZES))
         self.setCentralWidget(self.splitter)
 
         self.model_label = QLabel("", self)
@@ -261,7 +266,7 @@ class MainWindow(QMainWindow):
 
     # --- models -------------------------------------------------------------------------
     def _last_dir(self) -> str:
-        return str(QSettings().value("files/lastModelDir", os.path.expanduser("~")))
+        return read_folder("files/lastModelDir")
 
     def open_model(self) -> bool:
         path, _ = QFileDialog.getOpenFileName(self, "Open model", self._last_dir(), MODEL_FILTER)
@@ -387,19 +392,20 @@ class MainWindow(QMainWindow):
         return QSize(w, h)
 
     def _restore_settings(self) -> None:
+        # each value on its own: a damaged one falls back to its default, the rest still apply
         s = QSettings()
-        geometry = s.value("mainWindow/geometry")
+        geometry = read_bytes("mainWindow/geometry", s)
         if geometry is None or not self.restoreGeometry(geometry):
             self.resize(self._default_size())
-        state = s.value("mainWindow/state")
+        state = read_bytes("mainWindow/state", s)
         if state is not None:
             self.restoreState(state)
-        sizes = s.value("mainWindow/splitter")
-        if sizes is not None:
-            self.splitter.restoreState(sizes)
-        self._set_navigator_visible(_settings_bool(s.value("mainWindow/navigatorVisible"), True))
-        last = s.value("mainWindow/lastLesson")
-        if not (last and self.select_lesson(str(last))):
+        sizes = read_bytes("mainWindow/splitter", s)
+        if sizes is None or not self.splitter.restoreState(sizes):
+            self.splitter.setSizes(list(DEFAULT_SPLITTER_SIZES))
+        self._set_navigator_visible(read_bool("mainWindow/navigatorVisible", True, s))
+        last = read_text("mainWindow/lastLesson", "", s)
+        if not (last and self.select_lesson(last)):
             self.navigator.setCurrentRow(0)
 
     def save_settings(self) -> None:
@@ -414,20 +420,101 @@ class MainWindow(QMainWindow):
         s.sync()
 
     def shutdown_lessons(self) -> None:
-        """Deactivate the current lesson, shut every built lesson down, wait for workers."""
+        """Deactivate the current lesson, shut every built lesson down, wait for workers,
+        all within `SHUTDOWN_BUDGET_S` together."""
         if self._shut_down:
             return
         self._shut_down = True
-        current = self.current_lesson()
-        if current is not None:
-            self._call(current.deactivate)
+        with shutdown_deadline(SHUTDOWN_BUDGET_S):
+            # ask everything to stop first, so the threads wind down side by side
+            for lesson in self.constructed_lessons():
+                for session in lesson.training_sessions():
+                    self._call(lambda s=session: s.stop(why="when the window closed"))
+            for worker in running_workers():
+                worker.cancel()
+            if self.engine_warmup is not None:
+                self._call(self.engine_warmup.stop)
+            current = self.current_lesson()
+            if current is not None:
+                self._call(current.deactivate)
+            for lesson in self.constructed_lessons():
+                self._call(lesson.shutdown)
+            stop_all_workers(SHUTDOWN_TIMEOUT_MS)
+        self._left_running = running_workers()
+
+    def threads_left_running(self) -> list:
+        """Workers still running after the window shut down (inside uninterruptible work)."""
+        return [w for w in self._left_running if w.is_running()]
+
+    # --- unsaved work -------------------------------------------------------------------
+    def unsaved_models(self) -> list[tuple[object, str]]:
+        """(owner, description) of every model taught or trained and not saved; the owner
+        is a lesson, or this window for a model it holds without a file."""
+        found = []
+        if self.model is not None and self.model_path is None:
+            found.append((self, "the open model (never saved to a file)"))
         for lesson in self.constructed_lessons():
-            self._call(lesson.shutdown)
-        if self.engine_warmup is not None:
-            self.engine_warmup.stop()
-        stop_all_workers(SHUTDOWN_TIMEOUT_MS)
+            try:
+                found += [(lesson, text) for text in lesson.unsaved_models()]
+            except Exception:  # noqa: BLE001 - a lesson's bug must not block quitting
+                traceback.print_exc()
+        return found
+
+    def ask_about_unsaved(self, descriptions: list[str]) -> str:
+        """"save", "discard" or "cancel": what to do with unsaved models before closing."""
+        box = QMessageBox(QMessageBox.Icon.Warning, "Unsaved models",
+                          "Quit without saving what you taught or trained?", parent=self)
+        box.setInformativeText("Not saved yet:\n• " + "\n• ".join(descriptions))
+        save = box.addButton("Save…", QMessageBox.ButtonRole.AcceptRole)
+        discard = box.addButton("Quit without saving", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(save)
+        box.exec()
+        clicked = box.clickedButton()
+        if self._discard_unsaved or clicked is discard:
+            return "discard"
+        return "save" if clicked is save else "cancel"
+
+    def _may_close(self) -> bool:
+        """Ask before unsaved models are lost; True when the window may close."""
+        if self._asking:
+            return False        # already asking (a second close while a dialog is open)
+        unsaved = self.unsaved_models()
+        if not unsaved or self._discard_unsaved:
+            return True
+        self._asking = True
+        try:
+            answer = self.ask_about_unsaved([text for _, text in unsaved])
+            if answer != "save":
+                return answer == "discard"
+            for owner in dict.fromkeys(owner for owner, _ in unsaved):
+                saved = (self.save_model_as() if owner is self
+                         else owner.save_unsaved_models())
+                if self._discard_unsaved:
+                    return True     # Ctrl+C again during a save dialog
+                if not saved:       # the learner cancelled a save dialog: stay open
+                    return False
+            return True
+        finally:
+            self._asking = False
+
+    def interrupt(self) -> None:
+        """Ctrl+C in the launching terminal: close as the window's close button would; a
+        second Ctrl+C while the window asks about unsaved models quits without saving."""
+        if self._asking:
+            self._discard_unsaved = True
+            print("Backprop Lab: quitting without saving.", file=sys.stderr, flush=True)
+            dialog = QApplication.activeModalWidget()
+            if dialog is not None:
+                dialog.reject()       # closeEvent goes on once the dialog has returned
+            return
+        print("Backprop Lab: closing (Ctrl+C).", file=sys.stderr, flush=True)
+        self.close()
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if not self._shut_down and not self._may_close():
+            event.ignore()
+            return
         self.save_settings()
         self.shutdown_lessons()
         if self._inspector is not None:

@@ -64,13 +64,19 @@ _saved_switch_interval: list[float] = []
 
 
 
+_froze_gc: list[bool] = []
+
+
 def _session_started(session) -> None:
-    # A full garbage collection walks every live object (the window holds ~150,000) while
-    # holding the GIL: 50-300 ms with the window frozen. Objects alive now (widgets, modules,
-    # data) are moved out of the collector's reach; training's short-lived logs still get
-    # collected in the young generations.
-    gc.freeze()
     if not _running_sessions:
+        # A full garbage collection walks every live object (the window holds ~150,000)
+        # while holding the GIL: 50-300 ms with the window frozen. Objects alive now
+        # (widgets, modules, data) are moved out of the collector's reach while anything
+        # trains; training's short-lived logs still get collected in the young generations.
+        # Only if nobody else froze them: their freeze is theirs to undo.
+        _froze_gc[:] = [gc.get_freeze_count() == 0]
+        if _froze_gc[0]:
+            gc.freeze()
         _saved_switch_interval[:] = [sys.getswitchinterval()]
         sys.setswitchinterval(min(TRAINING_SWITCH_INTERVAL, sys.getswitchinterval()))
     _running_sessions.add(session)
@@ -78,8 +84,13 @@ def _session_started(session) -> None:
 
 def _session_ended(session) -> None:
     _running_sessions.discard(session)
-    if not _running_sessions and _saved_switch_interval:
-        sys.setswitchinterval(_saved_switch_interval.pop())
+    if not _running_sessions:
+        if _saved_switch_interval:
+            sys.setswitchinterval(_saved_switch_interval.pop())
+        if _froze_gc and _froze_gc.pop():
+            # frozen objects are never collected: left frozen, whatever died since (a
+            # closed lesson's widgets, a finished run's model) would leak for good
+            gc.unfreeze()
 
 
 @dataclass

@@ -151,3 +151,22 @@ def test_cancel_mid_download_keeps_nothing(qtbot, lesson, tiny):
     folder = lesson.cache_folder()
     assert not folder.exists() or not any(folder.iterdir())
     assert lesson.download_button.isEnabled() and not lesson.cancel_button.isEnabled()
+
+
+def test_cancel_takes_effect_within_a_second_while_the_server_stalls(qtbot, lesson, tiny):
+    import time
+
+    with LoopbackServer() as srv:
+        srv.routes["/stalled.tar.gz"] = ("gated", tiny["bytes"])   # the gate never opens
+        lesson.url = srv.url + "/stalled.tar.gz"
+        lesson.sha256 = tiny["sha256"]
+        lesson.download()
+        qtbot.waitUntil(lambda: lesson.download_bar.value() > 0, timeout=TIMEOUT)
+        clicked = time.monotonic()
+        qtbot.mouseClick(lesson.cancel_button, Qt.MouseButton.LeftButton)
+        qtbot.waitUntil(lambda: not lesson.is_loading(), timeout=TIMEOUT)
+        took = time.monotonic() - clicked
+    assert took < 1.0, f"the download ended {took:.1f} s after Cancel"
+    assert "cancelled" in lesson.data_message()
+    folder = lesson.cache_folder()
+    assert not folder.exists() or not any(folder.iterdir())   # no partial file either

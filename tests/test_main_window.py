@@ -10,6 +10,13 @@ from gui.main_window import MainWindow
 from gui.welcome import WelcomePage
 
 
+@pytest.fixture(autouse=True)
+def quit_without_asking(monkeypatch):
+    """Windows here that hold an unsaved model close without the (modal) question; the
+    question itself is tested in test_window_close.py."""
+    monkeypatch.setattr(MainWindow, "ask_about_unsaved", lambda self, texts: "discard")
+
+
 def _make_lessons():
     """Fresh dummy lesson classes that record what the window does to them."""
     log = []
@@ -345,7 +352,11 @@ def test_main_entry_point_opens_the_window(qtbot, monkeypatch):
 
     import main
 
+    import signal
+
     monkeypatch.setattr(QApplication, "exec", lambda *args: 0)   # return instead of looping
+    sigint = signal.getsignal(signal.SIGINT)
+    monkeypatch.setattr(signal, "signal", lambda *args: sigint)  # pytest keeps its Ctrl+C
     before = set(QApplication.topLevelWidgets())
     assert main.main([]) == 0
     opened = [w for w in QApplication.topLevelWidgets()

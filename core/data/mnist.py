@@ -114,7 +114,7 @@ def load_mnist(
             if progress is not None:
                 progress(_offset + done, grand_total)
 
-        download(base + name, path, gz_sha, progress=file_progress, cancel=cancel)
+        download(base + name, path, gz_sha, progress=file_progress, cancel=cancel, size=size)
         finished += path.stat().st_size
     if progress is not None:
         progress(finished, grand_total if grand_total is not None else finished)

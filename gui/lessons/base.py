@@ -321,6 +321,16 @@ class Lesson(QWidget):
             ok = w.stop_and_wait(timeout_ms) and ok
         return ok
 
+    # --- unsaved work (override where a learner can teach or train a model to keep) -------
+    def unsaved_models(self) -> list[str]:
+        """A description of each model changed here and not saved yet: the window asks
+        before closing over them."""
+        return []
+
+    def save_unsaved_models(self) -> bool:
+        """Offer to save each unsaved model (file dialogs); True if none is left unsaved."""
+        return not self.unsaved_models()
+
     # --- lifecycle (override; keep calling super().shutdown()) ---------------------------
     def activate(self) -> None:
         """The lesson is now on screen."""

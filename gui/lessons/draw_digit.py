@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt
@@ -27,6 +26,7 @@ from core.teaching.teach import (BATCH_SIZE, MAX_STEPS, TeachResult, UntilSure, 
                                  read_drawing, teaching_batches)
 from gui.app import current_worker
 from gui.lessons.base import Lesson
+from gui.settings import read_folder
 from gui.training_worker import TrainingSession, TrainingTask
 from gui.widgets.digit_view import DigitView
 from gui.widgets.drawing_pad import DrawingPad
@@ -499,7 +499,7 @@ class DrawDigitLesson(Lesson):
         model = self.models.get(key)
         if model is None:
             return None
-        start = os.path.join(QSettings().value("files/lastModelDir", str(Path.home())),
+        start = os.path.join(read_folder("files/lastModelDir"),
                              f"{NETWORKS[key][0]}_taught.npz")
         path, _ = QFileDialog.getSaveFileName(self, "Save the taught network", start,
                                               "Backprop Lab models (*.npz)")
@@ -518,6 +518,30 @@ class DrawDigitLesson(Lesson):
         self.teach_label.setText(f"Saved the {NETWORKS[key][1]} to {path}.")
         self.show_status(f"Saved {os.path.basename(path)}", 5000)
         return path
+
+    def unsaved_models(self) -> list[str]:
+        texts = [f"the {NETWORKS[key][1]} in “{self.title}” (taught)"
+                 for key, changed in self.modified.items() if changed]
+        if self.is_training():     # being taught: its weights already differ from the file
+            key = getattr(self, "_teach_key", None)
+            if key is not None and not self.modified.get(key):
+                texts.append(f"the {NETWORKS[key][1]} in “{self.title}” (being taught)")
+        return texts
+
+    def save_unsaved_models(self) -> bool:
+        # a teaching still running would change the weights while they are written; once
+        # stopped, `modified` says which network it changed
+        self.stop_sessions(why="to save the network", timeout_ms=2000)
+        before = self.selected()
+        try:
+            for key, changed in list(self.modified.items()):
+                if changed:
+                    self.select_network(key)
+                    if self.save_network() is None:
+                        return False
+        finally:
+            self.select_network(before)
+        return not self.unsaved_models()
 
     def reset_network(self) -> None:
         key = self.selected()

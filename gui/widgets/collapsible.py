@@ -4,14 +4,7 @@ from __future__ import annotations
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtWidgets import QSizePolicy, QToolButton, QVBoxLayout, QWidget
 
-
-def _as_bool(value, default: bool) -> bool:
-    # QSettings' INI backend hands booleans back as the strings "true"/"false"
-    if value is None:
-        return default
-    if isinstance(value, str):
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    return bool(value)
+from gui.settings import read_bool
 
 
 class CollapsibleSection(QWidget):
@@ -27,7 +20,7 @@ class CollapsibleSection(QWidget):
         super().__init__(parent)
         self._settings_key = settings_key
         if settings_key:
-            expanded = _as_bool(QSettings().value(settings_key), expanded)
+            expanded = read_bool(settings_key, expanded)
         self.header = QToolButton(self)
         self.header.setObjectName("collapsibleHeader")
         self.header.setText(title)

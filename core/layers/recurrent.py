@@ -34,13 +34,12 @@ def orthogonal(rng, shape) -> np.ndarray:
     return q[:rows, :cols].astype(np.float32)
 
 
-def _sigmoid(z):
-    # written out so that large |z| never overflows exp
-    out = np.empty_like(z)
-    pos = z >= 0
-    out[pos] = 1.0 / (1.0 + np.exp(-z[pos]))
-    e = np.exp(z[~pos])
-    out[~pos] = e / (1.0 + e)
+def _sigmoid(z, out=None):
+    """σ(z) = (1 + tanh(z/2)) / 2: one ufunc pass, and no exp that could overflow."""
+    out = np.multiply(z, np.float32(0.5), out=out)
+    np.tanh(out, out=out)
+    out *= np.float32(0.5)
+    out += np.float32(0.5)
     return out
 
 
@@ -160,13 +159,13 @@ class LSTM(_Recurrent):
         h = np.zeros((n, m), np.float32)
         c = np.zeros((n, m), np.float32)
         for s in range(t):
-            z = xw[:, s] + h @ u
-            i, f, o = _sigmoid(z[:, :m]), _sigmoid(z[:, m:2 * m]), _sigmoid(z[:, 3 * m:])
-            g = np.tanh(z[:, 2 * m:3 * m])
+            z = xw[:, s] + h @ u                                  # (N, 4u): i, f, c, o
+            a = _sigmoid(z)                                       # every gate at once,
+            a[:, 2 * m:3 * m] = np.tanh(z[:, 2 * m:3 * m])        # the candidate's is tanh
+            i, f, g, o = a[:, :m], a[:, m:2 * m], a[:, 2 * m:3 * m], a[:, 3 * m:]
             c = f * c + i * g
             h = o * np.tanh(c)
-            gates[:, s, :m], gates[:, s, m:2 * m] = i, f
-            gates[:, s, 2 * m:3 * m], gates[:, s, 3 * m:] = g, o
+            gates[:, s] = a
             hs[:, s], cs[:, s] = h, c
         self._cache = {"x": x, "hs": hs, "cs": cs, "gates": gates}
         return self._output(hs)

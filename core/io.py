@@ -51,6 +51,14 @@ def save_model(model, path) -> Path:
         raise ValueError(f"save_model takes a Sequential model, got {type(model).__name__}")
     if not model.built:
         raise ValueError("the model is not built yet: give it an input_shape or train it first")
+    suffix = Path(path).suffix.lower()
+    if suffix == ".keras":
+        from core.keras import saving  # Keras 3's own format, which real Keras opens
+
+        return saving.save(model, path)
+    if suffix in (".h5", ".hdf5"):
+        raise ValueError("Backprop Lab reads Keras's legacy .h5 files but writes .keras "
+                         "(Keras 3) or .npz: choose one of those")
     # a file load_model would refuse is a file that loses the model: say so before writing
     if len(model.layers) > MAX_LAYERS:
         raise ValueError(f"the model has {len(model.layers):,} layers; a model file holds at "

@@ -29,7 +29,11 @@ from gui.settings import read_bool, read_bytes, read_folder, read_text
 from gui.style import apply_style
 from gui.welcome import WelcomePage
 
-MODEL_FILTER = "Backprop Lab models (*.npz);;All files (*)"
+#: what File > Open reads: the app's own .npz and Keras's .keras / legacy .h5 files
+MODEL_FILTER = ("Models (*.npz *.keras *.h5);;Backprop Lab models (*.npz);;"
+                "Keras models (*.keras *.h5);;All files (*)")
+#: what File > Save writes (Keras's legacy .h5 is read, not written)
+SAVE_FILTER = "Backprop Lab models (*.npz);;Keras 3 models (*.keras)"
 SHUTDOWN_TIMEOUT_MS = 5000
 #: closing waits at most this long, in total, for background threads to end (the issue's
 #: bound is 3 s from the click to the process gone)
@@ -156,7 +160,8 @@ class MainWindow(QMainWindow):
 
     def _create_actions(self) -> None:
         self.open_action = self._action("&Open model…", self.open_model, "Ctrl+O",
-                                        "Open a model saved by Backprop Lab (.npz)")
+                                        "Open a model: Backprop Lab's .npz, or Keras's .keras "
+                                        "and .h5 files")
         self.save_action = self._action("&Save model as…", self.save_model_as, "Ctrl+S",
                                         "Save the open model to a file")
         self.save_action.setEnabled(False)
@@ -331,11 +336,11 @@ class MainWindow(QMainWindow):
         if self.model is None:
             return False
         start = self.model_path or os.path.join(self._last_dir(), "model.npz")
-        path, _ = QFileDialog.getSaveFileName(self, "Save model as", start, MODEL_FILTER)
+        path, chosen = QFileDialog.getSaveFileName(self, "Save model as", start, SAVE_FILTER)
         if not path:
             return False
         if not os.path.splitext(path)[1]:
-            path += ".npz"
+            path += ".keras" if "keras" in chosen.lower() else ".npz"
         QSettings().setValue("files/lastModelDir", os.path.dirname(path))
         try:
             from core import io as core_io

@@ -288,6 +288,39 @@ def test_save_model_as_writes_a_file_that_loads_back(qtbot, tmp_path, monkeypatc
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("name", ["cnn.keras", "cnn.h5"])
+def test_file_open_reads_keras_files_and_lists_their_layers(qtbot, monkeypatch, warnings_shown,
+                                                            name):
+    """Files saved by real Keras (tests/fixtures/keras) open like the app's own."""
+    from pathlib import Path
+
+    path = Path(__file__).parent / "fixtures" / "keras" / name
+    _choose_file(monkeypatch, "getOpenFileName", path)
+    win = _window(qtbot)
+    with qtbot.waitSignal(win.model_opened):
+        win.open_action.trigger()
+    assert warnings_shown == []
+    table = win.inspector().inspector.table
+    names = [table.item(r, 0).text() for r in range(table.rowCount())]
+    assert len(names) == 6 and any("conv2d" in n for n in names)
+    assert name in win.model_label.text()
+
+
+def test_save_as_with_the_keras_filter_writes_a_keras_file(qtbot, tmp_path, monkeypatch,
+                                                          warnings_shown):
+    core_io = pytest.importorskip("core.io")
+    model = _small_model()
+    win = _window(qtbot)
+    win.set_model(model, None)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(
+        lambda *a, **k: (str(tmp_path / "mine"), "Keras 3 models (*.keras)")))
+    assert win.save_model_as()
+    assert warnings_shown == []
+    back = core_io.load_model(tmp_path / "mine.keras")
+    for a, b in zip(model.get_weights(), back.get_weights()):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_save_errors_are_shown_not_raised(qtbot, tmp_path, monkeypatch, warnings_shown):
     pytest.importorskip("core.io")
     win = _window(qtbot)

@@ -502,7 +502,8 @@ class DrawDigitLesson(Lesson):
         start = os.path.join(read_folder("files/lastModelDir"),
                              f"{NETWORKS[key][0]}_taught.npz")
         path, _ = QFileDialog.getSaveFileName(self, "Save the taught network", start,
-                                              "Backprop Lab models (*.npz)")
+                                              "Backprop Lab models (*.npz);;"
+                                              "Keras 3 models (*.keras)")
         if not path:
             return None
         if not os.path.splitext(path)[1]:

@@ -48,13 +48,13 @@ def first_conv_filters(model) -> tuple[np.ndarray, np.ndarray] | None:
     """(kernels (F, KH, KW), biases (F,)) of the first Conv2D on one channel, or None."""
     if model is None:
         return None
-    for lay in model.layers:
-        if type(lay).__name__ == "Conv2D":
-            k = lay.params["kernel"]                                       # (KH, KW, 1, F)
+    for lay, params in zip(model.layers, model.weights_snapshot()):  # under the model's
+        if type(lay).__name__ == "Conv2D":                            # lock: a worker may train
+            k = params["kernel"]                                       # (KH, KW, 1, F)
             if k.ndim != 4 or k.shape[2] != 1:
                 return None
             return (np.ascontiguousarray(np.transpose(k[:, :, 0, :], (2, 0, 1))),  # (F, KH, KW)
-                    lay.params["bias"].copy())
+                    params["bias"])
     return None
 
 

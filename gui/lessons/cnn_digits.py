@@ -304,7 +304,7 @@ class CnnDigitsLesson(Lesson):
         self.layer_combo.blockSignals(False)
 
     def update_filters(self) -> None:
-        k = self.cnn.layers[0].params["kernel"]                          # (3, 3, 1, F)
+        k = self.cnn.weights_snapshot()[0]["kernel"]  # (3, 3, 1, F), never mid-update
         maps = np.transpose(k[:, :, 0, :], (2, 0, 1))                     # (F, 3, 3)
         self.filter_grid.set_maps(maps)
         self.filters_caption.setText(

@@ -143,6 +143,11 @@ class VanishingGradientsLesson(Lesson):
             self.loss_plot.add_legend_entry(loss, legend)
             self.update_plot.add_legend_entry(upd, legend)
             self.clip_curves[key] = (loss, upd)
+        updates = gf.CLIP_EPOCHS * math.ceil(len(gf.memory_task()[0]) / gf.CLIP_BATCH)
+        for plot in (self.loss_plot, self.update_plot):   # the whole run's frame, before it runs
+            plot.plot_item.setXRange(0, updates, padding=0.02)
+            plot.plot_item.setYRange(-2, 4, padding=0)
+            plot.plot_item.enableAutoRange(axis="y")
         self.clip_title = self._caption(
             f"Exploding gradients and clipping: the RNN with large recurrent weights (×2), "
             f"SGD learning rate {gf.CLIP_LEARNING_RATE:g}, learning to add the first three "

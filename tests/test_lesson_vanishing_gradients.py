@@ -58,6 +58,9 @@ def test_bars_and_time_steps_show_the_engines_gradients(lesson, qtbot):
     assert len(sx) == gf.RNN_STEPS
     np.testing.assert_allclose(10.0 ** sy, gf.rnn_gradients("Glorot"), rtol=1e-4)
     assert "step 1 is about 10⁻" in w.step_sentence.text()
+    # every number can be hovered: the chart's tooltip lists each layer's size
+    assert f"layer 1: {gf.readable(expected[0])}" in w.layer_plot.toolTip()
+    assert f"step {gf.RNN_STEPS}: " in w.step_plot.toolTip()
 
     choose(w, qtbot, "relu", "large")
     _, shown = bar_heights(w)
@@ -120,5 +123,5 @@ def test_no_scientific_notation_on_screen(lesson, qtbot):
     low, high = w.layer_plot.plot_item.viewRange()[1]
     ticks = axis.tickStrings(np.arange(np.ceil(low), high), 1.0, 1.0)
     assert all(t.startswith("10") for t in ticks) and any("⁻" in t for t in ticks)
-    for text in texts + ticks:
+    for text in texts + ticks + [w.layer_plot.toolTip(), w.step_plot.toolTip()]:
         assert not SCIENTIFIC.search(text), text

@@ -44,7 +44,8 @@ class PowerOfTenAxis(pg.AxisItem):
 
     def tickSpacing(self, minVal, maxVal, size):
         span = max(maxVal - minVal, 1e-9)
-        major = max(1, math.ceil(span / 6))
+        # whole decades only, at least ~30 px apart so small charts stay legible
+        major = max(1, math.ceil(span / max(2.0, min(6.0, size / 30.0))))
         return [(float(major), 0.0)]
 
     def tickStrings(self, values, scale, spacing):
@@ -54,6 +55,12 @@ class PowerOfTenAxis(pg.AxisItem):
 def _log10(values) -> np.ndarray:
     v = np.asarray(values, dtype=np.float64)
     return np.log10(np.maximum(v, gf.TINY))
+
+
+def _value_lines(unit: str, values: np.ndarray, per_line: int = 5) -> str:
+    """Every number of a chart for its tooltip: "layer 1: 3.2 × 10⁻⁶ · layer 2: …"."""
+    items = [f"{unit} {i}: {gf.readable(v)}" for i, v in enumerate(values, 1)]
+    return "\n".join(" · ".join(items[i:i + per_line]) for i in range(0, len(items), per_line))
 
 
 def _log_plot(x_label: str, y_label: str, legend_columns: int = 0) -> LegendPlot:
@@ -100,18 +107,20 @@ class VanishingGradientsLesson(Lesson):
         grid.setVerticalSpacing(4)
 
         self.layer_plot = _log_plot("layer (1 = next to the input)", "gradient size")
-        self.layer_plot.setToolTip(
-            "One bar per layer: the size (norm, √Σ g²) of the gradient backprop computed "
-            "there, on a log scale: each grid line is ten times the one below.")
+        self.layer_tip = ("One bar per layer: the size (norm, √Σ g²) of the gradient "
+                          "backprop computed there, on a log scale: each grid line is ten "
+                          "times the one below.")
+        self.layer_plot.setToolTip(self.layer_tip)
         self.layer_bars = pg.BarGraphItem(x=[], height=[], y0=0, width=0.7,
                                           brush=pg.mkBrush(BACKWARD_COLOR),
                                           pen=pg.mkPen("#5d1f47"))
         self.layer_plot.plot_item.addItem(self.layer_bars)
         self.layer_plot.plot_item.setXRange(0.4, gf.DEPTH + 0.6, padding=0)
         self.step_plot = _log_plot("time step (1 = the oldest input)", "gradient size")
-        self.step_plot.setToolTip(
-            "SimpleRNN (tanh), 30 steps, the loss reads only the last step: the size of the "
-            "gradient arriving at each step's hidden state, ‖∂L/∂hₜ‖, on a log scale.")
+        self.step_tip = ("SimpleRNN (tanh), 30 steps, the loss reads only the last step: "
+                         "the size of the gradient arriving at each step's hidden state, "
+                         "‖∂L/∂hₜ‖ = √Σ g², on a log scale.")
+        self.step_plot.setToolTip(self.step_tip)
         self.step_curve = self.step_plot.plot_item.plot(
             [], [], pen=pg.mkPen(BACKWARD_COLOR, width=2), symbol="o", symbolSize=6,
             symbolBrush=pg.mkBrush(BACKWARD_COLOR), symbolPen=None)
@@ -274,6 +283,8 @@ class VanishingGradientsLesson(Lesson):
         self._draw_steps(steps, shown_steps)
         for label in (self.layer_sentence, self.step_sentence):
             label.setStyleSheet("")
+        self.layer_plot.setToolTip(self.layer_tip + "\n" + _value_lines("layer", layers))
+        self.step_plot.setToolTip(self.step_tip + "\n" + _value_lines("step", steps))
         what = "weight gradient" if self.measure() == "weights" else "error signal"
         if shown_layers == len(layers):
             self.layer_sentence.setText(gf.describe_layers(layers, what))
@@ -292,8 +303,8 @@ class VanishingGradientsLesson(Lesson):
             return ("Press Play (or →) to watch backprop compute the gradient, from the "
                     f"output back to {unit} 1.")
         return (f"Backprop has reached {unit} {at}: gradient size "
-                f"{gf.readable(values[at - 1])} there (the output's end is "
-                f"{gf.readable(values[-1])}).")
+                f"{gf.readable(values[at - 1])} there, against {gf.readable(values[-1])} "
+                f"at {unit} {len(values)}, next to the output.")
 
     @staticmethod
     def _y_range(plot: LegendPlot, logs: np.ndarray) -> tuple[float, float]:

@@ -28,7 +28,9 @@ from gui.training_worker import TrainingSession, TrainingTask
 #: milliseconds per step at 1× speed
 STEP_MS = 1200
 TRAIN_SEQUENCES = 512
-TRAIN_EPOCHS = 40
+TRAIN_EPOCHS = 60
+#: seconds per epoch at least: the tiny network trains in half a second, too fast to watch
+EPOCH_PACE = 0.08
 DEFAULT_SEQUENCE = "0.3, -0.1, 0.4, 0.2, -0.5"
 PHASE_COLORS = {"forward": FORWARD_COLOR, "loss": FORWARD_COLOR, "backward": BACKWARD_COLOR,
                 "update": UPDATE_COLOR}
@@ -393,7 +395,8 @@ class RnnLesson(Lesson):
         run = self.store.new_run({"units": self.units_spin.value()})
         task = TrainingTask(run, self.model, x, y, epochs=TRAIN_EPOCHS, batch_size=32,
                             seed=self.epochs_trained, snapshot=lambda t: t.model.get_weights(),
-                            snapshot_every=0.25, record_batches=False)
+                            snapshot_every=0.25, record_batches=False,
+                            pace=lambda: EPOCH_PACE)
         self.session = TrainingSession([task], warm_up=False, parent=self)
         self.session.snapshot.connect(self._on_snapshot)
         self.session.updated.connect(lambda _ids, r=run: self._on_progress(r))
@@ -404,7 +407,7 @@ class RnnLesson(Lesson):
     def _on_progress(self, run) -> None:
         loss = run.table("epoch").last("loss")
         if loss is not None:
-            self.train_label.setText(f"Epoch {self.epochs_trained + run.finished_epochs()}, "
+            self.train_label.setText(f"Epoch {self.epochs_trained + run.finished_epochs}, "
                                      f"loss {rs.plain(loss)}")
 
     def _on_snapshot(self, run, weights) -> None:
@@ -415,7 +418,7 @@ class RnnLesson(Lesson):
         self.train_button.setText("Train")
         tasks = self.session.tasks if self.session is not None else []
         for run in [t.run for t in tasks if t.model is self.model]:
-            self.epochs_trained += run.finished_epochs()
+            self.epochs_trained += run.finished_epochs
             if run.stop_reason:
                 self.show_status(f"Training {run.stop_reason}.", 5000)
         self.set_weights(self.model.get_weights())

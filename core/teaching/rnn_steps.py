@@ -272,7 +272,7 @@ def _backward_steps(w: Walk, trace) -> list[TimeStep]:
             f"Back through time to step {n}: the gradient reaches h{_sub(n)} "
             + ("from the output" if t == T - 1 else f"through U from step {n + 1}")))
         steps.append(TimeStep(
-            "backward", n, f"step {n}'s share of ∂L/∂W", share_w[t][0],
+            "backward", n, "share of ∂L/∂W", share_w[t][0],
             f"x{_sub(n)} · ∂L/∂z{_sub(n)} = {_factor(w.sequence[t])}·{vec(w.grad_z[t])}\n"
             f"   = {vec(share_w[t][0])}\n"
             f"(and ∂L/∂b gets {vec(share_b[t])}, ∂L/∂U gets h{_sub(n - 1)}ᵀ·∂L/∂z{_sub(n)})",

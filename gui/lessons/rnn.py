@@ -144,7 +144,7 @@ class RnnLesson(Lesson):
         self.formula_view.setToolTip("How the selected number was computed, with the numbers "
                                      "from the engine's record of this training step")
         bottom.addWidget(self.formula_view)
-        bottom.setSizes([470, 600])
+        bottom.setSizes([540, 500])
         split.addWidget(bottom)
         split.setSizes([270, 230])
         col.addWidget(split, 1)
@@ -217,7 +217,18 @@ class RnnLesson(Lesson):
         for k in range(4):
             h.setSectionResizeMode(k, QHeaderView.ResizeMode.Stretch if k == 1 else
                                    QHeaderView.ResizeMode.ResizeToContents)
-        col.addWidget(self.lengths_table, 1)
+        rows = self.lengths_table.verticalHeader().defaultSectionSize()
+        self.lengths_table.setMaximumHeight(
+            4 * rows + self.lengths_table.horizontalHeader().sizeHint().height())
+        col.addWidget(self.lengths_table)
+        note = QLabel("The RNN only ever trains on sequences of 5. Reading 3 or 8 values it is "
+                      "usually close to the true total, though not always: a network that has "
+                      "seen one length may learn a trick that only works for that length, which "
+                      "is why real RNNs train on sequences of many lengths.")
+        note.setWordWrap(True)
+        note.setObjectName("mutedText")
+        col.addWidget(note)
+        col.addStretch(1)
         return page
 
     # --- weights, walk --------------------------------------------------------------------------
@@ -307,7 +318,8 @@ class RnnLesson(Lesson):
         color = PHASE_COLORS[s.phase].name()
         self.where.setText(f"<b style='color:{color}'>{rs.PHASE_TITLES[s.phase]}</b> — "
                            f"{s.where}  ({self.index + 1} of {len(self.walk.steps)})")
-        self.formula_view.setPlainText(f"{s.quantity} = {s.value_text()}\n\n{s.formula}")
+        at = "" if s.t is None else f" (step {s.t})"
+        self.formula_view.setPlainText(f"{s.quantity}{at} = {s.value_text()}\n\n{s.formula}")
         self.table.blockSignals(True)
         self.table.selectRow(self.index)
         self.table.blockSignals(False)

@@ -91,27 +91,28 @@ class UnrolledRnn(QWidget):
         line = fm.lineSpacing()
         units = self.walk.units
         T = self.walk.length
-        margin = 8
+        margin = 4
         out_w = max(fm.horizontalAdvance("ŷ = -0.0000"), fm.horizontalAdvance("Dense V, c")) + 16
-        slot = (self.width() - 2 * margin - out_w - 30) / max(T, 1)
-        box_w = min(slot * 0.62, fm.horizontalAdvance("W, U, b") + 20)
+        left = fm.horizontalAdvance("h0=0") + 6
+        slot = (self.width() - left - margin - out_w - 24) / max(T, 1)
+        box_w = min(slot * 0.85, fm.horizontalAdvance("W, U, b") + 16)
         box_h = 2 * line + 12
-        grad_h = units * line + 6
+        column_h = (units + 1) * line + 4             # "h_k" and its numbers, over its cell
         top = margin + line + 4                       # the "∂L/∂h" row's caption
-        cell_y = top + grad_h + 10 + units * line + 10
-        x_y = cell_y + box_h + 26
+        cell_y = top + units * line + 12 + column_h + 8
+        x_y = cell_y + box_h + 22
         fwd, bwd = QColor(FORWARD_COLOR), QColor(BACKWARD_COLOR)
 
         p.setPen(text_color)
         p.drawText(QPointF(margin, margin + fm.ascent()),
                    "∂L/∂h (backward)" if self.backward_from is not None else "")
         for k in range(1, T + 1):
-            cx = margin + slot * (k - 0.5)
+            cx = left + slot * (k - 0.5)
+            column = QRectF(cx - slot / 2 + 1, 0, slot - 2, 0)
             box = QRectF(cx - box_w / 2, cell_y, box_w, box_h)
             current = self.t == k
             color = bwd if self.phase == "backward" else fwd
-            pen = QPen(color if current else text_color, 3 if current else 1)
-            p.setPen(pen)
+            p.setPen(QPen(color if current else text_color, 3 if current else 1))
             if current:
                 fill = QColor(color)
                 fill.setAlpha(40)
@@ -121,31 +122,31 @@ class UnrolledRnn(QWidget):
             p.drawRoundedRect(box, 6, 6)
             p.setBrush(Qt.BrushStyle.NoBrush)
             p.setPen(text_color)
-            p.drawText(box, Qt.AlignmentFlag.AlignCenter, f"step {k}\nW, U, b")
-            # x_t from below
-            p.drawText(QRectF(cx - slot / 2, x_y, slot, line + 2), Qt.AlignmentFlag.AlignCenter,
-                       f"x{k} = {plain(self.walk.sequence[k - 1])}")
+            label = f"step {k}" if fm.horizontalAdvance(f"step {k}") + 6 <= box_w else str(k)
+            p.drawText(box, Qt.AlignmentFlag.AlignCenter, f"{label}\nW, U, b")
+            # x_t from below, its value under its name (long values never collide)
+            p.drawText(column.adjusted(0, x_y, 0, x_y + 2 * line + 2),
+                       Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+                       f"x{k}\n{plain(self.walk.sequence[k - 1])}")
             self._arrow(p, QPointF(cx, x_y), QPointF(cx, cell_y + box_h), text_color)
-            # h_t to the right, its numbers above the arrow
+            # h_t: carried right into the next step; its numbers over its cell
             start = QPointF(box.right(), cell_y + box_h / 2)
-            end_x = margin + slot * (k + 0.5) - box_w / 2 if k < T else \
+            end_x = left + slot * (k + 0.5) - box_w / 2 if k < T else \
                 self.width() - margin - out_w
             h_color = fwd if k <= self.forward_upto else text_color
             self._arrow(p, start, QPointF(end_x, start.y()), h_color)
             p.setPen(h_color)
-            h_rect = QRectF(box.right() + 2, cell_y - units * line - 4,
-                            max(end_x - box.right() - 4, 10), units * line + 2)
-            p.drawText(h_rect, Qt.AlignmentFlag.AlignCenter, self.hidden_text(k))
-            p.drawText(QRectF(box.left(), cell_y - line - 2, box_w - 4, line),
-                       Qt.AlignmentFlag.AlignLeft, f"h{k}")
+            p.drawText(column.adjusted(0, cell_y - column_h - 2, 0, cell_y - 2),
+                       Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignBottom,
+                       f"h{k}\n{self.hidden_text(k)}")
             grad = self.grad_text(k)
             if grad:
                 p.setPen(bwd)
-                p.drawText(QRectF(cx - slot / 2, top, slot, grad_h), Qt.AlignmentFlag.AlignCenter,
-                           grad)
+                p.drawText(column.adjusted(0, top, 0, top + units * line + 4),
+                           Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, grad)
         # h_0 and the output
         p.setPen(text_color)
-        p.drawText(QPointF(2, cell_y + box_h / 2 - 4), "h0=0")
+        p.drawText(QPointF(margin, cell_y + box_h / 2 - 4), "h0=0")
         out = QRectF(self.width() - margin - out_w, cell_y, out_w, box_h)
         p.setPen(QPen(fwd if self.show_output else text_color, 2 if self.show_output else 1))
         p.drawRoundedRect(out, 6, 6)

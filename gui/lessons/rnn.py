@@ -36,6 +36,14 @@ PHASE_COLORS = {"forward": FORWARD_COLOR, "loss": FORWARD_COLOR, "backward": BAC
                 "update": UPDATE_COLOR}
 
 
+def _first_walk_job(weights, seq):
+    """The first walk, and one prediction of each kind the lesson makes: every engine kernel
+    they need is compiled (or loaded from Numba's cache) here, off the window's thread."""
+    rs.rnn_on_lengths(weights, [seq])
+    rs.feed(rs.dense_model(rs.TRAIN_LENGTH), np.zeros(rs.TRAIN_LENGTH, np.float32))
+    return rs.walk_through(weights, seq)
+
+
 def _help(widget: QWidget, tip: str, name: str) -> QWidget:
     widget.setToolTip(tip)
     widget.setAccessibleName(name)
@@ -265,7 +273,7 @@ class RnnLesson(Lesson):
             return
         # the first trace may compile the engine's Dense kernels: off the window's thread
         self.where.setText("Preparing the network (the first time compiles the engine)…")
-        self.start_worker(rs.walk_through, weights, seq,
+        self.start_worker(_first_walk_job, weights, seq,
                           on_finished=lambda walk, asked=(weights, seq): self._first_walk(
                               walk, asked))
 
@@ -281,7 +289,13 @@ class RnnLesson(Lesson):
         self.diagram.set_walk(walk)
         t = self.table
         t.blockSignals(True)
+        # sized once after filling, not once per cell (that made each live refresh 150 ms)
+        header = t.horizontalHeader()
+        modes = [header.sectionResizeMode(k) for k in range(4)]
+        for k in range(4):
+            header.setSectionResizeMode(k, QHeaderView.ResizeMode.Fixed)
         t.setRowCount(len(walk.steps))
+        mono = mono_font()
         for r, s in enumerate(walk.steps):
             color = PHASE_COLORS[s.phase]
             cells = (rs.PHASE_WORDS[s.phase], "" if s.t is None else str(s.t), s.quantity,
@@ -291,9 +305,11 @@ class RnnLesson(Lesson):
                 if c == 0:
                     item.setForeground(color)
                 if c == 3:
-                    item.setFont(mono_font())
+                    item.setFont(mono)
                     item.setToolTip(s.formula)
                 t.setItem(r, c, item)
+        for k, mode in enumerate(modes):
+            header.setSectionResizeMode(k, mode)
         t.blockSignals(False)
         self.index = min(self.index, len(walk.steps) - 1)
         self._show_step()

@@ -150,3 +150,14 @@ def test_leaving_stops_training(lesson, qtbot):
     lesson.deactivate()
     assert not lesson.is_training()
     qtbot.waitUntil(lambda: lesson.train_button.text() == "Train", timeout=TIMEOUT)
+
+
+def test_play_animates_through_time_and_stops_at_the_end(lesson, qtbot):
+    lesson.playback.set_speed(4.0)
+    lesson.playback.toggle_play()
+    assert lesson.playback.is_playing()
+    qtbot.waitUntil(lambda: lesson.diagram.t == 3, timeout=TIMEOUT)
+    assert lesson.diagram.hidden_text(3) != "?" and lesson.diagram.hidden_text(4) == "?"
+    lesson.index = len(lesson.walk.steps) - 2
+    qtbot.waitUntil(lambda: not lesson.playback.is_playing(), timeout=TIMEOUT)
+    assert lesson.index == len(lesson.walk.steps) - 1

@@ -351,7 +351,8 @@ def demo_sequences(seed: int = 1, lengths=DEMO_LENGTHS) -> list[np.ndarray]:
     return [running_sum_data(1, n, seed + k)[0].reshape(-1) for k, n in enumerate(lengths)]
 
 
-__all__ = ["PHASES", "PHASE_TITLES", "PHASE_WORDS", "PHASE_WORDS", "TRAIN_LENGTH", "DEMO_LENGTHS", "MAX_LENGTH",
+__all__ = ["PHASES", "PHASE_TITLES", "PHASE_WORDS", "TRAIN_LENGTH", "DEMO_LENGTHS",
+           "MAX_LENGTH",
            "TimeStep", "Walk", "LengthResult", "plain", "vec", "mat", "running_sum_data",
            "parse_sequence", "make_model", "with_length", "walk_through", "dense_model",
            "weight_shapes", "feed", "rnn_on_lengths", "demo_sequences"]

@@ -203,3 +203,37 @@ def test_recurrent_layers_through_core_keras():
     model.fit(x, np.arange(8), epochs=1, verbose=0)
     with pytest.raises(NotImplementedError, match="return_state"):
         keras.layers.LSTM(4, return_state=True)
+
+
+@pytest.mark.parametrize("activation", ["relu", "sigmoid", "linear"])
+def test_simple_rnn_with_another_activation_matches_finite_differences(activation):
+    f = {"relu": lambda z: np.maximum(z, 0), "sigmoid": sig, "linear": lambda z: z}[activation]
+    layer = SimpleRNN(3, activation=activation)
+    layer.build((4, 2), np.random.default_rng(0))
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(2, 4, 2))
+    r = rng.normal(size=(2, 3))
+    p = {k: v.astype(np.float64) for k, v in layer.params.items()}
+
+    def loss(p):
+        h = np.zeros((2, 3))
+        for s in range(4):
+            h = f(x[:, s] @ p["kernel"] + h @ p["recurrent_kernel"] + p["bias"])
+        return float(np.sum(r * h))
+
+    out = layer.forward(x.astype(np.float32))
+    layer.backward(r.astype(np.float32))
+    np.testing.assert_allclose(np.sum(r * out), loss(p), rtol=1e-4)
+    w = p["recurrent_kernel"]
+    num = np.zeros_like(w)
+    for idx in np.ndindex(w.shape):
+        old = w[idx]
+        w[idx] = old + 1e-6
+        up = loss(p)
+        w[idx] = old - 1e-6
+        down = loss(p)
+        w[idx] = old
+        num[idx] = (up - down) / 2e-6
+    np.testing.assert_allclose(layer.grads["recurrent_kernel"], num, rtol=2e-3, atol=2e-5)
+    assert SimpleRNN.from_config(layer.get_config()).activation.name == activation if \
+        activation != "linear" else SimpleRNN.from_config(layer.get_config()).activation is None

@@ -137,12 +137,11 @@ def RandomZoom(height_factor, width_factor=None, fill_mode="reflect", interpolat
 def SimpleRNN(units, activation="tanh", use_bias=True, return_sequences=False,
               return_state=False, dropout=0.0, recurrent_dropout=0.0, *, input_shape=None,
               name=None, trainable=True, **kwargs):
-    refuse("SimpleRNN", {"activation": activation, "use_bias": use_bias,
-                         "return_state": return_state, "dropout": dropout,
+    refuse("SimpleRNN", {"use_bias": use_bias, "return_state": return_state, "dropout": dropout,
                          "recurrent_dropout": recurrent_dropout},
-           {"activation": "tanh", "use_bias": True, "return_state": False, "dropout": 0.0,
-            "recurrent_dropout": 0.0})
-    return _finish(_L.SimpleRNN(units, return_sequences=return_sequences, name=name),
+           {"use_bias": True, "return_state": False, "dropout": 0.0, "recurrent_dropout": 0.0})
+    return _finish(_L.SimpleRNN(units, activation=activation, return_sequences=return_sequences,
+                                name=name),
                    "SimpleRNN", input_shape, None, trainable, kwargs)
 
 

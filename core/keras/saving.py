@@ -138,12 +138,15 @@ def _engine_layer(spec: dict) -> dict | None:
                        width_factor=cfg.get("width_factor"))
         return {"class_name": kind, "config": out}
     if kind in ("SimpleRNN", "LSTM"):
-        _require(cfg, label, activation="tanh", use_bias=True, return_state=False,
-                 go_backwards=False, stateful=False, dropout=0.0, recurrent_dropout=0.0,
-                 **({"recurrent_activation": "sigmoid"} if kind == "LSTM" else {}))
-        return {"class_name": kind, "config": {
-            **base, "units": cfg.get("units"),
-            "return_sequences": bool(cfg.get("return_sequences", False))}}
+        _require(cfg, label, use_bias=True, return_state=False, go_backwards=False,
+                 stateful=False, dropout=0.0, recurrent_dropout=0.0,
+                 **({"recurrent_activation": "sigmoid", "activation": "tanh"}
+                    if kind == "LSTM" else {}))
+        out = {**base, "units": cfg.get("units"),
+               "return_sequences": bool(cfg.get("return_sequences", False))}
+        if kind == "SimpleRNN":
+            out["activation"] = _activation(cfg.get("activation", "tanh"), label) or "linear"
+        return {"class_name": kind, "config": out}
     if kind == "Embedding":
         _require(cfg, label, mask_zero=False)
         return {"class_name": "Embedding", "config": {
@@ -409,7 +412,9 @@ def _layer_spec(layer) -> dict:
                    seed=layer.seed, interpolation="bilinear", fill_value=0.0,
                    data_format="channels_last")
     elif kind in ("SimpleRNN", "LSTM"):
-        out.update(units=layer.units, return_sequences=layer.return_sequences, activation="tanh",
+        out.update(units=layer.units, return_sequences=layer.return_sequences,
+                   activation=_act.name_of(getattr(layer, "activation", None)) if kind == "SimpleRNN"
+                   else "tanh",
                    use_bias=True, return_state=False, go_backwards=False, stateful=False,
                    unroll=False, dropout=0.0, recurrent_dropout=0.0)
         if kind == "LSTM":

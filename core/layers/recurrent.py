@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from core import activations
 from core.layers.base import Layer, as_clean_float32, glorot_uniform
 
 
@@ -99,8 +100,27 @@ class _Recurrent(Layer):
 
 
 class SimpleRNN(_Recurrent):
+    """h_t = f(x_t·W + h_{t−1}·U + b), f tanh by default (Keras's), or relu, sigmoid,
+    leaky_relu or linear: the vanishing-gradients lesson compares them."""
+
     base_name = "simple_rnn"
     gates = 1
+
+    def __init__(self, units: int, activation="tanh", return_sequences: bool = False,
+                 name=None, trainable=True):
+        super().__init__(units, return_sequences=return_sequences, name=name,
+                         trainable=trainable)
+        self.activation = activations.get(activation)
+        if self.activation is not None and self.activation.name == "softmax":
+            raise ValueError("SimpleRNN takes an element-wise activation (tanh, relu, "
+                             "sigmoid, leaky_relu or linear), not softmax")
+
+    def _f(self, z):
+        if self.activation is None:
+            return z
+        if self.activation.name == "tanh":
+            return np.tanh(z)
+        return self.activation.forward(np.ascontiguousarray(z))
 
     def forward(self, x, training=False):
         x = self._sequences(x)                                   # (N, T, F)
@@ -108,12 +128,27 @@ class SimpleRNN(_Recurrent):
         n, t, _ = x.shape
         xw = (x.reshape(n * t, -1) @ w).reshape(n, t, self.units) + b   # every step at once
         hs = np.empty((n, t, self.units), np.float32)
+        zs = np.empty_like(hs) if activations.name_of(self.activation) != "tanh" else None
         h = np.zeros((n, self.units), np.float32)
         for s in range(t):
-            h = np.tanh(xw[:, s] + h @ u)
+            z = xw[:, s] + h @ u
+            if zs is not None:
+                zs[:, s] = z
+            h = self._f(z)
             hs[:, s] = h
-        self._cache = {"x": x, "hs": hs}
+        self._cache = {"x": x, "hs": hs, "zs": zs}
         return self._output(hs)
+
+    def _dz(self, s, dh):
+        """∂L/∂z_t from ∂L/∂h_t: tanh's derivative from its output, others from z_t."""
+        hs, zs = self._cache["hs"], self._cache["zs"]
+        if zs is None:
+            return dh * (1.0 - hs[:, s] ** 2)
+        if self.activation is None:
+            return dh
+        return self.activation.backward(np.ascontiguousarray(zs[:, s]),
+                                        np.ascontiguousarray(hs[:, s]),
+                                        np.ascontiguousarray(dh, dtype=np.float32))
 
     def backward(self, dy):
         x, hs = self._cache["x"], self._cache["hs"]
@@ -126,7 +161,7 @@ class SimpleRNN(_Recurrent):
         for s in range(t - 1, -1, -1):
             dh = dh_in[:, s] + carry
             dh_steps[:, s] = dh
-            dz[:, s] = dh * (1.0 - hs[:, s] ** 2)
+            dz[:, s] = self._dz(s, dh)
             carry = dz[:, s] @ u.T
         h_prev = np.concatenate([np.zeros((n, 1, self.units), np.float32), hs[:, :-1]], axis=1)
         dz2 = dz.reshape(n * t, self.units)
@@ -136,6 +171,9 @@ class SimpleRNN(_Recurrent):
         self.finite_grads = ()
         self._cache["dh"] = dh_steps
         return (dz2 @ w.T).reshape(n, t, f)
+
+    def get_config(self):
+        return {**super().get_config(), "activation": activations.name_of(self.activation)}
 
     def trace_extras(self):
         out = {"hidden_states": self._cache.get("hs")}

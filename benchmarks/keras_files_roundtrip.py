@@ -5,7 +5,7 @@
 Saves engine models (dense, CNN, activation layers, a frozen layer, a from_logits loss) as
 .keras files, opens each with keras.models.load_model and compares Keras's predictions with
 the engine's (they must agree to 1e-5); then saves Keras models as .keras and .h5 and opens
-them with the engine. Also runs the "Keras code" view's output for the course CNN in real
+them with the engine. Also runs the "Keras code" view's output for a dense network and a CNN in real
 Keras. Prints one line per file and exits 1 on any mismatch.
 """
 from __future__ import annotations
@@ -50,6 +50,34 @@ def engine_models():
     yield "frozen_logits", frozen, (5, 3)
 
 
+def keras_code_runs_in_keras(folder: Path) -> bool:
+    """The app's "Keras code" view for a dense network and a CNN, run as written in real Keras."""
+    from core.layers import Conv2D, Dense, Flatten, MaxPool2D
+    from core.model import Sequential
+    from core.teaching.keras_code import keras_code_for_model
+
+    ok = True
+    for name, layers in (("dense", [Flatten(), Dense(16, activation="relu"),
+                                    Dense(10, activation="softmax")]),
+                         ("cnn", [Conv2D(4, 3, activation="relu"), MaxPool2D(2), Flatten(),
+                                  Dense(10, activation="softmax")])):
+        model = Sequential(layers, input_shape=(28, 28, 1), seed=0)
+        model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
+                      metrics=["accuracy"])
+        code = keras_code_for_model(model, epochs=1, batch_size=128, dataset="digits")
+        cwd = os.getcwd()
+        os.chdir(folder)
+        try:
+            exec(compile(code, f"keras_code_{name}", "exec"), {"__name__": "__main__"})
+            result = "ran"
+        except Exception as exc:  # noqa: BLE001 - report, do not stop the other checks
+            result, ok = f"FAILED: {type(exc).__name__}: {exc}", False
+        finally:
+            os.chdir(cwd)
+        print(f"Keras code view → real Keras  {name:10s} {result}")
+    return ok
+
+
 def main() -> int:
     import keras
 
@@ -79,6 +107,7 @@ def main() -> int:
                 bad += diff > 1e-5
                 print(f"Keras → engine  {name + ext:14s} max |Δ| {diff:.1e}  "
                       f"{'ok' if diff <= 1e-5 else 'MISMATCH'}")
+        bad += not keras_code_runs_in_keras(Path(tmp))
     print("all agree" if not bad else f"{bad} mismatches")
     return 1 if bad else 0
 

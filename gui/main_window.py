@@ -117,7 +117,12 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(1, False)
-        self.splitter.setSizes([210, 990])
+        # wide enough for the longest lesson name: items are padded 10 px a side plus a
+        # 3 px marker (gui/style.py); an elided name hides which lesson it is
+        names = (self.navigator.item(i).text() for i in range(self.navigator.count()))
+        nav_width = max(210, max(self.navigator.fontMetrics().horizontalAdvance(t)
+                                 for t in names) + 2 * 10 + 3 + 12)
+        self.splitter.setSizes([nav_width, 1200 - nav_width])
         self.setCentralWidget(self.splitter)
 
         self.model_label = QLabel("", self)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import traceback
 
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QRect, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QListWidget,
                                QListWidgetItem, QMainWindow, QMessageBox, QSplitter,
@@ -23,6 +23,10 @@ from gui.model_inspector import ModelInspectorDialog
 from gui.style import apply_style
 from gui.welcome import WelcomePage
 
+NAVIGATOR_WIDTH = 210  # the lesson list's default width, pixels
+# an item's text is inset by gui/style.py's 10 px padding a side and 3 px marker, and the
+# list's frame and a vertical scroll bar may take a few more
+NAVIGATOR_ITEM_PADDING = 2 * 10 + 3 + 16
 MODEL_FILTER = "Backprop Lab models (*.npz);;All files (*)"
 SHUTDOWN_TIMEOUT_MS = 5000
 
@@ -93,14 +97,20 @@ class MainWindow(QMainWindow):
         self.navigator.setMinimumWidth(170)
         # explicit row height: a stylesheet's vertical item padding is not reliably part of
         # the cached item size and rows would overlap
-        row_height = self.navigator.fontMetrics().height() + 14
+        fm = self.navigator.fontMetrics()
+        # A name too long for the default width wraps onto a second line of its row rather
+        # than being cut off ("5. Batch vs stochastic vs mi…" hid which lesson it was);
+        # widening the list is no cure, as wide lessons squeeze it back.
+        self.navigator.setWordWrap(True)
+        text_room = QRect(0, 0, NAVIGATOR_WIDTH - NAVIGATOR_ITEM_PADDING, 10_000)
         entries = [("Welcome", "What Backprop Lab is and how to use it")]
         entries += [(f"{i}. {cls.title}", cls.subtitle or cls.title)
                     for i, cls in enumerate(self._lesson_classes, 1)]
         for text, tip in entries:
             item = QListWidgetItem(text)
             item.setToolTip(tip)
-            item.setSizeHint(QSize(0, row_height))
+            text_height = fm.boundingRect(text_room, Qt.TextFlag.TextWordWrap, text).height()
+            item.setSizeHint(QSize(0, max(text_height, fm.height()) + 14))
             self.navigator.addItem(item)
 
         self.stack = QStackedWidget(self)
@@ -117,12 +127,7 @@ class MainWindow(QMainWindow):
         self.splitter.setStretchFactor(0, 0)
         self.splitter.setStretchFactor(1, 1)
         self.splitter.setCollapsible(1, False)
-        # wide enough for the longest lesson name: items are padded 10 px a side plus a
-        # 3 px marker (gui/style.py); an elided name hides which lesson it is
-        names = (self.navigator.item(i).text() for i in range(self.navigator.count()))
-        nav_width = max(210, max(self.navigator.fontMetrics().horizontalAdvance(t)
-                                 for t in names) + 2 * 10 + 3 + 12)
-        self.splitter.setSizes([nav_width, 1200 - nav_width])
+        self.splitter.setSizes([NAVIGATOR_WIDTH, 1200 - NAVIGATOR_WIDTH])
         self.setCentralWidget(self.splitter)
 
         self.model_label = QLabel("", self)

@@ -59,6 +59,17 @@ def test_a_small_one_is_read_as_a_one(pad):
         assert int(np.argmax(p)) == 1 and p[1] > 0.8, (height, p)
 
 
+def test_what_the_eraser_wiped_on_screen_is_gone_from_the_small_drawing_too(pad):
+    pad.add_stroke([(0.5, 0.35), (0.5, 0.65)])  # a small bar: half the pen on the canvas
+    pad.add_stroke([(0.4, 0.5), (0.6, 0.5)], erase=True)  # wipes its middle on screen
+    ink = 255 - pad.image().astype(int)
+    n = ink.shape[0]
+    half_eraser = PEN_WIDTHS["normal"] * 2.5 / 2 * n
+    middle = ink[int(n / 2 - half_eraser) + 2:int(n / 2 + half_eraser) - 2]
+    assert middle.max() < 10
+    assert ink[int(0.37 * n), n // 2] > 200  # the bar's ends are still there
+
+
 def test_the_screen_shows_the_pen_as_chosen(pad):
     pad.set_pen_width("thick")
     pad.add_stroke([(0.5, 0.45), (0.5, 0.55)])  # small: thinner only on the canvas

@@ -235,7 +235,9 @@ class DrawingPad(QWidget):
         `scale`, never under MIN_CANVAS_PEN pixels of an image `side` pixels wide."""
         paper, ink = self._colors()
         width = stroke.width * (ERASER_FACTOR if stroke.erase else 1.0)
-        if scale != 1.0:
+        # the eraser keeps its width: the canvas's thinner ink lies inside the screen's, so
+        # it is erased wherever the learner saw it erased
+        if scale != 1.0 and not stroke.erase:
             width = max(width * scale, MIN_CANVAS_PEN / side)
         pen = QPen(paper if stroke.erase else ink, width)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)

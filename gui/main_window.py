@@ -13,7 +13,7 @@ import os
 import sys
 import traceback
 
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QRect, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QListWidget,
                                QListWidgetItem, QMainWindow, QMessageBox, QSplitter,
@@ -29,6 +29,10 @@ from gui.settings import read_bool, read_bytes, read_folder, read_text
 from gui.style import apply_style
 from gui.welcome import WelcomePage
 
+NAVIGATOR_WIDTH = 210  # the lesson list's default width, pixels
+# an item's text is inset by gui/style.py's 10 px padding a side and 3 px marker, and the
+# list's frame and a vertical scroll bar may take a few more
+NAVIGATOR_ITEM_PADDING = 2 * 10 + 3 + 16
 #: what File > Open reads: the app's own .npz and Keras's .keras / legacy .h5 files
 MODEL_FILTER = ("Models (*.npz *.keras *.h5);;Backprop Lab models (*.npz);;"
                 "Keras models (*.keras *.h5);;All files (*)")
@@ -38,7 +42,7 @@ SHUTDOWN_TIMEOUT_MS = 5000
 #: closing waits at most this long, in total, for background threads to end (the issue's
 #: bound is 3 s from the click to the process gone)
 SHUTDOWN_BUDGET_S = 1.5
-DEFAULT_SPLITTER_SIZES = (210, 990)
+DEFAULT_SPLITTER_SIZES = (NAVIGATOR_WIDTH, 1200 - NAVIGATOR_WIDTH)
 
 SHORTCUTS = (
     ("Space", "Play / pause the animation"),
@@ -102,14 +106,20 @@ class MainWindow(QMainWindow):
         self.navigator.setMinimumWidth(170)
         # explicit row height: a stylesheet's vertical item padding is not reliably part of
         # the cached item size and rows would overlap
-        row_height = self.navigator.fontMetrics().height() + 14
+        fm = self.navigator.fontMetrics()
+        # A name too long for the default width wraps onto a second line of its row rather
+        # than being cut off ("5. Batch vs stochastic vs mi…" hid which lesson it was);
+        # widening the list is no cure, as wide lessons squeeze it back.
+        self.navigator.setWordWrap(True)
+        text_room = QRect(0, 0, NAVIGATOR_WIDTH - NAVIGATOR_ITEM_PADDING, 10_000)
         entries = [("Welcome", "What Backprop Lab is and how to use it")]
         entries += [(f"{i}. {cls.title}", cls.subtitle or cls.title)
                     for i, cls in enumerate(self._lesson_classes, 1)]
         for text, tip in entries:
             item = QListWidgetItem(text)
             item.setToolTip(tip)
-            item.setSizeHint(QSize(0, row_height))
+            text_height = fm.boundingRect(text_room, Qt.TextFlag.TextWordWrap, text).height()
+            item.setSizeHint(QSize(0, max(text_height, fm.height()) + 14))
             self.navigator.addItem(item)
 
         self.stack = QStackedWidget(self)

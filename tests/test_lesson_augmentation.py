@@ -19,6 +19,7 @@ def lesson(qtbot, tmp_path):
     qtbot.addWidget(w)
     w.resize(1040, 720)
     w.show()
+    qtbot.waitUntil(lambda: w.digits is not None, timeout=20_000)  # read in a worker
     yield w
     w.shutdown()
     assert not w.running_workers()

@@ -24,6 +24,7 @@ def lesson(qtbot):
     les.show()
     les.dataset_combo.setCurrentIndex(les.dataset_combo.findData("insurance"))
     les.lr_combo.setCurrentText("0.5")
+    qtbot.waitUntil(lambda: les.data() is not None, timeout=TIMEOUT)  # read in a worker
     yield les
     les.shutdown()
     assert not les.running_workers()

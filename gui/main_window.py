@@ -239,6 +239,8 @@ class MainWindow(QMainWindow):
                 QApplication.restoreOverrideCursor()
             if isinstance(page, Lesson):
                 page.status_message.connect(self._show_status)
+                if self.model is not None:
+                    self._offer_model(page)
             self.stack.addWidget(page)
             self._pages[row] = page
         return page
@@ -328,7 +330,13 @@ class MainWindow(QMainWindow):
         name = os.path.basename(path) if path else "unsaved model"
         self.model_label.setText(f"Model: {name} ({n})")
         self.show_inspector()
+        for lesson in self.constructed_lessons():
+            self._offer_model(lesson)
         self.model_opened.emit(model)
+
+    def _offer_model(self, lesson: Lesson) -> None:
+        name = os.path.basename(self.model_path) if self.model_path else "your model"
+        self._call(lambda: lesson.learner_model_opened(self.model, name))
 
     def inspector(self) -> ModelInspectorDialog | None:
         return self._inspector

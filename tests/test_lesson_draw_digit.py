@@ -247,7 +247,9 @@ def test_the_window_keeps_working_without_the_models(qtbot, monkeypatch, tmp_pat
 
 
 def test_the_mailbox_keeps_only_the_newest_request():
-    box = dd._Mailbox()
+    from gui.digit_reader import Mailbox
+
+    box = Mailbox()
     box.put("old")
     box.put("new")
     assert box.take(0.01) == "new"
@@ -324,3 +326,35 @@ def test_closing_the_window_mid_teach_leaves_no_thread(lesson, qtbot):
     assert not lesson.is_training() and not lesson.running_workers()
     assert not [w for w in gui_app._ACTIVE if w.is_running()]
     assert "window closed" in lesson._teacher.tasks[0].run.stop_reason
+
+
+def test_the_learners_own_keras_model_reads_drawings_beside_the_shipped_ones(lesson, qtbot):
+    """File > Open hands the lesson the learner's model: a Keras-style 28×28 → 10 network
+    with sigmoid outputs (tutorial 7's) reads each drawing; its probabilities are its
+    outputs rescaled to sum to 1, computed here from the model itself."""
+    from core import keras
+
+    mine = keras.Sequential([keras.layers.Flatten(input_shape=(28, 28)),
+                             keras.layers.Dense(10, activation="sigmoid")], seed=3)
+    lesson.learner_model_opened(mine, "tutorial7.keras")
+    keys = [lesson.network_combo.itemData(i) for i in range(lesson.network_combo.count())]
+    assert keys == ["mlp", "cnn", dd.YOURS]
+    assert "Your model (tutorial7.keras)" in lesson.network_combo.itemText(2)
+    lesson.select_network(dd.YOURS)
+    drag(lesson.pad, SEVEN)
+    settle(qtbot, lesson)
+    out = mine.predict(lesson.digit_view.image.reshape(1, 28, 28), verbose=0)[0].astype(np.float64)
+    np.testing.assert_allclose(lesson.panel.probabilities, out / out.sum(), rtol=1e-4, atol=1e-6)
+    assert "Your model (tutorial7.keras):" in lesson.compare.text()
+    assert not lesson.teach_button.isEnabled()   # it is read here, not taught
+
+
+def test_a_model_that_cannot_read_digits_is_explained_not_listed(lesson, qtbot):
+    from core import keras
+
+    shown = []
+    lesson.status_message.connect(lambda text, *_: shown.append(text))
+    other = keras.Sequential([keras.layers.Dense(3, input_shape=(4,))])
+    lesson.learner_model_opened(other, "iris.keras")
+    assert lesson.network_combo.count() == 2
+    assert any("iris.keras cannot read drawings here" in s and "784" in s for s in shown)

@@ -397,3 +397,20 @@ def test_main_entry_point_opens_the_window(qtbot, monkeypatch):
     assert len(opened) == 1 and opened[0].isVisible()
     assert QApplication.applicationName() == "Backprop Lab"
     opened[0].close()
+
+
+def test_an_opened_digit_model_reaches_draw_a_digit(qtbot, tmp_path, monkeypatch, warnings_shown):
+    from core import keras
+    from gui.lessons.draw_digit import YOURS, DrawDigitLesson
+
+    mine = keras.Sequential([keras.layers.Flatten(input_shape=(28, 28, 1)),
+                             keras.layers.Dense(10, activation="softmax")], seed=0)
+    mine.save(tmp_path / "mine.keras")
+    _choose_file(monkeypatch, "getOpenFileName", tmp_path / "mine.keras")
+    win = _window(qtbot)
+    with qtbot.waitSignal(win.model_opened):
+        win.open_action.trigger()
+    row = 1 + [cls for cls in win.lesson_classes()].index(DrawDigitLesson)
+    page = win._page_for_row(row)          # built after the model was opened
+    assert YOURS in page.models and "mine.keras" in page.labels[YOURS]
+    assert warnings_shown == []

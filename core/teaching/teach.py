@@ -50,8 +50,36 @@ class Reading:
         return None if self.probabilities is None else int(np.argmax(self.probabilities))
 
 
-def _as_input(image28: np.ndarray) -> np.ndarray:
-    return np.asarray(image28, np.float32).reshape(1, 28, 28, 1)  # (1, 28, 28, 1)
+def _as_input(image28: np.ndarray, model=None) -> np.ndarray:
+    """(1, 28, 28, 1), or the 784 pixels in the shape `model` takes ((28, 28), (784,), ...)."""
+    shape = (28, 28, 1) if model is None or model.input_shape is None else model.input_shape
+    return np.asarray(image28, np.float32).reshape((1, *shape))
+
+
+def learner_model_problem(model) -> str | None:
+    """Why `model` cannot read a drawing (a sentence), or None: it must take the 784 pixels of
+    a 28×28 digit in some shape and give 10 outputs, one per digit."""
+    shape = getattr(model, "input_shape", None)
+    if not shape or int(np.prod(shape)) != 784:
+        return (f"it takes inputs of shape {tuple(shape) if shape else '?'}, and a drawing "
+                f"is 28×28 = 784 pixels")
+    if tuple(model.output_shape) != (10,):
+        return f"it gives outputs of shape {tuple(model.output_shape)}, not one per digit (10)"
+    return None
+
+
+def as_probabilities(model, out: np.ndarray) -> np.ndarray:
+    """A model's 10 outputs as probabilities: softmax outputs as they are, sigmoid outputs
+    rescaled to sum to 1 (as Keras's cross-entropy reads them), raw scores (logits) through
+    a softmax."""
+    out = np.asarray(out, np.float64)
+    last = model.layers[-1].output_activation() if model.layers else None
+    if last == "softmax":
+        return out.astype(np.float32)
+    if last == "sigmoid" and out.sum() > 0:
+        return (out / out.sum()).astype(np.float32)
+    e = np.exp(out - out.max())
+    return (e / e.sum()).astype(np.float32)
 
 
 def read_drawing(model, drawing, saliency: bool = False, image28=None) -> Reading:
@@ -67,8 +95,8 @@ def read_drawing(model, drawing, saliency: bool = False, image28=None) -> Readin
     x28 = to_mnist(drawing) if image28 is None else np.asarray(image28, np.float32)
     if not x28.any():
         return Reading(x28, None, None)
-    x = _as_input(x28)
-    probs = np.asarray(model.predict(x)[0], np.float32)  # (10,)
+    x = _as_input(x28, model)
+    probs = as_probabilities(model, model.predict(x)[0])  # (10,)
     sal = None
     if saliency:
         g = model.input_gradient(x, int(np.argmax(probs)))  # (1, 28, 28, 1)

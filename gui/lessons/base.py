@@ -331,6 +331,11 @@ class Lesson(QWidget):
         """Offer to save each unsaved model (file dialogs); True if none is left unsaved."""
         return not self.unsaved_models()
 
+    # --- the learner's own model (File > Open) -----------------------------------------
+    def learner_model_opened(self, model, name: str) -> None:
+        """The learner opened a model of their own; a lesson that can use it does so
+        (Draw a digit reads drawings with it). Default: nothing to do."""
+
     # --- lifecycle (override; keep calling super().shutdown()) ---------------------------
     def activate(self) -> None:
         """The lesson is now on screen."""

@@ -10,8 +10,6 @@ learner leaves or closes the window.
 from __future__ import annotations
 
 import os
-import threading
-import time
 
 import numpy as np
 from PySide6.QtCore import QSettings, Qt
@@ -23,8 +21,8 @@ from core.digits import to_mnist
 from core.io import load_model, save_model
 from core.teaching.runs import Run
 from core.teaching.teach import (BATCH_SIZE, MAX_STEPS, TeachResult, UntilSure, begin_teaching,
-                                 read_drawing, teaching_batches)
-from gui.app import current_worker
+                                 learner_model_problem, teaching_batches)
+from gui.digit_reader import Mailbox, recognition_loop
 from gui.lessons.base import Lesson
 from gui.settings import read_folder
 from gui.training_worker import TrainingSession, TrainingTask
@@ -35,6 +33,7 @@ from gui.widgets.probability_panel import ProbabilityPanel
 from gui.widgets.teach_box import TeachBox
 from resources.paths import model_path
 
+YOURS = "yours"  # the learner's own model, opened with File > Open
 NETWORKS = {  # key: (shipped file name, label)
     "mlp": ("digits_mlp", "Dense network"),
     "cnn": ("digits_cnn", "CNN"),
@@ -52,57 +51,6 @@ def load_shipped(key: str):
     except (ValueError, OSError) as exc:
         return None, (f"The {label} could not be loaded from resources/models/{name}.npz: "
                       f"{exc}. {REBUILD_HINT}")
-
-
-class _Mailbox:
-    """Holds only the newest request: putting a new one drops the unread one."""
-
-    def __init__(self):
-        self._cond = threading.Condition()
-        self._item = None
-        self._closed = False
-
-    def put(self, item) -> None:
-        with self._cond:
-            self._item = item
-            self._cond.notify()
-
-    def take(self, timeout: float):
-        with self._cond:
-            if self._item is None and not self._closed:
-                self._cond.wait(timeout)
-            item, self._item = self._item, None
-            return item
-
-    def close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._item = None
-            self._cond.notify_all()
-
-
-def _recognise(request) -> dict:
-    generation, drawing, models, selected, want_saliency = request
-    t0 = time.perf_counter()
-    image28 = to_mnist(drawing)  # (28, 28)
-    readings, errors = {}, {}
-    for key, model in models.items():
-        try:
-            readings[key] = read_drawing(model, drawing, want_saliency and key == selected,
-                                         image28=image28)
-        except Exception as exc:  # noqa: BLE001 - a broken network must not stop the pad
-            errors[key] = f"{type(exc).__name__}: {exc}"
-    return {"generation": generation, "image": image28, "readings": readings,
-            "errors": errors, "ms": (time.perf_counter() - t0) * 1e3}
-
-
-def _recognition_loop(mailbox: _Mailbox) -> None:
-    worker = current_worker()
-    while not worker.is_cancelled():
-        request = mailbox.take(0.25)
-        if request is None:
-            continue
-        worker.report(_recognise(request), force=True)
 
 
 def teaching_task(model, image28, label, seed) -> TrainingTask:
@@ -151,13 +99,14 @@ class DrawDigitLesson(Lesson):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.models: dict[str, object | None] = {}
+        self.labels = {key: label for key, (_, label) in NETWORKS.items()}
         self.load_errors: dict[str, str] = {}
         self.modified: dict[str, bool] = {}
         self.last_readings: dict = {}
         self.last_image = np.zeros((28, 28), np.float32)
         self._generation = 0
         self._shown_generation = -1
-        self._mailbox = _Mailbox()
+        self._mailbox = Mailbox()
         self._recognizer = None
         self._teacher: TrainingSession | None = None
         self._teach_seed = 0
@@ -316,7 +265,7 @@ class DrawDigitLesson(Lesson):
         self.error_label.setVisible(bool(text))
 
     def _network_text(self, key: str) -> str:
-        label = NETWORKS[key][1]
+        label = self.labels[key]
         model = self.models.get(key)
         if model is None:
             return f"{label} (not available)"
@@ -326,20 +275,20 @@ class DrawDigitLesson(Lesson):
         current = self.selected() if self.network_combo.count() else "cnn"
         self.network_combo.blockSignals(True)
         self.network_combo.clear()
-        for i, key in enumerate(NETWORKS):
+        for i, key in enumerate(self.models):
             self.network_combo.addItem(self._network_text(key), key)
             model = self.models.get(key)
             tip = (self.load_errors.get(key, "") if model is None else
                    f"{model.count_params():,} weights:\n{model.summary()}")
             self.network_combo.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
-        self.network_combo.setCurrentIndex(list(NETWORKS).index(current))
+        self.network_combo.setCurrentIndex(list(self.models).index(current))
         self.network_combo.blockSignals(False)
 
     def selected(self) -> str:
         return self.network_combo.currentData() or "cnn"
 
     def select_network(self, key: str) -> None:
-        self.network_combo.setCurrentIndex(list(NETWORKS).index(key))
+        self.network_combo.setCurrentIndex(list(self.models).index(key))
 
     def _on_network_changed(self, _index: int) -> None:
         self.panel.set_before(None)
@@ -356,8 +305,8 @@ class DrawDigitLesson(Lesson):
         models = {k: m for k, m in self.models.items() if m is not None}
         w = self._recognizer
         if w is None or w.is_cancelled() or not w.is_running():
-            self._mailbox = _Mailbox()  # the old loop (if any) keeps its closed mailbox
-            self._recognizer = self.start_worker(_recognition_loop, self._mailbox,
+            self._mailbox = Mailbox()  # the old loop (if any) keeps its closed mailbox
+            self._recognizer = self.start_worker(recognition_loop, self._mailbox,
                                                  on_progress=self._on_reading)
         self._mailbox.put((self._generation, self.pad.image(), models, self.selected(),
                            self.saliency_box.isChecked()))
@@ -381,16 +330,16 @@ class DrawDigitLesson(Lesson):
         self.timing.setText(f"read in {fmt(result['ms'])} ms")
         errors = result.get("errors") or {}
         if errors:
-            self.show_status("; ".join(f"{NETWORKS[k][1]}: {e}" for k, e in errors.items()))
+            self.show_status("; ".join(f"{self.labels[k]}: {e}" for k, e in errors.items()))
         blank = not result["image"].any()
         if blank:
             self._show_blank()
         elif reading is None:
             self.panel.show_hint(self.load_errors.get(key) or
-                                 f"The {NETWORKS[key][1]} is not available.")
+                                 f"The {self.labels[key]} is not available.")
             self.compare.setText(self._compare_html(result["readings"]))
         else:
-            self.panel.show_probabilities(reading.probabilities, NETWORKS[key][1])
+            self.panel.show_probabilities(reading.probabilities, self.labels[key])
             self.compare.setText(self._compare_html(result["readings"]))
             if drawing_changed and not self.is_training():
                 self.label_combo.setCurrentIndex(reading.top)
@@ -399,8 +348,8 @@ class DrawDigitLesson(Lesson):
     def _compare_html(self, readings: dict) -> str:
         parts = []
         tips = []
-        for key in NETWORKS:
-            label = NETWORKS[key][1]
+        for key in self.models:
+            label = self.labels[key]
             r = readings.get(key)
             if r is None or r.blank:
                 text = f"{label}: –"
@@ -430,8 +379,9 @@ class DrawDigitLesson(Lesson):
         has_model = self.models.get(key) is not None
         busy = self.is_training()
         has_ink = bool(self.last_image.any())
-        self.teach_button.setEnabled(has_model and has_ink and not busy)
-        self.save_button.setEnabled(has_model and not busy)
+        shipped = key in NETWORKS  # the learner's own model is read, not taught here
+        self.teach_button.setEnabled(has_model and has_ink and not busy and shipped)
+        self.save_button.setEnabled(has_model and not busy and shipped)
         self.reset_button.setEnabled(not busy)
 
     def teach_current(self) -> None:
@@ -446,7 +396,7 @@ class DrawDigitLesson(Lesson):
             return
         label = self.label_combo.currentIndex()
         self._teach_seed += 1
-        self.teach_label.setText(f"Teaching the {NETWORKS[key][1]} that this is a {label}…")
+        self.teach_label.setText(f"Teaching the {self.labels[key]} that this is a {label}…")
         self._teach_key = key
         if self._teacher is not None:
             self._teacher.deleteLater()  # the finished session can go
@@ -494,7 +444,7 @@ class DrawDigitLesson(Lesson):
             "replayed while teaching, so a drop shows forgetting.")
         if key == self.selected():
             self.panel.set_before(result.before)
-        self.show_status(f"The {NETWORKS[key][1]} learned your {k}. Save it or reset it.", 6000)
+        self.show_status(f"The {self.labels[key]} learned your {k}. Save it or reset it.", 6000)
         self.request_recognition()
 
     def _on_teach_failed(self, exc) -> None:
@@ -522,17 +472,17 @@ class DrawDigitLesson(Lesson):
         QSettings().setValue("files/lastModelDir", os.path.dirname(path))
         self.modified[key] = False
         self._refresh_network_items()
-        self.teach_label.setText(f"Saved the {NETWORKS[key][1]} to {path}.")
+        self.teach_label.setText(f"Saved the {self.labels[key]} to {path}.")
         self.show_status(f"Saved {os.path.basename(path)}", 5000)
         return path
 
     def unsaved_models(self) -> list[str]:
-        texts = [f"the {NETWORKS[key][1]} in “{self.title}” (taught)"
+        texts = [f"the {self.labels[key]} in “{self.title}” (taught)"
                  for key, changed in self.modified.items() if changed]
         if self.is_training():     # being taught: its weights already differ from the file
             key = getattr(self, "_teach_key", None)
             if key is not None and not self.modified.get(key):
-                texts.append(f"the {NETWORKS[key][1]} in “{self.title}” (being taught)")
+                texts.append(f"the {self.labels[key]} in “{self.title}” (being taught)")
         return texts
 
     def save_unsaved_models(self) -> bool:
@@ -552,12 +502,27 @@ class DrawDigitLesson(Lesson):
 
     def reset_network(self) -> None:
         key = self.selected()
+        if key not in NETWORKS:
+            return
         ok = self._load(key)
         self._refresh_network_items()
         self.panel.set_before(None)
         self.teach_label.setText(
-            f"The {NETWORKS[key][1]} is the shipped one again." if ok else self.load_errors[key])
+            f"The {self.labels[key]} is the shipped one again." if ok else self.load_errors[key])
         self._update_buttons()
+        self.request_recognition()
+
+    def learner_model_opened(self, model, name: str) -> None:
+        """The learner's own model (File > Open) reads every drawing beside the shipped
+        networks, when it takes 28×28 digits and answers one of 10."""
+        problem = learner_model_problem(model)
+        self.models.pop(YOURS, None)
+        if problem is None:
+            self.models[YOURS], self.modified[YOURS] = model, False
+            self.labels[YOURS] = f"Your model ({name})"
+        else:
+            self.show_status(f"{name} cannot read drawings here: {problem}", 8000)
+        self._refresh_network_items()
         self.request_recognition()
 
     # --- lifecycle ------------------------------------------------------------------------

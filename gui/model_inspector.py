@@ -94,14 +94,18 @@ class ModelInspector(QWidget):
         rows = layer_rows(model)
         self.table.setRowCount(len(rows))
         mono = mono_font()
+        layers = getattr(model, "layers", []) or []
         for r, (name, kind, shape, n) in enumerate(rows):
-            for c, text in enumerate((name, kind, shape, f"{n:,}")):
+            frozen = n > 0 and r < len(layers) and getattr(layers[r], "trainable", True) is False
+            for c, text in enumerate((name, kind, shape, f"{n:,}" + (" (frozen)" if frozen else ""))):
                 item = QTableWidgetItem(text)
                 if c >= 2:
                     item.setFont(mono)
                 if c == 3:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                    item.setToolTip("weights + biases of this layer")
+                    item.setToolTip("weights + biases of this layer" + (
+                        "; frozen (trainable = False): training never changes them"
+                        if frozen else ""))
                 self.table.setItem(r, c, item)
         self.summary.setPlainText(_safe(lambda: str(model.summary()), "(summary unavailable)"))
 

@@ -414,3 +414,17 @@ def test_an_opened_digit_model_reaches_draw_a_digit(qtbot, tmp_path, monkeypatch
     page = win._page_for_row(row)          # built after the model was opened
     assert YOURS in page.models and "mine.keras" in page.labels[YOURS]
     assert warnings_shown == []
+
+
+def test_the_inspector_marks_frozen_layers(qtbot):
+    from core import keras
+    from gui.model_inspector import ModelInspector
+
+    model = keras.Sequential([keras.layers.Dense(4, input_shape=(3,), trainable=False),
+                              keras.layers.Dense(2)])
+    inspector = ModelInspector()
+    qtbot.addWidget(inspector)
+    inspector.set_model(model)
+    assert inspector.table.item(0, 3).text() == "16 (frozen)"
+    assert inspector.table.item(1, 3).text() == "10"
+    assert "Non-trainable params: 16" in inspector.summary.toPlainText()

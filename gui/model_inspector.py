@@ -29,6 +29,16 @@ def _safe(call, default):
         return default
 
 
+def _summary_text(model) -> str:
+    """The engine's summary text; a core.keras model's summary() prints it (as Keras's
+    does) and returns None, so the engine's own method is asked for the text."""
+    from core.model import Sequential
+
+    if isinstance(model, Sequential):
+        return Sequential.summary(model)
+    return str(model.summary())
+
+
 def layer_rows(model) -> list[tuple[str, str, str, int]]:
     """(name, type, output shape, parameters) for each layer, in order."""
     rows = []
@@ -107,7 +117,7 @@ class ModelInspector(QWidget):
                         "; frozen (trainable = False): training never changes them"
                         if frozen else ""))
                 self.table.setItem(r, c, item)
-        self.summary.setPlainText(_safe(lambda: str(model.summary()), "(summary unavailable)"))
+        self.summary.setPlainText(_safe(lambda: _summary_text(model), "(summary unavailable)"))
 
 
 class ModelInspectorDialog(QDialog):

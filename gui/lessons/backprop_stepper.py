@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QFont, QFontMetrics
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFrame,
                                QHBoxLayout, QHeaderView, QLabel, QPlainTextEdit, QPushButton,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFr
 from core.teaching import stepper
 from core.optimizers import SGD
 from gui.lessons.base import Lesson
+from gui.widgets.playback import PlaybackClock
 from gui.widgets.numbers import fmt, mono_font
 from gui.widgets.phase_strip import PHASE_COLORS, PHASE_WORDS, PhaseStrip
 
@@ -57,8 +58,6 @@ class BackpropStepperLesson(Lesson):
         self.walk: stepper.Walkthrough | None = None
         self.index = 0
         self.training_steps = 0
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self._tick)
         self._building = False
         self._diagram_sample = None
         self._generation = 0      # bumped for every new walk-through
@@ -114,8 +113,7 @@ class BackpropStepperLesson(Lesson):
         pb.step_forward.connect(self.step_forward)
         pb.step_back.connect(self.step_back)
         pb.reset.connect(self.reset)
-        pb.play_toggled.connect(self._on_play)
-        pb.speed_changed.connect(self._on_speed)
+        self._clock = PlaybackClock(pb, STEP_MS, self._tick, rewind=self._rewind_at_end)
         pb.reset_button.setToolTip("Back to the starting weights (w1 = w2 = 1, b = 0 for the "
                                    "course's neuron) and the first step (R)")
         self.next_button = self.add_control(
@@ -524,17 +522,9 @@ class BackpropStepperLesson(Lesson):
             self.go_to(self.walk.first("check") + rows[0].row())
 
     # --- playing --------------------------------------------------------------------------
-    def _on_play(self, playing: bool) -> None:
-        if playing:
-            if self.walk is not None and self.index >= len(self.walk) - 1:
-                self.go_to(0)
-            self._timer.start(int(STEP_MS / self.playback.speed()))
-        else:
-            self._timer.stop()
-
-    def _on_speed(self, speed: float) -> None:
-        if self._timer.isActive():
-            self._timer.start(int(STEP_MS / speed))
+    def _rewind_at_end(self) -> None:
+        if self.walk is not None and self.index >= len(self.walk) - 1:
+            self.go_to(0)
 
     def _tick(self) -> None:
         if self.walk is None or self.index >= len(self.walk) - 1:
@@ -547,5 +537,5 @@ class BackpropStepperLesson(Lesson):
         super().deactivate()
 
     def shutdown(self) -> None:
-        self._timer.stop()
+        self._clock.stop()
         super().shutdown()

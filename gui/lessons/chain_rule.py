@@ -6,13 +6,14 @@ this lesson draws them and lets the learner change the inputs and weights.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFrame, QHBoxLayout, QLabel,
                                QVBoxLayout, QWidget)
 
 from core.teaching import stepper
 from gui.lessons.base import Lesson
+from gui.widgets.playback import PlaybackClock
 from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR, AccentLegend
 from gui.widgets.computation_graph import ChainGraphView
 from gui.widgets.numbers import fmt, mono_font
@@ -29,8 +30,6 @@ class ChainRuleLesson(Lesson):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.graph = None
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self._tick)
         self._loading = False
 
         root = QWidget()
@@ -47,8 +46,7 @@ class ChainRuleLesson(Lesson):
         pb.step_forward.connect(self.step_forward)
         pb.step_back.connect(self.step_back)
         pb.reset.connect(self.reset)
-        pb.play_toggled.connect(self._on_play)
-        pb.speed_changed.connect(self._on_speed)
+        self._clock = PlaybackClock(pb, STEP_MS, self._tick, rewind=self._rewind_at_end)
         pb.forward_button.setToolTip("One node further back towards the weights (→)")
         pb.back_button.setToolTip("One node back towards the loss (←)")
         pb.reset_button.setToolTip("Back to the forward values, person 1 and the course's "
@@ -230,18 +228,10 @@ class ChainRuleLesson(Lesson):
         self.view.step = 0
         self.load_person(0)
 
-    def _on_play(self, playing: bool) -> None:
-        if playing:
-            if self.graph is not None and self.view.step >= len(self.graph.backward):
-                self.view.set_step(0)
-                self._show_step()
-            self._timer.start(int(STEP_MS / self.playback.speed()))
-        else:
-            self._timer.stop()
-
-    def _on_speed(self, speed: float) -> None:
-        if self._timer.isActive():
-            self._timer.start(int(STEP_MS / speed))
+    def _rewind_at_end(self) -> None:
+        if self.graph is not None and self.view.step >= len(self.graph.backward):
+            self.view.set_step(0)
+            self._show_step()
 
     def _tick(self) -> None:
         if self.graph is None or self.view.step >= len(self.graph.backward):
@@ -254,5 +244,5 @@ class ChainRuleLesson(Lesson):
         super().deactivate()
 
     def shutdown(self) -> None:
-        self._timer.stop()
+        self._clock.stop()
         super().shutdown()

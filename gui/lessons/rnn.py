@@ -10,7 +10,7 @@ to a dense network, and shows the dense network's refusal in the engine's words.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout,
                                QHeaderView, QLabel, QLineEdit, QPlainTextEdit, QPushButton,
                                QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout,
 from core.teaching import rnn_steps as rs
 from core.teaching.runs import RunStore
 from gui.lessons.base import Lesson
+from gui.widgets.playback import PlaybackClock
 from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR
 from gui.widgets.numbers import mono_font
 from gui.widgets.phase_strip import UPDATE_COLOR
@@ -68,8 +69,6 @@ class RnnLesson(Lesson):
         self.store = RunStore("rnn")
         self.epochs_trained = 0
         self._engine_ready = False     # the first trace runs in a worker (kernels may compile)
-        self._timer = QTimer(self)
-        self._timer.timeout.connect(self._tick)
 
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Through time, and any length")
@@ -81,8 +80,7 @@ class RnnLesson(Lesson):
         pb.step_forward.connect(self.step_forward)
         pb.step_back.connect(self.step_back)
         pb.reset.connect(self.reset)
-        pb.play_toggled.connect(self._on_play)
-        pb.speed_changed.connect(self._on_speed)
+        self._clock = PlaybackClock(pb, STEP_MS, self._tick, rewind=self._rewind_at_end)
         pb.reset_button.setToolTip("Back to the first time step of the forward pass (R)")
         self.train_button = self.add_control(
             QPushButton("Train"), tooltip="Train the network on 512 random sequences to say "
@@ -373,18 +371,10 @@ class RnnLesson(Lesson):
     def _tick(self) -> None:
         self.step_forward()
 
-    def _on_play(self, playing: bool) -> None:
-        if playing:
-            if self.walk is not None and self.index >= len(self.walk.steps) - 1:
-                self.index = 0
-                self._show_step()
-            self._timer.start(int(STEP_MS / self.playback.speed()))
-        else:
-            self._timer.stop()
-
-    def _on_speed(self, speed: float) -> None:
-        if self._timer.isActive():
-            self._timer.start(int(STEP_MS / speed))
+    def _rewind_at_end(self) -> None:
+        if self.walk is not None and self.index >= len(self.walk.steps) - 1:
+            self.index = 0
+            self._show_step()
 
     # --- any length ------------------------------------------------------------------------------
     def refresh_lengths(self) -> None:

@@ -6,7 +6,7 @@ shortcuts of hidden widgets, so only the lesson on screen reacts.
 """
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (QAbstractSlider, QApplication, QHBoxLayout, QLabel, QSlider,
                                QStyle, QToolButton, QWidget)
@@ -169,3 +169,38 @@ class PlaybackBar(QWidget):
                                 else QAbstractSlider.SliderAction.SliderSingleStepSub)
             return
         slot()
+
+
+class PlaybackClock(QObject):
+    """The timer behind a PlaybackBar: while the bar plays, `tick` runs every step_ms / speed
+    milliseconds; `rewind` runs when play is pressed, so a lesson at its last step can start
+    over. One rule for every animated lesson."""
+
+    def __init__(self, bar: PlaybackBar, step_ms: float, tick, rewind=None):
+        super().__init__(bar)
+        self.bar, self.step_ms, self._rewind = bar, float(step_ms), rewind
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(tick)
+        bar.play_toggled.connect(self._on_play)
+        bar.speed_changed.connect(self._on_speed)
+
+    def _interval(self, speed: float) -> int:
+        return int(self.step_ms / max(speed, 1e-6))
+
+    def _on_play(self, playing: bool) -> None:
+        if not playing:
+            self._timer.stop()
+            return
+        if self._rewind is not None:
+            self._rewind()
+        self._timer.start(self._interval(self.bar.speed()))
+
+    def _on_speed(self, speed: float) -> None:
+        if self._timer.isActive():
+            self._timer.start(self._interval(speed))
+
+    def is_running(self) -> bool:
+        return self._timer.isActive()
+
+    def stop(self) -> None:
+        self._timer.stop()

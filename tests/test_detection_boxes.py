@@ -1,5 +1,4 @@
 """IoU, NMS and average precision (issue 17, item 5) against independent computations."""
-import itertools
 
 import numpy as np
 import pytest

@@ -36,9 +36,11 @@ def build_detector(grid: Grid = Grid(), width: int = 16, seed: int = 0) -> Seque
     if 2 ** pools * grid.cells != grid.canvas:
         raise ValueError("the canvas must be the grid times a power of two")
     layers, filters = [], width
-    for _ in range(pools):
+    for k in range(pools):
+        filters = width * 2 ** k
         layers += [Conv2D(filters, 3, padding="same", activation="relu"), MaxPool2D(2)]
-        filters *= 2
+    # two more 3x3 layers at grid resolution widen the view to a whole digit (a 32-pixel
+    # digit spans 4 cells); as wide as the last block, since at 8x8 they cost the most
     layers += [Conv2D(filters, 3, padding="same", activation="relu"),
                Conv2D(filters, 3, padding="same", activation="relu"),
                Conv2D(grid.channels, 1)]
@@ -53,6 +55,7 @@ class DetectorTrainer:
     learning_rate: float = 2e-3
     batch_size: int = 32
     stop_training: bool = False
+    stop_reason: str = ""
     history: list = field(default_factory=list)     # one dict per step: loss and its parts
 
     def __post_init__(self):
@@ -68,7 +71,8 @@ class DetectorTrainer:
         h = np.ascontiguousarray(x, np.float32)
         for run in self._runs:
             h = run.forward(h, True)
-        loss, grad, parts = detection_loss(h, targets)
+        with np.errstate(invalid="ignore", over="ignore"):   # a NaN is reported, not warned
+            loss, grad, parts = detection_loss(h, targets)
         for j in range(len(self._runs) - 1, -1, -1):
             grad = self._runs[j].backward(grad, j != 0)
         params, grads, _, unchecked = step_mod.parameters(self.model.layers)
@@ -91,6 +95,9 @@ class DetectorTrainer:
             logs = self.step(scenes.images[idx], batch_targets)
             if not math.isfinite(logs["loss"]):
                 self.stop_training = True
+                self.stop_reason = (
+                    f"the loss or a gradient was not a number (NaN or infinite) at step "
+                    f"{len(self.history)}; the weights are those from before that step")
             if self.stop_training or (deadline is not None and time.perf_counter() > deadline):
                 break
         return logs
@@ -100,8 +107,10 @@ class DetectorTrainer:
 
 
 def evaluate_map(model: Sequential, grid: Grid, scenes: SceneSet, iou_threshold: float = 0.5,
-                 score_threshold: float = 0.01):
-    """(mAP at `iou_threshold`, the per-class precision-recall curves) on the scenes."""
+                 score_threshold: float = 0.01, nms_iou: float = 0.5):
+    """(mAP at `iou_threshold`, the per-class precision-recall curves) on the scenes, the
+    detections being every cell scoring ≥ score_threshold after per-class NMS at nms_iou
+    (a low score threshold: the curve needs the unsure detections too)."""
     raw = model.predict(scenes.images, batch_size=128)
-    dets = detect(grid, raw, score_threshold=score_threshold, iou_threshold=0.5)
+    dets = detect(grid, raw, score_threshold=score_threshold, iou_threshold=nms_iou)
     return mean_average_precision(dets, scenes.boxes, scenes.labels, grid.classes, iou_threshold)

@@ -1,7 +1,7 @@
 """Does a small YOLO-style detector find digits in held-out scenes within two minutes?
 (issue 17, item 5)
 
-    .venv/bin/python benchmarks/detection.py [--budget 120] [--train-scenes 3000]
+    .venv/bin/python benchmarks/detection.py [--budget 120] [--train-scenes 10000]
                                              [--test-scenes 500] [--width 16] [--seed 0]
 
 Scenes: 64x64 canvases holding 1-4 real offline MNIST digits (16-32 px), seeded
@@ -28,7 +28,7 @@ from core.teaching.yolo import Grid  # noqa: E402
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--budget", type=float, default=120.0)
-    ap.add_argument("--train-scenes", type=int, default=3000)
+    ap.add_argument("--train-scenes", type=int, default=10000)
     ap.add_argument("--test-scenes", type=int, default=500)
     ap.add_argument("--width", type=int, default=16)
     ap.add_argument("--batch-size", type=int, default=32)

@@ -11,6 +11,13 @@ the training scenes are generated and training stops when `--budget` seconds hav
 since then (generation included); evaluation (mAP at IoU 0.5, VOC all-points, per-class
 NMS at IoU 0.5) comes after and is timed apart. Numba kernels are warmed (compiled) on one
 batch before the clock starts: the app compiles them at start-up, not in the lesson.
+
+Measured 2026-12-06 on this project's VM (AMD EPYC, 2 cores, shared with other jobs, load
+2.4-5.6), defaults (detector of 98,127 parameters, Adam 2e-3, batch 32):
+  --budget 120, 10,000 scenes: 3,319 steps, mAP@0.5 0.892 (class APs 0.819-0.952)
+  --budget 60,  10,000 scenes: 2,038 steps, mAP@0.5 0.891
+  --budget 120,  3,000 scenes: 1,891 steps (load 5.6), mAP@0.5 0.837 (memorised its scenes)
+The first run on a machine also compiles the kernels for these shapes: minutes, once.
 """
 import argparse
 import os

@@ -265,11 +265,13 @@ def _start_augmentation(qtbot):
 
     lesson = AugmentationLesson()
     qtbot.addWidget(lesson)
+    qtbot.waitUntil(lambda: lesson.digits is not None, timeout=20_000)  # read in a worker
     lesson.size_combo.setCurrentIndex(0)
     lesson.network_combo.setCurrentIndex(0)
     lesson.epochs_spin.setValue(200)
     assert lesson.start_training()
-    qtbot.waitUntil(lambda: len(lesson.runs["with"].batches) > 0, timeout=60_000)
+    qtbot.waitUntil(lambda: "with" in lesson.runs and len(lesson.runs["with"].batches) > 0,
+                    timeout=60_000)
     return lesson
 
 

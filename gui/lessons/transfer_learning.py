@@ -35,7 +35,7 @@ HELD_BACK_EXAMPLES = 20                        # per symbol, for "Use example sy
 EXAMPLE_SEED = 27
 SEED = 0
 ERROR_STYLE = "color: #b00020; font-weight: 600;"
-FROZEN = "🔒 frozen"
+FROZEN = "frozen"       # words, not a padlock glyph: not every font has one
 TRAINS = "trains"
 
 
@@ -70,7 +70,7 @@ class TransferLearningLesson(Lesson):
         self.session: TrainingSession | None = None
         self.store = RunStore()
         self.runs: dict[str, object] = {}
-        self._before = None
+        self._transfer_epochs = 0       # epochs the transfer network has trained so far
 
         visual = QWidget()
         outer = QVBoxLayout(visual)
@@ -155,7 +155,7 @@ class TransferLearningLesson(Lesson):
         v.addWidget(head)
         self.layer_table = mono_table(
             "Layers of the transfer network",
-            "🔒 frozen: training never changes these weights. “largest change”: the biggest "
+            "frozen (grey, bold): training never changes these weights. “largest change”: the biggest "
             "|new − old| of any weight of the layer since the last training began")
         self.layer_table.setColumnCount(4)
         self.layer_table.setHorizontalHeaderLabels(["layer", "weights", "state",
@@ -325,6 +325,9 @@ class TransferLearningLesson(Lesson):
                 item = QTableWidgetItem(text)
                 if flags[i]:
                     item.setBackground(Qt.GlobalColor.lightGray)
+                    font = item.font()
+                    font.setBold(True)
+                    item.setFont(font)
                     item.setToolTip("Frozen: layer.trainable = False, its weights never move")
                 self.layer_table.setItem(i, j, item)
         frozen = sum(lay.count_params() for lay, f in zip(model.layers, flags) if f)
@@ -377,6 +380,7 @@ class TransferLearningLesson(Lesson):
         self.models = {"transfer": tl.transfer_model(self.base, n, seed=SEED),
                        "scratch": tl.scratch_model(self.base, n, seed=SEED)}
         self.results, self.movement = {}, []
+        self._transfer_epochs = 0
         self.plot.clear()
         self.runs = {}
         epochs = self.epochs_spin.value()
@@ -395,6 +399,8 @@ class TransferLearningLesson(Lesson):
         self.movement = []
         self._show_layers()
         task = self._task("fine", "fine-tuned", FINE_TUNE_EPOCHS)
+        # its curve carries on where the head's training ended
+        task.first_epoch = self._transfer_epochs
         self._start([task], f"Fine-tuning: {', '.join(names)} unfrozen, learning rate "
                             f"{fmt(tl.FINE_TUNE_LEARNING_RATE)} (ten times smaller)…")
         return True
@@ -421,6 +427,7 @@ class TransferLearningLesson(Lesson):
                 self.results[key] = task.result["accuracy"]
                 if key in ("transfer", "fine"):
                     self.movement = task.result["movement"]
+                    self._transfer_epochs += len(task.run.epochs)
         failed = [t.run for t in session.tasks if t.run.status in ("diverged", "failed")]
         self._show_layers()
         self._show_results()

@@ -53,8 +53,13 @@ def test_training_without_enough_drawings_says_what_is_missing(lesson, qtbot):
     assert not lesson.is_training()
 
 
+def _use_examples(lesson, qtbot):
+    with qtbot.waitSignal(lesson.examples_ready, timeout=30_000):
+        qtbot.mouseClick(lesson.example_button, Qt.MouseButton.LeftButton)
+
+
 def test_bad_symbol_names_are_refused_and_nothing_is_lost(lesson, qtbot):
-    lesson.use_examples()
+    _use_examples(lesson, qtbot)
     n = len(lesson.drawings["train"])
     lesson.symbols_edit.setText("A")
     lesson._apply_symbols()
@@ -70,7 +75,7 @@ def test_bad_symbol_names_are_refused_and_nothing_is_lost(lesson, qtbot):
 
 def test_transfer_beats_scratch_frozen_layers_never_move_then_fine_tuning(lesson, qtbot):
     lesson.per_symbol_spin.setValue(3)
-    qtbot.mouseClick(lesson.example_button, Qt.MouseButton.LeftButton)
+    _use_examples(lesson, qtbot)
     assert lesson.counts("train") == [3] * 5 and lesson.counts("held") == [20] * 5
     with qtbot.waitSignal(lesson.training_finished, timeout=TIMEOUT):
         qtbot.mouseClick(lesson.train_button, Qt.MouseButton.LeftButton)
@@ -96,3 +101,17 @@ def test_transfer_beats_scratch_frozen_layers_never_move_then_fine_tuning(lesson
         assert rows[name][1] == "trains" and float(rows[name][2]) > 0
     assert "fine-tuned" in lesson.result_label.text()
     assert lesson.results["fine"] >= 0.9
+
+
+def test_fine_tuning_after_adding_a_symbol_asks_to_train_again(lesson, qtbot):
+    _use_examples(lesson, qtbot)
+    lesson.epochs_spin.setValue(2)
+    with qtbot.waitSignal(lesson.training_finished, timeout=TIMEOUT):
+        lesson.train_both()
+    lesson.symbols_edit.setText("+ − × ÷ = A")
+    lesson._apply_symbols()
+    lesson.class_combo.setCurrentIndex(5)
+    lesson.pad.add_stroke([(0.2, 0.9), (0.5, 0.1), (0.8, 0.9)])
+    lesson.add_drawing("train")
+    assert lesson.fine_tune() is False and "Train both" in lesson.message.text()
+    assert not lesson.is_training()

@@ -48,6 +48,14 @@ def load_base():
         return load_model(path)
 
 
+def _example_drawings(per_symbol: int) -> dict:
+    """{"train": [(image, label)...], "held": [...]}: synthetic example symbols (worker)."""
+    x, y = tl.synthetic_set(DEFAULT_SYMBOLS, per_symbol, seed=EXAMPLE_SEED)
+    xv, yv = tl.synthetic_set(DEFAULT_SYMBOLS, HELD_BACK_EXAMPLES, seed=EXAMPLE_SEED + 1)
+    return {"train": [(a[..., 0], int(b)) for a, b in zip(x, y)],
+            "held": [(a[..., 0], int(b)) for a, b in zip(xv, yv)]}
+
+
 class TransferLearningLesson(Lesson):
     title = "Transfer learning"
     subtitle = ("Teach the digit network new symbols from a few drawings: its trained layers "
@@ -58,6 +66,8 @@ class TransferLearningLesson(Lesson):
 
     #: a training session (both networks, or fine-tuning) ended
     training_finished = Signal()
+    #: "Use example symbols" filled both sets
+    examples_ready = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -71,6 +81,7 @@ class TransferLearningLesson(Lesson):
         self.store = RunStore()
         self.runs: dict[str, object] = {}
         self._transfer_epochs = 0       # epochs the transfer network has trained so far
+        self._making_examples = False
 
         visual = QWidget()
         outer = QVBoxLayout(visual)
@@ -269,22 +280,36 @@ class TransferLearningLesson(Lesson):
         return True
 
     def use_examples(self) -> None:
-        """Synthetic drawings of the example symbols: training and held back."""
-        if self.is_training():
+        """Synthetic drawings of the example symbols, training and held back, made in a
+        worker (rendering a hundred canvases takes a few tenths of a second)."""
+        if self.is_training() or self._making_examples:
             return
         per = self.per_symbol_spin.value()
+        self._making_examples = True
+        self._update_controls()
+        self._say("Drawing example symbols…")
+        self.start_worker(_example_drawings, per, on_finished=self._examples_ready,
+                          on_failed=self._examples_failed)
+
+    def _examples_ready(self, drawings) -> None:
+        self._making_examples = False
         self.symbols = list(DEFAULT_SYMBOLS)
         self.symbols_edit.setText(" ".join(self.symbols))
-        x, y = tl.synthetic_set(self.symbols, per, seed=EXAMPLE_SEED)
-        xv, yv = tl.synthetic_set(self.symbols, HELD_BACK_EXAMPLES, seed=EXAMPLE_SEED + 1)
-        self.drawings = {"train": [(a[..., 0], int(b)) for a, b in zip(x, y)],
-                         "held": [(a[..., 0], int(b)) for a, b in zip(xv, yv)]}
+        self.drawings = drawings
         self._refresh_symbols()
+        per = self.counts("train")[0]
         self._say(f"{per} synthetic drawings of each symbol to learn from, "
                   f"{HELD_BACK_EXAMPLES} more of each held back.")
+        self._update_controls()
+        self.examples_ready.emit()
+
+    def _examples_failed(self, exc) -> None:
+        self._making_examples = False
+        self._say(f"Could not draw the example symbols: {exc}", error=True)
+        self._update_controls()
 
     def forget_drawings(self) -> None:
-        if self.is_training():
+        if self.is_training() or self._making_examples:
             return
         self.drawings = {"train": [], "held": []}
         self._show_counts()
@@ -374,7 +399,7 @@ class TransferLearningLesson(Lesson):
                             validation_data=(xv, yv), seed=SEED, finish=finish)
 
     def train_both(self) -> bool:
-        if self.is_training() or not self._ready_to_train():
+        if self.is_training() or self._making_examples or not self._ready_to_train():
             return False
         n = len(self.symbols)
         self.models = {"transfer": tl.transfer_model(self.base, n, seed=SEED),
@@ -393,6 +418,10 @@ class TransferLearningLesson(Lesson):
     def fine_tune(self) -> bool:
         model = self.models.get("transfer")
         if self.is_training() or model is None or not self._ready_to_train():
+            return False
+        if model.output_shape[0] != len(self.symbols):
+            self._say("The symbols changed since the networks trained: press “Train both” "
+                      "first.", error=True)
             return False
         names = tl.fine_tune(model, top_layers=2)
         self.models["fine"] = model       # the same network, trained on
@@ -458,7 +487,7 @@ class TransferLearningLesson(Lesson):
         self.result_label.setText("<br>".join(rows))
 
     def _update_controls(self) -> None:
-        running = self.is_training()
+        running = self.is_training() or self._making_examples
         for w in (self.train_button, self.example_button, self.per_symbol_spin,
                   self.epochs_spin, self.symbols_edit):
             w.setEnabled(not running)

@@ -31,6 +31,7 @@ COURSE: list[tuple[str, str]] = [
     ("gui.lessons.cifar", "CifarLesson"),
     ("gui.lessons.augmentation", "AugmentationLesson"),
     ("gui.lessons.draw_digit", "DrawDigitLesson"),
+    ("gui.lessons.transfer_learning", "TransferLearningLesson"),
     ("gui.lessons.rnn", "RnnLesson"),
     ("gui.lessons.vanishing_gradients", "VanishingGradientsLesson"),
 ]

@@ -12,6 +12,9 @@ from collections import deque
 
 import numpy as np
 
+from core.wording import number
+
+
 
 class Callback:
     def __init__(self):
@@ -171,15 +174,15 @@ class Divergence:
     def _reason(self, mean: float, accuracy: float | None) -> str:
         n = len(self._rows)
         where = f" at {self._where}" if self._where else ""
-        text = (f"training stopped{where}: the loss is diverging. It grew from {self.baseline:.4g} "
-                f"at the start to {mean:.4g} (the mean of the last {n} "
+        text = (f"training stopped{where}: the loss is diverging. It grew from {number(self.baseline)} "
+                f"at the start to {number(mean)} (the mean of the last {n} "
                 f"batch{'es' if n > 1 else ''})")
         if accuracy is not None:
             text += (f" while the accuracy stayed at chance ({100 * accuracy:.0f} %; always "
                      f"answering the most common class scores {100 * self.chance:.0f} %)")
         if self.learning_rate is not None:
-            text += (f". The learning rate {self.learning_rate:g} is too large for this "
-                     f"network and data: try {self.learning_rate / 10:g} or smaller (the course's "
+            text += (f". The learning rate {number(self.learning_rate)} is too large for this "
+                     f"network and data: try {number(self.learning_rate / 10)} or smaller (the course's "
                      f"networks learn with 0.001 to 0.1).")
         else:
             text += ". Try a smaller learning rate."

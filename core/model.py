@@ -24,6 +24,7 @@ from core import metrics as metrics_mod
 from core import input_checks
 from core import optimizers as optimizers_mod
 from core.callbacks import CallbackList, Divergence, History
+from core.wording import number
 from core.fast.plan import StepPlan
 from core.layers.base import ActivatedLayer
 from core import step as step_mod
@@ -245,7 +246,7 @@ class Sequential:
                         f"training stopped: {what} at epoch {epoch + 1}, "
                         f"batch {b + 1}. The weights were left as they were before that step. "
                         f"Try a smaller learning rate (now "
-                        f"{self.optimizer.learning_rate:g}).")
+                        f"{number(self.optimizer.learning_rate)}).")
                 elif self.stop_reason is None:
                     acc = logs.get(self.metrics[0]) if self.metrics else None
                     reason = divergence.observe(logs["loss"], acc, len(idx),

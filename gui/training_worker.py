@@ -46,6 +46,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from core.callbacks import Callback
+from core.teaching.numbers import fmt
 from core.teaching.runs import Run
 from gui.app import GUI_GATE, Worker, current_worker
 
@@ -579,7 +580,7 @@ class TrainingSession(QObject):
                 t.stop_reason = (
                     f"training stopped: the network's outputs became NaN or infinite in "
                     f"epoch {t.epochs_done + 1}, after {t.steps} weight updates ({exc})."
-                    + (f" Try a smaller learning rate (now {lr:g})." if lr else ""))
+                    + (f" Try a smaller learning rate (now {fmt(lr)})." if lr else ""))
             else:
                 t.status = "failed"
                 t.stop_reason = f"training failed: {exc}"

@@ -15,12 +15,17 @@ from gui.widgets.numbers import NumberLabel, fmt, mono_font
 
 @pytest.mark.parametrize("value, text", [
     (0.123456, "0.1235"),
-    (12345.6, "1.235e+04"),
+    (12345.6, "12350"),
+    (9.71e-05, "0.0000971"),
+    (-140.4, "-140.4"),
+    (5.395e-09, "0.000000005395"),
+    (3.3e31, "3.3 × 10³¹"),
+    (2.5e-13, "2.5 × 10⁻¹³"),
     (-3, "-3"),
     (2.0, "2"),
     (0.5, "0.5"),
     (np.float32(0.25), "0.25"),
-    (1e-7, "1e-07"),
+    (1e-7, "0.0000001"),
     (-0.0, "0"),
     (0, "0"),
     (float("nan"), "NaN"),
@@ -37,11 +42,17 @@ def test_fmt_cases(value, text):
        .filter(lambda v: v == 0 or abs(v) > 1e-30))
 def test_fmt_keeps_four_significant_digits(value):
     text = fmt(value)
-    shown = float(text)
+    assert "e" not in text   # never scientific notation on screen
+    if "×" in text:
+        mantissa, power = text.split(" × 10")
+        exponent = int(power.translate(str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")))
+        shown = float(mantissa) * 10.0 ** exponent
+    else:
+        mantissa, shown = text, float(text)
     # rounding to 4 significant digits moves a value by at most half a unit in the 4th digit
     assert math.isclose(shown, value, rel_tol=5.001e-4, abs_tol=0.0)
-    mantissa = text.lstrip("-").split("e")[0].replace(".", "").lstrip("0")
-    assert len(mantissa) <= 4
+    significant = mantissa.lstrip("-").replace(".", "").lstrip("0").rstrip("0")
+    assert len(significant) <= 4
 
 
 def test_fmt_rejects_non_numbers():

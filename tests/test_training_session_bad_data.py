@@ -79,5 +79,5 @@ def test_a_run_diverging_without_nan_ends_diverged_with_its_reason(qtbot):
     task = TrainingTask(Run("huge lr"), _model(lr=1e6), x, y, epochs=50, batch_size=16)
     _run(qtbot, task)
     assert task.run.status == "diverged"
-    assert "The learning rate 1e+06 is too large" in task.run.stop_reason
+    assert "The learning rate 1000000 is too large" in task.run.stop_reason
     assert task.run.steps < 50 * 16

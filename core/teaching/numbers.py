@@ -5,28 +5,12 @@ GUI's labels (gui.widgets.numbers re-exports it) write the same number the same 
 """
 from __future__ import annotations
 
-import math
+from core.wording import SIGNIFICANT_DIGITS, number
 
-SIGNIFICANT_DIGITS = 4
+__all__ = ["SIGNIFICANT_DIGITS", "fmt", "paren"]
 
-
-def fmt(x, digits: int = SIGNIFICANT_DIGITS) -> str:
-    """`x` to `digits` significant digits: 0.123456 → "0.1235", 12346 → "1.235e+04".
-
-    Integers below 10**digits stay integers ("-3"), NaN shows as "NaN" and infinities as
-    "∞" / "-∞", and -0.0 as "0" (a learner should not puzzle over a signed zero).
-    """
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        raise TypeError(f"fmt() needs a real number, got {type(x).__name__}") from None
-    if math.isnan(v):
-        return "NaN"
-    if math.isinf(v):
-        return "∞" if v > 0 else "-∞"
-    if v == 0.0:
-        return "0"
-    return f"{v:.{int(digits)}g}"
+#: every number on screen: core.wording's rule (the engine's sentences use it too)
+fmt = number
 
 
 def paren(x) -> str:

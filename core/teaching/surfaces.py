@@ -448,7 +448,7 @@ def descent_verdict(losses, learning_rate: float, best_loss: float,
             f"({fmt(start)}). With learning rate {lr} each step jumps across the valley and "
             f"lands higher up the other side. Reset and choose a smaller learning rate.")
     if max(recent) - best_loss <= tolerance:
-        return "converged", (f"Converged: loss {fmt(last)} is within {tolerance:g} of the best "
+        return "converged", (f"Converged: loss {fmt(last)} is within {fmt(tolerance)} of the best "
                              f"possible ({fmt(best_loss)}) after {epochs} epochs.")
     if ups:
         return "overshoot", (
@@ -460,7 +460,7 @@ def descent_verdict(losses, learning_rate: float, best_loss: float,
     if epochs >= 5 and (gain <= 0 or remaining / gain > 300):
         more = "many" if gain <= 0 else f"{remaining / gain:,.0f}"
         return "crawling", (
-            f"Crawling: the last epoch lowered the loss by only {gain:.2g}. At this pace the "
+            f"Crawling: the last epoch lowered the loss by only {fmt(gain, 2)}. At this pace the "
             f"best loss ({fmt(best_loss)}) is at least {more} epochs away: learning rate {lr} "
             f"is too small.")
     return "downhill", (f"Going downhill: loss {fmt(prev)} → {fmt(last)} in epoch {epochs} "

@@ -224,7 +224,7 @@ class GradientDescentLesson(Lesson):
         self.add_control(self.lr_slider, label="Learning rate η",
                          tooltip="Step size: w ← w − η·∂L/∂w. Try 0.01 (crawls), 3 (walks "
                                  "down), 30 or 100 (jumps across the valley). "
-                                 + ", ".join(f"{v:g}" for v in LEARNING_RATES),
+                                 + ", ".join(fmt(v) for v in LEARNING_RATES),
                          name="Learning rate", stretch=1)
         self.lr_label = mono_label()
         self.lr_label.setMinimumWidth(self.lr_label.fontMetrics().horizontalAdvance("0.000") + 4)

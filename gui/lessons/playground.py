@@ -30,7 +30,7 @@ from gui.training_worker import TrainingSession, TrainingTask
 from gui.widgets.colors import ColorLegend
 from gui.widgets.heatmap import CLASS_SYMBOL_TEXT, PlaneHeatMap
 from gui.widgets.network_editor import NetworkEditor
-from gui.widgets.numbers import NumberLabel, mono_font
+from gui.widgets.numbers import NumberLabel, fmt, mono_font
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
 LEARNING_RATES = (0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
@@ -261,7 +261,7 @@ class PlaygroundLesson(Lesson):
 
         self.lr_combo = QComboBox()
         for lr in LEARNING_RATES:
-            self.lr_combo.addItem(f"{lr:g}", lr)
+            self.lr_combo.addItem(fmt(lr), lr)
         self.lr_combo.setCurrentIndex(LEARNING_RATES.index(self.learning_rate))
         self.add_control(self.lr_combo, "Learning rate",
                          "η in w ← w − η·∂L/∂w; takes effect at once, even while training",

@@ -272,8 +272,8 @@ def _check_step(c: GradientCheck) -> Step:
     verdict = "they agree" if c.agrees else "they DISAGREE: the backward pass has a bug"
     formula = "\n".join([
         f"backprop:           {c.symbol} = {num(c.analytic)}",
-        f"finite difference:  [L({c.param} + h) − L({c.param} − h)] / (2h),  h = {c.h:g}",
-        f"                    = {num(d_loss)} / {2 * c.h:g} = {num(c.numeric)}",
+        f"finite difference:  [L({c.param} + h) − L({c.param} − h)] / (2h),  h = {num(c.h)}",
+        f"                    = {num(d_loss)} / {num(2 * c.h)} = {num(c.numeric)}",
         f"difference {num(c.abs_error)} (relative {num(c.rel_error)}): {verdict}",
     ])
     return Step(kind="check", symbol=c.symbol, formula=formula, value=c.numeric,
@@ -474,7 +474,7 @@ class _Builder:
             lines = [rule,
                      (f"  with {_d(asym, zsym)} = {lrule} = {lnums} = {num(lval)}"
                       if self.acts[layer] != "relu" else
-                      f"  with {_d(asym, zsym)} = {lval:g}: ReLU's slope is 1 where "
+                      f"  with {_d(asym, zsym)} = {num(lval)}: ReLU's slope is 1 where "
                       f"{zsym} > 0 and 0 where not, and {lnums.replace('z =', zsym + ' =')}"),
                      f"  = {factor(gout)} · {factor(lval)} = {num(gz)}"]
             if (layer == self.last and self.acts[layer] == "sigmoid"

@@ -218,3 +218,12 @@ def test_a_weight_typed_into_the_diagram_is_walked_at_once(qtbot, lesson):
     assert lesson.table.item(row_of(lesson, "z", sample=0), 3).text() == fmt(z)
     _, g = person1_gradients(w1=2.0)
     assert lesson.table.item(row_of(lesson, "∂L/∂w1", "backward"), 3).text() == fmt(g["w1"])
+
+
+def test_switching_the_network_clears_an_update_message_about_the_old_one(lesson):
+    messages = []
+    lesson.status_message.connect(lambda text, ms: messages.append(text))
+    lesson.next_training_step()
+    assert messages and messages[-1].startswith("Update applied")
+    lesson.case_box.setCurrentIndex(1)
+    assert not messages[-1].startswith("Update applied") and messages[-1] == lesson.hint()

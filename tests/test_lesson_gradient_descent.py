@@ -261,3 +261,15 @@ def test_next_step_arrow_is_visible_and_points_downhill(lesson, qtbot):
         d1, d2 = pos.x() - w1, pos.y() - w2
         assert (d1 * -g1 + d2 * -g2) / (math.hypot(d1, d2) * math.hypot(g1, g2)) > 0.999
         lesson.step()
+
+
+def test_reset_clears_a_divergence_message_about_the_old_run(lesson, qtbot):
+    lesson.set_learning_rate(100.0)
+    messages = []
+    lesson.status_message.connect(lambda text, ms: messages.append(text))
+    for _ in range(20):
+        qtbot.mouseClick(lesson.playback.forward_button, Qt.MouseButton.LeftButton)
+    assert "Diverging" in messages[-1]
+    lesson.set_learning_rate(0.01)
+    lesson.reset()
+    assert "Diverging" not in messages[-1] and messages[-1] == lesson.hint()

@@ -301,6 +301,7 @@ class BackpropStepperLesson(Lesson):
                                             self.seed_spin.value(), lr)
 
     def _rebuild_model(self) -> None:
+        self.clear_status()   # "Update applied…" was about the network being replaced
         self.hidden_widgets.setVisible(self.case() == "hidden")
         self.playback.set_playing(False)
         self.model = self._make_model()

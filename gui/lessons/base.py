@@ -248,6 +248,11 @@ class Lesson(QWidget):
         """A message in the window's status bar."""
         self.status_message.emit(str(text), int(timeout_ms))
 
+    def clear_status(self) -> None:
+        """The lesson's state changed (reset, another network): a message about the old
+        state must not stay on screen, so the status bar goes back to the lesson's hint."""
+        self.status_message.emit(self.hint(), 0)
+
     def hint(self) -> str:
         return self.status_hint or self.subtitle
 

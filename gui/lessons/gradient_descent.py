@@ -295,6 +295,7 @@ class GradientDescentLesson(Lesson):
 
     def reset(self) -> None:
         self.run.reset()
+        self.clear_status()   # "Diverging… learning rate 100" is about the run just reset
         self._update_view(redraw_surface=True)
 
     def _pause(self) -> None:

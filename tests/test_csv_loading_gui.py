@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog
 import core.teaching.imbalance as imbalance
 import core.teaching.tasks as tasks
 import gui.lessons.churn as churn_mod
-import gui.lessons.dashboard as dash_mod
+import gui.lessons.dashboard_csv as dash_mod  # where the dashboard reads CSV files
 from gui import app as gui_app
 from gui.lessons.churn import ChurnLesson
 from gui.lessons.dashboard import DashboardLesson

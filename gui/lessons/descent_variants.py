@@ -332,4 +332,7 @@ class DescentVariantsLesson(Lesson):
     def deactivate(self) -> None:
         self._start_when_loaded = False  # leaving cancels a start that waited for the data
         super().deactivate()          # stops the training session
+        # a data loader that started training from its finished signal may still be winding
+        # down: wait for it (or cancel a load still running; coming back reloads)
+        self.stop_workers()
         self._update_buttons()

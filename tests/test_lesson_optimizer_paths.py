@@ -158,3 +158,30 @@ def test_leaving_pauses_the_replay(lesson):
     assert lesson.clock.is_running()
     lesson.deactivate()
     assert not lesson.playback.is_playing() and not lesson.clock.is_running()
+
+
+def test_arena_on_mini_batch_gradients(qtbot, lesson):
+    lesson.tabs.setCurrentIndex(1)
+    page = lesson.arena
+    lesson.gradient_box.setCurrentIndex(lesson.gradient_box.findData(4))
+    qtbot.waitUntil(lambda: page.data is not None
+                    and page.data.path_set.paths[0].batch_size == 4, timeout=TIMEOUT)
+    assert "the same shuffled mini-batches of 4" in page.about_label.text()
+    lesson.playback.trigger_step_forward()
+    # one step: every rule made its first update, on the first 4 people of the shuffle
+    assert _counters(page) == ["1", "1", "1"]
+    assert "4 of 320 examples" in page.clock_label.text()
+    expected = dp.optimizer_arena(None, lesson.arena_settings(), 80, batch_size=4)
+    for got, want in zip(page.data.path_set.paths, expected.paths):
+        np.testing.assert_allclose(got.points, want.points)
+
+
+def test_every_counter_says_how_it_is_made(lesson):
+    page = lesson.variants
+    for _ in range(28):
+        page.step()
+    tips = [page.table.item(0, c).toolTip() for c in range(1, 5)]   # batch, after 1 epoch
+    assert "1 update of 28 people" in tips[0]
+    assert "28 ÷ 28 = 1.00" in tips[1]
+    assert tips[2].startswith("time = updates × one update's time = 1 ×")
+    assert tips[3].startswith("L = −(1/28)") and "b = -6.845" in tips[3]

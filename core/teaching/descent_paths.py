@@ -291,9 +291,9 @@ def variants_map(learning_rate: float = 2.0, mini_batch: int = 4, epochs: int = 
 
 
 def arena_map(settings: ArenaSettings = ArenaSettings(), updates: int = 80,
-              seed: int = 0) -> PathMapData:
-    """The optimizer arena's map."""
-    return map_data(optimizer_arena(None, settings, updates, seed=seed))
+              batch_size: int | None = None, seed: int = 0) -> PathMapData:
+    """The optimizer arena's map (gradients over all the data, or over `batch_size`)."""
+    return map_data(optimizer_arena(None, settings, updates, batch_size=batch_size, seed=seed))
 
 
 __all__ = ["ArenaSettings", "DescentPath", "PathMapData", "PathSet", "PlaneProblem", "START",

@@ -15,6 +15,7 @@ computed off the GUI thread (its loss kernels may need loading the first time).
 """
 from __future__ import annotations
 
+from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QComboBox, QSpinBox, QTabWidget
 
 from core.teaching import descent_paths as dp
@@ -31,9 +32,14 @@ ARENA_COLORS = (RUN_COLORS[3], RUN_COLORS[4], RUN_COLORS[5])
 #: its page steps faster; the arena's runs update together, a few steps a second
 VARIANT_STEP_MS = 50.0
 ARENA_STEP_MS = 200.0
+#: a setting changed: wait this long for the next change (a spin box held down) before
+#: computing the runs again
+RECOMPUTE_DELAY_MS = 150
 RATES = (0.2, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 ADAM_RATES = (0.05, 0.1, 0.2, 0.5, 1.0, 2.0)
 MOMENTA = (0.5, 0.8, 0.9, 0.95)
+#: (text, examples per gradient; None = all) for the arena
+GRADIENT_SOURCES = (("all 28 people", None), ("mini-batches of 4", 4), ("one person", 1))
 
 
 def _combo(values, current) -> QComboBox:
@@ -55,6 +61,13 @@ class OptimizerPathsLesson(Lesson):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._generation = {"variants": 0, "arena": 0}
+        self._recompute = {}
+        for which in ("variants", "arena"):
+            timer = QTimer(self)
+            timer.setSingleShot(True)
+            timer.setInterval(RECOMPUTE_DELAY_MS)
+            timer.timeout.connect(lambda w=which: self.compute(w))
+            self._recompute[which] = timer
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Which runs to show")
         self.variants = PathsPage(VARIANT_COLORS, (3.0, 1.2, 2.0))
@@ -96,7 +109,7 @@ class OptimizerPathsLesson(Lesson):
         self.epochs_spin.setValue(30)
         for signal in (self.rate_box.currentIndexChanged, self.mini_spin.valueChanged,
                        self.epochs_spin.valueChanged):
-            signal.connect(lambda *_: self.compute("variants"))
+            signal.connect(lambda *_: self._settings_changed("variants"))
 
     def _build_arena_settings(self) -> None:
         page = self.arena
@@ -117,10 +130,17 @@ class OptimizerPathsLesson(Lesson):
             "Updates")
         self.updates_spin.setRange(5, 400)
         self.updates_spin.setValue(80)
+        self.gradient_box = page.add_setting(
+            "Gradient from:", QComboBox(),
+            "Whose examples each update's gradient averages: all 28 people (smooth), or the "
+            "same shuffled mini-batches for all three (noisy)", "Gradient from")
+        for text, size in GRADIENT_SOURCES:
+            self.gradient_box.addItem(text, size)
         for signal in (self.sgd_rate_box.currentIndexChanged,
                        self.momentum_box.currentIndexChanged,
-                       self.adam_rate_box.currentIndexChanged, self.updates_spin.valueChanged):
-            signal.connect(lambda *_: self.compute("arena"))
+                       self.adam_rate_box.currentIndexChanged, self.updates_spin.valueChanged,
+                       self.gradient_box.currentIndexChanged):
+            signal.connect(lambda *_: self._settings_changed("arena"))
 
     def arena_settings(self) -> dp.ArenaSettings:
         rate = self.sgd_rate_box.currentData()
@@ -129,6 +149,12 @@ class OptimizerPathsLesson(Lesson):
                                 adam_rate=self.adam_rate_box.currentData())
 
     # --- computing the runs (off the GUI thread) -------------------------------------------
+    def _settings_changed(self, which: str) -> None:
+        self._pause()
+        page = self.variants if which == "variants" else self.arena
+        page.set_busy("Computing the runs…")
+        self._recompute[which].start()
+
     def compute(self, which: str) -> None:
         """Compute one page's runs again from its settings; a newer request wins."""
         self._pause()
@@ -140,7 +166,8 @@ class OptimizerPathsLesson(Lesson):
             job = (dp.variants_map, self.rate_box.currentData(), self.mini_spin.value(),
                    self.epochs_spin.value())
         else:
-            job = (dp.arena_map, self.arena_settings(), self.updates_spin.value())
+            job = (dp.arena_map, self.arena_settings(), self.updates_spin.value(),
+                   self.gradient_box.currentData())
         self.start_worker(*job, on_finished=lambda data, w=which, g=gen: self._on_data(w, g, data),
                           on_failed=lambda exc, p=page: p.set_busy(
                               f"The runs could not be computed: {exc}. Change a setting to "
@@ -173,7 +200,11 @@ class OptimizerPathsLesson(Lesson):
             return (f"{common} Same η, same shuffled order. Updates per epoch: batch 1 (all "
                     f"{n} people at once), stochastic {n} (one person each), mini-batch "
                     f"{per_epoch} ({mini.batch_size} people each).")
-        return (f"{common} All three follow the gradient over all {n} people; SGD steps "
+        size = ps.paths[0].batch_size
+        whose = (f"all {n} people" if size >= n else
+                 f"the same shuffled mini-batches of {size}" if size > 1 else
+                 "one person at a time, in the same shuffled order")
+        return (f"{common} All three follow the gradient over {whose}; SGD steps "
                 f"η·g, momentum also keeps a share μ of its last step, Adam divides each "
                 f"direction's step by that direction's typical gradient size.")
 
@@ -209,4 +240,6 @@ class OptimizerPathsLesson(Lesson):
 
     def shutdown(self) -> None:
         self.clock.stop()
+        for timer in self._recompute.values():
+            timer.stop()
         super().shutdown()

@@ -10,7 +10,7 @@ the next moment any run makes an update.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QFormLayout, QHBoxLayout, QLabel, QTableWidgetItem, QVBoxLayout,
                                QWidget)
@@ -37,9 +37,6 @@ def ms(seconds: float) -> str:
 
 class PathsPage(QWidget):
     """A map of three runs, with the controls that choose them in a column beside it."""
-
-    #: the learner changed a setting: the runs must be computed again
-    settings_changed = Signal()
 
     def __init__(self, colors: tuple[str, str, str], widths: tuple[float, float, float],
                  parent=None):
@@ -170,11 +167,26 @@ class PathsPage(QWidget):
             # fixed decimals per column: the digits line up as the counters run
             cells = (str(k), f"{path.epoch_at(k):.2f}", ms(path.seconds[k]),
                      f"{path.losses[k]:.4f}")
-            for col, text in enumerate(cells, start=1):
+            for col, (text, tip) in enumerate(zip(cells, self._formulas(path, k)), start=1):
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                item.setToolTip(tip)
                 self.table.setItem(row, col, item)
         self.summary_label.setText(self.summary(counts))
+
+    def _formulas(self, path, k: int) -> tuple[str, str, str, str]:
+        """Each counter's hover text: how the number is made."""
+        n = path.n_examples
+        per = path.seconds[1] if len(path.seconds) > 1 else 0.0
+        w1, w2 = path.points[k]
+        people = "person" if path.batch_size == 1 else "people"
+        return (f"{k} update{'' if k == 1 else 's'} of {path.batch_size} {people} each "
+                f"({path.rule})",
+                f"epoch = examples seen ÷ N = {path.examples[k]} ÷ {n} = {path.epoch_at(k):.2f}",
+                f"time = updates × one update's time = {k} × {per * 1e6:.1f} µs = "
+                f"{ms(path.seconds[k])}",
+                f"L = −(1/{n}) Σ[y·log ŷ + (1−y)·log(1−ŷ)] at w1 = {fmt(w1)}, w2 = {fmt(w2)}, "
+                f"b = {fmt(self.data.path_set.problem.bias)}: {path.losses[k]:.4f}")
 
     def summary(self, counts: list[int]) -> str:
         ps = self.data.path_set

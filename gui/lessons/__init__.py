@@ -18,6 +18,7 @@ COURSE: list[tuple[str, str]] = [
     ("gui.lessons.losses", "LossesLesson"),
     ("gui.lessons.gradient_descent", "GradientDescentLesson"),
     ("gui.lessons.descent_variants", "DescentVariantsLesson"),
+    ("gui.lessons.optimizer_paths", "OptimizerPathsLesson"),
     ("gui.lessons.chain_rule", "ChainRuleLesson"),
     ("gui.lessons.backprop_stepper", "BackpropStepperLesson"),
     ("gui.lessons.playground", "PlaygroundLesson"),

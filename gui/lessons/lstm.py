@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (QAbstractItemView, QGridLayout, QHBoxLayout, QHeaderView, QLabel,
+                               QLineEdit, QPushButton, QTableWidget, QTableWidgetItem,
                                QTabWidget, QVBoxLayout, QWidget)
 
 from core.teaching import lstm_steps as ls
@@ -24,23 +25,31 @@ from gui.training_worker import TrainingSession, TrainingTask
 from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR
 from gui.widgets.numbers import mono_font
 from gui.widgets.playback import PlaybackClock
-from gui.widgets.plots import LegendPlot
+from gui.widgets.plots import LegendPlot, _text_size
 
 STEP_MS = 1100
 MEMORY_BUTTON = "Train both"
 MODELS = (("SimpleRNN", BACKWARD_COLOR), ("LSTM", FORWARD_COLOR))
 #: the gradient probe: this many held-out sequences in one traced step
 PROBE = 64
+HISTORY_COLUMNS = ["t", "x", "f", "i", "candidate", "o", "c", "h"]
 
 
 def _walks_job(weights, sequence):
     return ls.cell_walks(weights, sequence)
 
 
-def _memory_snapshot(task, xv, yv, xg, yg):
-    """At each epoch's end (worker thread): accuracy on new sequences and the gradient that
-    reaches every time step."""
-    return ls.memory_accuracy(task.model, xv, yv), ls.memory_gradients(task.model, xg, yg)
+def _memory_prepare(task, before: dict, xg, yg) -> None:
+    """Before training (worker thread): the gradient through time of the untrained network,
+    the one it has to learn from."""
+    before[task.run.id] = ls.memory_gradients(task.model, xg, yg)
+
+
+def _memory_snapshot(task, before: dict, xv, yv, xg, yg):
+    """At each epoch's end (worker thread): accuracy on new sequences, the gradient that
+    reaches every time step now, and before training."""
+    return (ls.memory_accuracy(task.model, xv, yv), ls.memory_gradients(task.model, xg, yg),
+            before.get(task.run.id))
 
 
 class StageCard(QLabel):
@@ -49,7 +58,7 @@ class StageCard(QLabel):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setWordWrap(True)
-        self.setMinimumHeight(90)
+        self.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.setObjectName("stageCard")
         self.state = "hidden"
 
@@ -95,6 +104,7 @@ class LstmLesson(Lesson):
         self.runs: dict[str, object] = {}
         self.accuracy: dict[str, list[float]] = {}
         self.gradients: dict[str, np.ndarray] = {}
+        self.initial_gradients: dict[str, np.ndarray] = {}
 
         self.tabs = QTabWidget()
         self.tabs.addTab(self._cell_tab(), "One cell")
@@ -146,7 +156,18 @@ class LstmLesson(Lesson):
         self.cards = [StageCard() for _ in range(6)]
         for k, card in enumerate(self.cards):
             grid.addWidget(card, k // 3, k % 3)
-        col.addLayout(grid, 1)
+        col.addLayout(grid)
+        self.history = QTableWidget(0, len(HISTORY_COLUMNS))
+        self.history.setHorizontalHeaderLabels(HISTORY_COLUMNS)
+        self.history.setAccessibleName("Every time step so far")
+        self.history.setToolTip("The values of every time step the walk has reached: the cell "
+                                "state c carries from row to row")
+        self.history.setFont(mono_font())
+        self.history.verticalHeader().setVisible(False)
+        self.history.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.history.setFocusPolicy(Qt.FocusPolicy.NoFocus)    # ← / → belong to stepping
+        self.history.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        col.addWidget(self.history, 1)
         return page
 
     def _memory_tab(self) -> QWidget:
@@ -165,21 +186,29 @@ class LstmLesson(Lesson):
         self.acc_plot.plot_item.setMouseEnabled(x=False, y=False)
         self.grad_plot = LegendPlot("time step (1 = the sign to remember)", "gradient size",
                                     legend_columns=2)
+        self.grad_plot.setMinimumWidth(520)
         axis = PowerOfTenAxis("left")
+        axis.setPen(pg.mkPen("#5b626c"))
+        axis.setTextPen(pg.mkPen("#1d232b"))
         self.grad_plot.plot_item.setAxisItems({"left": axis})
-        self.grad_plot.plot_item.setLabel("left", "gradient size ‖∂L/∂hₜ‖", color="#1d232b")
+        self.grad_plot.plot_item.setLabel("left", "gradient size ‖∂L/∂h_t‖", color="#1d232b",
+                                          size=_text_size())
         self.grad_plot.plot_item.setMouseEnabled(x=False, y=False)
         self.grad_plot.setToolTip("How much of the loss's gradient reaches each time step's "
                                   "hidden state (log scale), measured on the last epoch's "
                                   "weights")
-        self.acc_curves, self.grad_curves = {}, {}
+        self.acc_curves, self.grad_curves, self.start_curves = {}, {}, {}
         for name, color in MODELS:
             pen = pg.mkPen(color, width=2)
             self.acc_curves[name] = self.acc_plot.plot_item.plot([], [], pen=pen, symbol="o",
                                                                  symbolSize=4, symbolBrush=color)
             self.acc_plot.add_legend_entry(self.acc_curves[name], name)
             self.grad_curves[name] = self.grad_plot.plot_item.plot([], [], pen=pen)
-            self.grad_plot.add_legend_entry(self.grad_curves[name], name)
+            self.grad_plot.add_legend_entry(self.grad_curves[name], f"{name} now")
+            self.start_curves[name] = self.grad_plot.plot_item.plot(
+                [], [], pen=pg.mkPen(color, width=1.5, style=Qt.PenStyle.DashLine))
+            self.grad_plot.add_legend_entry(self.start_curves[name],
+                                            f"{name} before training")
         row.addWidget(self.acc_plot, 1)
         row.addWidget(self.grad_plot, 1)
         col.addLayout(row, 1)
@@ -240,8 +269,21 @@ class LstmLesson(Lesson):
                            f"{rs_html(current.role)}")
         self.inputs_label.setText(f"x_{self.t} = {ls.vec(step.x)}    h_(t−1) = "
                                   f"{ls.vec(step.h_prev)}    c_(t−1) = {ls.vec(step.c_prev)}")
+        self._fill_history()
         if self.playback is not None:
             self.playback.set_step_back_enabled(self.t > 1 or self.stage > 0)
+
+    def _fill_history(self) -> None:
+        """Rows for the steps reached; the current step only up to the stage shown."""
+        t = self.history
+        t.setRowCount(len(self.walks))
+        for r, step in enumerate(self.walks):
+            shown = 6 if r + 1 < self.t else self.stage + 1 if r + 1 == self.t else -1
+            cells = [str(step.t), ls.vec(step.x) if shown >= 0 else ""]
+            cells += [ls.vec(st.value) if k < shown else ""
+                      for k, st in enumerate(step.stages)]      # f, i, c̃, o, c, h
+            for c, text in enumerate(cells):
+                t.setItem(r, c, QTableWidgetItem(text))
 
     def step_forward(self) -> None:
         if not self.walks:
@@ -285,7 +327,8 @@ class LstmLesson(Lesson):
         xv, yv = ls.memory_data(512, ls.MEMORY_TEST_SEED)
         xg, yg = xv[:PROBE], yv[:PROBE]
         tasks = []
-        self.runs, self.accuracy, self.gradients = {}, {}, {}
+        before: dict = {}
+        self.runs, self.accuracy, self.gradients, self.initial_gradients = {}, {}, {}, {}
         for name, _ in MODELS:
             run = self.store.new_run({"model": name}, name=name)
             self.runs[name] = run
@@ -293,10 +336,12 @@ class LstmLesson(Lesson):
             tasks.append(TrainingTask(
                 run, ls.memory_model(name, seed), x, y, epochs=epochs, batch_size=32,
                 seed=seed, record_batches=False,
-                snapshot=lambda t: _memory_snapshot(t, xv, yv, xg, yg)))
+                prepare=lambda t: _memory_prepare(t, before, xg, yg),
+                snapshot=lambda t: _memory_snapshot(t, before, xv, yv, xg, yg)))
         for name, _ in MODELS:
             self.acc_curves[name].setData([], [])
             self.grad_curves[name].setData([], [])
+            self.start_curves[name].setData([], [])
         self.session = TrainingSession(tasks, warm_up=False, parent=self)
         self.session.snapshot.connect(self._on_memory_snapshot)
         self.session.finished.connect(self._on_memory_done)
@@ -308,9 +353,13 @@ class LstmLesson(Lesson):
         name = next((n for n, r in self.runs.items() if r is run), None)
         if name is None:
             return
-        acc, grads = value
+        acc, grads, initial = value
         self.accuracy[name].append(acc)
         self.gradients[name] = grads
+        if initial is not None and name not in self.initial_gradients:
+            self.initial_gradients[name] = initial
+            self.start_curves[name].setData(np.arange(1, len(initial) + 1),
+                                            np.log10(np.maximum(initial, TINY)))
         values = 100.0 * np.asarray(self.accuracy[name])
         self.acc_curves[name].setData(np.arange(1, len(values) + 1), values)
         self.grad_curves[name].setData(np.arange(1, len(grads) + 1),
@@ -323,9 +372,15 @@ class LstmLesson(Lesson):
             grads = self.gradients.get(name)
             if not acc or grads is None:
                 continue
-            parts.append(f"{name}: {rs.plain(100 * acc[-1])} % right (chance is 50 %); the "
-                         f"gradient at step 1 is {readable(grads[0])}, at step "
-                         f"{len(grads)} {readable(grads[-1])}.")
+            text = f"{name}: {rs.plain(100 * acc[-1])} % right (chance is 50 %)."
+            start = self.initial_gradients.get(name)
+            if start is not None and start[-1] > 0:
+                text += (f" Before training, the gradient reaching step 1 was "
+                         f"{readable(start[0] / start[-1])} of the one at step {len(start)}")
+                if grads[-1] > 0:
+                    text += f"; now {readable(grads[0] / grads[-1])}"
+                text += "."
+            parts.append(text)
         return "  ".join(parts)
 
     def _on_memory_done(self) -> None:

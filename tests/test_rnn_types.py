@@ -75,3 +75,13 @@ def test_each_example_has_its_shape_and_learns(example):
     model.fit(x, y, epochs=quick.epochs, batch_size=quick.batch_size, seed=0)
     score = example.score(model, xt, yt)
     assert score.value > before + 0.1 and "%" in score.text and "e-" not in score.text
+
+
+def test_a_curve_task_draws_a_sequence_that_varies():
+    example = rt.BY_KEY["one_to_many"]
+    model = example.make_model(seed=0)
+    xt, yt = example.test_data()
+    score = example.score(model, xt, yt)
+    spreads = yt[:20, :, 0].std(axis=1)
+    np.testing.assert_array_equal(score.true_curve, yt[int(np.argmax(spreads)), :, 0])
+    assert score.true_curve.std() == spreads.max()

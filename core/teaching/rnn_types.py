@@ -211,9 +211,16 @@ def _curve_closeness(model, x, y) -> Score:
     err = float(np.mean((p - y) ** 2))
     spread = float(np.mean((y - y.mean()) ** 2))
     r2 = max(0.0, 1.0 - err / spread) if spread > 0 else 0.0
+    k = _shown(y)
     return Score(r2, f"mean squared error {fmt(err)} on {len(y)} new sequences: the curve "
                      f"explains {percent(r2)} of the true values' variation",
-                 true_curve=y[0, :, 0], predicted_curve=p[0, :, 0], input_curve=x[0, :, 0])
+                 true_curve=y[k, :, 0], predicted_curve=p[k, :, 0], input_curve=x[k, :, 0])
+
+
+def _shown(y, among: int = 20) -> int:
+    """The sequence drawn for the learner: of the first `among`, the one whose true values
+    vary most (a nearly flat wave says little about how well its shape was learned)."""
+    return int(np.argmax(y[:among].reshape(min(among, len(y)), -1).std(axis=1)))
 
 
 EXAMPLES: tuple[Example, ...] = (

@@ -219,7 +219,7 @@ class LstmLesson(Lesson):
         self.memory_button.clicked.connect(self.toggle_memory)
         buttons.addWidget(self.memory_button)
         self.memory_message = self.make_message_label()
-        self.memory_message.setText("Press “Train both”: about half a minute on a laptop.")
+        self.memory_message.setText("Press “Train both”: about 15 seconds on a laptop.")
         buttons.addWidget(self.memory_message, 1)
         col.addLayout(buttons)
         return page

@@ -215,6 +215,3 @@ class TypesOfRnnLesson(Lesson):
                 self._show_score(task.result)
                 self.train_label.setText(f"Trained {task.epochs_done} epochs")
             self.trained.emit(example.key)
-
-    def deactivate(self) -> None:
-        super().deactivate()

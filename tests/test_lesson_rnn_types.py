@@ -92,3 +92,14 @@ def test_leaving_the_lesson_stops_its_training(qtbot, lesson):
     qtbot.waitUntil(lambda: lesson.is_training(), timeout=TIMEOUT)
     lesson.deactivate()
     assert not lesson.is_training()
+
+
+def test_data_that_arrives_after_leaving_starts_no_training(qtbot, lesson):
+    lesson.examples.setCurrentRow(3)
+    lesson.train(epochs=200)
+    lesson.deactivate()                       # while the data is still being prepared
+    qtbot.waitUntil(lambda: lesson.train_button.isEnabled(), timeout=TIMEOUT)
+    assert not lesson.is_training() and lesson.session is None
+    lesson.activate()
+    with qtbot.waitSignal(lesson.trained, timeout=TIMEOUT):
+        lesson.train(epochs=1, samples=64)

@@ -63,6 +63,7 @@ class TypesOfRnnLesson(Lesson):
         self.scores: dict[str, rt.Score] = {}
         self.store = RunStore("rnn_types")
         self._seed = 0
+        self._shown = True         # False once the learner left: a late data load starts nothing
 
         page = QWidget()
         row = QHBoxLayout(page)
@@ -176,7 +177,8 @@ class TypesOfRnnLesson(Lesson):
 
     def _start(self, example, seed, data, epochs, samples) -> None:
         self.train_button.setEnabled(True)
-        if example is not self.example:
+        if example is not self.example or not self._shown:
+            self.train_label.setText("Not trained yet")
             return
         (x, y), (xt, yt) = data
         if samples is not None:
@@ -215,3 +217,12 @@ class TypesOfRnnLesson(Lesson):
                 self._show_score(task.result)
                 self.train_label.setText(f"Trained {task.epochs_done} epochs")
             self.trained.emit(example.key)
+
+    # --- lifecycle --------------------------------------------------------------------------
+    def activate(self) -> None:
+        self._shown = True
+        super().activate()
+
+    def deactivate(self) -> None:
+        self._shown = False
+        super().deactivate()

@@ -68,7 +68,8 @@ def test_tagging_trains_live_and_shows_true_and_predicted_tags(qtbot, lesson):
     tx, ty = lesson.true_curve.getData()
     px, py = lesson.pred_curve.getData()
     assert len(tx) == len(px) == example.steps
-    np.testing.assert_array_equal(ty, example.test_data()[1][0, :, 0])   # tags: the first
+    yt = example.test_data()[1][:20, :, 0]
+    np.testing.assert_array_equal(ty, yt[int(np.argmax(yt.std(axis=1)))])   # tags that vary
     assert lesson.curve_plot.isVisible()
     assert lesson.train_button.text() == "Train this example"
     assert "e-" not in lesson.result_label.text()

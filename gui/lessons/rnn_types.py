@@ -153,6 +153,10 @@ class TypesOfRnnLesson(Lesson):
             return
         self.result_label.setText(f"On new data: {score.text}.")
         if curve:
+            if self.example.activation == "sigmoid":      # tags: a probability, 0 to 1
+                self.curve_plot.plot_item.setYRange(-0.05, 1.05)
+            else:
+                self.curve_plot.plot_item.enableAutoRange()
             steps = np.arange(1, len(score.true_curve) + 1)
             self.true_curve.setData(steps, np.asarray(score.true_curve, float))
             self.pred_curve.setData(steps, np.asarray(score.predicted_curve, float))

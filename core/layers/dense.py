@@ -1,4 +1,8 @@
-"""Dense: every input connected to every unit, z = x·W + b, a = f(z)."""
+"""Dense: every input connected to every unit, z = x·W + b, a = f(z).
+
+As in Keras, a Dense layer after a recurrent layer with `return_sequences=True` reads
+(N, T, F) and applies the same W and b at every time step, giving (N, T, units): that is
+how a many-to-many RNN says something at each step."""
 from __future__ import annotations
 
 import numpy as np
@@ -19,6 +23,8 @@ class Dense(ActivatedLayer):
         self.units = int(units)
 
     def compute_output_shape(self, input_shape):
+        if len(input_shape) == 2:           # (time steps, features): one output per step
+            return (int(input_shape[0]), self.units)
         if len(input_shape) != 1:
             raise ValueError(
                 f"Dense expects flat inputs (features,), got {tuple(input_shape)}: "
@@ -26,7 +32,7 @@ class Dense(ActivatedLayer):
         return (self.units,)
 
     def param_shapes(self, input_shape):
-        return {"kernel": (int(input_shape[0]), self.units), "bias": (self.units,)}  # (I, O), (O,)
+        return {"kernel": (int(input_shape[-1]), self.units), "bias": (self.units,)}  # (I, O), (O,)
 
     def build(self, input_shape, rng=None):
         super().build(input_shape, rng)
@@ -38,7 +44,32 @@ class Dense(ActivatedLayer):
         }
 
     def forward(self, x, training=False):
-        x = as_clean_float32(x)                                                  # (N, I)
+        x = as_clean_float32(x)
+        self._steps = x.shape[:2] if x.ndim == 3 else None
+        if self._steps is None:
+            return self._forward(x)
+        # every time step through the same weights: the steps are rows of one product
+        return self._forward(x.reshape(-1, x.shape[2])).reshape(*self._steps, self.units)
+
+    def _per_step(self, a):
+        """(N·T, k) → (N, T, k) when the last forward read sequences."""
+        steps = getattr(self, "_steps", None)
+        return a if steps is None or a is None else a.reshape(*steps, a.shape[-1])
+
+    def _rows(self, a):
+        steps = getattr(self, "_steps", None)
+        return a if steps is None else a.reshape(-1, a.shape[-1])
+
+    def preactivation(self):
+        return self._per_step(self._cache["z"])
+
+    def trace_extras(self):
+        extras = super().trace_extras()
+        if "pre_activation" in extras:
+            extras["pre_activation"] = self._per_step(extras["pre_activation"])
+        return extras
+
+    def _forward(self, x):                                                       # (N, I)
         relu = self.activation is not None and self.activation.name == "relu"
         z, a = K.dense_forward_planned(x, self.params["kernel"], self.params["bias"], relu)
         if relu or self.activation is None:  # ReLU was applied in the product's own pass
@@ -48,6 +79,7 @@ class Dense(ActivatedLayer):
         return self._activate(z)
 
     def backward(self, dy, need_input_grad=True):                                # (N, O)
+        dy = self._rows(dy)
         if self.activation is not None and self.activation.name == "relu":
             return self._backward(dy, self._cache["a"], need_input_grad)        # mask fused
         dz = dy if self.activation is None else self.activation.backward(
@@ -55,7 +87,7 @@ class Dense(ActivatedLayer):
         return self._backward(dz, None, need_input_grad)
 
     def backward_from_preactivation(self, dz, need_input_grad=True):
-        return self._backward(dz, None, need_input_grad)
+        return self._backward(self._rows(dz), None, need_input_grad)
 
     def _backward(self, dy, relu_output, need_input_grad):
         dx, dw, db, finite = K.dense_backward_planned(
@@ -63,7 +95,7 @@ class Dense(ActivatedLayer):
             need_input_grad, report_finite=True)
         self.grads = {"kernel": dw, "bias": db}
         self.finite_grads = ("kernel",) if finite else ()
-        return dx                                                               # (N, I)
+        return self._per_step(dx)                                    # (N, I) or (N, T, I)
 
     def get_config(self):
         return {**super().get_config(), "units": self.units}

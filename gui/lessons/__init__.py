@@ -34,7 +34,9 @@ COURSE: list[tuple[str, str]] = [
     ("gui.lessons.draw_digit", "DrawDigitLesson"),
     ("gui.lessons.transfer_learning", "TransferLearningLesson"),
     ("gui.lessons.rnn", "RnnLesson"),
+    ("gui.lessons.rnn_types", "TypesOfRnnLesson"),
     ("gui.lessons.vanishing_gradients", "VanishingGradientsLesson"),
+    ("gui.lessons.lstm", "LstmLesson"),
 ]
 
 #: extra lesson classes appended after the course (tests register throwaway ones here)

@@ -6,6 +6,10 @@ The lesson says where the walk-through is: `set_position(phase, t)`; the forward
 in h_t up to the current step (forward colour), the backward pass fills in ∂L/∂h_t from the
 end back to the current step (backward colour). The numbers are a `core.teaching.rnn_steps.Walk`'s,
 written with its formatter; nothing is computed here.
+
+`set_shape(shape)` draws an RNN's *type* instead (one-to-one, one-to-many, many-to-one,
+many-to-many: a `core.teaching.rnn_types.Shape`): the same row of cells, an input arrow only
+at the steps that read one and an output ŷ only at the steps that give one.
 """
 from __future__ import annotations
 
@@ -29,6 +33,7 @@ class UnrolledRnn(QWidget):
         self.forward_upto = 0          # h_1 … h_k are shown
         self.backward_from: int | None = None   # ∂L/∂h_k … ∂L/∂h_T are shown
         self.show_output = False
+        self.shape = None
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumHeight(200)
         self.setAccessibleName("The network unrolled through time")
@@ -41,6 +46,12 @@ class UnrolledRnn(QWidget):
     # --- state ----------------------------------------------------------------------------
     def set_walk(self, walk) -> None:
         self.walk = walk
+        self.update()
+
+    def set_shape(self, shape) -> None:
+        """Draw `shape` (which steps read x, which give ŷ) in place of a walk's numbers."""
+        self.shape = shape
+        self.setAccessibleDescription(self.describe())
         self.update()
 
     def set_position(self, phase: str, t: int | None, forward_upto: int,
@@ -68,6 +79,11 @@ class UnrolledRnn(QWidget):
         return f"ŷ = {plain(self.walk.prediction)}\ny = {plain(self.walk.target)}"
 
     def describe(self) -> str:
+        if self.shape is not None:
+            ins = [str(k + 1) for k, on in enumerate(self.shape.inputs) if on]
+            outs = [str(k + 1) for k, on in enumerate(self.shape.outputs) if on]
+            return (f"{self.shape.name}: {self.shape.steps} step(s); input at step "
+                    f"{', '.join(ins)}; output at step {', '.join(outs)}")
         if self.walk is None:
             return "No sequence yet"
         parts = [f"x{k} = {plain(self.walk.sequence[k - 1])}, h{k} = "
@@ -81,6 +97,10 @@ class UnrolledRnn(QWidget):
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         pal = self.palette()
         text_color = pal.color(QPalette.ColorRole.WindowText)
+        if self.shape is not None:
+            self._paint_shape(p, text_color)
+            p.end()
+            return
         if self.walk is None:
             p.setPen(text_color)
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Preparing the network…")
@@ -155,6 +175,60 @@ class UnrolledRnn(QWidget):
         p.drawText(QRectF(out.left() - 10, x_y - 4, out_w + 10, 2 * line + 4),
                    Qt.AlignmentFlag.AlignCenter, self.output_text())
         p.end()
+
+    def _paint_shape(self, p: QPainter, text_color: QColor) -> None:
+        """Cells in a row; x_t below only where the shape reads an input, ŷ_t above only
+        where it gives an output; h carried right between cells."""
+        shape = self.shape
+        pal = self.palette()
+        p.setFont(mono_font())
+        fm = p.fontMetrics()
+        line = fm.lineSpacing()
+        fwd = QColor(FORWARD_COLOR)
+        T = shape.steps
+        margin = 6
+        left = fm.horizontalAdvance("h0=0") + 10
+        slot = (self.width() - left - margin) / max(T, 1)
+        box_w = min(slot * 0.7, fm.horizontalAdvance("W, U, b") + 20)
+        box_h = 2 * line + 12
+        arrow = max(18, (self.height() - box_h - 4 * line - 2 * margin) / 2)
+        out_y = margin
+        cell_y = out_y + line + arrow
+        x_y = cell_y + box_h + arrow
+        muted = QColor(text_color)
+        muted.setAlpha(90)
+        for k in range(T):
+            cx = left + slot * (k + 0.5)
+            box = QRectF(cx - box_w / 2, cell_y, box_w, box_h)
+            p.setPen(QPen(text_color, 1.2))
+            p.setBrush(pal.color(QPalette.ColorRole.Base))
+            p.drawRoundedRect(box, 6, 6)
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            label = f"step {k + 1}" if fm.horizontalAdvance(f"step {k + 1}") + 6 <= box_w \
+                else str(k + 1)
+            p.drawText(box, Qt.AlignmentFlag.AlignCenter, f"{label}\nW, U, b")
+            column = QRectF(cx - slot / 2 + 1, 0, slot - 2, 0)
+            if shape.inputs[k]:
+                self._arrow(p, QPointF(cx, x_y), QPointF(cx, box.bottom()), text_color)
+                p.setPen(text_color)
+                p.drawText(column.adjusted(0, x_y + 2, 0, x_y + line + 4),
+                           Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, f"x{k + 1}")
+            else:
+                p.setPen(muted)
+                p.drawText(column.adjusted(0, x_y + 2, 0, x_y + line + 4),
+                           Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, "0")
+            if shape.outputs[k]:
+                self._arrow(p, QPointF(cx, box.top()), QPointF(cx, out_y + line + 2), fwd)
+                p.setPen(fwd)
+                p.drawText(column.adjusted(0, out_y, 0, out_y + line + 2),
+                           Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop,
+                           f"ŷ{k + 1}")
+            if k < T - 1:
+                nxt = left + slot * (k + 1.5) - box_w / 2
+                self._arrow(p, QPointF(box.right(), cell_y + box_h / 2),
+                            QPointF(nxt, cell_y + box_h / 2), text_color)
+        p.setPen(text_color)
+        p.drawText(QPointF(margin, cell_y + box_h / 2 - 4), "h0=0")
 
     @staticmethod
     def _arrow(p: QPainter, a: QPointF, b: QPointF, color: QColor) -> None:

@@ -130,3 +130,14 @@ def test_the_default_run_shows_dropout_helping_validation(qtbot, lesson):
     assert lesson.gap("dropout") < lesson.gap("plain")
     said = lesson.message.text()
     assert "Dropout helped" in said or "Dropout kept the validation loss lower" in said
+
+
+def test_play_while_the_fits_train_says_to_wait(qtbot, lesson):
+    with qtbot.waitSignal(lesson.fits.fitted, timeout=TIMEOUT):
+        assert lesson.fits.start()
+        lesson.playback.play_button.click()              # Play: the networks must wait
+        assert "still training" in lesson.message.text()
+        assert not lesson.playback.is_playing()
+        lesson.step()                                    # stepping is still possible
+    assert lesson.runs == {}
+    assert lesson.fits.fit_button.isEnabled() and lesson.rate_spin.isEnabled()

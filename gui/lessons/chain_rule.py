@@ -236,7 +236,7 @@ class ChainRuleLesson(Lesson):
             why = (f"Path {' → '.join(s.path)}: multiply the local derivatives on its edges "
                    "(the chain rule).")
             if s.node in ("w1", "w2", "b"):
-                why += (f" ∂L/∂z is reused from the previous steps: that is backprop's saving.")
+                why += " ∂L/∂z is reused from the previous steps: that is backprop's saving."
         self.path_label.setText(why)
 
     # --- stepping ------------------------------------------------------------------------

@@ -107,6 +107,7 @@ class DropoutLesson(Lesson):
         self.left_tabs.setAccessibleName("Dropout lesson views")
         self.left_tabs.addTab(left, "Without vs with dropout")
         self.fits = FitCapacityView(self.start_session)
+        self.fits.fitted.connect(lambda: self._update_controls())
         self.left_tabs.addTab(self.fits, "Under- and overfitting")
         self.left_tabs.setTabToolTip(1, "The course's picture: too simple, about right, too "
                                         "flexible, each trained on the same noisy points")
@@ -240,13 +241,21 @@ class DropoutLesson(Lesson):
                   f"{n_params:,} weights: far more than the digits can pin down.")
 
     # --- training ------------------------------------------------------------------------------
+    def _trains_networks(self) -> bool:
+        """The two networks' session runs (the fit picture's session is another one)."""
+        return self.session is not None and self.session.is_running()
+
     def _on_play(self, playing: bool) -> None:
         if playing:
-            if self.session is not None and self.is_training():
+            if self.fits.is_fitting():
+                self._say("The under- and overfitting picture is still training (a few "
+                          "seconds); press Play when it is done.")
+                self.playback.set_playing(False)
+            elif self._trains_networks():
                 self.session.resume()
             elif not self.start():
                 self.playback.set_playing(False)
-        elif self.is_training():
+        elif self._trains_networks():
             self.session.pause()
             self.show_trained_network()
         self._update_controls()
@@ -420,11 +429,12 @@ class DropoutLesson(Lesson):
         running = self.is_training()
         for w in (self.rate_spin, self.n_spin, self.epochs_spin, self.lr_combo):
             w.setEnabled(not running)
+        self.fits.fit_button.setEnabled(not running)
 
     # --- stepping ----------------------------------------------------------------------------
     def step(self) -> None:
         """One traced training batch of (a copy of) the dropout network: a fresh mask."""
-        if self.is_training() and not self.session.is_paused():
+        if self._trains_networks() and not self.session.is_paused():
             self.session.pause()
         live = self.models.get("dropout")
         run = self.runs.get("dropout")

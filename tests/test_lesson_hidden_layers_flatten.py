@@ -98,5 +98,8 @@ def test_the_lesson_shows_its_digit_flattened(qtbot):
     lesson.set_sample(7)
     np.testing.assert_array_equal(lesson.flatten_view.image.reshape(-1),
                                   lesson.data.x_val[7].astype(np.float64))
+    r, c = lesson.flatten_view.highlight           # it starts on the digit's ink
+    assert lesson.flatten_view.image[r, c] > 0
+    assert f"= <b>{r * 28 + c}</b>" in lesson.flatten_view.mapping.text()
     lesson.deactivate()
     lesson.shutdown()

@@ -155,6 +155,7 @@ class FlattenView(QWidget):
         self.image: np.ndarray | None = None
         self.rows_laid = SIDE
         self.highlight = (14, 14)
+        self._chosen = False         # the learner clicked a pixel: keep following it
         self.column = np.full(SIDE * SIDE, np.nan)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -182,7 +183,18 @@ class FlattenView(QWidget):
 
     def set_image(self, x) -> None:
         self.image = np.asarray(x, dtype=np.float64).reshape(SIDE, SIDE)
+        if not self._chosen:
+            # start on ink, not on the black border: the pixel's value is worth following
+            self.highlight = self._ink_pixel()
         self._update()
+
+    def _ink_pixel(self) -> tuple[int, int]:
+        """The brightest pixel of the middle row (of the whole digit if that row is blank)."""
+        middle = self.image[SIDE // 2]
+        if middle.max() > 0:
+            return SIDE // 2, int(np.argmax(middle))
+        r, c = np.unravel_index(np.argmax(self.image), self.image.shape)
+        return int(r), int(c)
 
     def play(self) -> None:
         """Start again from an empty column and lay one row per tick."""
@@ -208,6 +220,7 @@ class FlattenView(QWidget):
 
     def set_highlight(self, row: int, col: int) -> None:
         if 0 <= row < SIDE and 0 <= col < SIDE:
+            self._chosen = True
             self.highlight = (int(row), int(col))
             self._update()
 

@@ -102,16 +102,7 @@ class DropoutLesson(Lesson):
         self.gap_label.setTextFormat(Qt.TextFormat.RichText)
         self.gap_label.setMinimumWidth(120)     # wraps instead of widening the lesson
         lv.addWidget(self.gap_label)
-        # the notes' picture first asks what overfitting is: its own tab beside the curves
-        self.left_tabs = QTabWidget()
-        self.left_tabs.setAccessibleName("Dropout lesson views")
-        self.left_tabs.addTab(left, "Without vs with dropout")
-        self.fits = FitCapacityView(self.start_session)
-        self.fits.fitted.connect(lambda: self._update_controls())
-        self.left_tabs.addTab(self.fits, "Under- and overfitting")
-        self.left_tabs.setTabToolTip(1, "The course's picture: too simple, about right, too "
-                                        "flexible, each trained on the same noisy points")
-        split.addWidget(self.left_tabs)
+        split.addWidget(left)
         right = QWidget()
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
@@ -132,6 +123,16 @@ class DropoutLesson(Lesson):
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
         split.setSizes([480, 540])
+        # the notes' picture first asks what overfitting is: its own tab beside the curves
+        self.left_tabs = QTabWidget()
+        self.left_tabs.setAccessibleName("Dropout lesson views")
+        split.replaceWidget(0, self.left_tabs)
+        self.left_tabs.addTab(left, "Without vs with dropout")
+        self.fits = FitCapacityView(self.start_session)
+        self.fits.fitted.connect(lambda: self._update_controls())
+        self.left_tabs.addTab(self.fits, "Under- and overfitting")
+        self.left_tabs.setTabToolTip(1, "The course's picture: too simple, about right, too "
+                                        "flexible, each trained on the same noisy points")
         outer.addWidget(split, 1)
         self.set_visual(visual)
 

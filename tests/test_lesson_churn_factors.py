@@ -148,3 +148,24 @@ def test_training_message_counts_are_the_tables(qtbot, lesson):
     n_in = lesson.table_data.dataset.num_features
     assert lesson.network_label.text().startswith(f"{n_in} inputs → 26 ReLU → 15 ReLU")
     assert "26 → 15 ReLU" not in lesson.explanation.toPlainText()
+
+
+def test_a_numeric_target_is_counted_as_the_file_writes_it(qtbot, lesson, tmp_path):
+    """The reader names the class "1" when the file writes "1.0": the rates still count it."""
+    rng = np.random.default_rng(1)
+    lines = ["plan,months,left"]
+    for i in range(300):
+        plan = "basic" if i % 2 else "gold"
+        left = rng.random() < (0.5 if plan == "basic" else 0.1)
+        lines.append(f"{plan},{i % 40},{1.0 if left else 0.0}")
+    path = tmp_path / "numbers.csv"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert lesson.load_csv(path)
+    shown = [c.factor for c in lesson.factors.charts if c.isVisible()]
+    plan = next(f for f in shown if f.column == "plan")
+    groups = {b.label: b for b in plan.buckets}
+    left = np.array([line.endswith("1.0") for line in lines[1:]])
+    basic = np.array([line.startswith("basic") for line in lines[1:]])
+    assert groups["basic"].positive == int(left[basic].sum()) > 0
+    assert groups["gold"].positive == int(left[~basic].sum())
+    assert plan.positive_label == "left = 1"

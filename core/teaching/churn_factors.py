@@ -100,9 +100,15 @@ def _number_label(v: float) -> str:
     return f"{v:g}" if abs(v) < 1e6 else f"{v:,.0f}"
 
 
-def factor_rates(cells, target_cells, positive: str, column: str = "",
-                 decimal_comma: bool = False, target_name: str = "target") -> FactorRates:
-    """The share of rows whose target is `positive`, per group of `cells`.
+def _positives(positive) -> set[str]:
+    return {positive.strip()} if isinstance(positive, str) else {str(p).strip() for p in positive}
+
+
+def factor_rates(cells, target_cells, positive, column: str = "",
+                 decimal_comma: bool = False, target_name: str = "target",
+                 positive_name: str | None = None) -> FactorRates:
+    """The share of rows whose target is `positive` (a cell text, or several: a numeric
+    target may be written "1" and "1.0"), per group of `cells`.
 
     A column whose non-blank cells are all numbers with more than MAX_CATEGORIES distinct
     values is cut into about NUMBER_BINS ranges [a, b) of one rounded width (the last one
@@ -113,11 +119,12 @@ def factor_rates(cells, target_cells, positive: str, column: str = "",
     if len(cells) != len(target):
         raise ValueError("one target cell per row is needed")
     keep = [i for i, c in enumerate(cells) if c != "" and target[i] != ""]
-    hit = np.array([target[i] == positive for i in keep], dtype=bool)
+    wanted = _positives(positive)
+    hit = np.array([target[i] in wanted for i in keep], dtype=bool)
     values = [cells[i] for i in keep]
     numbers = [_parse_number(v, decimal_comma) for v in values]
     numeric = bool(values) and all(n is not None for n in numbers)
-    label = f"{target_name} = {positive}"
+    label = f"{target_name} = {positive_name or ' / '.join(sorted(wanted))}"
     overall = float(hit.mean()) if hit.size else 0.0
     if numeric and len(set(numbers)) > MAX_CATEGORIES:
         x = np.asarray(numbers, dtype=np.float64)
@@ -160,15 +167,17 @@ def choose_factors(rates: dict[str, FactorRates], how_many: int = 3) -> list[str
     return (course + [n for n in ranked if n not in course])[:how_many]
 
 
-def churn_factors(text: str, target: str, positive: str, skip_rows=(), drop=(),
-                  decimal_comma: bool = False, how_many: int = 3) -> list[FactorRates]:
+def churn_factors(text: str, target: str, positive, skip_rows=(), drop=(),
+                  decimal_comma: bool = False, how_many: int = 3,
+                  positive_name: str | None = None) -> list[FactorRates]:
     """The churn rate by the factors worth showing first, for CSV `text` (see
-    `choose_factors`); `drop` (IDs) and the target are never factors."""
+    `choose_factors`); `drop` (IDs) and the target are never factors. `positive`: the target
+    cell text(s) of the class asked about (a reader's `target_mapping` keys)."""
     header, columns = read_columns(text, skip_rows)
     if target not in columns:
         raise ValueError(f"there is no column '{target}'")
     leave_out = set(drop) | {target}
     rates = {name: factor_rates(columns[name], columns[target], positive, name, decimal_comma,
-                                target)
+                                target, positive_name)
              for name in header if name not in leave_out}
     return [rates[name] for name in choose_factors(rates, how_many)]

@@ -363,7 +363,7 @@ class ChurnLesson(Lesson):
         self.preprocessing.show_table(table, PREVIEW)
         self._describe_minority()
         # step 1 counts the raw rows again: a big file does it in a worker
-        self.factors.count(table, ds.class_names[self.minority],
+        self.factors.count(table, self.minority,
                            self.start_worker if len(table.text) > LARGE_TEXT else None)
         self._say(f"Loaded {table.source}. Step 1: which customers leave; step 2: how the table "
                   "was encoded; step 3: train.")

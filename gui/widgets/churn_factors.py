@@ -138,14 +138,18 @@ class ChurnFactorsView(QWidget):
             f"'{hi.label}' ({hi.positive} of {hi.count}) but {percent(lo.rate)} of "
             f"'{lo.label}' ({lo.positive} of {lo.count}).")
 
-    def count(self, table, positive: str, start_worker=None) -> None:
+    def count(self, table, positive_class: int, start_worker=None) -> None:
         """Count `table` (core.teaching.imbalance.TableData) by its factors, on the rows the
-        network sees; with `start_worker` (a Lesson's) off the GUI thread."""
+        network sees, as the share of class `positive_class`; with `start_worker` (a
+        Lesson's) off the GUI thread."""
         self._table = table
+        # the cells as the file writes them ("1.0" for the class the reader names "1")
+        cells = [raw for raw, k in table.report.target_mapping.items() if k == positive_class]
+        name = table.dataset.class_names[positive_class]
 
         def job():
-            return churn_factors(table.text, table.target, positive, table.report.dropped_rows,
-                                 table.drop, table.report.decimal_comma)
+            return churn_factors(table.text, table.target, cells, table.report.dropped_rows,
+                                 table.drop, table.report.decimal_comma, positive_name=name)
 
         def finished(factors):
             if self._table is table and factors is not None:   # not a table since replaced

@@ -117,3 +117,30 @@ def test_play_walks_backward_by_itself(qtbot, lesson):
     press(qtbot, lesson, Qt.Key.Key_Space)
     qtbot.waitUntil(lambda: lesson.view.step == 6, timeout=5000)
     qtbot.waitUntil(lambda: not lesson.playback.is_playing(), timeout=3000)
+
+
+def test_notes_names_stand_beside_the_formulas(qtbot, lesson):
+    """Issue 15 item 6: the notes' e and y are the app's ŷ and z, said on screen."""
+    names = lesson.names_label
+    assert names.isVisible()
+    text = names.text()
+    assert "notes' <b>y</b> = our <b>z</b>" in text
+    assert "notes' <b>e</b> = our <b>ŷ</b>" in text
+    # the product on screen in both sets of names, following the walk to w1
+    press(qtbot, lesson, Qt.Key.Key_Right, 4)
+    assert lesson.graph.backward[lesson.step - 1].symbol == "∂L/∂w1"
+    chain = lesson.notes_chain.text()
+    assert lesson.notes_chain.isVisible()
+    assert "notes: ∂L/∂e · ∂e/∂y · ∂y/∂w1" in chain
+    assert "here:  ∂L/∂ŷ · ∂ŷ/∂z · ∂z/∂w1" in chain
+    press(qtbot, lesson, Qt.Key.Key_Left, 1)      # back to ∂L/∂z: the notes' ∂L/∂y
+    assert "notes: ∂L/∂e · ∂e/∂y" in lesson.notes_chain.text()
+    assert "∂y/∂w1" not in lesson.notes_chain.text()
+
+
+def test_notes_names_translate_the_chain():
+    from core.teaching.notes_names import derivative_chain, in_notes_names
+    assert in_notes_names("z") == "y" and in_notes_names("ŷ") == "e"
+    assert in_notes_names("w2") == "w2" and in_notes_names("L") == "L"
+    assert derivative_chain(("L", "ŷ", "z", "b"), notes=True) == "∂L/∂e · ∂e/∂y · ∂y/∂b"
+    assert derivative_chain(("L", "ŷ")) == "∂L/∂ŷ"

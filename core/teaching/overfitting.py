@@ -18,10 +18,11 @@ from core import data as core_data
 from core.layers import Dense, Dropout
 from core.model import Sequential
 from core.optimizers import Adam
+from core.wording import number
 
 __all__ = ["small_digits", "build_overfit_model", "dropout_layers", "kept_masks",
            "MaskRecorder", "StepBatches", "clone_model", "generalization_gap",
-           "DEFAULT_HIDDEN"]
+           "DEFAULT_HIDDEN", "dropout_verdict"]
 
 #: two wide hidden layers: far more weights (~118,000) than 300 digits can pin down
 DEFAULT_HIDDEN = (128, 128)
@@ -193,3 +194,37 @@ def generalization_gap(train_values, val_values) -> float | None:
         return None
     i = ok[-1]
     return float(v[i] - t[i])
+
+
+def _percent(share) -> str:
+    return f"{100 * float(share):.1f} %"
+
+
+def dropout_verdict(plain: dict, dropout: dict, n_val: int, rate: float) -> str:
+    """One sentence on whether dropout helped validation this time, and if not, why it
+    probably did not. `plain` and `dropout` hold each run's per-epoch lists ("loss",
+    "val_loss", "val_accuracy"); `n_val` is the number of validation digits."""
+    pv, dv = float(plain["val_loss"][-1]), float(dropout["val_loss"][-1])
+    pa, da = float(plain["val_accuracy"][-1]), float(dropout["val_accuracy"][-1])
+    losses = f"validation loss {number(dv)} with dropout, {number(pv)} without"
+    accs = f"validation accuracy {_percent(da)} against {_percent(pa)}"
+    one_digit = _percent(1 / max(1, int(n_val)))
+    if dv < pv and da > pa:
+        return f"Dropout helped: {losses}, {accs}."
+    if dv < pv:
+        return (f"Dropout kept the validation loss lower ({losses}), but the {accs} is "
+                f"{'the same' if da == pa else 'not better'} this time: one of the {n_val} "
+                f"validation digits is {one_digit}, so a few borderline digits decide it; the "
+                "lower loss means fewer confident mistakes.")
+    val = np.asarray(plain["val_loss"], dtype=np.float64)
+    still_falling = int(np.argmin(val)) == len(val) - 1     # its lowest is its last
+    d_train = float(dropout["loss"][-1])
+    if still_falling:
+        why = ("the network without dropout had not started to overfit yet (its validation "
+               "loss was still falling): train for more epochs")
+    elif d_train > pv:
+        why = (f"with rate {number(rate)} the dropout network is still learning the training "
+               f"digits (training loss {number(d_train)}): try a lower rate or more epochs")
+    else:
+        why = "dropout's random masks did not pay off in this run: try another rate"
+    return f"This time dropout did not help validation ({losses}, {accs}): {why}."

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFrame, QHBoxLayout, Q
                                QVBoxLayout, QWidget)
 
 from core.teaching import stepper
+from core.teaching.notes_names import NOTES_NAMES, derivative_chain
 from gui.lessons.base import Lesson
 from gui.widgets.playback import PlaybackClock
 from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR, AccentLegend
@@ -120,7 +121,13 @@ class ChainRuleLesson(Lesson):
         box = QFrame()
         box.setObjectName("formulaPanel")
         box.setFrameShape(QFrame.Shape.StyledPanel)
-        lay = QVBoxLayout(box)
+        row = QHBoxLayout(box)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(6)
+        formulas = QWidget()
+        row.addWidget(formulas, 1)
+        row.addWidget(self._notes_names_box())
+        lay = QVBoxLayout(formulas)
         lay.setContentsMargins(8, 4, 8, 6)
         lay.setSpacing(2)
         self.step_title = QLabel()
@@ -142,6 +149,35 @@ class ChainRuleLesson(Lesson):
         self.path_label.setWordWrap(True)
         lay.addWidget(self.path_label)
         return box
+
+    def _notes_names_box(self) -> QWidget:
+        """The course notes call z and ŷ 'y' and 'e': the two sets of names side by side,
+        with the current step's product written in both."""
+        box = QFrame()
+        box.setObjectName("notesNames")
+        box.setFrameShape(QFrame.Shape.StyledPanel)
+        lay = QVBoxLayout(box)
+        lay.setContentsMargins(8, 4, 8, 6)
+        lay.setSpacing(2)
+        title = QLabel("<b>In the course notes (tutorial 15)</b>")
+        lay.addWidget(title)
+        self.names_label = QLabel("<br>".join(
+            f"notes' <b>{notes}</b> = our <b>{ours}</b>: {what}" for notes, ours, what in NOTES_NAMES)
+            + "<br>(the notes' y is not the answer y above)")
+        self.names_label.setAccessibleName("The notes' names and the app's names")
+        self.names_label.setWordWrap(True)
+        lay.addWidget(self.names_label)
+        self.notes_chain = QLabel()
+        self.notes_chain.setFont(mono_font())
+        self.notes_chain.setAccessibleName("The current product in the notes' names")
+        self.notes_chain.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        lay.addWidget(self.notes_chain)
+        box.setMaximumWidth(430)
+        return box
+
+    def _show_notes_chain(self, path) -> None:
+        self.notes_chain.setText(f"notes: {derivative_chain(path, notes=True)}\n"
+                                 f"here:  {derivative_chain(path)}")
 
     # --- values ------------------------------------------------------------------------
     def load_person(self, k: int) -> None:
@@ -186,19 +222,21 @@ class ChainRuleLesson(Lesson):
             self.path_label.setText("Each edge is labelled with its local derivative: how much "
                                     "the node it points to changes per unit change of where it "
                                     "starts. Press → to walk backward from L.")
+            self._show_notes_chain(("L", "ŷ", "z", "w1"))
             return
         s = g.backward[k - 1]
         self.step_title.setText(f"Backward, step {k} of {total}: {s.symbol}")
         self.step_title.setStyleSheet(f"color: {BACKWARD_COLOR.name()};")
         self.product.setText(s.formula)
         self.product.setToolTip(s.formula + f"\n= {s.value!r}")
+        self._show_notes_chain(s.path)
         if len(s.path) == 1:
             why = "The walk starts at the loss: ∂L/∂L = 1."
         else:
             why = (f"Path {' → '.join(s.path)}: multiply the local derivatives on its edges "
                    "(the chain rule).")
             if s.node in ("w1", "w2", "b"):
-                why += (f" ∂L/∂z is reused from the previous steps: that is backprop's saving.")
+                why += " ∂L/∂z is reused from the previous steps: that is backprop's saving."
         self.path_label.setText(why)
 
     # --- stepping ------------------------------------------------------------------------

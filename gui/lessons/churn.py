@@ -30,6 +30,7 @@ from core.teaching.runs import RunStore
 from gui.lessons.base import Lesson
 from gui.training_worker import TrainingSession, TrainingTask, format_duration
 from gui.widgets.balancing_compare import BalancingCompare
+from gui.widgets.churn_factors import ChurnFactorsView
 from gui.widgets.load_progress import LoadProgress, worker_progress
 from gui.widgets.numbers import fmt, mono_font
 from gui.widgets.preprocessing_view import PreprocessingView
@@ -77,21 +78,25 @@ class ChurnLesson(Lesson):
         rv.addWidget(self.message)
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Churn lesson views")
+        self.factors = ChurnFactorsView()
+        self.tabs.addTab(self.factors, "1 · Why do they leave?")
         self.preprocessing = PreprocessingView()
         self.report_list = self.preprocessing.report_list
         self.before_table = self.preprocessing.before_table
         self.after_table = self.preprocessing.after_table
-        self.tabs.addTab(self.preprocessing, "1 · Preprocessing")
-        self.tabs.addTab(self._build_training_tab(), "2 · Training && report")
+        self.tabs.addTab(self.preprocessing, "2 · Preprocessing")
+        self.tabs.addTab(self._build_training_tab(), "3 · Training && report")
         self.compare = BalancingCompare()
         self.compare.run_selected.connect(self._show_report)
         self.compare_table, self.minority_label = self.compare.table, self.compare.minority_label
-        self.tabs.addTab(self.compare, "3 · Imbalance: compare")
-        self.tabs.setTabToolTip(0, "What was done to the table so a network can read it")
-        self.tabs.setTabToolTip(1, "The training curves and the classification report on the "
-                                   "validation customers")
-        self.tabs.setTabToolTip(2, "Runs side by side: how each balancing choice changed the "
-                                   "minority class's recall, precision and F1")
+        self.tabs.addTab(self.compare, "4 · Imbalance: compare")
+        for i, tip in enumerate((
+                "The course's question first: the share of customers who left, by each factor",
+                "What was done to the table so a network can read it",
+                "The training curves and the classification report on the validation customers",
+                "Runs side by side: how each balancing choice changed the minority class's "
+                "recall, precision and F1")):
+            self.tabs.setTabToolTip(i, tip)
         rv.addWidget(self.tabs, 1)
         root.addWidget(right)
         root.setStretchFactor(0, 0)
@@ -357,7 +362,11 @@ class ChurnLesson(Lesson):
             + f" → {out}")
         self.preprocessing.show_table(table, PREVIEW)
         self._describe_minority()
-        self._say(f"Loaded {table.source}. Step 1: see how it was encoded; step 2: train.")
+        # step 1 counts the raw rows again: a big file does it in a worker
+        self.factors.count(table, self.minority,
+                           self.start_worker if len(table.text) > LARGE_TEXT else None)
+        self._say(f"Loaded {table.source}. Step 1: which customers leave; step 2: how the table "
+                  "was encoded; step 3: train.")
         self.report_view.setPlainText("Press Train.")
 
     def _on_target_changed(self, target: str) -> None:
@@ -425,6 +434,18 @@ class ChurnLesson(Lesson):
         ds = self.table_data.dataset
         xt, yt, xv, yv = self.split
         epochs = self.epochs_spin.value()
+        done = self.trained_run(methods, epochs)
+        if done:
+            # the same data, start and settings: a second row would only repeat the first
+            methods = [m for m in methods if m not in done]
+            names = ", ".join(BALANCING[m] for m in done)
+            if not methods:
+                self._select_compare_row(done[list(done)[-1]])
+                self.tabs.setCurrentIndex(3)
+                rows = "its row" if len(done) == 1 else "their rows"
+                self._say(f"Already trained for {epochs} epochs on this data: {names} (see "
+                          f"{rows} in step 4). Change the epochs to train again.")
+                return False
         tasks = []
         try:
             for method in methods:
@@ -439,7 +460,7 @@ class ChurnLesson(Lesson):
                                     class_weight=cw)
                 tasks.append(task)
                 self._pending[run.id] = {"model": model, "method": method, "counts": counts,
-                                         "class_weight": cw, "run": run}
+                                         "class_weight": cw, "run": run, "epochs": epochs}
         except ValueError as exc:
             self._say(f"Cannot train: {exc}", error=True)
             return False
@@ -451,11 +472,22 @@ class ChurnLesson(Lesson):
         self.session.run_ended.connect(self._on_run_ended)
         self.session.finished.connect(self._on_finished)
         self.start_session(self.session)
-        what = ", ".join(BALANCING[m] for m in methods)
-        self._say(f"Training ({what}): {epochs} epochs on {len(yt)} customers…")
-        self.tabs.setCurrentIndex(1 if len(methods) == 1 else 2)
+        what = ", ".join(f"{t.run.name} on {len(t.y)} rows" for t in tasks)
+        kept = f" ({names}: already trained, kept)" if done else ""
+        self._say(f"Training for {epochs} epochs: {what}{kept}…")
+        self.tabs.setCurrentIndex(2 if len(methods) == 1 else 3)
         self._update_controls()
         return True
+
+    def trained_run(self, methods, epochs: int) -> dict[str, int]:
+        """{method: run id} of the given methods already trained (or training) for `epochs`
+        epochs on the data in use (a run stopped early may be trained again)."""
+        out = {}
+        for rid, info in list(self.results.items()) + list(self._pending.items()):
+            stopped = info["run"].status not in ("finished", "running", "new")
+            if info["method"] in methods and info.get("epochs") == epochs and not stopped:
+                out[info["method"]] = rid
+        return out
 
     def compare_all(self) -> bool:
         return self.train(list(BALANCING))

@@ -18,7 +18,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, QLabel,
                                QProgressBar, QPushButton, QRadioButton, QSizePolicy,
-                               QSpinBox, QSplitter, QVBoxLayout, QWidget)
+                               QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from core.model import Sequential
 from core.optimizers import SGD
@@ -26,6 +26,7 @@ from core.teaching.runs import RunStore
 from core.teaching.tasks import DigitData, build_digit_model, load_digit_data
 from gui.lessons.base import Lesson
 from gui.training_worker import TrainingSession, TrainingTask
+from gui.widgets.flatten_view import FlattenView
 from gui.widgets.numbers import NumberLabel, fmt, mono_font
 
 try:  # written alongside this lesson; the comparison works without it
@@ -214,11 +215,19 @@ class HiddenLayersLesson(Lesson):
         self.diagram_caption.setObjectName("mutedText")
         v.addWidget(self.diagram_caption)
         root.addWidget(top_part)
+        # the network and, beside it, how its 784 inputs come from the 28×28 digit
+        self.views = QTabWidget(root)
+        self.views.setAccessibleName("Network diagram and flattening")
+        self.flatten_view = FlattenView()
         if NetworkDiagram is not None:
-            self.diagram = NetworkDiagram(root)
+            self.diagram = NetworkDiagram()
             self.diagram.setMinimumHeight(260)
             self.player = TracePlayer(self.diagram)
-            root.addWidget(self.diagram)
+            self.views.addTab(self.diagram, "Network")
+            self.views.addTab(self.flatten_view, "28×28 → 784 inputs")
+            self.views.setTabToolTip(1, "Flattening, shown: the digit's rows laid end to end "
+                                        "into the 784 inputs")
+            root.addWidget(self.views)
         else:
             self.diagram = self.player = None
             missing = QLabel("The network diagram is not available in this build "
@@ -451,6 +460,7 @@ class HiddenLayersLesson(Lesson):
         x = self.data.x_val[self.sample:self.sample + 1]                       # (1, 784)
         y = self.data.y_val[self.sample:self.sample + 1]
         label = int(y[0])
+        self.flatten_view.set_image(x[0])
         epochs = self.epochs_done[key]
         state = "untrained" if epochs == 0 else f"after {epochs} epoch{'s' if epochs != 1 else ''}"
         self.diagram_caption.setText(
@@ -488,6 +498,7 @@ class HiddenLayersLesson(Lesson):
     def deactivate(self) -> None:
         if self.player is not None:
             self.player.pause()
+        self.flatten_view.stop()
         super().deactivate()           # stops training; both networks keep what they learned
 
     def shutdown(self) -> None:

@@ -32,8 +32,11 @@ from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextBr
                                QVBoxLayout, QWidget)
 
 from gui.app import Worker
+from core.teaching.course_map import tutorial_caption, tutorials_of
+from core.teaching.predict import Question, Score
 from gui.widgets.collapsible import CollapsibleSection
 from gui.widgets.playback import PlaybackBar
+from gui.widgets.prediction_panel import PredictionPanel
 from resources.paths import lesson_text
 
 
@@ -112,6 +115,9 @@ class Lesson(QWidget):
     #: opt-in for visual-heavy lessons: the explanation starts folded (one header line) so
     #: the visual gets the height; the learner's own choice is remembered as for any lesson
     explanation_collapsed_by_default: bool = False
+    #: the course tutorials (codebasics' playlist numbers) this lesson follows, first the
+    #: main one: the navigator's course map files the lesson under it; () = beyond the course
+    course_tutorials: tuple[int, ...] = ()
 
     #: (text, timeout in ms; 0 = until replaced) for the window's status bar
     status_message = Signal(str, int)
@@ -137,7 +143,17 @@ class Lesson(QWidget):
         self.title_label.setFont(font)
         self.title_label.setAccessibleName(f"Lesson: {self.title}")
         self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        outer.addWidget(self.title_label)
+        self.tutorial_label = QLabel(tutorial_caption(tutorials_of(self)), self)
+        self.tutorial_label.setObjectName("mutedText")
+        self.tutorial_label.setAccessibleName("Course tutorial")
+        self.tutorial_label.setToolTip("The tutorial of the course (codebasics' deep-learning "
+                                       "playlist) this lesson follows")
+        heading = QHBoxLayout()
+        heading.setSpacing(12)
+        heading.addWidget(self.title_label)
+        heading.addStretch(1)
+        heading.addWidget(self.tutorial_label, 0, Qt.AlignmentFlag.AlignBottom)
+        outer.addLayout(heading)
 
         self.subtitle_label = QLabel(self.subtitle, self)
         self.subtitle_label.setObjectName("lessonSubtitle")
@@ -161,6 +177,16 @@ class Lesson(QWidget):
         self.visual_layout.setContentsMargins(0, 4, 0, 4)
         self.visual_layout.setSpacing(6)
         outer.addWidget(self.visual_area, 1)
+
+        # predict, then reveal: shown only while "Ask me first" is on, in lessons that ask
+        self._ask_first = False
+        self._open_question: tuple[Question, object, bool] | None = None
+        self._answered: set = set()
+        self.prediction_score = Score()
+        self.prediction_panel = PredictionPanel(self)
+        self.prediction_panel.setVisible(False)
+        self.prediction_panel.answered.connect(self._on_prediction)
+        outer.addWidget(self.prediction_panel)
 
         self.controls_bar = QFrame(self)
         self.controls_bar.setObjectName("controlsBar")
@@ -233,6 +259,11 @@ class Lesson(QWidget):
             line.setFrameShadow(QFrame.Shadow.Sunken)
             self.controls.insertWidget(1, line)
             self.controls_bar.setVisible(True)
+            # going back or starting over leaves the step a question was about; starting
+            # over asks every question again
+            self.playback.reset.connect(self.withdraw_question)
+            self.playback.reset.connect(self._answered.clear)
+            self.playback.step_back.connect(self.withdraw_question)
         return self.playback
 
     def make_message_label(self) -> QLabel:
@@ -260,6 +291,79 @@ class Lesson(QWidget):
         """F1: open the explanation and put the keyboard focus on it."""
         self.explanation_section.set_expanded(True)
         self.explanation.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    # --- predict, then reveal ("Ask me first") ------------------------------------------------
+    def next_question(self) -> Question | None:
+        """The question about what the next step will reveal, with the true answer from the
+        lesson's own numbers (core.teaching.predict builds it); None: nothing to predict
+        there. Override in animated lessons; they call `ask_first(reveal)` before revealing."""
+        return None
+
+    @classmethod
+    def asks_questions(cls) -> bool:
+        return cls.next_question is not Lesson.next_question
+
+    def ask_first_enabled(self) -> bool:
+        return self._ask_first
+
+    def set_ask_first(self, on: bool) -> None:
+        """View ▸ Ask me first: pause before each reveal to ask for a prediction."""
+        self._ask_first = bool(on) and self.asks_questions()
+        if not self._ask_first:
+            self.withdraw_question()
+        self.prediction_panel.setVisible(self._ask_first)
+        self.prediction_panel.set_score_text(self.prediction_score.text())
+
+    def question_open(self) -> Question | None:
+        return self._open_question[0] if self._open_question else None
+
+    def ask_first(self, reveal) -> bool:
+        """Call before revealing the next number. True: a question is on screen instead and
+        `reveal()` runs once it is answered (the caller stops here); False: go ahead."""
+        if not self._ask_first:
+            return False
+        if self._open_question is not None:
+            self._pause_playback()
+            return True
+        question = self.next_question()
+        if question is None or self._question_key(question) in self._answered:
+            return False
+        playing = self.playback is not None and self.playback.is_playing()
+        self._pause_playback()
+        self._open_question = (question, reveal, playing)
+        self.prediction_panel.ask(question)
+        return True
+
+    def answer_question(self, choice: int) -> None:
+        """As a click on answer `choice` (0-based) would."""
+        self.prediction_panel.choose(choice)
+
+    def withdraw_question(self) -> None:
+        if self._open_question is not None:
+            self._open_question = None
+            self.prediction_panel.withdraw()
+
+    @staticmethod
+    def _question_key(question: Question):
+        return question.key if question.key is not None else (question.prompt, question.truth)
+
+    def _pause_playback(self) -> None:
+        if self.playback is not None and self.playback.is_playing():
+            self.playback.set_playing(False)
+
+    def _on_prediction(self, choice: int) -> None:
+        if self._open_question is None:
+            return
+        question, reveal, playing = self._open_question
+        self._open_question = None
+        self._answered.add(self._question_key(question))
+        right = question.is_right(choice)
+        self.prediction_score.record(right)
+        self.prediction_panel.show_verdict(question.verdict(choice), right)
+        self.prediction_panel.set_score_text(self.prediction_score.text())
+        reveal()
+        if playing and self.playback is not None:
+            self.playback.set_playing(True)
 
     # --- background work ----------------------------------------------------------------
     def start_worker(self, fn, *args, on_progress=None, on_finished=None, on_failed=None,

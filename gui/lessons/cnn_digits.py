@@ -50,6 +50,7 @@ class CnnDigitsLesson(Lesson):
     subtitle = ("Train the course's CNN on real digits, watch its filters learn, look at every "
                 "layer's feature maps, and compare it with a dense network.")
     help_name = "cnn_digits"
+    course_tutorials = (23,)
 
     def __init__(self, parent=None):
         super().__init__(parent)

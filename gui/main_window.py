@@ -163,7 +163,10 @@ class MainWindow(QMainWindow):
         # explicit row heights: a stylesheet's vertical item padding is not reliably part of
         # the cached item size and rows would overlap
         self._row_lesson.clear()
-        fm = nav.fontMetrics()
+        # the application's font, not nav.font(): a font change reaches widgets by a posted
+        # event, after this runs in presentation mode's switch
+        nav_font = QApplication.font(nav)
+        fm = QFontMetrics(nav_font)
         text_room = QRect(0, 0, NAVIGATOR_WIDTH - NAVIGATOR_ITEM_PADDING, 10_000)
 
         def add(text, tip, heading=False):
@@ -171,7 +174,7 @@ class MainWindow(QMainWindow):
             item.setToolTip(tip)
             metrics = fm
             if heading:
-                font = QFont(nav.font())
+                font = QFont(nav_font)
                 font.setWeight(QFont.Weight.Bold)
                 font.setPointSizeF(font.pointSizeF() * HEADING_SCALE)
                 item.setFont(font)

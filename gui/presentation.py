@@ -85,6 +85,10 @@ def apply(root: QWidget) -> None:
             pen.setCosmetic(True)
             item.setPen(pen)
     _scale_axes(root, scale)
+    for w in [root, *root.findChildren(QWidget)]:
+        hook = getattr(w, "presentation_changed", None)   # lessons rearrange themselves
+        if callable(hook):
+            hook(scale)
 
 
 def _plot_items(root: QWidget):

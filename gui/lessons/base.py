@@ -28,7 +28,7 @@ import traceback
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QTextDocument
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser,
+from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser,
                                QVBoxLayout, QWidget)
 
 from gui.app import Worker
@@ -38,6 +38,12 @@ from gui.widgets.collapsible import CollapsibleSection
 from gui.widgets.playback import PlaybackBar
 from gui.widgets.prediction_panel import PredictionPanel
 from resources.paths import lesson_text
+
+
+#: the explanation's most lines in presentation mode (it scrolls beyond them)
+PRESENTATION_EXPLANATION_LINES = 4
+#: characters a drop-down shows of its chosen entry in presentation mode
+PRESENTATION_CHOICE_CHARS = 14
 
 
 class ExplanationBrowser(QTextBrowser):
@@ -191,9 +197,17 @@ class Lesson(QWidget):
         self.controls_bar = QFrame(self)
         self.controls_bar.setObjectName("controlsBar")
         self.controls_bar.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        self.controls = QHBoxLayout(self.controls_bar)
-        self.controls.setContentsMargins(8, 5, 8, 5)
+        bar_rows = QVBoxLayout(self.controls_bar)
+        bar_rows.setContentsMargins(8, 5, 8, 5)
+        bar_rows.setSpacing(5)
+        # presentation mode's larger text gives the playback buttons a row of their own
+        self.playback_row = QHBoxLayout()
+        self.playback_row.setSpacing(8)
+        bar_rows.addLayout(self.playback_row)
+        self.controls = QHBoxLayout()
+        self.controls.setContentsMargins(0, 0, 0, 0)
         self.controls.setSpacing(8)
+        bar_rows.addLayout(self.controls)
         self.controls_bar.setVisible(False)   # shown once something is added
         outer.addWidget(self.controls_bar)
 
@@ -258,6 +272,7 @@ class Lesson(QWidget):
             line.setFrameShape(QFrame.Shape.VLine)
             line.setFrameShadow(QFrame.Shadow.Sunken)
             self.controls.insertWidget(1, line)
+            self._playback_line = line
             self.controls_bar.setVisible(True)
             # going back or starting over leaves the step a question was about; starting
             # over asks every question again
@@ -291,6 +306,58 @@ class Lesson(QWidget):
         """F1: open the explanation and put the keyboard focus on it."""
         self.explanation_section.set_expanded(True)
         self.explanation.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    # --- presentation mode (gui/presentation.py calls this on every switch) ----------------
+    def presentation_changed(self, scale: float) -> None:
+        """Larger text for a projector: the explanation keeps fewer lines (it scrolls) and
+        the playback buttons take a row above the lesson's other controls, so the lesson
+        still fits a 1280×800 screen."""
+        presenting = scale > 1.0
+        self.explanation._max_lines = PRESENTATION_EXPLANATION_LINES if presenting else 9
+        self.explanation._fit()
+        self._narrow_choices(presenting)
+        if self.playback is None:
+            return
+        in_own_row = self.playback_row.indexOf(self.playback) >= 0
+        if presenting and not in_own_row:
+            self.controls.removeWidget(self.playback)
+            self.controls.removeWidget(self._playback_line)
+            self._playback_line.setVisible(False)
+            self.playback_row.addWidget(self.playback)
+            self.playback_row.addStretch(1)
+        elif not presenting and in_own_row:
+            self.playback_row.removeWidget(self.playback)
+            while self.playback_row.count():        # the stretch
+                self.playback_row.takeAt(0)
+            self.controls.insertWidget(0, self.playback)
+            self.controls.insertWidget(1, self._playback_line)
+            self._playback_line.setVisible(True)
+
+    def _narrow_choices(self, presenting: bool) -> None:
+        # a drop-down sized to its longest entry ("1: age 22, cannot afford, did not buy")
+        # would push the lesson past the screen at the larger text; it shows the start of the
+        # chosen entry (the whole one in its list and tooltip) until presentation mode ends
+        for box in self.findChildren(QComboBox):
+            saved = box.property("normalSizeAdjust")
+            if presenting and saved is None:
+                box.setProperty("normalSizeAdjust", (box.sizeAdjustPolicy(),
+                                                     box.minimumContentsLength()))
+                if box.sizeHint().width() <= box.fontMetrics().horizontalAdvance(
+                        "x" * (PRESENTATION_CHOICE_CHARS + 6)):
+                    continue        # short entries stay whole
+                box.setMinimumContentsLength(PRESENTATION_CHOICE_CHARS)
+                box.setSizeAdjustPolicy(
+                    QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+                # the minimum Qt cached from the entries would still hold the box wide
+                box.setMinimumWidth(box.sizeHint().width())
+                if not box.toolTip():
+                    box.setToolTip(box.currentText())
+            elif not presenting and saved is not None:
+                policy, length = saved
+                box.setSizeAdjustPolicy(policy)
+                box.setMinimumContentsLength(length)
+                box.setMinimumWidth(0)
+                box.setProperty("normalSizeAdjust", None)
 
     # --- predict, then reveal ("Ask me first") ------------------------------------------------
     def next_question(self) -> Question | None:

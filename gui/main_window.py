@@ -106,6 +106,7 @@ class MainWindow(QMainWindow):
         self._shut_down = False
         self._left_running: list = []
         self._asking = False           # a question about unsaved models is open
+        self._navigator_before_presenting = True
         self._discard_unsaved = False  # Ctrl+C twice: quit without saving
 
         self.navigator = QListWidget(self)
@@ -472,8 +473,17 @@ class MainWindow(QMainWindow):
 
     def _set_presentation(self, on: bool) -> None:
         on = bool(on)
+        was = presentation.is_on()
         self.presentation_action.setChecked(on)
+        if on and not was:
+            # the lesson gets the whole width on a projector; Ctrl+B still shows the list
+            self._navigator_before_presenting = self.toggle_nav_action.isChecked()
+            self._set_navigator_visible(False)
         presentation.set_presentation(on, [self])
+        # once every widget has its new font, the lessons' sizes are final: measure again
+        QTimer.singleShot(0, lambda: self._call(lambda: presentation.apply(self)))
+        if was and not on:
+            self._set_navigator_visible(self._navigator_before_presenting)
         self._fill_navigator_keeping_row()
         QSettings().setValue("view/presentationMode", on)
 
@@ -545,8 +555,11 @@ class MainWindow(QMainWindow):
         s.setValue("mainWindow/geometry", self.saveGeometry())
         s.setValue("mainWindow/state", self.saveState())
         s.setValue("mainWindow/splitter", self.splitter.saveState())
-        s.setValue("mainWindow/navigatorVisible", self.navigator.isVisible()
-                   if self.isVisible() else self.toggle_nav_action.isChecked())
+        if presentation.is_on():    # the list was hidden for the projector, not by choice
+            s.setValue("mainWindow/navigatorVisible", self._navigator_before_presenting)
+        else:
+            s.setValue("mainWindow/navigatorVisible", self.navigator.isVisible()
+                       if self.isVisible() else self.toggle_nav_action.isChecked())
         lesson = self.current_lesson()
         s.setValue("mainWindow/lastLesson", lesson.title if lesson is not None else "")
         s.sync()

@@ -41,7 +41,9 @@ from resources.paths import lesson_text
 
 
 #: the explanation's most lines in presentation mode (it scrolls beyond them)
-PRESENTATION_EXPLANATION_LINES = 4
+PRESENTATION_EXPLANATION_LINES = 3
+#: the widest controls bar that fits one row: a 1280-pixel screen less the lesson's margins
+PRESENTATION_BAR_WIDTH = 1280 - 2 * 16 - 2 * 8 - 8
 #: characters a drop-down shows of its chosen entry in presentation mode
 PRESENTATION_CHOICE_CHARS = 14
 
@@ -309,9 +311,9 @@ class Lesson(QWidget):
 
     # --- presentation mode (gui/presentation.py calls this on every switch) ----------------
     def presentation_changed(self, scale: float) -> None:
-        """Larger text for a projector: the explanation keeps fewer lines (it scrolls) and
-        the playback buttons take a row above the lesson's other controls, so the lesson
-        still fits a 1280×800 screen."""
+        """Larger text for a projector, and the lesson still fits a 1280×800 screen: the
+        explanation keeps fewer lines (it scrolls), long drop-downs show the start of their
+        entry, and the playback buttons take a row of their own when one row would not fit."""
         presenting = scale > 1.0
         self.explanation._max_lines = PRESENTATION_EXPLANATION_LINES if presenting else 9
         self.explanation._fit()
@@ -319,13 +321,17 @@ class Lesson(QWidget):
         if self.playback is None:
             return
         in_own_row = self.playback_row.indexOf(self.playback) >= 0
-        if presenting and not in_own_row:
+        one_row = self.controls.sizeHint().width() + (
+            self.playback.sizeHint().width() + 2 * self.controls.spacing() + 2
+            if in_own_row else 0)
+        split = presenting and one_row > PRESENTATION_BAR_WIDTH
+        if split and not in_own_row:
             self.controls.removeWidget(self.playback)
             self.controls.removeWidget(self._playback_line)
             self._playback_line.setVisible(False)
             self.playback_row.addWidget(self.playback)
             self.playback_row.addStretch(1)
-        elif not presenting and in_own_row:
+        elif not split and in_own_row:
             self.playback_row.removeWidget(self.playback)
             while self.playback_row.count():        # the stretch
                 self.playback_row.takeAt(0)

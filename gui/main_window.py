@@ -14,8 +14,7 @@ import sys
 import traceback
 
 from PySide6.QtCore import QRect, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import (QAction, QBrush, QCloseEvent, QColor, QFont, QFontMetrics,
-                           QKeySequence)
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QListWidget,
                                QListWidgetItem, QMainWindow, QMessageBox, QSplitter,
                                QStackedWidget, QTextBrowser, QVBoxLayout, QWidget)
@@ -46,9 +45,6 @@ SHUTDOWN_TIMEOUT_MS = 5000
 #: bound is 3 s from the click to the process gone)
 SHUTDOWN_BUDGET_S = 1.5
 DEFAULT_SPLITTER_SIZES = (NAVIGATOR_WIDTH, 1200 - NAVIGATOR_WIDTH)
-#: the course map's tutorial headings in the navigator
-HEADING_SCALE = 0.92
-HEADING_COLOR = "#2166ac"
 
 SHORTCUTS = (
     ("Space", "Play / pause the animation"),
@@ -177,11 +173,9 @@ class MainWindow(QMainWindow):
             if heading:
                 font = QFont(nav_font)
                 font.setWeight(QFont.Weight.Bold)
-                font.setPointSizeF(font.pointSizeF() * HEADING_SCALE)
                 item.setFont(font)
                 # a heading is a label: ↑ / ↓ and clicks pass over it
                 item.setFlags(Qt.ItemFlag.NoItemFlags)
-                item.setForeground(QBrush(QColor(HEADING_COLOR)))
                 item.setData(Qt.ItemDataRole.AccessibleTextRole, f"Course tutorial: {text}")
                 metrics = QFontMetrics(font)
             text_height = metrics.boundingRect(text_room, Qt.TextFlag.TextWordWrap,

@@ -3,7 +3,7 @@ tutorials, each lesson's header names the tutorial it follows, presentation mode
 text without clipping controls."""
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QAbstractButton, QApplication
+from PySide6.QtWidgets import QApplication
 
 from core.teaching.course_map import BEYOND, course_map, tutorial_caption
 from gui import presentation

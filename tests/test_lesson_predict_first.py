@@ -1,7 +1,6 @@
 """Ask me first (issue 15 item 15): animated lessons stop before each reveal, ask for a
 prediction, answer with a click or the keys 1–4, then say right or wrong with the true value;
 off, playback is plain again."""
-import pytest
 from PySide6.QtCore import Qt
 
 from gui.lessons.backprop_stepper import BackpropStepperLesson

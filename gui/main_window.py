@@ -461,9 +461,9 @@ class MainWindow(QMainWindow):
         QSettings().setValue("view/askMeFirst", on)
         lesson = self.current_lesson()
         if on and lesson is not None and not lesson.asks_questions():
-            self.statusBar().showMessage("Ask me first works in the animated lessons: Backprop "
-                                         "step by step, Chain rule, Gradient descent and the "
-                                         "RNN lesson.", 8000)
+            asking = [cls.title for cls in self._lesson_classes if cls.asks_questions()]
+            self.statusBar().showMessage("Ask me first asks in: " + ", ".join(asking) + ".",
+                                         8000)
 
     def _set_presentation(self, on: bool) -> None:
         on = bool(on)

@@ -16,6 +16,8 @@ def _shown(qtbot, cls):
     lesson.resize(1100, 720)
     lesson.show()
     qtbot.waitExposed(lesson)
+    lesson.activateWindow()     # the answer keys are window shortcuts
+    qtbot.waitUntil(lesson.isActiveWindow, timeout=3000)
     return lesson
 
 
@@ -138,3 +140,28 @@ def test_the_view_menu_toggle_reaches_every_lesson_and_is_remembered(qtbot):
     assert again.ask_first_action.isChecked()
     again.ask_first_action.trigger()
     again.close()
+
+
+def test_cnn_digits_asks_which_digit_and_the_digit_keys_answer(qtbot):
+    import numpy as np
+
+    from gui.lessons.cnn_digits import CnnDigitsLesson
+
+    lesson = _shown(qtbot, CnnDigitsLesson)
+    lesson.set_ask_first(True)
+    lesson.digit_spin.setValue(3)
+    q = lesson.question_open()
+    assert q.choices == tuple("0123456789")
+    img, _what = lesson.current_input()
+    answer = int(np.argmax(lesson.cnn.layer_outputs(img[None])[-1][0]))
+    assert q.answer == answer
+    shown = lesson.prediction_label.text()
+    assert "Which digit will the CNN answer?" in shown and "%" not in shown   # not revealed
+    lesson.setFocus()           # as a click beside the digit's spin box (which types digits)
+    qtbot.keyClick(lesson, Qt.Key(int(Qt.Key.Key_0) + answer))
+    assert lesson.question_open() is None
+    assert lesson.prediction_panel.verdict_label.text().startswith(
+        f"Right! The CNN answers {answer} with")
+    assert "%" in lesson.prediction_label.text()                              # revealed
+    lesson.update_feature_maps()              # a refresh (after an epoch) asks nothing new
+    assert lesson.question_open() is None

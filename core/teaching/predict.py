@@ -230,3 +230,25 @@ def descent_question(run) -> Question | None:
     lr = run.learning_rate
     return loss_change_question(float(run.losses[-1]),
                                 float(run.loss_at(w1 - lr * g1, w2 - lr * g2, b - lr * gb)), lr)
+
+
+DIGIT_CHOICES = tuple("0123456789")
+
+
+def digit_question(probabilities, what: str, true_digit: int | None = None,
+                   network: str = "the network", key=None) -> Question:
+    """Which digit will `network` answer for the image `what`? Its answer is the largest of
+    its ten softmax outputs; `true_digit` (when known) says whether that answer is right."""
+    probs = [float(p) for p in probabilities]
+    if len(probs) != 10:
+        raise ValueError(f"a digit network has 10 outputs, got {len(probs)}")
+    answer = max(range(10), key=probs.__getitem__)
+    why = "Its answer is the largest of its ten softmax outputs"
+    if true_digit is not None:
+        why += (f"; the digit is a {int(true_digit)}, so it is right." if int(true_digit) == answer
+                else f"; the digit is a {int(true_digit)}, so it is wrong here.")
+    else:
+        why += "."
+    return Question(f"Which digit will {network} answer for {what}?", DIGIT_CHOICES, answer,
+                    f"{network[0].upper() + network[1:]} answers {answer} with "
+                    f"{fmt(100.0 * probs[answer])} %", why, key)

@@ -395,13 +395,22 @@ class Lesson(QWidget):
         `reveal()` runs once it is answered (the caller stops here); False: go ahead."""
         if not self._ask_first:
             return False
-        if self._open_question is not None:
-            self._pause_playback()
-            return True
         question = self.next_question()
-        if question is None or self._question_key(question) in self._answered:
+        key = None if question is None else self._question_key(question)
+        if self._open_question is not None:
+            asked, _reveal, playing = self._open_question
+            if key is not None and key == self._question_key(asked):
+                # the same reveal, its numbers maybe newer (training went on meanwhile)
+                self._open_question = (question, _reveal, playing)
+                self._pause_playback()
+                return True
+            # the lesson moved on while asking (a row clicked, another digit chosen): the
+            # open question is stale
+            self.withdraw_question()
+        else:
+            playing = self.playback is not None and self.playback.is_playing()
+        if question is None or key in self._answered:
             return False
-        playing = self.playback is not None and self.playback.is_playing()
         self._pause_playback()
         self._open_question = (question, reveal, playing)
         self.prediction_panel.ask(question)

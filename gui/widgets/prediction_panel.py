@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QFont, QKeySequence, QShortcut
-from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
+from PySide6.QtWidgets import (QAbstractButton, QFrame, QHBoxLayout, QLabel, QPushButton,
+                               QToolButton, QVBoxLayout)
 
 from core.teaching.predict import Question
 
@@ -36,7 +37,7 @@ class PredictionPanel(QFrame):
         self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAccessibleName("Predict first")
         self.question: Question | None = None
-        self.buttons: list[QPushButton] = []
+        self.buttons: list[QAbstractButton] = []
         lay = QVBoxLayout(self)
         lay.setContentsMargins(8, 4, 8, 4)
         lay.setSpacing(3)
@@ -135,7 +136,12 @@ class PredictionPanel(QFrame):
         digits = tuple(choices) == DIGITS
         for k, text in enumerate(choices):
             key = key_for(choices, k)
-            b = QPushButton(text if digits else f"{key}  {text}", self)
+            if digits:      # ten compact keys leave the question its room
+                b = QToolButton(self)
+                b.setText(text)
+                b.setMinimumWidth(b.fontMetrics().horizontalAdvance("00") + 16)
+            else:
+                b = QPushButton(f"{key}  {text}", self)
             b.setToolTip(f"Your prediction: {text} (key {key})")
             b.setAccessibleName(f"Predict {text}")
             b.setFocusPolicy(Qt.FocusPolicy.TabFocus)

@@ -45,6 +45,8 @@ SHUTDOWN_TIMEOUT_MS = 5000
 #: bound is 3 s from the click to the process gone)
 SHUTDOWN_BUDGET_S = 1.5
 DEFAULT_SPLITTER_SIZES = (NAVIGATOR_WIDTH, 1200 - NAVIGATOR_WIDTH)
+#: how often presentation mode looks for plot lines drawn since the last look (ms)
+PRESENTATION_REFRESH_MS = 1000
 
 SHORTCUTS = (
     ("Space", "Play / pause the animation"),
@@ -103,6 +105,11 @@ class MainWindow(QMainWindow):
         self._left_running: list = []
         self._asking = False           # a question about unsaved models is open
         self._navigator_before_presenting = True
+        # while presenting, lines a lesson draws later (a new run's curve) get thicker too
+        self._presentation_refresh = QTimer(self)
+        self._presentation_refresh.setInterval(PRESENTATION_REFRESH_MS)
+        self._presentation_refresh.timeout.connect(
+            lambda: self._call(lambda: presentation.apply(self.current_page())))
         self._discard_unsaved = False  # Ctrl+C twice: quit without saving
 
         self.navigator = QListWidget(self)
@@ -478,6 +485,10 @@ class MainWindow(QMainWindow):
         QTimer.singleShot(0, lambda: self._call(lambda: presentation.apply(self)))
         if was and not on:
             self._set_navigator_visible(self._navigator_before_presenting)
+        if on:
+            self._presentation_refresh.start()
+        else:
+            self._presentation_refresh.stop()
         self._fill_navigator_keeping_row()
         QSettings().setValue("view/presentationMode", on)
 

@@ -3,8 +3,8 @@
 The application font grows by SCALE, and so do the fonts widgets set for themselves (a
 lesson's title, the monospace formulas) and pyqtgraph's axis text and line widths. Each
 widget's and curve's own size at normal scale is remembered the first time it is seen, so
-switching back and forth never compounds, and a lesson built while the mode is on is
-recognised as already scaled.
+switching back and forth never compounds: a font a widget derived from the (already larger)
+application font counts as scaled, a pixel width or a pen width written in the code does not.
 """
 from __future__ import annotations
 
@@ -72,8 +72,8 @@ def remember(root: QWidget, scale: float | None = None) -> None:
     for item in _plot_items(root):
         if not hasattr(item, "_presentation_pen"):
             pen = _pen_of(item)
-            if pen is not None:
-                item._presentation_pen = max(pen.widthF(), 1.0) / scale
+            if pen is not None:     # a width in the code, never pre-scaled
+                item._presentation_pen = max(pen.widthF(), 1.0)
 
 
 def apply(root: QWidget) -> None:
@@ -97,11 +97,14 @@ def apply(root: QWidget) -> None:
                     w.setMaximumWidth(width)
     for item in _plot_items(root):
         pen, width = _pen_of(item), getattr(item, "_presentation_pen", None)
+        if scale <= 1.0 and not getattr(item, "_presentation_scaled", False):
+            continue                # never touched: its own pen is the normal one
         if pen is not None and width is not None and abs(pen.widthF() - width * scale) > 0.01:
             pen = QPen(pen)
             pen.setWidthF(width * scale)
             pen.setCosmetic(True)
             item.setPen(pen)
+            item._presentation_scaled = scale > 1.0
     _scale_axes(root, scale)
     for w in [root, *root.findChildren(QWidget)]:
         hook = getattr(w, "presentation_changed", None)   # lessons rearrange themselves

@@ -104,3 +104,27 @@ def test_presentation_mode_scales_text_and_is_remembered(qtbot, presenting):
     again.presentation_action.trigger()          # and back: nothing compounds
     assert QApplication.font().pointSizeF() == pytest.approx(normal_app)
     again.close()
+
+
+def test_presentation_mode_thickens_plot_lines_drawn_later(qtbot, presenting):
+    import pyqtgraph as pg
+
+    class Plotting(Lesson):
+        title = "Plotting"
+        course_tutorials = (12,)
+
+        def __init__(self, parent=None):
+            super().__init__(parent)
+            self.plot = self.set_visual(pg.PlotWidget())
+
+    win = MainWindow(lessons=[Plotting])
+    qtbot.addWidget(win)
+    win.show()
+    win.select_lesson("Plotting")
+    win.presentation_action.trigger()
+    curve = win.current_lesson().plot.plot([0, 1, 2], [1, 0, 1], pen=pg.mkPen("k", width=2))
+    qtbot.waitUntil(lambda: curve.opts["pen"].widthF() == pytest.approx(
+        2 * presentation.SCALE), timeout=3000)
+    win.presentation_action.trigger()
+    assert curve.opts["pen"].widthF() == pytest.approx(2)
+    win.close()

@@ -14,12 +14,14 @@ import sys
 import traceback
 
 from PySide6.QtCore import QRect, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QListWidget,
                                QListWidgetItem, QMainWindow, QMessageBox, QSplitter,
                                QStackedWidget, QTextBrowser, QVBoxLayout, QWidget)
 
+from core.teaching.course_map import course_map
 from gui import lessons as lesson_registry
+from gui import presentation
 from gui.app import (APP_NAME, running_workers, set_application_names, shutdown_deadline,
                      stop_all_workers)
 from gui.engine_warmup import EngineWarmup
@@ -43,6 +45,8 @@ SHUTDOWN_TIMEOUT_MS = 5000
 #: bound is 3 s from the click to the process gone)
 SHUTDOWN_BUDGET_S = 1.5
 DEFAULT_SPLITTER_SIZES = (NAVIGATOR_WIDTH, 1200 - NAVIGATOR_WIDTH)
+#: how often presentation mode looks for plot lines drawn since the last look (ms)
+PRESENTATION_REFRESH_MS = 1000
 
 SHORTCUTS = (
     ("Space", "Play / pause the animation"),
@@ -53,6 +57,9 @@ SHORTCUTS = (
     ("Ctrl+O", "Open a saved model"),
     ("Ctrl+S", "Save the open model as…"),
     ("Ctrl+B", "Show or hide the lesson list"),
+    ("F5 / Ctrl+Shift+P", "Presentation mode: larger text and lines for a projector"),
+    ("Ctrl+Shift+A", "Ask me first: predict before each reveal"),
+    ("1 – 4 (0 – 9)", "Answer the prediction question (a digit for a digit question)"),
     ("↑ / ↓", "Previous / next lesson (in the lesson list)"),
     ("Ctrl+Q", "Quit"),
 )
@@ -97,6 +104,12 @@ class MainWindow(QMainWindow):
         self._shut_down = False
         self._left_running: list = []
         self._asking = False           # a question about unsaved models is open
+        self._navigator_before_presenting = True
+        # while presenting, lines a lesson draws later (a new run's curve) get thicker too
+        self._presentation_refresh = QTimer(self)
+        self._presentation_refresh.setInterval(PRESENTATION_REFRESH_MS)
+        self._presentation_refresh.timeout.connect(
+            lambda: self._call(lambda: presentation.apply(self.current_page())))
         self._discard_unsaved = False  # Ctrl+C twice: quit without saving
 
         self.navigator = QListWidget(self)
@@ -104,28 +117,18 @@ class MainWindow(QMainWindow):
         self.navigator.setAccessibleName("Lessons")
         self.navigator.setToolTip("Choose a lesson (↑ / ↓ move through the list)")
         self.navigator.setMinimumWidth(170)
-        # explicit row height: a stylesheet's vertical item padding is not reliably part of
-        # the cached item size and rows would overlap
-        fm = self.navigator.fontMetrics()
         # A name too long for the default width wraps onto a second line of its row rather
         # than being cut off ("5. Batch vs stochastic vs mi…" hid which lesson it was);
         # widening the list is no cure, as wide lessons squeeze it back.
         self.navigator.setWordWrap(True)
-        text_room = QRect(0, 0, NAVIGATOR_WIDTH - NAVIGATOR_ITEM_PADDING, 10_000)
-        entries = [("Welcome", "What Backprop Lab is and how to use it")]
-        entries += [(f"{i}. {cls.title}", cls.subtitle or cls.title)
-                    for i, cls in enumerate(self._lesson_classes, 1)]
-        for text, tip in entries:
-            item = QListWidgetItem(text)
-            item.setToolTip(tip)
-            text_height = fm.boundingRect(text_room, Qt.TextFlag.TextWordWrap, text).height()
-            item.setSizeHint(QSize(0, max(text_height, fm.height()) + 14))
-            self.navigator.addItem(item)
+        self._row_lesson: dict[int, int] = {}   # navigator row → index in _lesson_classes
+        self._fill_navigator()
 
         self.stack = QStackedWidget(self)
         self.welcome = WelcomePage(
             self._lesson_classes[0].title if self._lesson_classes else None, self)
-        self.welcome.start_requested.connect(lambda: self.navigator.setCurrentRow(1))
+        self.welcome.start_requested.connect(
+            lambda: self.navigator.setCurrentRow(self._first_lesson_row()))
         self.stack.addWidget(self.welcome)
         self._pages[0] = self.welcome
 
@@ -156,6 +159,57 @@ class MainWindow(QMainWindow):
         QApplication.instance().aboutToQuit.connect(self.shutdown_lessons)
         self._restore_settings()
 
+    def _fill_navigator(self) -> None:
+        """Welcome, then the course map: each tutorial's heading (not selectable) with its
+        lessons under it, numbered in that order. Without any tutorial named, a plain list."""
+        nav = self.navigator
+        nav.clear()
+        # explicit row heights: a stylesheet's vertical item padding is not reliably part of
+        # the cached item size and rows would overlap
+        self._row_lesson.clear()
+        # the application's font, not nav.font(): a font change reaches widgets by a posted
+        # event, after this runs in presentation mode's switch
+        nav_font = QApplication.font(nav)
+        fm = QFontMetrics(nav_font)
+        text_room = QRect(0, 0, NAVIGATOR_WIDTH - NAVIGATOR_ITEM_PADDING, 10_000)
+
+        def add(text, tip, heading=False):
+            item = QListWidgetItem(text)
+            item.setToolTip(tip)
+            metrics = fm
+            if heading:
+                font = QFont(nav_font)
+                font.setWeight(QFont.Weight.Bold)
+                item.setFont(font)
+                # a heading is a label: ↑ / ↓ and clicks pass over it
+                item.setFlags(Qt.ItemFlag.NoItemFlags)
+                item.setData(Qt.ItemDataRole.AccessibleTextRole, f"Course tutorial: {text}")
+                metrics = QFontMetrics(font)
+            text_height = metrics.boundingRect(text_room, Qt.TextFlag.TextWordWrap,
+                                               text).height()
+            item.setSizeHint(QSize(0, max(text_height, metrics.height()) + 14))
+            nav.addItem(item)
+
+        add("Welcome", "What Backprop Lab is and how to use it")
+        index = {cls: k for k, cls in enumerate(self._lesson_classes)}
+        chapters = course_map(self._lesson_classes)
+        show_headings = any(ch.tutorial is not None for ch in chapters)
+        number = 0
+        for chapter in chapters:
+            if show_headings:
+                add(chapter.heading, "Lessons that follow this tutorial of the course"
+                    if chapter.tutorial is not None else
+                    "Lessons that go beyond the course's tutorials", heading=True)
+            for cls in chapter.lessons:
+                number += 1
+                self._row_lesson[nav.count()] = index[cls]
+                add(f"{number}. {cls.title}", cls.subtitle or cls.title)
+
+    def _first_lesson_row(self, start: int = 0) -> int:
+        """The first lesson's row at or after `start` (headings are skipped); -1 if none."""
+        rows = [r for r in sorted(self._row_lesson) if r >= start]
+        return rows[0] if rows else -1
+
     # --- actions and menus --------------------------------------------------------------
     def _action(self, text, slot, shortcut=None, tip="", checkable=False) -> QAction:
         act = QAction(text, self)
@@ -184,6 +238,15 @@ class MainWindow(QMainWindow):
                                               "Ctrl+B", "Show or hide the list of lessons",
                                               checkable=True)
         self.toggle_nav_action.setChecked(True)
+        self.ask_first_action = self._action(
+            "&Ask me first", self._set_ask_first, "Ctrl+Shift+A",
+            "Animated lessons stop before each new number and ask you to predict it first",
+            checkable=True)
+        self.presentation_action = self._action(
+            "&Presentation mode", self._set_presentation, "F5",
+            "Larger text and lines for a projector (F5 or Ctrl+Shift+P)", checkable=True)
+        self.presentation_action.setShortcuts([QKeySequence("F5"),
+                                               QKeySequence("Ctrl+Shift+P")])
         self.help_action = self._action("&Lesson help", self.show_lesson_help, "F1",
                                         "Show the current lesson's explanation")
         self.shortcuts_action = self._action("&Keyboard shortcuts", self.show_shortcuts, None,
@@ -202,6 +265,9 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.quit_action)
         view_menu = bar.addMenu("&View")
         view_menu.addAction(self.toggle_nav_action)
+        view_menu.addSeparator()
+        view_menu.addAction(self.ask_first_action)
+        view_menu.addAction(self.presentation_action)
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(self.help_action)
         help_menu.addAction(self.shortcuts_action)
@@ -227,7 +293,7 @@ class MainWindow(QMainWindow):
     def _page_for_row(self, row: int) -> QWidget:
         page = self._pages.get(row)
         if page is None:
-            cls = self._lesson_classes[row - 1]
+            cls = self._lesson_classes[self._row_lesson[row]]
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
             try:
                 page = cls()
@@ -239,6 +305,7 @@ class MainWindow(QMainWindow):
                 QApplication.restoreOverrideCursor()
             if isinstance(page, Lesson):
                 page.status_message.connect(self._show_status)
+                page.set_ask_first(self.ask_first_action.isChecked())
                 if self.model is not None:
                     self._offer_model(page)
             self.stack.addWidget(page)
@@ -248,12 +315,19 @@ class MainWindow(QMainWindow):
     def _on_row_changed(self, row: int) -> None:
         if row < 0 or row == self._current_row:
             return
+        if row != 0 and row not in self._row_lesson:
+            # a heading (setCurrentRow from code): its first lesson stands for it
+            target = self._first_lesson_row(row)
+            self.navigator.setCurrentRow(target if target >= 0 else self._current_row)
+            return
         previous = self._pages.get(self._current_row)
         if isinstance(previous, Lesson):
             self._call(previous.deactivate)
         self._current_row = row
         page = self._page_for_row(row)
         self.stack.setCurrentWidget(page)
+        # a lesson built (or a plot line added) since the last switch takes the current scale
+        self._call(lambda: presentation.apply(page))
         if isinstance(page, Lesson):
             self.setWindowTitle(f"{page.title} — {APP_NAME}")
             self.statusBar().showMessage(page.hint())
@@ -263,13 +337,20 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(
                 "Pick a lesson on the left. Hover any number for its formula." if row == 0 else "")
 
+    def row_of(self, title_or_class) -> int:
+        """The navigator row of a lesson (by title or class); -1 if it is not registered."""
+        for row, k in self._row_lesson.items():
+            cls = self._lesson_classes[k]
+            if cls is title_or_class or cls.title == title_or_class:
+                return row
+        return -1
+
     def select_lesson(self, title_or_class) -> bool:
         """Show a lesson by title or class; False if it is not registered."""
-        for i, cls in enumerate(self._lesson_classes, 1):
-            if cls is title_or_class or cls.title == title_or_class:
-                self.navigator.setCurrentRow(i)
-                return True
-        return False
+        row = self.row_of(title_or_class)
+        if row >= 0:
+            self.navigator.setCurrentRow(row)
+        return row >= 0
 
     @staticmethod
     def _call(fn) -> None:
@@ -379,6 +460,46 @@ class MainWindow(QMainWindow):
         self.navigator.setVisible(bool(visible))
         self.toggle_nav_action.setChecked(bool(visible))
 
+    def _set_ask_first(self, on: bool) -> None:
+        on = bool(on)
+        self.ask_first_action.setChecked(on)
+        for lesson in self.constructed_lessons():
+            self._call(lambda ls=lesson: ls.set_ask_first(on))
+        QSettings().setValue("view/askMeFirst", on)
+        lesson = self.current_lesson()
+        if on and lesson is not None and not lesson.asks_questions():
+            asking = [cls.title for cls in self._lesson_classes if cls.asks_questions()]
+            self.statusBar().showMessage("Ask me first asks in: " + ", ".join(asking) + ".",
+                                         8000)
+
+    def _set_presentation(self, on: bool) -> None:
+        on = bool(on)
+        was = presentation.is_on()
+        self.presentation_action.setChecked(on)
+        if on and not was:
+            # the lesson gets the whole width on a projector; Ctrl+B still shows the list
+            self._navigator_before_presenting = self.toggle_nav_action.isChecked()
+            self._set_navigator_visible(False)
+        presentation.set_presentation(on, [self])
+        # once every widget has its new font, the lessons' sizes are final: measure again
+        QTimer.singleShot(0, lambda: self._call(lambda: presentation.apply(self)))
+        if was and not on:
+            self._set_navigator_visible(self._navigator_before_presenting)
+        if on:
+            self._presentation_refresh.start()
+        else:
+            self._presentation_refresh.stop()
+        self._fill_navigator_keeping_row()
+        QSettings().setValue("view/presentationMode", on)
+
+    def _fill_navigator_keeping_row(self) -> None:
+        # row heights follow the font, so the list is rebuilt with the same rows
+        row = self._current_row
+        self.navigator.blockSignals(True)
+        self._fill_navigator()
+        self.navigator.setCurrentRow(row)
+        self.navigator.blockSignals(False)
+
     def show_lesson_help(self) -> None:
         page = self.current_page()
         if hasattr(page, "show_help"):
@@ -427,6 +548,9 @@ class MainWindow(QMainWindow):
         if sizes is None or not self.splitter.restoreState(sizes):
             self.splitter.setSizes(list(DEFAULT_SPLITTER_SIZES))
         self._set_navigator_visible(read_bool("mainWindow/navigatorVisible", True, s))
+        if read_bool("view/presentationMode", False, s):
+            self._set_presentation(True)
+        self._set_ask_first(read_bool("view/askMeFirst", False, s))
         last = read_text("mainWindow/lastLesson", "", s)
         if not (last and self.select_lesson(last)):
             self.navigator.setCurrentRow(0)
@@ -436,8 +560,11 @@ class MainWindow(QMainWindow):
         s.setValue("mainWindow/geometry", self.saveGeometry())
         s.setValue("mainWindow/state", self.saveState())
         s.setValue("mainWindow/splitter", self.splitter.saveState())
-        s.setValue("mainWindow/navigatorVisible", self.navigator.isVisible()
-                   if self.isVisible() else self.toggle_nav_action.isChecked())
+        if presentation.is_on():    # the list was hidden for the projector, not by choice
+            s.setValue("mainWindow/navigatorVisible", self._navigator_before_presenting)
+        else:
+            s.setValue("mainWindow/navigatorVisible", self.navigator.isVisible()
+                       if self.isVisible() else self.toggle_nav_action.isChecked())
         lesson = self.current_lesson()
         s.setValue("mainWindow/lastLesson", lesson.title if lesson is not None else "")
         s.sync()

@@ -410,8 +410,7 @@ def test_an_opened_digit_model_reaches_draw_a_digit(qtbot, tmp_path, monkeypatch
     win = _window(qtbot)
     with qtbot.waitSignal(win.model_opened):
         win.open_action.trigger()
-    row = 1 + [cls for cls in win.lesson_classes()].index(DrawDigitLesson)
-    page = win._page_for_row(row)          # built after the model was opened
+    page = win._page_for_row(win.row_of(DrawDigitLesson))  # built after the model was opened
     assert YOURS in page.models and "mine.keras" in page.labels[YOURS]
     assert warnings_shown == []
 

@@ -54,6 +54,7 @@ class ActivationsLesson(Lesson):
     subtitle = ("Each activation and its derivative; in the shaded zones the derivative is "
                 "nearly 0 and gradients vanish.")
     help_name = "activations"
+    course_tutorials = (8,)
 
     def __init__(self, parent=None):
         super().__init__(parent)

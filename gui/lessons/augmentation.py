@@ -44,6 +44,7 @@ class AugmentationLesson(Lesson):
     subtitle = ("Random shifts, rotations, zooms and flips turn one image into many; trained on "
                 "them, a network memorises less and recognises new digits better.")
     help_name = "augmentation"
+    course_tutorials = (26,)
 
     #: emitted when the preview was redrawn (tests wait for it)
     preview_changed = Signal()

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFr
                                QSizePolicy, QSpinBox, QSplitter, QTableWidget,
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
-from core.teaching import stepper
+from core.teaching import predict, stepper
 from core.optimizers import SGD
 from gui.lessons.base import Lesson
 from gui.widgets.playback import PlaybackClock
@@ -49,6 +49,7 @@ class BackpropStepperLesson(Lesson):
     subtitle = ("Every number of one training step in order — forward, loss, each partial "
                 "derivative by the chain rule, the update — highlighted in the network.")
     help_name = "backprop_stepper"
+    course_tutorials = (15,)
     status_hint = ("→ steps forward, ← back, Space plays; click any row to jump to it, hover a "
                    "value for its formula.")
 
@@ -463,8 +464,11 @@ class BackpropStepperLesson(Lesson):
             t = s.target
             d.highlight(t.kind, t.layer, t.i, t.j)
 
+    def next_question(self):
+        return predict.stepper_question(self.walk, self.index + 1)
+
     def step_forward(self) -> None:
-        if self.walk is None:
+        if self.walk is None or self.ask_first(self.step_forward):
             return
         if self.index >= len(self.walk) - 1:
             self.playback.set_playing(False)
@@ -531,7 +535,7 @@ class BackpropStepperLesson(Lesson):
         if self.walk is None or self.index >= len(self.walk) - 1:
             self.playback.set_playing(False)
             return
-        self.go_to(self.index + 1)
+        self.step_forward()
 
     def deactivate(self) -> None:
         self.playback.set_playing(False)

@@ -28,13 +28,24 @@ import traceback
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QTextDocument
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser,
+from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser,
                                QVBoxLayout, QWidget)
 
 from gui.app import Worker
+from core.teaching.course_map import tutorial_caption, tutorials_of
+from core.teaching.predict import Question, Score
 from gui.widgets.collapsible import CollapsibleSection
 from gui.widgets.playback import PlaybackBar
+from gui.widgets.prediction_panel import PredictionPanel
 from resources.paths import lesson_text
+
+
+#: the explanation's most lines in presentation mode (it scrolls beyond them)
+PRESENTATION_EXPLANATION_LINES = 3
+#: the widest controls bar that fits one row: a 1280-pixel screen less the lesson's margins
+PRESENTATION_BAR_WIDTH = 1280 - 2 * 16 - 2 * 8 - 8
+#: characters a drop-down shows of its chosen entry in presentation mode
+PRESENTATION_CHOICE_CHARS = 14
 
 
 class ExplanationBrowser(QTextBrowser):
@@ -112,6 +123,9 @@ class Lesson(QWidget):
     #: opt-in for visual-heavy lessons: the explanation starts folded (one header line) so
     #: the visual gets the height; the learner's own choice is remembered as for any lesson
     explanation_collapsed_by_default: bool = False
+    #: the course tutorials (codebasics' playlist numbers) this lesson follows, first the
+    #: main one: the navigator's course map files the lesson under it; () = beyond the course
+    course_tutorials: tuple[int, ...] = ()
 
     #: (text, timeout in ms; 0 = until replaced) for the window's status bar
     status_message = Signal(str, int)
@@ -137,7 +151,17 @@ class Lesson(QWidget):
         self.title_label.setFont(font)
         self.title_label.setAccessibleName(f"Lesson: {self.title}")
         self.title_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        outer.addWidget(self.title_label)
+        self.tutorial_label = QLabel(tutorial_caption(tutorials_of(self)), self)
+        self.tutorial_label.setObjectName("mutedText")
+        self.tutorial_label.setAccessibleName("Course tutorial")
+        self.tutorial_label.setToolTip("The tutorial of the course (codebasics' deep-learning "
+                                       "playlist) this lesson follows")
+        heading = QHBoxLayout()
+        heading.setSpacing(12)
+        heading.addWidget(self.title_label)
+        heading.addStretch(1)
+        heading.addWidget(self.tutorial_label, 0, Qt.AlignmentFlag.AlignBottom)
+        outer.addLayout(heading)
 
         self.subtitle_label = QLabel(self.subtitle, self)
         self.subtitle_label.setObjectName("lessonSubtitle")
@@ -162,12 +186,30 @@ class Lesson(QWidget):
         self.visual_layout.setSpacing(6)
         outer.addWidget(self.visual_area, 1)
 
+        # predict, then reveal: shown only while "Ask me first" is on, in lessons that ask
+        self._ask_first = False
+        self._open_question: tuple[Question, object, bool] | None = None
+        self._answered: set = set()
+        self.prediction_score = Score()
+        self.prediction_panel = PredictionPanel(self)
+        self.prediction_panel.setVisible(False)
+        self.prediction_panel.answered.connect(self._on_prediction)
+        outer.addWidget(self.prediction_panel)
+
         self.controls_bar = QFrame(self)
         self.controls_bar.setObjectName("controlsBar")
         self.controls_bar.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
-        self.controls = QHBoxLayout(self.controls_bar)
-        self.controls.setContentsMargins(8, 5, 8, 5)
+        bar_rows = QVBoxLayout(self.controls_bar)
+        bar_rows.setContentsMargins(8, 5, 8, 5)
+        bar_rows.setSpacing(5)
+        # presentation mode's larger text gives the playback buttons a row of their own
+        self.playback_row = QHBoxLayout()
+        self.playback_row.setSpacing(8)
+        bar_rows.addLayout(self.playback_row)
+        self.controls = QHBoxLayout()
+        self.controls.setContentsMargins(0, 0, 0, 0)
         self.controls.setSpacing(8)
+        bar_rows.addLayout(self.controls)
         self.controls_bar.setVisible(False)   # shown once something is added
         outer.addWidget(self.controls_bar)
 
@@ -232,7 +274,13 @@ class Lesson(QWidget):
             line.setFrameShape(QFrame.Shape.VLine)
             line.setFrameShadow(QFrame.Shadow.Sunken)
             self.controls.insertWidget(1, line)
+            self._playback_line = line
             self.controls_bar.setVisible(True)
+            # going back or starting over leaves the step a question was about; starting
+            # over asks every question again
+            self.playback.reset.connect(self.withdraw_question)
+            self.playback.reset.connect(self._answered.clear)
+            self.playback.step_back.connect(self.withdraw_question)
         return self.playback
 
     def make_message_label(self) -> QLabel:
@@ -260,6 +308,144 @@ class Lesson(QWidget):
         """F1: open the explanation and put the keyboard focus on it."""
         self.explanation_section.set_expanded(True)
         self.explanation.setFocus(Qt.FocusReason.ShortcutFocusReason)
+
+    # --- presentation mode (gui/presentation.py calls this on every switch) ----------------
+    def presentation_changed(self, scale: float) -> None:
+        """Larger text for a projector, and the lesson still fits a 1280×800 screen: the
+        explanation keeps fewer lines (it scrolls), long drop-downs show the start of their
+        entry, and the playback buttons take a row of their own when one row would not fit."""
+        presenting = scale > 1.0
+        self.explanation._max_lines = PRESENTATION_EXPLANATION_LINES if presenting else 9
+        self.explanation._fit()
+        self._narrow_choices(presenting)
+        if self.playback is None:
+            return
+        in_own_row = self.playback_row.indexOf(self.playback) >= 0
+        one_row = self.controls.sizeHint().width() + (
+            self.playback.sizeHint().width() + 2 * self.controls.spacing() + 2
+            if in_own_row else 0)
+        split = presenting and one_row > PRESENTATION_BAR_WIDTH
+        if split and not in_own_row:
+            self.controls.removeWidget(self.playback)
+            self.controls.removeWidget(self._playback_line)
+            self._playback_line.setVisible(False)
+            self.playback_row.addWidget(self.playback)
+            self.playback_row.addStretch(1)
+        elif not split and in_own_row:
+            self.playback_row.removeWidget(self.playback)
+            while self.playback_row.count():        # the stretch
+                self.playback_row.takeAt(0)
+            self.controls.insertWidget(0, self.playback)
+            self.controls.insertWidget(1, self._playback_line)
+            self._playback_line.setVisible(True)
+
+    def _narrow_choices(self, presenting: bool) -> None:
+        # a drop-down sized to its longest entry ("1: age 22, cannot afford, did not buy")
+        # would push the lesson past the screen at the larger text; it shows the start of the
+        # chosen entry (the whole one in its list and tooltip) until presentation mode ends
+        for box in self.findChildren(QComboBox):
+            saved = box.property("normalSizeAdjust")
+            if presenting and saved is None:
+                box.setProperty("normalSizeAdjust", (box.sizeAdjustPolicy(),
+                                                     box.minimumContentsLength()))
+                if box.sizeHint().width() <= box.fontMetrics().horizontalAdvance(
+                        "x" * (PRESENTATION_CHOICE_CHARS + 6)):
+                    continue        # short entries stay whole
+                box.setMinimumContentsLength(PRESENTATION_CHOICE_CHARS)
+                box.setSizeAdjustPolicy(
+                    QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+                # the minimum Qt cached from the entries would still hold the box wide
+                box.setMinimumWidth(box.sizeHint().width())
+                if not box.toolTip():
+                    box.setToolTip(box.currentText())
+            elif not presenting and saved is not None:
+                policy, length = saved
+                box.setSizeAdjustPolicy(policy)
+                box.setMinimumContentsLength(length)
+                box.setMinimumWidth(0)
+                box.setProperty("normalSizeAdjust", None)
+
+    # --- predict, then reveal ("Ask me first") ------------------------------------------------
+    def next_question(self) -> Question | None:
+        """The question about what the next step will reveal, with the true answer from the
+        lesson's own numbers (core.teaching.predict builds it); None: nothing to predict
+        there. Override in animated lessons; they call `ask_first(reveal)` before revealing."""
+        return None
+
+    @classmethod
+    def asks_questions(cls) -> bool:
+        return cls.next_question is not Lesson.next_question
+
+    def ask_first_enabled(self) -> bool:
+        return self._ask_first
+
+    def set_ask_first(self, on: bool) -> None:
+        """View ▸ Ask me first: pause before each reveal to ask for a prediction."""
+        self._ask_first = bool(on) and self.asks_questions()
+        if not self._ask_first:
+            self.withdraw_question()
+        self.prediction_panel.setVisible(self._ask_first)
+        self.prediction_panel.set_score_text(self.prediction_score.text())
+
+    def question_open(self) -> Question | None:
+        return self._open_question[0] if self._open_question else None
+
+    def ask_first(self, reveal) -> bool:
+        """Call before revealing the next number. True: a question is on screen instead and
+        `reveal()` runs once it is answered (the caller stops here); False: go ahead."""
+        if not self._ask_first:
+            return False
+        question = self.next_question()
+        key = None if question is None else self._question_key(question)
+        if self._open_question is not None:
+            asked, _reveal, playing = self._open_question
+            if key is not None and key == self._question_key(asked):
+                # the same reveal, its numbers maybe newer (training went on meanwhile)
+                self._open_question = (question, _reveal, playing)
+                self._pause_playback()
+                return True
+            # the lesson moved on while asking (a row clicked, another digit chosen): the
+            # open question is stale
+            self.withdraw_question()
+        else:
+            playing = self.playback is not None and self.playback.is_playing()
+        if question is None or key in self._answered:
+            return False
+        self._pause_playback()
+        self._open_question = (question, reveal, playing)
+        self.prediction_panel.ask(question)
+        return True
+
+    def answer_question(self, choice: int) -> None:
+        """As a click on answer `choice` (0-based) would."""
+        self.prediction_panel.choose(choice)
+
+    def withdraw_question(self) -> None:
+        if self._open_question is not None:
+            self._open_question = None
+            self.prediction_panel.withdraw()
+
+    @staticmethod
+    def _question_key(question: Question):
+        return question.key if question.key is not None else (question.prompt, question.truth)
+
+    def _pause_playback(self) -> None:
+        if self.playback is not None and self.playback.is_playing():
+            self.playback.set_playing(False)
+
+    def _on_prediction(self, choice: int) -> None:
+        if self._open_question is None:
+            return
+        question, reveal, playing = self._open_question
+        self._open_question = None
+        self._answered.add(self._question_key(question))
+        right = question.is_right(choice)
+        self.prediction_score.record(right)
+        self.prediction_panel.show_verdict(question.verdict(choice), right)
+        self.prediction_panel.set_score_text(self.prediction_score.text())
+        reveal()
+        if playing and self.playback is not None:
+            self.playback.set_playing(True)
 
     # --- background work ----------------------------------------------------------------
     def start_worker(self, fn, *args, on_progress=None, on_finished=None, on_failed=None,

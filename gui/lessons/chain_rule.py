@@ -11,7 +11,7 @@ from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QFrame, QHBoxLayout, QLabel,
                                QVBoxLayout, QWidget)
 
-from core.teaching import stepper
+from core.teaching import predict, stepper
 from core.teaching.notes_names import NOTES_NAMES, derivative_chain
 from gui.lessons.base import Lesson
 from gui.widgets.playback import PlaybackClock
@@ -27,6 +27,7 @@ class ChainRuleLesson(Lesson):
     subtitle = ("The neuron's loss as a graph: local derivatives on the edges, multiplied "
                 "along the path from the loss back to each weight.")
     help_name = "chain_rule"
+    course_tutorials = (15,)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -240,8 +241,11 @@ class ChainRuleLesson(Lesson):
         self.path_label.setText(why)
 
     # --- stepping ------------------------------------------------------------------------
+    def next_question(self):
+        return predict.chain_question(self.graph, self.view.step + 1)
+
     def step_forward(self) -> None:
-        if self.graph is None:
+        if self.graph is None or self.ask_first(self.step_forward):
             return
         if self.view.step >= len(self.graph.backward):
             self.playback.set_playing(False)

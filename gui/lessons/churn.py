@@ -50,6 +50,7 @@ class ChurnLesson(Lesson):
     subtitle = ("Which customers will leave? A table of customers becomes numbers a network can "
                 "learn from; then see what imbalanced classes do to its recall, and fix it.")
     help_name = "churn"
+    course_tutorials = (18, 21)
 
     #: a run's predictions were judged (its report and comparison row exist)
     run_judged = Signal(object)

@@ -75,6 +75,7 @@ class CifarLesson(Lesson):
     subtitle = ("Download 60,000 small colour photos in 10 classes, train a CNN on part of them, "
                 "and see which classes it gets right.")
     help_name = "cifar"
+    course_tutorials = (24,)
 
     def __init__(self, parent=None):
         super().__init__(parent)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
                                QPushButton, QSpinBox, QTableWidget, QTableWidgetItem,
                                QTabWidget, QVBoxLayout, QWidget)
 
+from core.teaching import predict
 from core.teaching.cnn_models import CNN_SIZES, describe, digits_cnn, digits_dense
 from core.data import load_offline_digits, train_validation_split
 from gui.lessons.base import Lesson
@@ -50,6 +51,7 @@ class CnnDigitsLesson(Lesson):
     subtitle = ("Train the course's CNN on real digits, watch its filters learn, look at every "
                 "layer's feature maps, and compare it with a dense network.")
     help_name = "cnn_digits"
+    course_tutorials = (23,)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -334,6 +336,14 @@ class CnnDigitsLesson(Lesson):
         self._drawing = np.asarray(digit28, np.float32).reshape(28, 28)
         self.update_feature_maps()
 
+    def next_question(self):
+        img, what = self.current_input()
+        probs = self.cnn.layer_outputs(img[None])[-1][0]
+        true = int(what.rsplit(" ", 1)[1]) if "#" in what else None
+        # one question per image: a refresh after an epoch of training is not a new one
+        key = ("digit", what, hash(img.tobytes()))
+        return predict.digit_question(probs, what.split(",")[0], true, "the CNN", key)
+
     def update_feature_maps(self) -> None:
         img, what = self.current_input()
         self.input_view.set_array(img[:, :, 0], 0.0, 1.0)
@@ -361,6 +371,9 @@ class CnnDigitsLesson(Lesson):
             maps = grid.reshape(1, rows, cols)
             caption = f"{n} values drawn as a {rows}×{cols} grid (black: no value)"
         self.map_grid.set_maps(maps, caption=f"{type(lay).__name__} output: {caption}")
+        if self.ask_first(self.update_feature_maps):     # the maps show, the answer waits
+            self.prediction_label.setText(f"{what.split(',')[0]}\n\nWhich digit will the CNN "
+                                          "answer? Predict below.")
 
     # leaving the lesson stops training (Lesson.deactivate); the epochs done so far still
     # count in the table

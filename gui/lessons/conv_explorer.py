@@ -41,6 +41,7 @@ class ConvExplorerLesson(ConvExplorerPages, Lesson):
     subtitle = ("A 3×3 filter slides over a digit: each window's nine products and their sum "
                 "fill the feature map, then ReLU and 2×2 pooling shrink it.")
     help_name = "conv_explorer"
+    course_tutorials = (23, 25)
 
     def __init__(self, parent=None):
         super().__init__(parent)

@@ -51,6 +51,7 @@ class DashboardLesson(DashboardCsv, Lesson):
     subtitle = ("Train a network of your choice and watch training and validation loss and "
                 "accuracy move, batch by batch and epoch by epoch; every run is kept to compare.")
     help_name = "dashboard"
+    course_tutorials = (16,)
 
     def __init__(self, parent=None):
         super().__init__(parent)

@@ -66,6 +66,7 @@ class DescentVariantsLesson(Lesson):
     subtitle = ("The same network trained three ways at once — one update per epoch, per "
                 "example, or per mini-batch: compare their noise and their speed.")
     help_name = "descent_variants"
+    course_tutorials = (14,)
 
     RESULT_COLUMNS = (
         ("updates_per_epoch", "updates/epoch"),

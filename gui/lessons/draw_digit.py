@@ -95,6 +95,7 @@ class DrawDigitLesson(Lesson):
     subtitle = ("Draw on the pad: two networks read your digit live, show what they see and "
                 "why, and learn from your corrections.")
     help_name = "draw_digit"
+    course_tutorials = (7, 23)
 
     def __init__(self, parent=None):
         super().__init__(parent)

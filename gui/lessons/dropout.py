@@ -42,6 +42,7 @@ class DropoutLesson(Lesson):
                 "with dropout: compare the gap between training and validation curves, and "
                 "watch dropped neurons blink out batch by batch.")
     help_name = "dropout"
+    course_tutorials = (20,)
     # the curves and the six-column diagram need the height more than the text does
     explanation_collapsed_by_default = True
 

@@ -19,7 +19,7 @@ from PySide6.QtGui import QTransform
 from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QSlider, QVBoxLayout,
                                QWidget)
 
-from core.teaching import surfaces
+from core.teaching import predict, surfaces
 from gui.lessons.base import Lesson
 from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR, ColorLegend, lut
 from gui.widgets.numbers import fmt, mono_label, paren
@@ -73,6 +73,7 @@ class GradientDescentLesson(Lesson):
     subtitle = ("The insurance neuron learns step by step: watch its weights walk down the "
                 "loss surface, and what too small or too large a learning rate does.")
     help_name = "gradient_descent"
+    course_tutorials = (12,)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -276,6 +277,9 @@ class GradientDescentLesson(Lesson):
         self._announced = ""
         self._update_view(redraw_surface=True)
 
+    def next_question(self):
+        return predict.descent_question(self.run)
+
     def step(self, redraw: bool = True) -> None:
         """One epoch: one full-batch gradient step by the engine."""
         if self.run.stop_reason is not None:
@@ -284,6 +288,8 @@ class GradientDescentLesson(Lesson):
         if self.run.epoch >= MAX_EPOCHS:
             self._pause()
             self.show_status(f"Stopped at {MAX_EPOCHS} epochs: press Reset to start again.", 6000)
+            return
+        if self.ask_first(self.step):
             return
         self.run.step()
         if redraw:

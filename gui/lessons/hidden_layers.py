@@ -128,6 +128,7 @@ class HiddenLayersLesson(Lesson):
     subtitle = ("The same digits, a network without and with a hidden layer: train both and "
                 "compare their accuracy; step through one training step of either.")
     help_name = "hidden_layers"
+    course_tutorials = (7,)
     #: the MNIST network needs ~330 px to read; the subtitle says what to do, F1 the rest
     explanation_collapsed_by_default = True
     #: train both networks by itself the first time the digits are loaded and shown

@@ -40,6 +40,7 @@ class LossesLesson(Lesson):
     subtitle = ("How wrong is a prediction? Five losses on one sample, then on every row of "
                 "the insurance table: one pass over all rows is one epoch.")
     help_name = "losses"
+    course_tutorials = (11,)
 
     def __init__(self, parent=None):
         super().__init__(parent)

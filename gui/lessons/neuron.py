@@ -30,6 +30,7 @@ class NeuronLesson(Lesson):
     subtitle = ("A weighted sum plus a bias, squashed by a sigmoid: move w1, w2 and b and watch "
                 "28 people slide along the curve.")
     help_name = "neuron"
+    course_tutorials = (3,)
 
     def __init__(self, parent=None):
         super().__init__(parent)

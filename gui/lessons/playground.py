@@ -77,6 +77,7 @@ class PlaygroundLesson(Lesson):
     subtitle = ("Add layers and neurons, train, and watch each neuron's feature combine "
                 "into the decision boundary.")
     help_name = "playground"
+    course_tutorials = ()
 
     def __init__(self, parent=None):
         super().__init__(parent)

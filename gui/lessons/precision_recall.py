@@ -43,6 +43,7 @@ class PrecisionRecallLesson(PrecisionRecallFormulas, Lesson):
     subtitle = ("A trained network's predictions on held-out data: where it is right and "
                 "wrong (the confusion matrix), and precision, recall and F1 for every class.")
     help_name = "precision_recall"
+    course_tutorials = (19,)
 
     #: the figures were recomputed (after training, or a threshold change)
     results_changed = Signal()

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QGroupBox, QHBoxLayout,
                                QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QTabWidget,
                                QVBoxLayout, QWidget)
 
-from core.teaching import rnn_steps as rs
+from core.teaching import predict, rnn_steps as rs
 from core.teaching.runs import RunStore
 from gui.lessons.base import Lesson
 from gui.widgets.playback import PlaybackClock
@@ -56,6 +56,7 @@ class RnnLesson(Lesson):
     subtitle = ("One cell reused at every time step, its hidden state carried forward: watch "
                 "a tiny RNN add up a sequence, forward and backward through time.")
     help_name = "rnn"
+    course_tutorials = (33,)
     status_hint = "→ steps forward, ← back, Space plays; Train teaches the network to add up."
     explanation_collapsed_by_default = True
 
@@ -350,8 +351,11 @@ class RnnLesson(Lesson):
             self._show_step()
 
     # --- playback ---------------------------------------------------------------------------------
+    def next_question(self):
+        return predict.rnn_question(self.walk, self.index + 1)
+
     def step_forward(self) -> None:
-        if self.walk is None:
+        if self.walk is None or self.ask_first(self.step_forward):
             return
         if self.index < len(self.walk.steps) - 1:
             self.index += 1

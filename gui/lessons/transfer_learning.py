@@ -62,6 +62,7 @@ class TransferLearningLesson(Lesson):
                 "frozen with a new head, beside the same network trained from scratch, then "
                 "fine-tuned.")
     help_name = "transfer_learning"
+    course_tutorials = (27,)
     explanation_collapsed_by_default = True
 
     #: a training session (both networks, or fine-tuning) ended

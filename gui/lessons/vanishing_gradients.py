@@ -81,6 +81,7 @@ class VanishingGradientsLesson(Lesson):
                 "of an RNN? Change the activation and the initial weights, replay the backward "
                 "pass, then tame an exploding RNN with clipping.")
     help_name = "vanishing_gradients"
+    course_tutorials = (35,)
     explanation_collapsed_by_default = True
 
     #: new gradient profiles are on screen

@@ -64,6 +64,14 @@ def test_brief_training_fills_the_comparison_table(qtbot, lesson):
     assert lesson.status.progress.value() == lesson.status.progress.maximum()
 
 
+def test_the_answer_names_the_cnn_as_trained_only_after_training(qtbot, lesson):
+    qtbot.waitUntil(lambda: "CNN says" in lesson.prediction_label.text(), timeout=TIMEOUT)
+    assert "The untrained CNN says" in lesson.prediction_label.text()
+    train(qtbot, lesson, SMALL)
+    lesson.update_feature_maps()
+    assert "The trained CNN says" in lesson.prediction_label.text()
+
+
 def test_filters_and_feature_maps_are_the_models(qtbot, lesson):
     (_, _), (xv, _) = lesson.data()
     kernel = lesson.cnn.layers[0].params["kernel"]      # (3, 3, 1, 32)

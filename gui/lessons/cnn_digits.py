@@ -193,6 +193,12 @@ class CnnDigitsLesson(Lesson):
             self._data = train_validation_split(x, y, 0.2, seed=0)
         return self._data
 
+    def _cnn_state(self) -> str:
+        """'trained', 'training' or 'untrained', from the label the lesson keeps for its CNN."""
+        if self.cnn_label.endswith("(training…)"):
+            return "training"
+        return "trained" if ", trained " in self.cnn_label else "untrained"
+
     # --- training -------------------------------------------------------------------------------
     def train(self) -> None:
         if self.is_training():
@@ -352,8 +358,7 @@ class CnnDigitsLesson(Lesson):
         probs = outs[-1][0]
         top = np.argsort(probs)[::-1][:3]
         self.prediction_label.setText(
-            f"{what}\n\nThe {'trained' if 'trained' in self.cnn_label else 'untrained'} CNN "
-            f"says:\n" + "\n".join(f"{d}: {fmt(100 * probs[d])} %" for d in top))
+            f"{what}\n\nThe {self._cnn_state()} CNN says:\n" + "\n".join(f"{d}: {fmt(100 * probs[d])} %" for d in top))
         self.prediction_label.setToolTip("softmax output of the last layer: the network's "
                                          "probability for each digit (top three)")
         i = max(self.layer_combo.currentIndex(), 0)

@@ -109,6 +109,7 @@ class AugmentationLesson(Lesson):
         self.stop_button = self.add_control(
             QPushButton(icon(QStyle.StandardPixmap.SP_MediaStop), "Stop"),
             name="Stop training", tooltip="Stop both runs after their current batch")
+        self.add_pace_control(None)  # long runs: full speed unless the class wants to watch
         self.add_controls_stretch()
 
         self.source_combo.currentIndexChanged.connect(self._on_source_changed)

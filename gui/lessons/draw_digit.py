@@ -181,6 +181,7 @@ class DrawDigitLesson(Lesson):
         self.save_button.clicked.connect(self.save_network)
         self.reset_button.clicked.connect(self.reset_network)
         right.addWidget(teach)
+        self.add_pace_control(10, layout=teach.layout())  # watch p(right digit) rise
         panel = QWidget(root)
         panel.setLayout(right)
         panel.setMaximumWidth(430)

@@ -179,6 +179,7 @@ class DropoutLesson(Lesson):
         self.progress.setValue(0)
         self.progress.setFormat("ready: press Play")
         self.progress.setMinimumWidth(110)
+        self.add_pace_control(None)  # the story is over many epochs: full speed
         for w in (self.rate_spin, self.n_spin):
             w.valueChanged.connect(self._settings_changed)
         self.lr_combo.currentTextChanged.connect(self._settings_changed)

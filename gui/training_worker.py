@@ -447,6 +447,8 @@ class TrainingSession(QObject):
         with self._cond:
             now = time.perf_counter()
             t.clock += now - self._active_since[t.run.id]   # waiting is not training
+            if self._last_update_at == float("-inf"):        # the first update: its slot
+                self._last_update_at = now                   # starts as it is shown
             w = current_worker()
             while not self._stop and not self._paused and not (w and w.is_cancelled()):
                 if self._rate is None:

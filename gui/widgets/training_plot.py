@@ -52,8 +52,9 @@ DISPLAY_BLOCKS = 2000   # a per-batch curve is drawn from at most ~2 points per 
 #: beyond this many raw points a run's raw line fades (down to RAW_ALPHA_MIN): SGD's
 #: thousands of single-example losses would otherwise fill the chart with a solid band
 DENSE_FROM, RAW_ALPHA_MIN = 300, 16
-#: a run with many updates per epoch is smoothed over at least this fraction of an epoch,
-#: whatever the slider says, so its smoothed line shows the trend, not one example's luck
+#: a dense run (over DENSE_FROM points) with many updates per epoch is smoothed over at
+#: least this fraction of an epoch, whatever the slider says, so its smoothed line shows the
+#: trend, not one example's luck
 MIN_SMOOTHING_EPOCHS = 0.25
 MAX_AUTO_WEIGHT = 0.995
 
@@ -219,8 +220,8 @@ class TrainingPlot(QWidget):
             "Debiased exponential moving average of the per-batch curves, as in TensorBoard:\n"
             "s_n = Σ wⁿ⁻ⁱ(1−w)·xᵢ / (1 − wⁿ). The raw line stays faint behind it (fainter "
             "the more points it has); a flat line stays flat.\nA run with many updates per "
-            "epoch (stochastic gradient descent) is smoothed over at least a quarter of an "
-            "epoch: w ≥ 1 − 4 / updates per epoch.")
+            f"epoch (stochastic gradient descent) is smoothed over at least a quarter of an "
+            f"epoch once it has over {DENSE_FROM} points: w ≥ 1 − 4 / updates per epoch.")
         self.smoothing_slider.setAccessibleName("Smoothing weight")
         bar.addWidget(self.smoothing_slider)
         self.smoothing_label = QLabel()
@@ -396,9 +397,11 @@ class TrainingPlot(QWidget):
         b, e = run.batches, run.epochs
         bx = b.get(xa)
         ex = e.get(xa)
-        weight = run_smoothing(self._weight, run.updates_per_epoch)
         for metric in self.metrics:
             raw = b.get(metric)
+            # a short curve keeps the slider's exact weight (TensorBoard's numbers)
+            weight = (run_smoothing(self._weight, run.updates_per_epoch)
+                      if len(raw) > DENSE_FROM else self._weight)
             series = self._batch[(run.id, metric)]
             if series.smoother.weight != weight:
                 series.reset(weight)

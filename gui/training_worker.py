@@ -144,6 +144,9 @@ class TrainingTask:
     #: the model's own callbacks, called before the session's reporter in the worker
     #: thread: what they add to a batch's logs reaches `run.batches`; one may end the fit
     callbacks: tuple = ()
+    #: False: no verdict on how the run went (a few steps on one drawing is not a training
+    #: run that could be "stuck at chance")
+    diagnose: bool = True
     # --- filled in while training (worker thread) ---
     steps: int = field(default=0, init=False)
     epochs_done: int = field(default=0, init=False)
@@ -715,6 +718,9 @@ def _lower_this_threads_priority() -> None:
 def _diagnose(t: TrainingTask) -> None:
     """Put the one-sentence diagnosis of the task's ended run into `run.diagnosis`."""
     model, run = t.model, t.run
+    if not t.diagnose:
+        run.diagnosis = None
+        return
     try:
         loss = model.compile_config()["loss"]
         loss_name = loss.get("name", "") if isinstance(loss, dict) else str(loss)

@@ -482,10 +482,10 @@ class DashboardLesson(DashboardCsv, Lesson):
     def _on_run_ended(self, run) -> None:
         self.plot.update_runs([run.id])
         self.table.update_runs([run.id])
-        if run.diagnosis is not None:   # the run's result, and why it failed
-            self._show_message(f"{run.name} {run.status}: {run.diagnosis}", error=True)
-        elif run.status in ("diverged", "failed"):
+        if run.status in ("diverged", "failed"):
             self._show_message(f"{run.name} {run.status}: {run.stop_reason}", error=True)
+        elif run.diagnosis is not None:   # it "finished", and learned nothing: say why
+            self._show_message(f"{run.name} {run.status}: {run.diagnosis}", error=True)
         elif run.status == "stopped":
             self._show_message(f"{run.name}: {run.stop_reason}")
 

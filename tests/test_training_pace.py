@@ -243,3 +243,48 @@ def test_dashboard_run_that_finishes_at_chance_is_not_just_finished(qtbot):
     assert "learning rate 0.0001 is probably too small" in messages[-1]
     assert lesson.message_label.isVisibleTo(lesson)
     lesson.shutdown()
+
+
+def test_teaching_one_drawing_gets_no_verdict(qtbot):
+    task = _task(epochs=1, batch_size=64)
+    task.diagnose = False
+    session = TrainingSession([task], warm_up=False)
+    with qtbot.waitSignal(session.finished, timeout=TIMEOUT):
+        session.start()
+    assert task.run.status == "finished" and task.run.diagnosis is None
+
+
+# --- SGD's thousands of raw points do not flood the chart ---------------------------------------
+def test_sgd_raw_line_fades_and_its_smoothed_line_shows_the_trend(qtbot):
+    from core.teaching.runs import RunStore
+    from gui.widgets.training_plot import TrainingPlot
+
+    # the insurance data at batch size 1: 160 updates an epoch, 10 epochs, one example's
+    # loss each, scattered ±1 around a falling trend; the plot as the descent lesson has it
+    plot = TrainingPlot(metrics=("loss",), smoothing=0.9, x_axis="epoch", granularity="both")
+    qtbot.addWidget(plot)
+    store = RunStore()
+    run = store.new_run({}, name="stochastic")
+    run.updates_per_epoch = 160
+    rng = np.random.default_rng(0)
+    steps = np.arange(1, 1601)
+    trend = 0.7 - 0.3 * steps / 1600
+    noise = rng.uniform(-1, 1, steps.size)
+    run.batches.extend({"step": s, "epoch": s / 160, "time": 0.001 * s, "loss": t + n}
+                       for s, t, n in zip(steps, trend, noise))
+    plot.add_run(run)
+    plot.refresh()
+    raw_pen = plot.curve_item(run.id, "loss", "raw").opts["pen"]
+    assert raw_pen.color().alpha() <= 20          # faint: the band does not fill the chart
+    xs, smoothed = plot.curve_data(run.id, "loss", "smooth")
+    settled = (smoothed - np.interp(xs, steps / 160, trend))[xs > 2.5]
+    # the smoothed line stays near the trend (the slider's 0.9 alone leaves it ±0.13)
+    assert np.std(settled) < 0.09, np.std(settled)
+    # a short run keeps the slider's exact weight
+    short = store.new_run({}, name="mini")
+    short.updates_per_epoch = 160
+    short.batches.extend({"step": s, "epoch": s / 160, "time": 0.0, "loss": float(s % 2)}
+                         for s in range(1, 101))
+    plot.add_run(short)
+    plot.refresh()
+    assert plot.curve_item(short.id, "loss", "raw").opts["pen"].color().alpha() == 60

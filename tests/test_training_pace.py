@@ -137,7 +137,7 @@ def test_the_pace_is_remembered_per_lesson_while_the_app_runs(qtbot):
     first.pace_control.set_pace(30)
     again = _TrainingLesson()
     qtbot.addWidget(again)
-    assert again.pace_control.text() == "30 updates/s"
+    assert again.pace_control.text() == "30/s"
 
     class Other(_TrainingLesson):
         title = "Another"

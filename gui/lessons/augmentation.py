@@ -109,7 +109,6 @@ class AugmentationLesson(Lesson):
         self.stop_button = self.add_control(
             QPushButton(icon(QStyle.StandardPixmap.SP_MediaStop), "Stop"),
             name="Stop training", tooltip="Stop both runs after their current batch")
-        self.add_pace_control(None)  # long runs: full speed unless the class wants to watch
         self.add_controls_stretch()
 
         self.source_combo.currentIndexChanged.connect(self._on_source_changed)
@@ -195,6 +194,7 @@ class AugmentationLesson(Lesson):
         self.time_label.setToolTip("Training time remaining (estimate)")
         bar_row.addWidget(self.progress_bar, 1)
         bar_row.addWidget(self.time_label)
+        self.add_pace_control(None, layout=bar_row)  # by the progress: the bar is full
         lay.addLayout(bar_row)
         self.verdict_label = QLabel("Press “Train both” to compare.")
         self.verdict_label.setWordWrap(True)

@@ -21,7 +21,7 @@ waits for its thread) when the learner leaves the lesson or closes the window. A
 overrides `deactivate()` / `shutdown()` calls `super()` so that still happens.
 
 Two things every training lesson gets from here, not from its own code: the pace control
-(`add_pace_control()`: one call adds "Pace: 10 updates/s ▾", which paces every session the
+(`add_pace_control()`: one call adds "Pace: 10/s ▾", which paces every session the
 lesson starts), and the sentence saying why a run failed (`run.diagnosis`, set by the
 session when a run ends stuck at chance, diverged or flat) in the status bar.
 """
@@ -33,7 +33,7 @@ import traceback
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QTextDocument
-from PySide6.QtWidgets import (QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser,
+from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser,
                                QVBoxLayout, QWidget)
 
 from gui.app import Worker
@@ -244,7 +244,7 @@ class Lesson(QWidget):
 
     def add_pace_control(self, default: float | None = FULL_SPEED,
                          layout=None) -> PaceControl:
-        """The shared training pace control ("Pace: 10 updates/s ▾"): every session this
+        """The shared training pace control ("Pace: 10/s ▾"): every session this
         lesson starts follows it, also when it changes mid-run. `default` in updates per
         second (None: full speed) until the learner chooses; their choice is remembered
         per lesson while the app runs. Added to the controls bar, or to `layout`."""
@@ -253,6 +253,8 @@ class Lesson(QWidget):
             if layout is None:
                 self.controls.addWidget(self.pace_control)
                 self.controls_bar.setVisible(True)
+            elif isinstance(layout, QGridLayout):   # a row of its own, not a wider column
+                layout.addWidget(self.pace_control, layout.rowCount(), 0, 1, -1)
             else:
                 layout.addWidget(self.pace_control)
             self.pace_control.pace_changed.connect(self._apply_pace)

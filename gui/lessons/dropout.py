@@ -100,6 +100,7 @@ class DropoutLesson(Lesson):
         self.gap_label.setTextFormat(Qt.TextFormat.RichText)
         self.gap_label.setMinimumWidth(120)     # wraps instead of widening the lesson
         lv.addWidget(self.gap_label)
+        self.add_pace_control(None, layout=lv)  # the controls bar is full: under the curves
         split.addWidget(left)
         right = QWidget()
         rv = QVBoxLayout(right)
@@ -179,7 +180,6 @@ class DropoutLesson(Lesson):
         self.progress.setValue(0)
         self.progress.setFormat("ready: press Play")
         self.progress.setMinimumWidth(110)
-        self.add_pace_control(None)  # the story is over many epochs: full speed
         for w in (self.rate_spin, self.n_spin):
             w.valueChanged.connect(self._settings_changed)
         self.lr_combo.currentTextChanged.connect(self._settings_changed)

@@ -31,14 +31,15 @@ def set_default_for_all(pace: float | None | bool = False) -> None:
 
 
 def pace_text(pace: float | None) -> str:
+    """"1 update/s", "10/s", "full speed": short, the controls bars are full."""
     if pace is None:
         return "full speed"
     n = int(pace) if float(pace).is_integer() else pace
-    return f"{n} update/s" if n == 1 else f"{n} updates/s"
+    return "1 update/s" if n == 1 else f"{n}/s"
 
 
 class PaceControl(QWidget):
-    """"Pace: [10 updates/s ▾]". Signal `pace_changed(object)`: updates per second, or None
+    """"Pace: [10/s ▾]" (weight updates per second). Signal `pace_changed(object)`: updates per second, or None
     for full speed."""
 
     pace_changed = Signal(object)
@@ -56,6 +57,7 @@ class PaceControl(QWidget):
             self.combo.addItem(pace_text(pace), pace)
         self.caption.setBuddy(self.combo)
         lay.addWidget(self.combo)
+        lay.addStretch(1)   # in a column, the control stays at its natural width on the left
         tip = ("How fast training runs: at most this many weight updates per second, so a "
                "class can watch each update land on the chart; full speed trains as fast as "
                "the computer can. It applies at once, also in the middle of a run. The "

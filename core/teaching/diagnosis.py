@@ -11,6 +11,9 @@ the learning rate — `diagnose` names one of three failures and its most likely
 - **flat loss**: the loss hardly moved: too small a learning rate, or a network whose
   neurons stopped responding (dead ReLUs, saturated sigmoids).
 
+The likely cause is named in this order: a learning rate far too large, one far too small,
+too few weight updates (batch gradient descent's 10 in 10 epochs), then the loss's shape.
+
 It returns None for a run that learned, so a caller shows the sentence only when it has
 something to say. Qt-free; the GUI shows the sentence (gui.training_worker attaches it to
 the run when the run ends).
@@ -23,8 +26,9 @@ import numpy as np
 
 from core.wording import number
 
-__all__ = ["Diagnosis", "diagnose", "chance_accuracy", "suggest_smaller", "suggest_larger",
-           "diagnose_run", "GROWN", "FLAT", "CHANCE_MARGIN", "SMALL_LEARNING_RATE", "LARGE_LEARNING_RATE"]
+__all__ = ["Diagnosis", "diagnose", "diagnose_run", "chance_accuracy", "suggest_smaller",
+           "suggest_larger", "GROWN", "FLAT", "CHANCE_MARGIN", "SMALL_LEARNING_RATE",
+           "LARGE_LEARNING_RATE", "FEW_UPDATES"]
 
 #: a last loss this many times the first one: the run diverged
 GROWN = 2.0

@@ -12,6 +12,16 @@ shared CPU. Pause blocks the training thread between batches; stop sets `model.s
 (the engine's cooperative flag, checked after every batch). A NaN/inf loss stops a task with
 the engine's own reason (`History.stop_reason`), which becomes `run.stop_reason`.
 
+A session can be paced update by update (`set_updates_per_second`, what a lesson's pace
+control sets; None is full speed): after each weight update the training thread waits until
+1/rate seconds have passed since the previous one. The wait is no blind sleep: Stop, Pause,
+a new pace, leaving the lesson or closing the window end it at once; and it counts as a pause,
+not as training time, so the seconds axis and "s/update" stay the engine's own.
+
+When a run ends, `core.teaching.diagnosis` judges its history (stuck at chance, diverged,
+flat loss) and puts the sentence with its likely cause in `run.diagnosis` (None if the run
+learned) before `run_ended` is emitted: one place, so every lesson says it the same way.
+
 A task can also train until stopped (`epochs=None`, paced by `pace`, epoch by epoch with
 `epoch_seed`), prepare its data and compute a result in the worker thread (`prepare`,
 `finish`), and send the GUI thread snapshots of its model (`snapshot`, at most one every
@@ -46,6 +56,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from core.callbacks import Callback
+from core.teaching.diagnosis import chance_accuracy, diagnose_run
 from core.teaching.numbers import fmt
 from core.teaching.runs import Run
 from gui.app import GUI_GATE, Worker, current_worker
@@ -133,6 +144,9 @@ class TrainingTask:
     #: the model's own callbacks, called before the session's reporter in the worker
     #: thread: what they add to a batch's logs reaches `run.batches`; one may end the fit
     callbacks: tuple = ()
+    #: False: no verdict on how the run went (a few steps on one drawing is not a training
+    #: run that could be "stuck at chance")
+    diagnose: bool = True
     # --- filled in while training (worker thread) ---
     steps: int = field(default=0, init=False)
     epochs_done: int = field(default=0, init=False)
@@ -234,6 +248,7 @@ class _Reporter(Callback):
         t.last_loss = row.get("loss", 0.0)
         if t.record_batches:
             s._pending_batches[t.run.id].append(row)
+        s._wait_for_pace(t)
         GUI_GATE.wait_idle()
         s._wait_if_paused(t)
         if s._stop_wanted() and not self.model.stop_training and not t.whole_epochs:
@@ -298,6 +313,8 @@ class TrainingSession(QObject):
         self._ended: list[tuple[int, str, str | None]] = []
         self._last_emit = 0.0
         self._active_since: dict[int, float] = {}
+        self._rate: float | None = None        # updates per second; None: full speed
+        self._last_update_at = float("-inf")
         self._state = "new"
         self._done = False
         for t in self.tasks:
@@ -344,6 +361,20 @@ class TrainingSession(QObject):
                 t.run.status = "running"
         if not self._done and not self._stop:
             self._set_state("running")
+
+    def set_updates_per_second(self, rate: float | None) -> None:
+        """Pace the training: at most `rate` weight updates per second (all tasks together);
+        None or 0 is full speed. Takes effect at once, also in the middle of a wait."""
+        if rate is not None:
+            rate = float(rate)
+            if not math.isfinite(rate) or rate <= 0:
+                rate = None
+        with self._cond:
+            self._rate = rate
+            self._cond.notify_all()
+
+    def updates_per_second(self) -> float | None:
+        return self._rate
 
     def stop(self, why: str = "by you") -> None:
         """Ask every task to stop after its current batch (does not wait)."""
@@ -407,6 +438,31 @@ class TrainingSession(QObject):
                 self._cond.wait(0.05)
             self._active_since[t.run.id] = time.perf_counter()
 
+    def _wait_for_pace(self, t: TrainingTask) -> None:
+        """At a slow pace, show this update now and wait out the rest of its 1/rate
+        seconds; stop, cancel, pause or a new pace end the wait (it polls every 50 ms so a
+        Worker.cancel() from a closing window is seen too)."""
+        if self._rate is None:
+            self._last_update_at = time.perf_counter()
+            return
+        if 1.0 / self._rate >= self.report_interval:
+            self._maybe_emit(force=True)   # one update per report: the learner sees each
+        with self._cond:
+            now = time.perf_counter()
+            t.clock += now - self._active_since[t.run.id]   # waiting is not training
+            if self._last_update_at == float("-inf"):        # the first update: its slot
+                self._last_update_at = now                   # starts as it is shown
+            w = current_worker()
+            while not self._stop and not self._paused and not (w and w.is_cancelled()):
+                if self._rate is None:
+                    break
+                left = self._last_update_at + 1.0 / self._rate - time.perf_counter()
+                if left <= 0:
+                    break
+                self._cond.wait(min(left, 0.05))
+            self._last_update_at = time.perf_counter()
+            self._active_since[t.run.id] = self._last_update_at
+
     def _progress_now(self) -> Progress:
         done = sum(t.steps for t in self.tasks)
         total = sum(t.total_steps for t in self.tasks)
@@ -421,6 +477,11 @@ class TrainingSession(QObject):
                 break
             if left:
                 remaining += self._task_time(t) / t.steps * left
+        if remaining is not None and self._rate is not None:
+            # a slow pace, not the arithmetic, decides how long the rest takes
+            left = sum(t.total_steps - t.steps for t in self.tasks
+                       if t.status in ("new", "running"))
+            remaining = max(remaining, left / self._rate)
         return Progress(done, total, elapsed, remaining)
 
     def _maybe_emit(self, force: bool = False) -> None:
@@ -599,6 +660,7 @@ class TrainingSession(QObject):
         for rid, status, reason in chunk["ended"]:
             run = by_id[rid].run
             run.status, run.stop_reason = status, reason
+            _diagnose(by_id[rid])
             ended.append(run)
         self.progress = chunk["progress"]
         if changed:
@@ -627,6 +689,7 @@ class TrainingSession(QObject):
                 t.run.status = t.status if t.status not in ("new", "running") else "stopped"
                 t.run.stop_reason = t.stop_reason or (
                     None if t.run.status == "finished" else f"stopped {self._stop_why}")
+                _diagnose(t)
                 self.run_ended.emit(t.run)
         self._set_state("done")
         self.finished.emit()
@@ -650,6 +713,28 @@ def _lower_this_threads_priority() -> None:
             QThread.currentThread().setPriority(QThread.Priority.LowPriority)
     except (OSError, AttributeError, RuntimeError):
         pass   # not allowed here: training still works, the window is just less favoured
+
+
+def _diagnose(t: TrainingTask) -> None:
+    """Put the one-sentence diagnosis of the task's ended run into `run.diagnosis`."""
+    model, run = t.model, t.run
+    if not t.diagnose:
+        run.diagnosis = None
+        return
+    try:
+        loss = model.compile_config()["loss"]
+        loss_name = loss.get("name", "") if isinstance(loss, dict) else str(loss)
+        units = int(model.output_shape[-1])
+        classification = "crossentropy" in loss_name
+        n_classes = (2 if units == 1 else units) if classification else None
+        chance = chance_accuracy(n_classes, t.y) if classification else None
+        optimizer = getattr(model, "optimizer", None)
+        lr = getattr(optimizer, "learning_rate", None) or run.settings.get("learning_rate")
+        run.diagnosis = diagnose_run(run, n_classes=n_classes, chance=chance,
+                                     learning_rate=lr,
+                                     optimizer=type(optimizer).__name__.lower())
+    except Exception:  # noqa: BLE001 - a model we cannot read: no diagnosis, no crash
+        run.diagnosis = None
 
 
 def _outputs_blew_up(t: TrainingTask) -> bool:

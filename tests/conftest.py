@@ -80,3 +80,21 @@ def isolated_settings(tmp_path_factory):
     yield folder
     QCoreApplication.setOrganizationName(old[0])
     QCoreApplication.setApplicationName(old[1])
+
+
+@pytest.fixture(autouse=True)
+def training_at_full_speed():
+    """Lessons train at full speed in tests: a lesson's default pace (the dashboard's 100
+    updates a second, for a class to watch) would make every training test wait. A test of
+    the pace itself calls `pace_control.set_default_for_all(False)` or sets a pace. Each
+    test also starts without the pace choices earlier tests made."""
+    try:
+        from gui.widgets import pace_control
+    except ImportError:  # engine-only environments: no GUI to pace
+        yield
+        return
+    pace_control._remembered.clear()
+    pace_control.set_default_for_all(None)
+    yield
+    pace_control.set_default_for_all(False)
+    pace_control._remembered.clear()

@@ -135,6 +135,8 @@ class Run:
         self.epochs = LogTable(X_AXES)
         self.status = "new"
         self.stop_reason: str | None = None
+        #: why it failed, when it did (a core.teaching.diagnosis.Diagnosis, set as it ends)
+        self.diagnosis = None
         #: wall-clock time (time.time()) when training started: TensorBoard's wall time
         self.start_time = time.time()
         #: weight updates per epoch (ceil(N / batch size)), when known

@@ -195,6 +195,7 @@ class AugmentationLesson(Lesson):
         self.time_label.setToolTip("Training time remaining (estimate)")
         bar_row.addWidget(self.progress_bar, 1)
         bar_row.addWidget(self.time_label)
+        self.add_pace_control(None, layout=bar_row)  # by the progress: the bar is full
         lay.addLayout(bar_row)
         self.verdict_label = QLabel("Press “Train both” to compare.")
         self.verdict_label.setWordWrap(True)

@@ -19,6 +19,11 @@ Training belongs to the frame, not to each lesson: a lesson hands its
 `gui.training_worker.TrainingSession` to `start_session()`, and this class stops it (and
 waits for its thread) when the learner leaves the lesson or closes the window. A lesson that
 overrides `deactivate()` / `shutdown()` calls `super()` so that still happens.
+
+Two things every training lesson gets from here, not from its own code: the pace control
+(`add_pace_control()`: one call adds "Pace: 10/s ▾", which paces every session the
+lesson starts), and the sentence saying why a run failed (`run.diagnosis`, set by the
+session when a run ends stuck at chance, diverged or flat) in the status bar.
 """
 from __future__ import annotations
 
@@ -28,13 +33,14 @@ import traceback
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QTextDocument
-from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QSizePolicy, QTextBrowser,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy,
+                               QTextBrowser, QVBoxLayout, QWidget)
 
 from gui.app import Worker
 from core.teaching.course_map import tutorial_caption, tutorials_of
 from core.teaching.predict import Question, Score
 from gui.widgets.collapsible import CollapsibleSection
+from gui.widgets.pace_control import FULL_SPEED, PaceControl
 from gui.widgets.playback import PlaybackBar
 from gui.widgets.prediction_panel import PredictionPanel
 from resources.paths import lesson_text
@@ -138,6 +144,7 @@ class Lesson(QWidget):
         self._workers: list[Worker] = []
         self._sessions: list = []          # TrainingSessions started, until they finish
         self.playback: PlaybackBar | None = None
+        self.pace_control: PaceControl | None = None
 
         outer = QVBoxLayout(self)
         outer.setContentsMargins(16, 12, 16, 10)
@@ -282,6 +289,28 @@ class Lesson(QWidget):
             self.playback.reset.connect(self._answered.clear)
             self.playback.step_back.connect(self.withdraw_question)
         return self.playback
+
+    def add_pace_control(self, default: float | None = FULL_SPEED,
+                         layout=None) -> PaceControl:
+        """The shared training pace control ("Pace: 10/s ▾"): every session this
+        lesson starts follows it, also when it changes mid-run. `default` in updates per
+        second (None: full speed) until the learner chooses; their choice is remembered
+        per lesson while the app runs. Added to the controls bar, or to `layout`."""
+        if self.pace_control is None:
+            self.pace_control = PaceControl(type(self).__name__, default, parent=self)
+            if layout is None:
+                self.controls.addWidget(self.pace_control)
+                self.controls_bar.setVisible(True)
+            elif isinstance(layout, QGridLayout):   # a row of its own, not a wider column
+                layout.addWidget(self.pace_control, layout.rowCount(), 0, 1, -1)
+            else:
+                layout.addWidget(self.pace_control)
+            self.pace_control.pace_changed.connect(self._apply_pace)
+        return self.pace_control
+
+    def _apply_pace(self, pace) -> None:
+        for session in self._sessions:
+            session.set_updates_per_second(pace)
 
     def make_message_label(self) -> QLabel:
         """A wrapping, selectable label for the lesson's own messages (errors, stop reasons)."""
@@ -483,7 +512,17 @@ class Lesson(QWidget):
         closing the window stops it, and the window never closes over its thread."""
         self._sessions.append(session)
         session.finished.connect(lambda s=session: self._forget_session(s))
+        session.run_ended.connect(self._say_why_it_failed)
+        if self.pace_control is not None:
+            session.set_updates_per_second(self.pace_control.updates_per_second())
         return session.start(self.start_worker)
+
+    def _say_why_it_failed(self, run) -> None:
+        """A run that ended stuck at chance, diverged or flat: its diagnosis (with the
+        likely cause) in the status bar, until something replaces it."""
+        diagnosis = getattr(run, "diagnosis", None)
+        if diagnosis is not None:
+            self.show_status(f"{run.name}: {diagnosis}", 0)
 
     def _forget_session(self, session) -> None:
         if session in self._sessions:

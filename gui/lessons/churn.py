@@ -236,6 +236,7 @@ class ChurnLesson(Lesson):
         self.progress.setValue(0)
         self.progress.setFormat("ready")
         self.progress.setMinimumWidth(100)
+        self.add_pace_control(None)  # the story is the end result: full speed
         self.train_button.clicked.connect(lambda: self.train())
         self.compare_button.clicked.connect(self.compare_all)
         self.stop_button.clicked.connect(self.stop_training)

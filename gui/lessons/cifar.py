@@ -215,6 +215,7 @@ class CifarLesson(Lesson):
         self.epochs_spin.setRange(1, 50)
         self.epochs_spin.setValue(3)
         self.add_controls_stretch()
+        self.add_pace_control(None)  # CIFAR trains for minutes: full speed
         self.train_button = self.add_control(QPushButton("Train"), tooltip="Train the CNN "
                                              "from scratch (Adam, batch 32); the test images "
                                              "measure it after each epoch", name="Train")

@@ -171,6 +171,7 @@ class CnnDigitsLesson(Lesson):
         self.epochs_spin.setRange(1, 30)
         self.epochs_spin.setValue(3)
         self.add_controls_stretch()
+        self.add_pace_control(None)  # a CNN trains for minutes: full speed
         self.train_button = self.add_control(QPushButton("Train"), tooltip="Train the chosen "
                                              "network from scratch (Adam, batch 32)", name="Train")
         self.stop_button = self.add_control(QPushButton("Stop"), tooltip="Stop after the "

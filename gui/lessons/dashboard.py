@@ -230,6 +230,7 @@ class DashboardLesson(DashboardCsv, Lesson):
         self.stop_button = self.add_control(
             QPushButton(icon(QStyle.StandardPixmap.SP_MediaStop), "Stop"), tooltip="Stop after the current batch; the run is kept",
             name="Stop training")
+        self.add_pace_control(100)  # 10 epochs of digits ≈ 13 s: a class can watch them
         self.add_controls_separator()
         self.progress_bar = self.add_control(
             QProgressBar(), tooltip="Weight updates done of all planned (epochs × updates per "
@@ -484,6 +485,8 @@ class DashboardLesson(DashboardCsv, Lesson):
         self.table.update_runs([run.id])
         if run.status in ("diverged", "failed"):
             self._show_message(f"{run.name} {run.status}: {run.stop_reason}", error=True)
+        elif run.diagnosis is not None:   # it "finished", and learned nothing: say why
+            self._show_message(f"{run.name} {run.status}: {run.diagnosis}", error=True)
         elif run.status == "stopped":
             self._show_message(f"{run.name}: {run.stop_reason}")
 

@@ -162,6 +162,7 @@ class DescentVariantsLesson(Lesson):
         row = QHBoxLayout()
         row.addWidget(self.progress_bar, 1)
         row.addWidget(self.time_label)
+        self.add_pace_control(100, layout=row)  # SGD's 160 updates an epoch, watchable
         lay.insertLayout(lay.indexOf(self.message_label), row)
 
         self.start_button.clicked.connect(self.start_training)

@@ -87,7 +87,8 @@ def teaching_task(model, image28, label, seed) -> TrainingTask:
 
     return TrainingTask(Run("teach"), model, np.zeros((n, 28, 28, 1), np.float32),
                         np.zeros(n, np.int64), epochs=1, batch_size=BATCH_SIZE, seed=None,
-                        shuffle=False, prepare=prepare, finish=finish, callbacks=(until,))
+                        shuffle=False, prepare=prepare, finish=finish, callbacks=(until,),
+                        diagnose=False)
 
 
 class DrawDigitLesson(Lesson):
@@ -182,6 +183,7 @@ class DrawDigitLesson(Lesson):
         self.save_button.clicked.connect(self.save_network)
         self.reset_button.clicked.connect(self.reset_network)
         right.addWidget(teach)
+        self.add_pace_control(10, layout=teach.layout())  # watch p(right digit) rise
         panel = QWidget(root)
         panel.setLayout(right)
         panel.setMaximumWidth(430)

@@ -103,6 +103,7 @@ class DropoutLesson(Lesson):
         self.gap_label.setTextFormat(Qt.TextFormat.RichText)
         self.gap_label.setMinimumWidth(120)     # wraps instead of widening the lesson
         lv.addWidget(self.gap_label)
+        self.add_pace_control(None, layout=lv)  # the controls bar is full: under the curves
         split.addWidget(left)
         right = QWidget()
         rv = QVBoxLayout(right)

@@ -259,6 +259,7 @@ class HiddenLayersLesson(Lesson):
         self.epochs_spin.setValue(DEFAULT_EPOCHS)
         self.add_control(self.epochs_spin, "Epochs",
                          "Passes over the training digits for each network", "Epochs")
+        self.add_pace_control(None)  # two networks over many epochs: full speed
         self.digit_spin = QSpinBox()
         self.digit_spin.setRange(0, 999)
         self.add_control(self.digit_spin, "Digit #",

@@ -226,6 +226,7 @@ class PrecisionRecallLesson(PrecisionRecallFormulas, Lesson):
         self.progress.setValue(0)
         self.progress.setFormat("not trained yet")
         self.progress.setTextVisible(True)
+        self.add_pace_control(None)  # the story is the judged result: full speed
         self.task_combo.currentIndexChanged.connect(self._on_task_changed)
         self.train_button.clicked.connect(self.train)
         self.stop_button.clicked.connect(self.stop_training)

@@ -92,6 +92,7 @@ class RnnLesson(Lesson):
             QPushButton("New weights"), tooltip="Start again from fresh random weights",
             name="New weights")
         self.new_button.clicked.connect(self.new_weights)
+        self.add_pace_control(None)  # its epochs are already paced (EPOCH_PACE)
         self.add_controls_stretch()
         self.train_label = QLabel("Untrained: random weights")
         self.train_label.setFont(mono_font())

@@ -240,6 +240,7 @@ class TransferLearningLesson(Lesson):
         self.progress.setFormat("ready")
         self.progress.setValue(0)
         self.progress.setMinimumWidth(90)
+        self.add_pace_control(None)  # full speed unless the class wants to watch
         self._update_controls()
 
     # --- drawings -------------------------------------------------------------------------

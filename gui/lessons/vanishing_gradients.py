@@ -179,6 +179,7 @@ class VanishingGradientsLesson(Lesson):
         clip_row = QHBoxLayout()
         clip_row.addWidget(self.clip_button, 0, Qt.AlignmentFlag.AlignTop)
         clip_row.addWidget(self.clip_message, 1)
+        self.add_pace_control(None, layout=clip_row)  # slower shows the explosion land
         grid.addLayout(clip_row, 5, 0, 1, 2)
         grid.setRowStretch(1, 3)
         grid.setRowStretch(4, 2)

@@ -50,6 +50,8 @@ RESULT_COLUMNS = (
 _STATUS_TEXT = {"new": "ready", "running": "training…", "paused": "paused",
                 "finished": "finished", "stopped": "stopped", "diverged": "diverged (NaN)",
                 "failed": "failed"}
+#: a run that ended but failed (core.teaching.diagnosis): its status says how, in two words
+_DIAGNOSIS_TEXT = {"chance": "at chance", "flat": "flat loss", "diverged": "diverged"}
 _FIXED = ("show", "run", "status")
 
 
@@ -236,9 +238,13 @@ class RunTable(QTableWidget):
                     if run.status == "diverged" and "NaN" not in (run.stop_reason or "") \
                             and "infinite" not in (run.stop_reason or ""):
                         text = "diverged"   # the loss grew far but stayed a number
+                    diagnosis = getattr(run, "diagnosis", None)
+                    if diagnosis is not None and run.status != "diverged":
+                        text += f" · {_DIAGNOSIS_TEXT.get(diagnosis.kind, diagnosis.kind)}"
                     item.setText(text)
-                    item.setToolTip(run.stop_reason or text)
-                    if run.status in ("diverged", "failed"):
+                    item.setToolTip("\n".join(str(t) for t in (run.stop_reason, diagnosis)
+                                              if t) or text)
+                    if run.status in ("diverged", "failed") or diagnosis is not None:
                         item.setForeground(QColor("#b00020"))
                 elif kind == "setting":
                     value = run.settings.get(key)

@@ -49,10 +49,36 @@ GRANULARITIES = {"both": "batches + epochs", "batch": "batches only", "epoch": "
 RAW_ALPHA = 60          # of 255: the raw per-batch line stays visible but faint
 SYMBOLS_UP_TO = 150     # epoch points get markers while there are few of them
 DISPLAY_BLOCKS = 2000   # a per-batch curve is drawn from at most ~2 points per block
+#: beyond this many raw points a run's raw line fades (down to RAW_ALPHA_MIN): SGD's
+#: thousands of single-example losses would otherwise fill the chart with a solid band
+DENSE_FROM, RAW_ALPHA_MIN = 300, 16
+#: a dense run (over DENSE_FROM points) with many updates per epoch is smoothed over at
+#: least this fraction of an epoch, whatever the slider says, so its smoothed line shows the
+#: trend, not one example's luck
+MIN_SMOOTHING_EPOCHS = 0.25
+MAX_AUTO_WEIGHT = 0.995
 
 
 def run_color(run: Run) -> QColor:
     return QColor(RUN_COLORS[run.color_index % len(RUN_COLORS)])
+
+
+def raw_alpha(points: int) -> int:
+    """How opaque a run's raw per-batch line is: RAW_ALPHA while it has few points, fading
+    as they crowd (the smoothed line on top carries the story)."""
+    if points <= DENSE_FROM:
+        return RAW_ALPHA
+    return max(RAW_ALPHA_MIN, round(RAW_ALPHA * DENSE_FROM / points))
+
+
+def run_smoothing(weight: float, updates_per_epoch: int | None) -> float:
+    """The smoothing weight a run's per-batch line gets: the slider's `weight`, raised for a
+    run with many updates per epoch so the average spans at least MIN_SMOOTHING_EPOCHS of an
+    epoch (an EMA of weight w averages about 1 / (1 − w) points). 0 (smoothing off) stays 0."""
+    if weight <= 0 or not updates_per_epoch:
+        return weight
+    span = MIN_SMOOTHING_EPOCHS * updates_per_epoch
+    return max(weight, min(MAX_AUTO_WEIGHT, 1.0 - 1.0 / span)) if span > 1 else weight
 
 
 class _BatchSeries:
@@ -192,8 +218,10 @@ class TrainingPlot(QWidget):
         self.smoothing_slider.setFixedWidth(110)
         self.smoothing_slider.setToolTip(
             "Debiased exponential moving average of the per-batch curves, as in TensorBoard:\n"
-            "s_n = Σ wⁿ⁻ⁱ(1−w)·xᵢ / (1 − wⁿ). The raw line stays faint behind it; a flat "
-            "line stays flat.")
+            "s_n = Σ wⁿ⁻ⁱ(1−w)·xᵢ / (1 − wⁿ). The raw line stays faint behind it (fainter "
+            "the more points it has); a flat line stays flat.\nA run with many updates per "
+            f"epoch (stochastic gradient descent) is smoothed over at least a quarter of an "
+            f"epoch once it has over {DENSE_FROM} points: w ≥ 1 − 4 / updates per epoch.")
         self.smoothing_slider.setAccessibleName("Smoothing weight")
         bar.addWidget(self.smoothing_slider)
         self.smoothing_label = QLabel()
@@ -371,7 +399,15 @@ class TrainingPlot(QWidget):
         ex = e.get(xa)
         for metric in self.metrics:
             raw = b.get(metric)
-            smoothed = self._batch[(run.id, metric)].update(raw)
+            # a short curve keeps the slider's exact weight (TensorBoard's numbers)
+            weight = (run_smoothing(self._weight, run.updates_per_epoch)
+                      if len(raw) > DENSE_FROM else self._weight)
+            series = self._batch[(run.id, metric)]
+            if series.smoother.weight != weight:
+                series.reset(weight)
+                self._decimators[(run.id, metric, "smooth")].reset()
+            smoothed = series.update(raw)
+            self._fade_raw(run, metric, len(raw))
             window = self._zoom_window(metric, bx)
             for kind, y in (("raw", raw), ("smooth", smoothed)):
                 # bounded cost per redraw however long the run: the decimated curve, or,
@@ -388,6 +424,15 @@ class TrainingPlot(QWidget):
                 if item.opts.get("symbol") != symbol:
                     item.setSymbol(symbol)
                 item.setData(ex, y)
+
+    def _fade_raw(self, run: Run, metric: str, points: int) -> None:
+        item = self._items[(run.id, metric, "raw")]
+        alpha = raw_alpha(points)
+        pen = item.opts["pen"]
+        if pen.color().alpha() != alpha:
+            color = run_color(run)
+            color.setAlpha(alpha)
+            item.setPen(pg.mkPen(color, width=1))
 
     def _zoom_window(self, metric: str, xs: np.ndarray) -> slice | None:
         """The exact points in view when the learner zoomed in (x auto-range off) and they

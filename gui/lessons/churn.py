@@ -591,7 +591,6 @@ class ChurnLesson(Lesson):
         if error:
             self.show_status(text, 8000)
 
-    # --- lifecycle ----------------------------------------------------------------------------
     def deactivate(self) -> None:
         super().deactivate()        # stops the training and waits for it
         self._update_controls()

@@ -208,6 +208,9 @@ def test_own_image_folder_trains_offline_with_its_folder_names(qtbot, lesson, tm
     qtbot.mouseClick(lesson.train_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not lesson.is_training(), timeout=TIMEOUT)
     assert lesson.model.layers[-1].units == 3
+    # accuracy on screen is a percentage (issue 15 item 10), not "val. accuracy 1"
+    import re
+    assert re.search(r"val\. accuracy \d+(\.\d+)? %$", lesson.status.label.text())
     texts = lesson.bar_texts()
     assert len(texts) == 3 and all(t.endswith("/2)") for t in texts)   # a fifth of 12 a class
     assert "Chance would be 33.3" in lesson.class_caption.text()

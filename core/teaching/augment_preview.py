@@ -21,7 +21,8 @@ from core import augment as A
 from core.teaching.numbers import fmt
 
 __all__ = ["Transformations", "Draws", "draw", "apply", "augment_images", "preview",
-           "copy_parameters", "describe_copy", "explain_copy", "AugmentedModel", "load_cifar_preview", "summarize", "summary_formula",
+           "copy_parameters", "describe_copy", "explain_copy", "AugmentedModel", "load_cifar_preview",
+           "load_folder_preview", "summarize", "summary_formula",
            "ELASTIC_SIGMA", "LIMITS"]
 
 #: smoothing of the elastic displacement field in pixels (Simard et al. use 4 at 28x28)
@@ -292,6 +293,18 @@ class AugmentedModel:
 # --- sample photos: CIFAR-10's test images, if the learner has the archive -----------------------
 CIFAR_TEST_MEMBER = "cifar-10-batches-py/test_batch"
 _MAX_BATCH_BYTES = 64 * 1024 * 1024  # a real batch is 30.7 MB
+
+
+def load_folder_preview(folder, count: int = 1000) -> tuple[np.ndarray, np.ndarray, tuple, str]:
+    """Up to `count` photos of a folder with one sub-folder per class (a fair share of each
+    class, in name order) as CIFAR-sized previews: (x float32 (N, 32, 32, 3) in [0, 1],
+    y int64, class names, one-sentence summary). An unusable folder raises
+    core.data.ImageFolderError with a sentence for the learner."""
+    from core.data.image_folder import load_image_folder
+
+    data = load_image_folder(folder, (32, 32), max_images=count)
+    return (data.images.astype(np.float32) / np.float32(255), data.labels, data.class_names,
+            data.summary())
 
 
 def load_cifar_preview(archive, count: int = 200) -> tuple[np.ndarray, np.ndarray, tuple]:

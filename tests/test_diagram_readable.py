@@ -14,8 +14,6 @@ from PySide6.QtWidgets import QGraphicsSimpleTextItem
 from core.layers import Dense, Dropout, Flatten
 from core.model import Sequential
 from gui.widgets.diagram.items import NodeItem
-from gui.widgets.diagram.layout import people_caption, people_name, plan_columns, \
-    specs_from_model
 
 MIN_PX = 10.0
 
@@ -126,6 +124,9 @@ def test_every_output_is_connected_to_the_loss_box(shown):
 
 
 def test_people_names_come_from_one_function():
+    from gui.widgets.diagram.layout import (people_caption, people_name, plan_columns,
+                                            specs_from_model)
+
     assert people_name("dense", 100, "relu", "hidden", 1) == "hidden layer 1 · 100 ReLU"
     assert people_name("dense", 10, "sigmoid", "output") == "output · 10 sigmoid"
     assert people_caption("dropout", 128, rate=0.5) == ("dropout", "rate 0.5")

@@ -152,6 +152,8 @@ def test_check_gradients_shows_backprop_next_to_finite_differences(qtbot, lesson
     t.selectRow(2)
     assert lesson.walk.steps[lesson.index].symbol == "∂L/∂b"
     assert lesson.walk.steps[lesson.index].kind == "check"
+    assert "difference below 0.000001 (relative below 0.000001)" in \
+        lesson.walk.steps[lesson.index].formula
 
 
 def test_stepping_highlights_the_same_quantity_in_the_diagram(qtbot, lesson):

@@ -147,7 +147,7 @@ def test_check_gradients_shows_backprop_next_to_finite_differences(qtbot, lesson
         # fixed decimals per column (issue 15 item 10)
         assert t.item(r, 1).text() == f"{g[name]:.5f}"
         assert t.item(r, 2).text() == f"{fd[name]:.5f}"
-        assert t.item(r, 3).text() == "below 0.000001"      # float32 rounding, in words
+        assert t.item(r, 3).text() == "below 0.00001"      # float32 rounding, in words
     assert "agree" in lesson.check_verdict.text()
     t.selectRow(2)
     assert lesson.walk.steps[lesson.index].symbol == "∂L/∂b"

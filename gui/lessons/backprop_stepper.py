@@ -37,9 +37,9 @@ CASES = (("insurance", "Insurance neuron (course)"), ("hidden", "One hidden laye
 STEP_MS = 1400
 N_PEOPLE = 28
 MAX_BATCH = 4
-#: the gradient check's columns: gradients to 5 decimals, their differences to 6
+#: the gradient check's columns: gradients and their differences to 5 decimals
 CHECK_DECIMALS = 5
-DIFF_DECIMALS = 6
+DIFF_DECIMALS = 5
 
 
 def _help(widget: QWidget, tip: str, name: str) -> QWidget:

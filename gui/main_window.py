@@ -28,6 +28,7 @@ from gui.model_inspector import ModelInspectorDialog
 from gui.settings import read_bool, read_bytes, read_folder, read_text
 from gui.style import apply_style
 from gui.welcome import WelcomePage
+from gui.widgets.status_bar import WrappingStatusBar
 
 NAVIGATOR_WIDTH = 210  # the lesson list's default width, pixels
 # an item's text is inset by gui/style.py's 10 px padding a side and 3 px marker, and the
@@ -139,6 +140,8 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes(list(DEFAULT_SPLITTER_SIZES))
         self.setCentralWidget(self.splitter)
 
+        # long messages wrap or end in "…" with the whole text in a tooltip, never cut
+        self.setStatusBar(WrappingStatusBar(self))
         self.model_label = QLabel("", self)
         self.model_label.setToolTip("The model opened from a file (File ▸ Open model…)")
         self.statusBar().addPermanentWidget(self.model_label)

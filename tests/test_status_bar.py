@@ -25,6 +25,10 @@ def _window(qtbot):
 
 def _fits(bar) -> bool:
     label = bar.message_label
+    # the label lies wholly inside the bar, and the bar inside the window
+    if label.geometry().bottom() >= bar.height() or \
+            bar.geometry().bottom() >= bar.window().height():
+        return False
     need = label.fontMetrics().boundingRect(
         QRect(0, 0, label.contentsRect().width(), 100_000), int(Qt.TextFlag.TextWordWrap),
         label.text())

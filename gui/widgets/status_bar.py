@@ -81,6 +81,10 @@ class WrappingStatusBar(QStatusBar):
                     hi = mid - 1
             shown = " ".join(words[:lo]) + " …"
         lines = self._lines_needed(shown, width) if shown else 1
-        label.setFixedHeight(min(lines, MAX_LINES) * label.fontMetrics().lineSpacing() + 2)
+        height = min(lines, MAX_LINES) * label.fontMetrics().lineSpacing() + 2
+        if height != label.height():
+            label.setFixedHeight(height)
+            # QStatusBar keeps the height it had: it grows (and shrinks) with the message
+            self.setFixedHeight(height + 8)
         label.setText(shown)
         label.setToolTip(text if shown != text else "")

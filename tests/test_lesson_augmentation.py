@@ -206,3 +206,26 @@ def test_unusable_image_folder_says_why_and_keeps_the_digits(lesson, qtbot, tmp_
     assert lesson.source() == "digits" and lesson.source_combo.currentData() == "digits"
     assert "has no sub-folders" in lesson.image_label.text()
     assert lesson.grid.count() == 1 + COPIES
+
+
+def test_captions_show_long_class_names_whole_with_fixed_decimals(lesson, qtbot, tmp_path):
+    """Issue 15 item 10: augmentation captions are not cut ("a very long class nam…") and
+    each kind of number has its own fixed decimals."""
+    from PIL import Image
+
+    for name in ("a rather long class name here", "b"):
+        (tmp_path / "f" / name).mkdir(parents=True)
+        Image.new("RGB", (32, 32), (200, 100, 50)).save(tmp_path / "f" / name / "x.png")
+    lesson.resize(1280, 800)
+    lesson.open_image_folder(str(tmp_path / "f"))
+    qtbot.waitUntil(lambda: lesson.source() == "folder", timeout=10000)
+    lesson.apply_preset("photos")
+    lines = lesson.grid.shown_lines(0)
+    assert " ".join(lines[1:]) == "a rather long class name here"
+    assert not any(line.endswith("…") for line in lines)
+    for i in range(1, lesson.grid.count()):
+        caption = lesson.grid.caption(i)
+        assert re.search(r"↻ -?\d+\.\d°", caption), caption
+        assert re.search(r"×\d\.\d\d", caption), caption
+        assert re.search(r"↓-?\d+\.\d →-?\d+\.\d px", caption), caption
+        assert "-0.0" not in caption

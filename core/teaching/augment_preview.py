@@ -159,19 +159,26 @@ def copy_parameters(draws: Draws, t: Transformations) -> list[dict]:
     return out
 
 
+def _fixed(v: float, decimals: int) -> str:
+    """`v` to a fixed number of decimals, never "-0.0"."""
+    text = f"{float(v):.{decimals}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0.0 else text
+
+
 def describe_copy(p: dict) -> list[str]:
-    """A copy's transformation in short parts (its caption), largest effects first."""
+    """A copy's transformation in short parts (its caption), largest effects first; each
+    kind of number with its own fixed decimals, so the captions read alike."""
     parts = []
     if p["horizontal_flip"]:
         parts.append("⇄ mirrored")
     if p["vertical_flip"]:
         parts.append("⇅ upside down")
     if p["rotation"]:
-        parts.append(f"↻ {fmt(p['rotation'], 2)}°")
+        parts.append(f"↻ {_fixed(p['rotation'], 1)}°")
     if p["zoom"] != 1.0:
-        parts.append(f"×{fmt(p['zoom'], 3)}")
+        parts.append(f"×{_fixed(p['zoom'], 2)}")
     if p["shift_y"] or p["shift_x"]:
-        parts.append(f"↓{fmt(p['shift_y'], 2)} →{fmt(p['shift_x'], 2)} px")
+        parts.append(f"↓{_fixed(p['shift_y'], 1)} →{_fixed(p['shift_x'], 1)} px")
     if p["stroke"]:
         parts.append("thicker" if p["stroke"] > 0 else "thinner")
     return parts

@@ -164,3 +164,15 @@ def test_stepper_labels_stay_apart_through_every_step(qtbot):
     finally:
         lesson.deactivate()
         lesson.shutdown()
+
+
+def test_labels_survive_a_walk_over_the_scene(shown):
+    """PySide6 deleted every label whose Python wrapper had been dropped once anything
+    walked scene.items() (the headers vanished mid-lesson); the scene keeps them."""
+    _, lesson = shown
+    first = sorted(t for t, _, _ in _texts(lesson.diagram))
+    import gc
+
+    gc.collect()
+    assert sorted(t for t, _, _ in _texts(lesson.diagram)) == first
+    assert "output" in first and "input" in first

@@ -60,4 +60,16 @@ def test_results_have_fixed_decimals_and_accuracies_are_percentages(qtbot):
     assert table.cell_text(a.id, "val_accuracy") == "90.23 %"
     assert table.cell_text(a.id, "loss") == "0.3000"
     assert table.cell_text(b.id, "loss") == "2.3026"
-    assert table.cell_text(a.id, "time") == "1.2"
+    assert table.cell_text(a.id, "time") == "1.23"
+
+
+def test_a_time_too_short_to_show_says_so(qtbot):
+    store = RunStore()
+    table = RunTable(store)
+    qtbot.addWidget(table)
+    run = _run(store, 0.1, 0.5, 0.3)
+    run.add_batch({"step": 126, "time": 0.004})
+    table.add_run(run)
+    table.update_runs([run.id])
+    table._flush()
+    assert table.cell_text(run.id, "time") == "below 0.01"

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QTableWidget,
                                QTableWidgetItem)
 
 from core.teaching.runs import Run, RunStore, format_setting
-from core.wording import percent
+from core.wording import difference, percent
 from gui.widgets.numbers import fmt, mono_font
 from gui.widgets.training_plot import run_color
 
@@ -55,18 +55,19 @@ _FIXED = ("show", "run", "status")
 
 
 #: fixed decimals per result column (accuracies are percentages, see result_text)
-RESULT_DECIMALS = {"time": 1, "loss": 4, "val_loss": 4}
+RESULT_DECIMALS = {"time": 2, "loss": 4, "val_loss": 4}
 
 
 def result_text(key: str, value) -> str:
     """A result as its column writes it: accuracies as percentages ("91.20 %"), losses to
-    4 decimals and seconds to 1, so a column's decimal points line up; counts as they are,
-    and a diverged loss (huge, NaN) in the app's words."""
+    4 decimals and seconds to 2, so a column's decimal points line up (a value too small
+    to show says so: "below 0.01"); counts as they are, and a diverged loss (huge, NaN)
+    in the app's words."""
     v = float(value)
     if key in ("accuracy", "val_accuracy") and math.isfinite(v):
         return percent(v)
     if key in RESULT_DECIMALS and math.isfinite(v) and abs(v) < 1e6:
-        return f"{v:.{RESULT_DECIMALS[key]}f}"
+        return difference(v, RESULT_DECIMALS[key])
     return fmt(value)
 
 

@@ -65,6 +65,7 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
               size: QSizeF | None = None) -> None:
         """Create every item, laid out to fill `size` (the view's viewport) if it can."""
         self.clear()
+        self.text_items: list = []      # every label of this layout (see items.text_item)
         self.columns = columns
         self.nodes: dict[int, dict] = {}
         self.biases: dict[int, dict[int, di.BiasItem]] = {}

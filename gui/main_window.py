@@ -181,6 +181,10 @@ class MainWindow(QMainWindow):
         self.inspect_action = self._action("Show &model", self.show_inspector, "Ctrl+I",
                                            "Show the open model's layers and summary")
         self.inspect_action.setEnabled(False)
+        self.image_folder_action = self._action(
+            "Open image &folder…", self.open_image_folder, None,
+            "Train the CIFAR-10 network on your own photos: a folder with one sub-folder "
+            "per class")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q", "Quit Backprop Lab")
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.toggle_nav_action = self._action("Show &lesson list", self._set_navigator_visible,
@@ -201,6 +205,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.inspect_action)
+        file_menu.addAction(self.image_folder_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = bar.addMenu("&View")
@@ -265,6 +270,13 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(APP_NAME)
             self.statusBar().showMessage(
                 "Pick a lesson on the left. Hover any number for its formula." if row == 0 else "")
+
+    def open_image_folder(self) -> None:
+        """File ▸ Open image folder…: the CIFAR-10 lesson, asking for the folder there."""
+        from gui.lessons.cifar import CifarLesson
+
+        if self.select_lesson(CifarLesson):
+            self.current_lesson().open_image_folder()
 
     def select_lesson(self, title_or_class) -> bool:
         """Show a lesson by title or class; False if it is not registered."""

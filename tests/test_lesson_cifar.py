@@ -229,3 +229,25 @@ def test_folder_that_cannot_train_says_why(qtbot, lesson, tmp_path):
     assert lesson.data is None and not lesson.train_button.isEnabled()
     assert "at least two class sub-folders" in lesson.data_message()
     assert "Traceback" not in lesson.data_message()
+
+
+def test_file_menu_opens_an_image_folder_in_the_cifar_lesson(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from gui.main_window import MainWindow
+
+    folder = _photo_folder(tmp_path / "class photos", per_class=3)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda *a, **k: str(folder)))
+    win = MainWindow(lessons=[CifarLesson])
+    qtbot.addWidget(win)
+    win.show()
+    assert win.image_folder_action in win.menuBar().actions()[0].menu().actions()
+    win.image_folder_action.trigger()
+    lesson = win.current_lesson()
+    assert isinstance(lesson, CifarLesson)
+    _wait_loaded(qtbot, lesson)
+    assert lesson.data is not None and lesson.data["names"] == (
+        "blue things", "green things", "red things")
+    assert lesson.train_button.isEnabled()
+    win.close()

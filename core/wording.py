@@ -41,3 +41,33 @@ def number(x, digits: int = SIGNIFICANT_DIGITS) -> str:
         return f"{mantissa} × 10{str(int(exponent)).translate(_SUPERSCRIPTS)}"
     return np.format_float_positional(v, precision=digits, unique=False, fractional=False,
                                       trim="-")
+
+
+def percent(p, decimals: int = 2) -> str:
+    """A probability (0…1) as a percentage with fixed decimals: 0.9999 → "99.99 %".
+
+    What rounding would hide says so: a probability just short of 1 is "above 99.99 %",
+    not "100.00 %" (the network is never certain), and a tiny one "below 0.01 %", not 0.
+    """
+    v = float(p)
+    if math.isnan(v):
+        return "NaN"
+    step = 10.0 ** -decimals
+    pct = 100.0 * v
+    if 0.0 < pct < step / 2:
+        return f"below {step:.{decimals}f} %"
+    if v < 1.0 and pct >= 100.0 - step / 2:
+        return f"above {100.0 - step:.{decimals}f} %"
+    return f"{pct:.{decimals}f} %"
+
+
+def difference(d, decimals: int = 4) -> str:
+    """A difference with fixed decimals; one too small to show says so in words
+    ("below 0.0001") instead of printing 0 or 1.2e-07."""
+    v = float(d)
+    if math.isnan(v):
+        return "NaN"
+    step = 10.0 ** -decimals
+    if 0.0 < abs(v) < step / 2:
+        return f"below {step:.{decimals}f}"
+    return f"{v:.{decimals}f}".replace("-0." + "0" * decimals, "0." + "0" * decimals)

@@ -30,6 +30,7 @@ from gui.model_inspector import ModelInspectorDialog
 from gui.settings import read_bool, read_bytes, read_folder, read_text
 from gui.style import apply_style
 from gui.welcome import WelcomePage
+from gui.widgets.status_bar import WrappingStatusBar
 
 NAVIGATOR_WIDTH = 210  # the lesson list's default width, pixels
 # an item's text is inset by gui/style.py's 10 px padding a side and 3 px marker, and the
@@ -142,6 +143,8 @@ class MainWindow(QMainWindow):
         self.splitter.setSizes(list(DEFAULT_SPLITTER_SIZES))
         self.setCentralWidget(self.splitter)
 
+        # long messages wrap or end in "…" with the whole text in a tooltip, never cut
+        self.setStatusBar(WrappingStatusBar(self))
         self.model_label = QLabel("", self)
         self.model_label.setToolTip("The model opened from a file (File ▸ Open model…)")
         self.statusBar().addPermanentWidget(self.model_label)
@@ -232,6 +235,10 @@ class MainWindow(QMainWindow):
         self.inspect_action = self._action("Show &model", self.show_inspector, "Ctrl+I",
                                            "Show the open model's layers and summary")
         self.inspect_action.setEnabled(False)
+        self.image_folder_action = self._action(
+            "Open image &folder…", self.open_image_folder, None,
+            "Train the CIFAR-10 network on your own photos: a folder with one sub-folder "
+            "per class")
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q", "Quit Backprop Lab")
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.toggle_nav_action = self._action("Show &lesson list", self._set_navigator_visible,
@@ -261,6 +268,7 @@ class MainWindow(QMainWindow):
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.save_action)
         file_menu.addAction(self.inspect_action)
+        file_menu.addAction(self.image_folder_action)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         view_menu = bar.addMenu("&View")
@@ -344,6 +352,13 @@ class MainWindow(QMainWindow):
             if cls is title_or_class or cls.title == title_or_class:
                 return row
         return -1
+
+    def open_image_folder(self) -> None:
+        """File ▸ Open image folder…: the CIFAR-10 lesson, asking for the folder there."""
+        from gui.lessons.cifar import CifarLesson
+
+        if self.select_lesson(CifarLesson):
+            self.current_lesson().open_image_folder()
 
     def select_lesson(self, title_or_class) -> bool:
         """Show a lesson by title or class; False if it is not registered."""

@@ -173,3 +173,59 @@ def test_training_needs_some_augmentation(lesson, qtbot):
     qtbot.mouseClick(lesson.train_button, Qt.MouseButton.LeftButton)
     assert not lesson.is_training()
     assert "Every range is zero" in lesson.verdict_label.text()
+
+
+def test_own_image_folder_previews_with_its_folder_names(lesson, qtbot, tmp_path):
+    """Issue 15 item 7: a folder with one sub-folder per class previews like CIFAR-10's
+    photos, each image named by its folder."""
+    from PIL import Image
+
+    rng = np.random.default_rng(3)
+    photos = {}
+    for name in ("koalas", "tulips"):
+        (tmp_path / "mine" / name).mkdir(parents=True)
+        for i in range(3):
+            img = rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
+            Image.fromarray(img).save(tmp_path / "mine" / name / f"{i}.png")
+            photos.setdefault(name, []).append(img)
+    lesson.open_image_folder(str(tmp_path / "mine"))
+    qtbot.waitUntil(lambda: lesson.source() == "folder", timeout=10000)
+    assert lesson.source_combo.currentData() == "folder"
+    assert lesson.grid.caption(0) == "koalas"
+    np.testing.assert_allclose(lesson.grid.image(0), photos["koalas"][0] / 255.0, atol=1e-6)
+    lesson.index_spin.setValue(5)
+    assert lesson.grid.caption(0) == "tulips"
+    assert "6 images in 2 classes (koalas, tulips)" in lesson.image_label.text()
+    assert not lesson.sliders["stroke"].isEnabled() and lesson.legend.isHidden()   # photos
+
+
+def test_unusable_image_folder_says_why_and_keeps_the_digits(lesson, qtbot, tmp_path):
+    (tmp_path / "empty").mkdir()
+    lesson.open_image_folder(str(tmp_path / "empty"))
+    qtbot.waitUntil(lambda: not lesson.running_workers(), timeout=10000)
+    assert lesson.source() == "digits" and lesson.source_combo.currentData() == "digits"
+    assert "has no sub-folders" in lesson.image_label.text()
+    assert lesson.grid.count() == 1 + COPIES
+
+
+def test_captions_show_long_class_names_whole_with_fixed_decimals(lesson, qtbot, tmp_path):
+    """Issue 15 item 10: augmentation captions are not cut ("a very long class nam…") and
+    each kind of number has its own fixed decimals."""
+    from PIL import Image
+
+    for name in ("a rather long class name here", "b"):
+        (tmp_path / "f" / name).mkdir(parents=True)
+        Image.new("RGB", (32, 32), (200, 100, 50)).save(tmp_path / "f" / name / "x.png")
+    lesson.resize(1280, 800)
+    lesson.open_image_folder(str(tmp_path / "f"))
+    qtbot.waitUntil(lambda: lesson.source() == "folder", timeout=10000)
+    lesson.apply_preset("photos")
+    lines = lesson.grid.shown_lines(0)
+    assert " ".join(lines[1:]) == "a rather long class name here"
+    assert not any(line.endswith("…") for line in lines)
+    for i in range(1, lesson.grid.count()):
+        caption = lesson.grid.caption(i)
+        assert re.search(r"↻ -?\d+\.\d°", caption), caption
+        assert re.search(r"×\d\.\d\d", caption), caption
+        assert re.search(r"↓-?\d+\.\d →-?\d+\.\d px", caption), caption
+        assert "-0.0" not in caption

@@ -144,12 +144,16 @@ def test_check_gradients_shows_backprop_next_to_finite_differences(qtbot, lesson
           "b": (loss(1, 1, h) - loss(1, 1, -h)) / (2 * h)}
     for r, name in enumerate(("w1", "w2", "b")):
         assert t.item(r, 0).text() == f"∂L/∂{name}"
-        assert t.item(r, 1).text() == fmt(g[name])
-        assert t.item(r, 2).text() == fmt(fd[name])
+        # fixed decimals per column (issue 15 item 10)
+        assert t.item(r, 1).text() == f"{g[name]:.5f}"
+        assert t.item(r, 2).text() == f"{fd[name]:.5f}"
+        assert t.item(r, 3).text() == "below 0.00001"      # float32 rounding, in words
     assert "agree" in lesson.check_verdict.text()
     t.selectRow(2)
     assert lesson.walk.steps[lesson.index].symbol == "∂L/∂b"
     assert lesson.walk.steps[lesson.index].kind == "check"
+    assert "difference below 0.000001 (relative below 0.000001)" in \
+        lesson.walk.steps[lesson.index].formula
 
 
 def test_stepping_highlights_the_same_quantity_in_the_diagram(qtbot, lesson):
@@ -227,3 +231,24 @@ def test_switching_the_network_clears_an_update_message_about_the_old_one(lesson
     assert messages and messages[-1].startswith("Update applied")
     lesson.case_box.setCurrentIndex(1)
     assert not messages[-1].startswith("Update applied") and messages[-1] == lesson.hint()
+
+
+def test_gradient_check_shows_whole_names_and_numbers(qtbot, lesson):
+    """Issue 15 item 9: the gradient-check table at 1280×800 shows every gradient's whole
+    name and every number whole (was "∂L/…")."""
+    from PySide6.QtGui import QFontMetrics
+
+    lesson.resize(1280, 800)
+    lesson.show()
+    lesson.case_box.setCurrentIndex(1)          # one hidden layer: the longest names
+    qtbot.mouseClick(lesson.check_button, Qt.MouseButton.LeftButton)
+    qtbot.wait(50)
+    t = lesson.check_table
+    assert t.rowCount() == 9
+    for r in range(t.rowCount()):
+        for k in range(4):
+            item = t.item(r, k)
+            width = QFontMetrics(item.font()).horizontalAdvance(item.text())
+            assert width + 6 <= t.columnWidth(k), (item.text(), width, t.columnWidth(k))
+    assert t.item(0, 0).text().startswith("∂L/∂w")
+    assert t.viewport().width() >= sum(t.columnWidth(k) for k in range(4)) - 1

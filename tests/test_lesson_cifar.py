@@ -170,3 +170,84 @@ def test_cancel_takes_effect_within_a_second_while_the_server_stalls(qtbot, less
     assert "cancelled" in lesson.data_message()
     folder = lesson.cache_folder()
     assert not folder.exists() or not any(folder.iterdir())   # no partial file either
+
+
+def _photo_folder(root, per_class=12):
+    """Three classes of generated photos whose colours tell them apart."""
+    from PIL import Image
+
+    rng = np.random.default_rng(1)
+    colors = {"red things": (220, 30, 30), "blue things": (30, 40, 220),
+              "green things": (30, 200, 60)}
+    for name, color in colors.items():
+        (root / name).mkdir(parents=True)
+        for i in range(per_class):
+            noise = rng.integers(-25, 26, size=(48, 64, 3))
+            img = np.clip(np.array(color) + noise, 0, 255).astype(np.uint8)
+            Image.fromarray(img).save(root / name / f"{i}.png")
+    (root / "red things" / "readme.txt").write_text("not a photo")
+    return root
+
+
+def test_own_image_folder_trains_offline_with_its_folder_names(qtbot, lesson, tmp_path):
+    """Issue 15 item 7: offline, a folder of class sub-folders opens in CIFAR-10's place;
+    Train is enabled and the class names on screen are the folder names."""
+    folder = _photo_folder(tmp_path / "my photos")
+    assert lesson.folder_button.isEnabled() and not lesson.train_button.isEnabled()
+    lesson.open_image_folder(str(folder))
+    _wait_loaded(qtbot, lesson)
+    message = lesson.data_message()
+    assert lesson.data is not None, message
+    assert "36 images in 3 classes (blue things, green things, red things)" in message
+    assert "1 file skipped" in message and "readme.txt" in message
+    assert lesson.train_button.isEnabled()
+    ticks = lesson.class_plot.getPlotItem().getAxis("left")._tickLevels[0]
+    assert [name for _, name in ticks] == ["blue things", "green things", "red things"]
+
+    lesson.epochs_spin.setValue(2)
+    qtbot.mouseClick(lesson.train_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not lesson.is_training(), timeout=TIMEOUT)
+    assert lesson.model.layers[-1].units == 3
+    # accuracy on screen is a percentage (issue 15 item 10), not "val. accuracy 1"
+    import re
+    assert re.search(r"val\. accuracy \d+(\.\d+)? %$", lesson.status.label.text())
+    texts = lesson.bar_texts()
+    assert len(texts) == 3 and all(t.endswith("/2)") for t in texts)   # a fifth of 12 a class
+    assert "Chance would be 33.3" in lesson.class_caption.text()
+    captions = [lesson.grid.caption(i)[0] for i in range(lesson.grid.count())]
+    assert captions and all(c[2:] in ("blue things", "green things", "red things")
+                            for c in captions)
+
+
+def test_folder_that_cannot_train_says_why(qtbot, lesson, tmp_path):
+    (tmp_path / "only_cats").mkdir()
+    from PIL import Image
+
+    Image.new("RGB", (8, 8), (1, 2, 3)).save(tmp_path / "only_cats" / "a.png")
+    lesson.open_image_folder(str(tmp_path))
+    _wait_loaded(qtbot, lesson)
+    assert lesson.data is None and not lesson.train_button.isEnabled()
+    assert "at least two class sub-folders" in lesson.data_message()
+    assert "Traceback" not in lesson.data_message()
+
+
+def test_file_menu_opens_an_image_folder_in_the_cifar_lesson(qtbot, tmp_path, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    from gui.main_window import MainWindow
+
+    folder = _photo_folder(tmp_path / "class photos", per_class=3)
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory",
+                        staticmethod(lambda *a, **k: str(folder)))
+    win = MainWindow(lessons=[CifarLesson])
+    qtbot.addWidget(win)
+    win.show()
+    assert win.image_folder_action in win.menuBar().actions()[0].menu().actions()
+    win.image_folder_action.trigger()
+    lesson = win.current_lesson()
+    assert isinstance(lesson, CifarLesson)
+    _wait_loaded(qtbot, lesson)
+    assert lesson.data is not None and lesson.data["names"] == (
+        "blue things", "green things", "red things")
+    assert lesson.train_button.isEnabled()
+    win.close()

@@ -161,3 +161,32 @@ def test_drawing_dialog_gives_an_mnist_like_digit(qtbot):
     assert 18 <= rows[-1] - rows[0] + 1 <= 21
     cy = (digit.sum(axis=1) * np.arange(28)).sum() / digit.sum()
     assert abs(cy - 14) < 1.5
+
+
+def test_layer_box_shows_every_layer_whole(qtbot):
+    """Issue 15 item 10: at 1280×800 each entry of the feature maps' layer box fits it
+    ("4. max_pooling2d_1 (MaxPool2D) → 5×5×64" was cut); the Keras name is its tooltip."""
+    from PySide6.QtGui import QFontMetrics
+    from PySide6.QtWidgets import QStyle, QStyleOptionComboBox
+
+    w = CnnDigitsLesson()
+    qtbot.addWidget(w)
+    w.resize(1280, 800)
+    w.show()
+    try:
+        combo = w.layer_combo
+        w.tabs.setCurrentIndex(1)
+        qtbot.wait(20)
+        opt = QStyleOptionComboBox()
+        combo.initStyleOption(opt)
+        field = combo.style().subControlRect(QStyle.ComplexControl.CC_ComboBox, opt,
+                                             QStyle.SubControl.SC_ComboBoxEditField, combo)
+        fm = QFontMetrics(combo.font())
+        assert combo.count() == len(w.cnn.layers)
+        for i in range(combo.count()):
+            assert fm.horizontalAdvance(combo.itemText(i)) <= field.width(), combo.itemText(i)
+            assert combo.itemData(i, Qt.ItemDataRole.ToolTipRole).startswith(
+                w.cnn.layers[i].name)
+        assert combo.itemText(3) == "4. max pooling → 5×5×64"
+    finally:
+        w.shutdown()

@@ -58,7 +58,8 @@ def test_three_runs_with_their_updates_per_epoch(qtbot, lesson):
     assert lesson.table.cell_text(sgd.id, "steps") == str(3 * n)
     assert lesson.table.cell_text(mini.id, "batch_size") == "32"
     for run in (batch, sgd, mini):
-        assert float(lesson.table.cell_text(run.id, "time")) > 0
+        time = lesson.table.cell_text(run.id, "time")      # a few ms say so in words
+        assert time == "below 0.01" or float(time) > 0
     assert "Lowest" in lesson.message_label.text()
 
 

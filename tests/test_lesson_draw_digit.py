@@ -11,6 +11,7 @@ from scipy import ndimage
 import gui.lessons.draw_digit as dd
 from core.digits import to_mnist
 from core.io import load_model
+from core.wording import percent
 from gui.lessons.base import Lesson
 from gui.main_window import MainWindow
 from resources.paths import model_path
@@ -69,6 +70,10 @@ def test_strokes_give_a_centred_28x28_image_and_the_networks_answer(lesson, qtbo
     assert lesson.panel.guess.text() == str(int(np.argmax(expected)))
     assert "CNN" in lesson.panel.caption.text()
     assert "Dense network:" in lesson.compare.text() and "CNN:" in lesson.compare.text()
+    # the top answer's probability as a percentage, never "p = 1" (issue 15 item 10)
+    top = int(np.argmax(expected))
+    assert f"CNN: <b>{top}</b> ({percent(expected[top])})" in lesson.compare.text()
+    assert "p = " not in lesson.compare.text()
 
 
 def test_prediction_updates_during_a_stroke_not_only_on_release(lesson, qtbot):

@@ -7,6 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
+from core.wording import percent
 from gui.lessons import hidden_layers as H
 from gui.lessons.hidden_layers import HiddenLayersLesson
 
@@ -68,6 +69,7 @@ def test_both_networks_train_and_the_hidden_layer_wins(trained):
         pred = np.argmax(_forward(lesson.weights[key], data.x_val), axis=1)
         accs[key] = float(np.mean(pred == data.y_val))
         assert card.val_acc.value() == pytest.approx(accs[key], abs=1e-6)
+        assert card.val_acc.text() == percent(card.val_acc.value())     # "12.20 %", not 0.122
         assert f"{round(accs[key] * len(data.y_val))} / {len(data.y_val)}" in card.val_acc.toolTip()
         assert card.progress.value() == 1000
         assert card.train_acc.value() is not None

@@ -14,6 +14,7 @@ from core.layers import (Conv2D, Dense, Dropout, Flatten, MaxPool2D, ReLU,  # no
                          Softmax)
 from core.model import Sequential  # noqa: E402
 from core.optimizers import SGD  # noqa: E402
+from core.wording import percent  # noqa: E402
 from gui.widgets.colors import diverging_color  # noqa: E402
 from gui.widgets.diagram.scene import UNKNOWN_PEN  # noqa: E402
 from gui.widgets.diagram.network import COMPACT_HEIGHT, NetworkDiagram  # noqa: E402
@@ -77,7 +78,8 @@ def test_relu_softmax_node_values_equal_numpy_forward(diagram):
         assert diagram.node_item(1, j).text.text() == fmt(h[j])
     for j in range(3):
         assert diagram.node_item(2, j).text.text() == fmt(p[j])
-        assert fmt(p[j]) in diagram.scene_.out_labels[j].text()
+        # beside the output, the probability as a percentage (issue 15 item 10)
+        assert percent(p[j]) in diagram.scene_.out_labels[j].text()
     assert "predicted" in diagram.scene_.out_labels[int(np.argmax(p))].text()
 
 

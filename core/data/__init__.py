@@ -16,6 +16,8 @@ from .download import (
     download,
     sha256_file,
 )
+from .image_folder import (ImageFolder, ImageFolderCancelled, ImageFolderError,
+                           load_image_folder, stratified_split)
 from .idx import load_mnist_test_idx, read_idx
 from .mnist import MNIST_BASE_URL, MNIST_FILES, load_mnist
 from .offline import load_offline_digits
@@ -58,6 +60,11 @@ from .tabular import (
 )
 
 __all__ = [
+    "ImageFolder",
+    "ImageFolderCancelled",
+    "ImageFolderError",
+    "load_image_folder",
+    "stratified_split",
     "ReadCancelled",
     "csv_header_of_text",
     "CIFAR10_CLASSES",

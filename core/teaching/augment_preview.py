@@ -21,7 +21,8 @@ from core import augment as A
 from core.teaching.numbers import fmt
 
 __all__ = ["Transformations", "Draws", "draw", "apply", "augment_images", "preview",
-           "copy_parameters", "describe_copy", "explain_copy", "AugmentedModel", "load_cifar_preview", "summarize", "summary_formula",
+           "copy_parameters", "describe_copy", "explain_copy", "AugmentedModel", "load_cifar_preview",
+           "load_folder_preview", "summarize", "summary_formula",
            "ELASTIC_SIGMA", "LIMITS"]
 
 #: smoothing of the elastic displacement field in pixels (Simard et al. use 4 at 28x28)
@@ -158,19 +159,26 @@ def copy_parameters(draws: Draws, t: Transformations) -> list[dict]:
     return out
 
 
+def _fixed(v: float, decimals: int) -> str:
+    """`v` to a fixed number of decimals, never "-0.0"."""
+    text = f"{float(v):.{decimals}f}"
+    return text[1:] if text.startswith("-") and float(text) == 0.0 else text
+
+
 def describe_copy(p: dict) -> list[str]:
-    """A copy's transformation in short parts (its caption), largest effects first."""
+    """A copy's transformation in short parts (its caption), largest effects first; each
+    kind of number with its own fixed decimals, so the captions read alike."""
     parts = []
     if p["horizontal_flip"]:
         parts.append("⇄ mirrored")
     if p["vertical_flip"]:
         parts.append("⇅ upside down")
     if p["rotation"]:
-        parts.append(f"↻ {fmt(p['rotation'], 2)}°")
+        parts.append(f"↻ {_fixed(p['rotation'], 1)}°")
     if p["zoom"] != 1.0:
-        parts.append(f"×{fmt(p['zoom'], 3)}")
+        parts.append(f"×{_fixed(p['zoom'], 2)}")
     if p["shift_y"] or p["shift_x"]:
-        parts.append(f"↓{fmt(p['shift_y'], 2)} →{fmt(p['shift_x'], 2)} px")
+        parts.append(f"↓{_fixed(p['shift_y'], 1)} →{_fixed(p['shift_x'], 1)} px")
     if p["stroke"]:
         parts.append("thicker" if p["stroke"] > 0 else "thinner")
     return parts
@@ -292,6 +300,18 @@ class AugmentedModel:
 # --- sample photos: CIFAR-10's test images, if the learner has the archive -----------------------
 CIFAR_TEST_MEMBER = "cifar-10-batches-py/test_batch"
 _MAX_BATCH_BYTES = 64 * 1024 * 1024  # a real batch is 30.7 MB
+
+
+def load_folder_preview(folder, count: int = 1000) -> tuple[np.ndarray, np.ndarray, tuple, str]:
+    """Up to `count` photos of a folder with one sub-folder per class (a fair share of each
+    class, in name order) as CIFAR-sized previews: (x float32 (N, 32, 32, 3) in [0, 1],
+    y int64, class names, one-sentence summary). An unusable folder raises
+    core.data.ImageFolderError with a sentence for the learner."""
+    from core.data.image_folder import load_image_folder
+
+    data = load_image_folder(folder, (32, 32), max_images=count)
+    return (data.images.astype(np.float32) / np.float32(255), data.labels, data.class_names,
+            data.summary())
 
 
 def load_cifar_preview(archive, count: int = 200) -> tuple[np.ndarray, np.ndarray, tuple]:

@@ -33,7 +33,8 @@ def _compile(model: Sequential, learning_rate: float) -> Sequential:
     return model
 
 
-def _conv_stack(f1: int, f2: int, hidden: int, input_shape, seed: int, name: str) -> Sequential:
+def _conv_stack(f1: int, f2: int, hidden: int, input_shape, seed: int, name: str,
+                classes: int = 10) -> Sequential:
     return Sequential([
         Conv2D(f1, 3, activation="relu"),
         MaxPool2D(2),
@@ -41,7 +42,7 @@ def _conv_stack(f1: int, f2: int, hidden: int, input_shape, seed: int, name: str
         MaxPool2D(2),
         Flatten(),
         Dense(hidden, activation="relu"),
-        Dense(10, activation="softmax"),
+        Dense(classes, activation="softmax"),
     ], input_shape=input_shape, seed=seed, name=name)
 
 
@@ -61,13 +62,15 @@ def digits_dense(seed: int = 0, learning_rate: float = 0.001) -> Sequential:
     return _compile(model, learning_rate)
 
 
-def cifar_cnn(size: str = "small", seed: int = 0, learning_rate: float = 0.001) -> Sequential:
-    """A CIFAR-10 CNN on (32, 32, 3) images, compiled."""
+def cifar_cnn(size: str = "small", seed: int = 0, learning_rate: float = 0.001,
+              classes: int = 10) -> Sequential:
+    """A CIFAR-10 CNN on (32, 32, 3) images, compiled; `classes` outputs (a folder of the
+    learner's own photos has as many as it has class sub-folders)."""
     if size not in _CIFAR_SIZES:
         raise ValueError(f"size must be one of {list(_CIFAR_SIZES)}, got {size!r}")
     f1, f2, hidden = _CIFAR_SIZES[size]
-    return _compile(_conv_stack(f1, f2, hidden, (32, 32, 3), seed, f"cifar_cnn_{size}"),
-                    learning_rate)
+    return _compile(_conv_stack(f1, f2, hidden, (32, 32, 3), seed, f"cifar_cnn_{size}",
+                                classes), learning_rate)
 
 
 def describe(model: Sequential) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QProgressBar,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QProgressBar,
                                QPushButton, QSpinBox, QStyle, QVBoxLayout, QWidget)
 
 from core.teaching import augment_preview as AP
@@ -30,7 +30,10 @@ from gui.widgets.numbers import fmt, mono_font
 from gui.widgets.run_key import RunKey
 from gui.widgets.training_plot import TrainingPlot
 
-SOURCES = (("digits", "MNIST digits"), ("cifar", "CIFAR-10 photos"))
+SOURCES = (("digits", "MNIST digits"), ("cifar", "CIFAR-10 photos"),
+           ("folder", "Your image folder…"))
+#: photos read from the learner's folder for the preview (the first of each class)
+FOLDER_SAMPLES = 1000
 NETWORKS = (("dense", "Dense 784 → 128 → 10"), ("cnn", "Small CNN (8 · 16 filters)"))
 TRAIN_SIZES = (250, 500, 1000, 2000)
 #: the held-out digits every run is validated on (the training subsets come from the front)
@@ -56,6 +59,8 @@ class AugmentationLesson(Lesson):
         self.digits = None  # (x (5000, 28, 28, 1), y (5000,)) once loaded
         self.cifar = None  # (x (N, 32, 32, 3), y (N,), class names) once read
         self._cifar_loader = None
+        self.folder = None  # (x (N, 32, 32, 3), y (N,), class names, summary) once read
+        self._folder_loader = None
         self._digits_loader = None
         self._train_when_loaded = False
         self.store = RunStore()
@@ -82,8 +87,9 @@ class AugmentationLesson(Lesson):
         # --- controls bar: which image, which copies, and the training run --------------------
         self.source_combo = self.add_control(
             QComboBox(), label="Images:", name="Image source",
-            tooltip="Preview digits (always available) or CIFAR-10 photos (once downloaded "
-                    "in the CIFAR-10 lesson)")
+            tooltip="Preview digits (always available), CIFAR-10 photos (once downloaded "
+                    "in the CIFAR-10 lesson) or your own photos (a folder with one "
+                    "sub-folder per class)")
         for key, text in SOURCES:
             self.source_combo.addItem(text, key)
         self.index_spin = self.add_control(
@@ -250,6 +256,10 @@ class AugmentationLesson(Lesson):
 
     def _on_source_changed(self, _=None) -> None:
         key = self.source_combo.currentData()
+        if key == "folder" and self.folder is None:
+            if self._folder_loader is None:
+                self.open_image_folder()
+            return
         if key == "cifar" and self.cifar is None:
             if self._cifar_loader is not None:
                 return
@@ -268,6 +278,43 @@ class AugmentationLesson(Lesson):
                 on_failed=self._on_cifar_failed, on_done=self._on_cifar_done)
             return
         self._use_source(key)
+
+    def open_image_folder(self, path: str | None = None) -> None:
+        """Preview the learner's own photos: a folder with one sub-folder per class (folder
+        dialog if no path), read in a worker."""
+        if path is None:
+            path = QFileDialog.getExistingDirectory(
+                self, "Open a folder with one sub-folder of images per class")
+            if not path:
+                self._select_source(self._source)
+                return
+        self._set_image_text(f"Reading the images in {path}…")
+        self.source_combo.setEnabled(False)
+        self._folder_loader = self.start_worker(
+            AP.load_folder_preview, path, FOLDER_SAMPLES, on_finished=self._on_folder_loaded,
+            on_failed=self._on_folder_failed, on_done=self._on_folder_done)
+
+    def _on_folder_loaded(self, result) -> None:
+        if result is None:
+            return
+        self.folder = result
+        self.source_combo.blockSignals(True)
+        self.source_combo.setCurrentIndex([k for k, _ in SOURCES].index("folder"))
+        self.source_combo.blockSignals(False)
+        self._use_source("folder")
+
+    def _on_folder_failed(self, exc) -> None:
+        self._set_image_text(str(exc), error=True)
+        self.show_status("That folder cannot be previewed (see the message above the images)",
+                         8000)
+        self._select_source("folder" if self.folder is not None else "digits")
+
+    def _on_folder_done(self) -> None:
+        self._folder_loader = None
+        self.source_combo.setEnabled(True)
+
+    def _photos(self, key: str):
+        return self.cifar if key == "cifar" else self.folder if key == "folder" else None
 
     def _select_source(self, key: str) -> None:
         self.source_combo.blockSignals(True)
@@ -293,18 +340,19 @@ class AugmentationLesson(Lesson):
         self._source = key
         if key == "digits" and self.digits is None:
             return  # still loading: their arrival shows them
-        x = self.cifar[0] if key == "cifar" else self.digits[0]
+        photos = self._photos(key)
+        x = photos[0] if photos is not None else self.digits[0]
         self._updating = True
         self.index_spin.setRange(0, len(x) - 1)
-        if key == "cifar":
-            names = self.cifar[2]
-            horses = np.flatnonzero(self.cifar[1] == list(names).index("horse")) \
+        if photos is not None:
+            names = photos[2]
+            horses = np.flatnonzero(photos[1] == list(names).index("horse")) \
                 if "horse" in names else []
             self.index_spin.setValue(int(horses[0]) if len(horses) else 0)
         else:
             self.index_spin.setValue(int(np.flatnonzero(self.digits[1] == 2)[0]))
         self._updating = False
-        photo = key == "cifar"
+        photo = photos is not None
         self.ranges.set_photo(photo)
         self.legend.setVisible(not photo)
         self.update_preview(keep_message=keep_message)
@@ -312,8 +360,9 @@ class AugmentationLesson(Lesson):
     def current_image(self) -> tuple[np.ndarray, str]:
         """The chosen image (H, W, C) and its name."""
         i = self.index_spin.value()
-        if self._source == "cifar" and self.cifar is not None:
-            x, y, names = self.cifar
+        photos = self._photos(self._source)
+        if photos is not None:
+            x, y, names = photos[:3]
             return x[i], names[int(y[i])]
         x, y = self.digits
         return x[i], f"a {int(y[i])}"
@@ -321,7 +370,7 @@ class AugmentationLesson(Lesson):
     # --- ranges ------------------------------------------------------------------------------
     def transformations(self, for_source: str | None = None) -> Transformations:
         """The ranges the controls show, for the digits or the photos."""
-        return self.ranges.transformations(photo=(for_source or self._source) == "cifar")
+        return self.ranges.transformations(photo=(for_source or self._source) != "digits")
 
     def set_range(self, key: str, value: float) -> None:
         self.ranges.set_range(key, value)
@@ -348,12 +397,15 @@ class AugmentationLesson(Lesson):
         self.grid.set_images(image, copies, params, name)
         if not keep_message:
             h, w, c = image.shape
-            total = len(self.cifar[0]) if self._source == "cifar" else len(self.digits[0])
-            kind = "photo" if self._source == "cifar" else "digit"
+            photos = self._photos(self._source)
+            total = len(photos[0]) if photos is not None else len(self.digits[0])
+            kind = "photo" if photos is not None else "digit"
             self._set_image_text(f"<b>{name}</b>: {kind} #{self.index_spin.value()} of "
-                                 f"{total:,}, {h}×{w} pixels{' in colour' if c == 3 else ''}")
+                                 f"{total:,}, {h}×{w} pixels{' in colour' if c == 3 else ''}"
+                                 + (f" · your folder: {self.folder[3]}"
+                                    if self._source == "folder" else ""))
         self.ranges.show_keras(t, image.shape)
-        self.ranges.explain_flips(t, photo=self._source == "cifar")
+        self.ranges.explain_flips(t, photo=self._source != "digits")
         self.preview_changed.emit()
 
     def _set_image_text(self, text: str, error: bool = False) -> None:

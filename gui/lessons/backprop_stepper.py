@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QDoubleSpinBox, QFr
                                QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from core.teaching import predict, stepper
+from core.wording import difference
 from core.optimizers import SGD
 from gui.lessons.base import Lesson
 from gui.widgets.playback import PlaybackClock
@@ -36,6 +37,9 @@ CASES = (("insurance", "Insurance neuron (course)"), ("hidden", "One hidden laye
 STEP_MS = 1400
 N_PEOPLE = 28
 MAX_BATCH = 4
+#: the gradient check's columns: gradients and their differences to 5 decimals
+CHECK_DECIMALS = 5
+DIFF_DECIMALS = 5
 
 
 def _help(widget: QWidget, tip: str, name: str) -> QWidget:
@@ -237,7 +241,7 @@ class BackpropStepperLesson(Lesson):
         intro.setWordWrap(True)
         lay.addWidget(intro)
         t = QTableWidget(0, 4)
-        t.setHorizontalHeaderLabels(["Gradient", "Backprop", "Finite difference", "Difference"])
+        t.setHorizontalHeaderLabels(["Gradient", "Backprop", "Finite\ndifference", "Difference"])
         t.setAccessibleName("Gradient check")
         t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -245,8 +249,10 @@ class BackpropStepperLesson(Lesson):
         t.verticalHeader().setVisible(False)
         t.verticalHeader().setDefaultSectionSize(t.fontMetrics().height() + 6)
         header = t.horizontalHeader()
+        # the gradient's whole name (∂L/∂w¹₁₁, never "∂…") and the numbers fit their
+        # columns; the difference column takes what is left
         for k in range(4):
-            header.setSectionResizeMode(k, QHeaderView.ResizeMode.Stretch if k == 0 else
+            header.setSectionResizeMode(k, QHeaderView.ResizeMode.Stretch if k == 3 else
                                         QHeaderView.ResizeMode.ResizeToContents)
         t.itemSelectionChanged.connect(self._on_check_selected)
         self.check_table = t
@@ -393,7 +399,9 @@ class BackpropStepperLesson(Lesson):
         mono = mono_font()
         for r, c in enumerate(checks):
             step = self.walk.find(c.symbol, None, "check")
-            cells = [c.symbol, fmt(c.analytic), fmt(c.numeric), fmt(c.abs_error)]
+            # fixed decimals per column; a difference too small to show is said in words
+            cells = [c.symbol, f"{c.analytic:.{CHECK_DECIMALS}f}",
+                     f"{c.numeric:.{CHECK_DECIMALS}f}", difference(c.abs_error, DIFF_DECIMALS)]
             for k, text in enumerate(cells):
                 it = QTableWidgetItem(text)
                 it.setFont(mono)
@@ -405,7 +413,7 @@ class BackpropStepperLesson(Lesson):
         worst = max((c.rel_error for c in checks), default=0.0)
         self.check_verdict.setText(
             (f"All {len(checks)} gradients agree (largest relative difference "
-             f"{fmt(worst)}: float32 rounding)." if not bad else
+             f"{difference(worst, DIFF_DECIMALS)}: float32 rounding)." if not bad else
              f"Disagreement in {', '.join(bad)}: the backward pass is wrong there."))
 
     # --- stepping -------------------------------------------------------------------------

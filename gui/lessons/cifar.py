@@ -2,8 +2,10 @@
 
 The download runs in a worker with the engine's checked downloader (progress, cancel,
 SHA-256, cache); offline, the learner can point to a cifar-10-python.tar.gz they already
-have. Training shows live curves; afterwards a per-class accuracy chart and a grid of test
-images with predicted and true labels.
+have, or to any folder of images with one sub-folder per class (the teacher's own photos),
+which then takes CIFAR-10's place: its folder names are the classes. Training shows live
+curves; afterwards a per-class accuracy chart and a grid of test images with predicted and
+true labels.
 """
 from __future__ import annotations
 
@@ -16,7 +18,8 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QHBoxLayout, QLabel, QPro
 from core import metrics
 from core.teaching.cnn_models import cifar_cnn, describe
 from core.data import (CIFAR10_CLASSES, CIFAR10_SHA256, ChecksumError, DownloadCancelled,
-                       DownloadError, data_dir, load_cifar10)
+                       DownloadError, ImageFolderCancelled, ImageFolderError, data_dir,
+                       load_cifar10, load_image_folder, stratified_split)
 from gui.app import current_worker
 from gui.lessons.base import Lesson
 from gui.lessons.cnn_common import LiveCurves, TrainingStatus, cnn_session
@@ -55,6 +58,25 @@ def load_job(cache_dir, url, sha256, archive):
     to_u8 = lambda a: np.rint(a * np.float32(255)).astype(np.uint8)  # noqa: E731
     return {"x_train": to_u8(xt), "y_train": yt, "x_test": to_u8(xs), "y_test": ys,
             "names": tuple(names)}
+
+
+def folder_job(folder):
+    """Worker job: a folder of class sub-folders as this lesson's data (32×32 RGB bytes),
+    a fifth of each class held out as the test images."""
+    worker = current_worker()
+
+    def progress(done, total):
+        if worker is not None:
+            worker.report(("folder", done, total))
+
+    folder_data = load_image_folder(
+        folder, (32, 32), progress=progress,
+        cancel=lambda: worker is not None and worker.is_cancelled())
+    train, test = stratified_split(folder_data.labels, 0.2, seed=0)
+    x, y = folder_data.images, folder_data.labels
+    return {"x_train": x[train], "y_train": y[train], "x_test": x[test], "y_test": y[test],
+            "names": folder_data.class_names, "folder": folder_data.folder,
+            "summary": folder_data.summary()}
 
 
 def images_to_float(task) -> None:
@@ -111,6 +133,13 @@ class CifarLesson(Lesson):
         self.open_button.setAccessibleName("Open a downloaded CIFAR-10 archive")
         self.open_button.clicked.connect(lambda: self.open_archive())
         data_row.addWidget(self.open_button)
+        self.folder_button = QPushButton("Open image folder…")
+        self.folder_button.setToolTip("Train on your own photos instead: a folder with one "
+                                      "sub-folder per class (cats/, dogs/, …), as Keras's "
+                                      "image_dataset_from_directory reads. No network needed")
+        self.folder_button.setAccessibleName("Open a folder of images, one sub-folder per class")
+        self.folder_button.clicked.connect(lambda: self.open_image_folder())
+        data_row.addWidget(self.folder_button)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setToolTip("Stop the download; nothing half-downloaded is kept")
         self.cancel_button.setAccessibleName("Cancel download")
@@ -153,23 +182,16 @@ class CifarLesson(Lesson):
         item.setMouseEnabled(x=False, y=False)
         item.setLabel("bottom", "test images of the class classified correctly (%)",
                       color="#1d232b")
-        item.getAxis("left").setTicks([list(enumerate(CIFAR10_CLASSES))])
         for side in ("left", "bottom"):
             item.getAxis(side).setPen(pg.mkPen("#5b626c"))
             item.getAxis(side).setTextPen(pg.mkPen("#1d232b"))
         item.setXRange(0, 100, padding=0.02)
-        item.setYRange(-0.6, 9.6, padding=0)
         item.getViewBox().invertY(True)
         self.bars = pg.BarGraphItem(x0=np.zeros(10), y=np.arange(10), height=0.7,
                                     width=np.zeros(10), brush="#5f6f84", pen=pg.mkPen("#3d4654"))
         item.addItem(self.bars)
         self.bar_labels = []
-        for i in range(10):
-            t = pg.TextItem("", color="#1d232b", anchor=(0, 0.5))
-            t.setFont(mono_font())
-            t.setPos(1, i)
-            item.addItem(t)
-            self.bar_labels.append(t)
+        self._set_class_rows(CIFAR10_CLASSES)
         self.class_plot.setAccessibleName("Accuracy per class")
         self.class_plot.setToolTip("For each class: the share of its test images the network "
                                    "labelled correctly (right / total)")
@@ -227,12 +249,38 @@ class CifarLesson(Lesson):
         self._show_data_state()
 
     # --- dataset ----------------------------------------------------------------------------
+    def class_names(self) -> tuple[str, ...]:
+        return tuple(self.data["names"]) if self.data is not None else CIFAR10_CLASSES
+
+    def _set_class_rows(self, names) -> None:
+        """One bar and one number label per class (10 for CIFAR-10, any count for a folder)."""
+        item = self.class_plot.getPlotItem()
+        k = len(names)
+        while len(self.bar_labels) > k:
+            item.removeItem(self.bar_labels.pop())
+        while len(self.bar_labels) < k:
+            t = pg.TextItem("", color="#1d232b", anchor=(0, 0.5))
+            t.setFont(mono_font())
+            t.setPos(1, len(self.bar_labels))
+            item.addItem(t)
+            self.bar_labels.append(t)
+        for t in self.bar_labels:
+            t.setText("")
+        self.bars.setOpts(x0=np.zeros(k), y=np.arange(k), width=np.zeros(k))
+        item.getAxis("left").setTicks([list(enumerate(names))])
+        item.setYRange(-0.6, k - 0.4, padding=0)
+
     def cache_folder(self):
         from pathlib import Path
 
         return Path(self.cache_dir) if self.cache_dir is not None else data_dir() / "cifar10"
 
     def _show_data_state(self) -> None:
+        if self.data is not None and "folder" in self.data:
+            n, m = len(self.data["x_train"]), len(self.data["x_test"])
+            self._set_data_text(f"Your images from {self.data['folder']}: "
+                                f"{self.data['summary']} {n:,} train, {m:,} test the network.")
+            return
         if self.data is not None:
             n, m = len(self.data["x_train"]), len(self.data["x_test"])
             self._set_data_text(f"CIFAR-10 loaded: {n:,} training and {m:,} test images of "
@@ -271,12 +319,27 @@ class CifarLesson(Lesson):
                 return
         self._load(archive=path)
 
-    def _load(self, archive) -> None:
+    def open_image_folder(self, path: str | None = None) -> None:
+        """Use a folder of the learner's own images, one sub-folder per class, in CIFAR-10's
+        place (folder dialog if no path)."""
+        if path is None:
+            path = QFileDialog.getExistingDirectory(
+                self, "Open a folder with one sub-folder of images per class")
+            if not path:
+                return
+        self._load(folder=path)
+
+    def _load(self, archive=None, folder=None) -> None:
         if self.is_loading() or self.is_training():
             return
         self.download_bar.setRange(0, 0)   # busy until the size is known
-        self._set_data_text("Reading the archive…" if archive else "Connecting…")
-        self._loader = self.start_worker(load_job, self.cache_dir, self.url, self.sha256, archive,
+        if folder is not None:
+            self._set_data_text(f"Reading the images in {folder}…")
+            job = (folder_job, folder)
+        else:
+            self._set_data_text("Reading the archive…" if archive else "Connecting…")
+            job = (load_job, self.cache_dir, self.url, self.sha256, archive)
+        self._loader = self.start_worker(*job,
                                          on_progress=self._on_load_progress,
                                          on_finished=self._on_loaded,
                                          on_failed=self._on_load_failed,
@@ -299,6 +362,10 @@ class CifarLesson(Lesson):
             else:
                 self.download_bar.setRange(0, 0)
                 self._set_data_text(f"Downloading: {done / 1e6:.1f} MB")
+        elif what == "folder":
+            self.download_bar.setRange(0, max(1, total))
+            self.download_bar.setValue(done)
+            self._set_data_text(f"Reading images: {done:,} of {total:,}")
         elif what == "convert":
             self.download_bar.setRange(0, 0)
             self._set_data_text("Unpacking the images…")
@@ -308,15 +375,29 @@ class CifarLesson(Lesson):
             self._show_data_state()
             return
         self.data = data
+        self._pred = None
         self.download_bar.setRange(0, 1)
         self.download_bar.setValue(1)
+        self.size_spin.setMinimum(min(100, len(data["x_train"])))
         self.size_spin.setMaximum(len(data["x_train"]))
+        self.size_spin.setValue(len(data["x_train"]) if "folder" in data
+                                else min(5000, len(data["x_train"])))
+        self._set_class_rows(data["names"])
+        self.class_caption.setText("Train the network to see how well it recognises each class.")
         self._show_data_state()
-        self.show_status("CIFAR-10 is ready: choose how many images to train on and press Train.")
+        what = "Your images are" if "folder" in data else "CIFAR-10 is"
+        self.show_status(f"{what} ready: choose how many images to train on and press Train.")
 
     def _on_load_failed(self, exc) -> None:
         self.download_bar.setRange(0, 1)
         self.download_bar.setValue(0)
+        if isinstance(exc, ImageFolderCancelled):
+            self._set_data_text("Reading the folder cancelled.")
+            return
+        if isinstance(exc, ImageFolderError):
+            self._set_data_text(str(exc), error=True)
+            self.show_status("That folder cannot be used (see the message above the curves).")
+            return
         if isinstance(exc, DownloadCancelled):
             self._set_data_text("Download cancelled; nothing half-downloaded was kept.")
             self.show_status("CIFAR-10 download cancelled.", 5000)
@@ -325,7 +406,7 @@ class CifarLesson(Lesson):
             text = f"The download was damaged or not CIFAR-10: {exc}"
         elif isinstance(exc, DownloadError):
             text = (f"{exc} Or press 'Open archive…' to use a cifar-10-python.tar.gz you "
-                    f"already have.")
+                    f"already have, or 'Open image folder…' to train on your own photos.")
         elif isinstance(exc, FileNotFoundError):
             text = str(exc)
         elif isinstance(exc, (ValueError, OSError)):
@@ -346,23 +427,26 @@ class CifarLesson(Lesson):
         loading, training = self.is_loading(), self.is_training()
         self.download_button.setEnabled(not loading and not training and self.data is None)
         self.open_button.setEnabled(not loading and not training)
+        self.folder_button.setEnabled(not loading and not training)
         self.cancel_button.setEnabled(loading)
         self.train_button.setEnabled(self.data is not None and not loading and not training)
         self.stop_button.setEnabled(training)
         self.network_combo.setEnabled(not training)
         self.train_button.setToolTip("Train the CNN from scratch (Adam, batch 32)" if self.data
-                                     is not None else "Download or open CIFAR-10 first")
+                                     is not None else "Download or open CIFAR-10, or open a "
+                                     "folder of your own images, first")
 
     def train(self) -> None:
         if self.data is None or self.is_training() or self.is_loading():
             if self.data is None:
-                self.show_status("Download or open CIFAR-10 first.", 5000)
+                self.show_status("Download or open CIFAR-10, or open a folder of your own "
+                                 "images, first.", 5000)
             return
         size = NETWORKS[self.network_combo.currentText()]
         n = min(self.size_spin.value(), len(self.data["x_train"]))
         m = min(len(self.data["x_test"]), 2000)
         xv_u8, yv = self.data["x_test"][:m], self.data["y_test"][:m]
-        self.model = cifar_cnn(size, seed=0)
+        self.model = cifar_cnn(size, seed=0, classes=len(self.class_names()))
         epochs = self.epochs_spin.value()
         name = f"{'small' if size == 'small' else 'course'} CNN, {n:,} images"
         run = self.curves.new_run(name, {"network": describe(self.model), "images": n,
@@ -393,7 +477,8 @@ class CifarLesson(Lesson):
         self._grid_page = 0
         self.show_images()
         acc = metrics.accuracy(yv, self._pred)
-        msg = f"Test accuracy {fmt(100 * acc)} % on {len(yv):,} test images (chance: 10 %)."
+        msg = (f"Test accuracy {fmt(100 * acc)} % on {len(yv):,} test images (chance: "
+               f"{fmt(100 / len(self.class_names()))} %).")
         if run.stop_reason:
             msg += " " + run.stop_reason
         self.show_status(msg)
@@ -409,12 +494,14 @@ class CifarLesson(Lesson):
     # --- results -------------------------------------------------------------------------------
     def class_accuracy(self) -> np.ndarray:
         """Per class: the share of its test images predicted right (recall of the class)."""
-        return np.asarray(metrics.recall(self._yv, self._pred, average=None, num_classes=10))
+        return np.asarray(metrics.recall(self._yv, self._pred, average=None,
+                                         num_classes=len(self.class_names())))
 
     def show_class_accuracy(self) -> None:
         acc = self.class_accuracy()
-        counts = np.bincount(self._yv, minlength=10)
-        right = np.bincount(self._yv[self._pred == self._yv], minlength=10)
+        k = len(self.class_names())
+        counts = np.bincount(self._yv, minlength=k)
+        right = np.bincount(self._yv[self._pred == self._yv], minlength=k)
         self.bars.setOpts(width=100 * acc)
         names = self.data["names"]
         for i, t in enumerate(self.bar_labels):
@@ -427,7 +514,7 @@ class CifarLesson(Lesson):
         best, worst = int(np.argmax(acc)), int(np.argmin(acc))
         self.class_caption.setText(
             f"Best: {names[best]} ({fmt(100 * acc[best])} %), worst: {names[worst]} "
-            f"({fmt(100 * acc[worst])} %). Chance would be 10 %.")
+            f"({fmt(100 * acc[worst])} %). Chance would be {fmt(100 / k)} %.")
 
     def bar_texts(self) -> list[str]:
         return [t.toPlainText() for t in self.bar_labels]

@@ -149,7 +149,8 @@ class TrainingStatus(QWidget):
         end = run.epochs.row(done - 1) if done else None
         if end is not None and end["step"] >= last["step"]:            # an epoch just ended
             acc = end.get("val_accuracy", float("nan"))
-            val = f" · val. accuracy {fmt(acc)}" if np.isfinite(acc) else ""
+            # accuracy as a percentage, as everywhere on screen (not "val. accuracy 1")
+            val = f" · val. accuracy {fmt(100 * acc)} %" if np.isfinite(acc) else ""
             self.label.setText(f"epoch {done}/{epochs} took {fmt(secs[-1])} s{val}")
             return
         b = int(last["step"]) - done * nb

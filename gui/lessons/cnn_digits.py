@@ -41,9 +41,17 @@ def seconds_per_epoch(epoch_seconds) -> float | None:
     return float(np.median(secs[1:] if len(secs) > 1 else secs))
 
 
+#: what each layer kind is called in the layer box (its Keras name is in the tooltip)
+_LAYER_WORDS = {"Conv2D": "convolution", "MaxPool2D": "max pooling", "AvgPool2D":
+                "average pooling", "Flatten": "flatten", "Dense": "dense"}
+
+
 def _layer_caption(i: int, layer, shape) -> str:
+    """Short enough to show whole in the layer box: "4. max pooling → 5×5×64" (was
+    "4. max_pooling2d_1 (MaxPool2D) → 5×5×64", cut off)."""
     dims = "×".join(str(d) for d in shape)
-    return f"{i + 1}. {layer.name} ({type(layer).__name__}) → {dims}"
+    kind = type(layer).__name__
+    return f"{i + 1}. {_LAYER_WORDS.get(kind, kind)} → {dims}"
 
 
 class CnnDigitsLesson(Lesson):
@@ -309,6 +317,8 @@ class CnnDigitsLesson(Lesson):
         self.layer_combo.clear()
         for i, lay in enumerate(self.cnn.layers):
             self.layer_combo.addItem(_layer_caption(i, lay, lay.output_shape))
+            self.layer_combo.setItemData(i, f"{lay.name} ({type(lay).__name__})",
+                                         Qt.ItemDataRole.ToolTipRole)
         self.layer_combo.setCurrentIndex(current if 0 <= current < self.layer_combo.count() else 0)
         self.layer_combo.blockSignals(False)
 

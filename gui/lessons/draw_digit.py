@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QCheckBox, QComboBox, QFileDialog, QHBoxLayout, Q
                                QPushButton, QToolButton, QVBoxLayout, QWidget)
 
 from core.digits import to_mnist
+from core.wording import percent
 from core.io import load_model, save_model
 from core.teaching.runs import Run
 from core.teaching.teach import (BATCH_SIZE, MAX_STEPS, TeachResult, UntilSure, begin_teaching,
@@ -358,7 +359,7 @@ class DrawDigitLesson(Lesson):
                 text = f"{label}: –"
             else:
                 p = float(r.probabilities[r.top])
-                text = f"{label}: <b>{r.top}</b> (p = {fmt(p)})"
+                text = f"{label}: <b>{r.top}</b> ({percent(p)})"   # not "p = 1"
                 tips.append(f"{label}: top guess {r.top}, p({r.top}) = softmax(z)_{r.top} = {p!r}")
             if key == self.selected():
                 text = f"<u>{text}</u>"

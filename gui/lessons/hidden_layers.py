@@ -109,8 +109,8 @@ class NetworkCard(QFrame):
         self.progress.setMaximumHeight(self.progress.fontMetrics().height() + 6)
         self.progress.setAccessibleName(f"{spec['title']} training progress")
         grid.addWidget(self.progress, 2, 0, 1, 4)
-        self.train_acc = NumberLabel()
-        self.val_acc = NumberLabel()
+        self.train_acc = NumberLabel(percent=True)     # accuracies as percentages
+        self.val_acc = NumberLabel(percent=True)
         for c, (text, w) in enumerate((("Training acc.", self.train_acc),
                                        ("Validation acc.", self.val_acc))):
             grid.addWidget(QLabel(text, self), 3, 2 * c)

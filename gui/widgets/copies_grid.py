@@ -25,6 +25,21 @@ def image_rgba(image: np.ndarray) -> np.ndarray:
     return rgba
 
 
+def _wrap(text: str, fm: QFontMetrics, width: int, lines: int) -> list[str]:
+    """`text` wrapped at spaces into at most `lines` lines of `width` px (a long class
+    name such as "a very long class name here" is shown whole, not cut to "a very lo…");
+    only what still does not fit is elided."""
+    out: list[str] = []
+    for word in text.split(" "):
+        if out and fm.horizontalAdvance(out[-1] + " " + word) <= width:
+            out[-1] += " " + word
+        else:
+            out.append(word)
+    if len(out) > lines:
+        out = out[:lines - 1] + [" ".join(out[lines - 1:])]
+    return [fm.elidedText(line, Qt.TextElideMode.ElideRight, width) for line in out]
+
+
 def _pack(parts: list[str], fm: QFontMetrics, width: int, lines: int) -> list[str]:
     """Parts joined by " · " into at most `lines` lines of `width` px; the last elided."""
     out: list[str] = []
@@ -127,14 +142,30 @@ class CopiesGrid(QWidget):
             font.setBold(i == 0)
             p.setFont(font)
             p.setPen(text_color)
-            p.drawText(text_rect, Qt.AlignmentFlag.AlignCenter,
-                       fm.elidedText(self._titles[i], Qt.TextElideMode.ElideRight, int(cell_w)))
+            for k, line in enumerate(self.title_lines(i, fm, int(cell_w))):
+                p.drawText(text_rect.translated(0, k * fm.height()),
+                           Qt.AlignmentFlag.AlignCenter, line)
             font.setBold(False)
             p.setFont(font)
-            for k, line in enumerate(_pack(self._parts[i], fm, int(cell_w), 2), start=1):
+            for k, line in enumerate(self.caption_lines(i, fm, int(cell_w)), start=1):
                 p.drawText(text_rect.translated(0, k * fm.height()),
                            Qt.AlignmentFlag.AlignCenter, line)
         p.end()
+
+    def title_lines(self, i: int, fm: QFontMetrics, width: int) -> list[str]:
+        return [fm.elidedText(self._titles[i], Qt.TextElideMode.ElideRight, width)]
+
+    def caption_lines(self, i: int, fm: QFontMetrics, width: int) -> list[str]:
+        """The caption's (at most two) lines; the original's is its name, wrapped at
+        spaces so a long class name shows whole."""
+        if i == 0:
+            return _wrap(self._captions[0], fm, width, 2)
+        return _pack(self._parts[i], fm, width, 2)
+
+    def shown_lines(self, i: int) -> list[str]:
+        """Every line drawn under image i, as painted (tests read what the learner sees)."""
+        fm, width = QFontMetrics(self.font()), int(self._layout()[2])
+        return self.title_lines(i, fm, width) + self.caption_lines(i, fm, width)
 
     def index_at(self, pos) -> int | None:
         for i in range(self.count()):

@@ -13,6 +13,7 @@ from PySide6.QtGui import QFont, QFontDatabase, QGuiApplication
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QSizePolicy, QTableWidget
 
 from core.teaching.numbers import SIGNIFICANT_DIGITS, fmt, paren
+from core.wording import percent as percent_text
 
 __all__ = ["SIGNIFICANT_DIGITS", "fmt", "paren", "mono_font", "mono_label", "mono_table",
            "NumberLabel"]
@@ -62,8 +63,11 @@ class NumberLabel(QLabel):
     >>> lbl = NumberLabel(); lbl.set_value(0.73105, formula="a = σ(z) = 1 / (1 + e^(−z))")
     """
 
-    def __init__(self, value=None, formula: str = "", prefix: str = "", parent=None):
+    def __init__(self, value=None, formula: str = "", prefix: str = "", parent=None,
+                 percent: bool = False):
         super().__init__(parent)
+        #: a probability or accuracy (0…1) shown as a percentage: "91.20 %", not 0.912
+        self._percent = percent
         self._value = None
         self._formula = ""
         self._prefix = prefix
@@ -89,7 +93,8 @@ class NumberLabel(QLabel):
         self._refresh()
 
     def _refresh(self) -> None:
-        shown = "—" if self._value is None else fmt(self._value)
+        shown = "—" if self._value is None else (
+            percent_text(self._value) if self._percent else fmt(self._value))
         self.setText(f"{self._prefix}{shown}")
         lines = []
         if self._formula:

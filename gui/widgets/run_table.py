@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QTableWidget,
                                QTableWidgetItem)
 
 from core.teaching.runs import Run, RunStore, format_setting
+from core.wording import difference, percent
 from gui.widgets.numbers import fmt, mono_font
 from gui.widgets.training_plot import run_color
 
@@ -55,6 +56,23 @@ _DIAGNOSIS_TEXT = {"chance": "at chance", "flat": "flat loss", "diverged": "dive
 _FIXED = ("show", "run", "status")
 
 
+#: fixed decimals per result column (accuracies are percentages, see result_text)
+RESULT_DECIMALS = {"time": 2, "loss": 4, "val_loss": 4}
+
+
+def result_text(key: str, value) -> str:
+    """A result as its column writes it: accuracies as percentages ("91.20 %"), losses to
+    4 decimals and seconds to 2, so a column's decimal points line up (a value too small
+    to show says so: "below 0.01"); counts as they are, and a diverged loss (huge, NaN)
+    in the app's words."""
+    v = float(value)
+    if key in ("accuracy", "val_accuracy") and math.isfinite(v):
+        return percent(v)
+    if key in RESULT_DECIMALS and math.isfinite(v) and abs(v) < 1e6:
+        return difference(v, RESULT_DECIMALS[key])
+    return fmt(value)
+
+
 class RunTable(QTableWidget):
     """Rows = runs. Signals: visibility_changed(run_id, visible), renamed(run_id, name),
     current_run_changed(run_id or -1), message(text) for a refused rename."""
@@ -85,8 +103,10 @@ class RunTable(QTableWidget):
         self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
                              | QAbstractItemView.EditTrigger.EditKeyPressed)
         self.verticalHeader().setVisible(False)
+        # every column as wide as its contents; a narrow table scrolls sideways rather than
+        # squeezing its last column (it was 26 px wide, its numbers cut)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.horizontalHeader().setStretchLastSection(True)
+        self.horizontalHeader().setStretchLastSection(False)
         self.setAlternatingRowColors(True)
         self._mono = mono_font()
         self.itemChanged.connect(self._on_item_changed)
@@ -257,7 +277,7 @@ class RunTable(QTableWidget):
                     item.setFont(self._mono)
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight
                                           | Qt.AlignmentFlag.AlignVCenter)
-                    item.setText("—" if value is None else fmt(value))
+                    item.setText("—" if value is None else result_text(key, value))
                     item.setToolTip(self._result_tip(run, key, caption, value))
         finally:
             self._filling = False

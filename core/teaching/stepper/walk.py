@@ -23,6 +23,7 @@ import numpy as np
 from core.teaching.stepper.cases import Batch
 from core.teaching.stepper.fd import DEFAULT_H, centred_differences
 from core.teaching.stepper.numbers import factor, num, sub, sup
+from core.wording import difference
 
 PHASES = ("forward", "loss", "backward", "update", "check")
 PHASE_TITLES = {
@@ -274,7 +275,9 @@ def _check_step(c: GradientCheck) -> Step:
         f"backprop:           {c.symbol} = {num(c.analytic)}",
         f"finite difference:  [L({c.param} + h) − L({c.param} − h)] / (2h),  h = {num(c.h)}",
         f"                    = {num(d_loss)} / {num(2 * c.h)} = {num(c.numeric)}",
-        f"difference {num(c.abs_error)} (relative {num(c.rel_error)}): {verdict}",
+        # float32 rounding leaves ~1e-9: said in words, not as 0.0000000005808
+        f"difference {difference(c.abs_error, 6)} (relative {difference(c.rel_error, 6)}): "
+        f"{verdict}",
     ])
     return Step(kind="check", symbol=c.symbol, formula=formula, value=c.numeric,
                 target=c.target,

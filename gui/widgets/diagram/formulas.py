@@ -151,8 +151,8 @@ def edge_formula(snap: Snapshot, k: int, i: int, j: int, *, values: bool, grads:
     if prm is None:
         return ""
     w0 = float(prm["kernel"][i, j])
-    lines = [f"weight {col.title}.kernel[{i}, {j}]: from {src_name or f'unit {i}'} "
-             f"to {dst_name or f'unit {j} of {col.title}'}"]
+    lines = [f"weight {col.layer_name}.kernel[{i}, {j}]: from {src_name or f'unit {i}'} "
+             f"to {dst_name or f'unit {j} of the {col.title}'}"]
     if after and col.param_layer in snap.params_after:
         w1 = float(snap.params_after[col.param_layer]["kernel"][i, j])
         lines.append(f"w = {fmt(w1)}  (was {fmt(w0)} before the update)")
@@ -189,7 +189,7 @@ def bias_formula(snap: Snapshot, k: int, j: int, *, grads: bool, after: bool,
     if prm is None:
         return ""
     b0 = float(prm["bias"][j])
-    lines = [f"bias {col.title}.bias[{j}] of {dst_name or f'unit {j}'}"]
+    lines = [f"bias {col.layer_name}.bias[{j}] of {dst_name or f'unit {j} of the {col.title}'}"]
     if after and col.param_layer in snap.params_after:
         b1 = float(snap.params_after[col.param_layer]["bias"][j])
         lines.append(f"b = {fmt(b1)}  (was {fmt(b0)} before the update)")

@@ -126,12 +126,39 @@ class Highlighter:
             t.setText(callout)
             t.setBrush(accent)
             r = t.boundingRect()
+            at = self._free_spot(at, r.width() + 8, r.height() + 4)
             t.setPos(at.x() - r.width() / 2, at.y() - r.height() / 2)
             plate.setRect(QRectF(at.x() - r.width() / 2 - 4, at.y() - r.height() / 2 - 2,
                                  r.width() + 8, r.height() + 4))
             plate.setPen(QPen(accent, 1.2))
             t.setVisible(True)
             plate.setVisible(True)
+
+    def _obstacles(self) -> list[QRectF]:
+        """What the callout must not cover: the edge numbers, output labels, gradients
+        under the neurons, and the neurons. (Read from the scene's own lists: walking
+        scene.items() from here let PySide delete labels nobody else referenced.)"""
+        s = self.scene
+        texts = [t for labels in s.edge_labels.values() for _, t in labels]
+        texts += list(s.out_labels.values())
+        texts += [t for col in s.grad_texts.values() for t in col.values()]
+        rects = [t.sceneBoundingRect() for t in texts if t.isVisible() and t.text().strip()]
+        for col in s.nodes.values():
+            rects.extend(node.sceneBoundingRect() for u, node in col.items() if u != "more")
+        return rects
+
+    def _free_spot(self, at: QPointF, w: float, h: float) -> QPointF:
+        """`at`, or the nearest spot around it (above, below, either side) where a w×h
+        callout covers no other label and no neuron; `at` if none is free."""
+        obstacles = self._obstacles()
+        steps = [(0, 0)] + [(dx, sign * n * (h + 4)) for n in range(0, 6)
+                            for dx in (0, w / 2 + 8, -w / 2 - 8) for sign in (-1, 1)]
+        for dx, dy in steps:
+            p = QPointF(at.x() + dx, at.y() + dy)
+            rect = QRectF(p.x() - w / 2, p.y() - h / 2, w, h)
+            if not any(rect.intersects(o) for o in obstacles):
+                return p
+        return at
 
     @staticmethod
     def _param_callout(view, col, param: str, index: tuple, sym: str) -> str:

@@ -267,6 +267,11 @@ def text_item(scene, text: str, font: QFont, color: QColor = TEXT_COLOR, z: floa
     item.setBrush(color)
     item.setZValue(z)
     scene.addItem(item)
+    # keep the Python side alive as long as the scene: PySide6 deletes a label made here
+    # whose wrapper was dropped as soon as someone walks scene.items() and lets go again
+    kept = getattr(scene, "text_items", None)
+    if kept is not None:
+        kept.append(item)
     return item
 
 

@@ -37,8 +37,8 @@ class LayerSpec:
 class Column:
     index: int
     kind: str                   # "input" | "image" | "dense" | "dropout" | "block" | "flatten" | "activation"
-    title: str                  # e.g. "dense_1"
-    subtitle: str               # e.g. "3 units · sigmoid"
+    title: str                  # for people: "hidden layer 1", "output", "dropout"
+    subtitle: str               # e.g. "100 ReLU", "rate 0.5"
     units: int                  # flat units this column passes on (0 for blocks)
     layers: tuple = ()          # model layer indices folded into this column
     param_layer: int | None = None   # the layer holding kernel/bias (Dense), if any
@@ -47,6 +47,7 @@ class Column:
     shape: tuple = ()           # the column's output shape (no batch axis)
     image_shape: tuple | None = None   # (H, W, C) when drawn as an image
     shown: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    layer_name: str = ""        # the Keras name ("dense_1") for code-like text such as W[i, j]
 
     @property
     def out_layer(self) -> int:
@@ -60,6 +61,63 @@ class Column:
     @property
     def hidden_units(self) -> int:
         return 0 if not self.has_nodes else self.units - len(self.shown)
+
+
+def people_caption(kind: str, units: int, activation: str | None = None,
+                   position: str = "hidden", number: int = 0,
+                   rate: float | None = None) -> tuple[str, str]:
+    """(title, detail) naming a diagram column for people, not by its Keras name.
+
+    kind: "input" | "dense" | "dropout" | "activation" | "flatten"; position: "hidden" or
+    "output" for a dense column; number: which hidden layer (0 when there is only one).
+    ("hidden layer 1", "100 ReLU"), ("output", "10 sigmoid"), ("dropout", "rate 0.5").
+    """
+    word = "linear" if activation in (None, "linear") else \
+        ACTIVATION_WORDS.get(activation, activation)
+    if kind == "dense":
+        title = "output" if position == "output" else \
+            ("hidden layer" + (f" {number}" if number else ""))
+        return title, f"{units} {word}"
+    if kind == "dropout":
+        return "dropout", (f"rate {rate:g}" if isinstance(rate, (int, float)) else "drops units")
+    if kind == "activation":
+        return word, f"{units} value{'s' if units != 1 else ''}"
+    if kind == "flatten":
+        return "flatten", f"{units} values"
+    return "input", f"{units} feature{'s' if units != 1 else ''}"
+
+
+def people_name(*args, **kwargs) -> str:
+    """The caption on one line: "hidden layer 1 · 100 ReLU", "output · 10 sigmoid"."""
+    return " · ".join(people_caption(*args, **kwargs))
+
+
+def _name_for_people(cols: list[Column], specs: list[LayerSpec]) -> None:
+    """Give every column its people's caption once the activations are folded in."""
+    rates = {s.index: s.config.get("rate") for s in specs}
+    dense = [c for c in cols if c.kind == "dense"]
+    # the last Dense is the output unless real layers (not just its activation) follow it
+    after_last = cols[cols.index(dense[-1]) + 1:] if dense else []
+    is_output = bool(dense) and all(c.kind in ("dropout", "activation") for c in after_last)
+    hidden = dense[:-1] if is_output else dense
+    n_blocks = {"conv": 0, "pool": 0}
+    for col in cols:
+        if col.kind == "dense":
+            position = "hidden" if col in hidden else "output"
+            number = hidden.index(col) + 1 if col in hidden and len(hidden) > 1 else 0
+            col.title, col.subtitle = people_caption("dense", col.units, col.activation,
+                                                     position, number)
+        elif col.kind == "dropout":
+            col.title, col.subtitle = people_caption("dropout", col.units,
+                                                     rate=rates.get(col.layers[0]))
+        elif col.kind in ("activation", "flatten"):
+            col.title, col.subtitle = people_caption(col.kind, col.units, col.activation)
+        elif col.kind == "block" and "filters" in col.subtitle:
+            n_blocks["conv"] += 1
+            col.title = f"convolution {n_blocks['conv']}"
+        elif col.kind == "block" and "pool" in col.subtitle:
+            n_blocks["pool"] += 1
+            col.title = f"pooling {n_blocks['pool']}"
 
 
 def specs_from_model(model) -> tuple[tuple, list[LayerSpec]]:
@@ -185,6 +243,12 @@ def plan_columns(input_shape: tuple, specs: list[LayerSpec]) -> list[Column]:
         else:   # a layer type this diagram does not know yet: still drawn, as a block
             cols.append(Column(len(cols), "block", spec.name, cls, units=0,
                                layers=(spec.index,), shape=spec.output_shape))
+    names = {s.index: s.name for s in specs}
+    for col in cols:
+        col.layer_name = names.get(col.out_layer, col.title) if col.layers else "input"
+        if col.param_layer is not None:
+            col.layer_name = names[col.param_layer]
+    _name_for_people(cols, specs)
     return cols
 
 

@@ -16,10 +16,13 @@ from gui.widgets.diagram import items as di
 from gui.widgets.colors import (BACKWARD_COLOR, FORWARD_COLOR, diverging_rgba,
                                 sequential_rgba)
 from gui.widgets.diagram.formulas import LOSS_WORDS
+from core.wording import percent
 from gui.widgets.numbers import fmt
 
 #: an edge whose value is not known yet at this frame (gradients before the backward pass)
 UNKNOWN_PEN = QPen(QColor("#c9cdd3"), 1.0)
+#: with two columns of output labels, the lines to the loss start this far before it
+COLLECTOR_STUB = 12.0
 
 
 @dataclass
@@ -319,9 +322,10 @@ class FrameRenderer:
                 t.setText(self.output_name(unit) if last.units > 1 else "")
             else:
                 v = snap.values[k][unit]
-                text = (f"{self.output_name(unit)}  {fmt(v)}" if last.units > 1
+                value = percent(v) if self.out_percent else fmt(v)
+                text = (f"{self.output_name(unit)}  {value}" if last.units > 1
                         else f"ŷ = {fmt(v)}")
-                short = self.out_step > 0
+                short = self.out_step > 0 or self.short_out
                 if unit == top:
                     text += " ◀" if short else "  ◀ predicted"
                 if unit == target:
@@ -331,6 +335,14 @@ class FrameRenderer:
                 t.setText(text)
             t.setFont(self.bold if unit in (top, target) else self.mono)
             t.setPos(t.pos().x(), self.nodes[k][unit].center.y() - t.boundingRect().height() / 2)
+            feed = self.loss_feeds.get(unit)
+            if feed is not None:    # the line to the loss starts where the label ends
+                ln = feed.line()
+                start = t.pos().x() + t.boundingRect().width() + 4 if t.text() else \
+                    self.nodes[k][unit].center.x() + self.nodes[k][unit].radius
+                if self.out_step > 0:   # two columns of labels: start past both
+                    start = ln.p2().x() - COLLECTOR_STUB
+                feed.setLine(QLineF(start, ln.y1(), ln.x2(), ln.y2()))
         box = self.loss_box
         if loss_known:
             box.set_text(f"L = {fmt(snap.sample_loss)}")
@@ -338,6 +350,8 @@ class FrameRenderer:
             box.set_text("L = ?", di.MUTED_COLOR)
         sub = LOSS_WORDS.get(snap.loss_name, snap.loss_name or "")
         sub = sub.replace("categorical cross", "categorical\ncross")
+        if self.short_out:      # a narrow diagram: the loss's name on three short lines
+            sub = sub.replace("sparse categorical", "sparse\ncategorical")
         if sub != self.loss_subtitle.text():
             self.loss_subtitle.setText(sub)
             h = self.loss_subtitle.boundingRect().height()

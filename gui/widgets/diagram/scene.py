@@ -20,10 +20,13 @@ from gui.widgets.numbers import mono_font
 
 MAX_SPACING = 112.0     # node centres never further apart than this (pixels)
 IMAGE_SIDE = 224.0      # the input image at most this big
+IMAGE_MIN = 60.0        # … and, in a narrow view, at least this big
 BLOCK_W, BLOCK_H = 136.0, 300.0
-GAP_MIN = {"dense": 90.0, "plain": 46.0}        # room between columns, at least …
+GAP_MIN = {"dense": 40.0, "plain": 24.0}        # room between columns, at least …
 GAP_MAX = {"dense": 330.0, "plain": 150.0}      # … and at most (a wide window stays tidy)
-LOSS_W = 130.0
+LOSS_W = 130.0          # the loss box at most this wide (narrower when its words fit)
+HEADER_GAP = 10.0       # room between two columns' headers
+COLLECTOR = 24.0        # the line gathering the outputs, this far left of the loss box
 COMPACT_VIEW = 300.0    # views shorter than this get one-line column headers
 LABEL_EVERY_EDGE = 16   # a layer with at most this many weights gets a number on each
 
@@ -62,6 +65,7 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
               size: QSizeF | None = None) -> None:
         """Create every item, laid out to fill `size` (the view's viewport) if it can."""
         self.clear()
+        self.text_items: list = []      # every label of this layout (see items.text_item)
         self.columns = columns
         self.nodes: dict[int, dict] = {}
         self.biases: dict[int, dict[int, di.BiasItem]] = {}
@@ -87,7 +91,12 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
         self.header_h = (line + 8) if self.compact else (3 * line + 10)
         self.footer_h = line + 10               # "+N more"
         self.avail = max(120.0, size.height() - self.header_h - self.footer_h - 30)
-        self._measure_sides()
+        self.head_w = [self._header_width(c) for c in columns]
+        # output labels say "◀ predicted  ✓ label" in full where there is room, else
+        # "◀✓": shorter labels keep the text full size instead of shrinking the whole view
+        self._measure_sides(short=False)
+        if self._min_width(columns) > size.width():
+            self._measure_sides(short=True)
         xs, widths = self._column_x(columns, size.width())
         self.col_x, self.col_w = xs, widths
         self.top = top = -self.avail / 2 - self.header_h
@@ -112,6 +121,32 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
         self._build_outputs_and_loss()
         self.setSceneRect(self.itemsBoundingRect().adjusted(-8, -6, 8, 6))
 
+    def _header_width(self, col: Column) -> float:
+        sub = (col.subtitle.replace(" → ", "\n→ ") if col.kind == "block"
+               else col.subtitle.replace(" · ", "\n"))
+        fm = QFontMetrics(self.font)
+        return max([QFontMetrics(self.bold).horizontalAdvance(col.title)]
+                   + [fm.horizontalAdvance(line) for line in sub.split("\n")])
+
+    def _min_gaps(self, columns, widths) -> list[float]:
+        """Room between neighbouring columns: at least GAP_MIN, and enough that their
+        headers (wider than the nodes) never touch."""
+        gaps = []
+        for k in range(1, len(columns)):
+            kind = "dense" if columns[k].kind == "dense" else "plain"
+            a = max(self.head_w[k - 1], widths[k - 1])
+            b = max(self.head_w[k], widths[k])
+            need = (a + b) / 2 + HEADER_GAP - (widths[k - 1] + widths[k]) / 2
+            gaps.append(max(GAP_MIN[kind], need))
+        return gaps
+
+    def _min_width(self, columns) -> float:
+        """The narrowest this network lays out at full size (pictures at their smallest)."""
+        widths = [IMAGE_MIN if c.kind == "image" else 96.0 if c.kind == "block"
+                  else 2 * self._radius(c)[1] + 16 for c in columns]
+        return 40 + self.left_w + self.right_w + sum(widths) + sum(self._min_gaps(columns,
+                                                                              widths))
+
     def _header(self, title: str, subtitle: str, x: float):
         t = di.text_item(self, title, self.bold)
         di.place(t, x, self.top + self.line / 2 + 2)
@@ -121,7 +156,7 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
         s.setVisible(not self.compact)
         return t, s
 
-    def _measure_sides(self) -> None:
+    def _measure_sides(self, short: bool = False) -> None:
         """Room for the input names on the left and the output labels + loss on the right."""
         fm, bold = QFontMetrics(self.font), QFontMetrics(self.bold)
         first, last = self.columns[0], self.columns[-1]
@@ -129,7 +164,12 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
                  for u in range(first.units)] if first.kind == "input" else []
         self.left_w = (max(fm.horizontalAdvance(n) for n in names) + 10) if names else 0.0
         longest = max([len(n) for n in self.output_names] + [2])
-        sample = ("W" * longest + "  -0.0001234  ◀ predicted  ✓ label" if last.units > 1
+        #: several outputs of softmax / sigmoid are probabilities: written as percentages
+        self.out_percent = last.units > 1 and last.activation in ("softmax", "sigmoid")
+        self.short_out = short
+        value = "  100.00 %" if self.out_percent else "  -0.0001234"
+        marks = " ◀✓" if short else "  ◀ predicted  ✓ label"
+        sample = ("W" * longest + value + marks if last.units > 1
                   # targets of one-output networks are 0/1 labels or short numbers: a
                   # worst-case target here starved the gaps where the edge numbers sit
                   else "ŷ = -0.0001234  (y = -0.5)")
@@ -142,7 +182,10 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
                 self.out_step = QFontMetrics(self.mono).horizontalAdvance(
                     "W" * longest + "  0.000123") + 12
                 self.out_w = 2 * self.out_step
-        self.right_w = self.out_w + 40 + LOSS_W
+        self.loss_w = min(LOSS_W, max(
+            QFontMetrics(self.mono).horizontalAdvance("L = 0.01234") + 16,
+            fm.horizontalAdvance("cross-entropy" if short else "sparse categorical") + 12))
+        self.right_w = self.out_w + COLLECTOR + 16 + self.loss_w
 
     def _radius(self, col: Column) -> tuple[float, float]:
         """(spacing between node centres, node radius) of a column of nodes."""
@@ -158,19 +201,22 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
 
     def _column_x(self, columns, width: float):
         kinds = ["dense" if c.kind == "dense" else "plain" for c in columns[1:]]
+        min_w = [IMAGE_MIN if c.kind == "image" else 96.0 if c.kind == "block"
+                 else 2 * self._radius(c)[1] + 16 for c in columns]
+        gap_min = self._min_gaps(columns, min_w)
         nodes_w = sum(2 * self._radius(c)[1] + 16 for c in columns if c.has_nodes)
         n_img = sum(c.kind == "image" for c in columns)
         n_blk = sum(c.kind == "block" for c in columns)
         self.image_side = max(56.0, min(IMAGE_SIDE, self.avail))
         self.block_w = BLOCK_W
         # a long network (conv, pool, flatten, …) narrows its pictures before anything shrinks
-        fixed = 24 + self.left_w + self.right_w + nodes_w + sum(GAP_MIN[k] for k in kinds)
+        fixed = 24 + self.left_w + self.right_w + nodes_w + sum(gap_min)
         over = fixed + n_img * self.image_side + n_blk * self.block_w - width
         if over > 0 and (n_img or n_blk):
-            img_room = n_img * (self.image_side - 80.0)
+            img_room = n_img * (self.image_side - IMAGE_MIN)
             blk_room = n_blk * (self.block_w - 96.0)
             share = min(1.0, over / max(img_room + blk_room, 1e-9))
-            self.image_side -= share * (self.image_side - 80.0)
+            self.image_side -= share * (self.image_side - IMAGE_MIN)
             self.block_w -= share * (self.block_w - 96.0)
         widths = []
         for col in columns:
@@ -183,7 +229,7 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
         spare = width - 40 - self.left_w - self.right_w - sum(widths)
         weight = sum(2.0 if k == "dense" else 1.0 for k in kinds) or 1.0
         gaps = [float(np.clip(spare * (2.0 if k == "dense" else 1.0) / weight,
-                              GAP_MIN[k], GAP_MAX[k])) for k in kinds]
+                              lo, max(lo, GAP_MAX[k]))) for k, lo in zip(kinds, gap_min)]
         xs, x = [], self.left_w + widths[0] / 2
         for k, w in enumerate(widths):
             if k:
@@ -305,14 +351,31 @@ class DiagramScene(FrameRenderer, QGraphicsScene):
                 t = di.text_item(self, "", self.mono)
                 t.setPos(x + (slot % 2) * self.out_step, self.nodes[last.index][unit].center.y())
                 self.out_labels[unit] = t
-        lx = x + self.out_w + 40
+        lx = x + self.out_w + COLLECTOR + 16
         h = 2 * self.line + 8
-        rect = QRectF(lx, -h / 2, LOSS_W, h)
+        rect = QRectF(lx, -h / 2, self.loss_w, h)
         self.loss_box = di.BoxItem(("loss",), rect, self.mono)
         self.addItem(self.loss_box)
-        self.loss_arrow = self.addLine(QLineF(lx - 30, 0, lx - 4, 0), QPen(QColor("#8a939f"), 2.0))
+        pen = QPen(QColor("#8a939f"), 2.0)
+        self.loss_arrow = self.addLine(QLineF(lx - COLLECTOR, 0, lx - 4, 0), pen)
+        # every output feeds the loss: a line from each output (after its label) to a
+        # collector, and from there the arrow into the box
+        self.loss_feeds: dict[int, object] = {}
+        cx = lx - COLLECTOR
+        if last.has_nodes:
+            ys = [self.nodes[last.index][u].center.y() for u in self.out_labels] + [0.0]
+            self.addLine(QLineF(cx, min(ys), cx, max(ys)), QPen(QColor("#8a939f"), 1.2))
+            for unit in self.out_labels:
+                node = self.nodes[last.index][unit]
+                y = node.center.y()
+                feed = self.addLine(QLineF(node.center.x() + node.radius, y, cx, y),
+                                    QPen(QColor("#b8bec6"), 1.0))
+                feed.setZValue(0)
+                self.loss_feeds[unit] = feed
         # the widest name is laid out now, so the scene rect leaves room for any loss
-        _, self.loss_subtitle = self._header("loss", "sparse categorical\ncross-entropy",
+        widest = ("sparse\ncategorical\ncross-entropy" if self.short_out
+                  else "sparse categorical\ncross-entropy")
+        _, self.loss_subtitle = self._header("loss", widest,
                                              rect.center().x())
         self.loss_subtitle_top = self.top + self.line + 4
 

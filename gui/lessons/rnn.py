@@ -97,6 +97,7 @@ class RnnLesson(Lesson):
         self.train_label = QLabel("Untrained: random weights")
         self.train_label.setFont(mono_font())
         self.train_label.setAccessibleName("Training state")
+        self.train_label.setWordWrap(True)   # two lines rather than a window wider than 1280
         self.add_control(self.train_label)
 
         self.new_weights()

@@ -36,7 +36,7 @@ from core.teaching.transfer import _copy_layers, feature_layers
 
 __all__ = ["NO_DIGIT", "CLASS_NAMES", "WINDOW_SIZES", "STRIDE_FRACTION", "stride_for",
            "windows_per_size", "window_count", "enumerate_windows", "crop_windows",
-           "holds_digit", "training_windows", "WindowClassifier", "Scan", "scan_scene",
+           "holds_digit", "correct_boxes", "training_windows", "WindowClassifier", "Scan", "scan_scene",
            "detect"]
 
 NO_DIGIT = 10
@@ -45,6 +45,9 @@ WINDOW_SIZES = (16, 24, 32, 40)
 STRIDE_FRACTION = 0.25
 HOLD_COVER, HOLD_FILL = 0.85, 0.55        # a window holds a digit
 NEAR_COVER, NEAR_FILL = 0.40, 0.25        # below these for every digit: "no digit"
+#: a found box is right when it says the digit, covers 70% of its ink box and the digit
+#: fills 40% of it: looser than the training rule, as a scan's windows stand on a lattice
+FOUND_COVER, FOUND_FILL = 0.70, 0.40
 
 
 def stride_for(size: int, stride_fraction: float = STRIDE_FRACTION) -> int:
@@ -120,6 +123,16 @@ def holds_digit(windows, digit_boxes) -> np.ndarray:
     """(K, D) bool: which windows hold which digit (the rule in the module's text)."""
     cover, fill = _cover_and_fill(as_boxes(windows), as_boxes(digit_boxes))
     return (cover >= HOLD_COVER) & (fill >= HOLD_FILL)
+
+
+def correct_boxes(windows, window_labels, digit_boxes, digit_labels) -> np.ndarray:
+    """(K, D) bool: which window found which digit (FOUND_COVER, FOUND_FILL, same label)."""
+    w, d = as_boxes(windows), as_boxes(digit_boxes)
+    if len(w) == 0 or len(d) == 0:
+        return np.zeros((len(w), len(d)), bool)
+    cover, fill = _cover_and_fill(w, d)
+    same = np.asarray(window_labels)[:, None] == np.asarray(digit_labels)[None, :]
+    return (cover >= FOUND_COVER) & (fill >= FOUND_FILL) & same
 
 
 def _window_labels(windows, digit_boxes, digit_labels) -> np.ndarray:

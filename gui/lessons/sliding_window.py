@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QLabel, QProgressBar,
-                               QPushButton, QSpinBox, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QLabel, QPlainTextEdit,
+                               QProgressBar, QPushButton, QSpinBox, QWidget)
 
 from core.teaching import sliding_window as sw
 from core.teaching.numbers import fmt
@@ -94,16 +94,19 @@ class SlidingWindowLesson(Lesson):
         self.map_size.setToolTip("Which window size the score map shows")
         self.map_size.setAccessibleName("Score map window size")
         self.map_size.currentIndexChanged.connect(lambda _: self._show())
-        self.steps_text = QLabel(area)
+        self.steps_text = QPlainTextEdit(area)
+        self.steps_text.setReadOnly(True)
         self.steps_text.setFont(mono_font())
-        self.steps_text.setWordWrap(True)
         self.steps_text.setAccessibleName("Boxes, NMS steps and cost")
         self.steps_text.setMinimumWidth(330)
         grid.addWidget(self.scene_view, 0, 0, 3, 1)
         grid.addWidget(self.window_view, 0, 1)
         grid.addWidget(self.window_text, 1, 1)
         grid.addWidget(self.map_view, 0, 2)
+        legend = QLabel("Score map colours: dark 0 %, yellow 100 %", area)
+        legend.setWordWrap(True)
         grid.addWidget(self.map_size, 1, 2)
+        grid.addWidget(legend, 2, 2)
         grid.addWidget(self.steps_text, 0, 3, 3, 1)
         for col, stretch in enumerate((4, 3, 3, 4)):
             grid.setColumnStretch(col, stretch)
@@ -341,7 +344,7 @@ class SlidingWindowLesson(Lesson):
         if self.scan is None:
             self.scene_view.set_marks([])
             self.window_text.setText("Train the \"no digit\" class to scan the scene.")
-            self.steps_text.setText("")
+            self.steps_text.setPlainText("")
             self.map_view.set_overlay(None)
             return
         s, d = self.scan, self.detections
@@ -360,14 +363,19 @@ class SlidingWindowLesson(Lesson):
             upto = {"boxes": 0, "nms": self.index}.get(self.phase, len(d.nms.steps))
             kept = {st.kept for st in d.nms.steps[:upto]}
             gone = {i: v for st in d.nms.steps[:upto] for i, v in st.suppressed}
+            # labels only where the eye should go (kept boxes, the ones this step removes):
+            # forty labels at once hide the scene
+            now = {i for i, _ in d.nms.steps[upto - 1].suppressed} if upto else set()
             for i, k in enumerate(d.candidates):
                 text = f"{number[i]}: {s.labels[k]}"
                 if i in kept:
                     marks.append(BoxMark(s.boxes[k], KEPT, text, width=3.0))
                 elif i in gone:
-                    marks.append(BoxMark(s.boxes[k], SUPPRESSED, text, dashed=True, width=1.0))
+                    marks.append(BoxMark(s.boxes[k], SUPPRESSED, text if i in now else "",
+                                         dashed=True, width=1.0))
                 else:
-                    marks.append(BoxMark(s.boxes[k], CANDIDATE, text, width=1.5))
+                    marks.append(BoxMark(s.boxes[k], CANDIDATE, "" if upto else text,
+                                         width=1.5))
             false_pos = self.false_positives(d.candidates)
             lines.append(f"{len(d.candidates)} boxes say a digit with score ≥ "
                          f"{fmt(self.threshold.value())}; {len(false_pos)} of them are false "
@@ -386,15 +394,15 @@ class SlidingWindowLesson(Lesson):
                     "of them false positives.")
                 lines.append(self.cost_text())
         self.scene_view.set_marks(marks)
-        self.steps_text.setText("\n".join(lines))
+        self.steps_text.setPlainText("\n".join(lines))
 
     def false_positives(self, windows) -> list[int]:
         """Windows (scan indices) that hold no digit of the label they say."""
         sc, s = self.scene, self.scan
         if not len(windows) or not len(sc.boxes):
             return list(windows)
-        holds = sw.holds_digit(s.boxes[np.asarray(windows)], sc.boxes)
-        right = holds & (s.labels[np.asarray(windows)][:, None] == sc.labels[None, :])
+        w = np.asarray(windows)
+        right = sw.correct_boxes(s.boxes[w], s.labels[w], sc.boxes, sc.labels)
         return [int(k) for k, ok in zip(windows, right.any(axis=1)) if not ok]
 
     def _show_window(self, w) -> None:
@@ -422,7 +430,7 @@ class SlidingWindowLesson(Lesson):
         values = s.score_map(side)
         self.map_view.set_image(np.zeros(values.shape))
         self.map_view.set_overlay(sequential_rgba(values, 0.0, 1.0))
-        self.map_view.set_caption(f"Score map, side {side} (dark 0 %, yellow 100 %)")
+        self.map_view.set_caption(f"Score map, side {side}")
         marks = []
         if w is not None and s.sides[w] == side:
             first = int(np.argmax(s.sides == side))

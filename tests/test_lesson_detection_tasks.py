@@ -1,8 +1,6 @@
 """The T28 lesson: one scene answered three ways by three networks the session trains
 off the GUI thread, each scored on held-out scenes, what the learner sees in words."""
 
-import numpy as np
-import pytest
 
 import gui.lessons.detection_tasks as dt
 from core.teaching import scene_tasks as st

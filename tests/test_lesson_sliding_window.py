@@ -89,3 +89,16 @@ def test_a_new_scene_is_scanned_again(trained, qtbot):
     with qtbot.waitSignal(lesson.scanned, timeout=60_000):
         lesson.scene_spin.setValue(lesson.scene_spin.value() + 1)
     assert lesson.phase == "scan" and lesson.scan.evaluations == sw.window_count(64)
+
+
+def test_leaving_while_it_prepares_stops_the_preparation(qtbot):
+    lesson = SlidingWindowLesson()
+    qtbot.addWidget(lesson)
+    lesson.activate()
+    assert lesson._preparing and not lesson.train()        # one preparation at a time
+    lesson.deactivate()
+    qtbot.waitUntil(lambda: not lesson._preparing, timeout=60_000)
+    assert lesson.classifier is None and not lesson.is_training()
+    assert "stopped when you left" in lesson.message.text()
+    assert lesson.train_button.isEnabled()
+    lesson.shutdown()

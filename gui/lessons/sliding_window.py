@@ -20,6 +20,7 @@ from core.teaching import sliding_window as sw
 from core.teaching.numbers import fmt
 from core.teaching.runs import RunStore
 from core.teaching.scenes import make_scenes
+from gui.app import current_worker
 from gui.lessons.base import Lesson
 from gui.lessons.transfer_learning import load_base
 from gui.training_worker import TrainingSession, TrainingTask
@@ -41,14 +42,20 @@ def _pct(p: float) -> str:
     return f"{fmt(100 * p, 3)} %"
 
 
-def _training_data(base, seed: int, stop_wanted=lambda: False):
-    """(classifier, features, labels) for the head's training (worker thread)."""
+def _training_data(base, seed: int):
+    """(classifier, features, labels) for the head's training (worker thread), or None
+    when the learner left meanwhile: the features go in chunks so leaving stops it soon."""
+    worker = current_worker()
+    cancelled = worker.is_cancelled if worker is not None else (lambda: False)
     scenes = make_scenes(TRAIN_SCENES, seed=seed, split="train")
     x, y = sw.training_windows(scenes, seed=seed, no_digit_per_scene=16)
     clf = sw.WindowClassifier(base, seed=0)
-    if stop_wanted():
-        return None
-    return clf, clf.feature_vectors(x), y
+    chunks = []
+    for start in range(0, len(x), 512):
+        if cancelled():
+            return None
+        chunks.append(clf.feature_vectors(x[start:start + 512]))
+    return clf, np.concatenate(chunks), y
 
 
 class SlidingWindowLesson(Lesson):
@@ -73,6 +80,7 @@ class SlidingWindowLesson(Lesson):
         self.session: TrainingSession | None = None
         self.store = RunStore()
         self._preparing = False
+        self._prep = None
         self._build()
         self.new_scene(self.scene_spin.value())
 
@@ -167,14 +175,18 @@ class SlidingWindowLesson(Lesson):
         self.progress.setRange(0, 0)
         self._say(f"Cutting windows from {TRAIN_SCENES} training scenes and reading them "
                   "with the CNN's frozen layers…")
-        self.start_worker(_training_data, self.base, TRAIN_SEED,
-                          on_finished=self._start_head_training, on_failed=self._failed)
+        self._prep = self.start_worker(_training_data, self.base, TRAIN_SEED,
+                                       on_finished=self._start_head_training,
+                                       on_failed=self._failed)
         return True
 
     def _start_head_training(self, result) -> None:
         self._preparing = False
+        self.train_button.setEnabled(True)
         if result is None:
-            self.train_button.setEnabled(True)
+            self.progress.setRange(0, 1000)
+            self._say("Training was stopped when you left the lesson; press Train to start "
+                      "again.")
             return
         clf, feats, labels = result
         run = self.store.new_run({"windows": len(labels)}, name="no-digit head")
@@ -444,6 +456,8 @@ class SlidingWindowLesson(Lesson):
 
     def deactivate(self) -> None:
         self.playback.set_playing(False)
+        if self._prep is not None and self._prep.is_running():
+            self._prep.cancel()           # its chunked feature pass ends at the next chunk
         super().deactivate()
 
 

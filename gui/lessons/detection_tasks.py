@@ -289,7 +289,12 @@ class DetectionTasksLesson(Lesson):
         else:
             iou = sg.mask_iou(a["mask"], self.scene.mask)
             pixels = a["mask"] != sg.BACKGROUND
-            lines = [f"{int(pixels.sum())} digit pixels; mask IoU here {fmt(iou, 3)}"]
+            counts = np.bincount(a["mask"][pixels], minlength=10)
+            # the colours name the classes on the image; the counts say it in numbers
+            top = [f"{d}: {counts[d]}" for d in np.argsort(-counts, kind="stable")[:4]
+                   if counts[d]]
+            lines = [f"{int(pixels.sum())} digit pixels; mask IoU here {fmt(iou, 3)}",
+                     "pixels by digit: " + (", ".join(top) if top else "none")]
         what = {"classification": "accuracy (most prominent digit)",
                 "detection": "mAP at IoU 0.5", "segmentation": "mean mask IoU"}[kind]
         if s is not None:

@@ -102,3 +102,13 @@ def test_leaving_while_it_prepares_stops_the_preparation(qtbot):
     assert "stopped when you left" in lesson.message.text()
     assert lesson.train_button.isEnabled()
     lesson.shutdown()
+
+
+def test_a_scan_of_a_scene_already_left_is_not_shown(trained, qtbot):
+    lesson = trained
+    lesson.scene_spin.setValue(10)
+    with qtbot.waitSignal(lesson.scanned, timeout=60_000):
+        lesson.scene_spin.setValue(11)          # quickly on: scene 10's scan is stale
+    qtbot.wait(300)
+    want = sw.scan_scene(lesson.classifier, lesson.scene.image)
+    np.testing.assert_allclose(lesson.scan.probs, want.probs, rtol=1e-4, atol=1e-5)

@@ -238,10 +238,14 @@ class SlidingWindowLesson(Lesson):
         if self.classifier is None or self.scene is None:
             return
         self.playback.set_playing(False)
-        self.start_worker(sw.scan_scene, self.classifier, self.scene.image,
-                          on_finished=self._on_scanned, on_failed=self._failed)
+        image = self.scene.image
+        self.start_worker(sw.scan_scene, self.classifier, image,
+                          on_finished=lambda scan, image=image: self._on_scanned(scan, image),
+                          on_failed=self._failed)
 
-    def _on_scanned(self, scan) -> None:
+    def _on_scanned(self, scan, image) -> None:
+        if image is not self.scene.image:
+            return              # a scene the learner has already left (the spin box moved on)
         self.scan = scan
         self.phase, self.index = "scan", 0
         self._redetect()

@@ -8,12 +8,13 @@ from core.layers.pooling import AveragePooling2D, AvgPool2D, MaxPool2D, MaxPooli
 from core.layers.preprocessing import RandomFlip, RandomRotation, RandomZoom, Rescaling
 from core.layers.recurrent import LSTM, Embedding, SimpleRNN
 from core.layers.reshape import Flatten
+from core.layers.upsampling import UpSampling2D
 
 #: every class a saved model may name; load_model builds nothing outside this table
 REGISTRY = {cls.__name__: cls for cls in (
     Dense, Conv2D, MaxPool2D, AvgPool2D, Flatten, Dropout,
     ReLU, Sigmoid, Tanh, LeakyReLU, Softmax, Rescaling, RandomFlip, RandomRotation, RandomZoom,
-    SimpleRNN, LSTM, Embedding)}
+    SimpleRNN, LSTM, Embedding, UpSampling2D)}
 
 
 def from_config(spec: dict) -> Layer:
@@ -45,4 +46,4 @@ def _short(value, limit: int = 80) -> str:
 
 __all__ = ["Layer", "Dense", "Conv2D", "MaxPool2D", "MaxPooling2D", "AvgPool2D",
            "AveragePooling2D", "Flatten", "Dropout", "ReLU", "Sigmoid", "Tanh",
-           "LeakyReLU", "Softmax", "REGISTRY", "from_config"]
+           "LeakyReLU", "Softmax", "UpSampling2D", "REGISTRY", "from_config"]

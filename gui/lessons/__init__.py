@@ -33,6 +33,8 @@ COURSE: list[tuple[str, str]] = [
     ("gui.lessons.augmentation", "AugmentationLesson"),
     ("gui.lessons.draw_digit", "DrawDigitLesson"),
     ("gui.lessons.transfer_learning", "TransferLearningLesson"),
+    ("gui.lessons.detection_tasks", "DetectionTasksLesson"),
+    ("gui.lessons.sliding_window", "SlidingWindowLesson"),
     ("gui.lessons.rnn", "RnnLesson"),
     ("gui.lessons.rnn_types", "TypesOfRnnLesson"),
     ("gui.lessons.vanishing_gradients", "VanishingGradientsLesson"),

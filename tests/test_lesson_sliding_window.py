@@ -1,0 +1,114 @@
+"""The sliding-window lesson: trains its "no digit" head off the GUI thread, scans a scene,
+walks the windows, and replays NMS with the numbers of core.teaching.boxes.nms."""
+
+import time
+
+import numpy as np
+import pytest
+
+from core.teaching import sliding_window as sw
+from core.teaching.boxes import nms
+from gui.lessons import COURSE
+from gui.lessons.sliding_window import SlidingWindowLesson
+
+
+@pytest.fixture(scope="module")
+def trained(qapp):
+    lesson = SlidingWindowLesson()
+    lesson.resize(1280, 800)
+    lesson.show()
+    lesson.activate()
+    deadline = time.monotonic() + 240
+    while lesson.scan is None and time.monotonic() < deadline:
+        qapp.processEvents()
+        time.sleep(0.01)
+    assert lesson.scan is not None, lesson.message.text()
+    yield lesson
+    lesson.shutdown()
+    lesson.close()
+
+
+def test_registered_after_transfer_learning_and_follows_tutorial_30():
+    names = [m for m, _ in COURSE]
+    assert names.index("gui.lessons.sliding_window") > names.index("gui.lessons.transfer_learning")
+    assert SlidingWindowLesson.course_tutorials == (30,)
+
+
+def test_walks_window_by_window_with_the_score(trained):
+    lesson = trained
+    lesson.reset()
+    assert lesson.phase == "scan" and lesson.index == 0
+    lesson.step()
+    lesson.step()
+    s = lesson.scan
+    assert lesson.index == 2
+    text = lesson.window_text.text()
+    top = int(s.labels[2])
+    assert f"top digit {top}" in text and "no digit" in text
+    assert "Window 3 of 252" in lesson.steps_text.toPlainText()
+    lesson.step_back()
+    assert lesson.index == 1
+
+
+def test_nms_steps_on_screen_match_boxes_nms(trained):
+    lesson = trained
+    lesson.threshold.setValue(0.8)
+    lesson.nms_iou.setValue(0.3)
+    lesson.finish_scan()
+    s = lesson.scan
+    cand = np.nonzero(s.says_digit() & (s.scores >= 0.8))[0]
+    ref = nms(s.boxes[cand], s.scores[cand], None, 0.3)
+    assert len(ref.steps) >= 1
+    while lesson.phase != "done":
+        assert lesson.step()
+    shown = lesson.steps_text.toPlainText()
+    numbers = {int(c): k + 1 for k, c in enumerate(np.argsort(-s.scores[cand], kind="stable"))}
+    for k, st in enumerate(ref.steps):
+        line = f"step {k + 1}: keep box {numbers[st.kept]}"
+        assert line in shown
+        for i, v in st.suppressed:
+            assert f"box {numbers[i]} (IoU {v:.3g}" in shown or f"box {numbers[i]} (IoU " in shown
+    assert len(lesson.nms_lines()) == len(ref.steps)
+    # the cost: windows × evaluations and the measured time
+    assert "= 252 windows" in shown and "252 network evaluations" in shown
+    assert f"{s.seconds:.2g}"[:3] in shown or " s (" in shown
+    assert "e-0" not in shown and "e+0" not in shown
+
+
+def test_score_map_is_the_windows_top_scores(trained):
+    lesson = trained
+    lesson.map_size.setCurrentIndex(1)          # side 24: 7 × 7 windows
+    m = lesson.scan.score_map(24)
+    assert m.shape == (7, 7)
+    pick = lesson.scan.sides == 24
+    np.testing.assert_allclose(m.ravel(), lesson.scan.probs[pick, :10].max(axis=1))
+
+
+def test_a_new_scene_is_scanned_again(trained, qtbot):
+    lesson = trained
+    with qtbot.waitSignal(lesson.scanned, timeout=60_000):
+        lesson.scene_spin.setValue(lesson.scene_spin.value() + 1)
+    assert lesson.phase == "scan" and lesson.scan.evaluations == sw.window_count(64)
+
+
+def test_leaving_while_it_prepares_stops_the_preparation(qtbot):
+    lesson = SlidingWindowLesson()
+    qtbot.addWidget(lesson)
+    lesson.activate()
+    assert lesson._preparing and not lesson.train()        # one preparation at a time
+    lesson.deactivate()
+    qtbot.waitUntil(lambda: not lesson._preparing, timeout=60_000)
+    assert lesson.classifier is None and not lesson.is_training()
+    assert "stopped when you left" in lesson.message.text()
+    assert lesson.train_button.isEnabled()
+    lesson.shutdown()
+
+
+def test_a_scan_of_a_scene_already_left_is_not_shown(trained, qtbot):
+    lesson = trained
+    lesson.scene_spin.setValue(10)
+    with qtbot.waitSignal(lesson.scanned, timeout=60_000):
+        lesson.scene_spin.setValue(11)          # quickly on: scene 10's scan is stale
+    qtbot.wait(300)
+    want = sw.scan_scene(lesson.classifier, lesson.scene.image)
+    np.testing.assert_allclose(lesson.scan.probs, want.probs, rtol=1e-4, atol=1e-5)

@@ -180,7 +180,7 @@ def next_letter_probabilities(model, prefix: str, temperature: float = 1.0) -> l
     q[START_ID] = 0.0
     q = q / q.sum()
     order = np.argsort(-q, kind="stable")
-    return [NextLetter(VOCABULARY[i], float(q[i])) for i in order]
+    return [NextLetter(VOCABULARY[i], float(q[i])) for i in order if i != START_ID]
 
 
 def novel_share(generated: list[str], known) -> float:

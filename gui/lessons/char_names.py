@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont, QFontDatabase
+from PySide6.QtCore import QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QFontDatabase, QPainter
 from PySide6.QtWidgets import (QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-                               QListWidget, QPushButton, QSlider, QVBoxLayout, QWidget)
+                               QListWidget, QPushButton, QSizePolicy, QSlider, QVBoxLayout,
+                               QWidget)
 
 from core.teaching import char_model as cm
 from core.teaching.numbers import fmt
@@ -61,6 +62,46 @@ def _copy_model(weights):
 
 def percent(p: float) -> str:
     return f"{fmt(100.0 * p)} %"
+
+
+class NextLetterBars(QWidget):
+    """One row per next character: the letter, its probability as a percentage, and a bar
+    as long as the probability (the number is always written: the bar only helps)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.rows: list[tuple[str, float]] = []
+        self.setFont(QFontDatabase.systemFont(QFontDatabase.SystemFont.FixedFont))
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+
+    def set_rows(self, rows: list[tuple[str, float]]) -> None:
+        self.rows = list(rows)
+        self.setAccessibleDescription("; ".join(f"{c} {percent(p)}" for c, p in self.rows))
+        self.update()
+
+    def texts(self) -> list[str]:
+        return [f"{c} {percent(p)}" for c, p in self.rows]
+
+    def sizeHint(self) -> QSize:
+        return QSize(260, (TOP_LETTERS + 1) * self.fontMetrics().height())
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        fm = self.fontMetrics()
+        line = fm.height() + 4
+        label_w = fm.horizontalAdvance("(end)") + 8
+        pct_w = fm.horizontalAdvance("100.0 %") + 12
+        bar_w = max(10, self.width() - label_w - pct_w - 8)
+        for k, (char, p) in enumerate(self.rows):
+            y = 2 + k * line
+            painter.setPen(self.palette().text().color())
+            painter.drawText(QRectF(0, y, label_w - 8, line), Qt.AlignmentFlag.AlignRight
+                             | Qt.AlignmentFlag.AlignVCenter, char)
+            painter.drawText(QRectF(label_w, y, pct_w - 8, line), Qt.AlignmentFlag.AlignRight
+                             | Qt.AlignmentFlag.AlignVCenter, percent(p))
+            painter.fillRect(QRectF(label_w + pct_w, y + 3, bar_w * p, line - 6),
+                             QColor(FORWARD_COLOR))
+        painter.end()
 
 
 class CharNamesLesson(Lesson):
@@ -109,12 +150,16 @@ class CharNamesLesson(Lesson):
             symbolBrush=FORWARD_COLOR)
         self.loss_plot.add_legend_entry(self.batch_curve, "each batch")
         self.loss_plot.add_legend_entry(self.epoch_curve, "epoch mean")
+        self.loss_plot.plot_item.setXRange(0, EPOCHS, padding=0.02)
+        self.loss_plot.plot_item.setYRange(1.5, 3.4, padding=0)
         tl.addWidget(self.loss_plot, 3)
         self.samples = QListWidget()
         self.samples.setFont(mono)
         self.samples.setAccessibleName("Names drawn after each epoch")
         self.samples.setToolTip("Five names drawn at temperature 1 after each epoch: "
                                 "gibberish first, then names that sound like names")
+        self.samples.addItem("Press “Train from scratch”: after each epoch five names "
+                             "drawn from the model appear here.")
         tl.addWidget(self.samples, 2)
         grid.addWidget(train_box, 0, 0, 2, 1)
 
@@ -163,8 +208,7 @@ class CharNamesLesson(Lesson):
         self.prefix.setMaxLength(cm.MAX_NAME_LENGTH)
         self.prefix.textChanged.connect(self.show_next_letters)
         nl.addWidget(self.prefix)
-        self.next_letters = QListWidget()
-        self.next_letters.setFont(mono)
+        self.next_letters = NextLetterBars()
         self.next_letters.setAccessibleName("Next-letter probabilities")
         self.next_letters.setToolTip("The likeliest next letters with their probabilities; "
                                      "all 27 choices (26 letters and the end) add up to 100 %")
@@ -249,16 +293,14 @@ class CharNamesLesson(Lesson):
     def show_next_letters(self) -> None:
         if self.model is None:
             return
-        self.next_letters.clear()
         text = self.prefix.text()
         try:
             choices = cm.next_letter_probabilities(self.model, text, self.temperature_value())
         except ValueError as exc:
+            self.next_letters.set_rows([])
             self.next_label.setText(f"{str(exc)[0].upper()}{str(exc)[1:]}.")
             return
-        for c in choices[:TOP_LETTERS]:
-            bar = "█" * int(round(20 * c.probability))
-            self.next_letters.addItem(f"{c.label:>5}  {percent(c.probability):>8}  {bar}")
+        self.next_letters.set_rows([(c.label, c.probability) for c in choices[:TOP_LETTERS]])
         shown = sum(c.probability for c in choices[:TOP_LETTERS])
         after = f"after “{cm.display_name(text.strip())}”" if text.strip() else "to start a name"
         self.next_label.setText(
@@ -320,6 +362,9 @@ class CharNamesLesson(Lesson):
         if len(epochs):
             loss = np.asarray(epochs.get("loss"), float)
             self.epoch_curve.setData(np.arange(1, len(loss) + 1), loss)
+            top = max(3.4, float(np.nanmax(np.asarray(batches.get("loss"), float))))
+            self.loss_plot.plot_item.setYRange(min(1.5, float(np.nanmin(loss))), top,
+                                               padding=0.02)
             self.state_label.setText(f"Epoch {len(loss)} of {EPOCHS}, loss {fmt(loss[-1])}")
 
     def _on_snapshot(self, run, value) -> None:

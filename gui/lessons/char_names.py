@@ -51,7 +51,7 @@ def _open_shipped():
         model = None          # the lesson still trains; it says there is no ready model
     if model is not None:
         cm.sample_names(model, 1, 1.0, seed=0)
-    return names, model
+    return names, model, cm.training_windows(names)
 
 
 def _copy_model(weights):
@@ -123,6 +123,7 @@ class CharNamesLesson(Lesson):
         super().__init__(parent)
         self.names: list[str] = []
         self.known: set[str] = set()
+        self.windows = None          # (x, y) of every name, made off the window's thread
         self.model = None
         self.session: TrainingSession | None = None
         self.run = None
@@ -157,7 +158,7 @@ class CharNamesLesson(Lesson):
         self.samples.setFont(mono)
         self.samples.setAccessibleName("Names drawn after each epoch")
         self.samples.setToolTip("Five names drawn at temperature 1 after each epoch: "
-                                "gibberish first, then names that sound like names")
+                                "rough guesses first, then names you could believe")
         self.samples.addItem("Press “Train from scratch”: after each epoch five names "
                              "drawn from the model appear here.")
         tl.addWidget(self.samples, 2)
@@ -255,7 +256,7 @@ class CharNamesLesson(Lesson):
 
     def _opened(self, result) -> None:
         self._loading = False
-        self.names, model = result
+        self.names, model, self.windows = result
         self.known = set(self.names)
         if model is not None and self.model is None:
             self.model = model
@@ -320,7 +321,7 @@ class CharNamesLesson(Lesson):
         if not self.names:
             return
         self._seed += 1
-        x, y = cm.training_windows(self.names[:names] if names else self.names)
+        x, y = cm.training_windows(self.names[:names]) if names else self.windows
         run = self.store.new_run({"epochs": epochs}, name=f"names {self._seed}")
         self.run = run
         limit = {}

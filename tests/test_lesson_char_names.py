@@ -103,3 +103,32 @@ def test_training_from_scratch_shows_the_loss_falling_and_names_every_epoch(qtbo
     assert lesson.state_label.text() == "Trained here: 2 epochs"
     assert lesson.train_button.text() == "Train from scratch"
     assert len(_rows(lesson.generated)) == GENERATED     # the new model generates at once
+
+
+@pytest.mark.slow
+def test_stop_keeps_what_was_learned_so_far(qtbot, lesson):
+    shipped = lesson.model
+    lesson.train(epochs=50, names=1500)
+    assert lesson.train_button.text() == "Stop"
+    qtbot.waitUntil(lambda: lesson.samples.count() >= 1, timeout=TIMEOUT)   # one epoch done
+    with qtbot.waitSignal(lesson.trained, timeout=TIMEOUT):
+        lesson.train_button.click()
+    assert lesson.model is not shipped
+    assert re.fullmatch(r"Trained here: (1 epoch|\d+ epochs)", lesson.state_label.text())
+    assert lesson.train_button.text() == "Train from scratch"
+    assert len(lesson.generate()) == GENERATED
+
+
+def test_without_the_shipped_model_the_lesson_says_so_and_still_trains(qtbot, monkeypatch):
+    import gui.lessons.char_names as mod
+
+    monkeypatch.setattr(mod, "SHIPPED_MODEL", "no_such_model")
+    w = CharNamesLesson()
+    qtbot.addWidget(w)
+    with qtbot.waitSignal(w.ready, timeout=TIMEOUT):
+        w.activate()
+    assert w.model is None
+    assert w.state_label.text() == "No ready model: press Train from scratch"
+    assert not w.generate_button.isEnabled() and w.train_button.isEnabled()
+    assert w.generate() == []
+    w.shutdown()

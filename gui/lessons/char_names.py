@@ -386,7 +386,9 @@ class CharNamesLesson(Lesson):
             self.show_status(f"Training {task.run.stop_reason}.", 5000)
         if task.result is not None and task.steps:
             self.model = task.result
-            self.state_label.setText(f"Trained here: {task.epochs_done} epochs")
+            n = task.epochs_done
+            self.state_label.setText("Trained here: part of an epoch" if n == 0 else
+                                     f"Trained here: {n} epoch{'' if n == 1 else 's'}")
             self._set_enabled(True)
             self.generate()
             self.show_next_letters()

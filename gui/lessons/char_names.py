@@ -82,13 +82,19 @@ class NextLetterBars(QWidget):
     def texts(self) -> list[str]:
         return [f"{c} {percent(p)}" for c, p in self.rows]
 
+    def row_height(self) -> int:
+        return self.fontMetrics().height() + 4
+
     def sizeHint(self) -> QSize:
-        return QSize(260, (TOP_LETTERS + 1) * self.fontMetrics().height())
+        return QSize(260, TOP_LETTERS * self.row_height() + 4)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(160, TOP_LETTERS * self.row_height() + 4)   # every row, never clipped
 
     def paintEvent(self, event) -> None:
         painter = QPainter(self)
         fm = self.fontMetrics()
-        line = fm.height() + 4
+        line = self.row_height()
         label_w = fm.horizontalAdvance("(end)") + 8
         pct_w = fm.horizontalAdvance("100.0 %") + 12
         bar_w = max(10, self.width() - label_w - pct_w - 8)
@@ -192,6 +198,8 @@ class CharNamesLesson(Lesson):
         self.generated.setAccessibleName("Generated names")
         self.generated.setToolTip("Each name drawn, and whether it is new or already in the "
                                   "list of 6,824 names the model learned from")
+        # the ten names fit without scrolling (frame and a little slack around the rows)
+        self.generated.setMinimumHeight(GENERATED * self.generated.fontMetrics().height() + 12)
         gl.addWidget(self.generated, 1)
         self.novel_label = QLabel()
         self.novel_label.setAccessibleName("Share of new names")

@@ -1,6 +1,6 @@
 """A character-level name model (the text lesson after the course's tutorials 33–36).
 
-The names are the 6,824 English first names that Faker ships as plain Python data
+The names are the English first names that Faker ships (6,824 in Faker 40) as plain Python data
 (`faker.providers.person.en`, the US baby-name list): nothing is downloaded, and importing
 that one module reads no file and starts no Faker instance.
 

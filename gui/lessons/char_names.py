@@ -1,4 +1,4 @@
-"""Names, letter by letter: a character-level LSTM that learns 6,824 English first names
+"""Names, letter by letter: a character-level LSTM that learns the English first names
 and invents new ones (after the course's tutorials 33 and 36).
 
 The numbers are core.teaching.char_model's. The lesson opens the shipped model
@@ -113,7 +113,7 @@ class NextLetterBars(QWidget):
 class CharNamesLesson(Lesson):
     title = "Names, letter by letter"
     subtitle = ("An LSTM reads a name one letter at a time and guesses the next: trained on "
-                "6,824 first names, it invents new ones.")
+                "some 6,800 first names, it invents new ones.")
     help_name = "char_names"
     status_hint = "Generate names, move the temperature, type the start of a name; Train " \
                   "from scratch to watch the model learn."
@@ -197,7 +197,7 @@ class CharNamesLesson(Lesson):
         self.generated.setFont(mono)
         self.generated.setAccessibleName("Generated names")
         self.generated.setToolTip("Each name drawn, and whether it is new or already in the "
-                                  "list of 6,824 names the model learned from")
+                                  "list of names the model learned from")
         # the ten names fit without scrolling (frame and a little slack around the rows)
         self.generated.setMinimumHeight(GENERATED * self.generated.fontMetrics().height() + 12)
         gl.addWidget(self.generated, 1)
@@ -266,6 +266,8 @@ class CharNamesLesson(Lesson):
         self._loading = False
         self.names, model, self.windows = result
         self.known = set(self.names)
+        self.generated.setToolTip(f"Each name drawn, and whether it is new or already in the "
+                                  f"list of {len(self.names):,} names the model learned from")
         if model is not None and self.model is None:
             self.model = model
             self.state_label.setText("Shipped model (12 epochs)")

@@ -49,6 +49,7 @@ def test_generate_shows_ten_names_each_new_or_in_the_list(lesson):
         assert (mark == "in the list") == (name.lower() in lesson.known)
     new = sum(r.endswith("new") for r in rows)
     assert lesson.novel_label.text().startswith(f"{new} of {GENERATED} are new")
+    assert lesson.novel_label.text().endswith("at T = 1.")
     assert new >= 3, "a trained model invents names, it does not only copy them"
 
 
@@ -75,7 +76,7 @@ def test_a_prefix_shows_next_letters_as_percentages_adding_to_100(lesson):
     assert shown == sorted(shown, reverse=True)
     assert "e" in {r.split()[0] for r in rows[:4]}, "Jo… goes on with e (Joe, Joel, …)"
     text = lesson.next_label.text()
-    assert "after “Jo”" in text and text.endswith("all 27 add up to 100 %.")
+    assert "after “Jo”" in text and text.endswith("all 27: 100 %.")
     assert "e-" not in " ".join(rows) + text      # never scientific notation
     choices = cm.next_letter_probabilities(lesson.model, "jo", lesson.temperature_value())
     assert sum(c.probability for c in choices) == pytest.approx(1.0)

@@ -165,10 +165,12 @@ class CharNamesLesson(Lesson):
         self.samples.setAccessibleName("Names drawn after each epoch")
         self.samples.setToolTip("Five names drawn at temperature 1 after each epoch: "
                                 "rough guesses first, then names you could believe")
-        self.samples.addItem("Press “Train from scratch”: after each epoch five names "
-                             "drawn from the model appear here.")
+        self.samples.setWordWrap(True)
+        self.samples.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.samples.addItem("Train from scratch: after each epoch, five names drawn from "
+                             "the model appear here.")
         tl.addWidget(self.samples, 2)
-        grid.addWidget(train_box, 0, 0, 2, 1)
+        grid.addWidget(train_box, 0, 0)
 
         gen_box = QGroupBox("Generate")
         gl = QVBoxLayout(gen_box)
@@ -191,8 +193,8 @@ class CharNamesLesson(Lesson):
         self.generate_button.setAccessibleName("Generate")
         self.generate_button.setToolTip(f"Draw {GENERATED} new names at this temperature")
         self.generate_button.clicked.connect(self.generate)
-        row.addWidget(self.generate_button)
         gl.addLayout(row)
+        gl.addWidget(self.generate_button)
         self.generated = QListWidget()
         self.generated.setFont(mono)
         self.generated.setAccessibleName("Generated names")
@@ -225,9 +227,10 @@ class CharNamesLesson(Lesson):
         self.next_label = self.make_message_label()
         self.next_label.setAccessibleName("Next-letter message")
         nl.addWidget(self.next_label)
-        grid.addWidget(next_box, 1, 1)
-        grid.setColumnStretch(0, 3)
-        grid.setColumnStretch(1, 2)
+        grid.addWidget(next_box, 0, 2)
+        grid.setColumnStretch(0, 4)
+        grid.setColumnStretch(1, 3)
+        grid.setColumnStretch(2, 3)
         self.set_visual(page)
 
         self.train_button = self.add_control(
@@ -297,8 +300,8 @@ class CharNamesLesson(Lesson):
             self.generated.addItem(f"{cm.display_name(name):<{cm.MAX_NAME_LENGTH}}  {mark}")
         new = sum(bool(n) and n not in self.known for n in made)
         self.novel_label.setText(
-            f"{new} of {len(made)} are new ({percent(cm.novel_share(made, self.known))}); the "
-            f"rest are names the model learned from. T = {fmt(self.temperature_value())}.")
+            f"{new} of {len(made)} are new ({percent(cm.novel_share(made, self.known))}) "
+            f"at T = {fmt(self.temperature_value())}.")
         return made
 
     def show_next_letters(self) -> None:
@@ -315,8 +318,7 @@ class CharNamesLesson(Lesson):
         shown = sum(c.probability for c in choices[:TOP_LETTERS])
         after = f"after “{cm.display_name(text.strip())}”" if text.strip() else "to start a name"
         self.next_label.setText(
-            f"The {TOP_LETTERS} likeliest of 27 choices {after}: together "
-            f"{percent(shown)}; all 27 add up to "
+            f"The {TOP_LETTERS} likeliest of 27 choices {after}: {percent(shown)}; all 27: "
             f"{percent(sum(c.probability for c in choices))}.")
 
     # --- training ---------------------------------------------------------------------------

@@ -148,3 +148,35 @@ def test_a_short_training_makes_names_that_are_mostly_new():
     # a low temperature favours the commonest patterns: more of its names exist
     cold = cm.sample_names(model, 200, 0.3, seed=0)
     assert cm.novel_share(cold, names) < cm.novel_share(made, names)
+
+
+def test_the_shipped_model_is_the_lessons_architecture_and_invents_names():
+    from core.io import load_model
+    from resources.paths import model_path
+
+    with model_path("char_names") as path:
+        model = load_model(path)
+    assert model.input_shape == (cm.CONTEXT,)
+    assert model.output_shape == (len(cm.VOCABULARY),)
+    names = cm.load_names()
+    made = cm.sample_names(model, 300, 1.0, seed=0)
+    assert 0.5 < cm.novel_share(made, names) < 0.95    # new names, not noise-only copies
+    assert cm.novel_share(cm.sample_names(model, 300, 0.2, seed=0), names) < 0.2
+
+
+@pytest.mark.slow
+def test_the_script_that_makes_the_shipped_model_runs(tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    from core.io import load_model
+
+    script = Path(__file__).resolve().parents[1] / "scripts" / "train_char_names.py"
+    spec = importlib.util.spec_from_file_location("train_char_names", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "names.npz"
+    assert module.main(["--epochs", "1", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "epoch 1: loss" in printed and "new names among 1,000" in printed
+    assert load_model(out).count_params() == cm.make_model().count_params()

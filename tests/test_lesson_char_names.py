@@ -133,3 +133,15 @@ def test_without_the_shipped_model_the_lesson_says_so_and_still_trains(qtbot, mo
     assert not w.generate_button.isEnabled() and w.train_button.isEnabled()
     assert w.generate() == []
     w.shutdown()
+
+
+def test_a_cold_temperature_writes_tiny_chances_without_scientific_notation(lesson):
+    from gui.lessons.char_names import percent
+
+    assert percent(0.2025) == "20.25 %"
+    assert percent(3e-17) == "< 0.0001 %"
+    assert percent(0.0) == "0 %"
+    lesson.temperature.setValue(2)
+    lesson.prefix.setText("q")
+    for text in lesson.next_letters.texts():
+        assert "×" not in text and "e-" not in text

@@ -60,8 +60,16 @@ def _copy_model(weights):
     return model
 
 
+#: below this a percentage is written "< 0.0001 %" (a cold temperature makes the rarest
+#: letters' chances astronomically small; their digits would say nothing)
+SMALLEST_PERCENT = 0.0001
+
+
 def percent(p: float) -> str:
-    return f"{fmt(100.0 * p)} %"
+    value = 100.0 * float(p)
+    if 0 < value < SMALLEST_PERCENT:
+        return f"< {fmt(SMALLEST_PERCENT)} %"
+    return f"{fmt(value)} %"
 
 
 class NextLetterBars(QWidget):
@@ -96,7 +104,8 @@ class NextLetterBars(QWidget):
         fm = self.fontMetrics()
         line = self.row_height()
         label_w = fm.horizontalAdvance("(end)") + 8
-        pct_w = fm.horizontalAdvance("100.0 %") + 12
+        pct_w = max(fm.horizontalAdvance(t) for t in ["100.0 %"] + [percent(p) for _, p in
+                                                                      self.rows]) + 12
         bar_w = max(10, self.width() - label_w - pct_w - 8)
         for k, (char, p) in enumerate(self.rows):
             y = 2 + k * line

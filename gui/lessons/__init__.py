@@ -39,6 +39,7 @@ COURSE: list[tuple[str, str]] = [
     ("gui.lessons.rnn_types", "TypesOfRnnLesson"),
     ("gui.lessons.vanishing_gradients", "VanishingGradientsLesson"),
     ("gui.lessons.lstm", "LstmLesson"),
+    ("gui.lessons.char_names", "CharNamesLesson"),
 ]
 
 #: extra lesson classes appended after the course (tests register throwaway ones here)

@@ -7,7 +7,7 @@ the scene's layout code so the frozen styling is one small, separate piece.
 from __future__ import annotations
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QPainter, QPainterPath, QPen, QPixmap
+from PySide6.QtGui import QBrush, QColor, QFontMetrics, QPainter, QPainterPath, QPen, QPixmap
 from PySide6.QtWidgets import QGraphicsPathItem, QHBoxLayout, QLabel, QWidget
 
 FROZEN_TINT = QColor(120, 150, 185, 46)      # cool grey-blue, light enough to read over
@@ -63,7 +63,7 @@ def mark_frozen(scene, frozen: set[int]) -> list:
     for k in sorted(frozen):
         if k >= len(scene.lanes):
             continue
-        rect = scene.lanes[k].path().boundingRect()
+        rect = _band_rect(scene, k)
         band = QGraphicsPathItem()
         path = QPainterPath()
         path.addRoundedRect(rect, 12, 12)
@@ -74,10 +74,23 @@ def mark_frozen(scene, frozen: set[int]) -> list:
         band.setToolTip(f"{scene.columns[k].title}: {FROZEN_WORDS}")
         scene.addItem(band)
         size = max(12.0, scene.line * 0.9)
-        lock = LockItem(rect.right() - size / 2 - 6, rect.top() + size / 2 + 6, size)
+        # at the foot of the band, under the units: the header above is full of words
+        lock = LockItem(rect.center().x(), rect.bottom() - size / 2 - 6, size)
         scene.addItem(lock)
         added += [band, lock]
     return added
+
+
+def _band_rect(scene, k: int) -> QRectF:
+    """The column's band, widened to its title and subtitle so no word is cut by the
+    band's edge."""
+    rect = scene.lanes[k].path().boundingRect()
+    col = scene.columns[k]
+    words = [QFontMetrics(scene.bold).horizontalAdvance(col.title)]
+    words += [QFontMetrics(scene.font).horizontalAdvance(part)
+              for part in col.subtitle.replace(" → ", "\n").replace(" · ", "\n").split("\n")]
+    extra = max(0.0, (max(words) + 16 - rect.width()) / 2)
+    return rect.adjusted(-extra, 0, extra, 0)
 
 
 def lock_pixmap(size: int) -> QPixmap:
@@ -105,6 +118,7 @@ class FrozenLegend(QWidget):
         self.icon.setPixmap(lock_pixmap(self.text.fontMetrics().height()))
         row.addWidget(self.icon)
         row.addWidget(self.text)
+        row.addStretch(1)
         self.setToolTip("Layers with trainable = False: the optimizer leaves their weights "
                         "exactly as they are")
         self.setAccessibleName("Frozen layers legend")

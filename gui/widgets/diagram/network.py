@@ -115,7 +115,9 @@ class NetworkDiagram(DiagramInteraction, QWidget):
 
         build_chrome(self)
         self.frozen_legend = FrozenLegend(self)
-        self.layout().addWidget(self.frozen_legend)     # hidden (no room taken) unless frozen
+        # a line of its own just above the colour legends (beside them it would widen the
+        # diagram's minimum width); hidden, it takes no room
+        self.layout().insertWidget(self.layout().count() - 1, self.frozen_legend)
         self._frozen: set[int] = set()
         self._show_info(None)
         self._update_banner()

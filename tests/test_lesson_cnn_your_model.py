@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 from scipy.signal import correlate2d
 
 from core import keras
@@ -40,7 +41,8 @@ def test_your_model_shows_its_own_feature_maps_for_the_chosen_digit(qtbot, lesso
     lesson.status_message.connect(lambda text, _ms: statuses.append(text))
     lesson.learner_model_opened(mine, "mine.keras")
     assert statuses == []
-    assert lesson.maps_combo.currentText() == "your model (mine.keras)"
+    assert lesson.maps_combo.currentText() == "your model"
+    assert "mine.keras" in lesson.maps_combo.itemData(1, Qt.ItemDataRole.ToolTipRole)
     captions = [lesson.layer_combo.itemText(i) for i in range(lesson.layer_combo.count())]
     assert len(captions) == 4 and "mine (Conv2D) → 24×24×3" in captions[0]
 

@@ -128,6 +128,7 @@ class CnnDigitsLesson(Lesson):
                                    "own model opened with File ▸ Open model… (it needs a "
                                    "Conv2D layer and 28×28×1 inputs)")
         self.maps_combo.setAccessibleName("Feature maps of")
+        self.maps_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         cap.setBuddy(self.maps_combo)
         top.addWidget(cap)
         top.addWidget(self.maps_combo)
@@ -402,7 +403,9 @@ class CnnDigitsLesson(Lesson):
         if i < 0:
             self.maps_combo.addItem("", "yours")
             i = self.maps_combo.count() - 1
-        self.maps_combo.setItemText(i, f"your model ({name})")
+        # the row has no room for a file name: the tooltip and the prediction name it
+        self.maps_combo.setItemText(i, "your model")
+        self.maps_combo.setItemData(i, f"your model: {name}", Qt.ItemDataRole.ToolTipRole)
         if self.maps_combo.currentIndex() == i:
             self._on_maps_model_changed(i)
         else:

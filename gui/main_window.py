@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QListWidget,
 
 from core.teaching.course_map import course_map
 from gui import lessons as lesson_registry
-from gui import presentation
+from gui import model_saving, presentation
 from gui.app import (APP_NAME, running_workers, set_application_names, shutdown_deadline,
                      stop_all_workers)
 from gui.engine_warmup import EngineWarmup
@@ -40,7 +40,7 @@ NAVIGATOR_ITEM_PADDING = 2 * 10 + 3 + 16
 MODEL_FILTER = ("Models (*.npz *.keras *.h5);;Backprop Lab models (*.npz);;"
                 "Keras models (*.keras *.h5);;All files (*)")
 #: what File > Save writes (Keras's legacy .h5 is read, not written)
-SAVE_FILTER = "Backprop Lab models (*.npz);;Keras 3 models (*.keras)"
+SAVE_FILTER = model_saving.SAVE_FILTER
 SHUTDOWN_TIMEOUT_MS = 5000
 #: closing waits at most this long, in total, for background threads to end (the issue's
 #: bound is 3 s from the click to the process gone)
@@ -57,6 +57,7 @@ SHORTCUTS = (
     ("F1", "Show the current lesson's explanation"),
     ("Ctrl+O", "Open a saved model"),
     ("Ctrl+S", "Save the open model as…"),
+    ("Ctrl+Shift+S", "Save the model the current lesson trained or taught"),
     ("Ctrl+B", "Show or hide the lesson list"),
     ("F5 / Ctrl+Shift+P", "Presentation mode: larger text and lines for a projector"),
     ("Ctrl+Shift+A", "Ask me first: predict before each reveal"),
@@ -232,6 +233,9 @@ class MainWindow(QMainWindow):
         self.save_action = self._action("&Save model as…", self.save_model_as, "Ctrl+S",
                                         "Save the open model to a file")
         self.save_action.setEnabled(False)
+        self.save_trained_action = self._action(
+            "Save &trained model…", self.save_trained_model, "Ctrl+Shift+S",
+            "Save the network the current lesson trained or taught, as .npz or .keras")
         self.inspect_action = self._action("Show &model", self.show_inspector, "Ctrl+I",
                                            "Show the open model's layers and summary")
         self.inspect_action.setEnabled(False)
@@ -267,6 +271,7 @@ class MainWindow(QMainWindow):
         file_menu = bar.addMenu("&File")
         file_menu.addAction(self.open_action)
         file_menu.addAction(self.save_action)
+        file_menu.addAction(self.save_trained_action)
         file_menu.addAction(self.inspect_action)
         file_menu.addAction(self.image_folder_action)
         file_menu.addSeparator()
@@ -450,23 +455,19 @@ class MainWindow(QMainWindow):
         if self.model is None:
             return False
         start = self.model_path or os.path.join(self._last_dir(), "model.npz")
-        path, chosen = QFileDialog.getSaveFileName(self, "Save model as", start, SAVE_FILTER)
-        if not path:
-            return False
-        if not os.path.splitext(path)[1]:
-            path += ".keras" if "keras" in chosen.lower() else ".npz"
-        QSettings().setValue("files/lastModelDir", os.path.dirname(path))
-        try:
-            from core import io as core_io
-
-            core_io.save_model(self.model, path)
-        except (ValueError, OSError, ImportError) as exc:
-            message = str(exc) if not isinstance(exc, OSError) else (
-                f"{os.path.basename(path)} could not be written: {exc.strerror or exc}")
-            QMessageBox.warning(self, "Could not save model", message)
+        path = model_saving.write_model(self, self.model, start)
+        if path is None:
             return False
         self.model_path = path
         self.set_model(self.model, path)
+        self.statusBar().showMessage(f"Saved {os.path.basename(path)}", 5000)
+        return True
+
+    def save_trained_model(self) -> bool:
+        """File ▸ Save trained model…: what the current lesson trained or taught."""
+        path = model_saving.save_trained_model(self, self.current_lesson())
+        if path is None:
+            return False
         self.statusBar().showMessage(f"Saved {os.path.basename(path)}", 5000)
         return True
 

@@ -1,4 +1,6 @@
-"""Show a model: its summary text, its layers with output shapes, its parameter count.
+"""Show a model: its summary text, its layers with output shapes, its parameter count,
+and its network diagram (frozen layers marked), so a learner's own model opened with
+File ▸ Open model… is drawn like the lessons' networks.
 
 Reads only public model attributes (`layers`, `summary()`, `count_params()`, a layer's
 `name`, `output_shape`, `count_params()`), so any model the engine can build shows here.
@@ -9,8 +11,9 @@ import os
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHeaderView,
-                               QLabel, QPlainTextEdit, QSplitter, QTableWidget,
-                               QTableWidgetItem, QVBoxLayout, QWidget)
+                               QLabel, QPlainTextEdit, QSplitter, QStackedWidget,
+                               QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
+                               QWidget)
 
 from gui.widgets.numbers import mono_font
 
@@ -68,8 +71,11 @@ class ModelInspector(QWidget):
         self.header.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         lay.addWidget(self.header)
 
+        self.tabs = QTabWidget(self)
+        self.tabs.setAccessibleName("Model views")
+        lay.addWidget(self.tabs, 1)
         split = QSplitter(Qt.Orientation.Vertical, self)
-        lay.addWidget(split, 1)
+        self.tabs.addTab(split, "Layers and summary")
         self.table = QTableWidget(0, len(self.COLUMNS), self)
         self.table.setHorizontalHeaderLabels(self.COLUMNS)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -91,6 +97,10 @@ class ModelInspector(QWidget):
         self.summary.setToolTip("model.summary(), as the engine prints it")
         self.summary.setAccessibleName("Model summary")
         split.addWidget(self.summary)
+        self.diagram_page = DiagramPage(self)
+        self.tabs.addTab(self.diagram_page, "Network diagram")
+        self.tabs.setTabToolTip(1, "The model drawn as the lessons draw networks: columns of "
+                                   "units, weights as coloured lines, frozen layers locked")
         self.model = None
 
     def set_model(self, model, path: str | None = None) -> None:
@@ -118,6 +128,38 @@ class ModelInspector(QWidget):
                         if frozen else ""))
                 self.table.setItem(r, c, item)
         self.summary.setPlainText(_safe(lambda: _summary_text(model), "(summary unavailable)"))
+        self.diagram_page.set_model(model)
+
+
+class DiagramPage(QStackedWidget):
+    """The model's network diagram, or one sentence saying why it cannot be drawn."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.message = QLabel(self)
+        self.message.setWordWrap(True)
+        self.message.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.message.setAccessibleName("Why the diagram is not drawn")
+        self.addWidget(self.message)
+        self.diagram = None          # built on the first model: the page costs nothing before
+
+    def set_model(self, model) -> None:
+        try:
+            if self.diagram is None:
+                from gui.widgets.diagram.network import NetworkDiagram
+
+                self.diagram = NetworkDiagram(self)
+                self.addWidget(self.diagram)
+            self.diagram.set_model(model)
+        except (ValueError, TypeError, AttributeError) as exc:
+            self.message.setText(f"This model cannot be drawn as a network diagram: {exc}.")
+            self.setCurrentWidget(self.message)
+            return
+        self.message.setText("")
+        self.setCurrentWidget(self.diagram)
+
+    def is_drawn(self) -> bool:
+        return self.diagram is not None and self.currentWidget() is self.diagram
 
 
 class ModelInspectorDialog(QDialog):
@@ -136,7 +178,7 @@ class ModelInspectorDialog(QDialog):
         close.setToolTip("Close this window (the model stays open)")
         close.setAccessibleName("Close")
         lay.addWidget(buttons)
-        self.resize(720, 560)
+        self.resize(900, 620)          # room for the network diagram tab
 
     def set_model(self, model, path: str | None = None) -> None:
         self.inspector.set_model(model, path)

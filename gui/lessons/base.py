@@ -143,6 +143,7 @@ class Lesson(QWidget):
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self._workers: list[Worker] = []
         self._sessions: list = []          # TrainingSessions started, until they finish
+        self._trained: dict = {}           # run name → (description, model), latest last
         self.playback: PlaybackBar | None = None
         self.pace_control: PaceControl | None = None
 
@@ -511,6 +512,7 @@ class Lesson(QWidget):
         """Start a `TrainingSession` in a worker of this lesson: leaving the lesson or
         closing the window stops it, and the window never closes over its thread."""
         self._sessions.append(session)
+        session.finished.connect(lambda s=session: self._remember_trained(s))
         session.finished.connect(lambda s=session: self._forget_session(s))
         session.run_ended.connect(self._say_why_it_failed)
         if self.pace_control is not None:
@@ -527,6 +529,29 @@ class Lesson(QWidget):
     def _forget_session(self, session) -> None:
         if session in self._sessions:
             self._sessions.remove(session)
+
+    def _remember_trained(self, session) -> None:
+        """Every model a session changed (one weight update or more) can be saved from
+        File ▸ Save trained model…; a newer run of the same name replaces the older one."""
+        for task in getattr(session, "tasks", ()):
+            if task.steps <= 0 or not getattr(task.model, "built", False):
+                continue
+            name = task.run.name
+            updates = f"{task.steps:,} weight update{'s' if task.steps != 1 else ''}"
+            self._trained.pop(name, None)
+            self._trained[name] = (f"{name} ({updates})", task.model)
+        while len(self._trained) > 12:           # a long session of runs keeps the latest
+            self._trained.pop(next(iter(self._trained)))
+
+    def trained_models(self) -> list[tuple[str, object]]:
+        """(description, model) of each model trained or taught in this lesson, latest
+        first: what File ▸ Save trained model… offers. A lesson whose trained model does not
+        come from its training sessions overrides this."""
+        return list(reversed(self._trained.values()))
+
+    def model_saved(self, model, path: str) -> None:
+        """`model` of this lesson was saved to `path` (a lesson tracking unsaved changes
+        marks it saved). Default: nothing to do."""
 
     def training_sessions(self) -> list:
         """The sessions of this lesson still training."""

@@ -15,7 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
                                QTabWidget, QVBoxLayout, QWidget)
 
 from core.teaching import predict
-from core.teaching.cnn_models import CNN_SIZES, describe, digits_cnn, digits_dense
+from core.teaching.learner_models import feature_map_problem, top_outputs
 from core.data import load_offline_digits, train_validation_split
 from gui.lessons.base import Lesson
 from gui.lessons.cnn_common import (LiveCurves, TrainingStatus, cnn_session, epoch_seconds,
@@ -130,6 +130,18 @@ class CnnDigitsLesson(Lesson):
         self.draw_button.setVisible(drawing_available())
         self.draw_button.clicked.connect(self.draw_digit)
         top.addWidget(self.draw_button)
+        cap = QLabel("Of")
+        self.maps_combo = QComboBox()
+        self.maps_combo.addItem("the lesson's CNN", "lesson")
+        self.maps_combo.setToolTip("Whose feature maps to show: the CNN trained here, or your "
+                                   "own model opened with File ▸ Open model… (it needs a "
+                                   "Conv2D layer and 28×28×1 inputs)")
+        self.maps_combo.setAccessibleName("Feature maps of")
+        self.maps_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+        cap.setBuddy(self.maps_combo)
+        top.addWidget(cap)
+        top.addWidget(self.maps_combo)
+        self.learner = None                            # (model, name) from File ▸ Open
         cap = QLabel("Layer")
         self.layer_combo = QComboBox()
         self.layer_combo.setToolTip("Whose outputs to show: each convolution makes one map per "
@@ -189,6 +201,7 @@ class CnnDigitsLesson(Lesson):
         self.stop_button.clicked.connect(self.stop)
         self.digit_spin.valueChanged.connect(self._on_digit_changed)
         self.layer_combo.currentIndexChanged.connect(lambda _i: self.update_feature_maps())
+        self.maps_combo.currentIndexChanged.connect(self._on_maps_model_changed)
 
         self._fill_layers()
         self.update_filters()
@@ -315,7 +328,7 @@ class CnnDigitsLesson(Lesson):
         current = self.layer_combo.currentIndex()
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()
-        for i, lay in enumerate(self.cnn.layers):
+        for i, lay in enumerate(self.maps_model()[0].layers):
             self.layer_combo.addItem(_layer_caption(i, lay, lay.output_shape))
             self.layer_combo.setItemData(i, f"{lay.name} ({type(lay).__name__})",
                                          Qt.ItemDataRole.ToolTipRole)
@@ -365,16 +378,17 @@ class CnnDigitsLesson(Lesson):
         img, what = self.current_input()
         self.input_view.set_array(img[:, :, 0], 0.0, 1.0)
         self.input_view.set_title(what.split(",")[0] if "#" in what else "Your drawing")
-        outs = self.cnn.layer_outputs(img[None])                          # list of (1, ...)
-        probs = outs[-1][0]
-        top = np.argsort(probs)[::-1][:3]
+        model, who = self.maps_model()
+        outs = model.layer_outputs(img[None])                             # list of (1, ...)
+        top = top_outputs(model, outs[-1][0])
         self.prediction_label.setText(
-            f"{what}\n\nThe {self._cnn_state()} CNN says:\n" + "\n".join(f"{d}: {fmt(100 * probs[d])} %" for d in top))
+            f"{what}\n\n{who} says:\n" + "\n".join(
+                f"{d}: {fmt(100 * v)} %" if p else f"{d}: {fmt(v)}" for d, v, p in top))
         self.prediction_label.setToolTip("softmax output of the last layer: the network's "
                                          "probability for each digit (top three)")
         i = max(self.layer_combo.currentIndex(), 0)
         out = outs[i][0]
-        lay = self.cnn.layers[i]
+        lay = model.layers[i]
         if out.ndim == 3:                                                 # (H, W, C) maps
             maps = np.transpose(out, (2, 0, 1))                           # (C, H, W)
             caption = f"{maps.shape[0]} maps of {out.shape[0]}×{out.shape[1]}"
@@ -390,6 +404,40 @@ class CnnDigitsLesson(Lesson):
         if self.ask_first(self.update_feature_maps):     # the maps show, the answer waits
             self.prediction_label.setText(f"{what.split(',')[0]}\n\nWhich digit will the CNN "
                                           "answer? Predict below.")
+
+    # --- the learner's own model (File ▸ Open model…) -------------------------------------
+    def maps_model(self) -> tuple[object, str]:
+        """(model whose feature maps are shown, how the prediction names it)."""
+        if self.maps_combo.currentData() == "yours" and self.learner is not None:
+            return self.learner[0], f"Your model ({self.learner[1]})"
+        return self.cnn, f"The {self._cnn_state()} CNN"
+
+    def _on_maps_model_changed(self, _i) -> None:
+        self._fill_layers()
+        self.update_feature_maps()
+
+    def learner_model_opened(self, model, name: str) -> None:
+        """A model with Conv2D layers that takes 28×28×1 digits shows its own feature maps
+        ("Of: your model"); any other model is refused in one sentence."""
+        i = self.maps_combo.findData("yours")
+        problem = feature_map_problem(model)
+        if problem is not None:
+            self.learner = None
+            if i >= 0:
+                self.maps_combo.removeItem(i)     # back to the lesson's CNN
+            self.show_status(f"{name} cannot show feature maps here: {problem}.", 8000)
+            return
+        self.learner = (model, name)
+        if i < 0:
+            self.maps_combo.addItem("", "yours")
+            i = self.maps_combo.count() - 1
+        # the row has no room for a file name: the tooltip and the prediction name it
+        self.maps_combo.setItemText(i, "your model")
+        self.maps_combo.setItemData(i, f"your model: {name}", Qt.ItemDataRole.ToolTipRole)
+        if self.maps_combo.currentIndex() == i:
+            self._on_maps_model_changed(i)
+        else:
+            self.maps_combo.setCurrentIndex(i)
 
     # leaving the lesson stops training (Lesson.deactivate); the epochs done so far still
     # count in the table

@@ -25,6 +25,7 @@ from core.teaching.teach import (BATCH_SIZE, MAX_STEPS, TeachResult, UntilSure, 
                                  learner_model_problem, teaching_batches)
 from gui.digit_reader import Mailbox, recognition_loop
 from gui.lessons.base import Lesson
+from gui.model_saving import SAVE_FILTER, with_suffix
 from gui.settings import read_folder
 from gui.training_worker import TrainingSession, TrainingTask
 from gui.widgets.digit_view import DigitView
@@ -461,13 +462,11 @@ class DrawDigitLesson(Lesson):
             return None
         start = os.path.join(read_folder("files/lastModelDir"),
                              f"{NETWORKS[key][0]}_taught.npz")
-        path, _ = QFileDialog.getSaveFileName(self, "Save the taught network", start,
-                                              "Backprop Lab models (*.npz);;"
-                                              "Keras 3 models (*.keras)")
+        path, chosen = QFileDialog.getSaveFileName(self, "Save the taught network", start,
+                                                   SAVE_FILTER)
         if not path:
             return None
-        if not os.path.splitext(path)[1]:
-            path += ".npz"
+        path = with_suffix(path, chosen)
         try:
             save_model(model, path)
         except (ValueError, OSError) as exc:
@@ -479,6 +478,13 @@ class DrawDigitLesson(Lesson):
         self.teach_label.setText(f"Saved the {self.labels[key]} to {path}.")
         self.show_status(f"Saved {os.path.basename(path)}", 5000)
         return path
+
+    def model_saved(self, model, path: str) -> None:
+        """Saved from File ▸ Save trained model…: that network is no longer unsaved."""
+        for key, mine in self.models.items():
+            if mine is model and self.modified.get(key):
+                self.modified[key] = False
+                self._refresh_network_items()
 
     def unsaved_models(self) -> list[str]:
         texts = [f"the {self.labels[key]} in “{self.title}” (taught)"

@@ -25,6 +25,7 @@ from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR
 from gui.widgets.diagram.chrome import EDGE_MODES, build_chrome
 from gui.widgets.diagram.data import (empty_snapshot, snapshot_from_input,
                                       snapshot_from_trace)
+from gui.widgets.diagram.frozen import FrozenLegend, frozen_columns, mark_frozen
 from gui.widgets.diagram.highlight import Highlighter, InlineEditor
 from gui.widgets.diagram.interaction import DiagramInteraction
 from gui.widgets.diagram.layout import (choose_shown, column_of_layer, plan_columns,
@@ -113,6 +114,11 @@ class NetworkDiagram(DiagramInteraction, QWidget):
         self.editor.committed.connect(self._commit_edit)
 
         build_chrome(self)
+        self.frozen_legend = FrozenLegend(self)
+        # a line of its own just above the colour legends (beside them it would widen the
+        # diagram's minimum width); hidden, it takes no room
+        self.layout().insertWidget(self.layout().count() - 1, self.frozen_legend)
+        self._frozen: set[int] = set()
         self._show_info(None)
         self._update_banner()
 
@@ -168,6 +174,9 @@ class NetworkDiagram(DiagramInteraction, QWidget):
         self._built_size = (vp.width(), vp.height()) if visible else None
         size = QSizeF(vp.width(), vp.height()) if visible else None
         self.scene_.build(self._columns, self._input_names, self._output_names, size)
+        self._frozen = frozen_columns(self._columns, self._model)
+        mark_frozen(self.scene_, self._frozen)
+        self.frozen_legend.setVisible(bool(self._frozen))
         self.highlighter.attach()
         self._edge_key = None
         self._refresh(new_snapshot=True)
@@ -366,6 +375,10 @@ class NetworkDiagram(DiagramInteraction, QWidget):
     # --- for lessons and tests ---------------------------------------------------------------
     def columns(self):
         return list(self._columns)
+
+    def frozen_columns(self) -> set[int]:
+        """Columns drawn frozen (their layer has trainable = False)."""
+        return set(self._frozen)
 
     def column_for_layer(self, layer: int) -> int:
         return column_of_layer(self._columns, int(layer)).index

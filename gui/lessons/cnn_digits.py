@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeade
                                QTabWidget, QVBoxLayout, QWidget)
 
 from core.teaching import predict
+from core.teaching.cnn_models import describe, digits_cnn, digits_dense
 from core.teaching.learner_models import feature_map_problem, top_outputs
 from core.data import load_offline_digits, train_validation_split
 from gui.lessons.base import Lesson

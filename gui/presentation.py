@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont, QPen
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QWidget
 
 #: the issue asks for about 1.4×; 1.3 is the most at which every lesson fits 1280×800
 SCALE = 1.3
@@ -18,6 +18,8 @@ _BASE_POINTS = "presentationBasePoints"     # a widget's own font size at scale 
 _BASE_FONT = "presentationBaseFont"         # the application's font at scale 1
 _BASE_WIDTHS = "presentationBaseWidths"     # a widget's fixed or largest width at scale 1
 _NO_LIMIT = 16777215                        # QWIDGETSIZE_MAX
+#: characters a drop-down shows of its chosen entry in presentation mode
+PRESENTATION_CHOICE_CHARS = 14
 
 
 def current_scale() -> float:
@@ -158,3 +160,31 @@ def _scale_axes(root: QWidget, scale: float) -> None:
             elif axis.style.get("tickFont") is not None:
                 axis.setTickFont(None)      # back to the plot's own text
                 axis.label.setFont(axis._presentation_label_font)
+
+
+def narrow_choices(root: QWidget, presenting: bool) -> None:
+    """Drop-downs under `root` show the start of a long chosen entry while presenting."""
+    # a drop-down sized to its longest entry ("1: age 22, cannot afford, did not buy")
+    # would push the lesson past the screen at the larger text; it shows the start of the
+    # chosen entry (the whole one in its list and tooltip) until presentation mode ends
+    for box in root.findChildren(QComboBox):
+        saved = box.property("normalSizeAdjust")
+        if presenting and saved is None:
+            box.setProperty("normalSizeAdjust", (box.sizeAdjustPolicy(),
+                                                 box.minimumContentsLength()))
+            if box.sizeHint().width() <= box.fontMetrics().horizontalAdvance(
+                    "x" * (PRESENTATION_CHOICE_CHARS + 6)):
+                continue        # short entries stay whole
+            box.setMinimumContentsLength(PRESENTATION_CHOICE_CHARS)
+            box.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            # the minimum Qt cached from the entries would still hold the box wide
+            box.setMinimumWidth(box.sizeHint().width())
+            if not box.toolTip():
+                box.setToolTip(box.currentText())
+        elif not presenting and saved is not None:
+            policy, length = saved
+            box.setSizeAdjustPolicy(policy)
+            box.setMinimumContentsLength(length)
+            box.setMinimumWidth(0)
+            box.setProperty("normalSizeAdjust", None)

@@ -44,7 +44,8 @@ def test_your_model_shows_its_own_feature_maps_for_the_chosen_digit(qtbot, lesso
     assert lesson.maps_combo.currentText() == "your model"
     assert "mine.keras" in lesson.maps_combo.itemData(1, Qt.ItemDataRole.ToolTipRole)
     captions = [lesson.layer_combo.itemText(i) for i in range(lesson.layer_combo.count())]
-    assert len(captions) == 4 and "mine (Conv2D) → 24×24×3" in captions[0]
+    assert captions[0] == "1. convolution → 24×24×3" and len(captions) == 4
+    assert lesson.layer_combo.itemData(0, Qt.ItemDataRole.ToolTipRole) == "mine (Conv2D)"
 
     kernel, bias = mine.get_weights()[:2]                       # (5, 5, 1, 3), (3,)
     (_, _), (xv, _) = lesson.data()

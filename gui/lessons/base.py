@@ -33,10 +33,11 @@ import traceback
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QTextDocument
-from PySide6.QtWidgets import (QComboBox, QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy,
+from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy,
                                QTextBrowser, QVBoxLayout, QWidget)
 
 from gui.app import Worker
+from gui.presentation import narrow_choices
 from core.teaching.course_map import tutorial_caption, tutorials_of
 from core.teaching.predict import Question, Score
 from gui.widgets.collapsible import CollapsibleSection
@@ -50,8 +51,6 @@ from resources.paths import lesson_text
 PRESENTATION_EXPLANATION_LINES = 3
 #: the widest controls bar that fits one row: a 1280-pixel screen less the lesson's margins
 PRESENTATION_BAR_WIDTH = 1280 - 2 * 16 - 2 * 8 - 8
-#: characters a drop-down shows of its chosen entry in presentation mode
-PRESENTATION_CHOICE_CHARS = 14
 
 
 class ExplanationBrowser(QTextBrowser):
@@ -347,7 +346,7 @@ class Lesson(QWidget):
         presenting = scale > 1.0
         self.explanation._max_lines = PRESENTATION_EXPLANATION_LINES if presenting else 9
         self.explanation._fit()
-        self._narrow_choices(presenting)
+        narrow_choices(self, presenting)
         if self.playback is None:
             return
         in_own_row = self.playback_row.indexOf(self.playback) >= 0
@@ -368,32 +367,6 @@ class Lesson(QWidget):
             self.controls.insertWidget(0, self.playback)
             self.controls.insertWidget(1, self._playback_line)
             self._playback_line.setVisible(True)
-
-    def _narrow_choices(self, presenting: bool) -> None:
-        # a drop-down sized to its longest entry ("1: age 22, cannot afford, did not buy")
-        # would push the lesson past the screen at the larger text; it shows the start of the
-        # chosen entry (the whole one in its list and tooltip) until presentation mode ends
-        for box in self.findChildren(QComboBox):
-            saved = box.property("normalSizeAdjust")
-            if presenting and saved is None:
-                box.setProperty("normalSizeAdjust", (box.sizeAdjustPolicy(),
-                                                     box.minimumContentsLength()))
-                if box.sizeHint().width() <= box.fontMetrics().horizontalAdvance(
-                        "x" * (PRESENTATION_CHOICE_CHARS + 6)):
-                    continue        # short entries stay whole
-                box.setMinimumContentsLength(PRESENTATION_CHOICE_CHARS)
-                box.setSizeAdjustPolicy(
-                    QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-                # the minimum Qt cached from the entries would still hold the box wide
-                box.setMinimumWidth(box.sizeHint().width())
-                if not box.toolTip():
-                    box.setToolTip(box.currentText())
-            elif not presenting and saved is not None:
-                policy, length = saved
-                box.setSizeAdjustPolicy(policy)
-                box.setMinimumContentsLength(length)
-                box.setMinimumWidth(0)
-                box.setProperty("normalSizeAdjust", None)
 
     # --- predict, then reveal ("Ask me first") ------------------------------------------------
     def next_question(self) -> Question | None:

@@ -143,6 +143,8 @@ class CnnDigitsLesson(Lesson):
         top.addWidget(cap)
         top.addWidget(self.maps_combo)
         self.learner = None                            # (model, name) from File ▸ Open
+        ml.addLayout(top)
+        top = QHBoxLayout()                # the layer's caption gets the whole width
         cap = QLabel("Layer")
         self.layer_combo = QComboBox()
         self.layer_combo.setToolTip("Whose outputs to show: each convolution makes one map per "

@@ -34,6 +34,7 @@ COURSE: list[tuple[str, str]] = [
     ("gui.lessons.transfer_learning", "TransferLearningLesson"),
     ("gui.lessons.rnn", "RnnLesson"),
     ("gui.lessons.vanishing_gradients", "VanishingGradientsLesson"),
+    ("gui.lessons.yolo", "YoloLesson"),
 ]
 
 #: extra lesson classes appended after the course (tests register throwaway ones here)

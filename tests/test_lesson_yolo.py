@@ -171,6 +171,9 @@ def test_live_training_reports_loss_and_map_and_stops(lesson, qtbot, monkeypatch
     w.tabs.setCurrentWidget(w.train_page)
     w.train_page.train_button.click()
     assert not w.train_page.train_button.isEnabled()
+    live = []      # after each round the scene on screen shows the detector in training
+    w.session.snapshot.connect(lambda _run, value: live.append(
+        (value[0][0], w.reading.boxes.copy(), w.message.text())))
     qtbot.waitUntil(lambda: not w.is_training(), timeout=LOAD_MS)
     qtbot.waitUntil(lambda: w.source == "the detector trained here" and not w._loading,
                     timeout=LOAD_MS)
@@ -179,6 +182,9 @@ def test_live_training_reports_loss_and_map_and_stops(lesson, qtbot, monkeypatch
     map_x, map_y = w.train_page.map_curve.getData()
     assert list(map_x) == [2, 4, 6] and np.all((0 <= map_y) & (map_y <= 100))
     assert w.model is not shipped and "trained here" in w.message.text()
+    assert len(live) == 3 and all(i == w.scene_spin.value() - 1 for i, _, _ in live)
+    assert all("after" in text and "weight updates" in text for _, _, text in live)
+    assert not np.allclose(live[0][1], live[-1][1])     # its boxes moved as it learnt
     assert w.train_page.train_button.isEnabled()
     # Stop ends a long run after its current batch
     monkeypatch.setitem(yolo.SETTINGS, setting, (96, 500))

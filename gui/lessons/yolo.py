@@ -86,6 +86,9 @@ class YoloLesson(Lesson):
         self.store = RunStore("yolo")
         self._loading = False
         self._live = {"steps": [], "maps": []}
+        #: (scene index, raw outputs) of the detector in training, for the scene on screen
+        self._live_raw = None
+        self._shown_scene = 0        # read by the training thread's snapshot
 
         body = QWidget(self)
         outer = QVBoxLayout(body)
@@ -165,6 +168,7 @@ class YoloLesson(Lesson):
 
     def _on_loaded(self, result) -> None:
         self._loading = False
+        self._live_raw = None
         self.model, self.source, note, self.scenes, self.score = result
         self.message.setText((note + " " if note else "") + self._score_sentence())
         self.refresh_scene()
@@ -191,9 +195,11 @@ class YoloLesson(Lesson):
     def refresh_scene(self) -> None:
         if self.score is None:
             return
-        i = self.scene_spin.value() - 1
+        i = self._shown_scene = self.scene_spin.value() - 1
         scene = self.scenes.scene(i)
-        self.reading = ys.read_scene(self.grid, scene, self.score.raw[i],
+        live = self._live_raw is not None and self._live_raw[0] == i
+        raw = self._live_raw[1] if live else self.score.raw[i]
+        self.reading = ys.read_scene(self.grid, scene, raw,
                                      THRESHOLDS[self.threshold.currentText()])
         self.view.set_image(scene.image, self.grid.cells)
         self.cells_page.show_reading(self.reading)
@@ -336,8 +342,12 @@ class YoloLesson(Lesson):
             t.x, t.y = scenes.images[:ROUND_SCENES], np.arange(ROUND_SCENES)
 
         def snapshot(t):
-            weights = [w.copy() for w in trainer.model.get_weights()]
-            return weights, t.steps, ys.score_held_out(trainer.model, grid, live["scenes"]).m_ap
+            # the scene on screen through the detector as it is now: its boxes change
+            # round by round while the learner watches
+            i = self._shown_scene
+            raw = trainer.model.predict(self.scenes.images[i:i + 1])[0]
+            m_ap = ys.score_held_out(trainer.model, grid, live["scenes"]).m_ap
+            return (i, raw), t.steps, m_ap
 
         run = self.store.new_run({"scenes": n_scenes, "rounds": rounds})
         task = TrainingTask(run, trainer.model, np.zeros((ROUND_SCENES, 1), np.float32),
@@ -382,7 +392,10 @@ class YoloLesson(Lesson):
                    if self._live["maps"] else ""))
 
     def _on_training_snapshot(self, _run, value) -> None:
-        _weights, steps, m_ap = value
+        self._live_raw, steps, m_ap = value
+        self.message.setText(f"Training: the scene shows the new detector after "
+                             f"{steps} weight updates.")
+        self.refresh_scene()
         self._live["steps"].append(steps)
         self._live["maps"].append(m_ap)
         self._on_training_rows([])
@@ -405,6 +418,7 @@ class YoloLesson(Lesson):
 
         def done(score):
             self._loading = False
+            self._live_raw = None
             self.score = score
             self.message.setText(self._score_sentence())
             self.refresh_scene()

@@ -200,3 +200,22 @@ def test_live_training_reports_loss_and_map_and_stops(lesson, qtbot, monkeypatch
     qtbot.waitUntil(lambda: w.source == "the shipped detector" and not w._loading,
                     timeout=LOAD_MS)
     assert w.score.m_ap >= 0.8
+
+
+def test_a_broken_detector_file_is_explained_and_the_lesson_still_works(qtbot, monkeypatch):
+    import gui.lessons.yolo as yolo
+
+    def broken(grid):
+        raise ValueError("digits_yolo.npz is not a Backprop Lab model file")
+
+    monkeypatch.setattr(yolo.ys, "load_shipped_detector", broken)
+    w = YoloLesson()
+    qtbot.addWidget(w)
+    w.show()
+    w.activate()
+    qtbot.waitUntil(lambda: w.score is not None, timeout=LOAD_MS)
+    text = w.message.text()
+    assert "could not be used: digits_yolo.npz is not a Backprop Lab model file" in text
+    assert "untrained" in text and "Train page" in text
+    assert w.view.cells == 8 and len(w.view.truth) == len(w.scenes.labels[0])
+    w.shutdown()

@@ -188,7 +188,7 @@ class YoloLesson(Lesson):
                 f"{pct(self.score.m_ap)}.")
 
     def use_shipped(self) -> None:
-        if not self.is_training():
+        if not self.is_training() and not self._loading:
             self.load_shipped()
 
     # --- the scene ------------------------------------------------------------------------

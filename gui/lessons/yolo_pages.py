@@ -13,7 +13,7 @@ from gui.widgets.numbers import mono_label, mono_table
 from gui.widgets.plots import make_plot
 
 #: the lesson's two training settings: (name, training scenes, rounds of ROUND_SCENES)
-SETTINGS = {"Quick (about 30 s)": (4000, 20), "Full (about 2 min)": (10000, 75)}
+SETTINGS = {"Quick: 800 updates": (4000, 20), "Full: 3,000 updates": (10000, 75)}
 ROUND_SCENES = 1280
 #: seconds each round takes at least: slow enough to watch the boxes change
 PACES = {"As fast as it goes": 0.0, "One round every 2 s": 2.0, "One round every 5 s": 5.0}
@@ -21,7 +21,7 @@ PACES = {"As fast as it goes": 0.0, "One round every 2 s": 2.0, "One round every
 
 def pct(p: float) -> str:
     """A probability as a percentage (the app's rule for probabilities on screen)."""
-    return f"{fmt(100.0 * float(p), 3)} %"
+    return f"{fmt(100.0 * float(p))} %"
 
 
 def box_text(box) -> str:
@@ -214,8 +214,11 @@ class TrainPage(QWidget):
         row = QHBoxLayout()
         self.setting = QComboBox()
         self.setting.addItems(list(SETTINGS))
-        self.setting.setToolTip("Quick: 4,000 training scenes, 20 rounds of 1,280 scenes. "
-                                "Full: 10,000 scenes, 75 rounds (the benchmark's two minutes)")
+        self.setting.setToolTip(
+            "Quick: 4,000 training scenes, 20 rounds of 1,280 scenes (800 weight updates, "
+            "held-out mAP@0.5 about 80 %). Full: 10,000 scenes, 75 rounds (3,000 updates, "
+            "about 90 %). On an idle 2-core machine an update takes about 36 ms: half a "
+            "minute and two minutes; a busy machine takes several times as long")
         self.setting.setAccessibleName("Training setting")
         self.pace = QComboBox()
         self.pace.addItems(list(PACES))
@@ -292,6 +295,7 @@ class MapPage(QWidget):
         self.plot = make_plot("recall", "precision", legend_columns=0)
         item = self.plot.plot_item
         item.setXRange(0, 1, padding=0.02)
+        item.getAxis("bottom").setTicks([[(v / 5, fmt(v / 5)) for v in range(6)]])
         item.setYRange(0, 1.02, padding=0.0)
         self.raw_curve = item.plot(pen=None, symbol="o", symbolSize=4, symbolBrush="#9aa3ad",
                                    symbolPen=None)

@@ -245,8 +245,9 @@ class YoloLesson(Lesson):
             for i, cell in enumerate(cands):
                 style = ("selected" if i in kept else "suppressed" if i in gone
                          else "candidate")
-                boxes.append(DrawnBox(tuple(r.boxes[cell]), caption(cell)
-                                      if style != "candidate" or len(cands) < 8 else "", style))
+                # waiting boxes go uncaptioned: stacked captions would hide the decided ones
+                boxes.append(DrawnBox(tuple(r.boxes[cell]),
+                                      caption(cell) if style != "candidate" else "", style))
         else:
             for k, cell in enumerate(r.kept_cells):
                 boxes.append(DrawnBox(tuple(r.boxes[cell]), caption(cell),

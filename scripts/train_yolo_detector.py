@@ -13,8 +13,11 @@ rate settles the boxes). A fixed count of updates, not a time budget, so the sam
 gives the same file on any machine. Held-out scenes (test split, seed 10,000, the
 benchmark's) are only scored, never trained on.
 
-Measured on the 2-core development machine (shared with other jobs), defaults:
-see the file's commit message for the run's steps, wall time and mAP@0.5.
+Measured 2026-12-06 on the 2-core development machine shared with other jobs (load ~7),
+defaults: 3,756 weight updates in 783 s; held-out mAP@0.5 on 500 scenes after each epoch
+0.672, 0.816, 0.873, 0.862, 0.889, 0.895, 0.893, 0.886, 0.891 | (rate 5e-4) 0.903, 0.907,
+0.907; file 360 KB. (Rerunning it to check the bytes match was not done yet: Numba's
+threaded kernels might sum in another order on another machine.)
 """
 from __future__ import annotations
 

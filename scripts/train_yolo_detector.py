@@ -16,8 +16,7 @@ benchmark's) are only scored, never trained on.
 Measured 2026-12-06 on the 2-core development machine shared with other jobs (load ~7),
 defaults: 3,756 weight updates in 783 s; held-out mAP@0.5 on 500 scenes after each epoch
 0.672, 0.816, 0.873, 0.862, 0.889, 0.895, 0.893, 0.886, 0.891 | (rate 5e-4) 0.903, 0.907,
-0.907; file 360 KB. (Rerunning it to check the bytes match was not done yet: Numba's
-threaded kernels might sum in another order on another machine.)
+0.907; file 360 KB. A rerun on the same machine (642 s) wrote a byte-identical file.
 """
 from __future__ import annotations
 
@@ -37,7 +36,7 @@ from core.teaching.yolo import Grid  # noqa: E402
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--epochs", type=int, default=16)
+    ap.add_argument("--epochs", type=int, default=12)
     ap.add_argument("--train-scenes", type=int, default=10000)
     ap.add_argument("--test-scenes", type=int, default=500)
     ap.add_argument("--seed", type=int, default=0)

@@ -18,15 +18,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from core import step as step_mod
+from core.callbacks import CallbackList, History
 from core.fast.conv_pool import plan_runs
 from core.layers import Conv2D, MaxPool2D
 from core.model import Sequential
 from core.optimizers import Adam
 from core.teaching.boxes import mean_average_precision
 from core.teaching.scenes import SceneSet
-from core.teaching.yolo import Grid, detect, detection_loss, encode
+from core.teaching.yolo import Grid, Targets, detect, detection_loss, encode
+from core.wording import number
 
-__all__ = ["build_detector", "DetectorTrainer", "evaluate_map"]
+__all__ = ["build_detector", "DetectorTrainer", "SessionDetector", "evaluate_map"]
 
 
 def build_detector(grid: Grid = Grid(), width: int = 16, seed: int = 0) -> Sequential:
@@ -104,6 +106,92 @@ class DetectorTrainer:
 
     def predict_raw(self, images, batch_size: int = 128) -> np.ndarray:
         return self.model.predict(np.asarray(images, np.float32), batch_size=batch_size)
+
+
+class SessionDetector:
+    """The detector as the GUI's training session drives a model: `fit(x, y, epochs,
+    batch_size, callbacks=..., seed=...) -> History` with the engine's callback hooks and
+    its cooperative `stop_training` flag, so a lesson trains it with the same
+    TrainingSession (pause, stop, live rows, snapshots) as every Sequential.
+
+    `y` holds scene indices into `scenes`; `x` (their images) only fixes the round's size.
+    A session trains "epoch by epoch" on the same x and y, so each call moves on to the
+    next len(y) scenes of `scenes` (wrapping around): short rounds, for a live mAP after
+    each, that still walk through the whole training set.
+    """
+
+    def __init__(self, trainer: DetectorTrainer, scenes: SceneSet):
+        self.trainer, self.scenes = trainer, scenes
+        self.targets = encode(trainer.grid, scenes.boxes, scenes.labels)
+        self.stop_training = False
+        self.stop_reason: str | None = None
+        self._offset = 0
+
+    @property
+    def model(self) -> Sequential:
+        return self.trainer.model
+
+    def predict(self, x, batch_size: int = 128) -> np.ndarray:
+        return self.trainer.predict_raw(x, batch_size)
+
+    def get_weights(self) -> list:
+        return self.model.get_weights()
+
+    def set_weights(self, weights) -> None:
+        self.model.set_weights(weights)
+
+    def fit(self, x, y, epochs: int = 1, batch_size: int = 32, validation_data=None,
+            callbacks=(), shuffle: bool = True, seed: int | None = None,
+            class_weight=None) -> History:
+        if class_weight is not None or validation_data is not None:
+            raise ValueError("the detector trains on scenes: no class weights or validation "
+                             "data (its held-out mAP is measured apart)")
+        y = np.asarray(y).reshape(-1).astype(np.int64)
+        if len(x) != len(y) or len(y) == 0:
+            raise ValueError(f"need one scene index per image: {len(x)} images, {len(y)} "
+                             "indices")
+        n, total = len(y), len(self.scenes)
+        picked = (y + self._offset) % total
+        self._offset = (self._offset + n) % total
+        rng = np.random.default_rng(seed)
+        history = History()
+        cbs = CallbackList([history, *callbacks], self)
+        self.stop_training, self.stop_reason = False, None
+        cbs.on_train_begin({})
+        step = 0
+        for epoch in range(int(epochs)):
+            cbs.on_epoch_begin(epoch, {})
+            order = rng.permutation(picked) if shuffle else picked
+            sums, seen = {}, 0
+            for b, start in enumerate(range(0, n, batch_size)):
+                idx = order[start:start + batch_size]
+                cbs.on_batch_begin(b, {"epoch": epoch, "batch": b, "size": len(idx)})
+                t = self.targets
+                logs = self.trainer.step(self.scenes.images[idx],
+                                         Targets(t.obj[idx], t.box[idx], t.cls[idx]))
+                step += 1
+                for k, v in logs.items():
+                    sums[k] = sums.get(k, 0.0) + v * len(idx)
+                seen += len(idx)
+                if not math.isfinite(logs["loss"]) and self.stop_reason is None:
+                    self.stop_training = history.diverged = True
+                    self.stop_reason = (
+                        f"training stopped: the loss or a gradient was not a number (NaN or "
+                        f"infinite) at round {epoch + 1}, batch {b + 1}. The weights were "
+                        f"left as they were before that step. Try a smaller learning rate "
+                        f"(now {number(self.trainer.optimizer.learning_rate)}).")
+                cbs.on_batch_end(b, {**logs, "epoch": epoch, "batch": b, "step": step,
+                                     "size": len(idx)})
+                if self.stop_training:
+                    break
+            cbs.on_epoch_end(epoch, {k: v / seen for k, v in sums.items()})
+            if self.stop_training:
+                if self.stop_reason is None:
+                    self.stop_reason = f"training stopped on request after {step} steps"
+                break
+        history.stop_reason = self.stop_reason
+        cbs.on_train_end({"stop_reason": self.stop_reason})
+        return history
 
 
 def evaluate_map(model: Sequential, grid: Grid, scenes: SceneSet, iou_threshold: float = 0.5,

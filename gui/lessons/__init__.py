@@ -35,6 +35,7 @@ COURSE: list[tuple[str, str]] = [
     ("gui.lessons.transfer_learning", "TransferLearningLesson"),
     ("gui.lessons.detection_tasks", "DetectionTasksLesson"),
     ("gui.lessons.sliding_window", "SlidingWindowLesson"),
+    ("gui.lessons.yolo", "YoloLesson"),
     ("gui.lessons.rnn", "RnnLesson"),
     ("gui.lessons.rnn_types", "TypesOfRnnLesson"),
     ("gui.lessons.vanishing_gradients", "VanishingGradientsLesson"),

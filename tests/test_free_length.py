@@ -198,3 +198,11 @@ def test_keras_files_with_a_free_length_predict_what_keras_predicted_on_two_leng
         x = np.load(FIXTURES / f"{name}_x{t}.npy")
         np.testing.assert_allclose(model.predict(x), np.load(FIXTURES / f"{name}_y{t}.npy"),
                                    atol=1e-5)
+
+
+def test_the_model_inspector_shows_a_free_length_as_none():
+    pytest.importorskip("PySide6")
+    from gui.model_inspector import layer_rows
+
+    rows = layer_rows(load_model(FIXTURES / "free_length.keras"))
+    assert [r[2] for r in rows] == ["(batch, None, 4)", "(batch, None, 3)", "(batch, None, 2)"]

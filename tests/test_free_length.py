@@ -191,8 +191,9 @@ def test_our_keras_file_declares_the_free_length_as_keras_writes_it(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["free_length", "free_length_ids"])
-def test_keras_files_with_a_free_length_predict_what_keras_predicted_on_two_lengths(name):
-    model = load_model(FIXTURES / f"{name}.keras")
+@pytest.mark.parametrize("ext", [".keras", ".h5"])
+def test_keras_files_with_a_free_length_predict_what_keras_predicted_on_two_lengths(name, ext):
+    model = load_model(FIXTURES / f"{name}{ext}")
     assert model.input_shape[0] is None
     for t in (4, 9):
         x = np.load(FIXTURES / f"{name}_x{t}.npy")

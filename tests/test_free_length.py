@@ -207,3 +207,12 @@ def test_the_model_inspector_shows_a_free_length_as_none():
 
     rows = layer_rows(load_model(FIXTURES / "free_length.keras"))
     assert [r[2] for r in rows] == ["(batch, None, 4)", "(batch, None, 3)", "(batch, None, 2)"]
+
+
+def test_the_keras_code_view_writes_a_free_length_as_none():
+    from core.teaching.keras_code import keras_code_for_model
+
+    model = Sequential([SimpleRNN(2), Dense(1)], input_shape=(None, 1))
+    model.compile("adam", "mean_squared_error")
+    code = keras_code_for_model(model, epochs=1, batch_size=32, dataset=None)
+    assert "keras.Input(shape=(None, 1))," in code

@@ -200,7 +200,11 @@ class RnnLesson(Lesson):
         lbl.setBuddy(self.length_spin)
         row.addWidget(lbl)
         row.addWidget(self.length_spin)
-        row.addStretch(1)
+        self.fed_text = QLabel()   # the sequence both networks are fed, written once
+        self.fed_text.setFont(mono_font())
+        self.fed_text.setWordWrap(True)
+        self.fed_text.setAccessibleName("The sequence fed to both networks")
+        row.addWidget(self.fed_text, 1)
         col.addLayout(row)
         boxes = QHBoxLayout()
         self.dense_box = QGroupBox("Dense network: Flatten → Dense(1), built for 5 values")
@@ -394,25 +398,25 @@ class RnnLesson(Lesson):
             return
         n = self.length_spin.value()
         seq = rs.running_sum_data(1, n, seed=100 + n)[0].reshape(-1)
-        written = ", ".join(rs.plain(v) for v in seq)
+        self.fed_text.setText(f"{', '.join(rs.plain(v) for v in seq)} (total "
+                              f"{rs.plain(seq.sum())})")
         dense = rs.dense_model(rs.TRAIN_LENGTH)
         d = rs.feed(dense, seq)
-        shapes = "\n".join(f"  {name} {shape}" for name, shape in rs.weight_shapes(dense))
+        shapes = ", ".join(f"{name} {shape}" for name, shape in rs.weight_shapes(dense))
         verdict = (f"prediction {rs.plain(d.prediction)}" if d.ok else
-                   f"cannot read it.\nThe engine says: {d.message}")
+                   f"cannot read it. The engine says: {d.message}")
         self.dense_text.setText(
-            f"Weights:\n{shapes}\n\nFed {n} values ({written}):\n{verdict}\n\n"
+            f"Weights: {shapes}\n\nFed {n} values: {verdict}\n\n"
             f"Built for any length instead (input_shape=(None, 1)), the engine says: "
             f"{rs.dense_any_length_refusal()}")
         # one network for every length: the lesson's own weights, in one model
         rnn = rs.any_length(self.weights)
         said = rs.feed(rnn, seq)
-        shapes = "\n".join(f"  {name} {shape}" for name, shape in rs.weight_shapes(rnn))
+        shapes = ", ".join(f"{name} {shape}" for name, shape in rs.weight_shapes(rnn))
         shape = ", ".join(map(str, rnn.input_shape))
-        self.rnn_text.setText(f"Built once for input_shape=({shape}).\nWeights (the same for "
-                              f"every length):\n{shapes}\n\nFed {n} values ({written}):\n"
-                              f"prediction {rs.plain(said.prediction)}, true total "
-                              f"{rs.plain(seq.sum())}")
+        self.rnn_text.setText(f"Built once for input_shape=({shape}). Weights, the same for "
+                              f"every length: {shapes}\n\nFed {n} values: prediction "
+                              f"{rs.plain(said.prediction)}, true total {rs.plain(seq.sum())}")
         seqs = rs.demo_sequences()
         results = [rs.feed(rnn, s) for s in seqs]
         t = self.lengths_table

@@ -6,7 +6,8 @@ Saves engine models (dense, CNN, activation layers, a frozen layer, a from_logit
 .keras files, opens each with keras.models.load_model and compares Keras's predictions with
 the engine's (they must agree to 1e-5); then saves Keras models as .keras and .h5 and opens
 them with the engine. Also runs the "Keras code" view's output for a dense network and a CNN in real
-Keras. Prints one line per file and exits 1 on any mismatch.
+Keras, and models with a free time axis (input_shape=(None, F)) both ways on two lengths.
+Prints one line per file and exits 1 on any mismatch.
 """
 from __future__ import annotations
 
@@ -48,6 +49,43 @@ def engine_models():
     frozen.compile(optimizer="sgd", loss=ck.losses.SparseCategoricalCrossentropy(from_logits=True),
                    metrics=["accuracy"])
     yield "frozen_logits", frozen, (5, 3)
+
+
+def free_length_agrees(folder: Path, keras) -> int:
+    """Models with a free time axis (input_shape=(None, F)) both ways, each on two lengths:
+    the number of mismatches."""
+    from core import keras as ck
+    from core.keras import saving
+
+    rng = np.random.default_rng(1)
+    bad = 0
+    ours = {"free_length": ck.Sequential([
+                ck.layers.SimpleRNN(4, return_sequences=True, input_shape=(None, 2)),
+                ck.layers.LSTM(3, return_sequences=True), ck.layers.Dense(2)]),
+            "free_length_ids": ck.Sequential([
+                ck.Input(shape=(None,)), ck.layers.Embedding(10, 3), ck.layers.LSTM(4),
+                ck.layers.Dense(2)])}
+    for name, model in ours.items():
+        path = folder / f"{name}.keras"
+        saving.save(model, path)
+        theirs = keras.models.load_model(path)
+        for t in (4, 30):
+            x = (rng.integers(0, 10, (3, t)).astype(np.float32) if name.endswith("ids")
+                 else rng.normal(size=(3, t, 2)).astype(np.float32))
+            diff = float(np.abs(theirs.predict(x, verbose=0) - model.predict(x, verbose=0)).max())
+            bad += diff > 1e-5
+            print(f"engine → Keras  {name:16s} T={t:<3d} max |Δ| {diff:.1e}  "
+                  f"{'ok' if diff <= 1e-5 else 'MISMATCH'}")
+    fixtures = ROOT / "tests" / "fixtures" / "keras"
+    for name in ours:
+        model = saving.load(fixtures / f"{name}.keras")
+        for t in (4, 9):
+            x, want = (np.load(fixtures / f"{name}_{k}{t}.npy") for k in "xy")
+            diff = float(np.abs(model.predict(x) - want).max())
+            bad += diff > 1e-5
+            print(f"Keras → engine  {name:16s} T={t:<3d} max |Δ| {diff:.1e}  "
+                  f"{'ok' if diff <= 1e-5 else 'MISMATCH'}")
+    return bad
 
 
 def keras_code_runs_in_keras(folder: Path) -> bool:
@@ -107,6 +145,7 @@ def main() -> int:
                 bad += diff > 1e-5
                 print(f"Keras → engine  {name + ext:14s} max |Δ| {diff:.1e}  "
                       f"{'ok' if diff <= 1e-5 else 'MISMATCH'}")
+        bad += free_length_agrees(Path(tmp), keras)
         bad += not keras_code_runs_in_keras(Path(tmp))
     print("all agree" if not bad else f"{bad} mismatches")
     return 1 if bad else 0

@@ -273,7 +273,9 @@ def _plan_model(config: dict, name: str):
                          f"most {MAX_LAYERS:,}")
     input_shape = config.get("input_shape")
     if (not isinstance(input_shape, list) or not input_shape or not all(
-            isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in input_shape)):
+            isinstance(d, int) and not isinstance(d, bool) and d >= 1 for d in input_shape
+            if d is not None) or None in input_shape[1:]):
+        # None (JSON null) first: a free time axis, sequences of any length
         raise ValueError(f"{name} describes a model without a valid input shape "
                          f"(got {short(input_shape)})")
     try:
@@ -282,6 +284,7 @@ def _plan_model(config: dict, name: str):
         total = 0
         shape = _sane_values(tuple(input_shape), "the input", name)
         for layer in model.layers:
+            layer.check_input_shape(shape)
             out = _sane_values(tuple(layer.compute_output_shape(shape)),
                                f"layer {layer.name!r}", name)
             for key, pshape in layer.param_shapes(shape).items():
@@ -303,7 +306,8 @@ def _plan_model(config: dict, name: str):
 
 
 def _sane_values(shape: tuple, what: str, name: str) -> tuple:
-    if not shape or min(shape) < 1 or math.prod(shape) > MAX_VALUES_PER_SAMPLE:
+    sizes = [d for d in shape if d is not None]   # a free length is the data's, not the file's
+    if not shape or (sizes and min(sizes) < 1) or math.prod(sizes) > MAX_VALUES_PER_SAMPLE:
         raise ValueError(f"{name}: {what} would have shape {short(shape)} per sample; a "
                          f"model may have at most {MAX_VALUES_PER_SAMPLE:,} values per layer")
     return shape

@@ -133,11 +133,19 @@ class Sequential:
             x = np.ascontiguousarray(x, dtype=np.float32)
         if self.input_shape is None:
             self.build(x.shape[1:])
-        if x.shape[1:] != self.input_shape:
+        if not fits_shape(x.shape[1:], self.input_shape):
             raise ValueError(
                 f"the model expects inputs of shape (batch, {', '.join(map(str, self.input_shape))}), "
-                f"got {x.shape}")
+                f"got {x.shape}" + _free_length_hint(x.shape[1:], self.input_shape))
         return x
+
+    def output_shape_for(self, input_shape) -> tuple:
+        """The output shape (without the batch axis) for inputs of this concrete shape: a
+        free (None) time axis takes the input's length (what the loss checks labels against)."""
+        shape = tuple(input_shape)
+        for layer in self.layers:
+            shape = layer.compute_output_shape(shape)
+        return tuple(shape)
 
     def _check_xy(self, x, y, what: str = ""):
         x_name, y_name = _data_names(what)
@@ -158,7 +166,7 @@ class Sequential:
         input_checks.check_finite(x, x_name)
         input_checks.check_finite(y, y_name)
         if self.loss is not None:
-            self.loss.check_labels(y, self.output_shape, y_name)
+            self.loss.check_labels(y, self.output_shape_for(x.shape[1:]), y_name)
         return x, y
 
     def _require_compiled(self):
@@ -301,7 +309,7 @@ class Sequential:
     def _forward_batches(self, x, batch_size: int, want_logits: bool):
         """(outputs, the last layer's pre-activations or None) for x, batch by batch."""
         if len(x) == 0:
-            empty = np.zeros((0,) + self.output_shape, np.float32)
+            empty = np.zeros((0,) + self.output_shape_for(x.shape[1:]), np.float32)
             return empty, (empty if want_logits else None)
         out, logits = [], []
         with self._lock:
@@ -469,13 +477,31 @@ class Sequential:
 
 
 def _shape(shape) -> tuple:
+    """A declared input shape: sizes ≥ 1, and None for a free time axis (the first of a
+    sequence's axes, as Keras writes input_shape=(None, features))."""
     try:
-        shape = tuple(int(d) for d in shape)
+        shape = tuple(None if d is None else int(d) for d in shape)
     except TypeError:
         raise ValueError(f"input_shape must be a tuple of sizes, got {shape!r}") from None
-    if not shape or min(shape) < 1:
+    if not shape or any(d is not None and d < 1 for d in shape):
         raise ValueError(f"input_shape sizes must be ≥ 1, got {shape!r}")
+    if any(d is None for d in shape[1:]):
+        raise ValueError(f"only the time axis (the first) of input_shape may be None (any "
+                         f"length), e.g. (None, 3) for sequences of 3 features; got {shape!r}")
     return shape
+
+
+def fits_shape(actual: tuple, declared: tuple) -> bool:
+    """Does one sample's shape match a declared shape? None (a free time axis) matches any
+    length ≥ 1; every other size must be equal."""
+    return len(actual) == len(declared) and all(
+        a == d if d is not None else a >= 1 for a, d in zip(actual, declared))
+
+
+def _free_length_hint(actual: tuple, declared: tuple) -> str:
+    if len(actual) == len(declared) and declared and declared[0] is None and actual[0] == 0:
+        return ": a sequence needs at least one time step"
+    return ""
 
 
 def _data_names(what: str) -> tuple[str, str]:
@@ -495,5 +521,5 @@ def _sample_weights(y, class_weight: dict) -> np.ndarray:
 #: layers whose output is f(z) of a z they keep: Dense, Conv2D and the activation layers
 _HAS_PREACTIVATION = (ActivatedLayer,) + ACTIVATION_LAYERS
 
-__all__ = ["Sequential"]
+__all__ = ["Sequential", "fits_shape"]
 

@@ -21,7 +21,8 @@ from gui.widgets.numbers import mono_font
 def _shape_text(shape) -> str:
     if shape is None:
         return "?"
-    dims = ", ".join(str(int(d)) for d in shape)
+    # None: a free time axis (sequences of any length), written as Keras's summary does
+    dims = ", ".join("None" if d is None else str(int(d)) for d in shape)
     return f"(batch, {dims})"
 
 

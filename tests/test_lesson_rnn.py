@@ -117,12 +117,42 @@ def test_dense_refuses_another_length_and_the_rnn_reads_it(lesson):
     assert "cannot read it" in dense and "(batch, 5, 1)" in dense
     assert "simple_rnn.kernel (1, 2)" in rnn and "prediction" in rnn
     lesson.length_spin.setValue(5)
-    assert "cannot" not in lesson.dense_text.text()
-    lengths = [lesson.lengths_table.item(r, 0).text() for r in range(3)]
-    assert lengths == ["3", "5", "8"]
+    assert "cannot read it" not in lesson.dense_text.text()
+    lengths = [lesson.lengths_table.item(r, 0).text() for r in range(4)]
+    assert lengths == ["2", "5", "10", "20"]
     seqs = rs.demo_sequences()
     for r, res in enumerate(rs.rnn_on_lengths(lesson.weights, seqs)):
         assert lesson.lengths_table.item(r, 3).text() == rs.plain(res.prediction)
+
+
+def _rnn_total(w, seq):
+    h = np.zeros(w[1].shape[0])
+    for v in seq:
+        h = np.tanh(v * w[0][0] + h @ w[1] + w[2])
+    return float(h @ w[3][:, 0] + w[4][0])
+
+
+def test_the_one_trained_network_reads_2_to_20_values_and_dense_refuses_one_more(lesson):
+    """The lesson's own network is built for any length; its answers on every length the
+    control offers are the formula's with its weights; the dense network built for 5 refuses
+    6 in the engine's words and cannot even be built for any length."""
+    assert lesson.model.input_shape == (None, 1)
+    lesson.tabs.setCurrentIndex(1)
+    assert (lesson.length_spin.minimum(), lesson.length_spin.maximum()) == (2, 20)
+    w = [np.asarray(a, np.float64) for a in lesson.weights]
+    for n in (2, 6, 13, 20):
+        lesson.length_spin.setValue(n)
+        seq = rs.running_sum_data(1, n, seed=100 + n)[0].reshape(-1)
+        rnn = lesson.rnn_text.text()
+        assert "input_shape=(None, 1)" in rnn
+        assert f"Fed {n} values" in rnn
+        said = float(rnn.split("prediction ")[1].split(",")[0])
+        assert said == pytest.approx(_rnn_total(w, seq), abs=2e-3)
+    lesson.length_spin.setValue(6)
+    dense = lesson.dense_text.text()
+    assert ("The engine says: the model expects inputs of shape (batch, 5, 1), got (1, 6, 1)"
+            in dense)
+    assert "Flatten cannot read sequences of any length" in dense
 
 
 def test_training_live_moves_the_weights_and_the_numbers(lesson, qtbot, monkeypatch):

@@ -137,21 +137,29 @@ def test_dense_refuses_other_lengths_and_the_rnn_weights_read_any_length():
     refused = rs.feed(dense, np.zeros(8))
     assert not refused.ok and "(batch, 5, 1)" in refused.message
     assert rs.feed(dense, np.zeros(5)).ok
+    refused = rs.feed(dense, np.zeros(6))           # built for T, refuses T + 1
+    assert not refused.ok and "got (1, 6, 1)" in refused.message
+    assert "Flatten cannot read sequences of any length" in rs.dense_any_length_refusal()
     weights = _weights(3)
     seqs = rs.demo_sequences()
-    assert [len(s) for s in seqs] == [3, 5, 8]
+    assert [len(s) for s in seqs] == [2, 5, 10, 20]
     results = rs.rnn_on_lengths(weights, seqs)
     for seq, res in zip(seqs, results):
         assert res.ok
         assert res.prediction == pytest.approx(_forward(weights, seq)[1], abs=1e-5)
-    shapes = {n: rs.weight_shapes(rs.with_length(weights, n)) for n in (3, 5, 8)}
-    assert shapes[3] == shapes[5] == shapes[8]
+    # one model, built once for any length, reads them all
+    model = rs.any_length(weights)
+    assert model.input_shape == (None, 1)
+    for seq in seqs:
+        assert rs.feed(model, seq).prediction == pytest.approx(_forward(weights, seq)[1],
+                                                               abs=1e-5)
 
 
 def test_the_tiny_rnn_learns_the_running_sum():
     x, y = rs.running_sum_data(512, rs.TRAIN_LENGTH, seed=0)
     assert np.allclose(y, x.sum(axis=1))
-    model = rs.make_model(2, rs.TRAIN_LENGTH, seed=0)
+    model = rs.make_model(2, seed=0)
+    assert model.input_shape == (None, 1)   # built for any length, trained on one
     history = model.fit(x, y, epochs=40, batch_size=32, seed=0)
     assert history.history["loss"][-1] < 0.1 * history.history["loss"][0]
     xt, yt = rs.running_sum_data(300, rs.TRAIN_LENGTH, seed=7)

@@ -24,9 +24,8 @@ def _finish(layer, where, input_shape, input_dim, trainable, extra):
         input_shape = (int(input_dim),)
     if input_shape is not None:
         shape = (input_shape,) if isinstance(input_shape, int) else tuple(input_shape)
-        if any(d is None for d in shape):
-            raise NotImplementedError(f"{where}: input_shape with a None (variable) size")
-        layer.keras_input_shape = tuple(int(d) for d in shape)
+        # None: a free time axis (sequences of any length); Sequential checks where it is
+        layer.keras_input_shape = tuple(None if d is None else int(d) for d in shape)
     layer.trainable = bool(trainable)
     return layer
 

@@ -19,6 +19,7 @@ from core.keras._progress import KerasProgress, summary_line
 from core.keras._unsupported import refuse
 from core.layers import Layer
 from core.model import Sequential as _EngineSequential
+from core.model import _shape as _declared_shape
 
 
 class Input:
@@ -29,9 +30,8 @@ class Input:
         if shape is None:
             raise ValueError("Input needs shape=, e.g. keras.Input(shape=(784,))")
         shape = (shape,) if isinstance(shape, int) else tuple(shape)
-        if any(d is None for d in shape):
-            raise NotImplementedError("Input: a None (variable) size in shape")
-        self.shape = tuple(int(d) for d in shape)
+        # None: a free time axis, Input(shape=(None, 3)) for sequences of any length
+        self.shape = tuple(None if d is None else int(d) for d in shape)
         self.name = name
 
 
@@ -60,7 +60,7 @@ class Sequential(_EngineSequential):
         if isinstance(layer, Input):
             if self.layers:
                 raise ValueError("an Input must come before the model's first layer")
-            self.input_shape = layer.shape
+            self.input_shape = _declared_shape(layer.shape)   # None only on the time axis
             return
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential takes keras.layers, got {layer!r}")

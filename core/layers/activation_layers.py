@@ -7,6 +7,7 @@ from core.layers.base import Layer
 
 class _ActivationLayer(Layer):
     _fn_name = "linear"
+    takes_any_length = True   # element by element: the length does not matter
 
     def __init__(self, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)

@@ -20,6 +20,10 @@ class Layer:
     #: True if `backward(dy, need_input_grad=False)` may skip dL/d(input) (returns None):
     #: a first layer's input gradient is never used, and computing it is a whole product.
     input_grad_optional = False
+    #: True if the layer reads inputs whose time axis is free (None: sequences of any
+    #: length), as recurrent, Dense, Dropout and activation layers do; a layer whose
+    #: output size depends on every input size (Flatten, Conv2D) refuses them
+    takes_any_length = False
 
     def __init__(self, name: str | None = None, trainable: bool = True):
         if name is not None and (not isinstance(name, str) or not name):
@@ -46,13 +50,27 @@ class Layer:
 
     # --- shapes and parameters -------------------------------------------------
     def build(self, input_shape: tuple, rng: np.random.Generator | None = None) -> None:
-        input_shape = tuple(int(d) for d in input_shape)
+        # None: a free time axis (sequences of any length), kept as Keras keeps it
+        input_shape = tuple(None if d is None else int(d) for d in input_shape)
+        self.check_input_shape(input_shape)
         self.output_shape = self.compute_output_shape(input_shape)
         self.input_shape = input_shape
         self.built = True
 
     def compute_output_shape(self, input_shape: tuple) -> tuple:
         return tuple(input_shape)
+
+    def check_input_shape(self, input_shape: tuple) -> None:
+        """ValueError, in a sentence, if this layer cannot read inputs of this declared
+        shape because it has a free (None) length the layer needs to know."""
+        if None in tuple(input_shape) and not self.takes_any_length:
+            fixed = ", ".join("5" if d is None else str(d) for d in input_shape)
+            raise ValueError(
+                f"{type(self).__name__} cannot read sequences of any length (input shape "
+                f"{_written(input_shape)}): its output has a size fixed by the input's, so "
+                f"the length must be known. Give it, e.g. input_shape=({fixed}"
+                f"{',' if len(input_shape) == 1 else ''}), or read the sequence with a "
+                f"SimpleRNN or LSTM first")
 
     def param_shapes(self, input_shape: tuple) -> dict[str, tuple]:
         """The shapes `build(input_shape)` would give the parameters, in Keras order, without
@@ -155,6 +173,11 @@ class ActivatedLayer(Layer):
         cfg["activation"] = activations.name_of(self.activation) if not isinstance(
             self.activation, activations.LeakyReLUFn) else self.activation.get_config()
         return cfg
+
+
+def _written(shape) -> str:
+    """(None, 3) as the learner writes it; (5,) keeps its comma."""
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
 def as_clean_float32(x) -> np.ndarray:

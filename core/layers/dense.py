@@ -13,6 +13,7 @@ from core.layers.base import ActivatedLayer, as_clean_float32, glorot_uniform
 
 class Dense(ActivatedLayer):
     base_name = "dense"
+    takes_any_length = True   # on sequences it applies the same W at every step
     input_grad_optional = True
 
     def __init__(self, units: int, activation=None, name: str | None = None,
@@ -23,8 +24,12 @@ class Dense(ActivatedLayer):
         self.units = int(units)
 
     def compute_output_shape(self, input_shape):
+        if input_shape and input_shape[-1] is None:
+            raise ValueError("Dense needs to know how many features it reads: its kernel "
+                             "has one row per feature, so the last size of the input shape "
+                             "cannot be None")
         if len(input_shape) == 2:           # (time steps, features): one output per step
-            return (int(input_shape[0]), self.units)
+            return (input_shape[0], self.units)   # None steps: any length
         if len(input_shape) != 1:
             raise ValueError(
                 f"Dense expects flat inputs (features,), got {tuple(input_shape)}: "

@@ -12,6 +12,7 @@ from core.layers.base import Layer
 
 class Dropout(Layer):
     base_name = "dropout"
+    takes_any_length = True
 
     def __init__(self, rate: float, seed: int | None = None, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)

@@ -46,6 +46,7 @@ def _sigmoid(z, out=None):
 
 class _Recurrent(Layer):
     gates = 1
+    takes_any_length = True   # the weights have no time axis
 
     def __init__(self, units: int, return_sequences: bool = False, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
@@ -58,7 +59,7 @@ class _Recurrent(Layer):
         if len(input_shape) != 2:
             raise ValueError(f"{type(self).__name__} takes sequences (time steps, features), "
                              f"got input shape {tuple(input_shape)}")
-        t = int(input_shape[0])
+        t = input_shape[0]   # None: any length
         return (t, self.units) if self.return_sequences else (self.units,)
 
     def param_shapes(self, input_shape):
@@ -258,6 +259,7 @@ class Embedding(Layer):
     """Integer ids (N, T) → their rows of a (V, d) table. First layer only: ids have no gradient."""
 
     base_name = "embedding"
+    takes_any_length = True
 
     def __init__(self, input_dim: int, output_dim: int, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
@@ -270,7 +272,7 @@ class Embedding(Layer):
         if len(input_shape) != 1:
             raise ValueError(f"Embedding takes sequences of ids (time steps,), got input shape "
                              f"{tuple(input_shape)}")
-        return (int(input_shape[0]), self.output_dim)
+        return (input_shape[0], self.output_dim)   # None: any length
 
     def param_shapes(self, input_shape):
         return {"embeddings": (self.input_dim, self.output_dim)}

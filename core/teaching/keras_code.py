@@ -255,7 +255,9 @@ def keras_code(model_config: Mapping, compile_config: Mapping, *, epochs: int,
                          insurance=insurance) + [""]
     body = []
     if input_shape:
-        body.append("keras.Input(shape=(" + ", ".join(str(int(d)) for d in input_shape)
+        # None: a free time axis, written as Keras writes it (sequences of any length)
+        body.append("keras.Input(shape=(" + ", ".join("None" if d is None else str(int(d))
+                                                      for d in input_shape)
                     + ("," if len(input_shape) == 1 else "") + "))")
     else:
         body.append("keras.Input(shape=x_train.shape[1:])")

@@ -12,9 +12,11 @@ share of ∂L/∂W, ∂L/∂U and ∂L/∂b, and the update. The values are the 
 only multiplies recorded factors to write the products out (the tests check that those
 products give back the trace's own gradients).
 
-`length_demo` shows why a dense network cannot read a sequence of any length: a Dense
-layer's kernel has one row per input value, so a network built for 5 values refuses 8;
-the SimpleRNN's weights do not depend on the length at all.
+The lesson's network is built once for sequences of any length (input_shape=(None, 1),
+as Keras writes it): the SimpleRNN's weights have no time axis, so the one trained model
+reads 2 values or 20 (`rnn_on_lengths`). A dense network cannot: its kernel has one row
+per input value, so a network built for 5 values refuses 6 (`feed`), and the engine
+refuses to build one for any length at all (`dense_any_length_refusal`).
 """
 from __future__ import annotations
 
@@ -34,8 +36,11 @@ PHASE_TITLES = {"forward": "Forward through time", "loss": "Loss",
 PHASE_WORDS = {"forward": "Forward", "loss": "Loss", "backward": "Backward", "update": "Update"}
 #: the length the network trains on; the length demo tries others
 TRAIN_LENGTH = 5
-DEMO_LENGTHS = (3, 5, 8)
+DEMO_LENGTHS = (2, 5, 10, 20)
+#: the walk-through's longest sequence (what fits on the screen unrolled)
 MAX_LENGTH = 12
+#: the lengths the "any length" demo feeds the one trained network
+DEMO_RANGE = (2, 20)
 #: sequence values are whole tenths in [-VALUE_RANGE, VALUE_RANGE], easy to add up by eye
 VALUE_RANGE = 0.5
 DEFAULT_UNITS = 2
@@ -80,8 +85,9 @@ def running_sum_data(n: int, length: int = TRAIN_LENGTH, seed: int = 0):
     """`n` sequences of `length` values (whole tenths in ±0.5) and each one's total.
 
     Returns x (n, length, 1) float32 and y (n, 1) float32."""
-    if length < 1 or length > MAX_LENGTH:
-        raise ValueError(f"a sequence here has 1 to {MAX_LENGTH} steps, got {length}")
+    longest = max(MAX_LENGTH, DEMO_RANGE[1])
+    if length < 1 or length > longest:
+        raise ValueError(f"a sequence here has 1 to {longest} steps, got {length}")
     rng = np.random.default_rng(seed)
     tenths = rng.integers(-int(VALUE_RANGE * 10), int(VALUE_RANGE * 10) + 1, (n, length, 1))
     x = (tenths / 10.0).astype(np.float32)
@@ -116,20 +122,26 @@ def _is_number(s: str) -> bool:
     return True
 
 
-def make_model(units: int = DEFAULT_UNITS, length: int = TRAIN_LENGTH, seed: int = 0):
-    """The lesson's network, compiled for training: SimpleRNN(units) → Dense(1), MSE."""
-    model = Sequential([SimpleRNN(units), Dense(1)], input_shape=(length, 1), seed=seed)
+#: the input shape of a model that reads one number per step, any number of steps
+ANY_LENGTH = (None, 1)
+
+
+def make_model(units: int = DEFAULT_UNITS, length: int | None = None, seed: int = 0):
+    """The lesson's network, compiled for training: SimpleRNN(units) → Dense(1), MSE, for
+    sequences of any length (or of `length` steps only, if given)."""
+    shape = ANY_LENGTH if length is None else (int(length), 1)
+    model = Sequential([SimpleRNN(units), Dense(1)], input_shape=shape, seed=seed)
     model.compile(Adam(TRAIN_LEARNING_RATE), "mean_squared_error")
     return model
 
 
-def with_length(weights, length: int, learning_rate: float = WALK_LEARNING_RATE):
-    """The same network, with the same weights, built for sequences of `length` steps.
+def any_length(weights, learning_rate: float = WALK_LEARNING_RATE):
+    """A copy of the network with these weights, reading sequences of any length.
 
-    The engine builds a model for one input shape; a SimpleRNN's weights have no time
-    axis, so the very same weight arrays serve any length."""
+    A SimpleRNN's weights have no time axis, so one model with one set of weights serves
+    every length: the model is built with input_shape=(None, 1)."""
     units = int(np.asarray(weights[1]).shape[0])
-    model = Sequential([SimpleRNN(units), Dense(1)], input_shape=(int(length), 1), seed=0)
+    model = Sequential([SimpleRNN(units), Dense(1)], input_shape=ANY_LENGTH, seed=0)
     model.set_weights([np.array(w, np.float32, copy=True) for w in weights])
     model.compile(SGD(learning_rate), "mean_squared_error")
     return model
@@ -195,7 +207,7 @@ def walk_through(weights, sequence, target=None, learning_rate: float = WALK_LEA
     if not 1 <= seq.size <= MAX_LENGTH:
         raise ValueError(f"a sequence here has 1 to {MAX_LENGTH} steps, got {seq.size}")
     tgt = float(seq.sum()) if target is None else float(target)
-    model = with_length(weights, seq.size, learning_rate)
+    model = any_length(weights, learning_rate)
     trace = model.trace_step(seq.reshape(1, -1, 1), np.array([[tgt]], np.float32))
     rnn, out = trace.layers[0], trace.layers[1]
     hidden = rnn.extras["hidden_states"][0].astype(np.float64)           # (T, u)
@@ -343,16 +355,28 @@ def feed(model, sequence) -> LengthResult:
 
 
 def rnn_on_lengths(weights, sequences) -> list[LengthResult]:
-    """The one set of RNN weights on sequences of different lengths."""
-    return [feed(with_length(weights, len(s)), s) for s in sequences]
+    """One model, with one set of RNN weights, fed sequences of different lengths."""
+    model = any_length(weights)
+    return [feed(model, s) for s in sequences]
 
 
-def demo_sequences(seed: int = 1, lengths=DEMO_LENGTHS) -> list[np.ndarray]:
+def dense_any_length_refusal() -> str:
+    """The engine's own words when asked for a dense network that reads any length: the
+    Flatten before Dense needs to know how many values it flattens."""
+    try:
+        Sequential([Flatten(), Dense(1)], input_shape=ANY_LENGTH)
+    except ValueError as exc:
+        return str(exc)
+    raise AssertionError("the engine built a dense network for sequences of any length")
+
+
+def demo_sequences(seed: int = 4, lengths=DEMO_LENGTHS) -> list[np.ndarray]:
     return [running_sum_data(1, n, seed + k)[0].reshape(-1) for k, n in enumerate(lengths)]
 
 
 __all__ = ["PHASES", "PHASE_TITLES", "PHASE_WORDS", "TRAIN_LENGTH", "DEMO_LENGTHS",
            "MAX_LENGTH",
            "TimeStep", "Walk", "LengthResult", "plain", "vec", "mat", "running_sum_data",
-           "parse_sequence", "make_model", "with_length", "walk_through", "dense_model",
-           "weight_shapes", "feed", "rnn_on_lengths", "demo_sequences"]
+           "parse_sequence", "make_model", "any_length", "walk_through", "dense_model",
+           "weight_shapes", "feed", "rnn_on_lengths", "dense_any_length_refusal",
+           "demo_sequences", "ANY_LENGTH", "DEMO_RANGE"]

@@ -4,8 +4,9 @@ with the numbers, on a tiny SimpleRNN that learns a running sum while you watch.
 
 The numbers come from core.teaching.rnn_steps (the engine's own trace of a training step);
 this lesson only shows them: the unrolled picture on top, the list of steps and the formula
-with its numbers underneath. The second tab feeds sequences of other lengths to the RNN and
-to a dense network, and shows the dense network's refusal in the engine's words.
+with its numbers underneath. The second tab feeds sequences of 2 to 20 values to the one
+trained RNN (built for any length: input_shape=(None, 1)) and to a dense network built for 5,
+and shows the dense network's refusals in the engine's words.
 """
 from __future__ import annotations
 
@@ -42,6 +43,7 @@ def _first_walk_job(weights, seq):
     they need is compiled (or loaded from Numba's cache) here, off the window's thread."""
     rs.rnn_on_lengths(weights, [seq])
     rs.feed(rs.dense_model(rs.TRAIN_LENGTH), np.zeros(rs.TRAIN_LENGTH, np.float32))
+    rs.dense_any_length_refusal()
     return rs.walk_through(weights, seq)
 
 
@@ -74,7 +76,7 @@ class RnnLesson(Lesson):
         self.tabs = QTabWidget()
         self.tabs.setAccessibleName("Through time, and any length")
         self.tabs.addTab(self._through_time_tab(), "Through time")
-        self.tabs.addTab(self._length_tab(), "Why not a dense network?")
+        self.tabs.addTab(self._length_tab(), "Any length (why not a dense network?)")
         self.set_visual(self.tabs)
 
         pb = self.add_playback()
@@ -183,24 +185,30 @@ class RnnLesson(Lesson):
         col = QVBoxLayout(page)
         intro = QLabel("A dense network has one weight per input value, so it is built for one "
                        "length. The RNN has one weight per input feature and reads the values "
-                       "one at a time, so the same weights read any length.")
+                       "one at a time, so one trained network reads any length: it is built "
+                       "with input_shape=(None, 1), None meaning any number of steps.")
         intro.setWordWrap(True)
         col.addWidget(intro)
         row = QHBoxLayout()
         self.length_spin = _help(QSpinBox(), "How many values the sequence fed to both networks "
-                                 "has (both were built for 5)", "Sequence length")
-        self.length_spin.setRange(1, rs.MAX_LENGTH)
+                                 "has (the dense one was built for 5; the RNN for any length)",
+                                 "Sequence length")
+        self.length_spin.setRange(*rs.DEMO_RANGE)
         self.length_spin.setValue(8)
         self.length_spin.valueChanged.connect(self.refresh_lengths)
         lbl = QLabel("Feed a sequence of length")
         lbl.setBuddy(self.length_spin)
         row.addWidget(lbl)
         row.addWidget(self.length_spin)
-        row.addStretch(1)
+        self.fed_text = QLabel()   # the sequence both networks are fed, written once
+        self.fed_text.setFont(mono_font())
+        self.fed_text.setWordWrap(True)
+        self.fed_text.setAccessibleName("The sequence fed to both networks")
+        row.addWidget(self.fed_text, 1)
         col.addLayout(row)
         boxes = QHBoxLayout()
         self.dense_box = QGroupBox("Dense network: Flatten → Dense(1), built for 5 values")
-        self.rnn_box = QGroupBox("RNN: SimpleRNN → Dense(1), trains on 5 values")
+        self.rnn_box = QGroupBox("RNN: SimpleRNN → Dense(1), one network for any length")
         self.dense_text = QLabel()
         self.rnn_text = QLabel()
         for box, text, name in ((self.dense_box, self.dense_text, "Dense network"),
@@ -216,8 +224,9 @@ class RnnLesson(Lesson):
         self.lengths_table = QTableWidget(0, 4)
         self.lengths_table.setHorizontalHeaderLabels(
             ["Length", "Sequence", "True total", "RNN says"])
-        self.lengths_table.setAccessibleName("The same RNN weights on 3, 5 and 8 steps")
-        self.lengths_table.setToolTip("One set of RNN weights reading sequences of 3, 5 and 8 "
+        lengths = ", ".join(map(str, rs.DEMO_LENGTHS))
+        self.lengths_table.setAccessibleName(f"The same RNN on {lengths} steps")
+        self.lengths_table.setToolTip(f"The one trained RNN reading sequences of {lengths} "
                                       "values")
         self.lengths_table.setFont(mono_font())
         self.lengths_table.verticalHeader().setVisible(False)
@@ -228,12 +237,13 @@ class RnnLesson(Lesson):
                                    QHeaderView.ResizeMode.ResizeToContents)
         rows = self.lengths_table.verticalHeader().defaultSectionSize()
         self.lengths_table.setMaximumHeight(
-            4 * rows + self.lengths_table.horizontalHeader().sizeHint().height())
+            (len(rs.DEMO_LENGTHS) + 1) * rows
+            + self.lengths_table.horizontalHeader().sizeHint().height())
         col.addWidget(self.lengths_table)
-        note = QLabel("The RNN only ever trains on sequences of 5. Reading 3 or 8 values it is "
-                      "usually close to the true total, though not always: a network that has "
-                      "seen one length may learn a trick that only works for that length, which "
-                      "is why real RNNs train on sequences of many lengths.")
+        note = QLabel("The RNN only ever trains on sequences of 5. Reading 2 or 10 values a "
+                      "trained one is usually close to the true total, at 20 often less so: a "
+                      "network that has seen one length may learn a trick that only works near "
+                      "that length, which is why real RNNs train on sequences of many lengths.")
         note.setWordWrap(True)
         note.setObjectName("mutedText")
         col.addWidget(note)
@@ -247,7 +257,7 @@ class RnnLesson(Lesson):
         self.epochs_trained = 0
         self.train_label.setText("Untrained: random weights")
         seed = int(np.random.default_rng().integers(10_000))
-        self.model = rs.make_model(self.units_spin.value(), rs.TRAIN_LENGTH, seed)
+        self.model = rs.make_model(self.units_spin.value(), None, seed)   # any length
         self.set_weights(self.model.get_weights())
 
     def set_weights(self, weights) -> None:
@@ -388,21 +398,27 @@ class RnnLesson(Lesson):
             return
         n = self.length_spin.value()
         seq = rs.running_sum_data(1, n, seed=100 + n)[0].reshape(-1)
-        written = ", ".join(rs.plain(v) for v in seq)
+        self.fed_text.setText(f"{', '.join(rs.plain(v) for v in seq)} (total "
+                              f"{rs.plain(seq.sum())})")
         dense = rs.dense_model(rs.TRAIN_LENGTH)
         d = rs.feed(dense, seq)
-        shapes = "\n".join(f"  {name} {shape}" for name, shape in rs.weight_shapes(dense))
+        shapes = ", ".join(f"{name} {shape}" for name, shape in rs.weight_shapes(dense))
         verdict = (f"prediction {rs.plain(d.prediction)}" if d.ok else
-                   f"cannot read it.\nThe engine says: {d.message}")
-        self.dense_text.setText(f"Weights:\n{shapes}\n\nFed {n} values ({written}):\n{verdict}")
-        rnn = rs.rnn_on_lengths(self.weights, [seq])[0]
-        model = rs.with_length(self.weights, n)
-        shapes = "\n".join(f"  {name} {shape}" for name, shape in rs.weight_shapes(model))
-        self.rnn_text.setText(f"Weights (the same for every length):\n{shapes}\n\nFed {n} values "
-                              f"({written}):\nprediction {rs.plain(rnn.prediction)}, true total "
-                              f"{rs.plain(seq.sum())}")
+                   f"cannot read it. The engine says: {d.message}")
+        self.dense_text.setText(
+            f"Weights: {shapes}\n\nFed {n} values: {verdict}\n\n"
+            f"Built for any length instead (input_shape=(None, 1)), the engine says: "
+            f"{rs.dense_any_length_refusal()}")
+        # one network for every length: the lesson's own weights, in one model
+        rnn = rs.any_length(self.weights)
+        said = rs.feed(rnn, seq)
+        shapes = ", ".join(f"{name} {shape}" for name, shape in rs.weight_shapes(rnn))
+        shape = ", ".join(map(str, rnn.input_shape))
+        self.rnn_text.setText(f"Built once for input_shape=({shape}). Weights, the same for "
+                              f"every length: {shapes}\n\nFed {n} values: prediction "
+                              f"{rs.plain(said.prediction)}, true total {rs.plain(seq.sum())}")
         seqs = rs.demo_sequences()
-        results = rs.rnn_on_lengths(self.weights, seqs)
+        results = [rs.feed(rnn, s) for s in seqs]
         t = self.lengths_table
         t.setRowCount(len(seqs))
         for r, (s, res) in enumerate(zip(seqs, results)):

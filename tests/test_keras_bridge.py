@@ -364,3 +364,40 @@ def test_augmentation_layers_travel_through_keras_files(tmp_path):
     assert [type(lay).__name__ for lay in back.layers] == [
         "Rescaling", "RandomFlip", "RandomRotation", "RandomZoom", "Flatten", "Dense"]
     assert back.layers[2].factor == (-0.1, 0.1) and back.layers[0].scale == pytest.approx(1 / 255)
+
+
+def test_the_keras_code_view_writes_recurrent_layers_that_build_the_same_network(tmp_path,
+                                                                                monkeypatch):
+    """SimpleRNN, LSTM and Embedding are real Keras layers: the code view writes them (with
+    the arguments that differ from Keras's defaults), and the script run on core.keras builds
+    a network of the same layers, shapes and weight counts."""
+    from core.layers import Dense
+    from core.layers.recurrent import LSTM, Embedding, SimpleRNN
+    from core.model import Sequential
+    from core.teaching.keras_code import keras_code_for_model
+
+    m = Sequential([Embedding(30, 8), LSTM(16, return_sequences=True),
+                    SimpleRNN(4, activation="relu"), Dense(3, activation="softmax")],
+                   input_shape=(None,), seed=0)
+    m.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    code = keras_code_for_model(m, epochs=1, batch_size=32, dataset=None)
+    assert "no Keras equivalent" not in code
+    for line in ("layers.Embedding(30, 8)", "layers.LSTM(16, return_sequences=True)",
+                 'layers.SimpleRNN(4, activation="relu")'):
+        assert line in code
+    rng = np.random.default_rng(0)
+    namespace = {"x_train": rng.integers(0, 30, (64, 7)), "y_train": rng.integers(0, 3, 64),
+                 "x_val": rng.integers(0, 30, (16, 11)), "y_val": rng.integers(0, 3, 16)}
+    code = code.replace("from tensorflow import keras", "from core import keras").replace(
+        "from tensorflow.keras import", "from core.keras import")
+    monkeypatch.chdir(tmp_path)
+    try:
+        exec(compile(code, "keras_code", "exec"), namespace)
+    finally:
+        keras.utils._seeds.clear()
+    built = namespace["model"]
+    assert [type(layer).__name__ for layer in built.layers] == [
+        type(layer).__name__ for layer in m.layers]
+    assert [w.shape for w in built.get_weights()] == [w.shape for w in m.get_weights()]
+    assert built.layers[2].get_config()["activation"] == "relu"
+    assert built.layers[1].return_sequences and not built.layers[2].return_sequences

@@ -104,6 +104,19 @@ def layer_code(spec: Mapping) -> list[str]:
         return [f'layers.Activation("{cls.lower()}")']
     if cls == "LeakyReLU":
         return [f"layers.LeakyReLU(alpha={_num(cfg.get('alpha', 0.01))})"]
+    if cls in ("SimpleRNN", "LSTM"):
+        if isinstance(act, Mapping):    # a leaky ReLU inside the recurrence: no layer does it
+            return [no_equivalent(f"{cls} with activation {act}")]
+        args = [_num(int(cfg["units"]))]
+        if cls == "SimpleRNN" and act not in (None, "tanh"):   # Keras's default is tanh
+            args.append(act_arg or 'activation="linear"')
+        if cfg.get("return_sequences"):
+            args.append("return_sequences=True")
+        return [f"layers.{cls}({', '.join(args)})"]
+    if cls == "Embedding":
+        return [f"layers.Embedding({_num(int(cfg['input_dim']))}, {_num(int(cfg['output_dim']))})"]
+    if cls == "UpSampling2D":
+        return [f"layers.UpSampling2D({_pair_or_int(cfg.get('size', 2))})"]
     return [no_equivalent(f"layer {cls}")]
 
 

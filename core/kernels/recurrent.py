@@ -313,7 +313,7 @@ def _input_grad_rows(dzf, w, dxt, t, nt):
 @njit(cache=True, nogil=True, parallel=True)
 def _lstm_backward_threads(x, w, u, gates, cs, tcs, hs, dy, need_dx, dz, dhs, dw, du, db,
                            dxt, nt):
-    n_steps, n = gates.shape[0], gates.shape[1]
+    n = gates.shape[1]
     for t in prange(nt):
         r0, r1 = _block(n, t, nt)
         _lstm_backward_rows(dy, u, gates, cs, tcs, dz, dhs, r0, r1)

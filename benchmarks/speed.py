@@ -439,12 +439,19 @@ def run_pass(args):
     for label, (_, why) in absent.items():
         print(f"  rival: {label} {why}")
 
-    # same network on every side: the first losses agree (each side's first step, batch 0)
-    first = {"cnn": {"ours": cnn.train_on_batch(work.cnn_x[0], work.cnn_y[0])["loss"]},
-             "mlp": {"ours": mlp.train_on_batch(work.dense_x[0], work.dense_y[0])["loss"]}}
-    for side in sides:
-        for net, losses in side.first_losses(work).items():
-            first[net].update(losses)
+    def wanted_row(row):
+        return not args.rows or any(part.strip().lower() in row.lower()
+                                    for part in args.rows.split(","))
+
+    # same network on every side: the first losses agree (each side's first step, batch 0);
+    # skipped when only recurrent rows are asked for (nothing else is compiled then)
+    first = {"cnn": {}, "mlp": {}}
+    if any(wanted_row(r) for r in (CNN_STEP, DENSE_STEP, PREDICT, CNN_EPOCH, DENSE_EPOCH)):
+        first = {"cnn": {"ours": cnn.train_on_batch(work.cnn_x[0], work.cnn_y[0])["loss"]},
+                 "mlp": {"ours": mlp.train_on_batch(work.dense_x[0], work.dense_y[0])["loss"]}}
+        for side in sides:
+            for net, losses in side.first_losses(work).items():
+                first[net].update(losses)
 
     ours = ours_contenders(cnn, mlp, work)
     theirs = {}  # row -> {label: fn}
@@ -459,10 +466,11 @@ def run_pass(args):
     if "torch" in wanted and "torch" not in missing:
         for row, fns in recurrent_rivals.torch_contenders(rnn_models, work).items():
             theirs.setdefault(row, {}).update(fns)
-    ours_k, ref_k = our_kernels(KERNEL_SHAPES), ref.side.kernels(KERNEL_SHAPES)
-    for name in ours_k:
-        ours[name] = ours_k[name]
-        theirs[name] = {ref.label: ref_k[name]}
+    if any(wanted_row(name) for name in KERNEL_NOTES):
+        ours_k, ref_k = our_kernels(KERNEL_SHAPES), ref.side.kernels(KERNEL_SHAPES)
+        for name in ours_k:
+            ours[name] = ours_k[name]
+            theirs[name] = {ref.label: ref_k[name]}
 
     results = {"first losses": first}
     print(f"  {'':<38} {'rival':<28} {'ours':>12} {'rival':>12} {'ratio':>7} {'(p25)':>7}   "
@@ -472,7 +480,7 @@ def run_pass(args):
         return f"{t * 1e3:9.3f} ms" if not unit_s else f"{t:9.3f} s "
 
     for row in ours:
-        if args.rows and not any(part.strip().lower() in row.lower() for part in args.rows.split(",")):
+        if not wanted_row(row):
             continue
         (reps, block, budget, warm) = TIMING.get(row, KERNEL_TIMING)
         q = 0 if quick else 1

@@ -99,6 +99,9 @@ def main() -> int:
     ap.add_argument("--seeds", default="0,1")
     ap.add_argument("--engines", default="ours,torch")
     ap.add_argument("--mnist", default=str(ROOT.parent / "shared" / "data" / "mnist"))
+    ap.add_argument("--torch-threads", type=int, default=0,
+                    help="PyTorch's thread count (default: its own). On a loaded machine its "
+                         "OpenMP threads spin waiting for each other: 1 gives the honest figure")
     ap.add_argument("--json", help="also write the results to this file")
     args = ap.parse_args()
     from core.data import load_mnist_test_idx, load_offline_digits
@@ -116,6 +119,9 @@ def main() -> int:
         except ImportError:
             print("PyTorch not installed: our side only")
             engines.remove("torch")
+        else:
+            if args.torch_threads:
+                torch.set_num_threads(args.torch_threads)
     print(f"LSTM({UNITS}) → Dense({CLASSES}), Adam {LEARNING_RATE}, batch {BATCH}, {args.epochs} "
           f"epochs on {len(x)} offline digits; accuracy on the {len(xt)} real MNIST test digits")
     results = []

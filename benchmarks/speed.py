@@ -39,7 +39,9 @@ all alike; figures are medians over all timed calls after the warm-up.
 
 What is timed: the course CNN's training step (batch 64), the dense 784-128-10 training
 step (batch 128), one-image CNN prediction, a full epoch over the 5,000 offline digits for
-both networks, and the kernels alone. Ours is `model.train_on_batch` (forward, loss,
+both networks, LSTM(128) and SimpleRNN(128) with a Dense(10) head (a training step with
+Adam on 64 digits read as 28 rows of 28 pixels, and one sequence predicted; against
+PyTorch's own nn.LSTM / nn.RNN, benchmarks/recurrent_rivals.py), and the kernels alone. Ours is `model.train_on_batch` (forward, loss,
 backward, finiteness check, SGD update) and `model.fit`.
 
 Two passes, each in a fresh process because OpenBLAS reads its settings when it loads:
@@ -75,7 +77,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.speed_support import (CNN_EPOCH, CNN_STEP, DENSE_EPOCH, DENSE_STEP,  # noqa: E402
-                                      PREDICT, cpu_description, cycling, enter_fresh_state,
+                                      LSTM_PREDICT, LSTM_STEP, PREDICT, RNN_PREDICT, RNN_STEP,
+                                      cpu_description, cycling, enter_fresh_state,
                                       enter_steady_state,
                                       faults_per_call)
 
@@ -375,6 +378,10 @@ TIMING = {
     PREDICT: ((20, 48), (30, 50), (3, 6), 3),
     CNN_EPOCH: ((2, 3), (1, 1), (8, 15), 1),
     DENSE_EPOCH: ((2, 3), (1, 1), (8, 15), 1),
+    LSTM_STEP: ((10, 24), (10, 16), (6, 15), 3),
+    RNN_STEP: ((10, 24), (10, 16), (4, 10), 3),
+    LSTM_PREDICT: ((20, 48), (30, 50), (3, 6), 3),
+    RNN_PREDICT: ((20, 48), (30, 50), (3, 6), 3),
 }
 KERNEL_TIMING = ((10, 24), (5, 8), (1, 2.5), 3)
 
@@ -432,22 +439,38 @@ def run_pass(args):
     for label, (_, why) in absent.items():
         print(f"  rival: {label} {why}")
 
-    # same network on every side: the first losses agree (each side's first step, batch 0)
-    first = {"cnn": {"ours": cnn.train_on_batch(work.cnn_x[0], work.cnn_y[0])["loss"]},
-             "mlp": {"ours": mlp.train_on_batch(work.dense_x[0], work.dense_y[0])["loss"]}}
-    for side in sides:
-        for net, losses in side.first_losses(work).items():
-            first[net].update(losses)
+    def wanted_row(row):
+        return not args.rows or any(part.strip().lower() in row.lower()
+                                    for part in args.rows.split(","))
+
+    # same network on every side: the first losses agree (each side's first step, batch 0);
+    # skipped when only recurrent rows are asked for (nothing else is compiled then)
+    first = {"cnn": {}, "mlp": {}}
+    if any(wanted_row(r) for r in (CNN_STEP, DENSE_STEP, PREDICT, CNN_EPOCH, DENSE_EPOCH)):
+        first = {"cnn": {"ours": cnn.train_on_batch(work.cnn_x[0], work.cnn_y[0])["loss"]},
+                 "mlp": {"ours": mlp.train_on_batch(work.dense_x[0], work.dense_y[0])["loss"]}}
+        for side in sides:
+            for net, losses in side.first_losses(work).items():
+                first[net].update(losses)
 
     ours = ours_contenders(cnn, mlp, work)
     theirs = {}  # row -> {label: fn}
     for side in sides:
         for row, fns in side.contenders(work).items():
             theirs.setdefault(row, {}).update(fns)
-    ours_k, ref_k = our_kernels(KERNEL_SHAPES), ref.side.kernels(KERNEL_SHAPES)
-    for name in ours_k:
-        ours[name] = ours_k[name]
-        theirs[name] = {ref.label: ref_k[name]}
+    # the recurrent rows (issue 16): PyTorch's own LSTM / RNN; no plain-NumPy stand-in
+    from benchmarks import recurrent_rivals
+
+    rnn_models = recurrent_rivals.our_models()
+    ours.update(recurrent_rivals.ours(rnn_models, work))
+    if "torch" in wanted and "torch" not in missing:
+        for row, fns in recurrent_rivals.torch_contenders(rnn_models, work).items():
+            theirs.setdefault(row, {}).update(fns)
+    if any(wanted_row(name) for name in KERNEL_NOTES):
+        ours_k, ref_k = our_kernels(KERNEL_SHAPES), ref.side.kernels(KERNEL_SHAPES)
+        for name in ours_k:
+            ours[name] = ours_k[name]
+            theirs[name] = {ref.label: ref_k[name]}
 
     results = {"first losses": first}
     print(f"  {'':<38} {'rival':<28} {'ours':>12} {'rival':>12} {'ratio':>7} {'(p25)':>7}   "
@@ -457,7 +480,7 @@ def run_pass(args):
         return f"{t * 1e3:9.3f} ms" if not unit_s else f"{t:9.3f} s "
 
     for row in ours:
-        if args.rows and not any(part.strip().lower() in row.lower() for part in args.rows.split(",")):
+        if not wanted_row(row):
             continue
         (reps, block, budget, warm) = TIMING.get(row, KERNEL_TIMING)
         q = 0 if quick else 1

@@ -30,6 +30,10 @@ DENSE_STEP = "dense train step (batch 128)"
 PREDICT = "CNN predict (1 image)"
 CNN_EPOCH = "CNN epoch (5,000 digits, batch 64)"
 DENSE_EPOCH = "dense epoch (5,000 digits, batch 128)"
+LSTM_STEP = "LSTM(128) train step (64 x 28 x 28)"
+RNN_STEP = "SimpleRNN(128) train step (64 x 28 x 28)"
+LSTM_PREDICT = "LSTM(128) predict (1 sequence)"
+RNN_PREDICT = "SimpleRNN(128) predict (1 sequence)"
 
 #: below glibc's 32 MiB ceiling for the dynamic threshold (DEFAULT_MMAP_THRESHOLD_MAX on
 #: 64-bit), above every buffer of a course-CNN step on any side

@@ -5,11 +5,12 @@ from pathlib import Path
 
 import numpy as np
 
-from core.kernels import activations_ref, dense_ref, losses_ref, pool_ref
+from core.kernels import activations_ref, dense_ref, losses_ref, pool_ref, recurrent_ref
 from core.kernels.conv import reference as conv_ref
 
 KERNELS = Path(__file__).resolve().parents[1] / "core" / "kernels"
 REFERENCES = [KERNELS / "dense_ref.py", KERNELS / "conv" / "reference.py", KERNELS / "pool_ref.py",
+              KERNELS / "recurrent_ref.py",
               KERNELS / "activations_ref.py", KERNELS / "losses_ref.py"]
 
 
@@ -27,7 +28,7 @@ def test_references_import_only_numpy_and_each_other():
 
 
 def test_every_reference_function_says_its_formula():
-    for mod in (activations_ref, dense_ref, losses_ref, pool_ref, conv_ref):
+    for mod in (activations_ref, dense_ref, losses_ref, pool_ref, recurrent_ref, conv_ref):
         for name, fn in vars(mod).items():
             if callable(fn) and not name.startswith("_") and getattr(fn, "__module__", "") == mod.__name__:
                 assert fn.__doc__, f"{mod.__name__}.{name} has no docstring"

@@ -67,6 +67,20 @@ def test_after_warm_up_training_and_predicting_compile_nothing_new():
         m.predict(x)
         m.layer_outputs(x[:2])
         m.trace_step(x[:3], y[:3])
+    # the recurrent lessons' layers: a first layer (no input gradient), one after another
+    # (its input gradient, every step's output), every SimpleRNN activation by one kernel
+    from core.layers import LSTM, SimpleRNN
+
+    rows = np.ascontiguousarray(x[..., 0])
+    for layers in ([LSTM(8), Dense(10, activation="softmax")],
+                   [SimpleRNN(8, activation="relu", return_sequences=True), LSTM(6),
+                    Dense(10, activation="softmax")],
+                   [SimpleRNN(5), Dense(10, activation="softmax")]):
+        m = Sequential(layers, input_shape=(28, 28), seed=0)
+        m.compile(optimizer=SGD(0.01), loss="sparse_categorical_crossentropy")
+        m.fit(rows, y, epochs=1, batch_size=20)
+        m.predict(rows[:1])
+        m.trace_step(rows[:3], y[:3])
     after = _signatures()
     assert {k: (before.get(k), v) for k, v in after.items() if v != before.get(k)} == {}
 

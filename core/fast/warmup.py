@@ -213,7 +213,21 @@ def _training_steps():
         (x,) = _arrays(rng, (2, 4))
         m.train_on_batch(x, np.array([0, 1]))
 
+    def recurrent():
+        # LSTM and SimpleRNN forward and BPTT (core.kernels.recurrent): one specialisation
+        # each serves every activation, sequence length, batch size and thread count
+        from core.kernels import recurrent as R
+
+        (x,) = _arrays(rng, (2, 3, 2))
+        for gates, fwd, bwd in ((4, R.lstm_forward_planned, R.lstm_backward_planned),
+                                (1, R.rnn_forward_planned, R.rnn_backward_planned)):
+            w, u, b, dy = _arrays(rng, (2, gates * 3), (3, gates * 3), (gates * 3,), (2, 3))
+            state = fwd(x, w, u, b, chunks=2, mode="threads")
+            for need_dx in (True, False):
+                bwd(x, w, u, *state, dy, need_input_grad=need_dx, chunks=2, mode="threads")
+
     return [("losses, activation gradients, updates", activations_and_losses),
+            ("recurrent layers", recurrent),
             ("dense network step", dense_network_step),
             ("dense gradients", dense(1)), ("convolution + pooling gradients", conv_pool(1)),
             ("dense gradients, threaded", dense(2)),

@@ -4,6 +4,7 @@
     _threads.py _cache.py blas.py fast_exp.py   threads, Numba's cache folder, BLAS, exp
     dense.py blank_features.py dense_step.py    fully connected layers, a whole dense step
     pool.py activations.py losses.py sgd.py
+    recurrent.py      LSTM and SimpleRNN over every time step, forward and BPTT
     conv/             convolutions, fused conv + pool (see conv/__init__.py)
 
 Importing this package is cheap: a public name is loaded (with Numba) from its module on
@@ -52,6 +53,7 @@ _FAMILIES = {
         "softmax_forward",
         "softmax_backward",
     ),
+    "recurrent": ("lstm_forward", "lstm_backward", "rnn_forward", "rnn_backward"),
     "_common": ("all_finite",),
     "losses": (
         "softmax_cross_entropy",

@@ -16,12 +16,17 @@ record (`trace_extras`): the hidden state, for LSTM each gate and the cell state
 backward the gradient arriving at each step's hidden state — the lessons draw from it.
 Initialisation as Keras: glorot-uniform kernels, orthogonal recurrent kernels, zero biases
 with the LSTM's forget-gate bias 1 (unit_forget_bias).
+
+The numbers come from the Numba kernels of core/kernels/recurrent.py (their readable form:
+core/kernels/recurrent_ref.py). Those keep every step's state time-major, (T, N, ·); the
+record shows it as (N, T, ·) views.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from core import activations
+from core.kernels import recurrent as K
 from core.layers.base import Layer, as_clean_float32, glorot_uniform
 
 
@@ -32,21 +37,19 @@ def orthogonal(rng, shape) -> np.ndarray:
     q, r = np.linalg.qr(a)
     q *= np.sign(np.diag(r))  # a unique, uniformly distributed Q
     q = q if rows >= cols else q.T
-    return q[:rows, :cols].astype(np.float32)
+    return np.ascontiguousarray(q[:rows, :cols], dtype=np.float32)
 
 
-def _sigmoid(z, out=None):
-    """σ(z) = (1 + tanh(z/2)) / 2: one ufunc pass, and no exp that could overflow."""
-    out = np.multiply(z, np.float32(0.5), out=out)
-    np.tanh(out, out=out)
-    out *= np.float32(0.5)
-    out += np.float32(0.5)
-    return out
+def _batch_major(a):
+    """A kernel's time-major (T, N, ·) array seen as the layer's (N, T, ·), without a copy."""
+    return a.transpose(1, 0, 2)
 
 
 class _Recurrent(Layer):
     gates = 1
     takes_any_length = True   # the weights have no time axis
+    #: the first layer's dx (a whole product over every step) is skipped in training
+    input_grad_optional = True
 
     def __init__(self, units: int, return_sequences: bool = False, name=None, trainable=True):
         super().__init__(name=name, trainable=trainable)
@@ -83,17 +86,26 @@ class _Recurrent(Layer):
             raise ValueError(f"{type(self).__name__} takes (N, T, F) sequences, got {x.shape}")
         return x
 
-    def _output(self, hs):
-        return np.ascontiguousarray(hs) if self.return_sequences else hs[:, -1].copy()
+    def _weights(self):
+        """(kernel, recurrent kernel, bias) as the kernels take them: C-contiguous float32
+        (copied only if a caller swapped in an array that is not)."""
+        return tuple(np.ascontiguousarray(self.params[k], dtype=np.float32)
+                     for k in ("kernel", "recurrent_kernel", "bias"))
 
-    def _incoming(self, dy, n, t):
-        """The gradient arriving at every step's hidden state from the layer above."""
-        dh = np.zeros((n, t, self.units), np.float32)
-        if self.return_sequences:
-            dh += dy
-        else:
-            dh[:, -1] = dy
-        return dh
+    def _output(self, hs):
+        """The layer's output from the time-major hidden states (T, N, u)."""
+        return np.ascontiguousarray(_batch_major(hs)) if self.return_sequences else hs[-1].copy()
+
+    def _gradients(self, out):
+        dx, dw, du, db, dh_steps, finite = out
+        self.grads = {"kernel": dw, "recurrent_kernel": du, "bias": db}
+        # the kernel read them all already: the step need not check them again
+        self.finite_grads = tuple(self.grads) if finite else ()
+        self._cache["dh"] = dh_steps
+        return dx
+
+    def _dy(self, dy):
+        return np.ascontiguousarray(dy, dtype=np.float32)
 
     def get_config(self):
         return {**super().get_config(), "units": self.units,
@@ -116,71 +128,33 @@ class SimpleRNN(_Recurrent):
             raise ValueError("SimpleRNN takes an element-wise activation (tanh, relu, "
                              "sigmoid, leaky_relu or linear), not softmax")
 
-    def _f(self, z):
-        if self.activation is None:
-            return z
-        if self.activation.name == "tanh":
-            return np.tanh(z)
-        return self.activation.forward(np.ascontiguousarray(z))
+    def _kind(self):
+        """(activation name, leaky slope) as the kernels take them."""
+        return activations.name_of(self.activation), float(getattr(self.activation, "alpha", 0.0))
 
     def forward(self, x, training=False):
         x = self._sequences(x)                                   # (N, T, F)
-        w, u, b = (self.params[k] for k in ("kernel", "recurrent_kernel", "bias"))
-        n, t, _ = x.shape
-        xw = (x.reshape(n * t, -1) @ w).reshape(n, t, self.units) + b   # every step at once
-        hs = np.empty((n, t, self.units), np.float32)
-        zs = np.empty_like(hs) if activations.name_of(self.activation) != "tanh" else None
-        h = np.zeros((n, self.units), np.float32)
-        for s in range(t):
-            z = xw[:, s] + h @ u
-            if zs is not None:
-                zs[:, s] = z
-            h = self._f(z)
-            hs[:, s] = h
-        self._cache = {"x": x, "hs": hs, "zs": zs}
+        zs, hs = K.rnn_forward_planned(x, *self._weights(), *self._kind())   # (T, N, u) each
+        self._cache = {"x": x, "zs": zs, "hs": hs}
         return self._output(hs)
 
-    def _dz(self, s, dh):
-        """∂L/∂z_t from ∂L/∂h_t: tanh's derivative from its output, others from z_t."""
-        hs, zs = self._cache["hs"], self._cache["zs"]
-        if zs is None:
-            return dh * (1.0 - hs[:, s] ** 2)
-        if self.activation is None:
-            return dh
-        return self.activation.backward(np.ascontiguousarray(zs[:, s]),
-                                        np.ascontiguousarray(hs[:, s]),
-                                        np.ascontiguousarray(dh, dtype=np.float32))
-
-    def backward(self, dy):
-        x, hs = self._cache["x"], self._cache["hs"]
-        w, u = self.params["kernel"], self.params["recurrent_kernel"]
-        n, t, f = x.shape
-        dh_in = self._incoming(dy, n, t)
-        dz = np.empty_like(hs)                                  # ∂L/∂z_t
-        dh_steps = np.empty_like(hs)                            # ∂L/∂h_t, all paths
-        carry = np.zeros((n, self.units), np.float32)           # from step t+1 through U
-        for s in range(t - 1, -1, -1):
-            dh = dh_in[:, s] + carry
-            dh_steps[:, s] = dh
-            dz[:, s] = self._dz(s, dh)
-            carry = dz[:, s] @ u.T
-        h_prev = np.concatenate([np.zeros((n, 1, self.units), np.float32), hs[:, :-1]], axis=1)
-        dz2 = dz.reshape(n * t, self.units)
-        self.grads = {"kernel": x.reshape(n * t, f).T @ dz2,
-                      "recurrent_kernel": h_prev.reshape(n * t, self.units).T @ dz2,
-                      "bias": dz2.sum(axis=0)}
-        self.finite_grads = ()
-        self._cache["dh"] = dh_steps
-        return (dz2 @ w.T).reshape(n, t, f)
+    def backward(self, dy, need_input_grad=True):
+        c = self._cache
+        w, u, _ = self._weights()
+        return self._gradients(K.rnn_backward_planned(
+            c["x"], w, u, c["zs"], c["hs"], self._dy(dy), *self._kind(),
+            need_input_grad=need_input_grad))
 
     def get_config(self):
         return {**super().get_config(), "activation": activations.name_of(self.activation)}
 
     def trace_extras(self):
-        out = {"hidden_states": self._cache.get("hs")}
+        if "hs" not in self._cache:
+            return {}
+        out = {"hidden_states": _batch_major(self._cache["hs"])}
         if "dh" in self._cache:
-            out["grad_hidden_states"] = self._cache["dh"]
-        return {k: v for k, v in out.items() if v is not None}
+            out["grad_hidden_states"] = _batch_major(self._cache["dh"])
+        return out
 
 
 class LSTM(_Recurrent):
@@ -188,70 +162,29 @@ class LSTM(_Recurrent):
     gates = 4
 
     def forward(self, x, training=False):
-        x = self._sequences(x)
-        w, u, b = (self.params[k] for k in ("kernel", "recurrent_kernel", "bias"))
-        n, t, _ = x.shape
-        m = self.units
-        xw = (x.reshape(n * t, -1) @ w).reshape(n, t, 4 * m) + b
-        hs, cs = np.empty((n, t, m), np.float32), np.empty((n, t, m), np.float32)
-        gates = np.empty((n, t, 4 * m), np.float32)   # i, f, g, o after their functions
-        h = np.zeros((n, m), np.float32)
-        c = np.zeros((n, m), np.float32)
-        for s in range(t):
-            z = xw[:, s] + h @ u                                  # (N, 4u): i, f, c, o
-            a = _sigmoid(z)                                       # every gate at once,
-            a[:, 2 * m:3 * m] = np.tanh(z[:, 2 * m:3 * m])        # the candidate's is tanh
-            i, f, g, o = a[:, :m], a[:, m:2 * m], a[:, 2 * m:3 * m], a[:, 3 * m:]
-            c = f * c + i * g
-            h = o * np.tanh(c)
-            gates[:, s] = a
-            hs[:, s], cs[:, s] = h, c
-        self._cache = {"x": x, "hs": hs, "cs": cs, "gates": gates}
+        x = self._sequences(x)                                   # (N, T, F)
+        gates, cs, tcs, hs = K.lstm_forward_planned(x, *self._weights())   # (T, N, ·) each
+        self._cache = {"x": x, "gates": gates, "cs": cs, "tcs": tcs, "hs": hs}
         return self._output(hs)
 
-    def backward(self, dy):
-        x, hs, cs, gates = (self._cache[k] for k in ("x", "hs", "cs", "gates"))
-        w, u = self.params["kernel"], self.params["recurrent_kernel"]
-        n, t, f_in = x.shape
-        m = self.units
-        dh_in = self._incoming(dy, n, t)
-        dz = np.empty((n, t, 4 * m), np.float32)
-        dh_steps = np.empty_like(hs)
-        dh_next = np.zeros((n, m), np.float32)
-        dc_next = np.zeros((n, m), np.float32)
-        for s in range(t - 1, -1, -1):
-            i, f = gates[:, s, :m], gates[:, s, m:2 * m]
-            g, o = gates[:, s, 2 * m:3 * m], gates[:, s, 3 * m:]
-            c = cs[:, s]
-            c_prev = cs[:, s - 1] if s > 0 else np.zeros_like(c)
-            dh = dh_in[:, s] + dh_next
-            dh_steps[:, s] = dh
-            tc = np.tanh(c)
-            dc = dc_next + dh * o * (1.0 - tc ** 2)
-            dz[:, s, :m] = dc * g * i * (1.0 - i)                 # input gate
-            dz[:, s, m:2 * m] = dc * c_prev * f * (1.0 - f)       # forget gate
-            dz[:, s, 2 * m:3 * m] = dc * i * (1.0 - g ** 2)       # candidate
-            dz[:, s, 3 * m:] = dh * tc * o * (1.0 - o)            # output gate
-            dh_next = dz[:, s] @ u.T
-            dc_next = dc * f
-        h_prev = np.concatenate([np.zeros((n, 1, m), np.float32), hs[:, :-1]], axis=1)
-        dz2 = dz.reshape(n * t, 4 * m)
-        self.grads = {"kernel": x.reshape(n * t, f_in).T @ dz2,
-                      "recurrent_kernel": h_prev.reshape(n * t, m).T @ dz2,
-                      "bias": dz2.sum(axis=0)}
-        self.finite_grads = ()
-        self._cache["dh"] = dh_steps
-        return (dz2 @ w.T).reshape(n, t, f_in)
+    def backward(self, dy, need_input_grad=True):
+        c = self._cache
+        w, u, _ = self._weights()
+        return self._gradients(K.lstm_backward_planned(
+            c["x"], w, u, c["gates"], c["cs"], c["tcs"], c["hs"], self._dy(dy),
+            need_input_grad=need_input_grad))
 
     def trace_extras(self):
         if "gates" not in self._cache:
             return {}
-        m, gates = self.units, self._cache["gates"]
-        out = {"hidden_states": self._cache["hs"], "cell_states": self._cache["cs"],
+        m = self.units
+        gates = _batch_major(self._cache["gates"])          # i, f, g, o after their functions
+        out = {"hidden_states": _batch_major(self._cache["hs"]),
+               "cell_states": _batch_major(self._cache["cs"]),
                "input_gate": gates[..., :m], "forget_gate": gates[..., m:2 * m],
                "candidate": gates[..., 2 * m:3 * m], "output_gate": gates[..., 3 * m:]}
         if "dh" in self._cache:
-            out["grad_hidden_states"] = self._cache["dh"]
+            out["grad_hidden_states"] = _batch_major(self._cache["dh"])
         return out
 
 

@@ -6,7 +6,7 @@ import pytest
 
 from core.layers import Dense, SimpleRNN
 from core.model import Sequential
-from core.optimizers import SGD
+from core.optimizers import Adam
 
 
 @pytest.mark.parametrize("activation", [None, "relu", "sigmoid", "softmax"])
@@ -50,7 +50,9 @@ def test_a_many_to_many_model_trains_and_traces_per_step():
     y = (np.cumsum(x, axis=1) > 1e-6).astype(np.float32)
     model = Sequential([SimpleRNN(8, return_sequences=True), Dense(1, activation="sigmoid")],
                        input_shape=(8, 1), seed=0)
-    model.compile(SGD(0.5, momentum=0.9), "binary_crossentropy")
+    # Adam: SGD 0.5 with momentum 0.9 bounced between 80 and 92 % across seeds and float
+    # summation orders; Adam 0.02 ends at 97.7-98.4 % for seeds 0-3
+    model.compile(Adam(0.02), "binary_crossentropy")
     before = float(np.mean((model.predict(x) > 0.5) == (y > 0.5)))
     model.fit(x, y, epochs=15, batch_size=32, seed=0)
     after = float(np.mean((model.predict(x) > 0.5) == (y > 0.5)))

@@ -139,7 +139,7 @@ def test_the_learners_own_digit_model_reads_the_windows(qtbot, tmp_path):
     lesson.learner_model_opened(mine, "mine.keras")
     assert "mine.keras reads the windows" in lesson.message.text()
     assert lesson.train()
-    assert "your model mine.keras's frozen layers" in lesson.message.text()
+    assert "with the frozen layers of your model (mine.keras)…" in lesson.message.text()
     with qtbot.waitSignal(lesson.scanned, timeout=240_000):
         pass
     features = lesson.classifier.features

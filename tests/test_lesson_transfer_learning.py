@@ -139,9 +139,9 @@ def test_the_learners_own_model_becomes_the_frozen_base(lesson, qtbot, tmp_path)
         keras.layers.Dense(12, activation="relu", name="my_features"),
         keras.layers.Dense(10, activation="softmax", name="my_digits")], "mine.keras")
     lesson.learner_model_opened(mine, "mine.keras")
-    assert lesson.base_combo.currentText() == "your model mine.keras"
+    assert lesson.base_combo.currentText() == "your model (mine.keras)"
     assert "mine.keras is now the frozen base" in lesson.message.text()
-    assert "your model mine.keras's layers" in lesson.base_label.text()
+    assert "the layers of your model (mine.keras) up to" in lesson.base_label.text()
     lesson.epochs_spin.setValue(3)
     _use_examples(lesson, qtbot)
     with qtbot.waitSignal(lesson.training_finished, timeout=TIMEOUT):

@@ -172,7 +172,7 @@ class SlidingWindowLesson(Lesson):
             self._say(f"{name} cannot read the windows here: {problem}; the shipped CNN "
                       "stays.", error=True)
             return
-        self.base, self.base_name = model, f"your model {name}"
+        self.base, self.base_name = model, f"your model ({name})"
         if self._preparing or self.is_training():
             self._say(f"{name} takes over when you press Train \"no digit\" again.")
             return
@@ -198,7 +198,7 @@ class SlidingWindowLesson(Lesson):
         self.train_button.setEnabled(False)
         self.progress.setRange(0, 0)
         self._say(f"Cutting windows from {TRAIN_SCENES} training scenes and reading them "
-                  f"with {self.base_name}'s frozen layers…")
+                  f"with the frozen layers of {self.base_name}…")
         self._prep = self.start_worker(_training_data, self.base, TRAIN_SEED,
                                        on_finished=self._start_head_training,
                                        on_failed=self._failed)

@@ -359,8 +359,8 @@ class TransferLearningLesson(Lesson):
         return self.base_combo.currentText()
 
     def _show_base_name(self) -> None:
-        self.base_label.setText(f"The transfer network: {self.base_name()}'s layers up to its "
-                                f"classifier, then a new head")
+        self.base_label.setText(f"The transfer network: the layers of {self.base_name()} up "
+                                f"to its classifier, then a new head")
 
     def _base_chosen(self, index: int) -> None:
         # the shipped CNN is loaded when training first needs it
@@ -379,7 +379,7 @@ class TransferLearningLesson(Lesson):
             self.base_combo.setCurrentIndex(0)
             self._say(f"{name} cannot be the frozen base here: {problem}.", error=True)
             return
-        self.base_combo.addItem(f"your model {name}")
+        self.base_combo.addItem(f"your model ({name})")
         self.base_combo.setCurrentIndex(1)
         self._say(f"{name} is now the frozen base (see “Frozen base”): press “Train both” "
                   f"to give it a new head for your symbols.")

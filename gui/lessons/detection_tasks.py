@@ -77,7 +77,7 @@ score = held_out_score
 
 def _load_trained(grid: Grid, image):
     """The shipped networks and their answers for `image` (worker thread): ({kind: model},
-    {kind: answer}, [sentences for those missing])."""
+    {kind: answer}, [sentences for those missing], image)."""
     models, answers, missing = {}, {}, []
     for kind in TASKS:
         model, why = load_shipped(kind, grid)
@@ -86,7 +86,7 @@ def _load_trained(grid: Grid, image):
             continue
         models[kind] = model
         answers[kind] = answer(kind, model, grid, image)
-    return models, answers, missing
+    return models, answers, missing, image
 
 
 def _score_trained(models: dict, grid: Grid) -> dict:
@@ -176,15 +176,16 @@ class DetectionTasksLesson(Lesson):
 
     # --- the networks trained beforehand ---------------------------------------------------
     def _load_shipped_networks(self) -> None:
-        image = self.scene.image
-        self.start_worker(_load_trained, self.grid, image,
-                          on_finished=lambda r, image=image: self._shipped_loaded(r, image),
-                          on_failed=lambda exc: self._say(
-                              f"Could not load the trained networks: {exc}. Press “"
-                              f"{TRAIN_TEXT}” to train them here.", error=True))
+        # bound methods, not lambdas: Qt drops them with the lesson if it goes first
+        self.start_worker(_load_trained, self.grid, self.scene.image,
+                          on_finished=self._shipped_loaded, on_failed=self._shipped_failed)
 
-    def _shipped_loaded(self, result, image) -> None:
-        models, answers, missing = result
+    def _shipped_failed(self, exc) -> None:
+        self._say(f"Could not load the trained networks: {exc}. Press “{TRAIN_TEXT}” to "
+                  f"train them here.", error=True)
+
+    def _shipped_loaded(self, result) -> None:
+        models, answers, missing, image = result
         if self.models or self._preparing or self.is_training():
             return                              # the learner started training meanwhile
         self.models, self.pretrained = models, True

@@ -57,3 +57,53 @@ def test_trains_three_networks_and_answers_three_ways(qtbot, monkeypatch):
         lesson.scene_spin.setValue(lesson.scene_spin.value() + 1)
     assert lesson.scene.image is not before and set(lesson.answers) == set(dt.TASKS)
     lesson.shutdown()
+
+
+def test_opens_answering_the_first_scene_with_the_networks_trained_beforehand(qtbot):
+    """The shipped networks (resources/models/scene_*.npz) answer at once, what they say is
+    what those files predict, and their held-out scores are useful."""
+    import numpy as np
+
+    from core.io import load_model
+    from core.teaching.scene_models import SHIPPED
+    from resources.paths import model_path
+
+    lesson = dt.DetectionTasksLesson()
+    qtbot.addWidget(lesson)
+    with qtbot.waitSignal(lesson.shipped_scored, timeout=240_000):
+        pass
+    assert set(lesson.answers) == set(dt.TASKS) and lesson.pretrained
+    assert not lesson.is_training() and lesson.train_button.text() == "Train from scratch"
+    with model_path(SHIPPED["classification"]) as path:
+        p = load_model(path).predict(lesson.scene.image[None, ..., None])[0]
+    assert lesson.answers["classification"]["label"] == int(np.argmax(p))
+    cls = lesson.texts["classification"].text()
+    assert f"says {int(np.argmax(p))}" in cls and "(trained beforehand)" in cls
+    assert "not trained yet" not in lesson.texts["segmentation"].text()
+    assert len(lesson.views["detection"].marks) == len(lesson.answers["detection"]["boxes"])
+    acc, m_ap, iou = (lesson.scores[k][0] for k in dt.TASKS)
+    assert acc >= 0.7 and m_ap >= 0.7 and iou >= 0.4, lesson.scores
+    assert "trained beforehand" in lesson.message.text()
+    lesson.shutdown()
+
+
+def test_a_missing_trained_network_is_said_in_a_sentence_and_training_still_offered(
+        qtbot, monkeypatch):
+    real = dt.load_shipped
+
+    def without_detector(kind, grid):
+        if kind == "detection":
+            return None, ("the trained detection network (resources/models/scene_detector"
+                          ".npz) is not installed")
+        return real(kind, grid)
+
+    monkeypatch.setattr(dt, "load_shipped", without_detector)
+    lesson = dt.DetectionTasksLesson()
+    qtbot.addWidget(lesson)
+    qtbot.waitUntil(lambda: "classification" in lesson.answers, timeout=120_000)
+    assert lesson.message.text() == (
+        "The trained detection network (resources/models/scene_detector.npz) is not "
+        "installed. Press “Train from scratch” to train the networks here.")
+    assert "not trained yet" in lesson.texts["detection"].text()
+    assert lesson.train_button.isEnabled()
+    lesson.shutdown()

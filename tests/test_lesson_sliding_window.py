@@ -112,3 +112,54 @@ def test_a_scan_of_a_scene_already_left_is_not_shown(trained, qtbot):
     qtbot.wait(300)
     want = sw.scan_scene(lesson.classifier, lesson.scene.image)
     np.testing.assert_allclose(lesson.scan.probs, want.probs, rtol=1e-4, atol=1e-5)
+
+
+def _opened_keras_model(tmp_path, layers, name):
+    """A small model saved by our own engine as a Keras 3 file, opened as File ▸ Open model
+    opens it."""
+    from core import keras
+    from core.io import load_model
+
+    model = keras.Sequential(layers)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.save(str(tmp_path / name))
+    return load_model(tmp_path / name)
+
+
+def test_the_learners_own_digit_model_reads_the_windows(qtbot, tmp_path):
+    from core import keras
+
+    mine = _opened_keras_model(tmp_path, [
+        keras.layers.Conv2D(4, 3, activation="relu", input_shape=(28, 28, 1)),
+        keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
+        keras.layers.Dense(12, activation="relu"), keras.layers.Dense(10, activation="softmax")],
+        "mine.keras")
+    lesson = SlidingWindowLesson()
+    qtbot.addWidget(lesson)
+    lesson.learner_model_opened(mine, "mine.keras")
+    assert "mine.keras reads the windows" in lesson.message.text()
+    assert lesson.train()
+    assert "with the frozen layers of your model (mine.keras)…" in lesson.message.text()
+    with qtbot.waitSignal(lesson.scanned, timeout=240_000):
+        pass
+    features = lesson.classifier.features
+    assert features.output_shape == (12,)              # cut before its classifier
+    for a, b in zip(features.layers[0].get_weights(), mine.layers[0].get_weights()):
+        np.testing.assert_array_equal(a, b)
+    lesson.shutdown()
+
+
+def test_a_model_that_does_not_answer_digits_is_refused_in_one_sentence(qtbot, tmp_path):
+    from core import keras
+
+    five = _opened_keras_model(tmp_path, [
+        keras.layers.Flatten(input_shape=(28, 28)), keras.layers.Dense(8, activation="relu"),
+        keras.layers.Dense(5, activation="softmax")], "five.keras")
+    lesson = SlidingWindowLesson()
+    qtbot.addWidget(lesson)
+    lesson.learner_model_opened(five, "five.keras")
+    assert lesson.message.text() == (
+        "five.keras cannot read the windows here: it gives 5 outputs, and the window "
+        "classifier starts from one per digit (10); the shipped CNN stays.")
+    assert lesson.base is None
+    lesson.shutdown()

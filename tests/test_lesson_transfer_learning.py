@@ -115,3 +115,59 @@ def test_fine_tuning_after_adding_a_symbol_asks_to_train_again(lesson, qtbot):
     lesson.add_drawing("train")
     assert lesson.fine_tune() is False and "Train both" in lesson.message.text()
     assert not lesson.is_training()
+
+
+def _saved_keras_model(tmp_path, layers, name):
+    """A small model saved by our own engine as a Keras 3 file and opened as File ▸ Open
+    model opens it (core.io.load_model)."""
+    from core import keras
+    from core.io import load_model
+
+    model = keras.Sequential(layers)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    path = tmp_path / name
+    model.save(str(path))
+    return load_model(path)
+
+
+def test_the_learners_own_model_becomes_the_frozen_base(lesson, qtbot, tmp_path):
+    from core import keras
+
+    mine = _saved_keras_model(tmp_path, [
+        keras.layers.Conv2D(4, 3, activation="relu", input_shape=(28, 28, 1), name="my_conv"),
+        keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
+        keras.layers.Dense(12, activation="relu", name="my_features"),
+        keras.layers.Dense(10, activation="softmax", name="my_digits")], "mine.keras")
+    lesson.learner_model_opened(mine, "mine.keras")
+    assert lesson.base_combo.currentText() == "your model (mine.keras)"
+    assert "mine.keras is now the frozen base" in lesson.message.text()
+    assert "the layers of your model (mine.keras) up to" in lesson.base_label.text()
+    lesson.epochs_spin.setValue(3)
+    _use_examples(lesson, qtbot)
+    with qtbot.waitSignal(lesson.training_finished, timeout=TIMEOUT):
+        qtbot.mouseClick(lesson.train_button, Qt.MouseButton.LeftButton)
+    rows = _table(lesson)
+    # cut at its classifier: its own feature layers, frozen and unmoved, then the new head
+    assert list(rows)[0] == "my_conv" and list(rows)[-2:] == ["my_features", tl.HEAD_NAME]
+    assert rows["my_conv"][1] == FROZEN and rows["my_conv"][2] == "0"
+    assert rows["my_features"][1] == FROZEN and rows["my_features"][2] == "0"
+    assert "65 weights train" in lesson.param_label.text()        # 12 x 5 + 5
+    transfer = lesson.models["transfer"]
+    for a, b in zip(transfer.layers[0].get_weights(), mine.layers[0].get_weights()):
+        assert (a == b).all()
+    # back to the shipped CNN: its layers, not the learner's
+    lesson.base_combo.setCurrentIndex(0)
+    assert "shipped digit CNN" in lesson.base_label.text()
+
+
+def test_a_model_that_does_not_take_drawings_is_refused_in_one_sentence(lesson, tmp_path):
+    from core import keras
+
+    cifar = _saved_keras_model(tmp_path, [
+        keras.layers.Flatten(input_shape=(32, 32, 3)), keras.layers.Dense(16, activation="relu"),
+        keras.layers.Dense(10, activation="softmax")], "cifar.keras")
+    lesson.learner_model_opened(cifar, "cifar.keras")
+    text = lesson.message.text()
+    assert text == ("cifar.keras cannot be the frozen base here: it takes inputs of shape "
+                    "(32, 32, 3), and a drawing is 28×28×1.")
+    assert lesson.base_combo.count() == 1 and lesson.base_combo.currentText() == "the shipped digit CNN"

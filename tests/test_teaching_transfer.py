@@ -100,3 +100,30 @@ def test_the_frozen_base_beats_training_from_scratch_on_three_drawings_per_symbo
         acc[name] = float(np.mean(m.predict(xv).argmax(1) == yv))
     assert acc["transfer"] >= 0.9
     assert acc["transfer"] >= acc["scratch"] + 0.08, acc
+
+
+def test_a_course_style_dense_model_can_be_the_base_its_drawings_reshaped():
+    """The course's first Keras model, Flatten(input_shape=(28, 28)) → Dense → Dense(10),
+    with a Softmax layer after its classifier: cut before the classifier, drawings
+    reshaped to (N, 28, 28)."""
+    from core.layers import Dense, Flatten, Softmax
+    from core.model import Sequential
+
+    base = Sequential([Flatten(), Dense(8, activation="relu"), Dense(10), Softmax()],
+                      input_shape=(28, 28), seed=0)
+    assert tl.base_problem(base) is None
+    assert [type(lay).__name__ for lay in tl.feature_layers(base)] == ["Flatten", "Dense"]
+    model = tl.transfer_model(base, 3, seed=0)
+    x = tl.as_base_input(model, np.zeros((2, 28, 28, 1), np.float32))
+    assert x.shape == (2, 28, 28) and model.predict(x).shape == (2, 3)
+
+
+def test_a_base_that_cannot_lend_features_says_why():
+    from core.layers import Conv2D, Dense, Flatten
+    from core.model import Sequential
+
+    assert "no layer with weights before its classifier" in tl.base_problem(
+        Sequential([Flatten(), Dense(10)], input_shape=(28, 28, 1), seed=0))
+    assert "does not end in a Dense classifier" in tl.base_problem(
+        Sequential([Conv2D(2, 3), Conv2D(2, 3)], input_shape=(28, 28, 1), seed=0))
+    assert tl.base_problem(Sequential([Dense(4), Dense(10)], input_shape=(784,), seed=0)) is None

@@ -24,8 +24,12 @@ N_CLASSES = BACKGROUND + 1          # ten digits and the background
 
 
 def _softmax(z):
-    e = np.exp(z - z.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
+    # in place after the first subtraction: at 64 x 64 x 11 per scene every pass over a
+    # batch's scores shows in a training step
+    e = z - z.max(axis=-1, keepdims=True)
+    np.exp(e, out=e)
+    e /= e.sum(axis=-1, keepdims=True)
+    return e
 
 
 class PixelCrossEntropy(Loss):
@@ -85,8 +89,12 @@ FOREGROUND_WEIGHT = 4.0
 
 
 def build_fcn(canvas: int = 64, width: int = 16, seed: int = 0,
-              learning_rate: float = 3e-3) -> Sequential:
-    """The compiled FCN: canvas x canvas x 1 → canvas x canvas x 11 logits."""
+              learning_rate: float = 6e-3) -> Sequential:
+    """The compiled FCN: canvas x canvas x 1 → canvas x canvas x 11 logits.
+
+    Learning rate: measured on the lesson's 1,000 scenes, held-out mask IoU after 8 epochs
+    0.278 at 3e-3, 0.361 at 6e-3, 0.319 at 1e-2; width 8 instead of 16 reached 0.134 (its
+    epochs were not fast enough to make up for it)."""
     if canvas % 4:
         raise ValueError(f"the FCN pools twice: the canvas must be a multiple of 4, got {canvas}")
     model = Sequential([

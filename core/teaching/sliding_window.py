@@ -33,8 +33,9 @@ from core.optimizers import Adam
 from core.teaching.boxes import NmsResult, as_boxes, nms
 from core.teaching.scenes import SceneSet
 from core.teaching.transfer import _copy_layers, feature_layers
+from core.teaching.transfer import base_problem as _transfer_base_problem
 
-__all__ = ["NO_DIGIT", "CLASS_NAMES", "WINDOW_SIZES", "STRIDE_FRACTION", "stride_for",
+__all__ = ["base_problem", "NO_DIGIT", "CLASS_NAMES", "WINDOW_SIZES", "STRIDE_FRACTION", "stride_for",
            "windows_per_size", "window_count", "enumerate_windows", "crop_windows",
            "holds_digit", "correct_boxes", "training_windows", "WindowClassifier", "Scan", "scan_scene",
            "detect"]
@@ -201,6 +202,17 @@ def _touches(windows, digit_boxes) -> np.ndarray:
     return (cover > 0).any(axis=1)
 
 
+def base_problem(base) -> str | None:
+    """Why `base` cannot read the windows (a sentence starting "it"), or None: it must be
+    a frozen base for 28×28 drawings (core.teaching.transfer.base_problem) whose classifier
+    answers the ten digits, since the head's digit columns start as that classifier."""
+    problem = _transfer_base_problem(base)
+    if problem is None and tuple(base.output_shape) != (10,):
+        problem = (f"it gives {int(np.prod(base.output_shape))} outputs, and the window "
+                   f"classifier starts from one per digit (10)")
+    return problem
+
+
 class WindowClassifier:
     """The shipped CNN's feature layers (frozen) and an 11-class head: `features` (a
     Sequential of the frozen layers, ending in the base's last hidden layer) and `head`
@@ -228,6 +240,8 @@ class WindowClassifier:
         self.head.compile(Adam(learning_rate), "sparse_categorical_crossentropy", ["accuracy"])
 
     def feature_vectors(self, windows, batch_size: int = 256) -> np.ndarray:
+        windows = np.asarray(windows, np.float32)     # (K, 28, 28, 1), in the base's shape
+        windows = windows.reshape((len(windows),) + tuple(self.features.input_shape))
         return self.features.predict(windows, batch_size=batch_size)
 
     def predict(self, windows, batch_size: int = 256) -> np.ndarray:

@@ -22,7 +22,8 @@ from core.model import Sequential
 from core.optimizers import Adam
 
 __all__ = ["EXAMPLE_SYMBOLS", "CANVAS", "symbol_strokes", "render_strokes", "symbol_image",
-           "synthetic_set", "feature_layers", "transfer_model", "scratch_model", "fine_tune",
+           "synthetic_set", "feature_layers", "base_problem", "as_base_input", "transfer_model",
+           "scratch_model", "fine_tune",
            "weight_movement", "frozen_flags", "HEAD_NAME", "LEARNING_RATE",
            "FINE_TUNE_LEARNING_RATE"]
 
@@ -127,16 +128,52 @@ def synthetic_set(symbols, per_class: int, seed: int) -> tuple[np.ndarray, np.nd
 
 
 # --- the set-up ---------------------------------------------------------------------------
+def _classifier_index(base: Sequential) -> tuple[int | None, str | None]:
+    """(where the base's classifier sits, None) or (None, why it has none that fits). The
+    classifier is the last layer holding weights (a Softmax or Dropout after it belongs to
+    it too) and must be a Dense layer, with weighted feature layers before it."""
+    weighted = [i for i, lay in enumerate(base.layers) if lay.params]
+    if not weighted:
+        return None, "it has no weights to reuse"
+    last = weighted[-1]
+    if not isinstance(base.layers[last], Dense):
+        return None, ("it does not end in a Dense classifier, whose place the new head "
+                      "would take")
+    if len(weighted) < 2:
+        return None, ("it has no layer with weights before its classifier, so it has no "
+                      "learned features to lend")
+    return last, None
+
+
 def feature_layers(base: Sequential) -> list:
-    """The base's layers that make features: all but its classifier (the last layer), and
-    without Dropout (a frozen feature extractor should give the same features every time,
-    as Keras's `base(x, training=False)` does)."""
+    """The base's layers that make features: all before its classifier (its last Dense
+    layer), and without Dropout (a frozen feature extractor should give the same features
+    every time, as Keras's `base(x, training=False)` does)."""
     if len(base.layers) < 2:
         raise ValueError("the base model needs at least one layer before its classifier")
-    if not isinstance(base.layers[-1], Dense):
-        raise ValueError("the base model should end in a Dense classifier, whose place the "
-                         "new head takes")
-    return [lay for lay in base.layers[:-1] if not isinstance(lay, Dropout)]
+    last, why = _classifier_index(base)
+    if last is None:
+        raise ValueError(f"the base model cannot lend its features: {why}")
+    return [lay for lay in base.layers[:last] if not isinstance(lay, Dropout)]
+
+
+def base_problem(base) -> str | None:
+    """Why `base` cannot be the frozen base for drawings (a sentence starting "it"), or
+    None when it can: it takes one 28×28 drawing (784 values, e.g. (28, 28, 1) or (28, 28))
+    and ends in a Dense classifier with at least one weighted layer before it."""
+    if not isinstance(base, Sequential) or not base.layers:
+        return "it is not a Sequential model with layers"
+    shape = base.input_shape
+    if not shape or int(np.prod(shape)) != 28 * 28:
+        return (f"it takes inputs of shape {tuple(shape) if shape else '?'}, and a drawing is "
+                f"28×28×1")
+    return _classifier_index(base)[1]
+
+
+def as_base_input(base: Sequential, x) -> np.ndarray:
+    """Drawings (N, 28, 28, 1) in the shape `base` takes (e.g. (N, 28, 28) or (N, 784))."""
+    x = np.asarray(x, np.float32)
+    return np.ascontiguousarray(x.reshape((len(x),) + tuple(base.input_shape)))
 
 
 def _copy_layers(layers) -> list:

@@ -8,9 +8,13 @@ answered three ways side by side by three small networks the app trains together
 * segmentation: a class for every pixel from a fully convolutional network
   (core.teaching.segmentation.build_fcn).
 
-A worker makes the training scenes; one TrainingSession trains the three networks in turn,
-epoch by epoch, and after each epoch (in the worker) scores each on held-out scenes and
-answers the scene on screen; the panels and the scores follow as they learn.
+When the lesson opens, a worker loads the three networks trained beforehand (shipped in
+resources/models/ by scripts/train_scene_models.py, core.teaching.scene_models) and answers
+the first scene with them, then scores them on the held-out scenes: the lesson is useful at
+once. "Train from scratch": a worker makes the training scenes; one TrainingSession trains
+three fresh networks in turn, epoch by epoch, and after each epoch (in the worker) scores
+each on held-out scenes and answers the scene on screen; the panels, the curves and the
+scores follow as they learn.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from PySide6.QtWidgets import (QGridLayout, QLabel, QProgressBar, QPushButton, Q
 
 from core.teaching import scene_tasks as st
 from core.teaching import segmentation as sg
-from core.teaching.detector import evaluate_map
+from core.teaching.scene_models import EPOCHS, SCENES_PER_EPOCH, held_out_score, load_shipped
 from core.teaching.numbers import fmt
 from core.teaching.runs import RunStore
 from core.teaching.scenes import make_scenes
@@ -38,6 +42,7 @@ BATCH_SIZE = 32
 DEFAULT_EPOCHS = 20
 DETECTION_SCORE = 0.3
 ERROR_STYLE = "color: #b00020; font-weight: 600;"
+TRAIN_TEXT = "Train from scratch"
 TASKS = ("classification", "detection", "segmentation")
 
 
@@ -65,15 +70,29 @@ def answer(kind: str, model, grid: Grid, image) -> dict:
     return {"mask": sg.predict_masks(model, x)[0]}
 
 
-def score(kind: str, model, grid: Grid, held) -> float:
-    """Held-out score (worker thread): accuracy on the most prominent digit, mAP@0.5, or
-    the mean class-aware mask IoU."""
-    if kind == "classification":
-        want = np.array([st.most_prominent(b, lab) for b, lab in zip(held.boxes, held.labels)])
-        return float(np.mean(model.predict(held.images).argmax(1) == want))
-    if kind == "detection":
-        return float(evaluate_map(model, grid, held)[0])
-    return sg.mean_mask_iou(sg.predict_masks(model, held.images), held.masks)
+#: held-out score (worker thread): accuracy on the most prominent digit, mAP@0.5, or the
+#: mean class-aware mask IoU
+score = held_out_score
+
+
+def _load_trained(grid: Grid, image):
+    """The shipped networks and their answers for `image` (worker thread): ({kind: model},
+    {kind: answer}, [sentences for those missing], image)."""
+    models, answers, missing = {}, {}, []
+    for kind in TASKS:
+        model, why = load_shipped(kind, grid)
+        if model is None:
+            missing.append(why)
+            continue
+        models[kind] = model
+        answers[kind] = answer(kind, model, grid, image)
+    return models, answers, missing, image
+
+
+def _score_trained(models: dict, grid: Grid) -> dict:
+    """{kind: held-out score} of the shipped networks (worker thread)."""
+    held = make_scenes(HELD_OUT_SCENES, seed=HELD_OUT_SEED, split="test")
+    return {kind: score(kind, m, grid, held) for kind, m in models.items()}
 
 
 class DetectionTasksLesson(Lesson):
@@ -87,18 +106,22 @@ class DetectionTasksLesson(Lesson):
     #: a network's held-out score and its answer for the scene changed
     answered = Signal(str)
     training_finished = Signal()
+    #: the networks trained beforehand have their held-out scores
+    shipped_scored = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self.grid = Grid()
         self.models: dict[str, object] = {}
         self.answers: dict[str, dict] = {}
-        self.scores: dict[str, tuple[float, int]] = {}     # kind → (score, epochs)
+        self.scores: dict[str, tuple[float, int | None]] = {}   # kind → (score, epochs);
+        self.pretrained = False           # epochs None: the shipped network, trained before
         self.session: TrainingSession | None = None
         self.store = RunStore()
         self._preparing = False
         self._build()
         self.new_scene(self.scene_spin.value())
+        self._load_shipped_networks()
 
     def _build(self) -> None:
         area = QWidget(self)
@@ -130,9 +153,10 @@ class DetectionTasksLesson(Lesson):
         self.set_visual(area)
 
         self.train_button = self.add_control(
-            QPushButton("Train the three networks"),
-            tooltip=f"Train the classifier, the grid detector and the segmentation network on "
-                    f"{TRAIN_SCENES} scenes, epoch by epoch in turn", name="Train")
+            QPushButton(TRAIN_TEXT),
+            tooltip=f"Train a fresh classifier, grid detector and segmentation network on "
+                    f"{TRAIN_SCENES} scenes, epoch by epoch in turn, while you watch",
+            name="Train from scratch")
         self.train_button.clicked.connect(self.toggle_training)
         self.epochs_spin = self.add_control(QSpinBox(), label="Epochs",
                                             tooltip="Passes over the training scenes, per network")
@@ -148,7 +172,49 @@ class DetectionTasksLesson(Lesson):
         self.progress.setMaximumWidth(160)
         self.message = self.make_message_label()
         self.add_control(self.message, stretch=1)
-        self._say("Press \"Train the three networks\": they learn while you watch.")
+        self._say("Loading the three trained networks…")
+
+    # --- the networks trained beforehand ---------------------------------------------------
+    def _load_shipped_networks(self) -> None:
+        # bound methods, not lambdas: Qt drops them with the lesson if it goes first
+        self.start_worker(_load_trained, self.grid, self.scene.image,
+                          on_finished=self._shipped_loaded, on_failed=self._shipped_failed)
+
+    def _shipped_failed(self, exc) -> None:
+        self._say(f"Could not load the trained networks: {exc}. Press “{TRAIN_TEXT}” to "
+                  f"train them here.", error=True)
+
+    def _shipped_loaded(self, result) -> None:
+        models, answers, missing, image = result
+        if self.models or self._preparing or self.is_training():
+            return                              # the learner started training meanwhile
+        self.models, self.pretrained = models, True
+        if image is self.scene.image:
+            self.answers.update(answers)
+        else:
+            for kind in models:
+                self._answer(kind)
+        self._show()
+        for kind in answers:
+            self.answered.emit(kind)
+        if missing:
+            why = "; ".join(missing)
+            self._say(f"{why[:1].upper()}{why[1:]}. Press “{TRAIN_TEXT}” to train "
+                      f"the networks here.", error=True)
+        else:
+            self._say(f"These three networks were trained beforehand ({EPOCHS} epochs of "
+                      f"{SCENES_PER_EPOCH:,} fresh scenes). Press “{TRAIN_TEXT}” to watch "
+                      f"fresh ones learn.")
+        if models:
+            self.start_worker(_score_trained, models, self.grid,
+                              on_finished=self._shipped_scored)
+
+    def _shipped_scored(self, scores: dict) -> None:
+        if not self.pretrained:
+            return                              # fresh networks have their own scores
+        self.scores = {kind: (value, None) for kind, value in scores.items()}
+        self._show()
+        self.shipped_scored.emit()
 
     # --- training -------------------------------------------------------------------------
     def toggle_training(self) -> None:
@@ -170,6 +236,7 @@ class DetectionTasksLesson(Lesson):
     def _start_training(self, data) -> None:
         self._preparing = False
         train, held, prominent = data
+        self.pretrained = False
         self.models = {"classification": st.build_classifier(seed=0),
                        "detection": st.build_grid_detector(self.grid, seed=0),
                        "segmentation": sg.build_fcn(seed=0)}
@@ -213,7 +280,7 @@ class DetectionTasksLesson(Lesson):
         self.answered.emit(kind)
 
     def _on_finished(self) -> None:
-        self.train_button.setText("Train the three networks")
+        self.train_button.setText(TRAIN_TEXT)
         self.train_button.setEnabled(True)
         bad = [t.run for t in self.session.tasks if t.run.status not in ("finished",)]
         if bad:
@@ -299,7 +366,8 @@ class DetectionTasksLesson(Lesson):
                 "detection": "mAP at IoU 0.5", "segmentation": "mean mask IoU"}[kind]
         if s is not None:
             value = _pct(s[0]) if kind == "classification" else fmt(s[0], 3)
-            lines.append(f"held-out {what}: {value} after {s[1]} epochs")
+            when = "trained beforehand" if s[1] is None else f"after {s[1]} epochs"
+            lines.append(f"held-out {what}: {value} ({when})")
         return "\n".join(lines)
 
     def _say(self, text: str, error: bool = False) -> None:

@@ -8,6 +8,8 @@ The playback then walks the scan window by window (the window, what the network 
 it, its score on the score map), shows every box above the threshold (false positives
 included), and replays non-maximum suppression step by step from core.teaching.boxes.nms;
 last, the cost: windows × network evaluations and the time the scan took.
+A learner's own digit model (File ▸ Open model) reads the windows instead when it fits
+(core.teaching.sliding_window.base_problem).
 """
 from __future__ import annotations
 
@@ -72,6 +74,7 @@ class SlidingWindowLesson(Lesson):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.base = None
+        self.base_name = "the CNN"
         self.classifier: sw.WindowClassifier | None = None
         self.scan: sw.Scan | None = None
         self.detections: sw.Detections | None = None
@@ -161,6 +164,27 @@ class SlidingWindowLesson(Lesson):
         if self.classifier is None and not self._preparing and not self.is_training():
             self.train()
 
+    def learner_model_opened(self, model, name: str) -> None:
+        """The learner's own digit model reads the windows in place of the shipped CNN when
+        it fits (sw.base_problem); otherwise one sentence why not."""
+        problem = sw.base_problem(model)
+        if problem:
+            self._say(f"{name} cannot read the windows here: {problem}; the shipped CNN "
+                      "stays.", error=True)
+            return
+        self.base, self.base_name = model, f"your model ({name})"
+        if self._preparing or self.is_training():
+            self._say(f"{name} takes over when you press Train \"no digit\" again.")
+            return
+        self.classifier, self.scan, self.detections = None, None, None
+        self.phase, self.index = "idle", 0
+        self._show()
+        if self.isVisible():
+            self.train()
+        else:
+            self._say(f"{name} reads the windows: press Train \"no digit\" to teach it "
+                      "\"no digit\".")
+
     def train(self) -> bool:
         if self._preparing or self.is_training():
             return False
@@ -174,7 +198,7 @@ class SlidingWindowLesson(Lesson):
         self.train_button.setEnabled(False)
         self.progress.setRange(0, 0)
         self._say(f"Cutting windows from {TRAIN_SCENES} training scenes and reading them "
-                  "with the CNN's frozen layers…")
+                  f"with the frozen layers of {self.base_name}…")
         self._prep = self.start_worker(_training_data, self.base, TRAIN_SEED,
                                        on_finished=self._start_head_training,
                                        on_failed=self._failed)

@@ -7,6 +7,10 @@ a new Dense head (core.teaching.transfer.transfer_model) beside the same network
 scratch; the plot shows both on the held-back drawings, the layer table shows which layers
 are frozen and how far each one's weights moved (a frozen layer's: exactly 0). "Fine-tune"
 then unfreezes the top two weighted layers at a ten times smaller learning rate.
+
+A learner's own model (File ▸ Open model) can be the frozen base instead, when it takes a
+28×28 drawing and ends in a Dense classifier (core.teaching.transfer.base_problem); when it
+does not, the lesson says why in one sentence and keeps the shipped CNN.
 """
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ FINE_TUNE_EPOCHS = 15
 HELD_BACK_EXAMPLES = 20                        # per symbol, for "Use example symbols"
 EXAMPLE_SEED = 27
 SEED = 0
+SHIPPED_BASE = "the shipped digit CNN"
 ERROR_STYLE = "color: #b00020; font-weight: 600;"
 FROZEN = "frozen"       # words, not a padlock glyph: not every font has one
 TRAINS = "trains"
@@ -74,7 +79,9 @@ class TransferLearningLesson(Lesson):
         super().__init__(parent)
         self.symbols: list[str] = list(DEFAULT_SYMBOLS)
         self.drawings: dict[str, list[tuple[np.ndarray, int]]] = {"train": [], "held": []}
-        self.base = None
+        self.base = None                # the frozen base chosen now (loaded on first use)
+        self.shipped_base = None        # the shipped digit CNN, once loaded
+        self.learner_base = None        # the learner's own model, when it fits
         self.models: dict[str, object] = {}
         self.results: dict[str, float] = {}
         self.movement: list = []
@@ -162,9 +169,21 @@ class TransferLearningLesson(Lesson):
         w = QWidget()
         v = QVBoxLayout(w)
         v.setContentsMargins(0, 0, 0, 0)
-        head = QLabel("The transfer network: the digit CNN's layers, then a new head")
-        head.setWordWrap(True)
-        v.addWidget(head)
+        row = QHBoxLayout()
+        row.addWidget(QLabel("Frozen base:"))
+        self.base_combo = QComboBox()
+        self.base_combo.addItem(SHIPPED_BASE)
+        self.base_combo.setToolTip("Whose trained layers the transfer network borrows: the "
+                                   "shipped digit CNN, or a model you opened with File ▸ Open "
+                                   "model that takes 28×28 drawings")
+        self.base_combo.setAccessibleName("Frozen base")
+        self.base_combo.currentIndexChanged.connect(self._base_chosen)
+        row.addWidget(self.base_combo, 1)
+        v.addLayout(row)
+        self.base_label = QLabel()
+        self.base_label.setWordWrap(True)
+        v.addWidget(self.base_label)
+        self._show_base_name()
         self.layer_table = mono_table(
             "Layers of the transfer network",
             "frozen (grey, bold): training never changes these weights. “largest change”: the biggest "
@@ -327,10 +346,43 @@ class TransferLearningLesson(Lesson):
         self.counts_label.setText("\n".join(
             f"{s:>3}: {a} to learn from, {b} held back" for s, a, b in zip(self.symbols, tr, he)))
 
-    def _arrays(self, where: str):
+    def _arrays(self, where: str, model=None):
+        """A set of drawings as arrays, in the shape `model` takes (default (N, 28, 28, 1))."""
         items = self.drawings[where]
         x = np.stack([a for a, _ in items])[..., None].astype(np.float32)   # (N, 28, 28, 1)
+        if model is not None:
+            x = tl.as_base_input(model, x)
         return x, np.asarray([b for _, b in items], np.int64)
+
+    # --- the frozen base ------------------------------------------------------------------
+    def base_name(self) -> str:
+        return self.base_combo.currentText()
+
+    def _show_base_name(self) -> None:
+        self.base_label.setText(f"The transfer network: the layers of {self.base_name()} up "
+                                f"to its classifier, then a new head")
+
+    def _base_chosen(self, index: int) -> None:
+        # the shipped CNN is loaded when training first needs it
+        self.base = self.learner_base if index > 0 else self.shipped_base
+        self._show_base_name()
+
+    def learner_model_opened(self, model, name: str) -> None:
+        """The learner's own model becomes a choice of frozen base (and the one chosen) when
+        it takes a 28×28 drawing and ends in a Dense classifier; otherwise one sentence why
+        not, and the shipped CNN stays."""
+        problem = tl.base_problem(model)
+        while self.base_combo.count() > 1:        # an earlier model of theirs is gone
+            self.base_combo.removeItem(1)
+        self.learner_base = None if problem else model
+        if problem:
+            self.base_combo.setCurrentIndex(0)
+            self._say(f"{name} cannot be the frozen base here: {problem}.", error=True)
+            return
+        self.base_combo.addItem(f"your model ({name})")
+        self.base_combo.setCurrentIndex(1)
+        self._say(f"{name} is now the frozen base (see “Frozen base”): press “Train both” "
+                  f"to give it a new head for your symbols.")
 
     # --- layers ---------------------------------------------------------------------------
     def _show_layers(self) -> None:
@@ -372,22 +424,26 @@ class TransferLearningLesson(Lesson):
             self._say("Cannot train yet: hold back at least one drawing, to measure how well "
                       "each network recognises drawings it never saw.", error=True)
             return False
-        if self.base is None:
+        if self.base_combo.currentIndex() > 0:
+            self.base = self.learner_base
+        elif self.shipped_base is None:
             try:
-                self.base = load_base()
+                self.shipped_base = load_base()
             except (OSError, ValueError) as exc:
                 self._say(f"Cannot load the digit network: {exc}", error=True)
                 return False
-            if self.base is None:
+            if self.shipped_base is None:
                 self._say("The shipped digit network is missing: run "
                           "scripts/train_digit_models.py.", error=True)
                 return False
+        if self.base_combo.currentIndex() == 0:
+            self.base = self.shipped_base
         return True
 
     def _task(self, key: str, name: str, epochs: int) -> TrainingTask:
-        x, y = self._arrays("train")
-        xv, yv = self._arrays("held")
         model = self.models[key]
+        x, y = self._arrays("train", model)
+        xv, yv = self._arrays("held", model)
         before = [lay.get_weights() for lay in model.layers]
 
         def finish(task, before=before):
@@ -491,7 +547,7 @@ class TransferLearningLesson(Lesson):
     def _update_controls(self) -> None:
         running = self.is_training() or self._making_examples
         for w in (self.train_button, self.example_button, self.per_symbol_spin,
-                  self.epochs_spin, self.symbols_edit):
+                  self.epochs_spin, self.symbols_edit, self.base_combo):
             w.setEnabled(not running)
         self.stop_button.setEnabled(running)
         model = self.models.get("transfer")

@@ -5,6 +5,7 @@ import time
 
 import pytest
 from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QFontMetrics
 
 import core.data.offline as offline
 from gui.main_window import MainWindow
@@ -93,12 +94,12 @@ def test_precision_recall_opens_at_once_and_trains_when_its_data_arrives(
 
 
 def _names_fit(nav):
-    """Every item's whole text shows in its row: on one line inside the style's padding
-    (10 px a side and a 3 px marker), or wrapped at spaces with room for every line (the
-    row keeps its 7 px above and below)."""
-    fm = nav.fontMetrics()
+    """Every item's whole text (lesson names and the bold tutorial headings) shows in its
+    row: on one line inside the style's padding (10 px a side and a 3 px marker), or wrapped
+    at spaces with room for every line (the row keeps its 7 px above and below)."""
     for row in range(nav.count()):
         item = nav.item(row)
+        fm = QFontMetrics(item.font())
         rect = nav.visualItemRect(item)
         width = min(rect.width(), nav.viewport().width()) - 23
         if fm.horizontalAdvance(item.text()) <= width:
@@ -123,4 +124,29 @@ def test_the_navigator_shows_whole_lesson_names_at_the_default_size(qtbot):
     qtbot.waitUntil(lambda: win.current_lesson().digits is not None, timeout=TIMEOUT)
     qtbot.wait(50)
     _names_fit(win.navigator)
+    win.close()
+
+
+def test_names_stay_whole_when_a_wide_lesson_squeezes_the_navigator(qtbot):
+    """A lesson wider than its share of 1280 px pushes the list down to its minimum width:
+    the rows then grow to the extra lines their names wrap onto (fixed at the default
+    width, "T14 · Batch, stochastic and mini-batch gradient descent" lost its last line)."""
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    nav = win.navigator
+    win.splitter.setSizes([nav.minimumWidth(), 1280 - nav.minimumWidth()])
+    qtbot.waitUntil(lambda: nav.width() == nav.minimumWidth(), timeout=TIMEOUT)
+    qtbot.wait(20)
+    assert any(nav.item(r).font().bold() for r in range(nav.count()))  # headings checked too
+    _names_fit(nav)
+    squeezed = [nav.visualItemRect(nav.item(r)).height() for r in range(nav.count())]
+    win.splitter.setSizes([320, 960])  # widened again: still whole (and no taller than needed)
+    qtbot.waitUntil(lambda: nav.width() >= 300, timeout=TIMEOUT)
+    qtbot.wait(20)
+    _names_fit(nav)
+    wide = [nav.visualItemRect(nav.item(r)).height() for r in range(nav.count())]
+    assert all(w <= s for w, s in zip(wide, squeezed)) and sum(wide) < sum(squeezed)
     win.close()

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QListWidget,
 from core.teaching.course_map import course_map
 from gui import lessons as lesson_registry
 from gui import presentation
-from gui.app import (APP_NAME, running_workers, set_application_names, shutdown_deadline,
+from gui.app import (APP_NAME, Worker, running_workers, set_application_names, shutdown_deadline,
                      stop_all_workers)
 from gui.engine_warmup import EngineWarmup
 from gui.lessons.base import Lesson
@@ -157,6 +157,10 @@ class MainWindow(QMainWindow):
             # after the first paint, so the window is on screen before anything else runs
             QTimer.singleShot(200, self.engine_warmup.start)
 
+        # the offline digits are parsed once per process (~0.1-0.5 s): read them ahead, off
+        # the GUI thread, so that no lesson's opening waits for them
+        QTimer.singleShot(0, self._read_digits_ahead)
+
         self._create_actions()
         self._create_menus()
         self.navigator.currentRowChanged.connect(self._on_row_changed)
@@ -228,6 +232,12 @@ class MainWindow(QMainWindow):
         if obj is self.navigator and event.type() == QEvent.Type.Resize:
             self._fit_navigator_rows()
         return super().eventFilter(obj, event)
+
+    def _read_digits_ahead(self) -> None:
+        if not self._shut_down:
+            from core.data import offline
+
+            self._digits_reader = Worker(offline.read_ahead).start()
 
     def _first_lesson_row(self, start: int = 0) -> int:
         """The first lesson's row at or after `start` (headings are skipped); -1 if none."""

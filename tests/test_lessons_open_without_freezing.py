@@ -1,5 +1,6 @@
 """Opening a lesson never freezes the window: data is read off the GUI thread and arrives
 later, and the navigator shows every lesson's whole name at the default window size."""
+import functools
 import threading
 import time
 
@@ -91,6 +92,32 @@ def test_precision_recall_opens_at_once_and_trains_when_its_data_arrives(
     gate.set()
     qtbot.waitUntil(lambda: "Training" in les.message.text(), timeout=TIMEOUT)
     assert threads and not any(threads)
+
+
+def test_the_window_reads_the_digits_ahead_so_lessons_open_without_parsing_them(
+        qtbot, monkeypatch):
+    """Dropout (and the CNN, the convolution explorer, the drawing pad) read the offline
+    digits as they open: a fresh process's first read (~0.1-0.5 s) froze that opening. The
+    window reads them in a worker as it opens; the lesson then finds them ready."""
+    real = offline._raw_digits
+    parsed_on_gui_thread = []
+
+    @functools.lru_cache(maxsize=1)
+    def first_read_of_a_fresh_process():
+        parsed_on_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return real()
+
+    monkeypatch.setattr(offline, "_raw_digits", first_read_of_a_fresh_process)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitUntil(lambda: first_read_of_a_fresh_process.cache_info().currsize == 1,
+                    timeout=TIMEOUT)
+    assert win.select_lesson("Dropout")
+    assert win.current_lesson().models  # built from the digits read ahead
+    assert parsed_on_gui_thread == [False]
+    win.close()
 
 
 def _names_fit(nav):

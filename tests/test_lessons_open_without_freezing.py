@@ -7,6 +7,7 @@ import time
 import pytest
 from PySide6.QtCore import QRect, Qt
 from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QApplication
 
 import core.data.offline as offline
 from gui.main_window import MainWindow
@@ -14,6 +15,11 @@ from gui.main_window import MainWindow
 TIMEOUT = 30_000
 # generous: the issue asks for 200 ms; these lessons took 1.3-7 s, reading 5,000 digits
 OPEN_BOUND_S = 1.5
+#: the GUI thread's processor time to open any lesson (click, build, activate, first paint).
+#: Processor time, not wall time, so a loaded machine does not fail it; 3× the issue's
+#: 200 ms, so only a real regression does (the freezes the issue found were 1.3-3.8 s; on
+#: an idle core today's lessons take 0.05-0.3 s)
+OPEN_CPU_BOUND_S = 0.6
 
 
 @pytest.fixture
@@ -117,6 +123,60 @@ def test_the_window_reads_the_digits_ahead_so_lessons_open_without_parsing_them(
     assert win.select_lesson("Dropout")
     assert win.current_lesson().models  # built from the digits read ahead
     assert parsed_on_gui_thread == [False]
+    win.close()
+
+
+def _open_cpu_seconds(qtbot, win, cls) -> float:
+    """The GUI thread's processor time from the click on `cls`'s row to its first paint
+    done and what it queued to run at once."""
+    start = time.thread_time()
+    assert win.select_lesson(cls)
+    win.current_lesson().repaint()
+    QApplication.processEvents()
+    return time.thread_time() - start
+
+
+def test_every_lesson_opens_within_the_bound_of_gui_thread_time(qtbot):
+    """Each registered lesson, opened from the navigator, costs the GUI thread at most
+    OPEN_CPU_BOUND_S. A first window opens them all once, so that what is done once per
+    process (Numba loading or compiling the kernels, which the app's warm-up does in the
+    background; modules imported; the digits read) is not counted against a lesson."""
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.resize(1280, 800)
+    first.show()
+    for cls in first.lesson_classes():
+        _open_cpu_seconds(qtbot, first, cls)
+    first.close()
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    seconds = {cls.title: _open_cpu_seconds(qtbot, win, cls) for cls in win.lesson_classes()}
+    slow = {title: round(s, 2) for title, s in seconds.items() if s > OPEN_CPU_BOUND_S}
+    assert not slow, f"these lessons keep the window busy as they open (s): {slow}"
+    win.close()
+
+
+def test_dropout_builds_its_fitting_picture_when_the_learner_first_looks_at_it(qtbot):
+    """The under- and overfitting tab (three plots, ~0.1 s) waits for its first showing
+    instead of slowing every opening of the lesson; shown, it is whole and usable."""
+    import pyqtgraph as pg
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    assert win.select_lesson("Dropout")
+    les = win.current_lesson()
+    qtbot.wait(1)
+    tabs = les.left_tabs
+    fits_page = tabs.widget(1)
+    assert tabs.currentIndex() == 0 and not fits_page.findChildren(pg.PlotWidget)
+    tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: len(fits_page.findChildren(pg.PlotWidget)) == 3, timeout=TIMEOUT)
+    assert les.fits.fit_button.isVisible() and les.fits.fit_button.isEnabled()
     win.close()
 
 

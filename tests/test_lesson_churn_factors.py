@@ -25,6 +25,8 @@ def lesson(qtbot):
     w.show()
     w.resize(1040, 760)
     qtbot.waitExposed(w)
+    # the example table is made in a worker as the lesson opens
+    qtbot.waitUntil(lambda: w.table_data is not None and not w.is_loading(), timeout=30_000)
     yield w
     w.shutdown()
 

@@ -180,6 +180,33 @@ def test_dropout_builds_its_fitting_picture_when_the_learner_first_looks_at_it(q
     win.close()
 
 
+def test_churn_makes_its_example_table_off_the_gui_thread(qtbot, monkeypatch):
+    """Making, encoding and counting 2,000 example customers (~0.3 s) happened as Customer
+    churn opened; it is a worker's job now, with the controls waiting for it."""
+    import gui.lessons.churn as churn
+
+    made_on_gui_thread = []
+    real = churn.churn_csv_text
+
+    def recorded(*args, **kwargs):
+        made_on_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(churn, "churn_csv_text", recorded)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    assert win.select_lesson("Customer churn")
+    les = win.current_lesson()
+    assert les.table_data is None and not les.train_button.isEnabled()
+    qtbot.waitUntil(lambda: les.table_data is not None and les.train_button.isEnabled(),
+                    timeout=TIMEOUT)
+    assert made_on_gui_thread == [False]
+    assert "2000 rows" in les.source_label.text()
+    win.close()
+
+
 def _names_fit(nav):
     """Every item's whole text (lesson names and the bold tutorial headings) shows in its
     row: on one line inside the style's padding (10 px a side and a 3 px marker), or wrapped

@@ -246,7 +246,7 @@ class ChurnLesson(Lesson):
     def use_synthetic(self, in_background: bool = False) -> bool:
         if in_background:  # as the lesson opens: making and encoding 2,000 rows took ~0.3 s
             return self._load_in_background(lambda: load_table(churn_csv_text(
-                2000, 0), SYNTHETIC_SOURCE, synthetic=True), SYNTHETIC_SOURCE) is not None
+                2000, 0), SYNTHETIC_SOURCE, synthetic=True), "the example") is not None
         return self.load_text(churn_csv_text(2000, 0), SYNTHETIC_SOURCE, synthetic=True)
 
     def open_csv(self) -> None:

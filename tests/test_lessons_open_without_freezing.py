@@ -202,6 +202,8 @@ def test_churn_makes_its_example_table_off_the_gui_thread(qtbot, monkeypatch):
     assert les.table_data is None and not les.train_button.isEnabled()
     qtbot.waitUntil(lambda: les.table_data is not None and les.train_button.isEnabled(),
                     timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: "Why do customers leave?" in les.factors.summary.text(),
+                    timeout=TIMEOUT)  # step 1's counts, also made in a worker
     assert made_on_gui_thread == [False]
     assert "2000 rows" in les.source_label.text()
     win.close()

@@ -280,7 +280,7 @@ class ChurnLesson(Lesson):
             if self.is_training():
                 self._say("Stop the training before changing the data.", error=True)
                 return
-            self._set_table(table)
+            self._set_table(table, count_in_worker=True)   # the window stays free after it too
 
         def failed(exc):
             if isinstance(exc, ReadCancelled):
@@ -338,7 +338,7 @@ class ChurnLesson(Lesson):
         self._set_table(table)
         return True
 
-    def _set_table(self, table: TableData) -> None:
+    def _set_table(self, table: TableData, count_in_worker: bool = False) -> None:
         if self.table_data is not None and self.results:
             # runs on other data (or another target) would be compared unfairly: start over
             self.results.clear()
@@ -367,9 +367,9 @@ class ChurnLesson(Lesson):
             + f" → {out}")
         self.preprocessing.show_table(table, PREVIEW)
         self._describe_minority()
-        # step 1 counts the raw rows again: a big file does it in a worker
-        self.factors.count(table, self.minority,
-                           self.start_worker if len(table.text) > LARGE_TEXT else None)
+        # step 1 counts the raw rows again: in a worker for a big file or one read in a worker
+        self.factors.count(table, self.minority, self.start_worker
+                           if count_in_worker or len(table.text) > LARGE_TEXT else None)
         self._say(f"Loaded {table.source}. Step 1: which customers leave; step 2: how the table "
                   "was encoded; step 3: train.")
         self.report_view.setPlainText("Press Train.")

@@ -13,7 +13,7 @@ import os
 import sys
 import traceback
 
-from PySide6.QtCore import QRect, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QRect, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetrics, QKeySequence
 from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QListWidget,
                                QListWidgetItem, QMainWindow, QMessageBox, QSplitter,
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QListWidget,
 from core.teaching.course_map import course_map
 from gui import lessons as lesson_registry
 from gui import model_saving, presentation
-from gui.app import (APP_NAME, running_workers, set_application_names, shutdown_deadline,
+from gui.app import (APP_NAME, Worker, running_workers, set_application_names, shutdown_deadline,
                      stop_all_workers)
 from gui.engine_warmup import EngineWarmup
 from gui.lessons.base import Lesson
@@ -33,8 +33,8 @@ from gui.welcome import WelcomePage
 from gui.widgets.status_bar import WrappingStatusBar
 
 NAVIGATOR_WIDTH = 210  # the lesson list's default width, pixels
-# an item's text is inset by gui/style.py's 10 px padding a side and 3 px marker, and the
-# list's frame and a vertical scroll bar may take a few more
+# an item's text is inset by gui/style.py's 10 px padding a side and 3 px marker, and a
+# vertical scroll bar may take 16 more
 NAVIGATOR_ITEM_PADDING = 2 * 10 + 3 + 16
 #: what File > Open reads: the app's own .npz and Keras's .keras / legacy .h5 files
 MODEL_FILTER = ("Models (*.npz *.keras *.h5);;Backprop Lab models (*.npz);;"
@@ -124,7 +124,9 @@ class MainWindow(QMainWindow):
         # widening the list is no cure, as wide lessons squeeze it back.
         self.navigator.setWordWrap(True)
         self._row_lesson: dict[int, int] = {}   # navigator row → index in _lesson_classes
+        self._navigator_room: int | None = None  # the text width the rows were fitted to
         self._fill_navigator()
+        self.navigator.installEventFilter(self)
 
         self.stack = QStackedWidget(self)
         self.welcome = WelcomePage(
@@ -156,6 +158,10 @@ class MainWindow(QMainWindow):
             # after the first paint, so the window is on screen before anything else runs
             QTimer.singleShot(200, self.engine_warmup.start)
 
+        # the offline digits are parsed once per process (~0.1-0.5 s): read them ahead, off
+        # the GUI thread, so that no lesson's opening waits for them
+        QTimer.singleShot(0, self._read_digits_ahead)
+
         self._create_actions()
         self._create_menus()
         self.navigator.currentRowChanged.connect(self._on_row_changed)
@@ -168,19 +174,14 @@ class MainWindow(QMainWindow):
         lessons under it, numbered in that order. Without any tutorial named, a plain list."""
         nav = self.navigator
         nav.clear()
-        # explicit row heights: a stylesheet's vertical item padding is not reliably part of
-        # the cached item size and rows would overlap
         self._row_lesson.clear()
         # the application's font, not nav.font(): a font change reaches widgets by a posted
         # event, after this runs in presentation mode's switch
         nav_font = QApplication.font(nav)
-        fm = QFontMetrics(nav_font)
-        text_room = QRect(0, 0, NAVIGATOR_WIDTH - NAVIGATOR_ITEM_PADDING, 10_000)
 
         def add(text, tip, heading=False):
             item = QListWidgetItem(text)
             item.setToolTip(tip)
-            metrics = fm
             if heading:
                 font = QFont(nav_font)
                 font.setWeight(QFont.Weight.Bold)
@@ -188,10 +189,8 @@ class MainWindow(QMainWindow):
                 # a heading is a label: ↑ / ↓ and clicks pass over it
                 item.setFlags(Qt.ItemFlag.NoItemFlags)
                 item.setData(Qt.ItemDataRole.AccessibleTextRole, f"Course tutorial: {text}")
-                metrics = QFontMetrics(font)
-            text_height = metrics.boundingRect(text_room, Qt.TextFlag.TextWordWrap,
-                                               text).height()
-            item.setSizeHint(QSize(0, max(text_height, metrics.height()) + 14))
+            else:
+                item.setFont(nav_font)
             nav.addItem(item)
 
         add("Welcome", "What Backprop Lab is and how to use it")
@@ -208,6 +207,38 @@ class MainWindow(QMainWindow):
                 number += 1
                 self._row_lesson[nav.count()] = index[cls]
                 add(f"{number}. {cls.title}", cls.subtitle or cls.title)
+        self._fit_navigator_rows(force=True)
+
+    def _fit_navigator_rows(self, force: bool = False) -> None:
+        """Each row as tall as its text wrapped at the list's width now: a wide lesson
+        squeezes the list (down to its minimum) and names then need more lines, which a
+        height fixed at the default width cut off. Explicit heights, as a stylesheet's
+        vertical item padding is not reliably part of the cached item size."""
+        nav = self.navigator
+        # the scroll bar's room is always kept, so rows never refit as it comes and goes
+        room = max(nav.width(), nav.minimumWidth()) - 2 * nav.frameWidth() \
+            - NAVIGATOR_ITEM_PADDING
+        if room == self._navigator_room and not force:
+            return
+        self._navigator_room = room
+        text_room = QRect(0, 0, room, 10_000)
+        for row in range(nav.count()):
+            item = nav.item(row)
+            metrics = QFontMetrics(item.font())
+            text_height = metrics.boundingRect(text_room, Qt.TextFlag.TextWordWrap,
+                                               item.text()).height()
+            item.setSizeHint(QSize(0, max(text_height, metrics.height()) + 14))
+
+    def eventFilter(self, obj, event) -> bool:
+        if obj is self.navigator and event.type() == QEvent.Type.Resize:
+            self._fit_navigator_rows()
+        return super().eventFilter(obj, event)
+
+    def _read_digits_ahead(self) -> None:
+        if not self._shut_down:
+            from core.data import offline
+
+            self._digits_reader = Worker(offline.read_ahead).start()
 
     def _first_lesson_row(self, start: int = 0) -> int:
         """The first lesson's row at or after `start` (headings are skipped); -1 if none."""

@@ -45,6 +45,9 @@ def churn(qtbot):
     les = ChurnLesson()
     qtbot.addWidget(les)
     les.show()
+    # the example table is made in a worker as the lesson opens
+    qtbot.waitUntil(lambda: les.table_data is not None and not les.is_loading(),
+                    timeout=30_000)
     yield les
     les.shutdown()
     assert not [w for w in gui_app._ACTIVE if w.is_running()]

@@ -24,6 +24,9 @@ def lesson(qtbot):
     w.show()
     w.resize(1040, 700)
     qtbot.waitExposed(w)
+    # the example table and its counts by factor are made in workers as the lesson opens
+    qtbot.waitUntil(lambda: w.table_data is not None and not w.is_loading()
+                    and not w.running_workers(), timeout=30_000)
     yield w
     w.shutdown()
 

@@ -1,10 +1,13 @@
 """Opening a lesson never freezes the window: data is read off the GUI thread and arrives
 later, and the navigator shows every lesson's whole name at the default window size."""
+import functools
 import threading
 import time
 
 import pytest
 from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QFontMetrics
+from PySide6.QtWidgets import QApplication
 
 import core.data.offline as offline
 from gui.main_window import MainWindow
@@ -12,6 +15,11 @@ from gui.main_window import MainWindow
 TIMEOUT = 30_000
 # generous: the issue asks for 200 ms; these lessons took 1.3-7 s, reading 5,000 digits
 OPEN_BOUND_S = 1.5
+#: the GUI thread's processor time to open any lesson (click, build, activate, first paint).
+#: Processor time, not wall time, so a loaded machine does not fail it; 3× the issue's
+#: 200 ms, so only a real regression does (the freezes the issue found were 1.3-3.8 s; on
+#: an idle core today's lessons take 0.05-0.3 s)
+OPEN_CPU_BOUND_S = 0.6
 
 
 @pytest.fixture
@@ -92,13 +100,122 @@ def test_precision_recall_opens_at_once_and_trains_when_its_data_arrives(
     assert threads and not any(threads)
 
 
+def test_the_window_reads_the_digits_ahead_so_lessons_open_without_parsing_them(
+        qtbot, monkeypatch):
+    """Dropout (and the CNN, the convolution explorer, the drawing pad) read the offline
+    digits as they open: a fresh process's first read (~0.1-0.5 s) froze that opening. The
+    window reads them in a worker as it opens; the lesson then finds them ready."""
+    real = offline._raw_digits
+    parsed_on_gui_thread = []
+
+    @functools.lru_cache(maxsize=1)
+    def first_read_of_a_fresh_process():
+        parsed_on_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return real()
+
+    monkeypatch.setattr(offline, "_raw_digits", first_read_of_a_fresh_process)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitUntil(lambda: first_read_of_a_fresh_process.cache_info().currsize == 1,
+                    timeout=TIMEOUT)
+    assert win.select_lesson("Dropout")
+    assert win.current_lesson().models  # built from the digits read ahead
+    assert parsed_on_gui_thread == [False]
+    win.close()
+
+
+def _open_cpu_seconds(qtbot, win, cls) -> float:
+    """The GUI thread's processor time from the click on `cls`'s row to its first paint
+    done and what it queued to run at once."""
+    start = time.thread_time()
+    assert win.select_lesson(cls)
+    win.current_lesson().repaint()
+    QApplication.processEvents()
+    return time.thread_time() - start
+
+
+def test_every_lesson_opens_within_the_bound_of_gui_thread_time(qtbot):
+    """Each registered lesson, opened from the navigator, costs the GUI thread at most
+    OPEN_CPU_BOUND_S. A first window opens them all once, so that what is done once per
+    process (Numba loading or compiling the kernels, which the app's warm-up does in the
+    background; modules imported; the digits read) is not counted against a lesson."""
+    first = MainWindow()
+    qtbot.addWidget(first)
+    first.resize(1280, 800)
+    first.show()
+    for cls in first.lesson_classes():
+        _open_cpu_seconds(qtbot, first, cls)
+    first.close()
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    seconds = {cls.title: _open_cpu_seconds(qtbot, win, cls) for cls in win.lesson_classes()}
+    slow = {title: round(s, 2) for title, s in seconds.items() if s > OPEN_CPU_BOUND_S}
+    assert not slow, f"these lessons keep the window busy as they open (s): {slow}"
+    win.close()
+
+
+def test_dropout_builds_its_fitting_picture_when_the_learner_first_looks_at_it(qtbot):
+    """The under- and overfitting tab (three plots, ~0.1 s) waits for its first showing
+    instead of slowing every opening of the lesson; shown, it is whole and usable."""
+    import pyqtgraph as pg
+
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    assert win.select_lesson("Dropout")
+    les = win.current_lesson()
+    qtbot.wait(1)
+    tabs = les.left_tabs
+    fits_page = tabs.widget(1)
+    assert tabs.currentIndex() == 0 and not fits_page.findChildren(pg.PlotWidget)
+    tabs.setCurrentIndex(1)
+    qtbot.waitUntil(lambda: len(fits_page.findChildren(pg.PlotWidget)) == 3, timeout=TIMEOUT)
+    assert les.fits.fit_button.isVisible() and les.fits.fit_button.isEnabled()
+    win.close()
+
+
+def test_churn_makes_its_example_table_off_the_gui_thread(qtbot, monkeypatch):
+    """Making, encoding and counting 2,000 example customers (~0.3 s) happened as Customer
+    churn opened; it is a worker's job now, with the controls waiting for it."""
+    import gui.lessons.churn as churn
+
+    made_on_gui_thread = []
+    real = churn.churn_csv_text
+
+    def recorded(*args, **kwargs):
+        made_on_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(churn, "churn_csv_text", recorded)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    assert win.select_lesson("Customer churn")
+    les = win.current_lesson()
+    assert les.table_data is None and not les.train_button.isEnabled()
+    qtbot.waitUntil(lambda: les.table_data is not None and les.train_button.isEnabled(),
+                    timeout=TIMEOUT)
+    qtbot.waitUntil(lambda: "Why do customers leave?" in les.factors.summary.text(),
+                    timeout=TIMEOUT)  # step 1's counts, also made in a worker
+    assert made_on_gui_thread == [False]
+    assert "2000 rows" in les.source_label.text()
+    win.close()
+
+
 def _names_fit(nav):
-    """Every item's whole text shows in its row: on one line inside the style's padding
-    (10 px a side and a 3 px marker), or wrapped at spaces with room for every line (the
-    row keeps its 7 px above and below)."""
-    fm = nav.fontMetrics()
+    """Every item's whole text (lesson names and the bold tutorial headings) shows in its
+    row: on one line inside the style's padding (10 px a side and a 3 px marker), or wrapped
+    at spaces with room for every line (the row keeps its 7 px above and below)."""
     for row in range(nav.count()):
         item = nav.item(row)
+        fm = QFontMetrics(item.font())
         rect = nav.visualItemRect(item)
         width = min(rect.width(), nav.viewport().width()) - 23
         if fm.horizontalAdvance(item.text()) <= width:
@@ -123,4 +240,29 @@ def test_the_navigator_shows_whole_lesson_names_at_the_default_size(qtbot):
     qtbot.waitUntil(lambda: win.current_lesson().digits is not None, timeout=TIMEOUT)
     qtbot.wait(50)
     _names_fit(win.navigator)
+    win.close()
+
+
+def test_names_stay_whole_when_a_wide_lesson_squeezes_the_navigator(qtbot):
+    """A lesson wider than its share of 1280 px pushes the list down to its minimum width:
+    the rows then grow to the extra lines their names wrap onto (fixed at the default
+    width, "T14 · Batch, stochastic and mini-batch gradient descent" lost its last line)."""
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    qtbot.waitExposed(win)
+    nav = win.navigator
+    win.splitter.setSizes([nav.minimumWidth(), 1280 - nav.minimumWidth()])
+    qtbot.waitUntil(lambda: nav.width() == nav.minimumWidth(), timeout=TIMEOUT)
+    qtbot.wait(20)
+    assert any(nav.item(r).font().bold() for r in range(nav.count()))  # headings checked too
+    _names_fit(nav)
+    squeezed = [nav.visualItemRect(nav.item(r)).height() for r in range(nav.count())]
+    win.splitter.setSizes([320, 960])  # widened again: still whole (and no taller than needed)
+    qtbot.waitUntil(lambda: nav.width() >= 300, timeout=TIMEOUT)
+    qtbot.wait(20)
+    _names_fit(nav)
+    wide = [nav.visualItemRect(nav.item(r)).height() for r in range(nav.count())]
+    assert all(w <= s for w, s in zip(wide, squeezed)) and sum(wide) < sum(squeezed)
     win.close()

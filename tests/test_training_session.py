@@ -280,6 +280,8 @@ def _start_churn(qtbot):
 
     lesson = ChurnLesson()
     qtbot.addWidget(lesson)
+    qtbot.waitUntil(lambda: lesson.table_data is not None and not lesson.is_loading(),
+                    timeout=30_000)   # the example table is made in a worker
     lesson.epochs_spin.setValue(400)
     assert lesson.compare_all()
     qtbot.waitUntil(lambda: lesson.progress.value() > 0, timeout=60_000)

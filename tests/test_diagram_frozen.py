@@ -73,7 +73,7 @@ def test_the_inspector_draws_the_opened_model_with_its_frozen_layer(qtbot):
     page = inspector.diagram_page
     assert page.is_drawn()
     titles = [c.title for c in page.diagram.columns()]
-    assert titles == ["input", "base", "head"]
+    assert titles == ["input", "hidden layer", "output"]     # named for people
     assert page.diagram.frozen_columns() == {1}
     assert inspector.tabs.tabText(1) == "Network diagram"
 

@@ -42,9 +42,10 @@ def test_frames_run_forward_loss_backward_update(wired):
         banners.append(d.banner_text())
     words = [b.split(":")[0] for b in banners]
     assert words == ["Forward pass"] * 3 + ["Loss"] + ["Backward pass"] * 2 + ["Update"]
-    assert "layer dense computes z = x·W + b" in banners[1] and "sigmoid" in banners[1]
+    assert "the hidden layer computes z = x·W + b" in banners[1] and "sigmoid" in banners[1]
     assert f"{trace.loss:.4g}" in banners[3]
-    assert "dense_1" in banners[4] and "dense" in banners[5]
+    assert "Backward at the output layer" in banners[4]
+    assert "Backward at the hidden layer" in banners[5]
     assert "w ← w − η·∂L/∂w" in banners[6] and "η = 0.5" in banners[6]
     assert not player.step_forward() and player.index() == 6      # the end stays the end
     assert player.step_back() and d.banner_text() == banners[5] and d.phase() == ("backward", 1)

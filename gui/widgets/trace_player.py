@@ -2,7 +2,7 @@
 
 Frames: forward column by column (input → output), the loss, backward column by column
 (output → first layer), then the update. Each frame has a phase, a column and a sentence
-a learner can read ("Forward (layer 1 of 2): layer dense computes z = x·W + b …").
+a learner can read ("Forward (layer 1 of 2): the hidden layer computes z = x·W + b …").
 
     player = TracePlayer(diagram)          # drives diagram.set_phase on every frame
     player.set_trace(model.trace_step(x, y))

@@ -1,6 +1,6 @@
 """The parts of a NetworkDiagram around its view: phase banner, formula strip, legends, controls.
 
-    ┌ FORWARD PASS  Forward (layer 1 of 2): layer dense computes z = x·W + b …          ┐
+    ┌ FORWARD PASS  Forward (layer 1 of 2): the hidden layer computes z = x·W + b …          ┐
     │ the network (DiagramView)                                                          │
     │ formula of the hovered / selected quantity, with its numbers                       │
     └ [weight legend] [activation legend]          Edges [▾]  top K [150]  units [16]   ┘

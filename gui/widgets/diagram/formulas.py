@@ -246,6 +246,16 @@ PHASE_WORDS = {"idle": "Network", "forward": "Forward pass", "loss": "Loss",
                "backward": "Backward pass", "update": "Update"}
 
 
+def _layer_called(title: str) -> str:
+    """How a sentence names a layer column: "the output layer", "hidden layer 2", "the hidden
+    layer" (the people's captions), or "layer conv2d" for a column still named by Keras."""
+    if title == "output":
+        return "the output layer"
+    if title == "hidden layer":
+        return "the hidden layer"
+    return title if title.startswith("hidden layer") else f"layer {title}"
+
+
 def _act_word(name) -> str:
     from gui.widgets.diagram.layout import ACTIVATION_WORDS
     return ACTIVATION_WORDS.get(name, name)
@@ -253,7 +263,7 @@ def _act_word(name) -> str:
 
 def phase_sentence(phase: str, column: int | None, columns, snap: Snapshot | None = None,
                    class_names=None) -> str:
-    """One sentence saying what the frame shows: "Forward: layer dense computes z = x·W + b, then ReLU"."""
+    """One sentence saying what the frame shows: "Forward: the hidden layer computes z = x·W + b, then ReLU"."""
     n_cols = len(columns)
     col = columns[column] if column is not None and 0 <= column < n_cols else None
     if phase == "idle":
@@ -274,7 +284,7 @@ def phase_sentence(phase: str, column: int | None, columns, snap: Snapshot | Non
         if col.kind == "dense":
             act = col.activation
             then = "" if act in (None, "linear") else f", then {_act_word(act)}: a = f(z)"
-            return (f"{head}: layer {col.title} computes z = x·W + b for its "
+            return (f"{head}: {_layer_called(col.title)} computes z = x·W + b for its "
                     f"{col.units} unit{'s' if col.units != 1 else ''}{then}.")
         if col.kind == "dropout":
             rate = snap.dropout_rates.get(col.index) if snap is not None else None
@@ -314,16 +324,16 @@ def phase_sentence(phase: str, column: int | None, columns, snap: Snapshot | Non
                 dz = f"∂L/∂z = ∂L/∂a · f′(z) ({_act_word(col.activation)})"
             back = ("; the input needs no gradient, so the pass stops here" if col.index == 1
                     else "; ∂L/∂x = ∂L/∂z·Wᵀ goes on to the left")
-            return f"Backward at {col.title}: {dz}; then ∂L/∂W = xᵀ·∂L/∂z and ∂L/∂b = Σ ∂L/∂z{back}."
+            return f"Backward at {_layer_called(col.title)}: {dz}; then ∂L/∂W = xᵀ·∂L/∂z and ∂L/∂b = Σ ∂L/∂z{back}."
         if col.kind == "dropout":
-            return f"Backward at {col.title}: gradients pass only through the kept units (× 1/(1 − rate)); dropped units get 0."
+            return f"Backward at {_layer_called(col.title)}: gradients pass only through the kept units (× 1/(1 − rate)); dropped units get 0."
         if col.kind == "block":
             if "filters" in col.subtitle:
-                return f"Backward at {col.title}: ∂L/∂(filters) sums over every position a filter touched; the gradient goes on to the left."
-            return f"Backward at {col.title}: each gradient goes back to the position(s) its window took the value from."
+                return f"Backward at {_layer_called(col.title)}: ∂L/∂(filters) sums over every position a filter touched; the gradient goes on to the left."
+            return f"Backward at {_layer_called(col.title)}: each gradient goes back to the position(s) its window took the value from."
         if col.kind == "flatten":
-            return f"Backward at {col.title}: the gradient vector is folded back into feature maps."
-        return f"Backward at {col.title}: ∂L/∂z = ∂L/∂a · f′(z) for every value."
+            return f"Backward at {_layer_called(col.title)}: the gradient vector is folded back into feature maps."
+        return f"Backward at {_layer_called(col.title)}: ∂L/∂z = ∂L/∂a · f′(z) for every value."
     if phase == "update":
         opt = (snap.trace.optimizer if snap is not None and snap.trace is not None else {}) or {}
         lr = opt.get("learning_rate")

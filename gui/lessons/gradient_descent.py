@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (QComboBox, QFrame, QHBoxLayout, QLabel, QSlider, 
 
 from core.teaching import predict, surfaces
 from gui.lessons.base import Lesson
-from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR, ColorLegend, lut
+from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR, ColorLegend
 from gui.widgets.numbers import fmt, mono_label, paren
+from gui.widgets.path_map import add_loss_image
 from gui.widgets.plots import make_plot
 
 #: learning rates the slider steps through (a geometric ladder)
@@ -113,17 +114,7 @@ class GradientDescentLesson(Lesson):
         self.map.setAccessibleName("Loss surface over w1 and w2 with the descent path")
         item = self.map.plot_item
         item.showGrid(x=False, y=False)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setLookupTable(lut("sequential"))
-        self.image.setZValue(-20)
-        item.addItem(self.image)
-        self.contours = []
-        for _ in range(N_CONTOURS):
-            iso = pg.IsocurveItem(level=0.0, pen=pg.mkPen(255, 255, 255, 140, width=1),
-                                  axisOrder="row-major")
-            iso.setParentItem(self.image)    # drawn in the image's pixel coordinates
-            iso.setZValue(5)
-            self.contours.append(iso)
+        self.image, self.contours = add_loss_image(item, N_CONTOURS, alpha=140)
         self.path_item = item.plot([], [], pen=pg.mkPen("#ffffff", width=2),
                                    shadowPen=pg.mkPen("#1d232b", width=4), symbol="o",
                                    symbolSize=4, symbolBrush="#ffffff", symbolPen=None)

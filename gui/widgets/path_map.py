@@ -18,6 +18,23 @@ from gui.widgets.numbers import fmt
 from gui.widgets.plots import make_plot
 
 N_CONTOURS = 8
+
+
+def add_loss_image(plot_item, n_contours: int, alpha: int = 120):
+    """A loss surface's colour image under everything in `plot_item`, with `n_contours`
+    white equal-loss lines (levels set later, with the data): (image, contours)."""
+    image = pg.ImageItem(axisOrder="row-major")
+    image.setLookupTable(lut("sequential"))
+    image.setZValue(-20)
+    plot_item.addItem(image)
+    contours = []
+    for _ in range(n_contours):
+        iso = pg.IsocurveItem(level=0.0, pen=pg.mkPen(255, 255, 255, alpha, width=1),
+                              axisOrder="row-major")
+        iso.setParentItem(image)            # drawn in the image's pixel coordinates
+        iso.setZValue(5)
+        contours.append(iso)
+    return image, contours
 #: (line style, marker) per path, in order: a run is told apart by shape as well as colour
 #: (solid lines all: a dashed line breaks up on a noisy path of short steps)
 STYLES = ((Qt.PenStyle.SolidLine, "o"), (Qt.PenStyle.SolidLine, "t"),
@@ -37,16 +54,7 @@ class PathMap(QWidget):
         self.plot = make_plot(x_label, y_label, legend_columns=5)
         item = self.plot.plot_item
         item.showGrid(x=False, y=False)
-        self.image = pg.ImageItem(axisOrder="row-major")
-        self.image.setLookupTable(lut("sequential"))
-        self.image.setZValue(-20)
-        item.addItem(self.image)
-        self.contours = []
-        for _ in range(N_CONTOURS):
-            iso = pg.IsocurveItem(level=0.0, pen=pg.mkPen(255, 255, 255, 120, width=1),
-                                  axisOrder="row-major")
-            iso.setParentItem(self.image)     # in the image's pixel coordinates
-            self.contours.append(iso)
+        self.image, self.contours = add_loss_image(item, N_CONTOURS, alpha=120)
         self.start_item = pg.ScatterPlotItem(symbol="s", size=11,
                                              pen=pg.mkPen("#1d232b", width=1.5),
                                              brush=pg.mkBrush("#ffffff"), name="start")

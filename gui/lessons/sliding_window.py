@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QGridLayout, QLabel, QPlainTextEdit,
+from PySide6.QtWidgets import (QHBoxLayout, QComboBox, QDoubleSpinBox, QGridLayout, QLabel, QPlainTextEdit,
                                QProgressBar, QPushButton, QSpinBox, QWidget)
 
 from core.teaching import sliding_window as sw
@@ -119,6 +119,12 @@ class SlidingWindowLesson(Lesson):
         grid.addWidget(self.map_size, 1, 2)
         grid.addWidget(legend, 2, 2)
         grid.addWidget(self.steps_text, 0, 3, 3, 1)
+        # under the pictures, not in the controls bar: its sentences would widen the window
+        self.message = self.make_message_label()
+        grid.addWidget(self.message, 3, 0, 1, 3)
+        # the detection settings sit by the boxes and NMS steps they change
+        self.settings_row = QHBoxLayout()
+        grid.addLayout(self.settings_row, 3, 3)
         for col, stretch in enumerate((4, 3, 3, 4)):
             grid.setColumnStretch(col, stretch)
         grid.setRowStretch(2, 1)
@@ -138,16 +144,16 @@ class SlidingWindowLesson(Lesson):
         self.scene_spin.setRange(0, 9999)
         self.scene_spin.setValue(3)
         self.scene_spin.valueChanged.connect(self.new_scene)
-        self.threshold = self.add_control(QDoubleSpinBox(), label="Score ≥",
-                                          tooltip="A window becomes a box when it says a digit "
-                                          "with at least this probability")
+        self.threshold = self._setting(QDoubleSpinBox(), "Score ≥",
+                                       "A window becomes a box when it says a digit "
+                                       "with at least this probability")
         self.threshold.setRange(0.5, 0.999)
         self.threshold.setDecimals(3)
         self.threshold.setSingleStep(0.01)
         self.threshold.setValue(0.9)
-        self.nms_iou = self.add_control(QDoubleSpinBox(), label="NMS IoU >",
-                                        tooltip="A box is suppressed when it overlaps a kept, "
-                                        "better box by more than this IoU")
+        self.nms_iou = self._setting(QDoubleSpinBox(), "NMS IoU >",
+                                     "A box is suppressed when it overlaps a kept, "
+                                     "better box by more than this IoU")
         self.nms_iou.setRange(0.05, 0.95)
         self.nms_iou.setSingleStep(0.05)
         self.nms_iou.setValue(0.2)
@@ -156,8 +162,16 @@ class SlidingWindowLesson(Lesson):
         self.progress = self.add_control(QProgressBar(), tooltip="Training progress",
                                          name="Training progress")
         self.progress.setMaximumWidth(140)
-        self.message = self.make_message_label()
-        self.add_control(self.message, stretch=1)
+        self.add_controls_stretch()
+
+    def _setting(self, box, label: str, tooltip: str):
+        caption = QLabel(label)
+        caption.setBuddy(box)
+        box.setToolTip(tooltip)
+        box.setAccessibleName(label)
+        self.settings_row.addWidget(caption)
+        self.settings_row.addWidget(box)
+        return box
 
     # --- training -------------------------------------------------------------------------
     def activate(self) -> None:

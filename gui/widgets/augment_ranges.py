@@ -116,6 +116,9 @@ class AugmentRanges(QFrame):
             b = QPushButton(text)
             b.setToolTip(PRESET_TIPS[key])
             b.setAccessibleName(f"Preset: {text}")
+            # the style's 80-pixel least button width does not fit three in the side panel at
+            # 1280×800; the word itself does
+            b.setMinimumWidth(b.fontMetrics().horizontalAdvance(text) + 24)
             b.clicked.connect(lambda _=False, k=key: self.apply_preset(k))
             presets.addWidget(b)
             self.preset_buttons[key] = b

@@ -76,7 +76,7 @@ def test_a_prefix_shows_next_letters_as_percentages_adding_to_100(lesson):
     assert shown == sorted(shown, reverse=True)
     assert "e" in {r.split()[0] for r in rows[:4]}, "Jo… goes on with e (Joe, Joel, …)"
     text = lesson.next_label.text()
-    assert "after “Jo”" in text and text.endswith("all 27: 100 %.")
+    assert "after “Jo”" in text and text.endswith("all 27: 100.00 %.")
     assert "e-" not in " ".join(rows) + text      # never scientific notation
     choices = cm.next_letter_probabilities(lesson.model, "jo", lesson.temperature_value())
     assert sum(c.probability for c in choices) == pytest.approx(1.0)
@@ -139,8 +139,9 @@ def test_a_cold_temperature_writes_tiny_chances_without_scientific_notation(less
     from gui.lessons.char_names import percent
 
     assert percent(0.2025) == "20.25 %"
-    assert percent(3e-17) == "< 0.0001 %"
-    assert percent(0.0) == "0 %"
+    assert percent(0.07553) == "7.55 %"          # fixed decimals down the column
+    assert percent(3e-17) == "below 0.01 %"
+    assert percent(0.0) == "0.00 %"
     lesson.temperature.setValue(2)
     lesson.prefix.setText("q")
     for text in lesson.next_letters.texts():

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QGridLayout, QGroupBox, QHBoxLayout, QLabel, QLin
                                QWidget)
 
 from core.teaching import char_model as cm
+from core.wording import percent
 from core.teaching.numbers import fmt
 from core.teaching.runs import RunStore
 from gui.lessons.base import Lesson
@@ -58,18 +59,6 @@ def _copy_model(weights):
     model = cm.make_model()
     model.set_weights(weights)
     return model
-
-
-#: below this a percentage is written "< 0.0001 %" (a cold temperature makes the rarest
-#: letters' chances astronomically small; their digits would say nothing)
-SMALLEST_PERCENT = 0.0001
-
-
-def percent(p: float) -> str:
-    value = 100.0 * float(p)
-    if 0 < value < SMALLEST_PERCENT:
-        return f"< {fmt(SMALLEST_PERCENT)} %"
-    return f"{fmt(value)} %"
 
 
 class NextLetterBars(QWidget):
@@ -328,7 +317,8 @@ class CharNamesLesson(Lesson):
         after = f"after “{cm.display_name(text.strip())}”" if text.strip() else "to start a name"
         self.next_label.setText(
             f"The {TOP_LETTERS} likeliest of 27 choices {after}: {percent(shown)}; all 27: "
-            f"{percent(sum(c.probability for c in choices))}.")
+            # float32 sums miss 1 by a few millionths; the rounding is ours, not the model's
+            f"{percent(round(sum(float(c.probability) for c in choices), 6))}.")
 
     # --- training ---------------------------------------------------------------------------
     def toggle_training(self) -> None:

@@ -53,6 +53,19 @@ SEED = 0
 ACC_RANGE = (-0.03, 1.06)
 
 
+def untrained_pair(data: DigitData) -> tuple[dict, dict]:
+    """The two networks, untrained, and their validation accuracy (about chance)."""
+    models = {k: build_digit_model(spec["hidden"]) for k, spec in NETWORKS.items()}
+    return models, {k: m.evaluate(data.x_val, data.y_val)["accuracy"] for k, m in models.items()}
+
+
+def digits_and_untrained_pair() -> tuple[DigitData, tuple[dict, dict]]:
+    """What the lesson needs before it can show anything, made off the GUI thread: the digits
+    and the two networks evaluated once (the first evaluation loads its kernels)."""
+    data = load_digit_data()
+    return data, untrained_pair(data)
+
+
 def comparison_session(models: dict, data: DigitData, epochs: int,
                        batch_size: int = BATCH_SIZE, parent=None) -> tuple[TrainingSession, dict]:
     """Both networks in one session, epoch by epoch in turn (the course's shuffling seeds);
@@ -275,18 +288,19 @@ class HiddenLayersLesson(Lesson):
     # --- data -----------------------------------------------------------------------------
     def activate(self) -> None:
         if self.data is None and self._load_worker is None:
-            self._load_worker = self.start_worker(load_digit_data, on_finished=self._on_loaded,
+            self._load_worker = self.start_worker(digits_and_untrained_pair,
+                                                  on_finished=self._on_loaded,
                                                   on_failed=self._on_load_failed)
         elif self.data is not None and not self._auto_trained:
             self._auto_train()
 
-    def _on_loaded(self, data: DigitData) -> None:
+    def _on_loaded(self, loaded) -> None:
         self._load_worker = None
-        if data is None:   # cancelled
+        if loaded is None:   # cancelled
             return
-        self.data = data
-        self.digit_spin.setMaximum(len(data.y_val) - 1)
-        self._new_models()
+        self.data, pair = loaded
+        self.digit_spin.setMaximum(len(self.data.y_val) - 1)
+        self._new_models(pair)
         self.verdict.setText("Both networks are untrained: about 10 % (chance) on 10 classes. "
                              "Press Train both.")
         if self._train_when_loaded:     # Train both was pressed while the digits loaded
@@ -307,8 +321,8 @@ class HiddenLayersLesson(Lesson):
         if self.auto_train and not self.is_training() and not any(self.epochs_done.values()):
             self.start_training()
 
-    def _new_models(self) -> None:
-        self.models = {k: build_digit_model(spec["hidden"]) for k, spec in NETWORKS.items()}
+    def _new_models(self, pair: tuple[dict, dict] | None = None) -> None:
+        self.models, accuracies = pair if pair is not None else untrained_pair(self.data)
         self.weights = {k: m.get_weights() for k, m in self.models.items()}
         self.epochs_done = {k: 0 for k in NETWORKS}
         self.history = {k: {"epoch": [0], "val_accuracy": []} for k in NETWORKS}
@@ -318,7 +332,7 @@ class HiddenLayersLesson(Lesson):
             card.params.setToolTip(" + ".join(
                 f"{lay.input_shape[0]}·{lay.units} + {lay.units}" for lay in model.layers)
                 + f" = {model.count_params():,} weights and biases")
-            acc = model.evaluate(self.data.x_val, self.data.y_val)["accuracy"]
+            acc = accuracies[key]
             self.history[key]["val_accuracy"].append(acc)
             self._set_accuracy(card.val_acc, acc, len(self.data.y_val), "validation")
             card.train_acc.set_value(None, "")

@@ -356,7 +356,10 @@ class HiddenLayersLesson(Lesson):
             return
         if self.is_training():
             return
-        self._new_models()
+        if not self.models or any(self.epochs_done.values()):
+            # fresh networks for a new run; the untrained pair the digits came with is
+            # already fresh (making it again evaluated both on the GUI thread)
+            self._new_models()
         # the run's length is fixed when it starts: changing the spin box meanwhile must not
         # relabel the progress bars ("epoch 3 of 10" in a 5-epoch run)
         epochs = self._run_epochs = self.epochs_spin.value()

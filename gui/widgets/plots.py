@@ -9,7 +9,7 @@ import pyqtgraph as pg
 from PySide6.QtGui import QGuiApplication
 
 
-def _text_size() -> str:
+def text_size() -> str:
     size = QGuiApplication.font().pointSizeF()
     return f"{size if size > 0 else 10:g}pt"
 
@@ -30,15 +30,15 @@ class LegendPlot(pg.GraphicsLayoutWidget):
             axis.setPen(pg.mkPen("#5b626c"))
             axis.setTextPen(pg.mkPen("#1d232b"))
             axis.enableAutoSIPrefix(False)    # "log loss (x0.001)" reads as a different unit
-        item.setLabel("bottom", x_label, color="#1d232b", size=_text_size())
-        item.setLabel("left", y_label, color="#1d232b", size=_text_size())
+        item.setLabel("bottom", x_label, color="#1d232b", size=text_size())
+        item.setLabel("left", y_label, color="#1d232b", size=text_size())
         item.showGrid(x=True, y=True, alpha=0.18)
         item.setMenuEnabled(False)
         item.hideButtons()
         self.legend = None
         if legend_columns:
             self.legend = pg.LegendItem(colCount=legend_columns, labelTextColor="#1d232b",
-                                        labelTextSize=_text_size(), horSpacing=8, frame=False)
+                                        labelTextSize=text_size(), horSpacing=8, frame=False)
             self.addItem(self.legend, row=1, col=0)
             item.legend = self.legend
 

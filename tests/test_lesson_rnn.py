@@ -157,7 +157,6 @@ def test_the_one_trained_network_reads_2_to_20_values_and_dense_refuses_one_more
 
 def test_training_live_moves_the_weights_and_the_numbers(lesson, qtbot, monkeypatch):
     monkeypatch.setattr(rnn_lesson, "TRAIN_EPOCHS", 6)
-    monkeypatch.setattr(rnn_lesson, "EPOCH_PACE", 0.0)
     start = [w.copy() for w in lesson.weights]
     start_loss = lesson.walk.loss
     lesson.train_button.click()

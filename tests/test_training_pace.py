@@ -175,7 +175,7 @@ TRAINING_LESSONS = [
     ("cifar", "CifarLesson", None),
     ("augmentation", "AugmentationLesson", None),
     ("transfer_learning", "TransferLearningLesson", None),
-    ("rnn", "RnnLesson", None),
+    ("rnn", "RnnLesson", 300),
     ("vanishing_gradients", "VanishingGradientsLesson", None),
 ]
 

@@ -85,18 +85,34 @@ class ModelFileActions:
 
     def set_model(self, model, path: str | None = None) -> None:
         self.model, self.model_path = model, path
+        self.model_changed = False
         self.save_action.setEnabled(True)
         self.inspect_action.setEnabled(True)
-        try:
-            n = f"{int(model.count_params()):,} parameters"
-        except Exception:  # noqa: BLE001
-            n = "model"
-        name = os.path.basename(path) if path else "unsaved model"
-        self.model_label.setText(f"Model: {name} ({n})")
+        self._show_model_label()
         self.show_inspector()
         for lesson in self.constructed_lessons():
             self._offer_model(lesson)
         self.model_opened.emit(model)
+
+    def _show_model_label(self) -> None:
+        try:
+            n = f"{int(self.model.count_params()):,} parameters"
+        except Exception:  # noqa: BLE001
+            n = "model"
+        name = os.path.basename(self.model_path) if self.model_path else "unsaved model"
+        changed = ", changed, unsaved" if self.model_changed else ""
+        self.model_label.setText(f"Model: {name} ({n}{changed})")
+
+    def mark_model_changed(self) -> None:
+        """The open model was edited (a weight typed into the inspector's diagram): it no
+        longer matches its file, so the status bar and the inspector say so, and closing
+        the window asks before the change is lost."""
+        if self.model is None or self.model_changed:
+            return
+        self.model_changed = True
+        self._show_model_label()
+        if self._inspector is not None:
+            self._inspector.set_changed(True)
 
     def _offer_model(self, lesson: Lesson) -> None:
         name = os.path.basename(self.model_path) if self.model_path else "your model"
@@ -110,7 +126,9 @@ class ModelFileActions:
             return
         if self._inspector is None:
             self._inspector = ModelInspectorDialog(self)
+            self._inspector.model_edited.connect(self.mark_model_changed)
         self._inspector.set_model(self.model, self.model_path)
+        self._inspector.set_changed(self.model_changed)
         self._inspector.show()
         self._inspector.raise_()
 

@@ -13,6 +13,7 @@ which then ends the process rather than let Qt destroy a running thread.
 """
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 
@@ -96,6 +97,7 @@ class MainWindow(ModelFileActions, QMainWindow):
         self._current_row = -1
         self.model = None
         self.model_path: str | None = None
+        self.model_changed = False     # edited since it was opened or saved
         self._inspector: ModelInspectorDialog | None = None
         self._shut_down = False
         self._left_running: list = []
@@ -439,6 +441,9 @@ class MainWindow(ModelFileActions, QMainWindow):
         found = []
         if self.model is not None and self.model_path is None:
             found.append((self, "the open model (never saved to a file)"))
+        elif self.model is not None and self.model_changed:
+            found.append((self, f"the open model {os.path.basename(self.model_path)} "
+                                "(changed in the model window, not saved)"))
         for lesson in self.constructed_lessons():
             try:
                 found += [(lesson, text) for text in lesson.unsaved_models()]

@@ -5,7 +5,8 @@ SHA-256, cache); offline, the learner can point to a cifar-10-python.tar.gz they
 have, or to any folder of images with one sub-folder per class (the teacher's own photos),
 which then takes CIFAR-10's place: its folder names are the classes. Training shows live
 curves; afterwards a per-class accuracy chart and a grid of test images with predicted and
-true labels.
+true labels. A Feature maps tab (cifar_maps.py) shows what every layer of the lesson's CNN, or
+of the learner's own model (File ▸ Open model…), makes of one test image.
 """
 from __future__ import annotations
 

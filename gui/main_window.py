@@ -1,5 +1,9 @@
 """The application window: lesson navigator (left), lesson (centre), status bar.
 
+The lesson list is gui/navigator.py; File ▸ Open / Save model and the model inspector are
+gui/file_actions.py (MainWindow inherits ModelFileActions); this file builds the window,
+switches lessons, holds the View and Help menus, the settings, and closing.
+
 Lessons are built the first time they are selected and kept, so a lesson's state survives
 switching away; leaving one calls its `deactivate()`. Closing the window first asks before an
 unsaved taught model is lost, then saves the settings, calls every built lesson's `shutdown()`
@@ -13,34 +17,25 @@ import os
 import sys
 import traceback
 
-from PySide6.QtCore import QEvent, QRect, QSettings, QSize, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QFont, QFontMetrics, QKeySequence
-from PySide6.QtWidgets import (QApplication, QFileDialog, QLabel, QListWidget,
-                               QListWidgetItem, QMainWindow, QMessageBox, QSplitter,
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (QApplication, QLabel, QMainWindow, QMessageBox, QSplitter,
                                QStackedWidget, QTextBrowser, QVBoxLayout, QWidget)
 
-from core.teaching.course_map import course_map
 from gui import lessons as lesson_registry
-from gui import model_saving, presentation
+from gui import presentation
 from gui.app import (APP_NAME, Worker, running_workers, set_application_names, shutdown_deadline,
                      stop_all_workers)
 from gui.engine_warmup import EngineWarmup
+from gui.file_actions import ModelFileActions
 from gui.lessons.base import Lesson
 from gui.model_inspector import ModelInspectorDialog
-from gui.settings import read_bool, read_bytes, read_folder, read_text
+from gui.navigator import NAVIGATOR_WIDTH, LessonNavigator
+from gui.settings import read_bool, read_bytes, read_text
 from gui.style import apply_style
 from gui.welcome import WelcomePage
 from gui.widgets.status_bar import WrappingStatusBar
 
-NAVIGATOR_WIDTH = 210  # the lesson list's default width, pixels
-# an item's text is inset by gui/style.py's 10 px padding a side and 3 px marker, and a
-# vertical scroll bar may take 16 more
-NAVIGATOR_ITEM_PADDING = 2 * 10 + 3 + 16
-#: what File > Open reads: the app's own .npz and Keras's .keras / legacy .h5 files
-MODEL_FILTER = ("Models (*.npz *.keras *.h5);;Backprop Lab models (*.npz);;"
-                "Keras models (*.keras *.h5);;All files (*)")
-#: what File > Save writes (Keras's legacy .h5 is read, not written)
-SAVE_FILTER = model_saving.SAVE_FILTER
 SHUTDOWN_TIMEOUT_MS = 5000
 #: closing waits at most this long, in total, for background threads to end (the issue's
 #: bound is 3 s from the click to the process gone)
@@ -81,7 +76,7 @@ class _LessonError(QWidget):
         lay.addWidget(text, 1)
 
 
-class MainWindow(QMainWindow):
+class MainWindow(ModelFileActions, QMainWindow):
     """`MainWindow(lessons=None, warm_up_engine=False)`: `lessons` overrides the registry
     (tests use this); `warm_up_engine` compiles the kernels in the background (the app does)."""
 
@@ -102,6 +97,7 @@ class MainWindow(QMainWindow):
         self._current_row = -1
         self.model = None
         self.model_path: str | None = None
+        self.model_changed = False     # edited since it was opened or saved
         self._inspector: ModelInspectorDialog | None = None
         self._shut_down = False
         self._left_running: list = []
@@ -114,25 +110,13 @@ class MainWindow(QMainWindow):
             lambda: self._call(lambda: presentation.apply(self.current_page())))
         self._discard_unsaved = False  # Ctrl+C twice: quit without saving
 
-        self.navigator = QListWidget(self)
-        self.navigator.setObjectName("navigator")
-        self.navigator.setAccessibleName("Lessons")
-        self.navigator.setToolTip("Choose a lesson (↑ / ↓ move through the list)")
-        self.navigator.setMinimumWidth(170)
-        # A name too long for the default width wraps onto a second line of its row rather
-        # than being cut off ("5. Batch vs stochastic vs mi…" hid which lesson it was);
-        # widening the list is no cure, as wide lessons squeeze it back.
-        self.navigator.setWordWrap(True)
-        self._row_lesson: dict[int, int] = {}   # navigator row → index in _lesson_classes
-        self._navigator_room: int | None = None  # the text width the rows were fitted to
-        self._fill_navigator()
-        self.navigator.installEventFilter(self)
+        self.navigator = LessonNavigator(self._lesson_classes, self)
 
         self.stack = QStackedWidget(self)
         self.welcome = WelcomePage(
             self._lesson_classes[0].title if self._lesson_classes else None, self)
         self.welcome.start_requested.connect(
-            lambda: self.navigator.setCurrentRow(self._first_lesson_row()))
+            lambda: self.navigator.setCurrentRow(self.navigator.first_lesson_row()))
         self.stack.addWidget(self.welcome)
         self._pages[0] = self.welcome
 
@@ -169,81 +153,11 @@ class MainWindow(QMainWindow):
         QApplication.instance().aboutToQuit.connect(self.shutdown_lessons)
         self._restore_settings()
 
-    def _fill_navigator(self) -> None:
-        """Welcome, then the course map: each tutorial's heading (not selectable) with its
-        lessons under it, numbered in that order. Without any tutorial named, a plain list."""
-        nav = self.navigator
-        nav.clear()
-        self._row_lesson.clear()
-        # the application's font, not nav.font(): a font change reaches widgets by a posted
-        # event, after this runs in presentation mode's switch
-        nav_font = QApplication.font(nav)
-
-        def add(text, tip, heading=False):
-            item = QListWidgetItem(text)
-            item.setToolTip(tip)
-            if heading:
-                font = QFont(nav_font)
-                font.setWeight(QFont.Weight.Bold)
-                item.setFont(font)
-                # a heading is a label: ↑ / ↓ and clicks pass over it
-                item.setFlags(Qt.ItemFlag.NoItemFlags)
-                item.setData(Qt.ItemDataRole.AccessibleTextRole, f"Course tutorial: {text}")
-            else:
-                item.setFont(nav_font)
-            nav.addItem(item)
-
-        add("Welcome", "What Backprop Lab is and how to use it")
-        index = {cls: k for k, cls in enumerate(self._lesson_classes)}
-        chapters = course_map(self._lesson_classes)
-        show_headings = any(ch.tutorial is not None for ch in chapters)
-        number = 0
-        for chapter in chapters:
-            if show_headings:
-                add(chapter.heading, "Lessons that follow this tutorial of the course"
-                    if chapter.tutorial is not None else
-                    "Lessons that go beyond the course's tutorials", heading=True)
-            for cls in chapter.lessons:
-                number += 1
-                self._row_lesson[nav.count()] = index[cls]
-                add(f"{number}. {cls.title}", cls.subtitle or cls.title)
-        self._fit_navigator_rows(force=True)
-
-    def _fit_navigator_rows(self, force: bool = False) -> None:
-        """Each row as tall as its text wrapped at the list's width now: a wide lesson
-        squeezes the list (down to its minimum) and names then need more lines, which a
-        height fixed at the default width cut off. Explicit heights, as a stylesheet's
-        vertical item padding is not reliably part of the cached item size."""
-        nav = self.navigator
-        # the scroll bar's room is always kept, so rows never refit as it comes and goes
-        room = max(nav.width(), nav.minimumWidth()) - 2 * nav.frameWidth() \
-            - NAVIGATOR_ITEM_PADDING
-        if room == self._navigator_room and not force:
-            return
-        self._navigator_room = room
-        text_room = QRect(0, 0, room, 10_000)
-        for row in range(nav.count()):
-            item = nav.item(row)
-            metrics = QFontMetrics(item.font())
-            text_height = metrics.boundingRect(text_room, Qt.TextFlag.TextWordWrap,
-                                               item.text()).height()
-            item.setSizeHint(QSize(0, max(text_height, metrics.height()) + 14))
-
-    def eventFilter(self, obj, event) -> bool:
-        if obj is self.navigator and event.type() == QEvent.Type.Resize:
-            self._fit_navigator_rows()
-        return super().eventFilter(obj, event)
-
     def _read_digits_ahead(self) -> None:
         if not self._shut_down:
             from core.data import offline
 
             self._digits_reader = Worker(offline.read_ahead).start()
-
-    def _first_lesson_row(self, start: int = 0) -> int:
-        """The first lesson's row at or after `start` (headings are skipped); -1 if none."""
-        rows = [r for r in sorted(self._row_lesson) if r >= start]
-        return rows[0] if rows else -1
 
     # --- actions and menus --------------------------------------------------------------
     def _action(self, text, slot, shortcut=None, tip="", checkable=False) -> QAction:
@@ -258,22 +172,7 @@ class MainWindow(QMainWindow):
         return act
 
     def _create_actions(self) -> None:
-        self.open_action = self._action("&Open model…", self.open_model, "Ctrl+O",
-                                        "Open a model: Backprop Lab's .npz, or Keras's .keras "
-                                        "and .h5 files")
-        self.save_action = self._action("&Save model as…", self.save_model_as, "Ctrl+S",
-                                        "Save the open model to a file")
-        self.save_action.setEnabled(False)
-        self.save_trained_action = self._action(
-            "Save &trained model…", self.save_trained_model, "Ctrl+Shift+S",
-            "Save the network the current lesson trained or taught, as .npz or .keras")
-        self.inspect_action = self._action("Show &model", self.show_inspector, "Ctrl+I",
-                                           "Show the open model's layers and summary")
-        self.inspect_action.setEnabled(False)
-        self.image_folder_action = self._action(
-            "Open image &folder…", self.open_image_folder, None,
-            "Train the CIFAR-10 network on your own photos: a folder with one sub-folder "
-            "per class")
+        self._create_file_actions()
         self.quit_action = self._action("&Quit", self.close, "Ctrl+Q", "Quit Backprop Lab")
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.toggle_nav_action = self._action("Show &lesson list", self._set_navigator_visible,
@@ -337,7 +236,7 @@ class MainWindow(QMainWindow):
     def _page_for_row(self, row: int) -> QWidget:
         page = self._pages.get(row)
         if page is None:
-            cls = self._lesson_classes[self._row_lesson[row]]
+            cls = self._lesson_classes[self.navigator.lesson_index(row)]
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
             try:
                 page = cls()
@@ -359,9 +258,9 @@ class MainWindow(QMainWindow):
     def _on_row_changed(self, row: int) -> None:
         if row < 0 or row == self._current_row:
             return
-        if row != 0 and row not in self._row_lesson:
+        if row != 0 and self.navigator.lesson_index(row) is None:
             # a heading (setCurrentRow from code): its first lesson stands for it
-            target = self._first_lesson_row(row)
+            target = self.navigator.first_lesson_row(row)
             self.navigator.setCurrentRow(target if target >= 0 else self._current_row)
             return
         previous = self._pages.get(self._current_row)
@@ -383,18 +282,7 @@ class MainWindow(QMainWindow):
 
     def row_of(self, title_or_class) -> int:
         """The navigator row of a lesson (by title or class); -1 if it is not registered."""
-        for row, k in self._row_lesson.items():
-            cls = self._lesson_classes[k]
-            if cls is title_or_class or cls.title == title_or_class:
-                return row
-        return -1
-
-    def open_image_folder(self) -> None:
-        """File ▸ Open image folder…: the CIFAR-10 lesson, asking for the folder there."""
-        from gui.lessons.cifar import CifarLesson
-
-        if self.select_lesson(CifarLesson):
-            self.current_lesson().open_image_folder()
+        return self.navigator.row_of(title_or_class)
 
     def select_lesson(self, title_or_class) -> bool:
         """Show a lesson by title or class; False if it is not registered."""
@@ -412,95 +300,6 @@ class MainWindow(QMainWindow):
 
     def _show_status(self, text: str, timeout_ms: int = 0) -> None:
         self.statusBar().showMessage(text, timeout_ms)
-
-    # --- models -------------------------------------------------------------------------
-    def _last_dir(self) -> str:
-        return read_folder("files/lastModelDir")
-
-    def open_model(self) -> bool:
-        path, _ = QFileDialog.getOpenFileName(self, "Open model", self._last_dir(), MODEL_FILTER)
-        if not path:
-            return False
-        return self.load_model_file(path)
-
-    def load_model_file(self, path: str) -> bool:
-        """Load `path` with core.io.load_model; on failure warn and keep what was open."""
-        QSettings().setValue("files/lastModelDir", os.path.dirname(path))
-        try:
-            from core import io as core_io  # the engine is imported only when needed
-
-            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-            try:
-                model = core_io.load_model(path)
-            finally:
-                QApplication.restoreOverrideCursor()
-        except ValueError as exc:
-            message = str(exc)
-        except OSError as exc:
-            message = f"{os.path.basename(path)} could not be read: {exc.strerror or exc}"
-        except ImportError as exc:
-            message = f"The engine cannot load models here ({exc})."
-        except Exception as exc:  # noqa: BLE001 - a bad file must never crash the app
-            message = (f"{os.path.basename(path)} is not a model Backprop Lab can open "
-                       f"({type(exc).__name__}: {exc}).")
-        else:
-            self.set_model(model, path)
-            self.statusBar().showMessage(f"Opened {os.path.basename(path)}", 5000)
-            return True
-        QMessageBox.warning(self, "Could not open model", message)
-        self.statusBar().showMessage("The model was not opened.", 5000)
-        return False
-
-    def set_model(self, model, path: str | None = None) -> None:
-        self.model, self.model_path = model, path
-        self.save_action.setEnabled(True)
-        self.inspect_action.setEnabled(True)
-        try:
-            n = f"{int(model.count_params()):,} parameters"
-        except Exception:  # noqa: BLE001
-            n = "model"
-        name = os.path.basename(path) if path else "unsaved model"
-        self.model_label.setText(f"Model: {name} ({n})")
-        self.show_inspector()
-        for lesson in self.constructed_lessons():
-            self._offer_model(lesson)
-        self.model_opened.emit(model)
-
-    def _offer_model(self, lesson: Lesson) -> None:
-        name = os.path.basename(self.model_path) if self.model_path else "your model"
-        self._call(lambda: lesson.learner_model_opened(self.model, name))
-
-    def inspector(self) -> ModelInspectorDialog | None:
-        return self._inspector
-
-    def show_inspector(self) -> None:
-        if self.model is None:
-            return
-        if self._inspector is None:
-            self._inspector = ModelInspectorDialog(self)
-        self._inspector.set_model(self.model, self.model_path)
-        self._inspector.show()
-        self._inspector.raise_()
-
-    def save_model_as(self) -> bool:
-        if self.model is None:
-            return False
-        start = self.model_path or os.path.join(self._last_dir(), "model.npz")
-        path = model_saving.write_model(self, self.model, start)
-        if path is None:
-            return False
-        self.model_path = path
-        self.set_model(self.model, path)
-        self.statusBar().showMessage(f"Saved {os.path.basename(path)}", 5000)
-        return True
-
-    def save_trained_model(self) -> bool:
-        """File ▸ Save trained model…: what the current lesson trained or taught."""
-        path = model_saving.save_trained_model(self, self.current_lesson())
-        if path is None:
-            return False
-        self.statusBar().showMessage(f"Saved {os.path.basename(path)}", 5000)
-        return True
 
     # --- view and help ------------------------------------------------------------------
     def _set_navigator_visible(self, visible: bool) -> None:
@@ -536,16 +335,8 @@ class MainWindow(QMainWindow):
             self._presentation_refresh.start()
         else:
             self._presentation_refresh.stop()
-        self._fill_navigator_keeping_row()
+        self.navigator.fill_keeping_row(self._current_row)
         QSettings().setValue("view/presentationMode", on)
-
-    def _fill_navigator_keeping_row(self) -> None:
-        # row heights follow the font, so the list is rebuilt with the same rows
-        row = self._current_row
-        self.navigator.blockSignals(True)
-        self._fill_navigator()
-        self.navigator.setCurrentRow(row)
-        self.navigator.blockSignals(False)
 
     def show_lesson_help(self) -> None:
         page = self.current_page()
@@ -650,6 +441,9 @@ class MainWindow(QMainWindow):
         found = []
         if self.model is not None and self.model_path is None:
             found.append((self, "the open model (never saved to a file)"))
+        elif self.model is not None and self.model_changed:
+            found.append((self, f"the open model {os.path.basename(self.model_path)} "
+                                "(changed in the model window, not saved)"))
         for lesson in self.constructed_lessons():
             try:
                 found += [(lesson, text) for text in lesson.unsaved_models()]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHeaderView,
                                QLabel, QPlainTextEdit, QSplitter, QStackedWidget,
                                QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
@@ -62,6 +62,8 @@ class ModelInspector(QWidget):
     """Header (file, parameter count), a layer table and the `summary()` text."""
 
     COLUMNS = ("Layer", "Type", "Output shape", "Parameters")
+    #: the learner changed a weight or bias of the model in the diagram tab
+    model_edited = Signal()
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -99,10 +101,12 @@ class ModelInspector(QWidget):
         self.summary.setAccessibleName("Model summary")
         split.addWidget(self.summary)
         self.diagram_page = DiagramPage(self)
+        self.diagram_page.weight_edited.connect(self.model_edited)
         self.tabs.addTab(self.diagram_page, "Network diagram")
         self.tabs.setTabToolTip(1, "The model drawn as the lessons draw networks: columns of "
                                    "units, weights as coloured lines, frozen layers locked")
         self.model = None
+        self._header = "No model open."
 
     def set_model(self, model, path: str | None = None) -> None:
         self.model = model
@@ -110,7 +114,8 @@ class ModelInspector(QWidget):
         where = os.path.basename(path) if path else "model"
         total_text = f"{total:,} parameters" if total is not None else "parameters unknown"
         n_layers = len(getattr(model, "layers", []) or [])
-        self.header.setText(f"<b>{where}</b> — {n_layers} layers, {total_text}")
+        self._header = f"<b>{where}</b> — {n_layers} layers, {total_text}"
+        self.header.setText(self._header)
         self.header.setToolTip(path or "")
         rows = layer_rows(model)
         self.table.setRowCount(len(rows))
@@ -132,8 +137,17 @@ class ModelInspector(QWidget):
         self.diagram_page.set_model(model)
 
 
+    def set_changed(self, changed: bool) -> None:
+        """Say above the tabs that the model differs from its file (a weight was typed in)."""
+        self.header.setText(self._header + (" — <i>changed, not saved (File ▸ Save model "
+                                            "as…)</i>" if changed else ""))
+
+
 class DiagramPage(QStackedWidget):
     """The model's network diagram, or one sentence saying why it cannot be drawn."""
+
+    #: a weight or bias was typed into the diagram (layer, param, index, value)
+    weight_edited = Signal(int, str, tuple, float)
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -150,6 +164,7 @@ class DiagramPage(QStackedWidget):
                 from gui.widgets.diagram.network import NetworkDiagram
 
                 self.diagram = NetworkDiagram(self)
+                self.diagram.weight_edited.connect(self.weight_edited)
                 self.addWidget(self.diagram)
             self.diagram.set_model(model)
         except (ValueError, TypeError, AttributeError) as exc:
@@ -166,10 +181,15 @@ class DiagramPage(QStackedWidget):
 class ModelInspectorDialog(QDialog):
     """A non-modal window around ModelInspector, reused for every model opened."""
 
+    #: the learner changed the model in the diagram tab (it now differs from its file)
+    model_edited = Signal()
+
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setWindowTitle("Model")
+        self._path: str | None = None
         self.inspector = ModelInspector(self)
+        self.inspector.model_edited.connect(self.model_edited)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         lay.addWidget(self.inspector, 1)
@@ -183,4 +203,12 @@ class ModelInspectorDialog(QDialog):
 
     def set_model(self, model, path: str | None = None) -> None:
         self.inspector.set_model(model, path)
-        self.setWindowTitle(f"Model — {os.path.basename(path)}" if path else "Model")
+        self._path = path
+        self.set_changed(False)
+
+    def set_changed(self, changed: bool) -> None:
+        """Say in the title whether the model differs from its file, as the status bar does."""
+        name = os.path.basename(self._path) if self._path else ""
+        title = f"Model — {name}" if name else "Model"
+        self.setWindowTitle(title + (" (changed, unsaved)" if changed else ""))
+        self.inspector.set_changed(changed)

@@ -104,6 +104,43 @@ def test_leaving_while_it_prepares_stops_the_preparation(qtbot):
     lesson.shutdown()
 
 
+def _light_pixels(view) -> int:
+    """Pixels drawn light inside the view's black square (the placeholder's words)."""
+    img = view.grab().toImage()
+    sq = view._square()
+    n = 0
+    for y in range(int(sq.top()) + 2, int(sq.bottom()) - 2, 2):
+        for x in range(int(sq.left()) + 2, int(sq.right()) - 2, 2):
+            n += img.pixelColor(x, y).lightness() > 128
+    return n
+
+
+def test_before_a_scan_the_empty_panels_say_what_will_appear_and_what_to_press(qtbot):
+    lesson = SlidingWindowLesson()
+    qtbot.addWidget(lesson)
+    lesson.resize(1280, 800)
+    lesson.show()
+    for view, what in ((lesson.window_view, "Each window of the scan"),
+                       (lesson.map_view, "The score map will show here")):
+        assert view.placeholder.startswith(what)
+        assert view.placeholder.endswith("Press Train \"no digit\" below to start.")
+        assert _light_pixels(view) > 20             # words on the square, not a black panel
+    lesson.activate()                                 # opening the lesson starts training
+    assert lesson.window_view.placeholder.endswith("trained (under way now).")
+    assert lesson.map_view.placeholder.endswith("trained (under way now).")
+    lesson.deactivate()
+    qtbot.waitUntil(lambda: not lesson._preparing, timeout=60_000)
+    assert lesson.map_view.placeholder.endswith("Press Train \"no digit\" below to start.")
+    lesson.shutdown()
+
+
+def test_after_the_scan_the_panels_show_pictures_not_words(trained):
+    lesson = trained
+    lesson.reset()
+    assert lesson.window_view.placeholder == "" and lesson.map_view.placeholder == ""
+    assert lesson.map_view._overlay is not None
+
+
 def test_a_scan_of_a_scene_already_left_is_not_shown(trained, qtbot):
     lesson = trained
     lesson.scene_spin.setValue(10)

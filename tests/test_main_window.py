@@ -427,3 +427,48 @@ def test_the_inspector_marks_frozen_layers(qtbot):
     assert inspector.table.item(0, 3).text() == "16 (frozen)"
     assert inspector.table.item(1, 3).text() == "10"
     assert "Non-trainable params: 16" in inspector.summary.toPlainText()
+
+
+def test_a_weight_typed_into_the_inspectors_diagram_marks_the_model_unsaved(
+        qtbot, tmp_path, monkeypatch, warnings_shown):
+    from PySide6.QtTest import QTest
+
+    core_io = pytest.importorskip("core.io")
+    path = tmp_path / "tiny.npz"
+    core_io.save_model(_small_model(), path)
+    win = _window(qtbot)
+    assert win.load_model_file(str(path))
+    dialog = win.inspector()
+    assert "changed" not in win.model_label.text() and win.unsaved_models() == []
+    dialog.inspector.tabs.setCurrentIndex(1)
+    diagram = dialog.inspector.diagram_page.diagram
+    assert dialog.inspector.diagram_page.is_drawn()
+
+    diagram.edit_param(0, "kernel", (2, 1))           # as a click on that weight does
+    qtbot.waitUntil(diagram.editor.is_open, timeout=2000)
+    diagram.editor.lineEdit().selectAll()
+    QTest.keyClicks(diagram.editor, "0.75")
+    QTest.keyClick(diagram.editor, Qt.Key.Key_Return)
+    assert win.model.get_weights()[0][2, 1] == np.float32(0.75)
+    assert win.model_label.text().endswith("(39 parameters, changed, unsaved)")
+    assert dialog.windowTitle() == "Model — tiny.npz (changed, unsaved)"
+    assert "changed, not saved" in dialog.inspector.header.text()
+    assert win.unsaved_models() == [
+        (win, "the open model tiny.npz (changed in the model window, not saved)")]
+    win.show_inspector()                              # Ctrl+I again: still says so
+    assert dialog.windowTitle().endswith("(changed, unsaved)")
+
+    # closing asks about it, as about any unsaved model
+    asked = []
+    monkeypatch.setattr(MainWindow, "ask_about_unsaved",
+                        lambda self, texts: asked.append(texts) or "cancel")
+    assert not win.close()
+    assert asked == [["the open model tiny.npz (changed in the model window, not saved)"]]
+
+    # saving it clears the mark, and the file holds the typed weight
+    _choose_file(monkeypatch, "getSaveFileName", tmp_path / "edited.npz")
+    assert win.save_model_as()
+    assert "changed" not in win.model_label.text() and win.unsaved_models() == []
+    assert dialog.windowTitle() == "Model — edited.npz"
+    assert "changed" not in dialog.inspector.header.text()
+    assert core_io.load_model(tmp_path / "edited.npz").get_weights()[0][2, 1] == np.float32(0.75)

@@ -5,7 +5,8 @@ SHA-256, cache); offline, the learner can point to a cifar-10-python.tar.gz they
 have, or to any folder of images with one sub-folder per class (the teacher's own photos),
 which then takes CIFAR-10's place: its folder names are the classes. Training shows live
 curves; afterwards a per-class accuracy chart and a grid of test images with predicted and
-true labels.
+true labels. A Feature maps tab (cifar_maps.py) shows what every layer of the lesson's CNN, or
+of the learner's own model (File ▸ Open model…), makes of one test image.
 """
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from core.data import (CIFAR10_CLASSES, CIFAR10_SHA256, ChecksumError, DownloadC
                        load_cifar10, load_image_folder, stratified_split)
 from gui.app import current_worker
 from gui.lessons.base import Lesson
+from gui.lessons.cifar_maps import CifarFeatureMaps
 from gui.lessons.cnn_common import LiveCurves, TrainingStatus, cnn_session
 from gui.widgets.image_grid import ImageGrid
 from gui.widgets.numbers import fmt, mono_font
@@ -217,6 +219,10 @@ class CifarLesson(Lesson):
         grow.addWidget(self.more_button)
         gl.addLayout(grow)
         self.tabs.addTab(gtab, "Test images")
+        self.maps = CifarFeatureMaps()
+        self.tabs.addTab(self.maps, "Feature maps")
+        self.tabs.setTabToolTip(2, "What each layer of the CNN, or of your own model, makes "
+                                   "of one test image")
         body.addWidget(self.tabs, 2)
         outer.addLayout(body, 1)
         self.set_visual(visual)
@@ -383,6 +389,10 @@ class CifarLesson(Lesson):
         self.size_spin.setValue(len(data["x_train"]) if "folder" in data
                                 else min(5000, len(data["x_train"])))
         self._set_class_rows(data["names"])
+        if self.model is None:      # the maps of the network training would start from
+            size = NETWORKS[self.network_combo.currentText()]
+            self.maps.set_cnn(cifar_cnn(size, seed=0, classes=len(data["names"])), "untrained")
+        self.maps.set_images(data["x_test"], data["names"])
         self.class_caption.setText("Train the network to see how well it recognises each class.")
         self._show_data_state()
         what = "Your images are" if "folder" in data else "CIFAR-10 is"
@@ -458,6 +468,7 @@ class CifarLesson(Lesson):
                                    parent=self)
         self.curves.follow(self.session)
         self.status.follow(self.session)
+        self.maps.set_cnn(self.model, "training")
         self.session.finished.connect(self._on_train_done)
         self.start_session(self.session)
         self._update_buttons()
@@ -487,8 +498,10 @@ class CifarLesson(Lesson):
         task = self.session.tasks[0]
         if task.run.status == "failed" or task.result is None:
             self.show_status(f"Training failed: {task.run.stop_reason}")
+            self.maps.set_cnn(self.model, "partly trained")
         else:
             self._on_trained(task.run, task.result, task.validation_data[1])
+            self.maps.set_cnn(self.model, "trained")
         self._update_buttons()
 
     # --- results -------------------------------------------------------------------------------
@@ -539,6 +552,16 @@ class CifarLesson(Lesson):
     def next_images(self) -> None:
         self._grid_page += 1
         self.show_images()
+
+    # --- the learner's own model (File ▸ Open model…) -------------------------------------
+    def learner_model_opened(self, model, name: str) -> None:
+        """A model with a Conv2D layer that takes 32×32×3 images shows its own feature maps
+        ("Of: your model"); any other model is refused in one sentence."""
+        problem = self.maps.set_learner_model(model, name)
+        if problem is not None:
+            self.show_status(f"{name} cannot show feature maps here: {problem}.", 8000)
+        else:
+            self.show_status(f"{name}: its feature maps are in the Feature maps tab.", 5000)
 
     # --- lifecycle -------------------------------------------------------------------------------
     # Lesson.deactivate stops training when the learner leaves; a download goes on (it is a

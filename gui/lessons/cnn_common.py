@@ -58,6 +58,34 @@ def first_conv_filters(model) -> tuple[np.ndarray, np.ndarray] | None:
     return None
 
 
+# --- feature maps: what a layer's output looks like on screen -----------------------------
+#: what each layer kind is called in a layer box (its Keras name is in the tooltip)
+LAYER_WORDS = {"Conv2D": "convolution", "MaxPool2D": "max pooling", "AvgPool2D":
+               "average pooling", "Flatten": "flatten", "Dense": "dense"}
+
+
+def layer_caption(i: int, layer, shape) -> str:
+    """Short enough to show whole in a layer box: "4. max pooling → 5×5×64" (was
+    "4. max_pooling2d_1 (MaxPool2D) → 5×5×64", cut off)."""
+    dims = "×".join(str(d) for d in shape)
+    kind = type(layer).__name__
+    return f"{i + 1}. {LAYER_WORDS.get(kind, kind)} → {dims}"
+
+
+def output_as_maps(out: np.ndarray) -> tuple[np.ndarray, str]:
+    """One sample's layer output as (C, H, W) maps for a FeatureMapGrid, and what they are:
+    (H, W, C) maps one per channel, a vector as one near-square grid padded with NaN."""
+    if out.ndim == 3:                                                     # (H, W, C) maps
+        maps = np.transpose(out, (2, 0, 1))                               # (C, H, W)
+        return maps, f"{maps.shape[0]} maps of {out.shape[0]}×{out.shape[1]}"
+    n = out.size
+    cols = int(np.ceil(np.sqrt(n)))
+    rows = int(np.ceil(n / cols))
+    grid = np.full(rows * cols, np.nan, np.float32)
+    grid[:n] = out.ravel()
+    return grid.reshape(1, rows, cols), f"{n} values drawn as a {rows}×{cols} grid (black: no value)"
+
+
 # --- training: one TrainingSession, its run drawn live -------------------------------------------
 def cnn_session(run, model, x, y, x_val, y_val, epochs: int, batch_size: int = 32,
                 seed: int = 0, prepare=None, finish=None, parent=None) -> TrainingSession:

@@ -20,7 +20,8 @@ from core.teaching.learner_models import feature_map_problem, top_outputs
 from core.data import load_offline_digits, train_validation_split
 from gui.lessons.base import Lesson
 from gui.lessons.cnn_common import (LiveCurves, TrainingStatus, cnn_session, epoch_seconds,
-                                    set_trained_cnn, validation_accuracies)
+                                    layer_caption, output_as_maps, set_trained_cnn,
+                                    validation_accuracies)
 from gui.widgets.draw_digit_dialog import DrawDigitDialog, drawing_available
 from gui.widgets.feature_maps import ArrayView, FeatureMapGrid
 from gui.widgets.numbers import fmt, mono_font
@@ -40,19 +41,6 @@ def seconds_per_epoch(epoch_seconds) -> float | None:
     if not secs:
         return None
     return float(np.median(secs[1:] if len(secs) > 1 else secs))
-
-
-#: what each layer kind is called in the layer box (its Keras name is in the tooltip)
-_LAYER_WORDS = {"Conv2D": "convolution", "MaxPool2D": "max pooling", "AvgPool2D":
-                "average pooling", "Flatten": "flatten", "Dense": "dense"}
-
-
-def _layer_caption(i: int, layer, shape) -> str:
-    """Short enough to show whole in the layer box: "4. max pooling → 5×5×64" (was
-    "4. max_pooling2d_1 (MaxPool2D) → 5×5×64", cut off)."""
-    dims = "×".join(str(d) for d in shape)
-    kind = type(layer).__name__
-    return f"{i + 1}. {_LAYER_WORDS.get(kind, kind)} → {dims}"
 
 
 class CnnDigitsLesson(Lesson):
@@ -332,7 +320,7 @@ class CnnDigitsLesson(Lesson):
         self.layer_combo.blockSignals(True)
         self.layer_combo.clear()
         for i, lay in enumerate(self.maps_model()[0].layers):
-            self.layer_combo.addItem(_layer_caption(i, lay, lay.output_shape))
+            self.layer_combo.addItem(layer_caption(i, lay, lay.output_shape))
             self.layer_combo.setItemData(i, f"{lay.name} ({type(lay).__name__})",
                                          Qt.ItemDataRole.ToolTipRole)
         self.layer_combo.setCurrentIndex(current if 0 <= current < self.layer_combo.count() else 0)
@@ -390,19 +378,8 @@ class CnnDigitsLesson(Lesson):
         self.prediction_label.setToolTip("softmax output of the last layer: the network's "
                                          "probability for each digit (top three)")
         i = max(self.layer_combo.currentIndex(), 0)
-        out = outs[i][0]
         lay = model.layers[i]
-        if out.ndim == 3:                                                 # (H, W, C) maps
-            maps = np.transpose(out, (2, 0, 1))                           # (C, H, W)
-            caption = f"{maps.shape[0]} maps of {out.shape[0]}×{out.shape[1]}"
-        else:                                                             # a vector
-            n = out.shape[0]
-            cols = int(np.ceil(np.sqrt(n)))
-            rows = int(np.ceil(n / cols))
-            grid = np.full(rows * cols, np.nan, np.float32)
-            grid[:n] = out
-            maps = grid.reshape(1, rows, cols)
-            caption = f"{n} values drawn as a {rows}×{cols} grid (black: no value)"
+        maps, caption = output_as_maps(outs[i][0])
         self.map_grid.set_maps(maps, caption=f"{type(lay).__name__} output: {caption}")
         if self.ask_first(self.update_feature_maps):     # the maps show, the answer waits
             self.prediction_label.setText(f"{what.split(',')[0]}\n\nWhich digit will the CNN "

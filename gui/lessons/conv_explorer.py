@@ -49,6 +49,7 @@ class ConvExplorerLesson(ConvExplorerPages, Lesson):
         self._cnn_filters = None          # (kernels (F, 3, 3), biases (F,)) when available
         self._cnn_source = ""
         self._cnn_version = -1
+        self._learner_filters = None      # ((kernels, biases), file name): File ▸ Open model…
         self._drawing = None              # (28, 28) the learner's own digit, when in use
         self._course = False              # the notes' pixel-art 9 instead of a digit
         self.step_index = 0
@@ -312,6 +313,7 @@ class ConvExplorerLesson(ConvExplorerPages, Lesson):
             combo.insertSeparator(combo.count())
             for i in range(len(found[0])):
                 combo.addItem(f"CNN filter {i + 1}")
+        self._add_learner_presets(combo)
         combo.addItem("Custom (edited)")
         idx = combo.findText(current) if current else -1   # "" would find the separator
         combo.setCurrentIndex(max(idx, 0))
@@ -330,6 +332,8 @@ class ConvExplorerLesson(ConvExplorerPages, Lesson):
                                             f"{self._cnn_source}, with its learned bias.")
         elif name.startswith("Custom"):
             self.editor.description.setText("Your own weights: edit any cell.")
+            return
+        elif not self._use_learner_preset(name):
             return
         self.rebuild(keep_step=True)
 

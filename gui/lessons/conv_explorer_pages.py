@@ -7,15 +7,19 @@ from __future__ import annotations
 import numpy as np
 
 from core.teaching.conv_steps import FILTER_PRESETS
+from core.teaching.learner_models import first_conv_problem
 from core.teaching.course_nine import COURSE_FEATURES
 from core.teaching.location import (accuracy_under_shift, answers_over_shifts,
                                     pick_telling_digit)
+from gui.lessons.cnn_common import first_conv_filters
 from gui.widgets.numbers import fmt, paren
 from gui.widgets.shift_test import SHIFTS
 
 
 #: the pixel scale of the course's hand-made example
 COURSE_SCALE = "−1…1 (course)"
+#: how the filter chooser names the learner's own model's filters ("… 1", "… 2", …)
+YOUR_FILTER = "Your model's filter"
 
 
 def pct(fraction: float) -> str:
@@ -25,6 +29,51 @@ def pct(fraction: float) -> str:
 class ConvExplorerPages:
     """The explorer's other pages (the course's pixel-art 9, the combined maps, a moved
     digit) and the words and formulas its views show: part of ConvExplorerLesson."""
+
+    # --- the learner's own model (File ▸ Open model…) -------------------------------------
+    def learner_model_opened(self, model, name: str) -> None:
+        """The 3×3 kernels of the first Conv2D layer of a model that takes 28×28×1 digits
+        become filters to choose ("Your model's filter 1", …; the first is applied at once);
+        any other model is refused in one sentence and its filters leave the chooser."""
+        problem = first_conv_problem(model)
+        found = first_conv_filters(model) if problem is None else None
+        if problem is None and found is None:
+            problem = "its first Conv2D layer reads more than one channel"
+        was_yours = self.editor.preset.currentText().startswith(YOUR_FILTER)
+        self._learner_filters = None if found is None else (found, name)
+        self._fill_presets()
+        if problem is not None:
+            if was_yours:       # the editor must not keep a refused model's weights
+                self.editor.preset.setCurrentIndex(0)
+                self._on_preset(0)
+            self.show_status(f"{name}'s filters cannot slide over the digit here: "
+                             f"{problem}.", 8000)
+            return
+        self.editor.preset.blockSignals(True)
+        self.editor.preset.setCurrentText(f"{YOUR_FILTER} 1")
+        self.editor.preset.blockSignals(False)
+        self._on_preset(0)      # also when filter 1 of an earlier model was chosen
+        self.show_status(f"The {len(found[0])} filters of {name}'s first Conv2D layer are "
+                         "in the filter chooser.", 6000)
+
+    def _add_learner_presets(self, combo) -> None:
+        learner = self._learner_filters
+        if learner is not None:
+            combo.insertSeparator(combo.count())
+            for i in range(len(learner[0][0])):
+                combo.addItem(f"{YOUR_FILTER} {i + 1}")
+
+    def _use_learner_preset(self, name: str) -> bool:
+        """Put the learner's filter `name` in the editor; False if `name` is not one."""
+        learner = self._learner_filters
+        if learner is None or not name.startswith(YOUR_FILTER):
+            return False
+        (kernels, biases), model_name = learner
+        i = int(name.split()[-1]) - 1
+        self.editor.set_kernel(kernels[i], float(biases[i]))
+        self.editor.description.setText(f"Filter {i + 1} of the first Conv2D layer of your "
+                                        f"model ({model_name}), with its learned bias.")
+        return True
 
     def use_course_example(self, on: bool = True) -> None:
         """The notes' pixel-art 9 (−1/+1, one-pixel strokes) with the loop filter, or back

@@ -109,6 +109,8 @@ class SlidingWindowLesson(Lesson):
         self.steps_text.setReadOnly(True)
         self.steps_text.setFont(mono_font())
         self.steps_text.setAccessibleName("Boxes, NMS steps and cost")
+        self.steps_text.setPlaceholderText("After the scan: the boxes found, each step of "
+                                           "non-maximum suppression, and what the scan cost.")
         self.steps_text.setMinimumWidth(330)
         grid.addWidget(self.scene_view, 0, 0, 3, 1)
         grid.addWidget(self.window_view, 0, 1)
@@ -216,6 +218,7 @@ class SlidingWindowLesson(Lesson):
         self._prep = self.start_worker(_training_data, self.base, TRAIN_SEED,
                                        on_finished=self._start_head_training,
                                        on_failed=self._failed)
+        self._show_placeholders()
         return True
 
     def _start_head_training(self, result) -> None:
@@ -225,6 +228,7 @@ class SlidingWindowLesson(Lesson):
             self.progress.setRange(0, 1000)
             self._say("Training was stopped when you left the lesson; press Train to start "
                       "again.")
+            self._show_placeholders()
             return
         clf, feats, labels = result
         run = self.store.new_run({"windows": len(labels)}, name="no-digit head")
@@ -251,9 +255,11 @@ class SlidingWindowLesson(Lesson):
         self.train_button.setEnabled(True)
         if task.run.status != "finished":
             self._say(f"The head did not finish training: {task.run.stop_reason}", error=True)
+            self._show_placeholders()
             return
         self.classifier = clf
         self.progress.setValue(1000)
+        self._show_placeholders()
         self._say(f"Head trained: {_pct(task.result or 0.0)} of its {n} training windows "
                   f"right ({n_empty} \"no digit\"). Scanning…")
         self._scan()
@@ -263,6 +269,7 @@ class SlidingWindowLesson(Lesson):
         self.train_button.setEnabled(True)
         self.progress.setRange(0, 1000)
         self._say(f"Could not prepare the training windows: {exc}", error=True)
+        self._show_placeholders()
 
     # --- the scene and its scan -----------------------------------------------------------
     def new_scene(self, seed: int) -> None:
@@ -399,7 +406,7 @@ class SlidingWindowLesson(Lesson):
             self.scene_view.set_marks([])
             self.window_text.setText("Train the \"no digit\" class to scan the scene.")
             self.steps_text.setPlainText("")
-            self.map_view.set_overlay(None)
+            self._show_placeholders()
             return
         s, d = self.scan, self.detections
         w = self.index if self.phase == "scan" else s.evaluations - 1
@@ -449,6 +456,26 @@ class SlidingWindowLesson(Lesson):
                 lines.append(self.cost_text())
         self.scene_view.set_marks(marks)
         self.steps_text.setPlainText("\n".join(lines))
+
+    def _show_placeholders(self) -> None:
+        """Before a scan the window and score-map panels say what will appear there and
+        what brings it (they were black squares)."""
+        if self.scan is not None:
+            return
+        if self.classifier is not None:
+            then = "Scanning the scene now…"
+        elif self._preparing or self.is_training():
+            then = "It appears once the \"no digit\" class is trained (under way now)."
+        else:
+            then = "Press Train \"no digit\" below to start."
+        self.window_view.set_caption("The window the network sees")
+        self.window_view.set_placeholder(
+            "Each window of the scan, scaled to 28 × 28 as the network reads it, will "
+            f"show here with its score. {then}")
+        self.map_view.set_caption("Score map")
+        self.map_view.set_placeholder(
+            "The score map will show here: one cell per window position, bright where the "
+            f"network says a digit. {then}")
 
     def false_positives(self, windows) -> list[int]:
         """Windows (scan indices) that hold no digit of the label they say."""

@@ -19,7 +19,7 @@ RIGHT_COLOR = QColor("#1a9850")
 WRONG_COLOR = QColor("#d73027")
 
 
-def _to_qimage(image: np.ndarray) -> QImage:
+def image_qimage(image: np.ndarray) -> QImage:
     """(H, W) / (H, W, 1) / (H, W, 3) floats in [0, 1] → QImage (RGBA, owning its pixels)."""
     a = np.asarray(image, dtype=np.float32)
     if a.ndim == 3 and a.shape[2] == 1:
@@ -52,7 +52,7 @@ class ImageGrid(QWidget):
         n = len(images)
         if len(predicted) != n or len(true) != n:
             raise ValueError("images, predicted and true labels must have the same length")
-        self._images = [_to_qimage(im) for im in images]
+        self._images = [image_qimage(im) for im in images]
         self._pred = [str(p) for p in predicted]
         self._true = [str(t) for t in true]
         self._conf = list(confidence) if confidence is not None else [None] * n

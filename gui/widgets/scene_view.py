@@ -50,12 +50,14 @@ class SceneView(QWidget):
         self._overlay = None
         self.marks: list[BoxMark] = []
         self.caption = ""
+        self.placeholder = ""
 
     def sizeHint(self) -> QSize:
         return QSize(320, 340)
 
     def set_image(self, image) -> None:
         """(H, W) floats in 0..1, white ink on black."""
+        self.placeholder = ""
         g = (np.clip(np.asarray(image, np.float64), 0, 1) * 255).astype(np.uint8)
         self._canvas = g.shape[0]
         rgba = np.stack([g, g, g, np.full_like(g, 255)], axis=-1)
@@ -75,6 +77,14 @@ class SceneView(QWidget):
         self.caption = text
         self.update()
 
+    def set_placeholder(self, text: str) -> None:
+        """Nothing to show yet: drop the image, overlay and marks and write `text` (what
+        will appear, what to press) on the empty square instead of leaving it black."""
+        self._image, self._overlay, self.marks = None, None, []
+        self.placeholder = text
+        self.setToolTip(text)
+        self.update()
+
     def _square(self) -> QRectF:
         line = self.fontMetrics().lineSpacing()
         side = max(10.0, min(self.width(), self.height() - line - 4))
@@ -89,6 +99,12 @@ class SceneView(QWidget):
         p.fillRect(r, QColor("black"))
         if self._image is not None:
             p.drawImage(r, self._image)
+        elif self.placeholder:
+            p.setPen(QColor("#e6e6e6"))
+            margin = min(12.0, r.width() / 10)
+            p.drawText(r.adjusted(margin, margin, -margin, -margin),
+                       Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                       self.placeholder)
         if self._overlay is not None:
             p.drawImage(r, self._overlay)
         scale = r.width() / self._canvas

@@ -89,17 +89,24 @@ def free_length_agrees(folder: Path, keras) -> int:
 
 
 def keras_code_runs_in_keras(folder: Path) -> bool:
-    """The app's "Keras code" view for a dense network and a CNN, run as written in real Keras."""
-    from core.layers import Conv2D, Dense, Flatten, MaxPool2D
+    """The app's "Keras code" view for dense (with and without dropout), CNN, SimpleRNN and
+    LSTM networks on the digits, run as written in real Keras."""
+    from core.layers import LSTM, Conv2D, Dense, Dropout, Flatten, MaxPool2D, SimpleRNN
     from core.model import Sequential
     from core.teaching.keras_code import keras_code_for_model
 
     ok = True
-    for name, layers in (("dense", [Flatten(), Dense(16, activation="relu"),
+    rows = (28, 28)   # the digit read row by row, as the RNN lessons do
+    for name, shape, layers in (
+            ("dense", (28, 28, 1), [Flatten(), Dense(16, activation="relu"),
                                     Dense(10, activation="softmax")]),
-                         ("cnn", [Conv2D(4, 3, activation="relu"), MaxPool2D(2), Flatten(),
-                                  Dense(10, activation="softmax")])):
-        model = Sequential(layers, input_shape=(28, 28, 1), seed=0)
+            ("dropout", (28, 28, 1), [Flatten(), Dense(32, activation="relu"), Dropout(0.2),
+                                      Dense(10, activation="softmax")]),
+            ("cnn", (28, 28, 1), [Conv2D(4, 3, activation="relu"), MaxPool2D(2), Flatten(),
+                                  Dense(10, activation="softmax")]),
+            ("simple_rnn", rows, [SimpleRNN(16), Dense(10, activation="softmax")]),
+            ("lstm", rows, [LSTM(16), Dense(10, activation="softmax")])):
+        model = Sequential(layers, input_shape=shape, seed=0)
         model.compile(optimizer="adam", loss="sparse_categorical_crossentropy",
                       metrics=["accuracy"])
         code = keras_code_for_model(model, epochs=1, batch_size=128, dataset="digits")

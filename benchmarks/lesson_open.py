@@ -2,13 +2,25 @@
 every lesson within 200 ms), and the GUI thread's longest stall while it opens.
 
     .venv/bin/python benchmarks/lesson_open.py [--runs 3] [--only "Neuron,Dropout"] [--profile]
+                                               [--click warm|early|cold]
 
 Each run is a fresh `python` process (Numba's cache as it is: run once beforehand so it is
-warm) holding the main window at 1280×800 with the Welcome page shown, the
-engine started as the app's background warm-up does in its first second (`--cold-engine`:
-not started, a click in the first second after launch). A 10 ms timer on the
-GUI thread then "clicks" the lesson's navigator row, as a learner's click arrives, and
-measures:
+warm) holding the main window at 1280×800 with the Welcome page shown. When the click comes:
+
+  warm      (default) after the app's own background warm-up has finished: the window is
+            made as main.py makes it (`warm_up_engine=True`: a child process checks every
+            kernel is cached, then a worker thread loads them all into this process, ~1 s
+            with a warm cache), and the click waits for its `ready` signal. This is what a
+            learner meets: a second or two after launch, before their first click lands,
+            every kernel is loaded
+  early     a click in the app's first second, before the warm-up has loaded the kernels:
+            Numba started (its typing context, ~1-3 s of one-time set-up, is then not any
+            lesson's cost), but each lesson's own kernels load from the cache when it first
+            calls them (~10-15 ms each); this was the only mode before
+  cold      (`--cold-engine`) Numba not even started: a click at once after launch
+
+A 10 ms timer on the GUI thread then "clicks" the lesson's navigator row, as a learner's
+click arrives, and measures:
 
   open      from the click to the event loop's first free moment after the lesson's first
             paint: construction, the first activate(), the first paint and anything the
@@ -48,7 +60,8 @@ use_private_settings(%(settings)r)
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from gui.main_window import MainWindow
 
-if %(engine_loaded)r:
+click_when = %(click)r
+if click_when == "early":
     # Numba started, as the app's background warm-up does in its first second (its typing
     # context, ~1-3 s of one-time set-up, is then not any lesson's cost); a lesson's own
     # kernels still load from the cache when it first calls them
@@ -56,7 +69,8 @@ if %(engine_loaded)r:
     from core.kernels.dense import dense_forward
     dense_forward(np.ones((2, 2), np.float32), np.ones((2, 2), np.float32),
                   np.zeros(2, np.float32))
-win = MainWindow()
+# "warm": the app's own warm-up, as main.py starts it; the click waits for it to finish
+win = MainWindow(warm_up_engine=click_when == "warm")
 win.resize(1280, 800)
 win.show()
 title = %(title)r
@@ -115,7 +129,14 @@ timer.setTimerType(Qt.TimerType.PreciseTimer)
 timer.setInterval(10)
 timer.timeout.connect(tick)
 timer.start()
-QTimer.singleShot(700, click)   # the window settled on the Welcome page first
+if click_when == "warm":
+    def warmed(ok):
+        if not ok:
+            print("the engine's warm-up did not complete", file=sys.stderr)
+        QTimer.singleShot(300, click)   # what the warm-up's last signals queued, done first
+    win.engine_warmup.ready.connect(warmed)
+else:
+    QTimer.singleShot(700, click)   # the window settled on the Welcome page first
 app.exec()
 """
 
@@ -128,12 +149,12 @@ def lesson_titles() -> list[str]:
     return [t for t in out.stdout.splitlines() if t.strip()]
 
 
-def run(title: str, profile: bool = False, engine_loaded: bool = True) -> dict | None:
+def run(title: str, profile: bool = False, click: str = "warm") -> dict | None:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     with tempfile.TemporaryDirectory() as settings:
         code = CHILD % {"root": str(ROOT), "settings": settings, "title": title,
                         "watch": WATCH_S, "profile": profile,
-                        "engine_loaded": engine_loaded}
+                        "click": click}
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                              text=True, timeout=600)
     if profile:
@@ -151,23 +172,25 @@ def main() -> None:
     ap.add_argument("--only", default="", help="comma-separated lesson titles")
     ap.add_argument("--profile", action="store_true",
                     help="print a cProfile of each lesson's click instead of timing it")
-    ap.add_argument("--cold-engine", action="store_true",
-                    help="click before Numba is started in the process (a click in the "
-                         "first second after launch)")
+    ap.add_argument("--click", choices=("warm", "early", "cold"), default="warm",
+                    help="warm: after the app's background warm-up loaded every kernel "
+                         "(what a learner meets); early: Numba started but the lesson's "
+                         "kernels not loaded yet; cold: Numba not started")
+    ap.add_argument("--cold-engine", action="store_true", help="the same as --click cold")
     args = ap.parse_args()
-    loaded = not args.cold_engine
+    when = "cold" if args.cold_engine else args.click
     titles = lesson_titles()
     if args.only:
         wanted = [t.strip() for t in args.only.split(",")]
         titles = [t for t in titles if t in wanted]
     if args.profile:
         for title in titles:
-            run(title, profile=True, engine_loaded=loaded)
+            run(title, profile=True, click=when)
         return
     loads = [os.getloadavg()[0]]
     rows = []
     for title in titles:
-        results = [r for r in (run(title, engine_loaded=loaded) for _ in range(args.runs)) if r]
+        results = [r for r in (run(title, click=when) for _ in range(args.runs)) if r]
         loads.append(os.getloadavg()[0])
         if not results:
             continue
@@ -180,8 +203,10 @@ def main() -> None:
     for title, open_ms, cpu, stall, worst in sorted(rows, key=lambda r: -r[2]):
         flag = "" if cpu <= TARGET_MS else "  OVER 200 ms"
         print(f"{title[:39]:<40}{open_ms:>9.0f}{cpu:>8.0f}{stall:>10.0f}{worst:>13.0f}{flag}")
-    print(f"(medians of {args.runs} fresh processes per lesson, engine "
-          f"{'not started' if args.cold_engine else 'started'}; load average "
+    words = {"warm": "clicked after the app's warm-up loaded every kernel",
+             "early": "clicked with Numba started, the lesson's kernels not loaded",
+             "cold": "clicked before Numba started"}
+    print(f"(medians of {args.runs} fresh processes per lesson, {words[when]}; load average "
           f"{min(loads):.1f}–{max(loads):.1f} on {os.cpu_count()} cores)")
 
 

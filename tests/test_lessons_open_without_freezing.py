@@ -281,3 +281,31 @@ def test_names_stay_whole_when_a_wide_lesson_squeezes_the_navigator(qtbot):
     wide = [nav.visualItemRect(nav.item(r)).height() for r in range(nav.count())]
     assert all(w <= s for w, s in zip(wide, squeezed)) and sum(wide) < sum(squeezed)
     win.close()
+
+
+def test_dashboard_prepares_its_first_dataset_off_the_gui_thread(qtbot, monkeypatch):
+    """Converting, shuffling and splitting the 5,000 digits (~0.1-0.25 s) happened as the
+    Training dashboard opened; a worker does it now, and the description follows it."""
+    import core.teaching.tasks as tasks
+
+    prepared_on_gui_thread = []
+    real = tasks.prepare_builtin
+
+    def recorded(key):
+        prepared_on_gui_thread.append(threading.current_thread() is threading.main_thread())
+        return real(key)
+
+    monkeypatch.setattr(tasks, "prepare_builtin", recorded)
+    win = MainWindow()
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    assert win.select_lesson("Training dashboard")
+    les = win.current_lesson()
+    assert "Preparing" in les.data_label.text()
+    qtbot.waitUntil(lambda: "4,000 to train" in les.data_label.text(), timeout=TIMEOUT)
+    assert prepared_on_gui_thread == [False]
+    assert les.start_training()        # the prepared digits train, without preparing again
+    assert prepared_on_gui_thread == [False]
+    les.stop_training()
+    win.close()

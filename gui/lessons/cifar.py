@@ -176,10 +176,9 @@ class CifarLesson(Lesson):
         ctab = QWidget()
         cl = QVBoxLayout(ctab)
         cl.setContentsMargins(4, 4, 4, 4)
-        self.class_plot = pg.PlotWidget()
+        self.class_plot = pg.PlotWidget(enableMenu=False)   # no menu made to be thrown away
         self.class_plot.setBackground("w")
         item = self.class_plot.getPlotItem()
-        item.setMenuEnabled(False)
         item.hideButtons()
         item.setMouseEnabled(x=False, y=False)
         item.setLabel("bottom", "test images of the class classified correctly (%)",

@@ -107,7 +107,7 @@ class DashboardLesson(DashboardCsv, Lesson):
         self._code_timer.setSingleShot(True)
         self._code_timer.setInterval(150)
         self._code_timer.timeout.connect(self.update_code)
-        self._on_dataset_changed()
+        self._prepare_first_data()
 
     # --- building ---------------------------------------------------------------------------
     def _build_config_panel(self) -> QWidget:
@@ -298,6 +298,22 @@ class DashboardLesson(DashboardCsv, Lesson):
                              else "the CSV file has not been read with these columns yet")
         return prepare_dataset(self.dataset_key(), self._data_cache, self._csv_path,
                                self.target_combo.currentText(), drop)
+
+    def _prepare_first_data(self) -> None:
+        """The 5,000 digits converted, shuffled and split in a worker: on the GUI thread they
+        held the opening for ~0.1-0.25 s. Asked for before they arrive (Start pressed at
+        once), data() prepares them itself, as it does for any dataset not cached yet."""
+        key = self.dataset_key()
+        self.csv_row.setVisible(False)
+        self.data_label.setText("Preparing the data…")
+
+        def arrived(data: PreparedData) -> None:
+            self._data_cache.setdefault(key, data)
+            if self.dataset_key() == key:   # else the learner chose another meanwhile
+                self._on_dataset_changed()
+
+        self.start_worker(prepare_dataset, key, {}, on_finished=arrived,
+                          on_failed=lambda exc: self.data_label.setText(str(exc)))
 
     def _on_dataset_changed(self, *_):
         is_csv = self.dataset_key() == "csv"

@@ -190,8 +190,7 @@ class HiddenLayersLesson(Lesson):
             top.addWidget(card, 4)
         side = QVBoxLayout()
         side.setSpacing(2)
-        self.acc_plot = pg.PlotWidget(top_part)
-        self.acc_plot.setMenuEnabled(False)
+        self.acc_plot = pg.PlotWidget(top_part, enableMenu=False)  # no menu made to be thrown away
         self.acc_plot.setMouseEnabled(x=False, y=False)
         self.acc_plot.hideButtons()
         self.acc_plot.setLabel("bottom", "epoch")

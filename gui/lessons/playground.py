@@ -173,8 +173,7 @@ class PlaygroundLesson(Lesson):
             widget.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
             grid.addWidget(widget, r, 1)
         lv.addLayout(grid)
-        self.loss_plot = pg.PlotWidget(left)
-        self.loss_plot.setMenuEnabled(False)
+        self.loss_plot = pg.PlotWidget(left, enableMenu=False)  # no menu made to be thrown away
         self.loss_plot.setMouseEnabled(x=False, y=False)
         self.loss_plot.hideButtons()
         self.loss_plot.setMinimumHeight(110)

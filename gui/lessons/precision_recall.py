@@ -170,9 +170,8 @@ class PrecisionRecallLesson(PrecisionRecallFormulas, Lesson):
             self.threshold_label.fontMetrics().horizontalAdvance("t = 0.000 ") + 4)
         row.addWidget(self.threshold_label)
         bl.addLayout(row)
-        self.pr_plot = pg.PlotWidget()
+        self.pr_plot = pg.PlotWidget(enableMenu=False)   # no menu made to be thrown away
         self.pr_plot.setBackground("w")
-        self.pr_plot.setMenuEnabled(False)
         self.pr_plot.showGrid(x=True, y=True, alpha=0.25)
         self.pr_plot.setLabel("bottom", "recall")
         self.pr_plot.setLabel("left", "precision")

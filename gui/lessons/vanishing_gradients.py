@@ -42,6 +42,12 @@ def compute_flows(activation: str, init: str):
 class PowerOfTenAxis(pg.AxisItem):
     """An axis whose values are log10 of the quantity: ticks read 10⁻⁶, 10⁰, 10³."""
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # its values are exponents, which an SI prefix ("x0.001") would misname; and the
+        # prefix re-typeset the label at every change of range, as the lesson opens too
+        self.enableAutoSIPrefix(False)
+
     def tickSpacing(self, minVal, maxVal, size):
         span = max(maxVal - minVal, 1e-9)
         # whole decades only, at least ~30 px apart so small charts stay legible

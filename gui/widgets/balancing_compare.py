@@ -55,9 +55,8 @@ class BalancingCompare(QWidget):
         split = QSplitter(Qt.Orientation.Vertical)
         split.setChildrenCollapsible(False)
         split.addWidget(self.table)
-        self.bars = pg.PlotWidget()
+        self.bars = pg.PlotWidget(enableMenu=False)   # no menu made to be thrown away
         self.bars.setBackground("w")
-        self.bars.setMenuEnabled(False)
         self.bars.setMouseEnabled(x=False, y=False)
         self.bars.hideButtons()
         self.bars.setYRange(0, 1.2, padding=0)

@@ -34,9 +34,8 @@ class FactorChart(pg.PlotWidget):
     """One factor: a bar per group, its churn rate printed on it."""
 
     def __init__(self, parent=None):
-        super().__init__(parent)
+        super().__init__(parent, enableMenu=False)   # no menu made to be thrown away
         self.setBackground("w")
-        self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
         self.getAxis("left").enableAutoSIPrefix(False)

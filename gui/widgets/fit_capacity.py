@@ -61,9 +61,8 @@ class FitCapacityView(QWidget):
         self.plots, self.curves, self.labels = [], [], []
         xt, yt, xn, yn = self.points
         for col, degree in enumerate(fc.DEGREES):
-            plot = pg.PlotWidget()
+            plot = pg.PlotWidget(enableMenu=False)   # no menu made to be thrown away
             plot.setBackground("w")
-            plot.setMenuEnabled(False)
             plot.setMouseEnabled(x=False, y=False)
             plot.hideButtons()
             plot.setYRange(*Y_RANGE, padding=0)

@@ -46,9 +46,8 @@ class PlaneHeatMap(pg.PlotWidget):
     """The large heat map: `set_field(values, xs, ys, vmin, vmax)`, `set_points(...)`."""
 
     def __init__(self, parent=None):
-        super().__init__(parent)
+        super().__init__(parent, enableMenu=False)   # no menu made to be thrown away
         self.setObjectName("planeHeatMap")
-        self.setMenuEnabled(False)
         self.setMouseEnabled(x=False, y=False)
         self.hideButtons()
         self.setAspectLocked(True)

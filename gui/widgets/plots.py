@@ -23,17 +23,21 @@ class LegendPlot(pg.GraphicsLayoutWidget):
         self.setBackground("w")
         # room above the plot: a tick label at the very top of the range is not cut in half
         self.ci.layout.setContentsMargins(2, 8, 2, 2)
-        self.plot_item = self.addPlot(row=0, col=0)
+        # no context menu: built with it and then switched off, pyqtgraph makes and throws
+        # away a menu per plot (~6 ms each, on the GUI thread as a lesson opens)
+        self.plot_item = self.addPlot(row=0, col=0, enableMenu=False)
         item = self.plot_item
         for side in ("left", "bottom"):
             axis = item.getAxis(side)
             axis.setPen(pg.mkPen("#5b626c"))
             axis.setTextPen(pg.mkPen("#1d232b"))
-            axis.enableAutoSIPrefix(False)    # "log loss (x0.001)" reads as a different unit
+        # "log loss (x0.001)" reads as a different unit; and on the hidden top and right
+        # axes the prefix re-typeset their (empty) label at every change of range
+        for side in ("left", "bottom", "top", "right"):
+            item.getAxis(side).enableAutoSIPrefix(False)
         item.setLabel("bottom", x_label, color="#1d232b", size=text_size())
         item.setLabel("left", y_label, color="#1d232b", size=text_size())
         item.showGrid(x=True, y=True, alpha=0.18)
-        item.setMenuEnabled(False)
         item.hideButtons()
         self.legend = None
         if legend_columns:

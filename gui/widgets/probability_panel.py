@@ -42,8 +42,7 @@ class ProbabilityPanel(QWidget):
         top.addLayout(side, 1)
         lay.addLayout(top)
 
-        self.plot = pg.PlotWidget(background=None)
-        self.plot.setMenuEnabled(False)
+        self.plot = pg.PlotWidget(background=None, enableMenu=False)  # no menu made to be thrown away
         self.plot.setMouseEnabled(False, False)
         self.plot.hideButtons()
         self.plot.setYRange(0, 1.02, padding=0)

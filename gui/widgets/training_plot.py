@@ -251,19 +251,23 @@ class TrainingPlot(QWidget):
         self.markers: dict[str, pg.ScatterPlotItem] = {}
         first = None
         for i, metric in enumerate(self.metrics):
-            plot = self.graphics.addPlot(row=0, col=i)
+            # built without pyqtgraph's context menu rather than switched off after (which
+            # made and threw one away per plot as the lesson opened)
+            plot = self.graphics.addPlot(row=0, col=i, enableMenu=False)
             plot.setTitle(METRIC_TITLES.get(metric, metric.replace("_", " ").title()),
                           color="#1d232b")
             # horizontal lines only: they are what reading a value off the curve needs, and
             # the vertical ones doubled the time of every repaint during training
             plot.showGrid(x=False, y=True, alpha=0.25)
-            plot.setMenuEnabled(False)
             plot.getViewBox().setMouseEnabled(x=True, y=True)
             plot.setLabel("left", METRIC_TITLES.get(metric, metric))
             for axis in ("left", "bottom"):
-                plot.getAxis(axis).enableAutoSIPrefix(False)   # no "×0.001" on accuracy
                 plot.getAxis(axis).setPen(pg.mkPen("#59606b"))
                 plot.getAxis(axis).setTextPen(pg.mkPen("#1d232b"))
+            # no "×0.001" on accuracy; the hidden top and right axes would re-typeset their
+            # empty label for a prefix at every change of range
+            for axis in ("left", "bottom", "top", "right"):
+                plot.getAxis(axis).enableAutoSIPrefix(False)
             if first is None:
                 first = plot
             else:

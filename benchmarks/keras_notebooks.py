@@ -19,6 +19,15 @@ call (`per_round`) so that a round is long enough to time. Reported: median seco
 epoch of each side, min-max, and the ratio of the medians (ours / Keras, lower is
 faster). On a machine shared with other programs one side's epoch can land while the
 other cores are busy; interleaving spreads that over both sides, the median drops it.
+Beside the wall time, the processor seconds per epoch (the process's, all threads; one
+side trains at a time): the work an epoch costs, which the other programs on a shared
+machine change far less than its wall time. That is what Keras's "bimodal" tutorial-24
+epoch was: over 8 epochs in one process its processor time stayed at 2.26-2.54 s while
+the wall time went 3.5-10.4 s with the machine's load (2 cores, load average 8-9);
+page faults were ~30-700 an epoch after the first, and turning oneDNN off
+(TF_ENABLE_ONEDNN_OPTS=0) made it slower and fault-heavy (80,000-500,000 an epoch), so
+neither memory nor oneDNN makes the two modes: the scheduler does. Both sides here run
+warm, in one process, in turns, so they meet the same load.
 
 Accuracy (--seeds runs per side, seed i sets the initial weights, shuffling and dropout
 of both libraries): mean and standard deviation of the test accuracy over the seeds, each
@@ -138,23 +147,26 @@ def compiled(lib, build, optimizer, loss, seed):
 
 
 class EpochClock:
-    """Seconds of every epoch a fit call runs (callback hooks of either library)."""
+    """Wall and processor seconds of every epoch a fit call runs (callback hooks of either
+    library). Processor time is that of the whole process, all threads: only one side
+    trains at a time, so it is that side's work."""
 
     def __init__(self, lib):
-        self.seconds = []
-        self._t0 = 0.0
+        self.seconds, self.cpu = [], []
+        self._t0 = self._c0 = 0.0
         self.callback = lib.callbacks.LambdaCallback(on_epoch_begin=self._begin,
                                                      on_epoch_end=self._end)
 
     def _begin(self, epoch, logs=None):
-        self._t0 = time.perf_counter()
+        self._t0, self._c0 = time.perf_counter(), time.process_time()
 
     def _end(self, epoch, logs=None):
         self.seconds.append(time.perf_counter() - self._t0)
+        self.cpu.append(time.process_time() - self._c0)
 
 
 def fit_times(sides, build, data, batch, per_round, optimizer, loss, rounds):
-    """{side: [seconds per epoch]}: the sides' models trained in turns (see the docstring)."""
+    """{side: EpochClock}: the sides' models trained in turns (see the docstring)."""
     (xt, yt), _ = data
     models = {name: compiled(lib, build, optimizer, loss, 0) for name, lib in sides}
     clocks = {name: EpochClock(lib) for name, lib in sides}
@@ -164,7 +176,7 @@ def fit_times(sides, build, data, batch, per_round, optimizer, loss, rounds):
         for name, _ in (sides if r % 2 == 0 else sides[::-1]):
             models[name].fit(xt, yt, epochs=per_round, batch_size=batch, verbose=0,
                              callbacks=[clocks[name].callback])
-    return {name: clocks[name].seconds for name, _ in sides}
+    return clocks
 
 
 def accuracies(lib, build, data, epochs, batch, optimizer, loss, seeds):
@@ -217,7 +229,7 @@ def main() -> int:
     words = [w.strip() for w in args.only.split(",") if w.strip()]
     head = (f"{'notebook':26s} | {'ours acc':>13s} {'Keras acc':>13s} {'diff':>6s} | "
             f"{'ours s/epoch':>12s} {'(min-max)':>15s} {'Keras s/epoch':>13s} {'(min-max)':>15s} "
-            f"{'ratio':>5s}")
+            f"{'ratio':>5s} | {'ours cpu':>8s} {'Keras cpu':>8s} {'ratio':>5s}")
     print(head)
     print("-" * len(head))
     for name, data_fn, epochs, batch, per_round, build, opt, loss, scored in notebooks():
@@ -238,16 +250,22 @@ def main() -> int:
             return f"{np.mean(v):.3f}±{np.std(v):.3f}" if v else "-"
 
         def t(side):
-            v = times.get(side)
+            v = times[side].seconds if side in times else None
             return (f"{np.median(v):12.4f} ({min(v):6.4f}-{max(v):6.4f})" if v
                     else f"{'-':>12s} {'':15s}")
 
+        def c(side):
+            return np.median(times[side].cpu)
+
         diff = (f"{np.mean(acc['ours']) - np.mean(acc['Keras']):+6.3f}"
                 if "ours" in acc and "Keras" in acc else f"{'-':>6s}")
-        ratio = (f"{np.median(times['ours']) / np.median(times['Keras']):5.2f}"
-                 if "ours" in times and "Keras" in times else f"{'-':>5s}")
+        both = "ours" in times and "Keras" in times
+        ratio = (f"{np.median(times['ours'].seconds) / np.median(times['Keras'].seconds):5.2f}"
+                 if both else f"{'-':>5s}")
+        cpu = (f"{c('ours'):8.4f} {c('Keras'):8.4f} {c('ours') / c('Keras'):5.2f}" if both
+               else f"{c('ours'):8.4f} {'-':>8s} {'-':>5s}" if times else f"{'-':>8s} " * 2 + " " * 5)
         print(f"{name:26s} | {a('ours'):>13s} {a('Keras'):>13s} {diff} | {t('ours')} "
-              f"{t('Keras')} {ratio}", flush=True)
+              f"{t('Keras')} {ratio} | {cpu}", flush=True)
     print("load average at end: %.2f %.2f %.2f" % load())
     return 0
 

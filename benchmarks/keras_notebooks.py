@@ -28,6 +28,11 @@ page faults were ~30-700 an epoch after the first, and turning oneDNN off
 (TF_ENABLE_ONEDNN_OPTS=0) made it slower and fault-heavy (80,000-500,000 an epoch), so
 neither memory nor oneDNN makes the two modes: the scheduler does. Both sides here run
 warm, in one process, in turns, so they meet the same load.
+On a machine far busier than its cores (load average 15 on 2 cores, 2026-12-07) wall
+time mostly measures each side's share of the processors, which grows with its number
+of runnable threads (TensorFlow keeps more than our two); and each of our parallel
+kernels waits at its end for a thread that may be descheduled, so our processor time
+grows too (tutorial 24's step: 38.5 ms one-threaded, 49.6 ms on two threads there).
 
 Accuracy (--seeds runs per side, seed i sets the initial weights, shuffling and dropout
 of both libraries): mean and standard deviation of the test accuracy over the seeds, each

@@ -1,6 +1,6 @@
-"""Big weight blocks against few samples: the products BLAS is asked for transposed
-(blas.weights_product, the fix for tutorial 24's CIFAR network fitting slower than Keras)
-give the same numbers as plain NumPy, in every split between threads."""
+"""Big weight blocks against few samples (blas.weights_product: the backward pass's dx
+asked of BLAS transposed, the forward product directly, whichever OpenBLAS computes
+faster) give the same numbers as plain NumPy, in every split between threads."""
 
 import numpy as np
 import pytest
@@ -9,14 +9,17 @@ from core.kernels import dense_backward_planned, dense_forward_planned
 from core.kernels.blas import transposed_is_faster, weights_product
 
 
-def test_tutorial_24_layers_take_the_transposed_product_and_the_small_nets_do_not():
-    # the CIFAR network's big layers at Keras's batch of 32, a half of them per thread
+def test_tutorial_24_dx_products_take_the_transposed_form_and_nothing_else_does():
+    # the CIFAR network's big layers at Keras's batch of 32, a half of them per thread:
+    # the backward dx (times W^T) is asked transposed, the forward (times W) directly
     for n_in, n_out in ((3072, 3000), (1536, 3000), (3000, 1000), (1500, 1000)):
-        assert transposed_is_faster(32, n_in * n_out)
+        assert transposed_is_faster(32, n_in * n_out, True)
+        assert not transposed_is_faster(32, n_in * n_out, False)
     # the course's digit networks (speed.py's dense rows) keep the direct product
-    assert not transposed_is_faster(32, 784 * 128)
-    assert not transposed_is_faster(128, 784 * 128)
-    assert not transposed_is_faster(256, 3072 * 3000)  # many rows: as before
+    for trans_w in (False, True):
+        assert not transposed_is_faster(32, 784 * 128, trans_w)
+        assert not transposed_is_faster(128, 784 * 128, trans_w)
+        assert not transposed_is_faster(256, 3072 * 3000, trans_w)  # many rows
 
 
 @pytest.mark.parametrize("trans_w", [False, True])
@@ -27,7 +30,6 @@ def test_weights_product_on_strided_blocks_equals_numpy(trans_w):
     a = rng.standard_normal((16, block.shape[1] if trans_w else block.shape[0])).astype(np.float32)
     out = np.full((16, 1300), np.nan, np.float32)
     c = out[:, 100:100 + (block.shape[0] if trans_w else block.shape[1])]
-    assert transposed_is_faster(c.shape[0], block.size)
     weights_product(a, block, c, trans_w)
     want = a.astype(np.float64) @ (block.T if trans_w else block).astype(np.float64)
     np.testing.assert_allclose(c, want, rtol=1e-5, atol=1e-4)
@@ -53,7 +55,7 @@ def test_big_dense_layer_forward_and_backward_equal_numpy(n, n_in, n_out, mode):
     np.testing.assert_allclose(db, dz.sum(0), rtol=1e-5, atol=1e-4)
 
 
-def test_nan_in_a_sample_stays_in_that_sample_through_the_transposed_product():
+def test_nan_in_a_sample_stays_in_that_sample_through_a_big_product():
     rng = np.random.default_rng(3)
     x = rng.standard_normal((8, 1100)).astype(np.float32)
     w = rng.standard_normal((1100, 1000)).astype(np.float32)

@@ -89,32 +89,37 @@ def gemm(a, b, c, trans_a, trans_b, beta):
 
 
 #: A product with at most this many rows against a weight block of at least this many
-#: elements is asked of BLAS transposed (see weights_product).
+#: elements, times the block transposed, is asked of BLAS the other way round (see
+#: weights_product).
 FEW_ROWS = 64
 BIG_WEIGHTS = 1 << 20
 
 
 @njit(cache=True, nogil=True)
-def transposed_is_faster(rows, weights):
+def transposed_is_faster(rows, weights, trans_w):
     """Does weights_product compute c^T and transpose it for these sizes?"""
-    return rows <= FEW_ROWS and weights >= BIG_WEIGHTS
+    return trans_w and rows <= FEW_ROWS and weights >= BIG_WEIGHTS
 
 
 @njit(cache=True, nogil=True)
 def weights_product(a, w, c, trans_w):
     """c = a @ op(w) for a batch a (N, K) and a weight block w: op(w) is w, or w.T when trans_w.
 
-    OpenBLAS's sgemm (0.3.30, SkylakeX kernels) is 2.5-5x slower at x @ W when x has a few
-    rows and W is bigger than the cache than at the same product transposed, W^T @ x^T:
-    32x3072 @ 3072x3000 took 165 ms against 61 ms, 32x1000 @ 1000x3000 (a backward dx)
-    96 ms against 22 ms, medians on the same loaded 2 cores (the gap is that of tutorial
-    24's CIFAR network against Keras). So for such sizes c^T is computed into a small
-    scratch array and copied into c; for a small W (the course's 784x128) it was the
-    other way round (at 128 rows and more, up to 2x slower transposed), so those keep the
-    direct product. Same products, same sums; only the BLAS kernel differs, so results
-    agree with the direct product to rounding.
+    Which way round BLAS is asked changes only its kernel (same products, same sums, so
+    results agree to rounding), and the faster way depends on the product. Measured here
+    (OpenBLAS 0.3.30 SkylakeX kernels, AMD EPYC; one thread, operands evicted from the
+    cache first, the thread's processor time so that other programs on the shared cores
+    do not count; 15 repeats, medians): the backward pass's dx = dz @ W^T with few samples
+    and a big W is faster asked as (W dz^T)^T - 32x1000 @ (1000x3000)^T 3.30 ms against
+    3.69 ms, the halves of it a tie - so those take the transposed form; the forward
+    x @ W is faster asked directly - 32x3072 @ 3072x3000 19.2 ms against 25.8 ms, a
+    thread's half of it 9.5 against 12.2 ms, 32x1500 @ 1500x1000 3.0 against 4.5 ms
+    (wall-time minima agree: 28.9 against 33.8 ms). An earlier wall-time measurement on
+    the loaded cores had found the forward 2.7x faster transposed; the processor time
+    and the minima do not reproduce it. Small weight blocks (the course's 784x128) keep
+    the direct product either way.
     """
-    if transposed_is_faster(c.shape[0], w.shape[0] * w.shape[1]):
+    if transposed_is_faster(c.shape[0], w.shape[0] * w.shape[1], trans_w):
         ct = np.empty((c.shape[1], c.shape[0]), dtype=c.dtype)
         gemm(w, a, ct, not trans_w, True, 0.0)
         c[:, :] = ct.T

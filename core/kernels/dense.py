@@ -1,8 +1,8 @@
 """Fully connected layer kernels: y = x @ w + b (optionally ReLU'd) and its gradients.
 
 The matrix products go to BLAS on strided blocks (blas.gemm; the products with the
-weights through blas.weights_product, which asks for a few samples against a big weight
-block transposed, the way OpenBLAS computes it 2.5-5x faster). A large product is split
+weights through blas.weights_product, which asks for each one the way OpenBLAS computes
+it faster when a few samples meet a big weight block). A large product is split
 into one block per Numba thread with BLAS single-threaded (see _threads), each thread
 reading as little as it can: the forward pass by input features when they are the longest
 side (each thread multiplies its columns of x by its rows of w; the partial products are

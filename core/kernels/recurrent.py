@@ -36,6 +36,7 @@ arrays must be C-contiguous, writeable and of one float dtype. `lstm_forward` /
 """
 from __future__ import annotations
 
+import numba
 import numpy as np
 from numba import njit, prange, types, uint64
 from numba.extending import overload
@@ -176,7 +177,7 @@ def _thread_order(w, u, b, g, nt):
 @njit(cache=True, nogil=True)
 def _zero(a):
     """a (2-D) = 0, outside the parallel drivers (an array expression there would be
-    turned into a parallel loop of its own, threads woken even for one block)."""
+    turned into a parallel loop of its own)."""
     for r in range(a.shape[0]):
         for c in range(a.shape[1]):
             a[r, c] = 0.0
@@ -280,11 +281,18 @@ def _forward_step(x, wp, up, bp, g, act, alpha, zg, cs, tcs, hs, s, t, nt):
     dt = zg.dtype
     one = np.ones(1, dtype=dt)[0]
     bb = bp[c0:c1]
+    # every product on 'A'-layout views ([:, :]): one compiled gemm per transposition
+    # instead of one per mix of layouts
     if g == 4:
         z = np.empty((n, 4 * mb), dtype=dt)    # this block's gates, side by side
-        gemm(x[:, s], wp[:, c0:c1], z, False, False, 0.0)
-        if s > 0:
-            gemm(hs[s - 1], up[:, c0:c1], z, False, False, 1.0)
+        target = z[:, :]
+    else:
+        z = np.empty((0, 0), dtype=dt)
+        target = zg[s][:, c0:c1]
+    gemm(x[:, s], wp[:, c0:c1], target, False, False, 0.0)
+    if s > 0:
+        gemm(hs[s - 1][:, :], up[:, c0:c1], target, False, False, 1.0)
+    if g == 4:
         e = np.empty(4 * mb, dtype=dt)      # exp(−|z|) per gate column (−2|z| for g)
         ec = np.empty(mb, dtype=dt)         # exp(−2|c|)
         bits = np.empty(4 * mb, dtype=np.int32)
@@ -294,10 +302,6 @@ def _forward_step(x, wp, up, bp, g, act, alpha, zg, cs, tcs, hs, s, t, nt):
                            tcs[s, r, j0:j1], hs[s, r, j0:j1], e, ec, bits, one)
             _gates_out(z[r], zg[s, r], j0, m)
     else:
-        z2 = zg[s]
-        gemm(x[:, s], wp[:, c0:c1], z2[:, c0:c1], False, False, 0.0)
-        if s > 0:
-            gemm(hs[s - 1], up[:, c0:c1], z2[:, c0:c1], False, False, 1.0)
         slope = np.full(1, alpha if act == LEAKY_RELU else 0.0, dtype=dt)[0]
         e = np.empty(mb, dtype=dt)
         bits = np.empty(mb, dtype=np.int32)
@@ -309,14 +313,14 @@ def _forward_step(x, wp, up, bp, g, act, alpha, zg, cs, tcs, hs, s, t, nt):
 def _forward_threads(x, w, u, b, g, act, alpha, zg, cs, tcs, hs, nt):
     """LSTM (g = 4) or SimpleRNN (g = 1) forward through every step. Each step's units are
     shared out among nt threads (all samples each), which meet once per step: h_t must be
-    whole before step t+1. One block: no thread is woken."""
+    whole before step t+1. (One prange, no serial branch beside it: the step's code is
+    compiled into the parallel body only, not twice.)"""
     wp, up, bp = _thread_order(w, u, b, g, nt)
     for s in range(x.shape[1]):
-        if nt == 1:
-            _forward_step(x, wp, up, bp, g, act, alpha, zg, cs, tcs, hs, s, 0, 1)
-        else:
-            for t in prange(nt):
-                _forward_step(x, wp, up, bp, g, act, alpha, zg, cs, tcs, hs, s, t, nt)
+        for t in prange(nt):
+            # int64 block numbers: Numba types a prange index once signed, once unsigned,
+            # and every function it reaches would be compiled twice
+            _forward_step(x, wp, up, bp, g, act, alpha, zg, cs, tcs, hs, s, np.int64(t), nt)
 
 
 # ---------------------------------------------------------------- backward
@@ -402,7 +406,7 @@ def _weight_grads_step(x, hs, dz, dw, du, db_sum, s, t, nt):
     d = dz[s]
     gemm(x[:, s], d[:, c0:c1], dw[:, c0:c1], True, False, 1.0)
     if s > 0:
-        gemm(hs[s - 1], d[:, c0:c1], du[:, c0:c1], True, False, 1.0)
+        gemm(hs[s - 1][:, :], d[:, c0:c1], du[:, c0:c1], True, False, 1.0)
     for r in range(d.shape[0]):
         row = dz[s, r]
         for j in range(c0, c1):
@@ -421,7 +425,7 @@ def _backward_step(x, u, g, act, alpha, zg, cs, tcs, hs, dy, dz, dhs, dh_next, d
     if s + 1 < n_steps:
         _weight_grads_step(x, hs, dz, dw, du, db_sum, s + 1, t, nt)
         if j0 < j1:
-            gemm(dz[s + 1], u[j0:j1], dh_next[:, j0:j1], False, True, 0.0)
+            gemm(dz[s + 1][:, :], u[j0:j1, :], dh_next[:, j0:j1], False, True, 0.0)
     if j0 >= j1:
         return
     one = np.ones(1, dtype=zg.dtype)[0]
@@ -445,7 +449,7 @@ def _backward_step(x, u, g, act, alpha, zg, cs, tcs, hs, dy, dz, dhs, dh_next, d
 def _finish_block(x, w, hs, dz, dw, du, db, db_sum, need_dx, dxt, finite, t, nt):
     """Block t of nt once every dz is known: step 0's weight-gradient terms and db for gate
     columns block t (finite[t]: all finite), and rows block t of dx = dz·Wᵀ (time-major)."""
-    _weight_grads_step(x, hs, dz, dw, du, db_sum, 0, t, nt)
+    _weight_grads_step(x, hs, dz, dw, du, db_sum, np.int64(0), t, nt)
     c0, c1 = _column_block(dz.shape[2], t, nt)
     ok = True
     for j in range(c0, c1):
@@ -456,7 +460,7 @@ def _finish_block(x, w, hs, dz, dw, du, db, db_sum, need_dx, dxt, finite, t, nt)
         dzf = dz.reshape(dz.shape[0] * dz.shape[1], dz.shape[2])
         r0, r1 = _block(dzf.shape[0], t, nt)
         if r0 < r1:
-            gemm(dzf[r0:r1], w, dxt[r0:r1], False, True, 0.0)
+            gemm(dzf[r0:r1, :], w[:, :], dxt[r0:r1, :], False, True, 0.0)
 
 
 @njit(cache=True, nogil=True, parallel=True)
@@ -464,22 +468,19 @@ def _backward_threads(x, w, u, g, act, alpha, zg, cs, tcs, hs, dy, need_dx, dz, 
                       db, dxt, dh_next, dc_next, db_sum, finite, nt):
     """LSTM (g = 4) or SimpleRNN (g = 1) backpropagation through time, units shared out
     among nt threads per step as in the forward pass; the weight gradients step by step.
-    dh_next, dc_next (N, m) and db_sum (g·m, float64) come zeroed. All finite?"""
+    dh_next, dc_next (N, m) and db_sum (g·m, float64) come zeroed. All finite? The pass
+    after step 0 (s = −1) finishes the gradients, in the same prange: one parallel body
+    to compile."""
     _zero(dw)
     _zero(du)
-    for s in range(zg.shape[0] - 1, -1, -1):
-        if nt == 1:
-            _backward_step(x, u, g, act, alpha, zg, cs, tcs, hs, dy, dz, dhs, dh_next,
-                           dc_next, dw, du, db_sum, s, 0, 1)
-        else:
-            for t in prange(nt):
-                _backward_step(x, u, g, act, alpha, zg, cs, tcs, hs, dy, dz, dhs, dh_next,
-                               dc_next, dw, du, db_sum, s, t, nt)
-    if nt == 1:
-        _finish_block(x, w, hs, dz, dw, du, db, db_sum, need_dx, dxt, finite, 0, 1)
-    else:
+    for s in range(zg.shape[0] - 1, -2, -1):
         for t in prange(nt):
-            _finish_block(x, w, hs, dz, dw, du, db, db_sum, need_dx, dxt, finite, t, nt)
+            if s >= 0:
+                _backward_step(x, u, g, act, alpha, zg, cs, tcs, hs, dy, dz, dhs, dh_next,
+                               dc_next, dw, du, db_sum, s, np.int64(t), nt)   # (see _forward_threads)
+            else:
+                _finish_block(x, w, hs, dz, dw, du, db, db_sum, need_dx, dxt, finite,
+                              np.int64(t), nt)
     ok = True
     for t in range(nt):
         ok = ok and finite[t]
@@ -501,7 +502,8 @@ def _chunks(n, m, gates, chunks):
 def _run(key, fn, args, nt, mode):
     if nt > 1:
         return _threads.run(key, fn, None, *args, mode=mode)
-    return fn(*args)   # one block: the drivers wake no thread for it
+    # one block: on the calling thread alone (no worker woken for nothing)
+    return _threads.one_thread(fn, *args) if numba.get_num_threads() > 1 else fn(*args)
 
 
 def lstm_forward_planned(x, w, u, b, chunks=None, mode=None):

@@ -30,17 +30,23 @@ def exp_nonpositive_inplace(a):
     raise NotImplementedError  # jitted code only: see the overload below
 
 
-@overload(exp_nonpositive_inplace)
-def _exp_impl(a):
+def exp_nonpositive_prefix(a, bits, n):
+    """a[:n] = exp(a[:n]) as exp_nonpositive_inplace, with a scratch int32 array `bits` (at
+    least n long) the caller keeps: for kernels calling it once per row (the recurrent
+    cells), no allocation per call. Jitted code only: see the overload below."""
+    raise NotImplementedError
+
+
+@overload(exp_nonpositive_prefix)
+def _exp_prefix_impl(a, bits, n):
     if a.dtype != types.float32:
-        def plain(a):
-            for i in range(a.size):
+        def plain(a, bits, n):
+            for i in range(uint64(n)):
                 a[i] = np.exp(a[i])
         return plain
 
-    def simd(a):
-        n = uint64(a.size)
-        bits = np.empty(a.size, dtype=np.int32)
+    def simd(a, bits, n):
+        n = uint64(n)
         for i in range(n):
             x = a[i]
             x = _LOW if x < _LOW else x  # -inf and tiny values: 2^n below becomes 0
@@ -59,6 +65,13 @@ def _exp_impl(a):
         for i in range(n):
             a[i] = a[i] * scale[i]
     return simd
+
+
+@overload(exp_nonpositive_inplace)
+def _exp_impl(a):
+    def impl(a):
+        exp_nonpositive_prefix(a, np.empty(a.size, dtype=np.int32), a.size)
+    return impl
 
 
 @njit(cache=True, nogil=True)

@@ -3,9 +3,10 @@
 Two thread pools fighting over the same cores is the slowest thing a kernel can do (Numba's
 workers each calling a multi-threaded OpenBLAS made steps ~100x slower on 2 cores). So the
 BLAS that Numba's `np.dot` calls (SciPy's, through scipy.linalg.cython_blas) is set to one
-thread, and the big kernels run their chunks in a `prange` instead. If that BLAS cannot be
-found or limited (no threadpoolctl, an unknown library), every kernel runs its serial
-driver and the BLAS keeps its own threads: slower on many cores, never oversubscribed.
+thread, and the big kernels run their chunks in a `prange` instead (the convolution and
+pooling families on Python threads that each call one compiled chunk function:
+`map_chunks`). If that BLAS cannot be found or limited (no threadpoolctl, an unknown
+library), every kernel runs its serial driver and the BLAS keeps its own threads: slower on many cores, never oversubscribed.
 
 The number of chunks is fixed by the thread count, so a result is bit-for-bit reproducible
 for a given seed and thread count.

@@ -6,7 +6,8 @@ BLAS that Numba's `np.dot` calls (SciPy's, through scipy.linalg.cython_blas) is 
 thread, and the big kernels run their chunks in a `prange` instead (the convolution and
 pooling families on Python threads that each call one compiled chunk function:
 `map_chunks`). If that BLAS cannot be found or limited (no threadpoolctl, an unknown
-library), every kernel runs its serial driver and the BLAS keeps its own threads: slower on many cores, never oversubscribed.
+library), every kernel runs its serial driver and the BLAS keeps its own threads: slower
+on many cores, never oversubscribed.
 
 The number of chunks is fixed by the thread count, so a result is bit-for-bit reproducible
 for a given seed and thread count.

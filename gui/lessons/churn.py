@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QLabel, QLineEdit,
-                               QPlainTextEdit, QProgressBar, QPushButton, QScrollArea, QSpinBox,
+                               QProgressBar, QPushButton, QScrollArea, QSpinBox,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from core import metrics
@@ -29,12 +29,13 @@ from core.teaching.imbalance import (BALANCING, DEFAULT_HIDDEN, TableData, balan
 from core.teaching.runs import RunStore
 from gui.lessons.base import Lesson
 from gui.training_worker import TrainingSession, TrainingTask, format_duration
+from gui.lessons.churn_tabs import TrainingReportPage
 from gui.widgets.balancing_compare import BalancingCompare
 from gui.widgets.churn_factors import ChurnFactorsView
 from gui.widgets.load_progress import LoadProgress, worker_progress
-from gui.widgets.numbers import fmt, mono_font
+from gui.widgets.numbers import fmt
 from gui.widgets.preprocessing_view import PreprocessingView
-from gui.widgets.training_plot import TrainingPlot
+from gui.widgets.lazy_tab import LazyTab
 
 SYNTHETIC_SOURCE = "synthetic-churn.csv"
 BATCH_SIZE = 32
@@ -86,11 +87,12 @@ class ChurnLesson(Lesson):
         self.before_table = self.preprocessing.before_table
         self.after_table = self.preprocessing.after_table
         self.tabs.addTab(self.preprocessing, "2 · Preprocessing")
-        self.tabs.addTab(self._build_training_tab(), "3 · Training && report")
-        self.compare = BalancingCompare()
-        self.compare.run_selected.connect(self._show_report)
-        self.compare_table, self.minority_label = self.compare.table, self.compare.minority_label
-        self.tabs.addTab(self.compare, "4 · Imbalance: compare")
+        # steps 3 and 4 are hidden at opening: built when first looked at (or first needed)
+        self._minority_text = ""
+        self._training_page = LazyTab(TrainingReportPage)
+        self.tabs.addTab(self._training_page, "3 · Training && report")
+        self._compare_page = LazyTab(self._build_compare)
+        self.tabs.addTab(self._compare_page, "4 · Imbalance: compare")
         for i, tip in enumerate((
                 "The course's question first: the share of customers who left, by each factor",
                 "What was done to the table so a network can read it",
@@ -107,6 +109,19 @@ class ChurnLesson(Lesson):
         self.use_synthetic(in_background=True)
 
     # --- building ---------------------------------------------------------------------------
+    def _build_compare(self) -> BalancingCompare:
+        compare = BalancingCompare()
+        compare.run_selected.connect(self._show_report)
+        compare.minority_label.setText(self._minority_text)
+        return compare
+
+    plot = property(lambda self: self._training_page.content().plot)
+    report_title = property(lambda self: self._training_page.content().report_title)
+    report_view = property(lambda self: self._training_page.content().report_view)
+    compare = property(lambda self: self._compare_page.content())
+    compare_table = property(lambda self: self.compare.table)
+    minority_label = property(lambda self: self.compare.minority_label)
+
     def _build_data_panel(self) -> QWidget:
         panel = QWidget()
         form = QFormLayout(panel)
@@ -165,44 +180,6 @@ class ChurnLesson(Lesson):
         scroll.setFixedWidth(230)
         self.data_panel = panel
         return scroll
-
-    def _build_training_tab(self) -> QWidget:
-        split = QSplitter(Qt.Orientation.Horizontal)
-        split.setChildrenCollapsible(False)
-        self.plot = TrainingPlot(metrics=("loss",), smoothing=0.6, x_axis="epoch",
-                                 granularity="epoch", show_controls=False)
-        # epochs only here: the plot's own key names per-batch lines this lesson never shows
-        self.plot.style_key.hide()
-        left = QWidget()
-        ll = QVBoxLayout(left)
-        ll.setContentsMargins(0, 0, 0, 0)
-        ll.addWidget(self.plot, 1)
-        key = QLabel("●── training · □┄┄ validation; colours: the runs in step 3")
-        key.setObjectName("mutedText")
-        key.setWordWrap(True)
-        key.setMinimumWidth(100)
-        ll.addWidget(key)
-        split.addWidget(left)
-        box = QWidget()
-        bl = QVBoxLayout(box)
-        bl.setContentsMargins(0, 0, 0, 0)
-        self.report_title = QLabel("Classification report (validation customers)")
-        self.report_title.setWordWrap(True)
-        bl.addWidget(self.report_title)
-        self.report_view = QPlainTextEdit()
-        self.report_view.setReadOnly(True)
-        self.report_view.setFont(mono_font())
-        self.report_view.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        self.report_view.setAccessibleName("Classification report")
-        self.report_view.setToolTip(
-            "precision = TP/(TP+FP), recall = TP/(TP+FN), f1-score = 2·P·R/(P+R) for each "
-            "class; support = customers of that class. Macro avg: plain mean over classes; "
-            "weighted avg: weighted by support.")
-        self.report_view.setPlainText("Press Train.")
-        bl.addWidget(self.report_view, 1)
-        split.addWidget(box)
-        split.setSizes([320, 440])
-        return split
 
     def _build_controls(self) -> None:
         self.train_button = self.add_control(
@@ -372,7 +349,8 @@ class ChurnLesson(Lesson):
                            if count_in_worker or len(table.text) > LARGE_TEXT else None)
         self._say(f"Loaded {table.source}. Step 1: which customers leave; step 2: how the table "
                   "was encoded; step 3: train.")
-        self.report_view.setPlainText("Press Train.")
+        if self._training_page.is_built():
+            self.report_view.setPlainText("Press Train.")
 
     def _on_target_changed(self, target: str) -> None:
         t = self.table_data
@@ -420,12 +398,14 @@ class ChurnLesson(Lesson):
         counts = np.bincount(yt, minlength=ds.num_classes)
         self.minority = k
         share = counts[k] / len(yt)
-        self.minority_label.setText(
+        self._minority_text = (
             f"Recall, precision and F1 below are the minority class's: "
             f"<b>{self.table_data.target} = {ds.class_names[k]}</b>, "
             f"{counts[k]} of {len(yt)} training rows ({fmt(100 * share)} %). A network that "
             f"never predicts it is still right {fmt(100 * (1 - share))} % of the time: accuracy "
             f"hides it, the minority's recall does not.")
+        if self._compare_page.is_built():
+            self.minority_label.setText(self._minority_text)
 
     # --- training ------------------------------------------------------------------------
     def method(self) -> str:

@@ -67,7 +67,7 @@ class CnnDigitsLesson(Lesson):
 
         left = QVBoxLayout()
         left.setSpacing(4)
-        self.curves = LiveCurves(visual)
+        self.curves = LiveCurves(visual, lazy=True)
         left.addWidget(self.curves, 3)
         self.status = TrainingStatus(visual)
         left.addWidget(self.status)

@@ -11,7 +11,7 @@ press shows a new mask from the StepTrace.
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QLabel, QProgressBar, QSpinBox,
                                QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
@@ -110,10 +110,12 @@ class DropoutLesson(Lesson):
         rv = QVBoxLayout(right)
         rv.setContentsMargins(0, 0, 0, 0)
         rv.setSpacing(2)
-        self.diagram = NetworkDiagram()
-        self.diagram.show_controls(False)
-        self.diagram.set_max_units(10)
-        rv.addWidget(self.diagram, 1)
+        self._diagram = NetworkDiagram()
+        self._diagram.show_controls(False)
+        self._diagram.set_max_units(10)
+        self._diagram_model = None      # the network the diagram was last given
+        self._diagram.installEventFilter(self)
+        rv.addWidget(self._diagram, 1)
         self.mask_label = QLabel()
         self.mask_label.setWordWrap(True)
         self.mask_label.setFont(mono_font())
@@ -200,6 +202,21 @@ class DropoutLesson(Lesson):
             w.valueChanged.connect(self._settings_changed)
         self.lr_combo.currentTextChanged.connect(self._settings_changed)
 
+    @property
+    def diagram(self) -> NetworkDiagram:
+        """The diagram, drawing the stepper network. It is given a new network when first
+        shown or used: laid out while hidden and again when shown cost ~15 ms each."""
+        if self._diagram_model is not self.stepper and self.stepper is not None:
+            self._diagram_model = self.stepper
+            self._diagram.set_model(self.stepper)
+            self._diagram.set_input(self.data()[2][0])
+        return self._diagram
+
+    def eventFilter(self, obj, event):
+        if obj is self._diagram and event.type() == QEvent.Type.Show:
+            self.diagram                # before its own showEvent: laid out once, shown
+        return super().eventFilter(obj, event)
+
     def _build_fits(self) -> FitCapacityView:
         fits = FitCapacityView(self.start_session)
         fits.fitted.connect(lambda: self._update_controls())
@@ -245,8 +262,8 @@ class DropoutLesson(Lesson):
         self.last_trace = None
         self.shown_masks = {}
         self.batch_masks = {}
-        self.diagram.set_model(self.stepper)
-        self.diagram.set_input(xv[0])
+        if self._diagram.isVisible():
+            self.diagram                # given the new network now
         n_params = self.models["plain"].count_params()
         self.mask_label.setText(
             f"Dropout after each hidden layer, rate {fmt(self.rate())}. Press → to take one "

@@ -3,11 +3,9 @@
 Two thread pools fighting over the same cores is the slowest thing a kernel can do (Numba's
 workers each calling a multi-threaded OpenBLAS made steps ~100x slower on 2 cores). So the
 BLAS that Numba's `np.dot` calls (SciPy's, through scipy.linalg.cython_blas) is set to one
-thread, and the big kernels run their chunks in a `prange` instead (the convolution and
-pooling families on Python threads that each call one compiled chunk function:
-`map_chunks`). If that BLAS cannot be found or limited (no threadpoolctl, an unknown
-library), every kernel runs its serial driver and the BLAS keeps its own threads: slower
-on many cores, never oversubscribed.
+thread, and the big kernels run their chunks in a `prange` instead. If that BLAS cannot be
+found or limited (no threadpoolctl, an unknown library), every kernel runs its serial
+driver and the BLAS keeps its own threads: slower on many cores, never oversubscribed.
 
 The number of chunks is fixed by the thread count, so a result is bit-for-bit reproducible
 for a given seed and thread count.
@@ -124,96 +122,6 @@ def describe() -> dict:
     except Exception:  # noqa: BLE001
         info["blas"] = []
     return info
-
-
-# ---------------------------------------------------------------- chunks on Python threads
-#
-# A `parallel=True` driver costs a first-ever launch dearly: Numba compiles its prange body
-# as a library of its own (the chunk function linked in and optimised again), then the
-# driver around it (all of that linked in and optimised once more), and a serial copy
-# beside it. For kernels that take a millisecond or more, a few Python threads calling the
-# one compiled chunk function (nogil: the chunks really run side by side) cost ~20-40 us
-# more per call than OpenMP's ~1.5 us and compile nothing but that function. The chunks and
-# the order their partial sums are added are the same as a prange driver's, and the
-# serial way calls the very same function on the calling thread: the same bits either way.
-
-
-class _Helper(threading.Thread):
-    """A thread that runs one chunk at a time for `map_chunks` and sleeps in between."""
-
-    def __init__(self):
-        super().__init__(name="backprop-lab kernel chunks", daemon=True)
-        self.go = threading.Lock()
-        self.go.acquire()
-        self.done = threading.Lock()
-        self.done.acquire()
-        self.job = None
-        self.result = self.error = None
-        self.start()
-
-    def run(self):
-        while True:
-            self.go.acquire()
-            fn, args = self.job
-            self.job = None
-            try:
-                self.result, self.error = fn(*args), None
-            except BaseException as e:  # noqa: BLE001 - handed to the caller, raised there
-                self.result, self.error = None, e
-            self.done.release()
-
-
-_helpers: list = []
-
-
-def _forget_helpers():
-    _helpers.clear()  # a forked child has none of its parent's threads
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_helpers)
-
-
-def spans(n, nt):
-    """Chunk t of nt over range(n), as a prange driver splits a batch: [(n0, n1), ...]."""
-    step = (n + nt - 1) // nt
-    return [(min(n, t * step), min(n, (t + 1) * step)) for t in range(nt)]
-
-
-def sum_in_order(parts):
-    """parts[0] + parts[1] + ... along the first axis, always in that order: the same bits
-    whatever thread computed which part."""
-    total = parts[0].copy()
-    for t in range(1, parts.shape[0]):
-        total += parts[t]
-    return total
-
-
-def map_chunks(fn, calls, threaded):
-    """[fn(*args) for args in calls], the first on the calling thread and the others each
-    on a helper thread of their own when threaded (fn must release the GIL: nogil=True),
-    else one after the other. Threaded calls must hold PARALLEL_LOCK (`run` does)."""
-    if not threaded or len(calls) < 2:
-        return [fn(*args) for args in calls]
-    while len(_helpers) < len(calls) - 1:
-        _helpers.append(_Helper())
-    helpers = _helpers[:len(calls) - 1]
-    for h, args in zip(helpers, calls[1:]):
-        h.job = (fn, args)
-        h.go.release()
-    error = None
-    try:
-        out = [fn(*calls[0])]
-    except BaseException as e:  # noqa: BLE001 - raised once every helper is done
-        out, error = [None], e
-    for h in helpers:
-        h.done.acquire()
-        out.append(h.result)
-        error = error or h.error
-        h.result = h.error = None
-    if error is not None:
-        raise error
-    return out
 
 
 # ---------------------------------------------------------------- threads or not, by measurement

@@ -10,7 +10,7 @@ row-major order wins, and a NaN anywhere in the window wins (so it propagates).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from . import _threads
 from ._common import as_float_array, output_size, padding_mode, pair
@@ -63,6 +63,21 @@ def _max_range(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg):
                                 arg[n, oh, ow, c] = p
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def _max_threads(x, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg, nt):
+    step = (x.shape[0] + nt - 1) // nt
+    for t in prange(nt):
+        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
+        if n0 < n1:
+            _max_range(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg)
+
+
+@njit(cache=True, nogil=True)
+def _max_serial(x, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg, nt):
+    # every output is computed on its own: chunks make no difference to the result
+    _max_range(x, 0, x.shape[0], kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg)
+
+
 @njit(cache=True, nogil=True)
 def _max_back_range(dy, arg, n0, n1, dx):
     """dx[n0:n1] (as (N, H*W, C)) = dy routed to each window's winner."""
@@ -75,27 +90,18 @@ def _max_back_range(dy, arg, n0, n1, dx):
                     dx[n, arg[n, oh, ow, c], c] += dy[n, oh, ow, c]
 
 
-# The drivers are plain Python over the compiled ranges: chunks on Python threads or the
-# whole batch at once (every output is computed on its own, so chunks change no result).
-# As prange drivers with serial copies they took a first-ever launch ~4 s of compiling.
-
-
-def _max_threads(x, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg, nt):
-    _threads.map_chunks(_max_range, [(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg)
-                                     for n0, n1 in _threads.spans(x.shape[0], nt) if n0 < n1], True)
-
-
-def _max_serial(x, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg, nt):
-    _max_range(x, 0, x.shape[0], kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg)
-
-
+@njit(cache=True, nogil=True, parallel=True)
 def _max_back_threads(dy, arg, dx, nt):
-    _threads.map_chunks(_max_back_range, [(dy, arg, n0, n1, dx) for n0, n1
-                                          in _threads.spans(dy.shape[0], nt) if n0 < n1], True)
+    step = (dy.shape[0] + nt - 1) // nt
+    for t in prange(nt):
+        n0, n1 = t * step, min(dy.shape[0], (t + 1) * step)
+        if n0 < n1:
+            _max_back_range(dy, arg, n0, n1, dx)
 
 
+@njit(cache=True, nogil=True)
 def _max_back_serial(dy, arg, dx, nt):
-    _max_back_range(dy, arg, 0, dy.shape[0], dx)
+    _max_back_range(dy, arg, 0, dy.shape[0], dx)  # a sample's sums do not depend on chunks
 
 
 @njit(cache=True, nogil=True)

@@ -3,7 +3,8 @@
 - im2col / col2im: a block of samples' receptive fields as the rows of a "columns" matrix
   (channels-last, so a kernel row of KW pixels is KW*C contiguous values), and the
   scatter-add back. `block_samples` sizes a block so its columns stay in cache.
-- bias + ReLU on a block of output while it is in cache.
+- bias + ReLU on a block of output while it is in cache, and the fixed-order sum of the
+  chunks' partial weight gradients (the same bits whatever the timing).
 - the per-element window rules of max pooling (ReLU, "does v win?", the max of a 2x2
   window, ReLU's gradient from its output). They are tiny and run once per element in
   the innermost loops, so they are inlined where they are used (Numba-level inlining: the
@@ -130,6 +131,17 @@ def bias_act(out, b, relu):
             if relu:
                 v = v if (v > 0 or v != v) else 0.0
             out[r, o] = v
+
+
+@njit(cache=True, nogil=True)
+def sum_chunks(dwp, dbp, dtype_like):
+    """Add the chunks' partial sums in a fixed order: the same bits every run."""
+    dw = dwp[0].copy()
+    db = dbp[0].copy()
+    for t in range(1, dwp.shape[0]):
+        dw += dwp[t]
+        db += dbp[t]
+    return dw, db.astype(dtype_like.dtype)
 
 
 # ---------------------------------------------------------------- window rules

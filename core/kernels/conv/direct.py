@@ -34,9 +34,8 @@ tests compare them with SciPy and with the unfused chain.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
-from .. import _threads
 from .._common import FASTMATH, all_finite_2d
 from .blocks import max4
 from .blocks import relu as relu_
@@ -261,16 +260,17 @@ def convpool3x3_forward(x, wm, b, n0, n1, ph, pw, ph_, pw_, relu, skip_zeros, wa
 
 
 # Drivers of their own (not a branch of pool_fused's generic ones): the drawing pad's first
-# prediction needs only the serial one, and a first-ever launch compiles it in a few
-# seconds. The threaded one is plain Python over convpool3x3_forward (see
-# _threads.map_chunks): every output is computed on its own, so chunks change no result.
+# prediction needs only this, and a first-ever launch compiles it in a few seconds.
 
 
+@njit(cache=True, nogil=True, parallel=True)
 def convpool3x3_threads(x, wm, b, ph, pw, ph_, pw_, relu, want_arg, y, arg, nt):
-    skip_zeros = bool(all_finite_2d(wm))
-    _threads.map_chunks(convpool3x3_forward, [
-        (x, wm, b, n0, n1, ph, pw, ph_, pw_, relu, skip_zeros, want_arg, y, arg)
-        for n0, n1 in _threads.spans(x.shape[0], nt) if n0 < n1], True)
+    skip_zeros = all_finite_2d(wm)
+    step = (x.shape[0] + nt - 1) // nt
+    for t in prange(nt):
+        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
+        if n0 < n1:
+            convpool3x3_forward(x, wm, b, n0, n1, ph, pw, ph_, pw_, relu, skip_zeros, want_arg, y, arg)
 
 
 @njit(cache=True, nogil=True)

@@ -27,14 +27,13 @@ shapes the plan was made for. Everyone else uses the checked functions.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .. import _threads
 from .._common import as_float_array, output_size, padding_mode, pair, same_dtype
-from .blocks import bias_act, block_samples, block_samples_backward, col2im, im2col
+from .blocks import (bias_act, block_samples, block_samples_backward, col2im, im2col,
+                     sum_chunks)
 from .direct import conv3x3_weight_grad, conv_forward
 
 __all__ = [
@@ -166,34 +165,55 @@ def block_gradients(x, wm_t, dz, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, need_
 # ---------------------------------------------------------------- whole batch
 
 
-# Drivers in plain Python: the batch's chunks on Python threads or one after the other,
-# each through the one compiled _forward_range / _backward_range (_threads.map_chunks):
-# same chunks, same order of partial sums, same bits either way; _threads.run picks
-# whichever is faster at the moment. (prange drivers, and a serial copy of each, took a
-# first-ever launch ~14 s of compiling more.)
+# Each driver comes twice, chunks on Numba's threads (prange) or one after the other
+# (range), with the same chunks and the same order of partial sums: the same result
+# either way, and _threads.run picks whichever is faster at the moment.
 
 
-def _forward(threaded, x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2, nt):
-    _threads.map_chunks(_forward_range, [
-        (x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2)
-        for n0, n1 in _threads.spans(x.shape[0], nt) if n0 < n1], threaded)
+@njit(cache=True, nogil=True, parallel=True)
+def _forward_threads(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2, nt):
+    step = (x.shape[0] + nt - 1) // nt
+    for t in prange(nt):
+        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
+        if n0 < n1:
+            _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2)
 
 
-def _backward(threaded, x, wm, a, dy2, n, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-              need_dw, need_dx, direct, dx, nt):
+@njit(cache=True, nogil=True)
+def _forward_serial(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2, nt):
+    step = (x.shape[0] + nt - 1) // nt
+    for t in range(nt):
+        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
+        if n0 < n1:
+            _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _backward_threads(x, wm, a, dy2, n, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dw,
+                      need_dx, direct, dx, nt):
     dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy2.dtype)  # one partial sum per chunk
     dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
-    _threads.map_chunks(_backward_range, [
-        (x, wm, a, dy2, n0, n1, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dw,
-         need_dx, direct, dwp[t], dbp[t], dx)
-        for t, (n0, n1) in enumerate(_threads.spans(n, nt)) if n0 < n1], threaded)
-    return _threads.sum_in_order(dwp), _threads.sum_in_order(dbp).astype(dy2.dtype)
+    step = (n + nt - 1) // nt
+    for t in prange(nt):
+        n0, n1 = t * step, min(n, (t + 1) * step)
+        if n0 < n1:
+            _backward_range(x, wm, a, dy2, n0, n1, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                            need_dw, need_dx, direct, dwp[t], dbp[t], dx)
+    return sum_chunks(dwp, dbp, dy2)
 
 
-_forward_threads = functools.partial(_forward, True)
-_forward_serial = functools.partial(_forward, False)
-_backward_threads = functools.partial(_backward, True)
-_backward_serial = functools.partial(_backward, False)
+@njit(cache=True, nogil=True)
+def _backward_serial(x, wm, a, dy2, n, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dw,
+                     need_dx, direct, dx, nt):
+    dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy2.dtype)
+    dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
+    step = (n + nt - 1) // nt
+    for t in range(nt):
+        n0, n1 = t * step, min(n, (t + 1) * step)
+        if n0 < n1:
+            _backward_range(x, wm, a, dy2, n0, n1, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                            need_dw, need_dx, direct, dwp[t], dbp[t], dx)
+    return sum_chunks(dwp, dbp, dy2)
 
 
 @njit(cache=True, nogil=True)

@@ -22,15 +22,13 @@ gives NaN there, fused gives nothing.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 from numba import njit, prange
 
 from .. import _threads
 from . import winograd
 from .blocks import (bias_act, block_samples, block_samples_backward, im2col, im2col_rows,
-                     pool_block, pool_rows, unpool_block)
+                     pool_block, pool_rows, sum_chunks, unpool_block)
 from .direct import conv_forward, convpool3x3_fits, convpool3x3_serial, convpool3x3_threads
 from .im2col import block_gradients, conv2d_plan
 
@@ -138,35 +136,58 @@ def _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_,
 # ---------------------------------------------------------------- whole batch
 
 
-# Drivers in plain Python: the batch's chunks on Python threads or one after the other,
-# each through the one compiled _forward_range / _backward_range (_threads.map_chunks):
-# same chunks, same order of partial sums, same bits either way; _threads.run picks
-# whichever is faster right now. (prange drivers, and a serial copy of each, took a
-# first-ever launch ~13 s of compiling more.)
+# Each driver twice, chunks on Numba's threads or one after the other: same chunks, same
+# order of partial sums, same result; _threads.run picks whichever is faster right now.
 
 
-def _forward(threaded, x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_,
-             pw_, want_arg, y, arg, nt):
-    _threads.map_chunks(_forward_range, [
-        (x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
-         want_arg, y, arg) for n0, n1 in _threads.spans(x.shape[0], nt) if n0 < n1], threaded)
+@njit(cache=True, nogil=True, parallel=True)
+def _forward_threads(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
+                     want_arg, y, arg, nt):
+    step = (x.shape[0] + nt - 1) // nt
+    for t in prange(nt):
+        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
+        if n0 < n1:
+            _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
+                           pkh, pkw, ph_, pw_, want_arg, y, arg)
 
 
-def _backward(threaded, x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx, pkh,
-              pkw, dx, nt):
+@njit(cache=True, nogil=True)
+def _forward_serial(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
+                    want_arg, y, arg, nt):
+    step = (x.shape[0] + nt - 1) // nt
+    for t in range(nt):
+        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
+        if n0 < n1:
+            _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
+                           pkh, pkw, ph_, pw_, want_arg, y, arg)
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _backward_threads(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx, pkh, pkw,
+                      dx, nt):
     dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy.dtype)  # one partial sum per chunk
     dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
-    _threads.map_chunks(_backward_range, [
-        (x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx, pkh, pkw,
-         dwp[t], dbp[t], dx)
-        for t, (n0, n1) in enumerate(_threads.spans(x.shape[0], nt)) if n0 < n1], threaded)
-    return _threads.sum_in_order(dwp), _threads.sum_in_order(dbp).astype(dy.dtype)
+    step = (x.shape[0] + nt - 1) // nt
+    for t in prange(nt):
+        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
+        if n0 < n1:
+            _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                            need_dx, pkh, pkw, dwp[t], dbp[t], dx)
+    return sum_chunks(dwp, dbp, dy)
 
 
-_forward_threads = functools.partial(_forward, True)
-_forward_serial = functools.partial(_forward, False)
-_backward_threads = functools.partial(_backward, True)
-_backward_serial = functools.partial(_backward, False)
+@njit(cache=True, nogil=True)
+def _backward_serial(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx, pkh, pkw,
+                     dx, nt):
+    dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy.dtype)
+    dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
+    step = (x.shape[0] + nt - 1) // nt
+    for t in range(nt):
+        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
+        if n0 < n1:
+            _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                            need_dx, pkh, pkw, dwp[t], dbp[t], dx)
+    return sum_chunks(dwp, dbp, dy)
 
 
 # ---------------------------------------------------------------- trusted entry points
@@ -260,14 +281,17 @@ def convpool_forward(x, w, b, plans, relu, want_argmax, chunks=None, mode=None, 
     nt = _chunks(n_batch, plans[0], w.shape[2], c_out, chunks)
     if use_winograd:
         u = winograd.kernel_transform(w) if u is None else u
-        args = (x, wm, u, b, ph, pw, oh_, ow_, relu, ph_, pw_, want_argmax, y, arg, nt)
-        drivers = (winograd.forward_threads, winograd.forward_serial)
+        args = (x, wm, u, b, kh, kw, ph, pw, oh_, ow_, relu, ph_, pw_,
+                want_argmax, y, arg, nt)
+        drivers = (winograd.forward_threads, None)  # None: the same kernel on one thread
     else:
         args = (x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
                 want_argmax, y, arg, nt)
         drivers = (_forward_threads, _forward_serial)
     if nt > 1:
         _threads.run(("convpool", x.shape, w.shape, want_argmax), *drivers, *args, mode=mode)
+    elif drivers[1] is None:
+        _threads.one_thread(drivers[0], *args)
     else:
         drivers[1](*args)
     return y, (arg if want_argmax else None)
@@ -285,12 +309,11 @@ def convpool_backward(x, w, y, argmax, dy, plans, relu, need_input_grad=True, ch
     if not direct and winograd.fits(kh, kw, sh, sw, pkh, pkw):
         u = winograd.kernel_transform(w) if u is None else u
         u_t = np.ascontiguousarray(u.transpose(0, 2, 1))  # (16, O, C)
-        args = (x, wm, u_t, y, argmax, dy, ph, pw, oh_, ow_, relu, need_input_grad, dx, nt)
-        if nt > 1:
-            dw, ubar, db = _threads.run(key, winograd.backward_threads, winograd.backward_serial,
-                                        *args, mode=mode)
+        args = (x, wm, u_t, y, argmax, dy, kh, kw, ph, pw, oh_, ow_, relu, need_input_grad, dx, nt)
+        if nt > 1:  # serial: the same kernel on one thread (half the compile time)
+            dw, ubar, db = _threads.run(key, winograd.backward_threads, None, *args, mode=mode)
         else:
-            dw, ubar, db = winograd.backward_serial(*args)
+            dw, ubar, db = _threads.one_thread(winograd.backward_threads, *args)
         dw += winograd.weight_grad(ubar).reshape(dw.shape)
         return (dx if need_input_grad else None), dw.reshape(w.shape), db
     args = (x, wm, y, argmax, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_input_grad, pkh,

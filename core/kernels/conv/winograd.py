@@ -25,21 +25,17 @@ inf - inf = NaN, where the direct sum keeps it to the outputs that really see it
 The drivers at the end are only ever reached from pool_fused, so a prediction, which only
 needs pool_fused's generic drivers (one image goes through its row-split im2col path),
 compiles none of this on a first-ever launch. Same chunking and order of partial sums as
-pool_fused: a result depends on the thread count, never on timing. They are plain Python
-over the compiled chunk functions (see the end of the file): compiled as prange drivers,
-and with a serial copy each, they were most of a first-ever launch's compile time.
+pool_fused: a result depends on the thread count, never on timing. There is no serial
+copy of these drivers: the serial way runs them on one thread (`_threads.one_thread`),
+which halves what a first-ever launch compiles (each copy took 10-20 s).
 """
 from __future__ import annotations
 
-import functools
-
 import numpy as np
-from numba import njit
-
-from .. import _threads
+from numba import njit, prange
 
 from .._common import FASTMATH, all_finite_2d
-from .blocks import bias_act, col2im, im2col, max4, pool_block, relu_grad, unpool_block
+from .blocks import bias_act, col2im, im2col, max4, pool_block, relu_grad, sum_chunks, unpool_block
 from .blocks import relu as relu_
 
 
@@ -392,32 +388,35 @@ def _backward_range(x, wm, u_t, y, arg, dy, n0, n1, ph, pw, oh_, ow_, relu, need
             col2im(dcols, s0, s1, 3, 3, 1, 1, ph, pw, oh_, ow_, dx)
 
 
-# The drivers are plain Python: chunks of the batch on Python threads (or one after the
-# other), each through the one compiled _forward_range / _backward_range (see
-# _threads.map_chunks). As prange drivers they were a first-ever launch's two largest
-# compiles (backward 37 s, forward 17 s of processor time, on top of the ranges).
+@njit(cache=True, nogil=True, parallel=True)
+def forward_threads(x, wm, u, b, kh, kw, ph, pw, oh_, ow_, relu, ph_, pw_, want_arg, y, arg, nt):
+    step = (x.shape[0] + nt - 1) // nt
+    for t in prange(nt):
+        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
+        if n0 < n1:
+            _forward_range(x, wm, u, b, n0, n1, ph, pw, oh_, ow_, relu, ph_, pw_, want_arg, y, arg)
 
 
-def _forward(threaded, x, wm, u, b, ph, pw, oh_, ow_, relu, ph_, pw_, want_arg, y, arg, nt):
-    _threads.map_chunks(_forward_range, [
-        (x, wm, u, b, n0, n1, ph, pw, oh_, ow_, relu, ph_, pw_, want_arg, y, arg)
-        for n0, n1 in _threads.spans(x.shape[0], nt) if n0 < n1], threaded)
-
-
-def _backward(threaded, x, wm, u_t, y, arg, dy, ph, pw, oh_, ow_, relu, need_dx, dx, nt):
+@njit(cache=True, nogil=True, parallel=True)
+def backward_threads(x, wm, u_t, y, arg, dy, kh, kw, ph, pw, oh_, ow_, relu, need_dx, dx, nt):
+    """(dw from im2col blocks, U' from Winograd blocks, db); the caller adds G^T U' G to dw."""
     dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy.dtype)  # one partial sum per chunk
     ubp = np.zeros((nt, 16, x.shape[3], wm.shape[1]), dtype=dy.dtype)
     dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
-    _threads.map_chunks(_backward_range, [
-        (x, wm, u_t, y, arg, dy, n0, n1, ph, pw, oh_, ow_, relu, need_dx, dwp[t], ubp[t], dbp[t], dx)
-        for t, (n0, n1) in enumerate(_threads.spans(x.shape[0], nt)) if n0 < n1], threaded)
-    return _threads.sum_in_order(dwp), _threads.sum_in_order(ubp), _threads.sum_in_order(dbp).astype(dy.dtype)
+    step = (x.shape[0] + nt - 1) // nt
+    for t in prange(nt):
+        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
+        if n0 < n1:
+            _backward_range(x, wm, u_t, y, arg, dy, n0, n1, ph, pw, oh_, ow_, relu, need_dx,
+                            dwp[t], ubp[t], dbp[t], dx)
+    dw, db = sum_chunks(dwp, dbp, dy)
+    return dw, _sum_u(ubp), db
 
 
-#: (x, wm, u, b, ph, pw, oh_, ow_, relu, ph_, pw_, want_arg, y, arg, nt): y and arg written
-forward_threads = functools.partial(_forward, True)
-forward_serial = functools.partial(_forward, False)
-#: (x, wm, u_t, y, arg, dy, ph, pw, oh_, ow_, relu, need_dx, dx, nt) -> (dw from im2col
-#: blocks, U' from Winograd blocks, db); the caller adds G^T U' G to dw
-backward_threads = functools.partial(_backward, True)
-backward_serial = functools.partial(_backward, False)
+@njit(cache=True, nogil=True)
+def _sum_u(ubp):
+    """The chunks' Winograd weight gradients added in a fixed order."""
+    u = ubp[0].copy()
+    for t in range(1, ubp.shape[0]):
+        u += ubp[t]
+    return u

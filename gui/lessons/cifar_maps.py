@@ -13,7 +13,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLa
                                QWidget)
 
 from core.teaching.learner_models import CIFAR_SHAPE, feature_map_problem, top_outputs
-from gui.lessons.cnn_common import layer_caption, output_as_maps
+from gui.lessons.cnn_common import add_maps_of_combo, layer_caption, output_as_maps
 from gui.widgets.feature_maps import FeatureMapGrid
 from gui.widgets.image_grid import image_qimage
 from gui.widgets.numbers import fmt, mono_font
@@ -50,17 +50,7 @@ class CifarFeatureMaps(QWidget):
         cap.setBuddy(self.image_spin)
         top.addWidget(cap)
         top.addWidget(self.image_spin)
-        cap = QLabel("Of")
-        self.maps_combo = QComboBox()
-        self.maps_combo.addItem("the lesson's CNN", "lesson")
-        self.maps_combo.setToolTip("Whose feature maps to show: the CNN trained here, or your "
-                                   "own model opened with File ▸ Open model… (it needs a "
-                                   "Conv2D layer and 32×32×3 inputs)")
-        self.maps_combo.setAccessibleName("Feature maps of")
-        self.maps_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        cap.setBuddy(self.maps_combo)
-        top.addWidget(cap)
-        top.addWidget(self.maps_combo)
+        self.maps_combo = add_maps_of_combo(top, "32×32×3")
         top.addStretch(1)
         lay.addLayout(top)
         top = QHBoxLayout()

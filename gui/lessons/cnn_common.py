@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout,
+                               QWidget)
 
 from core.teaching.runs import RunStore
 from gui.training_worker import TrainingSession, TrainingTask
@@ -88,6 +89,24 @@ def output_as_maps(out: np.ndarray) -> tuple[np.ndarray, str]:
 
 
 # --- training: one TrainingSession, its run drawn live -------------------------------------------
+def add_maps_of_combo(row: QHBoxLayout, input_words: str) -> QComboBox:
+    """"Of: [the lesson's CNN ▾]" added to `row`: whose feature maps to show, the lesson's
+    CNN or a model the learner opened (entry added when one fits). `input_words` names
+    the inputs such a model must take, e.g. "28×28×1"."""
+    cap = QLabel("Of")
+    combo = QComboBox()
+    combo.addItem("the lesson's CNN", "lesson")
+    combo.setToolTip("Whose feature maps to show: the CNN trained here, or your own model "
+                     "opened with File ▸ Open model… (it needs a Conv2D layer and "
+                     f"{input_words} inputs)")
+    combo.setAccessibleName("Feature maps of")
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
+    cap.setBuddy(combo)
+    row.addWidget(cap)
+    row.addWidget(combo)
+    return combo
+
+
 def cnn_session(run, model, x, y, x_val, y_val, epochs: int, batch_size: int = 32,
                 seed: int = 0, prepare=None, finish=None, parent=None) -> TrainingSession:
     """The session that trains a CNN lesson's network (start it with `Lesson.start_session`).

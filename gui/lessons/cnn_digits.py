@@ -19,9 +19,9 @@ from core.teaching.cnn_models import describe, digits_cnn, digits_dense
 from core.teaching.learner_models import feature_map_problem, top_outputs
 from core.data import load_offline_digits, train_validation_split
 from gui.lessons.base import Lesson
-from gui.lessons.cnn_common import (LiveCurves, TrainingStatus, cnn_session, epoch_seconds,
-                                    layer_caption, output_as_maps, set_trained_cnn,
-                                    validation_accuracies)
+from gui.lessons.cnn_common import (LiveCurves, TrainingStatus, add_maps_of_combo, cnn_session,
+                                    epoch_seconds, layer_caption, output_as_maps,
+                                    set_trained_cnn, validation_accuracies)
 from gui.widgets.draw_digit_dialog import DrawDigitDialog, drawing_available
 from gui.widgets.feature_maps import ArrayView, FeatureMapGrid
 from gui.widgets.numbers import fmt, mono_font
@@ -119,17 +119,7 @@ class CnnDigitsLesson(Lesson):
         self.draw_button.setVisible(drawing_available())
         self.draw_button.clicked.connect(self.draw_digit)
         top.addWidget(self.draw_button)
-        cap = QLabel("Of")
-        self.maps_combo = QComboBox()
-        self.maps_combo.addItem("the lesson's CNN", "lesson")
-        self.maps_combo.setToolTip("Whose feature maps to show: the CNN trained here, or your "
-                                   "own model opened with File ▸ Open model… (it needs a "
-                                   "Conv2D layer and 28×28×1 inputs)")
-        self.maps_combo.setAccessibleName("Feature maps of")
-        self.maps_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
-        cap.setBuddy(self.maps_combo)
-        top.addWidget(cap)
-        top.addWidget(self.maps_combo)
+        self.maps_combo = add_maps_of_combo(top, "28×28×1")
         self.learner = None                            # (model, name) from File ▸ Open
         ml.addLayout(top)
         top = QHBoxLayout()                # the layer's caption gets the whole width

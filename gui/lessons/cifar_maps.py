@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSpinBox, QVBoxLayout,
-                               QWidget)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSpinBox, QVBoxLayout, QWidget
 
 from core.teaching.learner_models import CIFAR_SHAPE, feature_map_problem, top_outputs
-from gui.lessons.cnn_common import add_maps_of_combo, layer_caption, output_as_maps
+from gui.lessons.cnn_common import (add_layer_combo, add_maps_of_combo, layer_caption,
+                                    output_as_maps)
 from gui.widgets.feature_maps import FeatureMapGrid
 from gui.widgets.image_grid import image_qimage
 from gui.widgets.numbers import fmt, mono_font
@@ -54,17 +54,7 @@ class CifarFeatureMaps(QWidget):
         top.addStretch(1)
         lay.addLayout(top)
         top = QHBoxLayout()
-        cap = QLabel("Layer")
-        self.layer_combo = QComboBox()
-        self.layer_combo.setToolTip("Whose outputs to show: each convolution makes one map per "
-                                    "filter, pooling halves them, dense layers are vectors")
-        self.layer_combo.setAccessibleName("Layer")
-        self.layer_combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.layer_combo.setMinimumContentsLength(16)
-        cap.setBuddy(self.layer_combo)
-        top.addWidget(cap)
-        top.addWidget(self.layer_combo, 1)
+        self.layer_combo = add_layer_combo(top)
         lay.addLayout(top)
         self.message = QLabel()
         self.message.setWordWrap(True)

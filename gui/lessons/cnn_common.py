@@ -107,6 +107,22 @@ def add_maps_of_combo(row: QHBoxLayout, input_words: str) -> QComboBox:
     return combo
 
 
+def add_layer_combo(row: QHBoxLayout) -> QComboBox:
+    """"Layer: [▾]" added to `row`, taking the row's spare width: which layer's outputs
+    the feature-map view shows (filled by the lesson from the model's layers)."""
+    cap = QLabel("Layer")
+    combo = QComboBox()
+    combo.setToolTip("Whose outputs to show: each convolution makes one map per filter, "
+                     "pooling halves them, dense layers are vectors")
+    combo.setAccessibleName("Layer")
+    combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+    combo.setMinimumContentsLength(16)
+    cap.setBuddy(combo)
+    row.addWidget(cap)
+    row.addWidget(combo, 1)
+    return combo
+
+
 def cnn_session(run, model, x, y, x_val, y_val, epochs: int, batch_size: int = 32,
                 seed: int = 0, prepare=None, finish=None, parent=None) -> TrainingSession:
     """The session that trains a CNN lesson's network (start it with `Lesson.start_session`).

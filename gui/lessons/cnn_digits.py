@@ -19,9 +19,10 @@ from core.teaching.cnn_models import describe, digits_cnn, digits_dense
 from core.teaching.learner_models import feature_map_problem, top_outputs
 from core.data import load_offline_digits, train_validation_split
 from gui.lessons.base import Lesson
-from gui.lessons.cnn_common import (LiveCurves, TrainingStatus, add_maps_of_combo, cnn_session,
-                                    epoch_seconds, layer_caption, output_as_maps,
-                                    set_trained_cnn, validation_accuracies)
+from gui.lessons.cnn_common import (LiveCurves, TrainingStatus, add_layer_combo,
+                                    add_maps_of_combo, cnn_session, epoch_seconds,
+                                    layer_caption, output_as_maps, set_trained_cnn,
+                                    validation_accuracies)
 from gui.widgets.draw_digit_dialog import DrawDigitDialog, drawing_available
 from gui.widgets.feature_maps import ArrayView, FeatureMapGrid
 from gui.widgets.numbers import fmt, mono_font
@@ -123,17 +124,7 @@ class CnnDigitsLesson(Lesson):
         self.learner = None                            # (model, name) from File ▸ Open
         ml.addLayout(top)
         top = QHBoxLayout()                # the layer's caption gets the whole width
-        cap = QLabel("Layer")
-        self.layer_combo = QComboBox()
-        self.layer_combo.setToolTip("Whose outputs to show: each convolution makes one map per "
-                                    "filter, pooling halves them, dense layers are vectors")
-        self.layer_combo.setAccessibleName("Layer")
-        self.layer_combo.setSizeAdjustPolicy(
-            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.layer_combo.setMinimumContentsLength(16)
-        cap.setBuddy(self.layer_combo)
-        top.addWidget(cap)
-        top.addWidget(self.layer_combo, 1)
+        self.layer_combo = add_layer_combo(top)
         ml.addLayout(top)
         body = QHBoxLayout()
         side = QVBoxLayout()

@@ -98,3 +98,25 @@ def training_at_full_speed():
     yield
     pace_control.set_default_for_all(False)
     pace_control._remembered.clear()
+
+
+@pytest.fixture
+def shown_lesson(qtbot):
+    """`shown_lesson(LessonClass, **attributes)`: a lesson as a learner meets it, 1040×640
+    and shown, with `attributes` set before it is sized; each one made is shut down (its
+    training and workers stopped) after the test."""
+    made = []
+
+    def make(cls, **attributes):
+        lesson = cls()
+        qtbot.addWidget(lesson)
+        for name, value in attributes.items():
+            setattr(lesson, name, value)
+        lesson.resize(1040, 640)
+        lesson.show()
+        made.append(lesson)
+        return lesson
+
+    yield make
+    for lesson in made:
+        lesson.shutdown()

@@ -20,14 +20,8 @@ def tiny(tmp_path_factory):
 
 
 @pytest.fixture
-def lesson(qtbot, tmp_path):
-    w = CifarLesson()
-    qtbot.addWidget(w)
-    w.cache_dir = tmp_path / "cache"
-    w.resize(1040, 640)
-    w.show()
-    yield w
-    w.shutdown()
+def lesson(shown_lesson, tmp_path):
+    return shown_lesson(CifarLesson, cache_dir=tmp_path / "cache")
 
 
 def _load(lesson, tiny):

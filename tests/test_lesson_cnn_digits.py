@@ -18,13 +18,10 @@ DENSE = "Dense 784-128-10 (no convolution)"
 
 
 @pytest.fixture
-def lesson(qtbot):
-    w = CnnDigitsLesson()
-    qtbot.addWidget(w)
-    w.resize(1040, 640)
-    w.show()
+def lesson(shown_lesson):
+    w = shown_lesson(CnnDigitsLesson)
     yield w
-    w.shutdown()
+    w.shutdown()   # before the reset: a run ending as it stops still records its CNN
     cnn_common._TRAINED.update(model=None, source="")
 
 

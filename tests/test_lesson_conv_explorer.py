@@ -23,14 +23,10 @@ def digits():
 
 
 @pytest.fixture
-def lesson(qtbot):
-    w = ConvExplorerLesson()
-    qtbot.addWidget(w)
-    w.resize(1040, 640)
-    w.show()
+def lesson(shown_lesson):
+    w = shown_lesson(ConvExplorerLesson)
     w.editor.preset.setCurrentText("Vertical edge")
-    yield w
-    w.shutdown()
+    return w
 
 
 def same_pads(n, k, s):

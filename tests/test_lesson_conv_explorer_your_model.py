@@ -14,13 +14,8 @@ from gui.lessons.conv_explorer import ConvExplorerLesson
 
 
 @pytest.fixture
-def lesson(qtbot):
-    w = ConvExplorerLesson()
-    qtbot.addWidget(w)
-    w.resize(1040, 640)
-    w.show()
-    yield w
-    w.shutdown()
+def lesson(shown_lesson):
+    return shown_lesson(ConvExplorerLesson)
 
 
 def _saved_and_opened(model, tmp_path):

@@ -51,6 +51,17 @@ def lstm_forward(x, w, u, b):
     return out
 
 
+def _arriving(dy, n, t_len, m):
+    """∂L/∂h_t arriving from above at every step: dy at the last step only (N, m), as
+    a many-to-one network gives it, or at every step (N, T, m)."""
+    arriving = np.zeros((n, t_len, m))
+    if dy.ndim == 2:
+        arriving[:, -1] = dy
+    else:
+        arriving[:] = dy
+    return arriving
+
+
 def lstm_backward(x, w, u, b, dy):
     """(dx, dW, dU, db, dh per step) given dy = ∂L/∂h: (N, m) for the last step only, or
     (N, T, m) for every step. Backpropagation through time, one step at a time."""
@@ -58,11 +69,7 @@ def lstm_backward(x, w, u, b, dy):
     s = lstm_forward(x, w, u, b)
     n, t_len, _ = x.shape
     m = u.shape[0]
-    arriving = np.zeros((n, t_len, m))
-    if dy.ndim == 2:
-        arriving[:, -1] = dy
-    else:
-        arriving[:] = dy
+    arriving = _arriving(dy, n, t_len, m)
     dx, dw, du, db = np.zeros(x.shape), np.zeros(w.shape), np.zeros(u.shape), np.zeros(w.shape[1])
     dh_steps = np.zeros((n, t_len, m))
     dh_next, dc_next = np.zeros((n, m)), np.zeros((n, m))
@@ -105,11 +112,7 @@ def rnn_backward(x, w, u, b, dy, activation="tanh", alpha=0.0):
     zs, hs = rnn_forward(x, w, u, b, activation, alpha)
     n, t_len, _ = x.shape
     m = u.shape[0]
-    arriving = np.zeros((n, t_len, m))
-    if dy.ndim == 2:
-        arriving[:, -1] = dy
-    else:
-        arriving[:] = dy
+    arriving = _arriving(dy, n, t_len, m)
     dx, dw, du, db = np.zeros(x.shape), np.zeros(w.shape), np.zeros(u.shape), np.zeros(m)
     dh_steps = np.zeros((n, t_len, m))
     dh_next = np.zeros((n, m))

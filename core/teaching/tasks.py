@@ -66,7 +66,7 @@ def split_and_scale(x, y, scale: bool):
 def prepare_builtin(key: str) -> PreparedData:
     """The dashboard's built-in datasets, split 80/20 and min-max scaled on the training part."""
     if key == "digits":
-        x, y = core_data.load_offline_digits(seed=0)
+        x, y = core_data.load_offline_digits(seed=0, read_only=True)
         xt, yt, xv, yv = split_and_scale(x, y, scale=False)
         return PreparedData(key, "digits", xt, yt, xv, yv, 10,
                              "5,000 real handwritten digits (MNIST, offline): 28×28 pixels in "

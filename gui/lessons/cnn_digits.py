@@ -183,7 +183,7 @@ class CnnDigitsLesson(Lesson):
     def data(self):
         """((x_train, y_train), (x_val, y_val)): 4,000 / 1,000 offline digits, stratified."""
         if self._data is None:
-            x, y = load_offline_digits()
+            x, y = load_offline_digits(read_only=True)
             self._data = train_validation_split(x, y, 0.2, seed=0)
         return self._data
 

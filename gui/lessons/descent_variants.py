@@ -37,7 +37,7 @@ MODES = (("batch", "Batch"), ("sgd", "Stochastic (SGD)"), ("mini", "Mini-batch")
 def load_variant_data(key: str):
     """(x_train, y_train, x_val, y_val, network description) for the lesson's datasets."""
     if key == "digits":
-        x, y = core_data.load_offline_digits(seed=0)
+        x, y = core_data.load_offline_digits(seed=0, read_only=True)
         x, y = x[:1000], y[:1000]          # (1000, 28, 28, 1): small, so SGD epochs stay short
         (xt, yt), (xv, yv) = core_data.train_validation_split(x, y, 0.2, seed=0)
         return xt, yt, xv, yv, "784 → 32 relu → 10 softmax"

@@ -35,6 +35,7 @@ from gui.widgets.churn_factors import ChurnFactorsView
 from gui.widgets.load_progress import LoadProgress, worker_progress
 from gui.widgets.numbers import fmt
 from gui.widgets.preprocessing_view import PreprocessingView
+from gui.widgets.after_paint import after_first_paint
 from gui.widgets.lazy_tab import LazyTab
 
 SYNTHETIC_SOURCE = "synthetic-churn.csv"
@@ -67,6 +68,7 @@ class ChurnLesson(Lesson):
         self.results: dict[int, dict] = {}        # run id → {"model", "method", ...}
         self._pending: dict[int, dict] = {}
         self._closing = False
+        self._example_pending = True    # the example table is made once the lesson shows
         self._loader = None          # the Worker reading a CSV file, while it runs
 
         root = QSplitter(Qt.Orientation.Horizontal)
@@ -106,7 +108,8 @@ class ChurnLesson(Lesson):
         root.setStretchFactor(1, 1)
         self.set_visual(root)
         self._build_controls()
-        self.use_synthetic(in_background=True)
+        # the example table is made in a worker, started once the lesson is on screen
+        after_first_paint(self, self._load_example)
 
     # --- building ---------------------------------------------------------------------------
     def _build_compare(self) -> BalancingCompare:
@@ -220,6 +223,13 @@ class ChurnLesson(Lesson):
         self._update_controls()
 
     # --- data ------------------------------------------------------------------------------
+    def _load_example(self) -> None:
+        self._example_pending = False
+        if self.table_data is None and self._loader is None and not self._closing:
+            self.use_synthetic(in_background=True)
+        else:
+            self._update_controls()
+
     def use_synthetic(self, in_background: bool = False) -> bool:
         if in_background:  # as the lesson opens: making and encoding 2,000 rows took ~0.3 s
             return self._load_in_background(lambda: load_table(churn_csv_text(
@@ -282,7 +292,7 @@ class ChurnLesson(Lesson):
         return self._loader
 
     def is_loading(self) -> bool:
-        return self._loader is not None
+        return self._loader is not None or self._example_pending
 
     def cancel_loading(self) -> None:
         if self._loader is not None:

@@ -24,6 +24,7 @@ from core.teaching.runs import RunStore
 from core.teaching.scenes import make_scenes
 from core.teaching.yolo import Grid
 from gui.lessons.base import Lesson
+from gui.widgets.after_paint import after_first_paint
 from gui.lessons.yolo_pages import (PACES, ROUND_SCENES, SETTINGS, AnchorsPage, CellsPage,
                                     IouPage, MapPage, NmsPage, TimingPage, TrainPage, pct)
 from gui.training_worker import TrainingSession, TrainingTask
@@ -154,6 +155,11 @@ class YoloLesson(Lesson):
 
     # --- loading (worker) ---------------------------------------------------------------
     def activate(self) -> None:
+        # its workers (scoring 200 scenes, fitting anchors) start once the lesson is on
+        # screen: started with it, they delayed its first paint by 50-300 ms
+        after_first_paint(self, self._load_if_needed)
+
+    def _load_if_needed(self) -> None:
         if self.model is None and not self._loading:
             self.load_shipped()
 

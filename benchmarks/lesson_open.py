@@ -27,6 +27,10 @@ click arrives, and measures:
             lesson queued to run at once (what the learner waits for)
   cpu       the GUI thread's processor time over the same span: what the opening costs on an
             idle machine (wall times grow with the machine's load, this hardly does)
+  others    the processor time of the app's other threads over the same span (workers the
+            lesson started, anything still running from the start-up): on two cores it
+            competes with the GUI thread for the cores and their shared caches
+  gc        time spent in garbage collections over the same span (part of open)
   stall     the longest time the GUI thread was unavailable in the 2 s after the click (a
             lesson that opens fast but then computes on the GUI thread shows here)
 
@@ -77,7 +81,21 @@ title = %(title)r
 row = win.row_of(title)
 out = {"title": title}
 ticks = []
-state = {"click": None, "painted": None, "open": None, "cpu": None}
+state = {"click": None, "painted": None, "open": None, "cpu": None, "proc": None}
+
+
+import gc
+gc_spans = []   # (start, end) of every garbage collection on any thread
+
+
+def _on_gc(phase, info):
+    if phase == "start":
+        gc_spans.append([time.perf_counter(), None])
+    elif gc_spans and gc_spans[-1][1] is None:
+        gc_spans[-1][1] = time.perf_counter()
+
+
+gc.callbacks.append(_on_gc)
 
 
 class FirstPaint(QObject):
@@ -98,6 +116,7 @@ def tick():
     if state["painted"] is not None and state["open"] is None:
         state["open"] = now
         state["cpu"] = time.thread_time() - state["cpu"]
+        state["proc"] = time.process_time() - state["proc"]
     if now - state["click"] > %(watch)r:
         timer.stop()
         after = [t for t in ticks if t >= state["click"]]
@@ -105,6 +124,9 @@ def tick():
         out["open_ms"] = (state["open"] - state["click"]) * 1000
         out["stall_ms"] = max(gaps) * 1000
         out["cpu_ms"] = state["cpu"] * 1000
+        out["others_ms"] = (state["proc"] - state["cpu"]) * 1000
+        out["gc_ms"] = 1000 * sum(b - a for a, b in gc_spans
+                                  if b is not None and state["click"] <= a <= state["open"])
         print(json.dumps(out)); sys.stdout.flush()
         win.close(); app.quit()
 
@@ -113,6 +135,7 @@ def click():
     app.installEventFilter(first_paint)   # the lesson and its children: any first paint
     state["click"] = time.perf_counter()
     state["cpu"] = time.thread_time()
+    state["proc"] = time.process_time()
     if %(profile)r:
         import cProfile, pstats
         prof = cProfile.Profile()
@@ -197,12 +220,17 @@ def main() -> None:
         rows.append((title, statistics.median(r["open_ms"] for r in results),
                      statistics.median(r["cpu_ms"] for r in results),
                      statistics.median(r["stall_ms"] for r in results),
-                     max(r["stall_ms"] for r in results)))
-        print(f"  {title}: open {rows[-1][1]:.0f} ms, cpu {rows[-1][2]:.0f} ms", file=sys.stderr, flush=True)
-    print(f"{'lesson':<40}{'open ms':>9}{'cpu ms':>8}{'stall ms':>10}{'worst stall':>13}")
-    for title, open_ms, cpu, stall, worst in sorted(rows, key=lambda r: -r[2]):
+                     max(r["stall_ms"] for r in results),
+                     statistics.median(r["others_ms"] for r in results)))
+        each = ", ".join(f"{r['open_ms']:.0f}/{r['cpu_ms']:.0f}/{r['others_ms']:.0f}/"
+                         f"{r['gc_ms']:.0f}" for r in results)
+        print(f"  {title}: open/cpu/others/gc ms per run {each}", file=sys.stderr, flush=True)
+    print(f"{'lesson':<40}{'open ms':>9}{'cpu ms':>8}{'others':>8}{'stall ms':>10}"
+          f"{'worst stall':>13}")
+    for title, open_ms, cpu, stall, worst, others in sorted(rows, key=lambda r: -r[2]):
         flag = "" if cpu <= TARGET_MS else "  OVER 200 ms"
-        print(f"{title[:39]:<40}{open_ms:>9.0f}{cpu:>8.0f}{stall:>10.0f}{worst:>13.0f}{flag}")
+        print(f"{title[:39]:<40}{open_ms:>9.0f}{cpu:>8.0f}{others:>8.0f}{stall:>10.0f}"
+              f"{worst:>13.0f}{flag}")
     words = {"warm": "clicked after the app's warm-up loaded every kernel",
              "early": "clicked with Numba started, the lesson's kernels not loaded",
              "cold": "clicked before Numba started"}

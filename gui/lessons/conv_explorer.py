@@ -258,7 +258,7 @@ class ConvExplorerLesson(ConvExplorerPages, Lesson):
     # --- data -----------------------------------------------------------------------------
     def digits(self):
         if self._digits is None:
-            self._digits = load_offline_digits()
+            self._digits = load_offline_digits(read_only=True)   # only read: no 15.7 MB copy
         return self._digits
 
     def _on_digit_changed(self, _v) -> None:

@@ -39,5 +39,7 @@ class _AfterFirstPaint(QObject):
 
 def after_first_paint(widget: QWidget, fn: Callable[[], object]) -> None:
     """Call `fn()` once, on the GUI thread, just after `widget` is first painted (or after
-    FALLBACK_MS if it is not painted by then). Nothing runs if the widget is deleted first."""
+    FALLBACK_MS if it is not painted by then). Nothing runs if the widget is deleted first.
+    Not from an event filter watching `widget` itself: Qt would hand the filter the event
+    it is filtering again, and again."""
     _AfterFirstPaint(widget, fn)

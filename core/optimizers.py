@@ -202,9 +202,28 @@ class Adam(Optimizer):
         m += (1 - b1) * g
         v *= b2
         v += (1 - b2) * g * g
+        return -self._step_size() * m / (np.sqrt(v) + np.float32(self.epsilon))
+
+    def _step_size(self) -> np.float32:
         t = self.iterations
-        step = self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
-        return -np.float32(step) * m / (np.sqrt(v) + np.float32(self.epsilon))
+        return np.float32(
+            self.learning_rate * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t))
+
+    def _apply_in_place(self, params, grads) -> bool:
+        """_update's rule and the apply as one kernel pass (core.kernels.sgd.adam_in_place):
+        the same float32 operations in the same order, without the temporaries."""
+        from core.kernels import sgd as K
+
+        if not all(_kernel_ready(p, g) for p, g in zip(params, grads)):
+            return False
+        b1, b2 = np.float32(self.beta_1), np.float32(self.beta_2)
+        step, eps = self._step_size(), np.float32(self.epsilon)
+        for p, g in zip(params, grads):
+            m = self._slot(id(p), "m", p)
+            v = self._slot(id(p), "v", p)
+            K.adam_in_place(p.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
+                            b1, b2, step, eps)
+        return True
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,

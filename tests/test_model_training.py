@@ -286,6 +286,33 @@ def test_divergence_with_nan_predictions_reports_the_reason_not_a_metric_error()
     assert all(np.all(np.isfinite(w)) for w in m.get_weights())
 
 
+def test_adam_in_place_update_equals_the_numpy_rule_bit_for_bit():
+    """The in-place Adam kernel gives what Keras's Adam formulas give in float32 NumPy,
+    bit for bit (moments, bias-corrected step, epsilon outside the square root), over
+    steps where the bias correction still changes."""
+    import math
+
+    rng = np.random.default_rng(4)
+    params = [rng.standard_normal((9, 4)).astype(np.float32), rng.standard_normal(4).astype(np.float32)]
+    p_ref = [p.copy() for p in params]
+    m_ref = [np.zeros_like(p) for p in params]
+    v_ref = [np.zeros_like(p) for p in params]
+    lr, b1, b2, eps = 0.01, np.float32(0.9), np.float32(0.999), np.float32(1e-7)
+    opt = Adam(lr)
+    for t in range(1, 6):
+        grads = [(rng.standard_normal(p.shape) * 10.0 ** rng.integers(-3, 3)).astype(np.float32)
+                 for p in params]
+        assert opt.apply(params, grads, return_updates=False) is None
+        step = np.float32(lr * math.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t))
+        for p, m, v, g in zip(p_ref, m_ref, v_ref, grads):
+            m[...] = m * b1 + (np.float32(1) - b1) * g
+            v[...] = v * b2 + (np.float32(1) - b2) * g * g
+            p += (-step * m) / (np.sqrt(v) + eps)
+        for p, want in zip(params, p_ref):
+            np.testing.assert_array_equal(p, want)
+    assert opt.iterations == 5
+
+
 @pytest.mark.parametrize("momentum,nesterov", [(0.0, False), (0.9, False), (0.9, True)])
 def test_sgd_in_place_update_equals_the_numpy_rule(momentum, nesterov):
     """The fast in-place SGD path gives bit-for-bit what the plain NumPy formulas give."""

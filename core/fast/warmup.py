@@ -199,6 +199,8 @@ def _training_steps():
         w, g, v = _arrays(rng, (6,), (6,), (6,))
         S.sgd_plain(w, g, np.float32(0.1))
         S.sgd_momentum(w, g, v, np.float32(0.1), np.float32(0.9), False)
+        S.adam_in_place(w, g, v, v.copy(), np.float32(0.9), np.float32(0.999), np.float32(0.1),
+                        np.float32(1e-7))
 
     def dense_network_step():
         # a dense network's whole step is one kernel (core.kernels.dense_step): one model

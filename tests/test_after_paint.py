@@ -38,3 +38,20 @@ def test_a_widget_never_shown_still_gets_its_work(qtbot):
     qtbot.addWidget(w)
     after_first_paint(w, lambda: log.append("work"))
     qtbot.waitUntil(lambda: log == ["work"], timeout=FALLBACK_MS + 2000)
+
+
+def test_a_lesson_closed_before_its_first_paint_starts_no_worker(qtbot):
+    """Churn, YOLO and the optimizer paths start their loading workers after their first
+    paint: closed before it, they must start none (a thread left running at exit aborts)."""
+    from gui.lessons.churn import ChurnLesson
+    from gui.lessons.optimizer_paths import OptimizerPathsLesson
+    from gui.lessons.yolo import YoloLesson
+
+    lessons = [cls() for cls in (ChurnLesson, OptimizerPathsLesson, YoloLesson)]
+    for les in lessons:
+        qtbot.addWidget(les)
+        les.activate()
+        les.shutdown()
+    qtbot.wait(FALLBACK_MS + 200)
+    for les in lessons:
+        assert les.running_workers() == [], type(les).__name__

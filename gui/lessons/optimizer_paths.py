@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QComboBox, QSpinBox, QTabWidget
 
 from core.teaching import descent_paths as dp
 from gui.lessons.base import Lesson
+from gui.widgets.after_paint import after_first_paint
 from gui.lessons.optimizer_paths_page import PathsPage
 from gui.widgets.numbers import fmt
 from gui.widgets.playback import PlaybackClock
@@ -61,6 +62,7 @@ class OptimizerPathsLesson(Lesson):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._generation = {"variants": 0, "arena": 0}
+        self._closed = False
         self._recompute = {}
         for which in ("variants", "arena"):
             timer = QTimer(self)
@@ -87,8 +89,19 @@ class OptimizerPathsLesson(Lesson):
         pb.step_back.connect(lambda: self.page().step_back())
         pb.reset.connect(self.reset)
         self.tabs.currentChanged.connect(self._on_tab)
-        self.compute("variants")
-        self.compute("arena")
+        for page in (self.variants, self.arena):
+            page.set_busy("Computing the runs…")
+        # the runs are computed in workers started once the lesson is on screen: started
+        # with it, their Python delayed its first paint by 40-100 ms
+        after_first_paint(self, self._compute_both)
+
+    def _compute_both(self) -> None:
+        if self._closed:
+            return
+        if self._generation["variants"] == 0:   # nothing asked for since
+            self.compute("variants")
+        if self._generation["arena"] == 0:
+            self.compute("arena")
 
     # --- settings -------------------------------------------------------------------------
     def _build_variant_settings(self) -> None:
@@ -239,6 +252,7 @@ class OptimizerPathsLesson(Lesson):
         super().deactivate()
 
     def shutdown(self) -> None:
+        self._closed = True
         self.clock.stop()
         for timer in self._recompute.values():
             timer.stop()

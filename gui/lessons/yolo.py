@@ -86,6 +86,7 @@ class YoloLesson(Lesson):
         self.session: TrainingSession | None = None
         self.store = RunStore("yolo")
         self._loading = False
+        self._closed = False
         self._live = {"steps": [], "maps": []}
         #: (scene index, raw outputs) of the detector in training, for the scene on screen
         self._live_raw = None
@@ -160,7 +161,7 @@ class YoloLesson(Lesson):
         after_first_paint(self, self._load_if_needed)
 
     def _load_if_needed(self) -> None:
-        if self.model is None and not self._loading:
+        if self.model is None and not self._loading and not self._closed:
             self.load_shipped()
 
     def load_shipped(self) -> None:
@@ -438,3 +439,7 @@ class YoloLesson(Lesson):
             self.playback.set_playing(False)
         super().deactivate()
 
+
+    def shutdown(self) -> None:
+        self._closed = True     # a load still waiting for the first paint never starts
+        super().shutdown()

@@ -2,6 +2,8 @@
 off the GUI thread, each scored on held-out scenes, what the learner sees in words."""
 
 
+import pytest
+
 import gui.lessons.detection_tasks as dt
 from core.teaching import scene_tasks as st
 from core.teaching.scenes import BACKGROUND
@@ -107,3 +109,24 @@ def test_a_missing_trained_network_is_said_in_a_sentence_and_training_still_offe
     assert "not trained yet" in lesson.texts["detection"].text()
     assert lesson.train_button.isEnabled()
     lesson.shutdown()
+
+
+def test_scoring_the_shipped_networks_can_stop_between_networks(monkeypatch):
+    """Closing the window while the shipped networks are scored stops the worker at the
+    next network instead of running every score to the end."""
+    scored = []
+    monkeypatch.setattr(dt, "make_scenes", lambda *a, **k: "held-out scenes")
+    monkeypatch.setattr(dt, "score", lambda kind, m, grid, held: scored.append(kind) or 0.5)
+    models = {"classification": object(), "detection": object(), "segmentation": object()}
+
+    gen = dt._score_trained(models, grid=None)
+    assert next(gen) == "classification" and scored == []
+    assert next(gen) == "detection" and scored == ["classification"]
+    gen.close()                                   # what the worker does on cancel
+    assert scored == ["classification"]           # the other two were never scored
+
+    gen = dt._score_trained(models, grid=None)
+    with pytest.raises(StopIteration) as done:
+        while True:
+            next(gen)
+    assert done.value.value == {k: 0.5 for k in models}

@@ -89,10 +89,16 @@ def _load_trained(grid: Grid, image):
     return models, answers, missing, image
 
 
-def _score_trained(models: dict, grid: Grid) -> dict:
-    """{kind: held-out score} of the shipped networks (worker thread)."""
+def _score_trained(models: dict, grid: Grid):
+    """{kind: held-out score} of the shipped networks (worker thread). A generator: each
+    yield lets the worker stop between networks when the window closes (one plain call
+    could outlast the window's shutdown budget)."""
     held = make_scenes(HELD_OUT_SCENES, seed=HELD_OUT_SEED, split="test")
-    return {kind: score(kind, m, grid, held) for kind, m in models.items()}
+    scores = {}
+    for kind, m in models.items():
+        yield kind
+        scores[kind] = score(kind, m, grid, held)
+    return scores
 
 
 class DetectionTasksLesson(Lesson):
@@ -209,9 +215,9 @@ class DetectionTasksLesson(Lesson):
             self.start_worker(_score_trained, models, self.grid,
                               on_finished=self._shipped_scored)
 
-    def _shipped_scored(self, scores: dict) -> None:
-        if not self.pretrained:
-            return                              # fresh networks have their own scores
+    def _shipped_scored(self, scores: dict | None) -> None:
+        if scores is None or not self.pretrained:
+            return          # stopped (window closing), or fresh networks have their own scores
         self.scores = {kind: (value, None) for kind, value in scores.items()}
         self._show()
         self.shipped_scored.emit()

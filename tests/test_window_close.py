@@ -139,16 +139,28 @@ def test_nothing_unsaved_closes_without_a_question(qtbot, monkeypatch):
     assert asked == [] and not win.isVisible()
 
 
-def _click_when_asked(text):
-    def click():
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            QTimer.singleShot(20, click)
-            return
-        clicked.append(box.informativeText())
-        next(b for b in box.findChildren(QPushButton) if b.text() == text).click()
-
+def _click_when_asked(win, text, tries=500):
+    """Click `text` in the question `win` asks once it is on screen. The box is found among
+    the window's own children, not as the application's active modal widget (which could
+    be another test's), and if it never shows the button the box is rejected after ~10 s:
+    the test's assertions then fail instead of the suite hanging in the box's exec()."""
     clicked = []
+
+    def click(left=tries):
+        boxes = [b for b in win.findChildren(QMessageBox) if b.isVisible()]
+        buttons = [(box, b) for box in boxes for b in box.findChildren(QPushButton)
+                   if b.text() == text]
+        if not buttons:
+            if left > 0:
+                QTimer.singleShot(20, lambda: click(left - 1))
+            else:
+                for box in boxes:
+                    box.reject()
+            return
+        box, button = buttons[0]
+        clicked.append(box.informativeText())
+        button.click()
+
     QTimer.singleShot(20, click)
     return clicked
 
@@ -156,11 +168,11 @@ def _click_when_asked(text):
 def test_the_question_names_what_would_be_lost(qtbot):
     win, lesson = _window(qtbot)
     lesson.unsaved = ["the CNN in “Draw a digit” (taught)"]
-    seen = _click_when_asked("Cancel")
+    seen = _click_when_asked(win, "Cancel")
     win.close()
     assert win.isVisible()
     assert "the CNN in “Draw a digit” (taught)" in seen[0]
-    seen = _click_when_asked("Quit without saving")
+    seen = _click_when_asked(win, "Quit without saving")
     win.close()
     assert not win.isVisible()
 

@@ -85,7 +85,8 @@ class Optimizer:
             raise ValueError("one gradient is needed per parameter")
         grads = self.clip(grads)
         self.count_step()
-        if not return_updates and self._apply_in_place(params, grads):
+        if (not return_updates and all(_kernel_ready(p, g) for p, g in zip(params, grads))
+                and self._apply_in_place(params, grads)):
             return None
         updates = []
         for p, g in zip(params, grads):
@@ -95,7 +96,8 @@ class Optimizer:
         return updates
 
     def _apply_in_place(self, params, grads) -> bool:
-        """Update without building the updates; False if this optimizer has no such path."""
+        """Update without building the updates (every pair passed _kernel_ready); False if
+        this optimizer has no such path."""
         return False
 
     def fused_rule(self) -> FusedRule | None:
@@ -157,8 +159,6 @@ class SGD(Optimizer):
         the same order, without a gradient-sized temporary."""
         from core.kernels import sgd as K
 
-        if not all(_kernel_ready(p, g) for p, g in zip(params, grads)):
-            return False
         lr = np.float32(self.learning_rate)
         mu = np.float32(self.momentum)
         for p, g in zip(params, grads):
@@ -214,8 +214,6 @@ class Adam(Optimizer):
         the same float32 operations in the same order, without the temporaries."""
         from core.kernels import sgd as K
 
-        if not all(_kernel_ready(p, g) for p, g in zip(params, grads)):
-            return False
         b1, b2 = np.float32(self.beta_1), np.float32(self.beta_2)
         step, eps = self._step_size(), np.float32(self.epsilon)
         for p, g in zip(params, grads):

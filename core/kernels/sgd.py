@@ -1,8 +1,9 @@
 """SGD's (and Adam's) update applied in place, one pass over each parameter, no temporaries.
 
 The rules' readable forms are SGD._update and Adam._update (core/optimizers.py); these
-are their one compiled form each. SGD's in-place update calls `sgd_in_place`, the fused dense step (core.kernels.
-dense_step) `sgd_matrix_auto` and `sgd_plain` from compiled code: the same loops either way.
+are their one compiled form each. SGD's in-place update calls `sgd_in_place`, the fused
+dense step (core.kernels.dense_step) `sgd_matrix_auto` and `sgd_plain` from compiled code:
+the same loops either way.
 
 NumPy's `p += -lr * g` makes a gradient-sized temporary and reads everything twice; for
 the course CNN that was ~0.1-0.3 ms of a 6 ms step. These loops do the same float32

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePo
                                QTextBrowser, QVBoxLayout, QWidget)
 
 from gui.app import Worker
+from gui.widgets.after_paint import after_first_paint
 from gui.presentation import narrow_choices
 from core.teaching.course_map import tutorial_caption, tutorials_of
 from core.teaching.predict import Question, Score
@@ -141,6 +142,7 @@ class Lesson(QWidget):
         # clicking an empty spot takes focus off a slider, giving ← / → back to stepping
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self._workers: list[Worker] = []
+        self._shut_down = False
         self._sessions: list = []          # TrainingSessions started, until they finish
         self._trained: dict = {}           # run name → (description, model), latest last
         self.playback: PlaybackBar | None = None
@@ -472,6 +474,12 @@ class Lesson(QWidget):
         self._workers.append(worker)
         return worker.start()
 
+    def after_first_paint(self, fn) -> None:
+        """Call `fn()` just after the lesson is first on screen (gui/widgets/after_paint.py),
+        unless the lesson has been shut down by then: loading work a lesson starts this way
+        no longer competes with its own opening, and never starts as the window closes."""
+        after_first_paint(self, lambda: None if self._shut_down else fn())
+
     def _forget(self, worker: Worker) -> None:
         if worker in self._workers:
             self._workers.remove(worker)
@@ -576,5 +584,6 @@ class Lesson(QWidget):
     def shutdown(self) -> None:
         """The window is closing: stop training, then stop and wait for every worker this
         lesson started."""
+        self._shut_down = True
         self.stop_sessions(why="when the window closed")
         self.stop_workers()

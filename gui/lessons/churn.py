@@ -35,7 +35,6 @@ from gui.widgets.churn_factors import ChurnFactorsView
 from gui.widgets.load_progress import LoadProgress, worker_progress
 from gui.widgets.numbers import fmt
 from gui.widgets.preprocessing_view import PreprocessingView
-from gui.widgets.after_paint import after_first_paint
 from gui.widgets.lazy_tab import LazyTab
 
 SYNTHETIC_SOURCE = "synthetic-churn.csv"
@@ -109,7 +108,7 @@ class ChurnLesson(Lesson):
         self.set_visual(root)
         self._build_controls()
         # the example table is made in a worker, started once the lesson is on screen
-        after_first_paint(self, self._load_example)
+        self.after_first_paint(self._load_example)
 
     # --- building ---------------------------------------------------------------------------
     def _build_compare(self) -> BalancingCompare:
@@ -225,7 +224,7 @@ class ChurnLesson(Lesson):
     # --- data ------------------------------------------------------------------------------
     def _load_example(self) -> None:
         self._example_pending = False
-        if self.table_data is None and self._loader is None and not self._closing:
+        if self.table_data is None and self._loader is None:
             self.use_synthetic(in_background=True)
         else:
             self._update_controls()

@@ -21,7 +21,6 @@ from core.teaching.overfitting import (MaskRecorder, StepBatches, build_overfit_
 from core.teaching.runs import RunStore
 from core.teaching.tasks import parse_learning_rate
 from gui.lessons.base import Lesson
-from gui.widgets.after_paint import after_first_paint
 from gui.training_worker import TrainingSession, TrainingTask, format_duration
 from gui.widgets.diagram.network import NetworkDiagram
 from gui.widgets.fit_capacity import FitCapacityView
@@ -218,7 +217,7 @@ class DropoutLesson(Lesson):
             # given its network just after the lesson's paint: the ~30 ms of laying it out
             # do not hold up the lesson's opening. (A filter installed on the diagram
             # while its Show is being filtered would be handed that same Show again.)
-            after_first_paint(self, lambda: self.diagram)
+            self.after_first_paint(lambda: self.diagram)
         return super().eventFilter(obj, event)
 
     def _build_fits(self) -> FitCapacityView:

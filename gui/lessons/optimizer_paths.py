@@ -20,7 +20,6 @@ from PySide6.QtWidgets import QComboBox, QSpinBox, QTabWidget
 
 from core.teaching import descent_paths as dp
 from gui.lessons.base import Lesson
-from gui.widgets.after_paint import after_first_paint
 from gui.lessons.optimizer_paths_page import PathsPage
 from gui.widgets.numbers import fmt
 from gui.widgets.playback import PlaybackClock
@@ -62,7 +61,6 @@ class OptimizerPathsLesson(Lesson):
     def __init__(self, parent=None):
         super().__init__(parent)
         self._generation = {"variants": 0, "arena": 0}
-        self._closed = False
         self._recompute = {}
         for which in ("variants", "arena"):
             timer = QTimer(self)
@@ -93,11 +91,9 @@ class OptimizerPathsLesson(Lesson):
             page.set_busy("Computing the runs…")
         # the runs are computed in workers started once the lesson is on screen: started
         # with it, their Python delayed its first paint by 40-100 ms
-        after_first_paint(self, self._compute_both)
+        self.after_first_paint(self._compute_both)
 
     def _compute_both(self) -> None:
-        if self._closed:
-            return
         if self._generation["variants"] == 0:   # nothing asked for since
             self.compute("variants")
         if self._generation["arena"] == 0:
@@ -252,7 +248,6 @@ class OptimizerPathsLesson(Lesson):
         super().deactivate()
 
     def shutdown(self) -> None:
-        self._closed = True
         self.clock.stop()
         for timer in self._recompute.values():
             timer.stop()

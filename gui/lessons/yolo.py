@@ -24,7 +24,6 @@ from core.teaching.runs import RunStore
 from core.teaching.scenes import make_scenes
 from core.teaching.yolo import Grid
 from gui.lessons.base import Lesson
-from gui.widgets.after_paint import after_first_paint
 from gui.lessons.yolo_pages import (PACES, ROUND_SCENES, SETTINGS, AnchorsPage, CellsPage,
                                     IouPage, MapPage, NmsPage, TimingPage, TrainPage, pct)
 from gui.training_worker import TrainingSession, TrainingTask
@@ -86,7 +85,6 @@ class YoloLesson(Lesson):
         self.session: TrainingSession | None = None
         self.store = RunStore("yolo")
         self._loading = False
-        self._closed = False
         self._live = {"steps": [], "maps": []}
         #: (scene index, raw outputs) of the detector in training, for the scene on screen
         self._live_raw = None
@@ -158,10 +156,10 @@ class YoloLesson(Lesson):
     def activate(self) -> None:
         # its workers (scoring 200 scenes, fitting anchors) start once the lesson is on
         # screen: started with it, they delayed its first paint by 50-300 ms
-        after_first_paint(self, self._load_if_needed)
+        self.after_first_paint(self._load_if_needed)
 
     def _load_if_needed(self) -> None:
-        if self.model is None and not self._loading and not self._closed:
+        if self.model is None and not self._loading:
             self.load_shipped()
 
     def load_shipped(self) -> None:
@@ -438,8 +436,3 @@ class YoloLesson(Lesson):
         if self.playback is not None:
             self.playback.set_playing(False)
         super().deactivate()
-
-
-    def shutdown(self) -> None:
-        self._closed = True     # a load still waiting for the first paint never starts
-        super().shutdown()

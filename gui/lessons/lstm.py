@@ -25,7 +25,7 @@ from gui.training_worker import TrainingSession, TrainingTask
 from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR
 from gui.widgets.numbers import mono_font
 from gui.widgets.playback import PlaybackClock
-from gui.widgets.plots import LegendPlot
+from gui.widgets.plots import LegendPlot, text_size
 
 STEP_MS = 1100
 MEMORY_BUTTON = "Train both"
@@ -184,10 +184,15 @@ class LstmLesson(Lesson):
         self.acc_plot = LegendPlot("epoch", "accuracy on new sequences (%)", legend_columns=2)
         self.acc_plot.plot_item.setYRange(0, 100)
         self.acc_plot.plot_item.setMouseEnabled(x=False, y=False)
-        self.grad_plot = LegendPlot("time step (1 = the sign to remember)",
-                                    "gradient size ‖∂L/∂h_t‖", legend_columns=2,
-                                    left_axis=PowerOfTenAxis("left"))
+        self.grad_plot = LegendPlot("time step (1 = the sign to remember)", "gradient size",
+                                    legend_columns=2)
         self.grad_plot.setMinimumWidth(520)
+        axis = PowerOfTenAxis("left")
+        axis.setPen(pg.mkPen("#5b626c"))
+        axis.setTextPen(pg.mkPen("#1d232b"))
+        self.grad_plot.plot_item.setAxisItems({"left": axis})
+        self.grad_plot.plot_item.setLabel("left", "gradient size ‖∂L/∂h_t‖", color="#1d232b",
+                                          size=text_size())
         self.grad_plot.plot_item.setMouseEnabled(x=False, y=False)
         self.grad_plot.setToolTip("How much of the loss's gradient reaches each time step's "
                                   "hidden state (log scale), measured on the last epoch's "

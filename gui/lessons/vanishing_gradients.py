@@ -70,7 +70,12 @@ def _value_lines(unit: str, values: np.ndarray, per_line: int = 5) -> str:
 
 
 def _log_plot(x_label: str, y_label: str, legend_columns: int = 0) -> LegendPlot:
-    plot = LegendPlot(x_label, y_label, legend_columns, left_axis=PowerOfTenAxis("left"))
+    plot = LegendPlot(x_label, y_label, legend_columns)
+    axis = PowerOfTenAxis("left")
+    axis.setPen(pg.mkPen("#5b626c"))
+    axis.setTextPen(pg.mkPen("#1d232b"))
+    plot.plot_item.setAxisItems({"left": axis})
+    plot.plot_item.setLabel("left", y_label, color="#1d232b")
     plot.plot_item.setMouseEnabled(x=False, y=False)
     plot.setMinimumHeight(170)
     return plot

@@ -16,20 +16,16 @@ def text_size() -> str:
 
 class LegendPlot(pg.GraphicsLayoutWidget):
     """A light plot with labelled axes and a grid, and its legend in a row *below* it,
-    so the legend never hides a data point. Items added with `name=` join the legend.
-    `left_axis` replaces the default left axis (a log scale's PowerOfTenAxis, say): given
-    here, the plot is built with it instead of building a default one and swapping it."""
+    so the legend never hides a data point. Items added with `name=` join the legend."""
 
-    def __init__(self, x_label: str, y_label: str, legend_columns: int = 3, parent=None,
-                 left_axis: pg.AxisItem | None = None):
+    def __init__(self, x_label: str, y_label: str, legend_columns: int = 3, parent=None):
         super().__init__(parent)
         self.setBackground("w")
         # room above the plot: a tick label at the very top of the range is not cut in half
         self.ci.layout.setContentsMargins(2, 8, 2, 2)
         # no context menu: built with it and then switched off, pyqtgraph makes and throws
         # away a menu per plot (~6 ms each, on the GUI thread as a lesson opens)
-        axes = {"left": left_axis} if left_axis is not None else None
-        self.plot_item = self.addPlot(row=0, col=0, enableMenu=False, axisItems=axes)
+        self.plot_item = self.addPlot(row=0, col=0, enableMenu=False)
         item = self.plot_item
         for side in ("left", "bottom"):
             axis = item.getAxis(side)

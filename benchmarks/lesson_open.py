@@ -30,13 +30,16 @@ click arrives, and measures:
   others    the processor time of the app's other threads over the same span (workers the
             lesson started, anything still running from the start-up): on two cores it
             competes with the GUI thread for the cores and their shared caches
+  built     from the click to the lesson constructed, shown and activated (the click's
+            own handler returned; the rest of open is painting and queued work)
+  painted   from the click to the first paint event of any widget (printed per run)
   gc        time spent in garbage collections over the same span (part of open)
   stall     the longest time the GUI thread was unavailable in the 2 s after the click (a
             lesson that opens fast but then computes on the GUI thread shows here)
 
 Prints the median of the runs per lesson, most processor time first, and the load average:
-the machine may be shared, so compare lessons within one run. `--profile` prints a cProfile of the click
-(construction + activate) for each lesson instead.
+the machine may be shared, so compare lessons within one run. `--profile` prints a cProfile of the open span
+(construction, activate, the first paint) for each lesson instead.
 """
 from __future__ import annotations
 
@@ -106,6 +109,10 @@ class FirstPaint(QObject):
 
 
 first_paint = FirstPaint()
+prof = None
+if %(profile)r:
+    import cProfile, pstats
+    prof = cProfile.Profile()
 
 
 def tick():
@@ -114,6 +121,9 @@ def tick():
     if state["click"] is None:
         return
     if state["painted"] is not None and state["open"] is None:
+        if prof is not None:
+            prof.disable()
+            pstats.Stats(prof, stream=sys.stderr).sort_stats(%(sort)r).print_stats(45)
         state["open"] = now
         state["cpu"] = time.thread_time() - state["cpu"]
         state["proc"] = time.process_time() - state["proc"]
@@ -122,6 +132,8 @@ def tick():
         after = [t for t in ticks if t >= state["click"]]
         gaps = [b - a for a, b in zip([state["click"]] + after, after)]
         out["open_ms"] = (state["open"] - state["click"]) * 1000
+        out["built_ms"] = (state["built"] - state["click"]) * 1000
+        out["painted_ms"] = (state["painted"] - state["click"]) * 1000
         out["stall_ms"] = max(gaps) * 1000
         out["cpu_ms"] = state["cpu"] * 1000
         out["others_ms"] = (state["proc"] - state["cpu"]) * 1000
@@ -136,15 +148,10 @@ def click():
     state["click"] = time.perf_counter()
     state["cpu"] = time.thread_time()
     state["proc"] = time.process_time()
-    if %(profile)r:
-        import cProfile, pstats
-        prof = cProfile.Profile()
-        prof.enable()
-        win.navigator.setCurrentRow(row)
-        prof.disable()
-        pstats.Stats(prof, stream=sys.stderr).sort_stats("cumulative").print_stats(35)
-    else:
-        win.navigator.setCurrentRow(row)
+    if prof is not None:
+        prof.enable()   # until the open span ends (tick): construction, activate, first paint
+    win.navigator.setCurrentRow(row)
+    state["built"] = time.perf_counter()
 
 
 timer = QTimer()
@@ -172,11 +179,12 @@ def lesson_titles() -> list[str]:
     return [t for t in out.stdout.splitlines() if t.strip()]
 
 
-def run(title: str, profile: bool = False, click: str = "warm") -> dict | None:
+def run(title: str, profile: bool = False, click: str = "warm",
+        sort: str = "cumulative") -> dict | None:
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
     with tempfile.TemporaryDirectory() as settings:
         code = CHILD % {"root": str(ROOT), "settings": settings, "title": title,
-                        "watch": WATCH_S, "profile": profile,
+                        "watch": WATCH_S, "profile": profile, "sort": sort,
                         "click": click}
         out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
                              text=True, timeout=600)
@@ -194,7 +202,10 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--only", default="", help="comma-separated lesson titles")
     ap.add_argument("--profile", action="store_true",
-                    help="print a cProfile of each lesson's click instead of timing it")
+                    help="print a cProfile of each lesson's open span (the click to the "
+                         "first free moment after its first paint) instead of timing it")
+    ap.add_argument("--sort", default="cumulative",
+                    help="the profile's order (a pstats key: cumulative, tottime, ...)")
     ap.add_argument("--click", choices=("warm", "early", "cold"), default="warm",
                     help="warm: after the app's background warm-up loaded every kernel "
                          "(what a learner meets); early: Numba started but the lesson's "
@@ -208,7 +219,7 @@ def main() -> None:
         titles = [t for t in titles if t in wanted]
     if args.profile:
         for title in titles:
-            run(title, profile=True, click=when)
+            run(title, profile=True, click=when, sort=args.sort)
         return
     loads = [os.getloadavg()[0]]
     rows = []
@@ -223,8 +234,10 @@ def main() -> None:
                      max(r["stall_ms"] for r in results),
                      statistics.median(r["others_ms"] for r in results)))
         each = ", ".join(f"{r['open_ms']:.0f}/{r['cpu_ms']:.0f}/{r['others_ms']:.0f}/"
-                         f"{r['gc_ms']:.0f}" for r in results)
-        print(f"  {title}: open/cpu/others/gc ms per run {each}", file=sys.stderr, flush=True)
+                         f"{r['gc_ms']:.0f} ({r['built_ms']:.0f}/{r['painted_ms']:.0f})"
+                         for r in results)
+        print(f"  {title}: open/cpu/others/gc ms (built/first paint) per run {each}",
+              file=sys.stderr, flush=True)
     print(f"{'lesson':<40}{'open ms':>9}{'cpu ms':>8}{'others':>8}{'stall ms':>10}"
           f"{'worst stall':>13}")
     for title, open_ms, cpu, stall, worst, others in sorted(rows, key=lambda r: -r[2]):

@@ -6,13 +6,13 @@ Not a lesson itself (the registry lists lessons by module and class).
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QVBoxLayout,
                                QWidget)
 
 from core.teaching.runs import RunStore
 from gui.training_worker import TrainingSession, TrainingTask
 from gui.widgets.numbers import fmt, mono_font
+from gui.widgets.lazy_tab import LazyTab
 from gui.widgets.training_plot import TrainingPlot, run_color
 
 # --- the CNN most recently trained in this session --------------------------------------
@@ -153,34 +153,23 @@ class LiveCurves(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.store = RunStore()
-        self._plot: TrainingPlot | None = None
-        self._placeholder = None
-        if lazy:
-            # `lazy`: the plot (~50 ms to build) waits for the first run, so the lesson opens
-            # faster (issue 15 item 14); until then a line says where the curves will be
-            self._placeholder = QLabel("The loss and accuracy curves appear here when a "
-                                       "network trains.", self)
-            self._placeholder.setObjectName("mutedText")
-            self._placeholder.setWordWrap(True)
-            self._placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            lay.addWidget(self._placeholder)
-        else:
+        # `lazy`: the plot (~50 ms to build) waits for the first run, so the lesson opens
+        # faster (issue 15 item 14); until then a line says where the curves will be
+        self._pane = LazyTab(
+            lambda: TrainingPlot(x_axis="epoch", granularity="both", show_controls=False),
+            placeholder="The loss and accuracy curves appear here when a network trains."
+            if lazy else "")
+        lay.addWidget(self._pane)
+        if not lazy:
             self.plot
         self.current = None
 
     def is_built(self) -> bool:
-        return self._plot is not None
+        return self._pane.is_built()
 
     @property
     def plot(self) -> TrainingPlot:
-        if self._plot is None:
-            self._plot = TrainingPlot(x_axis="epoch", granularity="both", show_controls=False,
-                                      parent=self)
-            self.layout().addWidget(self._plot)
-            if self._placeholder is not None:
-                self._placeholder.hide()
-                self._plot.show()       # a child added to a widget on screen is not shown
-        return self._plot
+        return self._pane.content()
 
     def new_run(self, name: str, settings: dict | None = None):
         """Start a run (a core.teaching.runs.Run) and show it."""

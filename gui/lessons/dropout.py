@@ -84,13 +84,11 @@ class DropoutLesson(Lesson):
         lv = QVBoxLayout(left)
         lv.setContentsMargins(0, 0, 0, 0)
         lv.setSpacing(2)
-        # x axis: epochs, and per-epoch points: the train/validation gap is an epoch story
-        from gui.widgets.training_plot import TrainingPlot
-        self.plot = TrainingPlot(metrics=("loss", "accuracy"), smoothing=0.6, x_axis="epoch",
-                                 granularity="epoch", show_controls=False)
-        lv.addWidget(self.plot, 1)
-        # epochs only here: the plot's own key names per-batch lines this lesson never shows
-        self.plot.style_key.hide()
+        # the chart waits for the first training (~60 ms to build and paint empty axes)
+        self.plot_pane = LazyTab(self._build_plot, placeholder=(
+            "The loss and accuracy of both networks appear here as they train: the gap "
+            "between training and validation is what dropout should shrink."))
+        lv.addWidget(self.plot_pane, 1)
         key = QLabel("●── training (solid) · □┄┄ validation (dashed) · one colour per network, "
                      "named below")
         key.setObjectName("mutedText")
@@ -145,6 +143,22 @@ class DropoutLesson(Lesson):
         self.new_models()
 
     # --- building ---------------------------------------------------------------------------
+    @property
+    def plot(self):
+        """The training chart, built on first use."""
+        return self.plot_pane.content()
+
+    @staticmethod
+    def _build_plot():
+        from gui.widgets.training_plot import TrainingPlot
+
+        # x axis: epochs, and per-epoch points: the train/validation gap is an epoch story
+        plot = TrainingPlot(metrics=("loss", "accuracy"), smoothing=0.6, x_axis="epoch",
+                            granularity="epoch", show_controls=False)
+        # epochs only here: the plot's own key names per-batch lines this lesson never shows
+        plot.style_key.hide()
+        return plot
+
     def _build_controls(self) -> None:
         self.playback = self.add_playback(step_back=False)
         self.playback.play_button.setToolTip("Train both networks, or pause them (Space)")
@@ -499,7 +513,8 @@ class DropoutLesson(Lesson):
             self.session.stop_and_wait(5000, why="by Reset")
         self.session = None
         self.runs = {}
-        self.plot.clear()
+        if self.plot_pane.is_built():
+            self.plot.clear()
         self.gap_label.setText("")
         self.progress.setValue(0)
         self.progress.setFormat("ready: press Play")

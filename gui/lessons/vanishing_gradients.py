@@ -23,6 +23,7 @@ from core.teaching.runs import RunStore
 from gui.lessons.base import Lesson
 from gui.training_worker import TrainingSession, TrainingTask
 from gui.widgets.colors import BACKWARD_COLOR
+from gui.widgets.lazy_tab import LazyTab
 from gui.widgets.plots import LegendPlot
 
 MEASURES = {"weights": "weight gradients", "signal": "error signals"}
@@ -144,34 +145,20 @@ class VanishingGradientsLesson(Lesson):
         grid.addWidget(self.layer_sentence, 2, 0)
         grid.addWidget(self.step_sentence, 2, 1)
 
-        self.loss_plot = _log_plot("weight update", "loss", legend_columns=2)
-        self.loss_plot.setToolTip("Mean squared error after each weight update, log scale.")
-        self.update_plot = _log_plot("weight update", "update size", legend_columns=2)
-        self.update_plot.setToolTip(
-            "How far one update moved all the weights: √Σ (w_after − w_before)². With "
-            f"clipnorm each gradient is scaled to norm ≤ {gf.CLIP_NORM:g} first, so each "
-            f"tensor moves at most learning rate × clipnorm = {gf.CLIP_LEARNING_RATE:g}.")
-        self.clip_curves: dict[str, tuple] = {}
-        for key, legend, _, color, style in CLIP_RUNS:
-            pen = pg.mkPen(color, width=2, style=style)
-            loss = self.loss_plot.plot_item.plot([], [], pen=pen)
-            upd = self.update_plot.plot_item.plot([], [], pen=pen)
-            self.loss_plot.add_legend_entry(loss, legend)
-            self.update_plot.add_legend_entry(upd, legend)
-            self.clip_curves[key] = (loss, upd)
-        updates = gf.CLIP_EPOCHS * math.ceil(len(gf.memory_task()[0]) / gf.CLIP_BATCH)
-        for plot in (self.loss_plot, self.update_plot):   # the whole run's frame, before it runs
-            plot.plot_item.setXRange(0, updates, padding=0.02)
-            plot.plot_item.setYRange(-2, 4, padding=0)
-            plot.plot_item.enableAutoRange(axis="y")
         self.clip_title = self._caption(
             f"Exploding gradients and clipping: the RNN with large recurrent weights (×2), "
             f"SGD learning rate {gf.CLIP_LEARNING_RATE:g}, learning to add the first three "
             f"of 30 inputs")
         self.clip_title.setWordWrap(True)
         grid.addWidget(self.clip_title, 3, 0, 1, 2)
-        grid.addWidget(self.loss_plot, 4, 0)
-        grid.addWidget(self.update_plot, 4, 1)
+        # built at the first training (two log charts cost ~40 ms of the lesson's opening)
+        self.clip_curves: dict[str, tuple] = {}
+        self.clip_charts = LazyTab(self._build_clip_charts, placeholder=(
+            "The loss and the size of every weight update of both runs appear here, on log "
+            "scales: clipnorm off (orange, solid) and clipnorm = "
+            f"{gf.CLIP_NORM:g} (blue, dashed)."))
+        self.clip_charts.setMinimumHeight(170)
+        grid.addWidget(self.clip_charts, 4, 0, 1, 2)
         self.clip_message = self.make_message_label()
         self.clip_message.setText(f"Press “{CLIP_BUTTON}” to train this RNN twice and compare.")
         # the button sits by the charts it fills: the controls bar stays narrow enough for
@@ -369,6 +356,35 @@ class VanishingGradientsLesson(Lesson):
         self._redraw()
 
     # --- clipping -------------------------------------------------------------------------------
+    def _build_clip_charts(self) -> QWidget:
+        """The clipping runs' loss and update-size charts, side by side."""
+        pane = QWidget()
+        row = QHBoxLayout(pane)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(10)          # the grid's spacing: the charts line up with those above
+        self.loss_plot = _log_plot("weight update", "loss", legend_columns=2)
+        self.loss_plot.setToolTip("Mean squared error after each weight update, log scale.")
+        self.update_plot = _log_plot("weight update", "update size", legend_columns=2)
+        self.update_plot.setToolTip(
+            "How far one update moved all the weights: √Σ (w_after − w_before)². With "
+            f"clipnorm each gradient is scaled to norm ≤ {gf.CLIP_NORM:g} first, so each "
+            f"tensor moves at most learning rate × clipnorm = {gf.CLIP_LEARNING_RATE:g}.")
+        for key, legend, _, color, style in CLIP_RUNS:
+            pen = pg.mkPen(color, width=2, style=style)
+            loss = self.loss_plot.plot_item.plot([], [], pen=pen)
+            upd = self.update_plot.plot_item.plot([], [], pen=pen)
+            self.loss_plot.add_legend_entry(loss, legend)
+            self.update_plot.add_legend_entry(upd, legend)
+            self.clip_curves[key] = (loss, upd)
+        updates = gf.CLIP_EPOCHS * math.ceil(len(gf.memory_task()[0]) / gf.CLIP_BATCH)
+        for plot in (self.loss_plot, self.update_plot):   # the whole run's frame, before it runs
+            plot.plot_item.setXRange(0, updates, padding=0.02)
+            plot.plot_item.setYRange(-2, 4, padding=0)
+            plot.plot_item.enableAutoRange(axis="y")
+        row.addWidget(self.loss_plot)
+        row.addWidget(self.update_plot)
+        return pane
+
     def toggle_clipping(self) -> None:
         if self.session is not None and self.session.is_running():
             self.session.stop()
@@ -385,6 +401,7 @@ class VanishingGradientsLesson(Lesson):
             tasks.append(TrainingTask(run, gf.clipping_network(clipnorm), x, y, epochs=epochs,
                                       batch_size=gf.CLIP_BATCH, seed=0,
                                       callbacks=(gf.UpdateSize(),)))
+        self.clip_charts.content()
         for loss, upd in self.clip_curves.values():
             loss.setData([], [])
             upd.setData([], [])

@@ -166,7 +166,7 @@ class CifarLesson(Lesson):
         body = QHBoxLayout()
         body.setSpacing(10)
         left = QVBoxLayout()
-        self.curves = LiveCurves(visual)
+        self.curves = LiveCurves(visual, lazy=True)   # the chart waits for the first training
         left.addWidget(self.curves, 1)
         self.status = TrainingStatus(visual)
         left.addWidget(self.status)

@@ -95,7 +95,16 @@ def _configure():
         except Exception:  # noqa: BLE001
             chunks = 1
     _state["libs"] = [(lib.internal_api, lib.filepath) for lib in libs]
+    _state["arch"] = next((str(getattr(lib, "architecture", "") or "") for lib in libs
+                           if lib.internal_api == "openblas"), "")
     _state["chunks"] = chunks
+
+
+def blas_architecture() -> str:
+    """The kernel family of the OpenBLAS Numba's np.dot uses ("SkylakeX", "Haswell", ...;
+    what OPENBLAS_CORETYPE chooses, if set), or "" if it is not OpenBLAS or unknown."""
+    configure()
+    return _state["arch"]
 
 
 def n_chunks() -> int:

@@ -43,7 +43,7 @@ from numba.extending import overload
 
 from . import _threads
 from ._common import FASTMATH, all_finite_2d, as_float_array, same_dtype
-from .blas import gemm
+from .blas import gemm, gemm_blocks, small_product_limit
 from .fast_exp import exp_nonpositive_prefix as _exp_row
 
 __all__ = ["lstm_forward", "lstm_backward", "rnn_forward", "rnn_backward",
@@ -232,7 +232,7 @@ def _rnn_cell_row(z_row, b, act, slope, h_row, e, bits, one):
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH)
-def _forward_step(x, wp, up, bp, g, act, alpha, zg, cs, tcs, hs, s, t, nt):
+def _forward_step(x, wp, up, bp, g, act, alpha, zg, cs, tcs, hs, s, t, nt, small):
     """Step s, every sample, units block t of nt: that block's z = x_s·W + h_{s−1}·U as one
     product each (its gate columns side by side in wp, up, bp: _thread_order), then the
     cell. zg (T, N, g·m): the LSTM's gates after their functions in Keras's order, or the
@@ -256,7 +256,7 @@ def _forward_step(x, wp, up, bp, g, act, alpha, zg, cs, tcs, hs, s, t, nt):
         target = zg[s][:, c0:c1]
     gemm(x[:, s], wp[:, c0:c1], target, False, False, 0.0)
     if s > 0:
-        gemm(hs[s - 1][:, :], up[:, c0:c1], target, False, False, 1.0)
+        gemm_blocks(hs[s - 1][:, :], up[:, c0:c1], target, False, False, 1.0, small)
     if g == 4:
         e = np.empty(4 * mb, dtype=dt)      # exp(−|z|) per gate column (−2|z| for g)
         ec = np.empty(mb, dtype=dt)         # exp(−2|c|)
@@ -275,7 +275,7 @@ def _forward_step(x, wp, up, bp, g, act, alpha, zg, cs, tcs, hs, s, t, nt):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _forward_threads(x, w, u, b, g, act, alpha, zg, cs, tcs, hs, nt):
+def _forward_threads(x, w, u, b, g, act, alpha, zg, cs, tcs, hs, nt, small):
     """LSTM (g = 4) or SimpleRNN (g = 1) forward through every step. Each step's units are
     shared out among nt threads (all samples each), which meet once per step: h_t must be
     whole before step t+1. (One prange, no serial branch beside it: the step's code is
@@ -291,7 +291,7 @@ def _forward_threads(x, w, u, b, g, act, alpha, zg, cs, tcs, hs, nt):
                 # int64 block numbers: Numba types a prange index once signed, once
                 # unsigned, and every function it reaches would be compiled twice
                 _forward_step(x, wp, up, bp, g, act, alpha, zg, cs, tcs, hs, s, np.int64(t),
-                              nt)
+                              nt, small)
 
 
 # ---------------------------------------------------------------- backward
@@ -366,7 +366,7 @@ def _rnn_grad_row(z_row, h_row, dy_row, arrives, act, leak, dh_next, d_row, dh_r
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH)
-def _weight_grads_step(x, hs, dz, dw, du, db_sum, s, t, nt):
+def _weight_grads_step(x, hs, dz, dw, du, db_sum, s, t, nt, small):
     """Gate columns block t of nt of step s's share of the weight gradients:
     dW += x_sᵀ·dz_s, dU += h_{s−1}ᵀ·dz_s, db += Σ dz_s (float64 sums). Done step by step
     while dz_s is still in the cache: one product over every step at once reads operands
@@ -377,7 +377,7 @@ def _weight_grads_step(x, hs, dz, dw, du, db_sum, s, t, nt):
     d = dz[s]
     gemm(x[:, s], d[:, c0:c1], dw[:, c0:c1], True, False, 1.0)
     if s > 0:
-        gemm(hs[s - 1][:, :], d[:, c0:c1], du[:, c0:c1], True, False, 1.0)
+        gemm_blocks(hs[s - 1][:, :], d[:, c0:c1], du[:, c0:c1], True, False, 1.0, small)
     for r in range(d.shape[0]):
         row = dz[s, r]
         for j in range(c0, c1):
@@ -386,7 +386,7 @@ def _weight_grads_step(x, hs, dz, dw, du, db_sum, s, t, nt):
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH)
 def _backward_step(x, u, g, act, alpha, zg, cs, tcs, hs, dy, dz, dhs, dh_next, dc_next, dw,
-                   du, db_sum, s, t, nt):
+                   du, db_sum, s, t, nt, small):
     """Step s backwards, every sample, units block t of nt. First what step s+1's dz
     (whole: the threads met since) gives: ∂L/∂h_s through it for this block's units,
     dh_next = dz_{s+1}·U[units]ᵀ, and gate columns block t of its weight-gradient terms.
@@ -394,9 +394,10 @@ def _backward_step(x, u, g, act, alpha, zg, cs, tcs, hs, dy, dz, dhs, dh_next, d
     n_steps, n, m = zg.shape[0], zg.shape[1], u.shape[0]
     j0, j1 = _column_block(m, t, nt)
     if s + 1 < n_steps:
-        _weight_grads_step(x, hs, dz, dw, du, db_sum, s + 1, t, nt)
+        _weight_grads_step(x, hs, dz, dw, du, db_sum, s + 1, t, nt, small)
         if j0 < j1:
-            gemm(dz[s + 1][:, :], u[j0:j1, :], dh_next[:, j0:j1], False, True, 0.0)
+            gemm_blocks(dz[s + 1][:, :], u[j0:j1, :], dh_next[:, j0:j1], False, True, 0.0,
+                        small)
     if j0 >= j1:
         return
     one = np.ones(1, dtype=zg.dtype)[0]
@@ -417,10 +418,10 @@ def _backward_step(x, u, g, act, alpha, zg, cs, tcs, hs, dy, dz, dhs, dh_next, d
 
 
 @njit(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH)
-def _finish_block(x, w, hs, dz, dw, du, db, db_sum, need_dx, dxt, finite, t, nt):
+def _finish_block(x, w, hs, dz, dw, du, db, db_sum, need_dx, dxt, finite, t, nt, small):
     """Block t of nt once every dz is known: step 0's weight-gradient terms and db for gate
     columns block t (finite[t]: all finite), and rows block t of dx = dz·Wᵀ (time-major)."""
-    _weight_grads_step(x, hs, dz, dw, du, db_sum, np.int64(0), t, nt)
+    _weight_grads_step(x, hs, dz, dw, du, db_sum, np.int64(0), t, nt, small)
     c0, c1 = _column_block(dz.shape[2], t, nt)
     ok = True
     for j in range(c0, c1):
@@ -436,7 +437,7 @@ def _finish_block(x, w, hs, dz, dw, du, db, db_sum, need_dx, dxt, finite, t, nt)
 
 @njit(cache=True, nogil=True, parallel=True)
 def _backward_threads(x, w, u, g, act, alpha, zg, cs, tcs, hs, dy, need_dx, dz, dhs, dw, du,
-                      db, dxt, dh_next, dc_next, db_sum, finite, nt):
+                      db, dxt, dh_next, dc_next, db_sum, finite, nt, small):
     """LSTM (g = 4) or SimpleRNN (g = 1) backpropagation through time, units shared out
     among nt threads per step as in the forward pass; the weight gradients step by step.
     dh_next, dc_next (N, m) and db_sum (g·m, float64) come zeroed. All finite? The pass
@@ -451,10 +452,10 @@ def _backward_threads(x, w, u, g, act, alpha, zg, cs, tcs, hs, dy, need_dx, dz, 
             for s in range(s0, s1, -1):
                 if s >= 0:
                     _backward_step(x, u, g, act, alpha, zg, cs, tcs, hs, dy, dz, dhs, dh_next,
-                                   dc_next, dw, du, db_sum, s, np.int64(t), nt)
+                                   dc_next, dw, du, db_sum, s, np.int64(t), nt, small)
                 else:
                     _finish_block(x, w, hs, dz, dw, du, db, db_sum, need_dx, dxt, finite,
-                                  np.int64(t), nt)
+                                  np.int64(t), nt, small)
     ok = True
     for t in range(nt):
         ok = ok and finite[t]
@@ -473,7 +474,15 @@ def _chunks(n, m, gates, chunks):
     return min(nt, blocks) if nt > 1 and work >= PARALLEL_MIN_WORK else 1
 
 
+_small = []     # small_product_limit(), looked up once
+
+
 def _run(key, fn, args, nt, mode):
+    """fn(*args, small) on nt threads (or the faster way, _threads.run), with the limit
+    below which the per-step products are asked of BLAS in small blocks (blas.gemm_blocks)."""
+    if not _small:
+        _small.append(small_product_limit())
+    args = (*args, _small[0])
     if nt > 1:
         return _threads.run(key, fn, None, *args, mode=mode)
     # one block: on the calling thread alone (no worker woken for nothing)

@@ -67,14 +67,19 @@ def current_worker() -> "Worker | None":
     return getattr(_local, "worker", None)
 
 
-class _Runner(QObject):
-    """Lives in the worker thread; `run` executes the job there."""
+class _JobThread(QThread):
+    """The thread a Worker's job runs in: `run` is the job, and the thread ends with it.
+
+    (An earlier form moved a runner object into a plain QThread and, at the end of the job,
+    back to the GUI thread from the worker thread. One full CI run hung with a worker thread
+    inside that `moveToThread` while the GUI thread waited: moving takes both threads'
+    event-queue locks, which a thread holding the GIL can also be waiting for. Nothing
+    is moved between threads now.)"""
 
     def __init__(self, worker: "Worker"):
         super().__init__()
         self._worker = worker
 
-    @Slot()
     def run(self) -> None:
         w = self._worker
         _local.worker = w
@@ -93,11 +98,6 @@ class _Runner(QObject):
             w._sig_finished.emit(result)
         finally:
             _local.worker = None
-            # hand the runner back to the GUI thread so it is deleted where it lives
-            app = QCoreApplication.instance()
-            if app is not None:
-                self.moveToThread(app.thread())
-            w._thread.quit()
 
 
 class Worker(QObject):
@@ -149,11 +149,8 @@ class Worker(QObject):
         self._tb = ""
         self._outcome: str | None = None
         self._started = False
-        self._thread = QThread()
+        self._thread = _JobThread(self)
         self._thread.setObjectName(f"Worker:{getattr(fn, '__name__', 'job')}")
-        self._runner = _Runner(self)
-        self._runner.moveToThread(self._thread)
-        self._thread.started.connect(self._runner.run)
         self._thread.finished.connect(self._on_thread_finished)
         self._sig_progress.connect(self.progress)
         self._sig_finished.connect(self.finished)

@@ -38,18 +38,20 @@ class Mailbox:
 
 
 def recognise(request) -> dict:
-    generation, drawing, models, selected, want_saliency = request
+    """request: (generation, drawing, models, selected key, saliency wanted, readable: read
+    by the plain-NumPy forward pass while the fast kernels compile)."""
+    generation, drawing, models, selected, want_saliency, readable = request
     t0 = time.perf_counter()
     image28 = to_mnist(drawing)  # (28, 28)
     readings, errors = {}, {}
     for key, model in models.items():
         try:
             readings[key] = read_drawing(model, drawing, want_saliency and key == selected,
-                                         image28=image28)
+                                         image28=image28, readable=readable)
         except Exception as exc:  # noqa: BLE001 - a broken network must not stop the pad
             errors[key] = f"{type(exc).__name__}: {exc}"
     return {"generation": generation, "image": image28, "readings": readings,
-            "errors": errors, "ms": (time.perf_counter() - t0) * 1e3}
+            "errors": errors, "ms": (time.perf_counter() - t0) * 1e3, "readable": readable}
 
 
 def recognition_loop(mailbox: Mailbox) -> None:

@@ -18,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from PySide6.QtCore import QProcess, QProcessEnvironment, Signal
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QProgressBar, QWidget
 
 from core.fast.warmup import DRAWING_PAD
@@ -36,6 +36,34 @@ def _load_in_process():
         worker.report((done, total, label, phase), force=done == total)
 
     return warm_up(progress=progress, should_stop=worker.is_cancelled)
+
+
+class PadKernels(QObject):
+    """Are the drawing pad's fast kernels still being compiled by the background warm-up
+    (a first-ever launch)? Until they are, the pad reads drawings by the readable NumPy
+    forward pass (core.readable) instead of waiting ~10 s for them; `ready` says when to
+    read again the fast way (with the saliency map, which needs the backward kernels)."""
+
+    ready = Signal()
+
+    def __init__(self):
+        super().__init__()
+        self.pending = False
+
+    def set_pending(self, pending: bool) -> None:
+        was, self.pending = self.pending, bool(pending)
+        if was and not self.pending:
+            self.ready.emit()
+
+
+_pad_kernels: list[PadKernels] = []
+
+
+def pad_kernels() -> PadKernels:
+    """The one PadKernels of the application (made on first use: a QObject needs the app)."""
+    if not _pad_kernels:
+        _pad_kernels.append(PadKernels())
+    return _pad_kernels[0]
 
 
 class EngineWarmup(QWidget):
@@ -78,6 +106,7 @@ class EngineWarmup(QWidget):
         import core
         from core.fast.parallel_warmup import share_numba_cache
 
+        pad_kernels().set_pending(True)
         self.process = QProcess(self)
         env = QProcessEnvironment.systemEnvironment()
         root = str(Path(core.__file__).resolve().parent.parent)
@@ -122,6 +151,7 @@ class EngineWarmup(QWidget):
     def stop(self, timeout_ms: int = 3000) -> None:
         """The window is closing: end the child and the loading thread."""
         self._stopped = True
+        pad_kernels().set_pending(False)
         if self.process is not None and self.process.state() != QProcess.ProcessState.NotRunning:
             self.process.kill()
             self.process.waitForFinished(time_left_ms(timeout_ms))
@@ -139,18 +169,21 @@ class EngineWarmup(QWidget):
         pad = done < total and label.startswith(DRAWING_PAD)
         if not pad and not self.pad_ready:
             self.pad_ready = True
+            pad_kernels().set_pending(False)
             self.drawing_pad_ready.emit()
         what = "the drawing pad" if pad else _PHASE_WORDS.get(phase, phase)
         doing = "Loading the engine" if self.worker is not None else "Preparing the engine"
         self.label.setText(f"{doing} for {what}… ({done}/{total})")
 
     def _on_failed(self, exc) -> None:
+        pad_kernels().set_pending(False)    # the fast path compiles on first use
         self.label.setText(f"Kernels will compile on first use ({type(exc).__name__}: {exc})")
         self.ready.emit(False)
 
     def _finish(self, completed: bool) -> None:
+        pad_kernels().set_pending(False)
         self.hide()
         self.ready.emit(bool(completed))
 
 
-__all__ = ["EngineWarmup"]
+__all__ = ["EngineWarmup", "PadKernels", "pad_kernels"]

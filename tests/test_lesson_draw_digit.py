@@ -251,6 +251,31 @@ def test_the_window_keeps_working_without_the_models(qtbot, monkeypatch, tmp_pat
     assert not les.running_workers()
 
 
+def test_while_the_fast_kernels_compile_the_pad_reads_with_plain_numpy_then_again(lesson,
+                                                                                   qtbot):
+    from gui.engine_warmup import pad_kernels
+
+    state = pad_kernels()
+    state.set_pending(True)       # a first-ever launch: the warm-up is compiling the pad's
+    try:
+        lesson.saliency_box.setChecked(True)
+        drag(lesson.pad, SEVEN)
+        settle(qtbot, lesson)
+        plain = lesson.last_readings["cnn"]
+        assert "plain NumPy" in lesson.timing.text() and lesson.panel.guess.text() != ""
+        assert plain.saliency is None and lesson.digit_view.saliency is None
+        shown = lesson._shown_generation
+        state.set_pending(False)  # the warm-up says the pad's kernels are ready: read again
+        qtbot.waitUntil(lambda: lesson._shown_generation > shown, timeout=TIMEOUT)
+        settle(qtbot, lesson)
+        fast = lesson.last_readings["cnn"]
+        assert "plain NumPy" not in lesson.timing.text()
+        assert fast.top == plain.top and lesson.digit_view.saliency is not None
+        np.testing.assert_allclose(plain.probabilities, fast.probabilities, atol=1e-5)
+    finally:
+        state.set_pending(False)
+
+
 def test_the_mailbox_keeps_only_the_newest_request():
     from gui.digit_reader import Mailbox
 

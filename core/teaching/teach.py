@@ -82,7 +82,8 @@ def as_probabilities(model, out: np.ndarray) -> np.ndarray:
     return (e / e.sum()).astype(np.float32)
 
 
-def read_drawing(model, drawing, saliency: bool = False, image28=None) -> Reading:
+def read_drawing(model, drawing, saliency: bool = False, image28=None,
+                 readable: bool = False) -> Reading:
     """Probabilities (and optionally a saliency map) of `model` for a drawing of any size.
 
     `drawing` is anything :func:`core.digits.to_mnist` reads (the pad's (H, W) uint8
@@ -91,11 +92,22 @@ def read_drawing(model, drawing, saliency: bool = False, image28=None) -> Readin
     probabilities: a network always answers *something*, and an answer to nothing would
     teach the wrong lesson. The saliency map is |∂p_top/∂x|, the sensitivity of the top
     class's probability to each input pixel.
+
+    `readable`: the probabilities by the plain-NumPy forward pass (core.readable), without
+    a saliency map - what the pad shows while the fast kernels are still compiling. A
+    network with a layer it does not cover is read the fast way.
     """
     x28 = to_mnist(drawing) if image28 is None else np.asarray(image28, np.float32)
     if not x28.any():
         return Reading(x28, None, None)
     x = _as_input(x28, model)
+    if readable:
+        from core import readable as plain
+
+        try:
+            return Reading(x28, as_probabilities(model, plain.predict(model, x)[0]), None)
+        except NotImplementedError:
+            pass
     probs = as_probabilities(model, model.predict(x)[0])  # (10,)
     sal = None
     if saliency:

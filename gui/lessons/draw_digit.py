@@ -24,6 +24,7 @@ from core.teaching.runs import Run
 from core.teaching.teach import (BATCH_SIZE, MAX_STEPS, TeachResult, UntilSure, begin_teaching,
                                  learner_model_problem, teaching_batches)
 from gui.digit_reader import Mailbox, recognition_loop
+from gui.engine_warmup import pad_kernels
 from gui.lessons.base import Lesson
 from gui.model_saving import SAVE_FILTER, with_suffix
 from gui.settings import read_folder
@@ -41,6 +42,8 @@ NETWORKS = {  # key: (shipped file name, label)
     "cnn": ("digits_cnn", "CNN"),
 }
 PAD_SIDE = 380  # pixels: fits beside the 28 x 28 view and the answers at 1280 x 800
+TIMING_TIP = ("Time from the pad's pixels to both networks' answers (to_mnist + forward "
+              "passes), in a background thread")
 REBUILD_HINT = "Rebuild the shipped models with: python scripts/train_digit_models.py"
 
 
@@ -122,6 +125,10 @@ class DrawDigitLesson(Lesson):
         self._refresh_network_items()
         self._update_buttons()
         self._show_blank()
+        # on a first-ever launch the pad reads with plain NumPy until its fast kernels are
+        # compiled, then reads the drawing again the fast way (and with its saliency map)
+        self._pad_kernels = pad_kernels()
+        self._pad_kernels.ready.connect(self._on_fast_kernels_ready)
 
     # --- layout -----------------------------------------------------------------------
     def _build_visual(self) -> None:
@@ -237,8 +244,7 @@ class DrawDigitLesson(Lesson):
         self.timing.setFont(mono_font())
         self.timing.setObjectName("mutedText")
         self.add_control(self.timing)
-        self.timing.setToolTip("Time from the pad's pixels to both networks' answers "
-                               "(to_mnist + forward passes), in a background thread")
+        self.timing.setToolTip(TIMING_TIP)
 
         def shortcut(keys, slot):
             for key in keys:
@@ -314,7 +320,11 @@ class DrawDigitLesson(Lesson):
             self._recognizer = self.start_worker(recognition_loop, self._mailbox,
                                                  on_progress=self._on_reading)
         self._mailbox.put((self._generation, self.pad.image(), models, self.selected(),
-                           self.saliency_box.isChecked()))
+                           self.saliency_box.isChecked(), self._pad_kernels.pending))
+
+    def _on_fast_kernels_ready(self) -> None:
+        if self.last_image.any():
+            self.request_recognition()
 
     def _on_stroke_finished(self) -> None:
         self.panel.set_before(None)
@@ -332,7 +342,16 @@ class DrawDigitLesson(Lesson):
         key = self.selected()
         reading = result["readings"].get(key)
         self.digit_view.set_saliency(None if reading is None else reading.saliency)
-        self.timing.setText(f"read in {fmt(result['ms'])} ms")
+        if result.get("readable"):
+            self.timing.setText(f"read in {fmt(result['ms'])} ms with plain NumPy")
+            self.timing.setToolTip(
+                "The engine's fast kernels are still being compiled (the first launch does "
+                "this once), so both networks read the drawing by their plain NumPy forward "
+                "pass (core/readable.py): the same probabilities, a little slower. Saliency "
+                "appears once the fast kernels are ready.")
+        else:
+            self.timing.setText(f"read in {fmt(result['ms'])} ms")
+            self.timing.setToolTip(TIMING_TIP)
         errors = result.get("errors") or {}
         if errors:
             self.show_status("; ".join(f"{self.labels[k]}: {e}" for k, e in errors.items()))

@@ -228,13 +228,19 @@ def _training_steps():
             for need_dx in (True, False):
                 bwd(x, w, u, *state, dy, need_input_grad=need_dx, chunks=2, mode="threads")
 
-    return [("losses, activation gradients, updates", activations_and_losses),
-            ("recurrent layers", recurrent),
+    # The longest step first, and each threaded variant after its one-core twin and
+    # after other work: the two share kernels, and a process that claimed the threaded
+    # step while the other still compiled the twin waited on its cache lock doing nothing
+    # (38 s of a 45 s step, cold cache, 2 processes, `benchmarks/compile_times.py`).
+    return [("convolution + pooling gradients", conv_pool(1)),
             ("dense network step", dense_network_step),
-            ("dense gradients", dense(1)), ("convolution + pooling gradients", conv_pool(1)),
+            ("recurrent layers", recurrent),
+            ("dense gradients", dense(1)),
+            ("single-layer gradients", layers(1)),
+            ("losses, activation gradients, updates", activations_and_losses),
             ("dense gradients, threaded", dense(2)),
-            ("convolution + pooling gradients, threaded", conv_pool(2)),
-            ("single-layer gradients", layers(1)), ("single-layer gradients, threaded", layers(2))]
+            ("single-layer gradients, threaded", layers(2)),
+            ("convolution + pooling gradients, threaded", conv_pool(2))]
 
 
 #: the networks the drawing pad reads every drawing with (resources/models/<name>.npz)

@@ -48,8 +48,10 @@ def activate(activation, z: np.ndarray) -> np.ndarray:
 def layer_forward(layer, x: np.ndarray) -> np.ndarray:
     """One layer at inference (dropout passes everything through), float64 in and out."""
     if isinstance(layer, Dense):
-        z = dense_ref.dense_forward(x, layer.params["kernel"], layer.params["bias"])
-        return activate(layer.activation, z)
+        # on the last axis, as Keras's Dense reads images or sequences
+        flat = x.reshape(-1, x.shape[-1])
+        z = dense_ref.dense_forward(flat, layer.params["kernel"], layer.params["bias"])
+        return activate(layer.activation, z.reshape(x.shape[:-1] + (z.shape[-1],)))
     if isinstance(layer, Conv2D):
         z = conv_ref.conv2d_forward(x, layer.params["kernel"].astype(np.float64),
                                     layer.params["bias"].astype(np.float64), layer.strides,

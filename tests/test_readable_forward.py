@@ -34,6 +34,13 @@ def test_readable_predictions_equal_the_fast_ones(seed):
     np.testing.assert_allclose(plain.sum(axis=1), 1.0, atol=1e-5)
 
 
+def test_dense_reads_the_last_axis_as_keras_does():
+    m = Sequential([Dense(3, activation="tanh"), Flatten(), Dense(2, activation="softmax")],
+                   input_shape=(4, 5), seed=3)
+    x = np.random.default_rng(3).standard_normal((2, 4, 5)).astype(np.float32)
+    np.testing.assert_allclose(readable.predict(m, x), m.predict(x), rtol=1e-4, atol=1e-6)
+
+
 def test_a_layer_without_a_readable_form_is_named():
     m = Sequential([LSTM(4), Dense(2)], input_shape=(3, 2), seed=0)
     with pytest.raises(NotImplementedError, match="LSTM"):

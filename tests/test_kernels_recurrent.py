@@ -29,7 +29,8 @@ def _lstm_state(x, w, u, b):
 
 
 @pytest.mark.parametrize("n,t,f,m", [(1, 1, 1, 1), (3, 1, 2, 4), (2, 5, 3, 4), (4, 17, 5, 3),
-                                     (2, 200, 3, 5), (5, 28, 28, 16)])
+                                     (2, 200, 3, 5), (5, 28, 28, 16),
+                                     (1, 30, 4, 6)])    # one sequence: vector products
 @pytest.mark.parametrize("every_step", [False, True])
 def test_lstm_kernel_matches_reference_in_float64(n, t, f, m, every_step):
     rng = np.random.default_rng(n * 1000 + t)
@@ -49,7 +50,8 @@ def test_lstm_kernel_matches_reference_in_float64(n, t, f, m, every_step):
 
 
 @pytest.mark.parametrize("activation,alpha", RNN_ACTIVATIONS)
-@pytest.mark.parametrize("n,t,f,m,every_step", [(1, 1, 2, 3, False), (3, 6, 4, 5, True),
+@pytest.mark.parametrize("n,t,f,m,every_step", [(1, 1, 2, 3, False), (1, 25, 3, 7, True),
+                                                 (1, 25, 3, 7, False), (3, 6, 4, 5, True),
                                                 (2, 200, 3, 4, False), (6, 28, 28, 9, True)])
 def test_rnn_kernel_matches_reference_in_float64(activation, alpha, n, t, f, m, every_step):
     rng = np.random.default_rng(t * 7 + m)
@@ -228,3 +230,29 @@ def test_fortran_ordered_weights_give_the_same_numbers():
     for k in ("kernel", "recurrent_kernel"):
         layer.params[k] = np.asfortranarray(layer.params[k])
     np.testing.assert_array_equal(layer.forward(x), want)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "rnn"])
+def test_one_float32_sequence_matches_the_reference(kind):
+    # one sequence takes vector-matrix products and rank-one updates instead of one-row
+    # matrix products (see recurrent._forward_step): the same numbers, to float32 rounding
+    rng = np.random.default_rng(11)
+    t, f, m = 28, 6, 16
+    gates = 4 if kind == "lstm" else 1
+    x = rng.normal(size=(1, t, f))
+    w, u, b = _weights(rng, f, m, gates, scale=0.5)
+    dy = rng.normal(size=(1, m))
+    f32 = [a.astype(np.float32) for a in (x, w, u, b, dy)]
+    if kind == "lstm":
+        want_h = ref.lstm_forward(x, w, u, b)["h"]
+        got_h = K.lstm_forward(*f32[:4])
+        want = ref.lstm_backward(x, w, u, b, dy)
+        got = K.lstm_backward(*f32)
+    else:
+        want_h = ref.rnn_forward(x, w, u, b)[1]
+        got_h = K.rnn_forward(*f32[:4])
+        want = ref.rnn_backward(x, w, u, b, dy)
+        got = K.rnn_backward(*f32)
+    np.testing.assert_allclose(got_h, want_h, rtol=1e-4, atol=1e-5)
+    for name, g, r in zip(("dx", "dW", "dU", "db"), got, want):
+        np.testing.assert_allclose(g, r, rtol=1e-3, atol=1e-4, err_msg=name)

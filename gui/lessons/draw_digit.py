@@ -576,4 +576,6 @@ class DrawDigitLesson(Lesson):
         # the teaching first: its end asks for a reading, which the recognizer's stop ends
         self.stop_sessions(why="when the window closed")
         self._stop_recognizer(wait=True)
+        if not self._shut_down:     # the application-wide PadKernels outlives this lesson
+            self._pad_kernels.ready.disconnect(self._on_fast_kernels_ready)
         super().shutdown()

@@ -8,8 +8,9 @@ NUMBA_CACHE_DIR at an empty folder. Columns: the window on screen; "pad reads": 
 read by both shipped networks 0.25 s after the window appeared, as the pad would (by plain
 NumPy, core.readable, while the warm-up still compiles their kernels: "first reading:
 plain"); "pad fast": the pad able to read the fast way (its networks' kernels compiled by
-the background warm-up, then one reading with both networks in the app's own process); the other one-image kernels compiled (the inference phase); every kernel loaded into
-the app's process; and the processor seconds the app and its warm-up processes used (wall
+the background warm-up, then one reading with both networks in the app's own process);
+the other one-image kernels compiled (the inference phase); every kernel loaded into the
+app's process; and the processor seconds the app and its warm-up processes used (wall
 seconds depend on who else uses the machine; these much less). `--window-only` stops each
 run once the window is on screen.
 
@@ -47,19 +48,22 @@ def shown():
         win.close(); app.quit()
         return
     warm = win.engine_warmup
-    def first_reading():
-        # what the pad does with a drawing at once: both shipped networks, by plain NumPy
-        # while the warm-up still compiles their fast kernels (gui.engine_warmup.pad_kernels)
+    def read_both(readable):
+        # one drawing through both shipped networks, as the pad reads it
         import numpy as np
         from core.io import load_model
         from core.teaching.teach import read_drawing
-        from gui.engine_warmup import pad_kernels
         from resources.paths import model_path
-        plain = pad_kernels().pending
         drawing = np.zeros((280, 280), np.uint8); drawing[60:220, 130:150] = 255
         for name in ("digits_mlp", "digits_cnn"):
             with model_path(name) as path:
-                read_drawing(load_model(path), drawing, readable=plain)
+                read_drawing(load_model(path), drawing, readable=readable)
+    def first_reading():
+        # what the pad does with a drawing at once: by plain NumPy while the warm-up still
+        # compiles the networks' fast kernels (gui.engine_warmup.pad_kernels)
+        from gui.engine_warmup import pad_kernels
+        plain = pad_kernels().pending
+        read_both(plain)
         out["first_reading_s"] = time.perf_counter() - t0
         out["first_reading_plain"] = plain
     QTimer.singleShot(250, first_reading)    # the warm-up's child has started by then
@@ -68,15 +72,8 @@ def shown():
             out["inference_s"] = time.perf_counter() - t0
     warm.progressed.connect(progress)
     def pad_ready():
-        # the pad's first reading, in this process: loads what the warm-up compiled
-        import numpy as np
-        from core.io import load_model
-        from core.teaching.teach import read_drawing
-        from resources.paths import model_path
-        drawing = np.zeros((280, 280), np.uint8); drawing[60:220, 130:150] = 255
-        for name in ("digits_mlp", "digits_cnn"):
-            with model_path(name) as path:
-                read_drawing(load_model(path), drawing)
+        # the pad's first fast reading, in this process: loads what the warm-up compiled
+        read_both(False)
         out["pad_s"] = time.perf_counter() - t0
     warm.drawing_pad_ready.connect(pad_ready)
     def ready(ok):

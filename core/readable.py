@@ -4,7 +4,7 @@ reference (core/kernels/*_ref.py, conv/reference.py), in plain NumPy, nothing co
 Two uses. A learner can read what `Sequential.predict` computes without the speed lane in
 the way. And on a first-ever launch, while Numba compiles the fast kernels (~10 s before
 the drawing pad's are ready on two cores), the drawing pad reads drawings with it at once:
-one 28x28 image through the course CNN takes a few milliseconds here. The numbers are
+one 28x28 image through the shipped CNN takes ~36 ms here, through the dense network ~5 ms. The numbers are
 the fast path's up to float32 rounding (the references work in float64).
 
 Layers without a reference here (recurrent, embedding, augmentation) raise
@@ -18,7 +18,7 @@ from core.kernels import activations_ref as act_ref
 from core.kernels import dense_ref
 from core.kernels import pool_ref
 from core.kernels.conv import reference as conv_ref
-from core.layers.activation_layers import _ActivationLayer
+from core.layers.activation_layers import LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from core.layers.conv import Conv2D
 from core.layers.dense import Dense
 from core.layers.dropout import Dropout
@@ -67,28 +67,17 @@ def layer_forward(layer, x: np.ndarray) -> np.ndarray:
         return x
     if isinstance(layer, Rescaling):
         return x * layer.scale + layer.offset
-    if isinstance(layer, _ActivationLayer):
+    if isinstance(layer, (ReLU, Sigmoid, Tanh, Softmax, LeakyReLU)):
         return activate(layer.activation, x)
     raise NotImplementedError(f"no readable forward pass for a {type(layer).__name__} layer")
-
-
-def check_readable(model) -> None:
-    """Raise NotImplementedError (naming the layer) unless every layer has a readable form."""
-    known = (Dense, Conv2D, MaxPool2D, AvgPool2D, Flatten, Dropout, Rescaling,
-             _ActivationLayer)
-    for layer in model.layers:
-        if not isinstance(layer, known):
-            raise NotImplementedError(
-                f"no readable forward pass for a {type(layer).__name__} layer")
-        if not getattr(layer, "built", True):
-            raise NotImplementedError(f"the {type(layer).__name__} layer is not built yet")
 
 
 def predict(model, x) -> np.ndarray:
     """What `model.predict(x)` returns, computed by the readable references: (N, outputs)
     float32. `x` as predict takes it (a batch of the model's input shape)."""
-    check_readable(model)
     h = np.asarray(x, dtype=np.float64)
     for layer in model.layers:
+        if not getattr(layer, "built", True):
+            raise NotImplementedError(f"the {type(layer).__name__} layer is not built yet")
         h = layer_forward(layer, h)
     return h.astype(np.float32)

@@ -127,8 +127,11 @@ def weights_product(a, w, c, trans_w):
         gemm(a, w, c, False, trans_w, 0.0)
 
 
-#: OpenBLAS multiplies matrices with M·N·K up to 100³ by kernels that skip packing the
-#: operands, on its AVX-512 ("SkylakeX") kernel families only. For products used over and
+#: OpenBLAS has small-matrix kernels that skip packing the operands on its AVX-512
+#: ("SkylakeX") kernel family. 100³ for M·N·K is the limit as measured here, not read in
+#: OpenBLAS's source: blocks of 64x128x64 (0.5 M) were faster than one call, blocks of
+#: 64x128x128 (1.05 M) were not; Cooperlake and SapphireRapids are listed on the
+#: assumption that they use the SkylakeX kernels (not measured). For products used over and
 #: over on the same small operands - a recurrent layer's h_{t-1}·U at every time step - a
 #: few such calls beat one packed call: per thread and step of an LSTM(128) on 64 sequences
 #: (OpenBLAS 0.3.30 SkylakeX kernels, AMD EPYC, one thread) 64x128·128x256 took 36.8 us in

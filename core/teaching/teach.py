@@ -17,6 +17,7 @@ import numpy as np
 
 from core.augment import AugmentConfig, augment
 from core.callbacks import Callback
+from core import readable as plain
 from core.digits import to_mnist
 
 __all__ = ["Reading", "read_drawing", "TeachResult", "teach", "teaching_batch",
@@ -102,8 +103,6 @@ def read_drawing(model, drawing, saliency: bool = False, image28=None,
         return Reading(x28, None, None)
     x = _as_input(x28, model)
     if readable:
-        from core import readable as plain
-
         try:
             return Reading(x28, as_probabilities(model, plain.predict(model, x)[0]), None)
         except NotImplementedError:

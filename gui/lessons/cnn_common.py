@@ -161,7 +161,7 @@ class LiveCurves(QWidget):
             if lazy else "")
         lay.addWidget(self._pane)
         if not lazy:
-            self.plot
+            self._pane.content()
         self.current = None
 
     def is_built(self) -> bool:

@@ -342,7 +342,7 @@ class DrawDigitLesson(Lesson):
         key = self.selected()
         reading = result["readings"].get(key)
         self.digit_view.set_saliency(None if reading is None else reading.saliency)
-        if result.get("readable"):
+        if result["readable"]:
             self.timing.setText(f"read in {fmt(result['ms'])} ms with plain NumPy")
             self.timing.setToolTip(
                 "The engine's fast kernels are still being compiled (the first launch does "

@@ -28,9 +28,9 @@ shapes the plan was made for. Everyone else uses the checked functions.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from .. import _threads
+from .. import _threads, fanout
 from .._common import as_float_array, output_size, padding_mode, pair, same_dtype
 from .blocks import (bias_act, block_samples, block_samples_backward, col2im, im2col,
                      sum_chunks)
@@ -99,8 +99,11 @@ def _col_sums(dz, db):
 
 
 @njit(cache=True, nogil=True)
-def _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2):
-    """y2 rows of samples n0..n1-1 (y2 is the output as (N*OH*OW, C_out))."""
+def _forward_part(t, nt, x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2):
+    """y2 rows of part t of nt of the batch (y2 is the output as (N*OH*OW, C_out))."""
+    n0, n1 = fanout.part(t, nt, x.shape[0])
+    if n0 >= n1:
+        return
     if direct:
         conv_forward(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, y2)
         return
@@ -118,13 +121,18 @@ def _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, dir
 
 
 @njit(cache=True, nogil=True)
-def _backward_range(x, wm, a, dy2, n0, n1, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dw,
-                    need_dx, direct, dw, db, dx):
-    """Gradients from samples n0..n1-1: dw and db (float64) accumulate, dx[n0:n1] is written.
+def _backward_part(t, nt, x, wm, a, dy2, n, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dw,
+                   need_dx, dwp, dbp, dx):
+    """Gradients from part t of nt of the n samples: into its partial sums dwp[t] and dbp[t]
+    (float64); its samples' rows of dx are written.
 
     With relu, dy2 is dL/d(ReLU output) and a that output; the mask is applied on the way.
     im2col + BLAS, except the weight gradient of a 3x3 one-channel kernel (direct).
     """
+    n0, n1 = fanout.part(t, nt, n)
+    if n0 >= n1:
+        return
+    dw, db = dwp[t], dbp[t]
     per = oh_ * ow_
     k, c_out = wm.shape
     if need_dx:
@@ -160,60 +168,6 @@ def block_gradients(x, wm_t, dz, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, need_
     if need_dx:
         np.dot(dz, wm_t, dcols[:rows])
         col2im(dcols, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, dx)
-
-
-# ---------------------------------------------------------------- whole batch
-
-
-# Each driver comes twice, chunks on Numba's threads (prange) or one after the other
-# (range), with the same chunks and the same order of partial sums: the same result
-# either way, and _threads.run picks whichever is faster at the moment.
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _forward_threads(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2, nt):
-    step = (x.shape[0] + nt - 1) // nt
-    for t in prange(nt):
-        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
-        if n0 < n1:
-            _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2)
-
-
-@njit(cache=True, nogil=True)
-def _forward_serial(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2, nt):
-    step = (x.shape[0] + nt - 1) // nt
-    for t in range(nt):
-        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
-        if n0 < n1:
-            _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2)
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _backward_threads(x, wm, a, dy2, n, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dw,
-                      need_dx, direct, dx, nt):
-    dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy2.dtype)  # one partial sum per chunk
-    dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
-    step = (n + nt - 1) // nt
-    for t in prange(nt):
-        n0, n1 = t * step, min(n, (t + 1) * step)
-        if n0 < n1:
-            _backward_range(x, wm, a, dy2, n0, n1, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                            need_dw, need_dx, direct, dwp[t], dbp[t], dx)
-    return sum_chunks(dwp, dbp, dy2)
-
-
-@njit(cache=True, nogil=True)
-def _backward_serial(x, wm, a, dy2, n, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dw,
-                     need_dx, direct, dx, nt):
-    dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy2.dtype)
-    dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
-    step = (n + nt - 1) // nt
-    for t in range(nt):
-        n0, n1 = t * step, min(n, (t + 1) * step)
-        if n0 < n1:
-            _backward_range(x, wm, a, dy2, n0, n1, h_in, w_in, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                            need_dw, need_dx, direct, dwp[t], dbp[t], dx)
-    return sum_chunks(dwp, dbp, dy2)
 
 
 @njit(cache=True, nogil=True)
@@ -263,11 +217,8 @@ def conv2d_forward_planned(x, w, b, plan, relu=False, chunks=None, mode=None):
     y2 = y.reshape(n_batch * oh_ * ow_, c_out)
     wm = w.reshape(kh * kw * w.shape[2], c_out)  # (KH*KW*C_in, C_out)
     nt = _chunks(n_batch, plan, w.shape[2], c_out, chunks)
-    args = (x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2, nt)
-    if nt > 1:
-        _threads.run(("conv", x.shape, w.shape), _forward_threads, _forward_serial, *args, mode=mode)
-    else:
-        _forward_serial(*args)
+    fanout.parts(("conv", x.shape, w.shape), _forward_part, nt,
+                 (x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, y2), mode)
     return y
 
 
@@ -286,13 +237,13 @@ def conv2d_backward_planned(x, w, dy, plan, relu_output=None, need_input_grad=Tr
         x = np.empty((0, 1, 1, 1), dtype=dy.dtype)
     wm = w.reshape(kh * kw * c_in, c_out)
     nt = _chunks(n_batch, plan, c_in, c_out, chunks)
-    args = (x, wm, a, dy2, n_batch, shape[1], shape[2], kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-            need_weight_grad, need_input_grad, direct, dx, nt)
-    if nt > 1:
-        key = ("conv backward", tuple(shape), w.shape, relu, need_weight_grad, need_input_grad)
-        dw, db = _threads.run(key, _backward_threads, _backward_serial, *args, mode=mode)
-    else:
-        dw, db = _backward_serial(*args)
+    dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy2.dtype)  # one partial sum per part
+    dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
+    key = ("conv backward", tuple(shape), w.shape, relu, need_weight_grad, need_input_grad)
+    fanout.parts(key, _backward_part, nt, (x, wm, a, dy2, n_batch, kh, kw, sh, sw, ph, pw, oh_,
+                                           ow_, relu, need_weight_grad, need_input_grad, dwp,
+                                           dbp, dx), mode)
+    dw, db = sum_chunks(dwp, dbp, dy2)
     return (dx if need_input_grad else None), dw.reshape(w.shape), db
 
 

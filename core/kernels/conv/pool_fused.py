@@ -23,9 +23,9 @@ gives NaN there, fused gives nothing.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from .. import _threads
+from .. import _threads, fanout
 from . import winograd
 from .blocks import (bias_act, block_samples, block_samples_backward, im2col, im2col_rows,
                      pool_block, pool_rows, sum_chunks, unpool_block)
@@ -41,10 +41,18 @@ PARALLEL_MIN_WORK = 1 << 20
 # ---------------------------------------------------------------- one chunk of samples
 
 
+# One image has no batch to split, so its pooled rows are split between the threads instead:
+# the prediction a learner waits for after each stroke on the drawing pad.
+
+
 @njit(cache=True, nogil=True)
-def _forward_one_rows(x, wm, b, p0, p1, kh, kw, sh, sw, ph, pw, ow_, relu, pkh, pkw, pw_,
+def _forward_one_part(t, nt, x, wm, b, kh, kw, sh, sw, ph, pw, ow_, relu, pkh, pkw, ph_, pw_,
                       want_arg, y, arg):
-    """Pooled rows p0..p1-1 of a single image: its part of the convolution, then pooling."""
+    """Part t of nt of a single image's pooled rows: its part of the convolution, then
+    pooling."""
+    p0, p1 = fanout.part(t, nt, ph_)
+    if p0 >= p1:
+        return
     k, c_out = wm.shape
     rows = (p1 - p0) * pkh * ow_
     cols = np.empty((rows, k), dtype=x.dtype)  # (rows, KH*KW*C_in)
@@ -55,37 +63,14 @@ def _forward_one_rows(x, wm, b, p0, p1, kh, kw, sh, sw, ph, pw, ow_, relu, pkh, 
     pool_rows(z, 0, 0, p0, p1, ow_, pkh, pkw, pw_, want_arg, y, arg)
 
 
-# One image has no batch to split, so its pooled rows are split between the threads instead:
-# the prediction a learner waits for after each stroke on the drawing pad.
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _forward_one_threads(x, wm, b, kh, kw, sh, sw, ph, pw, ow_, relu, pkh, pkw, ph_, pw_,
-                         want_arg, y, arg, nt):
-    step = (ph_ + nt - 1) // nt
-    for t in prange(nt):
-        p0, p1 = t * step, min(ph_, (t + 1) * step)
-        if p0 < p1:
-            _forward_one_rows(x, wm, b, p0, p1, kh, kw, sh, sw, ph, pw, ow_, relu, pkh, pkw, pw_,
-                              want_arg, y, arg)
-
-
 @njit(cache=True, nogil=True)
-def _forward_one_serial(x, wm, b, kh, kw, sh, sw, ph, pw, ow_, relu, pkh, pkw, ph_, pw_,
-                        want_arg, y, arg, nt):
-    step = (ph_ + nt - 1) // nt
-    for t in range(nt):
-        p0, p1 = t * step, min(ph_, (t + 1) * step)
-        if p0 < p1:
-            _forward_one_rows(x, wm, b, p0, p1, kh, kw, sh, sw, ph, pw, ow_, relu, pkh, pkw, pw_,
-                              want_arg, y, arg)
-
-
-@njit(cache=True, nogil=True)
-def _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
-                   pkh, pkw, ph_, pw_, want_arg, y, arg):
-    """Pooled outputs of samples n0..n1-1 (the 3x3 one-channel and the Winograd cases have
-    drivers of their own, in direct and winograd)."""
+def _forward_part(t, nt, x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
+                  pkh, pkw, ph_, pw_, want_arg, y, arg):
+    """Pooled outputs of part t of nt of the batch (the 3x3 one-channel and the Winograd
+    cases have kernels of their own, in direct and winograd)."""
+    n0, n1 = fanout.part(t, nt, x.shape[0])
+    if n0 >= n1:
+        return
     per = oh_ * ow_
     k, c_out = wm.shape
     bs = 1 if direct else block_samples(per, k, n1 - n0)
@@ -112,9 +97,14 @@ def _block(x, wm, b, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh
 
 
 @njit(cache=True, nogil=True)
-def _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                    need_dx, pkh, pkw, dw, db, dx):
-    """Gradients of samples n0..n1-1: dw and db accumulate, dx[n0:n1] is written."""
+def _backward_part(t, nt, x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
+                   need_dx, pkh, pkw, dwp, dbp, dx):
+    """Gradients of part t of nt of the batch: into its partial sums dwp[t] and dbp[t];
+    its samples' rows of dx are written."""
+    n0, n1 = fanout.part(t, nt, x.shape[0])
+    if n0 >= n1:
+        return
+    dw, db = dwp[t], dbp[t]
     if need_dx:
         dx[n0:n1] = 0.0
     per = oh_ * ow_
@@ -131,63 +121,6 @@ def _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_,
         unpool_block(y, arg, dy, s0, s1, oh_, ow_, pkh, pkw, relu, g, dz, db)
         block_gradients(x, wm_t, dz[:rows], s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, True,
                          need_dx, cols, dcols, dw, dx)
-
-
-# ---------------------------------------------------------------- whole batch
-
-
-# Each driver twice, chunks on Numba's threads or one after the other: same chunks, same
-# order of partial sums, same result; _threads.run picks whichever is faster right now.
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _forward_threads(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
-                     want_arg, y, arg, nt):
-    step = (x.shape[0] + nt - 1) // nt
-    for t in prange(nt):
-        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
-        if n0 < n1:
-            _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
-                           pkh, pkw, ph_, pw_, want_arg, y, arg)
-
-
-@njit(cache=True, nogil=True)
-def _forward_serial(x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
-                    want_arg, y, arg, nt):
-    step = (x.shape[0] + nt - 1) // nt
-    for t in range(nt):
-        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
-        if n0 < n1:
-            _forward_range(x, wm, b, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
-                           pkh, pkw, ph_, pw_, want_arg, y, arg)
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _backward_threads(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx, pkh, pkw,
-                      dx, nt):
-    dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy.dtype)  # one partial sum per chunk
-    dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
-    step = (x.shape[0] + nt - 1) // nt
-    for t in prange(nt):
-        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
-        if n0 < n1:
-            _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                            need_dx, pkh, pkw, dwp[t], dbp[t], dx)
-    return sum_chunks(dwp, dbp, dy)
-
-
-@njit(cache=True, nogil=True)
-def _backward_serial(x, wm, y, arg, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_dx, pkh, pkw,
-                     dx, nt):
-    dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy.dtype)
-    dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
-    step = (x.shape[0] + nt - 1) // nt
-    for t in range(nt):
-        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
-        if n0 < n1:
-            _backward_range(x, wm, y, arg, dy, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu,
-                            need_dx, pkh, pkw, dwp[t], dbp[t], dx)
-    return sum_chunks(dwp, dbp, dy)
 
 
 # ---------------------------------------------------------------- trusted entry points
@@ -271,29 +204,19 @@ def convpool_forward(x, w, b, plans, relu, want_argmax, chunks=None, mode=None, 
         # block) beats Winograd on one thread (0.035 ms) and im2col on one (0.043 ms)
         if nt > 1 or not use_winograd:
             args = (x, wm, b, kh, kw, sh, sw, ph, pw, ow_, relu, pkh, pkw, ph_, pw_, want_argmax,
-                    y, arg, nt)
-            if nt > 1:
-                _threads.run(("convpool one", x.shape, w.shape, want_argmax),
-                             _forward_one_threads, _forward_one_serial, *args, mode=mode)
-            else:
-                _forward_one_serial(*args)
+                    y, arg)
+            fanout.parts(("convpool one", x.shape, w.shape, want_argmax), _forward_one_part, nt,
+                   args, mode)
             return y, (arg if want_argmax else None)
     nt = _chunks(n_batch, plans[0], w.shape[2], c_out, chunks)
+    key = ("convpool", x.shape, w.shape, want_argmax)
     if use_winograd:
         u = winograd.kernel_transform(w) if u is None else u
-        args = (x, wm, u, b, kh, kw, ph, pw, oh_, ow_, relu, ph_, pw_,
-                want_argmax, y, arg, nt)
-        drivers = (winograd.forward_threads, None)  # None: the same kernel on one thread
+        fanout.parts(key, winograd.forward_part, nt,
+               (x, wm, u, b, ph, pw, oh_, ow_, relu, ph_, pw_, want_argmax, y, arg), mode)
     else:
-        args = (x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
-                want_argmax, y, arg, nt)
-        drivers = (_forward_threads, _forward_serial)
-    if nt > 1:
-        _threads.run(("convpool", x.shape, w.shape, want_argmax), *drivers, *args, mode=mode)
-    elif drivers[1] is None:
-        _threads.one_thread(drivers[0], *args)
-    else:
-        drivers[1](*args)
+        fanout.parts(key, _forward_part, nt, (x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct,
+                                        pkh, pkw, ph_, pw_, want_argmax, y, arg), mode)
     return y, (arg if want_argmax else None)
 
 
@@ -306,20 +229,18 @@ def convpool_backward(x, w, y, argmax, dy, plans, relu, need_input_grad=True, ch
     dx = np.empty(x.shape if need_input_grad else (0, 1, 1, 1), dtype=dy.dtype)
     nt = _chunks(x.shape[0], plans[0], c_in, c_out, chunks)
     key = ("convpool backward", x.shape, w.shape, need_input_grad)
+    dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy.dtype)  # one partial sum per part
+    dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
     if not direct and winograd.fits(kh, kw, sh, sw, pkh, pkw):
         u = winograd.kernel_transform(w) if u is None else u
         u_t = np.ascontiguousarray(u.transpose(0, 2, 1))  # (16, O, C)
-        args = (x, wm, u_t, y, argmax, dy, kh, kw, ph, pw, oh_, ow_, relu, need_input_grad, dx, nt)
-        if nt > 1:  # serial: the same kernel on one thread (half the compile time)
-            dw, ubar, db = _threads.run(key, winograd.backward_threads, None, *args, mode=mode)
-        else:
-            dw, ubar, db = _threads.one_thread(winograd.backward_threads, *args)
-        dw += winograd.weight_grad(ubar).reshape(dw.shape)
-        return (dx if need_input_grad else None), dw.reshape(w.shape), db
-    args = (x, wm, y, argmax, dy, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, need_input_grad, pkh,
-            pkw, dx, nt)
-    if nt > 1:
-        dw, db = _threads.run(key, _backward_threads, _backward_serial, *args, mode=mode)
+        ubp = np.zeros((nt, 16, c_in, c_out), dtype=dy.dtype)
+        fanout.parts(key, winograd.backward_part, nt, (x, wm, u_t, y, argmax, dy, ph, pw, oh_, ow_,
+                                                 relu, need_input_grad, dwp, ubp, dbp, dx), mode)
+        dw, db = sum_chunks(dwp, dbp, dy)
+        dw += winograd.weight_grad(winograd.sum_parts(ubp)).reshape(dw.shape)
     else:
-        dw, db = _backward_serial(*args)
+        fanout.parts(key, _backward_part, nt, (x, wm, y, argmax, dy, kh, kw, sh, sw, ph, pw, oh_, ow_,
+                                         relu, need_input_grad, pkh, pkw, dwp, dbp, dx), mode)
+        dw, db = sum_chunks(dwp, dbp, dy)
     return (dx if need_input_grad else None), dw.reshape(w.shape), db

@@ -22,20 +22,21 @@ input or filters hold NaN or inf goes through im2col instead (the drivers check
 `finite`): in the transformed domain one inf would reach all four outputs of its tile as
 inf - inf = NaN, where the direct sum keeps it to the outputs that really see it.
 
-The drivers at the end are only ever reached from pool_fused, so a prediction, which only
-needs pool_fused's generic drivers (one image goes through its row-split im2col path),
-compiles none of this on a first-ever launch. Same chunking and order of partial sums as
-pool_fused: a result depends on the thread count, never on timing. There is no serial
-copy of these drivers: the serial way runs them on one thread (`_threads.one_thread`),
-which halves what a first-ever launch compiles (each copy took 10-20 s).
+The part kernels at the end are only ever reached from pool_fused, so a prediction, which
+only needs pool_fused's generic kernels (one image goes through its row-split im2col path),
+compiles none of this on a first-ever launch. Same parts and order of partial sums as
+pool_fused: a result depends on the thread count, never on timing. Each part kernel is
+compiled once and run on the threads through its address (core.kernels.fanout) or in turn
+on one: a prange calling it had compiled it twice more (~40 s of a first launch).
 """
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
+from .. import fanout
 from .._common import FASTMATH, all_finite_2d
-from .blocks import bias_act, col2im, im2col, max4, pool_block, relu_grad, sum_chunks, unpool_block
+from .blocks import bias_act, col2im, im2col, max4, pool_block, relu_grad, unpool_block
 from .blocks import relu as relu_
 
 
@@ -326,14 +327,17 @@ def weight_grad(ubar):
         return np.dot(gg.T, ubar.reshape(16, -1))
 
 
-# ---------------------------------------------------------------- drivers (from pool_fused)
+# ---------------------------------------------------------------- part kernels (from pool_fused)
 
 
 @njit(cache=True, nogil=True)
-def _forward_range(x, wm, u, b, n0, n1, ph, pw, oh_, ow_, relu, ph_, pw_, want_arg, y, arg):
-    """Blocks of samples by Winograd's F(2x2, 3x3); a block holding NaN or inf (in its
-    input or the filters) goes through im2col, which keeps non-finite values where the
-    direct sum puts them (see the module docstring)."""
+def forward_part(t, nt, x, wm, u, b, ph, pw, oh_, ow_, relu, ph_, pw_, want_arg, y, arg):
+    """Part t of nt of the batch, in blocks by Winograd's F(2x2, 3x3); a block holding NaN
+    or inf (in its input or the filters) goes through im2col, which keeps non-finite
+    values where the direct sum puts them (see the module docstring)."""
+    n0, n1 = fanout.part(t, nt, x.shape[0])
+    if n0 >= n1:
+        return
     c_in, c_out = x.shape[3], wm.shape[1]
     bs = block_samples(ph_, pw_, c_in, c_out, n1 - n0)
     bufs = scratch(ph_, pw_, c_in, c_out, bs, x)
@@ -355,10 +359,15 @@ def _forward_range(x, wm, u, b, n0, n1, ph, pw, oh_, ow_, relu, ph_, pw_, want_a
 
 
 @njit(cache=True, nogil=True)
-def _backward_range(x, wm, u_t, y, arg, dy, n0, n1, ph, pw, oh_, ow_, relu, need_dx, dw, ubar,
-                    db, dx):
-    """Blocks by Winograd's adjoint; a block with NaN or inf in its input or gradient (or
-    non-finite filters) goes through im2col, which puts them where the direct sum does."""
+def backward_part(t, nt, x, wm, u_t, y, arg, dy, ph, pw, oh_, ow_, relu, need_dx, dwp, ubp,
+                  dbp, dx):
+    """Part t of nt of the batch, in blocks by Winograd's adjoint, into its own partial sums
+    dwp[t], ubp[t], dbp[t]; a block with NaN or inf in its input or gradient (or non-finite
+    filters) goes through im2col, which puts them where the direct sum does."""
+    n0, n1 = fanout.part(t, nt, x.shape[0])
+    if n0 >= n1:
+        return
+    dw, ubar, db = dwp[t], ubp[t], dbp[t]
     if need_dx:
         dx[n0:n1] = 0.0
     ph_, pw_ = dy.shape[1], dy.shape[2]
@@ -388,34 +397,9 @@ def _backward_range(x, wm, u_t, y, arg, dy, n0, n1, ph, pw, oh_, ow_, relu, need
             col2im(dcols, s0, s1, 3, 3, 1, 1, ph, pw, oh_, ow_, dx)
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def forward_threads(x, wm, u, b, kh, kw, ph, pw, oh_, ow_, relu, ph_, pw_, want_arg, y, arg, nt):
-    step = (x.shape[0] + nt - 1) // nt
-    for t in prange(nt):
-        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
-        if n0 < n1:
-            _forward_range(x, wm, u, b, n0, n1, ph, pw, oh_, ow_, relu, ph_, pw_, want_arg, y, arg)
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def backward_threads(x, wm, u_t, y, arg, dy, kh, kw, ph, pw, oh_, ow_, relu, need_dx, dx, nt):
-    """(dw from im2col blocks, U' from Winograd blocks, db); the caller adds G^T U' G to dw."""
-    dwp = np.zeros((nt, wm.shape[0], wm.shape[1]), dtype=dy.dtype)  # one partial sum per chunk
-    ubp = np.zeros((nt, 16, x.shape[3], wm.shape[1]), dtype=dy.dtype)
-    dbp = np.zeros((nt, wm.shape[1]), dtype=np.float64)
-    step = (x.shape[0] + nt - 1) // nt
-    for t in prange(nt):
-        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
-        if n0 < n1:
-            _backward_range(x, wm, u_t, y, arg, dy, n0, n1, ph, pw, oh_, ow_, relu, need_dx,
-                            dwp[t], ubp[t], dbp[t], dx)
-    dw, db = sum_chunks(dwp, dbp, dy)
-    return dw, _sum_u(ubp), db
-
-
 @njit(cache=True, nogil=True)
-def _sum_u(ubp):
-    """The chunks' Winograd weight gradients added in a fixed order."""
+def sum_parts(ubp):
+    """The parts' Winograd weight gradients (backward_part's ubp) added in a fixed order."""
     u = ubp[0].copy()
     for t in range(1, ubp.shape[0]):
         u += ubp[t]

@@ -8,16 +8,16 @@ optimises and compiles the copy again, three times over (the loop body, its thre
 wrapper, the function itself). For the Winograd convolution that was 42 of the 195
 processor seconds a first-ever launch spent compiling (`benchmarks/compile_times.py`).
 
-`run` instead hands one small parallel function (`_fan`) the address of the kernel's
-already compiled machine code; `_fan` calls it through that address on each thread. So
-`_fan` compiles in well under a second for any kernel, and the kernel compiles once. The
+`run` instead hands one small parallel function (`fan`) the address of the kernel's
+already compiled machine code; `fan` calls it through that address on each thread. So
+`fan` compiles in well under a second for any kernel, and the kernel compiles once. The
 call costs what a call of a parallel function costs (~2 us); on one thread
 (`_threads.one_thread`) the parts run one after another on the caller's thread.
 
-Safety: the kernel is compiled for exactly the argument types `_fan` was compiled for,
-and `_fan` checks that at every call. Each specialisation of `_fan` carries a tag of its
-argument types; an address comes with the tag of the types it was compiled for, and `_fan`
-calls it only when the two agree (otherwise it returns its own tag, and `run` looks up
+Safety: the kernel is compiled for exactly the argument types `fan` was compiled for,
+and `fan` checks that at every call. Each specialisation of `fan` carries a tag of its
+argument types; an address comes with the tag of the types it was compiled for, and `fan`
+calls it only when the two agree (otherwise it returns its own tag, and `with_address` looks up
 or compiles the kernel for those types and calls again). A wrong address can never be
 called with arguments it does not expect.
 """
@@ -32,7 +32,7 @@ from numba.extending import intrinsic
 
 from . import _threads
 
-#: what _fan returns when every part ran (a mismatch returns a positive tag)
+#: what fan returns when every part ran (a mismatch returns a positive tag)
 RAN = 0
 #: a part raised (an allocation failed, say): Numba's threads cannot say which exception
 FAILED = -1
@@ -40,7 +40,7 @@ FAILED = -1
 
 def signature_tag(argtypes) -> int:
     """A positive number naming a tuple of Numba types (stable across processes: it is
-    what a cached `_fan` compares with)."""
+    what a cached `fan` compares with)."""
     return (zlib.crc32(repr(tuple(argtypes)).encode()) & 0x7FFFFFFF) or 1
 
 
@@ -73,7 +73,9 @@ def _call_at(typingctx, addr, tag, t, nt, args):
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _fan(addr, tag, nt, args):
+def fan(addr, tag, nt, args):
+    """kernel(t, nt, *args) for t < nt on Numba's threads, the kernel given by its address
+    and tag (`with_address`): RAN, FAILED, or the tag these argument types have."""
     status = np.zeros(nt, dtype=np.int64)
     for t in prange(nt):
         status[t] = _call_at(addr, tag, t, nt, args)
@@ -114,21 +116,31 @@ def run(kernel, nt: int, args: tuple) -> None:
     """kernel(t, nt, *args) for every t in range(nt), on Numba's threads (one part each;
     call under _threads.PARALLEL_LOCK, or through `_threads.one_thread` for one thread).
     `kernel` is an @njit function returning nothing; args a tuple."""
+    with_address(kernel, args, lambda addr, tag: fan(addr, tag, nt, args))
+
+
+def with_address(kernel, args: tuple, call) -> None:
+    """call(addr, tag) with the address of `kernel` compiled for kernel(t, nt, *args) and
+    its tag: call passes them on to `fan` (from Python, or from a compiled loop that calls
+    `fan` several times and returns the first status that is not RAN at once).
+
+    The address of the kernel's latest call is tried first, without looking at the
+    arguments; if `fan` expected other types it ran nothing and said which, and the call
+    is repeated with the address for those (compiled the first time they are seen)."""
     k = _kernels.get(kernel)
     if k is None:
         k = _kernels[kernel] = _Kernel(kernel)
     addr, tag = k.last
     if addr:
-        status = _fan(addr, tag, nt, args)
+        status = call(addr, tag)
         if status <= 0:
             _check(kernel, status)
             return
-        # this call's types differ from the last one's: _fan said which it expects
         addr, tag = k.addresses.get(status, 0), status
     if not addr:
         addr, tag = k.address(args)
     k.last = (addr, tag)
-    status = _fan(addr, tag, nt, args)
+    status = call(addr, tag)
     if status > 0:
         raise TypeError(f"{kernel.__name__}: Numba typed its arguments differently "
                         "from the parallel call (no part ran)")

@@ -27,8 +27,9 @@ what step t+1's whole dz gives (∂L/∂h_t for the thread's units, and a block 
 of the weight-gradient terms), then the thread's units' dz_t. The blocks are fixed by the
 sizes and the thread count: the result does not depend on timing. Whether the threads or
 one core is faster right now is measured per call site (_threads.run); one core runs the
-same compiled driver with the same blocks. One forward and one backward driver serve both
-cells (g = 4 gates: LSTM, g = 1: SimpleRNN): two parallel compile roots per dtype.
+same compiled kernels with the same blocks. One forward and one backward step kernel
+serve both cells (g = 4 gates: LSTM, g = 1: SimpleRNN); each is compiled once and run on
+the threads through its address (core.kernels.fanout) by a loop over the time steps.
 
 The `*_planned` functions are the trusted fast path the layers use: no checks, so the
 arrays must be C-contiguous, writeable and of one float dtype. `lstm_forward` /
@@ -38,10 +39,10 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import njit, prange, types, uint64
+from numba import njit, types, uint64
 from numba.extending import overload
 
-from . import _threads
+from . import _threads, fanout
 from ._common import FASTMATH, all_finite_2d, as_float_array, same_dtype
 from .blas import gemm, gemm_blocks, small_product_limit
 from .fast_exp import exp_nonpositive_prefix as _exp_row
@@ -137,15 +138,6 @@ def _thread_order(w, u, b, g, nt):
         for c in range(g * m):
             up[r, c] = u[r, perm[c]]
     return wp, up, bp
-
-
-@njit(cache=True, nogil=True)
-def _zero(a):
-    """a (2-D) = 0, outside the parallel drivers (an array expression there would be
-    turned into a parallel loop of its own)."""
-    for r in range(a.shape[0]):
-        for c in range(a.shape[1]):
-            a[r, c] = 0.0
 
 
 # ---------------------------------------------------------------- forward
@@ -284,24 +276,25 @@ def _forward_step(x, wp, up, bp, g, act, alpha, zg, cs, tcs, hs, s, t, nt, small
             _rnn_cell_row(zg[s, r, j0:j1], bb, act, slope, hs[s, r, j0:j1], e, bits, one)
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _forward_threads(x, w, u, b, g, act, alpha, zg, cs, tcs, hs, nt, small):
-    """LSTM (g = 4) or SimpleRNN (g = 1) forward through every step. Each step's units are
-    shared out among nt threads (all samples each), which meet once per step: h_t must be
-    whole before step t+1. (One prange, no serial branch beside it: the step's code is
-    compiled into the parallel body only, not twice.)"""
-    wp, up, bp = _thread_order(w, u, b, g, nt)
-    n_steps = x.shape[1]
-    # one block runs every step in one go (a parallel launch per step cost a one-sequence
-    # prediction ~30 % more); several meet after each step
+@njit(cache=True, nogil=True)
+def _forward_part(t, nt, s0, s1, x, wp, up, bp, g, act, alpha, zg, cs, tcs, hs, small):
+    """Steps s0..s1-1 of thread t's block of units (W, U, b in _thread_order)."""
+    for s in range(s0, s1):
+        _forward_step(x, wp, up, bp, g, act, alpha, zg, cs, tcs, hs, s, t, nt, small)
+
+
+@njit(cache=True, nogil=True)
+def _forward_loop(addr, tag, nt, n_steps, args):
+    """LSTM (g = 4) or SimpleRNN (g = 1) forward through every step: _forward_part at
+    `addr` (fanout) on nt threads, which meet once per step: h_t must be whole before step
+    t+1. One block runs every step in one go (a parallel launch per step cost a
+    one-sequence prediction ~30 % more). Returns fanout's status."""
     for k in range(1 if nt == 1 else n_steps):
         s0, s1 = (0, n_steps) if nt == 1 else (k, k + 1)
-        for t in prange(nt):
-            for s in range(s0, s1):
-                # int64 block numbers: Numba types a prange index once signed, once
-                # unsigned, and every function it reaches would be compiled twice
-                _forward_step(x, wp, up, bp, g, act, alpha, zg, cs, tcs, hs, s, np.int64(t),
-                              nt, small)
+        status = fanout.fan(addr, tag, nt, (s0, s1) + args)
+        if status != fanout.RAN:
+            return status
+    return fanout.RAN
 
 
 # ---------------------------------------------------------------- backward
@@ -465,31 +458,32 @@ def _finish_block(x, w, hs, dz, dw, du, db, db_sum, need_dx, dxt, finite, t, nt,
             gemm(dzf[r0:r1, :], w[:, :], dxt[r0:r1, :], False, True, 0.0)
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _backward_threads(x, w, u, g, act, alpha, zg, cs, tcs, hs, dy, need_dx, dz, dhs, dw, du,
-                      db, dxt, dh_next, dc_next, db_sum, finite, nt, small):
-    """LSTM (g = 4) or SimpleRNN (g = 1) backpropagation through time, units shared out
-    among nt threads per step as in the forward pass; the weight gradients step by step.
-    dh_next, dc_next (N, m) and db_sum (g·m, float64) come zeroed. All finite? The pass
-    after step 0 (s = −1) finishes the gradients, in the same prange: one parallel body
-    to compile."""
-    _zero(dw)
-    _zero(du)
-    n_steps = zg.shape[0]
-    for k in range(1 if nt == 1 else n_steps + 1):   # (see _forward_threads)
+@njit(cache=True, nogil=True)
+def _backward_part(t, nt, s0, s1, x, w, u, g, act, alpha, zg, cs, tcs, hs, dy, need_dx, dz,
+                   dhs, dw, du, db, dxt, dh_next, dc_next, db_sum, finite, small):
+    """Steps s0 down to s1+1 of thread t's block; the pass after step 0 (s = -1) finishes
+    the gradients."""
+    for s in range(s0, s1, -1):
+        if s >= 0:
+            _backward_step(x, u, g, act, alpha, zg, cs, tcs, hs, dy, dz, dhs, dh_next,
+                           dc_next, dw, du, db_sum, s, t, nt, small)
+        else:
+            _finish_block(x, w, hs, dz, dw, du, db, db_sum, need_dx, dxt, finite, t, nt,
+                          small)
+
+
+@njit(cache=True, nogil=True)
+def _backward_loop(addr, tag, nt, n_steps, args):
+    """LSTM (g = 4) or SimpleRNN (g = 1) backpropagation through time: _backward_part at
+    `addr` on nt threads, units shared out per step as in the forward pass, the weight
+    gradients step by step, then the pass that finishes them. dw, du, dh_next, dc_next
+    and db_sum come zeroed. Returns fanout's status."""
+    for k in range(1 if nt == 1 else n_steps + 1):
         s0, s1 = (n_steps - 1, -2) if nt == 1 else (n_steps - 1 - k, n_steps - 2 - k)
-        for t in prange(nt):
-            for s in range(s0, s1, -1):
-                if s >= 0:
-                    _backward_step(x, u, g, act, alpha, zg, cs, tcs, hs, dy, dz, dhs, dh_next,
-                                   dc_next, dw, du, db_sum, s, np.int64(t), nt, small)
-                else:
-                    _finish_block(x, w, hs, dz, dw, du, db, db_sum, need_dx, dxt, finite,
-                                  np.int64(t), nt, small)
-    ok = True
-    for t in range(nt):
-        ok = ok and finite[t]
-    return ok
+        status = fanout.fan(addr, tag, nt, (s0, s1) + args)
+        if status != fanout.RAN:
+            return status
+    return fanout.RAN
 
 
 # ---------------------------------------------------------------- the layers' fast path
@@ -507,16 +501,27 @@ def _chunks(n, m, gates, chunks):
 _small = []     # small_product_limit(), looked up once
 
 
-def _run(key, fn, args, nt, mode):
-    """fn(*args, small) on nt threads (or the faster way, _threads.run), with the limit
-    below which the per-step products are asked of BLAS in small blocks (blas.gemm_blocks)."""
+def _run(key, loop, part, args, nt, n_steps, mode):
+    """loop(addr, tag, nt, n_steps, args + (small,)) with `part`'s address (fanout) on nt
+    threads (or the faster way, _threads.run); small: the limit below which the per-step
+    products are asked of BLAS in small blocks (blas.gemm_blocks)."""
     if not _small:
         _small.append(small_product_limit())
     args = (*args, _small[0])
+
+    def go():
+        fanout.with_address(part, (0, 0) + args,
+                            lambda addr, tag: loop(addr, tag, nt, n_steps, args))
     if nt > 1:
-        return _threads.run(key, fn, None, *args, mode=mode)
+        return _threads.run(key, go, None, mode=mode)
     # one block: on the calling thread alone (no worker woken for nothing)
-    return _threads.one_thread(fn, *args) if numba.get_num_threads() > 1 else fn(*args)
+    return _threads.one_thread(go) if numba.get_num_threads() > 1 else go()
+
+
+def _forward(key, x, w, u, b, g, act, alpha, zg, cs, tcs, hs, nt, mode):
+    wp, up, bp = _thread_order(w, u, b, g, nt)
+    _run(key, _forward_loop, _forward_part, (x, wp, up, bp, g, act, alpha, zg, cs, tcs, hs),
+         nt, x.shape[1], mode)
 
 
 def lstm_forward_planned(x, w, u, b, chunks=None, mode=None):
@@ -527,8 +532,7 @@ def lstm_forward_planned(x, w, u, b, chunks=None, mode=None):
     gates = np.empty((n_steps, n, 4 * m), dtype=x.dtype)
     cs, tcs, hs = (np.empty((n_steps, n, m), dtype=x.dtype) for _ in range(3))
     nt = _chunks(n, m, 4, chunks)
-    _run(("lstm forward", x.shape, m), _forward_threads,
-         (x, w, u, b, 4, 0, 0.0, gates, cs, tcs, hs, nt), nt, mode)
+    _forward(("lstm forward", x.shape, m), x, w, u, b, 4, 0, 0.0, gates, cs, tcs, hs, nt, mode)
     return gates, cs, tcs, hs
 
 
@@ -544,7 +548,7 @@ def _backward_buffers(x, u, n_steps, k, need_input_grad, nt):
     dz = np.empty((n_steps, n, k), dtype=dt)
     dhs = np.empty((n_steps, n, m), dtype=dt)
     dxt = np.empty((n_steps * n, f_in) if need_input_grad else (0, f_in), dtype=dt)
-    return (dz, dhs, np.empty((f_in, k), dt), np.empty((m, k), dt), np.empty(k, dt), dxt,
+    return (dz, dhs, np.zeros((f_in, k), dt), np.zeros((m, k), dt), np.empty(k, dt), dxt,
             np.zeros((n, m), dt), np.zeros((n, m), dt), np.zeros(k, np.float64),
             np.empty(nt, np.bool_))
 
@@ -561,10 +565,11 @@ def _backward(key, x, w, u, g, act, alpha, zg, cs, tcs, hs, dy, need_input_grad,
     nt = _chunks(n, m, g, chunks)
     bufs = _backward_buffers(x, u, n_steps, g * m, need_input_grad, nt)
     dz, dhs, dw, du, db, dxt = bufs[:6]
-    finite = _run(key, _backward_threads,
-                  (x, w, u, g, act, alpha, zg, cs, tcs, hs, _last_or_all(dy, n_steps),
-                   need_input_grad, dz, dhs, dw, du, db, dxt, *bufs[6:], nt), nt, mode)
-    return _input_grad(dxt, n, n_steps, need_input_grad), dw, du, db, dhs, bool(finite)
+    finite = bufs[-1]
+    _run(key, _backward_loop, _backward_part,
+         (x, w, u, g, act, alpha, zg, cs, tcs, hs, _last_or_all(dy, n_steps),
+          need_input_grad, dz, dhs, dw, du, db, dxt, *bufs[6:]), nt, n_steps, mode)
+    return _input_grad(dxt, n, n_steps, need_input_grad), dw, du, db, dhs, bool(finite.all())
 
 
 def lstm_backward_planned(x, w, u, gates, cs, tcs, hs, dy, need_input_grad=True, chunks=None,
@@ -587,9 +592,8 @@ def rnn_forward_planned(x, w, u, b, activation="tanh", alpha=0.0, chunks=None, m
     zs, hs = (np.empty((n_steps, n, m), dtype=x.dtype) for _ in range(2))
     nt = _chunks(n, m, 1, chunks)
     cell = _no_cell(hs)
-    _run(("rnn forward", x.shape, m), _forward_threads,
-         (x, w, u, b, 1, ACTIVATION_CODES[activation], float(alpha), zs, cell, cell, hs, nt),
-         nt, mode)
+    _forward(("rnn forward", x.shape, m), x, w, u, b, 1, ACTIVATION_CODES[activation],
+             float(alpha), zs, cell, cell, hs, nt, mode)
     return zs, hs
 
 

@@ -5,7 +5,8 @@ import pytest
 
 from core.kernels import blank_features as B
 from core.kernels import dense_backward_planned, dense_forward_planned
-from core.kernels.dense import backward_auto, forward_auto
+from core.kernels import _threads
+from core.kernels.dense import backward_auto, forward_auto, part_addresses
 
 
 # blocks of this size are scanned for blank features (blank_features.worth_scanning)
@@ -56,12 +57,17 @@ def test_products_without_blank_features_equal_the_full_ones(chunks):
 def test_a_kept_pack_gives_the_same_gradient_as_packing_again():
     # the fused step hands the forward pass's packed columns to the backward pass
     x, w, b, dy = _batch(4)
-    z, a, pack = forward_auto(x, w, b, False, 2)
+    addrs, tags = part_addresses()
+    with _threads.PARALLEL_LOCK:
+        z, a, pack, status = forward_auto(x, w, b, False, 2, addrs, tags)
+    assert status == 0
     assert (pack[2][:, 0] >= 0).all()  # both blocks were packed
     dw_kept, dw_again = np.empty_like(w), np.empty_like(w)
     none = (pack[0][:0, :0], pack[1][:, :0], np.full((2, 2), -1, np.int64))
-    r1 = backward_auto(x, w, dy, dy, False, True, 2, dw_kept, pack)
-    r2 = backward_auto(x, w, dy, dy, False, True, 2, dw_again, none)
+    with _threads.PARALLEL_LOCK:
+        r1 = backward_auto(x, w, dy, dy, False, True, 2, dw_kept, pack, addrs, tags)
+        r2 = backward_auto(x, w, dy, dy, False, True, 2, dw_again, none, addrs, tags)
+    assert r1[3] == r2[3] == 0
     np.testing.assert_array_equal(dw_kept, dw_again)
     np.testing.assert_array_equal(r1[0], r2[0])
     np.testing.assert_allclose(dw_kept, x.astype(np.float64).T @ dy, rtol=1e-5, atol=1e-4)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from core.kernels import sgd
+from core.kernels import fanout, sgd
 
 
 @pytest.mark.parametrize("rows,cols", [(784, 128), (37, 5), (1, 9)])
@@ -15,9 +15,9 @@ def test_row_blocks_update_like_numpy_bit_for_bit(rows, cols, nt):
     g[0, 0] = np.nan  # the model never applies such a gradient; the kernel must still not hide it
     lr = np.float32(0.05)
     want = p + (-lr) * g
-    for fn in (sgd.sgd_rows_threads, sgd.sgd_rows_serial):
+    for mode in ("threads", "serial"):
         q = p.copy()
-        fn(q, g, lr, nt)
+        fanout.parts(("test sgd rows", mode), sgd.sgd_rows_part, nt, (q, g, -lr), mode=mode)
         np.testing.assert_array_equal(q, want)
 
 

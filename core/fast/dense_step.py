@@ -21,7 +21,7 @@ import numpy as np
 from core.layers.dense import Dense
 from core.layers.reshape import Flatten
 from core.kernels import _threads
-from core.kernels.dense_step import APPLIED, BAD_LABELS, train_step
+from core.kernels.dense_step import APPLIED, BAD_LABELS, PARTS_FAILED, part_addresses, train_step
 
 #: the optimizer rules the kernel applies itself (core.optimizers.FusedRule.kind)
 RULES = ("sgd",)
@@ -108,6 +108,8 @@ class FusedDenseStep:
         ws, bs, relus, offsets, shapes, where = lists
         n = x.shape[0]
         x2 = x.reshape(n, -1)
+        if not (x2.flags.c_contiguous and x2.flags.writeable and x2.flags.aligned):
+            x2 = np.array(x2, order="C")  # the one array type the kernel's parts take
         if type(y) is np.ndarray and y.dtype == np.int64 and y.shape == (n,) and y.flags.c_contiguous:
             labels = y  # the kernel checks the range
         else:
@@ -116,7 +118,12 @@ class FusedDenseStep:
         grads = self._gradient_buffer(int(offsets[-1]))
         per_sample, probs, status = _threads.run(
             ("dense step", x2.shape, shapes), train_step, None,
-            x2, labels, ws, bs, relus, lr, _threads.n_chunks(), bool(want_probs), grads, offsets)
+            x2, labels, ws, bs, relus, lr, _threads.n_chunks(), bool(want_probs), grads, offsets,
+            *part_addresses())
+        if status == PARTS_FAILED:
+            raise RuntimeError("the fused dense step's parallel parts did not run (a kernel "
+                               "failed or was compiled for other types); weights unchanged "
+                               "unless the update itself failed")
         if status == BAD_LABELS:
             model.loss.prepare_targets(y, (n, self.dense[-1].units))  # raises, saying why
             raise ValueError("class ids out of range")

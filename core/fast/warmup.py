@@ -145,7 +145,7 @@ def _training_steps():
     from core.kernels import losses as L
     from core.kernels import pool as P
     from core.kernels import sgd as S
-    from core.kernels import all_finite
+    from core.kernels import all_finite, fanout
 
     rng = np.random.default_rng(1)
 
@@ -161,7 +161,8 @@ def _training_steps():
             x, w, b = _arrays(rng, (2, 5), (5, 3), (3,))
             _, a = D.dense_forward_planned(x, w, b, True)
             D.dense_backward_planned(x, w, a, a, True, chunks=chunks, mode=_mode(chunks))
-            (S.sgd_rows_threads if chunks > 1 else S.sgd_rows_serial)(w, w.copy(), np.float32(0.1), 2)
+            fanout.parts(("sgd rows", w.shape), S.sgd_rows_part, 2, (w, w.copy(), np.float32(-0.1)),
+                         mode=_mode(chunks))
         return run
 
     def layers(chunks):

@@ -23,9 +23,9 @@ arrays must already be C-contiguous, writeable and of one float dtype.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange, uint64
+from numba import njit, types, uint64
 
-from . import _threads
+from . import _threads, fanout
 from . import blank_features as blank
 from ._common import FASTMATH, all_finite_2d, as_float_array, same_dtype
 from .blas import gemm, weights_product
@@ -44,15 +44,15 @@ def thread_block(size, t, nt):
     return min(size, t * step), min(size, (t + 1) * step)
 
 
-# How a forward pass is split between threads (see _forward_block).
+# How a forward pass is split between threads (see _forward_part).
 BY_SAMPLES, BY_COLUMNS, BY_FEATURES = 0, 1, 2
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
-def _forward_block(x, w, t, nt, split, z):
-    """Block t of nt of z = x @ w (bias and ReLU come after, in _finish_rows): a block of
+def _forward_part(t, nt, x, w, split, z):
+    """Block t of nt of z = x @ w (bias and ReLU come after, in _finish_part): a block of
     output columns when split is BY_COLUMNS (the thread reads only its columns of w), else
-    a block of samples. (BY_FEATURES has its own drivers: _features_block.)"""
+    a block of samples. (BY_FEATURES has its own kernel: _features_part.)"""
     n, n_out = z.shape
     if split == BY_COLUMNS:
         o0, o1 = thread_block(n_out, t, nt)
@@ -66,15 +66,17 @@ def _forward_block(x, w, t, nt, split, z):
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
-def _features_block(x, w, t, nt, z, parts, pack):
+def _features_part(t, nt, x, w, z, parts, packed, runs, info):
     """Block t of nt of the input features: its partial product x[:, F] @ w[F], into z for
     t == 0 and parts[t - 1] otherwise. Each thread reads only its rows of w and columns of
     x - the least of both when the features are the longest side - and the rows of w it
     reads are the ones its thread of the backward pass wrote the gradient of and its
     thread of the optimizer updated, so they are in its core's cache. Features blank in
     every sample are left out (blank_features); `pack` notes what was packed, for the
-    backward pass (see blank_features.new_pack).
+    backward pass (see blank_features.new_pack; its three arrays come one by one: Numba's
+    parallel loops take no tuple of arrays inside their arguments).
     """
+    pack = (packed, runs, info)
     n, n_out = z.shape
     f0, f1 = thread_block(x.shape[1], t, nt)
     out = z if t == 0 else parts[t - 1]
@@ -98,7 +100,7 @@ def _features_block(x, w, t, nt, z, parts, pack):
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
-def _finish_rows(z, parts, b, relu, a, t, nt):
+def _finish_part(t, nt, z, parts, b, relu, a):
     """Rows block t of nt: z = z + parts[0] + parts[1] + ... + b (in that order), a = relu(z).
 
     Indices are unsigned so the loops vectorise (a signed index might be negative, and
@@ -119,50 +121,6 @@ def _finish_rows(z, parts, b, relu, a, t, nt):
             for o in range(n_out):
                 v = z[r, o]
                 a[r, o] = v if (v > 0 or v != v) else 0.0
-
-
-# Each driver twice, chunks on Numba's threads or one after the other: same chunks, same
-# result; _threads.run picks whichever is faster right now.
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _forward_threads(x, w, b, relu, split, z, a, nt):
-    parts = np.empty((0, 0, 0), dtype=z.dtype)
-    for t in prange(nt):
-        _forward_block(x, w, t, nt, split, z)
-    for t in prange(nt):
-        _finish_rows(z, parts, b, relu, a, t, nt)
-
-
-@njit(cache=True, nogil=True)
-def _forward_serial(x, w, b, relu, split, z, a, nt):
-    parts = np.empty((0, 0, 0), dtype=z.dtype)
-    for t in range(nt):
-        _forward_block(x, w, t, nt, split, z)
-    for t in range(nt):
-        _finish_rows(z, parts, b, relu, a, t, nt)
-
-
-# The split by features has drivers of its own: a one-image prediction never takes it,
-# so the kernels a first-ever launch compiles before the drawing pad works stay small.
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _features_threads(x, w, b, relu, z, a, pack, nt):
-    parts = np.empty((nt - 1, z.shape[0], z.shape[1]), dtype=z.dtype)
-    for t in prange(nt):
-        _features_block(x, w, t, nt, z, parts, pack)
-    for t in prange(nt):
-        _finish_rows(z, parts, b, relu, a, t, nt)
-
-
-@njit(cache=True, nogil=True)
-def _features_serial(x, w, b, relu, z, a, pack, nt):
-    parts = np.empty((nt - 1, z.shape[0], z.shape[1]), dtype=z.dtype)
-    for t in range(nt):
-        _features_block(x, w, t, nt, z, parts, pack)
-    for t in range(nt):
-        _finish_rows(z, parts, b, relu, a, t, nt)
 
 
 @njit(cache=True, nogil=True)
@@ -186,7 +144,7 @@ def _relu_grad(a, dy, relu, dz):
 
 
 @njit(cache=True, nogil=True, fastmath=FASTMATH)
-def _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite, pack):
+def _backward_part(t, nt, x, w, dz, need_dx, dw, dx, finite, packed, runs, info):
     """Block t of nt of the input features: those rows of dw and columns of dx.
 
     Each thread reads only its features' columns of x and rows of w (no copies: the
@@ -194,6 +152,7 @@ def _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite, pack):
     product runs over the whole batch. finite[t] says whether its rows of dw are all
     finite, read while they are in cache (the training step must know before it updates).
     """
+    pack = (packed, runs, info)
     f0, f1 = thread_block(x.shape[1], t, nt)
     finite[t] = True
     if f0 >= f1:
@@ -221,25 +180,75 @@ def _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite, pack):
             weights_product(dz, w[f0:f1], dx[:, f0:f1], True)  # (N, F) = dz w_F^T
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _backward_threads(x, w, a, dy, relu, need_dx, dx, dw, pack, nt):
+# ---------------------------------------------------------------- drivers
+# Each pass's parts run on Numba's threads through the part kernels' addresses
+# (core.kernels.fanout) or one after another on the calling thread: the same kernels, the
+# same blocks, the same result; _threads.run picks whichever is faster right now. Compiled
+# code (the fused step, core.kernels.dense_step) calls them through `fanout.fan_or_here`
+# with the addresses `part_addresses()` gives for its types.
+
+#: which part kernel sits where in part_addresses()
+FEATURES, SPLIT, FINISH, BACKWARD = 0, 1, 2, 3
+PARTS = (_features_part, _forward_part, _finish_part, _backward_part)
+
+
+def _forward(x, w, b, relu, split, z, a, pack, nt, run):
+    parts = np.empty((nt - 1 if split == BY_FEATURES else 0, z.shape[0], z.shape[1]), z.dtype)
+    if split == BY_FEATURES:
+        run(_features_part, nt, (x, w, z, parts) + pack)
+    else:
+        run(_forward_part, nt, (x, w, split, z))
+    run(_finish_part, nt, (z, parts, b, relu, a))
+
+
+def _forward_threads(*args):
+    _forward(*args, fanout.run)
+
+
+def _forward_in_turn(*args):
+    _forward(*args, fanout.in_turn)
+
+
+def _backward(x, w, a, dy, relu, need_dx, dx, dw, pack, nt, run):
     """Fills dx (if need_dx) and dw (I, O); returns (db, whether dw is all finite)."""
     dz = np.empty_like(dy)  # (N, O)
     db = _relu_grad(a, dy, relu, dz)
     finite = np.empty(nt, dtype=np.bool_)
-    for t in prange(nt):
-        _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite, pack)
-    return db.astype(dy.dtype), finite.all()
+    run(_backward_part, nt, (x, w, dz, need_dx, dw, dx, finite) + pack)
+    with np.errstate(over="ignore"):  # an inf gradient is reported (finite), not warned of
+        return db.astype(dy.dtype), bool(finite.all())
 
 
-@njit(cache=True, nogil=True)
-def _backward_serial(x, w, a, dy, relu, need_dx, dx, dw, pack, nt):
-    dz = np.empty_like(dy)  # (N, O)
-    db = _relu_grad(a, dy, relu, dz)
-    finite = np.empty(nt, dtype=np.bool_)
-    for t in range(nt):
-        _backward_block(x, w, dz, t, nt, need_dx, dw, dx, finite, pack)
-    return db.astype(dy.dtype), finite.all()
+def _backward_threads(*args):
+    return _backward(*args, fanout.run)
+
+
+def _backward_in_turn(*args):
+    return _backward(*args, fanout.in_turn)
+
+
+def part_addresses():
+    """(addresses, tags) of PARTS for the fused step's arguments (float32, C-contiguous,
+    every layer's input typed alike), for fanout.fan_or_here in compiled code. If its
+    types ever differed from these, fan would call nothing and say so (the step refuses)."""
+    if not _addresses:
+        f32 = types.Array(types.float32, 2, "C")
+        i64 = types.Array(types.int64, 2, "C")
+        pack = (f32, i64, i64)
+        parts = types.Array(types.float32, 3, "C")
+        vec = types.Array(types.float32, 1, "C")
+        flags = types.Array(types.boolean, 1, "C")
+        signatures = {FEATURES: (f32, f32, f32, parts) + pack,
+                      SPLIT: (f32, f32, types.int64, f32),
+                      FINISH: (f32, parts, vec, types.boolean, f32),
+                      BACKWARD: (f32, f32, f32, types.boolean, f32, f32, flags) + pack}
+        found = [fanout.address_for(PARTS[i], signatures[i]) for i in range(len(PARTS))]
+        _addresses.append((np.array([a for a, _ in found], np.int64),
+                           np.array([t for _, t in found], np.int64)))
+    return _addresses[0]
+
+
+_addresses: list = []
 
 
 @njit(cache=True, nogil=True)
@@ -250,7 +259,7 @@ def layer_chunks(n, n_in, n_out, nt):
 
 @njit(cache=True, nogil=True)
 def forward_split(n, n_in, n_out):
-    """Which way a forward pass is split between threads (see _forward_block): the input
+    """Which way a forward pass is split between threads (see _forward_part): the input
     features when they are the longest side (halves of x and w), else the bigger of x and
     w. One sample stays a vector product, which np.dot hands to BLAS's gemv (a one-row
     gemm is up to 8x slower on some BLAS)."""
@@ -262,10 +271,10 @@ def forward_split(n, n_in, n_out):
 
 
 @njit(cache=True, nogil=True)
-def forward_auto(x, w, b, relu, nt):
-    """(z, a, pack) of a layer inside compiled code, split as dense_forward_planned splits it
-    (the fused training step of core.kernels.dense_step: same blocks, same bits); pack is
-    for backward_auto."""
+def forward_auto(x, w, b, relu, nt, addrs, tags):
+    """(z, a, pack, fanout status) of a layer inside compiled code, split as
+    dense_forward_planned splits it (the fused training step of core.kernels.dense_step:
+    same blocks, same bits); pack is for backward_auto; addrs, tags: part_addresses()."""
     n, n_in = x.shape
     n_out = w.shape[1]
     z = np.empty((n, n_out), dtype=x.dtype)
@@ -274,28 +283,29 @@ def forward_auto(x, w, b, relu, nt):
     split = forward_split(n, n_in, n_out)
     pack = blank.new_pack_jit(n, n_in, chunks, split == BY_FEATURES, x.dtype)
     if split == BY_FEATURES:
-        if chunks > 1:
-            _features_threads(x, w, b, relu, z, a, pack, chunks)
-        else:
-            _features_serial(x, w, b, relu, z, a, pack, 1)
-    elif chunks > 1:
-        _forward_threads(x, w, b, relu, split, z, a, chunks)
+        parts = np.empty((chunks - 1, n, n_out), dtype=z.dtype)
+        status = fanout.fan_or_here(addrs[FEATURES], tags[FEATURES], chunks,
+                                    (x, w, z, parts) + pack)
     else:
-        _forward_serial(x, w, b, relu, split, z, a, 1)
-    return z, a, pack
+        parts = np.empty((0, n, n_out), dtype=z.dtype)
+        status = fanout.fan_or_here(addrs[SPLIT], tags[SPLIT], chunks, (x, w, split, z))
+    if status == fanout.RAN:
+        status = fanout.fan_or_here(addrs[FINISH], tags[FINISH], chunks, (z, parts, b, relu, a))
+    return z, a, pack, status
 
 
 @njit(cache=True, nogil=True)
-def backward_auto(x, w, a, dy, relu, need_dx, nt, dw, pack):
-    """(dx, db, dw all finite), filling dw (I, O), inside compiled code, as
+def backward_auto(x, w, a, dy, relu, need_dx, nt, dw, pack, addrs, tags):
+    """(dx, db, dw all finite, fanout status), filling dw (I, O), inside compiled code, as
     dense_backward_planned; pack is what forward_auto returned for this x."""
     dx = np.empty((x.shape[0], x.shape[1]) if need_dx else (0, 0), dtype=dy.dtype)
     chunks = layer_chunks(x.shape[0], w.shape[0], w.shape[1], nt)
-    if chunks > 1:
-        db, finite = _backward_threads(x, w, a, dy, relu, need_dx, dx, dw, pack, chunks)
-    else:
-        db, finite = _backward_serial(x, w, a, dy, relu, need_dx, dx, dw, pack, 1)
-    return dx, db, finite
+    dz = np.empty_like(dy)  # (N, O)
+    db = _relu_grad(a, dy, relu, dz)
+    finite = np.empty(chunks, dtype=np.bool_)
+    status = fanout.fan_or_here(addrs[BACKWARD], tags[BACKWARD], chunks,
+                                (x, w, dz, need_dx, dw, dx, finite) + pack)
+    return dx, db.astype(dy.dtype), status == fanout.RAN and finite.all(), status
 
 
 def _chunks(n, n_in, n_out, chunks=None):
@@ -315,17 +325,13 @@ def dense_forward_planned(x, w, b, relu=False, chunks=None, mode=None):
     a = np.empty_like(z) if relu else z
     nt = _chunks(n, n_in, n_out, chunks)
     split = forward_split.py_func(n, n_in, n_out)
-    if split == BY_FEATURES:
-        # the layer-by-layer step keeps no pack (empty arrays: nothing is written)
-        args = (x, w, b, relu, z, a, blank.NO_PACK[x.dtype], nt)
-        threaded, serial = _features_threads, _features_serial
-    else:
-        args = (x, w, b, relu, split, z, a, nt)
-        threaded, serial = _forward_threads, _forward_serial
+    # the layer-by-layer step keeps no pack (empty arrays: nothing is written)
+    args = (x, w, b, relu, split, z, a, blank.NO_PACK[x.dtype], nt)
     if nt > 1:
-        _threads.run(("dense", x.shape, w.shape), threaded, serial, *args, mode=mode)
+        _threads.run(("dense", x.shape, w.shape), _forward_threads, _forward_in_turn, *args,
+                     mode=mode)
     else:
-        serial(*args)
+        _forward_in_turn(*args)
     return z, a
 
 
@@ -343,10 +349,10 @@ def dense_backward_planned(x, w, dy, relu_output=None, need_input_grad=True, chu
     pack = blank.NO_PACK[dy.dtype]
     if nt > 1:
         db, finite = _threads.run(("dense backward", x.shape, w.shape, need_input_grad),
-                                  _backward_threads, _backward_serial, x, w, a, dy, relu,
+                                  _backward_threads, _backward_in_turn, x, w, a, dy, relu,
                                   need_input_grad, dx, dw, pack, nt, mode=mode)
     else:
-        db, finite = _backward_serial(x, w, a, dy, relu, need_input_grad, dx, dw, pack, 1)
+        db, finite = _backward_in_turn(x, w, a, dy, relu, need_input_grad, dx, dw, pack, 1)
     dx = dx if need_input_grad else None
     return (dx, dw, db, bool(finite)) if report_finite else (dx, dw, db)
 

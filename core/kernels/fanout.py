@@ -85,6 +85,15 @@ def fan(addr, tag, nt, args):
     return RAN
 
 
+@njit(cache=True, nogil=True)
+def fan_or_here(addr, tag, nt, args):
+    """`fan` from compiled code; one part runs here, on the calling thread alone (no
+    parallel launch, no worker woken for nothing)."""
+    if nt > 1:
+        return fan(addr, tag, nt, args)
+    return _call_at(addr, tag, 0, 1, args)
+
+
 class _Kernel:
     """A chunk kernel's compiled addresses, one per signature tag."""
 
@@ -98,7 +107,10 @@ class _Kernel:
     def address(self, args):
         """(address, tag) of the kernel compiled for these arguments (compiled or loaded
         from Numba's cache the first time)."""
-        argtypes = (types.int64, types.int64) + tuple(typeof(a) for a in args)
+        return self.address_of_types(tuple(typeof(a) for a in args))
+
+    def address_of_types(self, argtypes):
+        argtypes = (types.int64, types.int64) + tuple(argtypes)
         tag = signature_tag(argtypes)
         addr = self.addresses.get(tag)
         if addr is None:
@@ -110,6 +122,19 @@ class _Kernel:
 
 
 _kernels: dict = {}
+
+
+def _entry(kernel) -> _Kernel:
+    k = _kernels.get(kernel)
+    if k is None:
+        k = _kernels[kernel] = _Kernel(kernel)
+    return k
+
+
+def address_for(kernel, argtypes) -> tuple[int, int]:
+    """(address, tag) of kernel(t, nt, *args) compiled for args of these Numba types, for
+    compiled code that calls `fan` (or `fan_or_here`) itself."""
+    return _entry(kernel).address_of_types(argtypes)
 
 
 def run(kernel, nt: int, args: tuple) -> None:
@@ -127,9 +152,7 @@ def with_address(kernel, args: tuple, call) -> None:
     The address of the kernel's latest call is tried first, without looking at the
     arguments; if `fan` expected other types it ran nothing and said which, and the call
     is repeated with the address for those (compiled the first time they are seen)."""
-    k = _kernels.get(kernel)
-    if k is None:
-        k = _kernels[kernel] = _Kernel(kernel)
+    k = _entry(kernel)
     addr, tag = k.last
     if addr:
         status = call(addr, tag)

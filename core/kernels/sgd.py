@@ -13,9 +13,9 @@ the weights come out identical to the NumPy form.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange, uint64
+from numba import njit, types, uint64
 
-from . import _threads
+from . import _threads, fanout
 from .dense import thread_block
 
 
@@ -70,27 +70,13 @@ ROWS_MIN_SIZE = 1 << 16
 
 
 @njit(cache=True, nogil=True)
-def _sgd_row_block(p, g, neg, t, nt):
+def sgd_rows_part(t, nt, p, g, neg):
+    """p[rows] += neg * g[rows] for block t of nt of the rows (dense.thread_block)."""
     r0, r1 = thread_block(p.shape[0], t, nt)
     n_cols = uint64(p.shape[1])
     for i in range(uint64(r0), uint64(r1)):
         for j in range(n_cols):
             p[i, j] += neg * g[i, j]
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def sgd_rows_threads(p, g, lr, nt):
-    """sgd_plain on 2-D p and g, one block of rows per thread."""
-    neg = -lr
-    for t in prange(nt):
-        _sgd_row_block(p, g, neg, t, nt)
-
-
-@njit(cache=True, nogil=True)
-def sgd_rows_serial(p, g, lr, nt):
-    neg = -lr
-    for t in range(nt):
-        _sgd_row_block(p, g, neg, t, nt)
 
 
 @njit(cache=True, nogil=True)
@@ -99,14 +85,26 @@ def by_rows(size, nt):
     return nt > 1 and size >= ROWS_MIN_SIZE
 
 
+def rows_address():
+    """(address, tag) of sgd_rows_part for float32 weights, for sgd_matrix_auto."""
+    if not _rows_address:
+        f32 = types.Array(types.float32, 2, "C")
+        _rows_address.append(fanout.address_for(sgd_rows_part, (f32, f32, types.float32)))
+    return _rows_address[0]
+
+
+_rows_address: list = []
+
+
 @njit(cache=True, nogil=True)
-def sgd_matrix_auto(p, g, lr, nt):
+def sgd_matrix_auto(p, g, lr, nt, addr, tag):
     """sgd_in_place's update of a 2-D p, from compiled code (the fused step of
-    core.kernels.dense_step): by rows on the threads when big, else one flat pass."""
+    core.kernels.dense_step): by rows on the threads when big (sgd_rows_part at addr:
+    rows_address()), else one flat pass. Returns fanout's status."""
     if by_rows(p.size, nt):
-        sgd_rows_threads(p, g, lr, nt)
-    else:
-        sgd_plain(p.reshape(-1), g.reshape(-1), lr)
+        return fanout.fan(addr, tag, nt, (p, g, -lr))
+    sgd_plain(p.reshape(-1), g.reshape(-1), lr)
+    return fanout.RAN
 
 
 def sgd_in_place(p, g, lr):
@@ -115,6 +113,6 @@ def sgd_in_place(p, g, lr):
     (core.kernels._threads), anything else in one flat pass."""
     nt = _threads.n_chunks()
     if p.ndim == 2 and by_rows.py_func(p.size, nt):
-        _threads.run(("sgd", p.shape), sgd_rows_threads, sgd_rows_serial, p, g, lr, nt)
+        fanout.parts(("sgd", p.shape), sgd_rows_part, nt, (p, g, -lr))
     else:
         sgd_plain(p.reshape(-1), g.reshape(-1), lr)

@@ -2,6 +2,7 @@
 
     _common.py        the one fastmath flag set, finiteness checks, argument checks
     _threads.py _cache.py blas.py fast_exp.py   threads, Numba's cache folder, BLAS, exp
+    fanout.py         a kernel's parts on the threads, through its address (compiled once)
     dense.py blank_features.py dense_step.py    fully connected layers, a whole dense step
     pool.py activations.py losses.py sgd.py
     recurrent.py      LSTM and SimpleRNN over every time step, forward and BPTT

@@ -195,8 +195,8 @@ class _Site:
 
 def one_thread(fn, *args):
     """A parallel kernel run on the calling thread only, with the same chunks: the serial
-    way for kernels big enough that a serial copy would double their compile time (~3 us
-    more per call than a serial copy: only for kernels that take milliseconds)."""
+    way where there is no serial copy (~3 us more per call than one: for kernels that take
+    milliseconds; fanout.in_turn runs part kernels in turn without it)."""
     with PARALLEL_LOCK:
         saved = numba.get_num_threads()
         numba.set_num_threads(1)

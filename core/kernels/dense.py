@@ -309,7 +309,7 @@ def backward_auto(x, w, a, dy, relu, need_dx, nt, dw, pack, addrs, tags):
 
 
 def _chunks(n, n_in, n_out, chunks=None):
-    if chunks is not None:  # forced (warm-up compiles both drivers on a tiny batch)
+    if chunks is not None:  # forced (warm-up, tests)
         return max(1, int(chunks))
     return layer_chunks.py_func(n, n_in, n_out, _threads.n_chunks())  # plain Python: no dispatch
 

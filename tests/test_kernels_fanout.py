@@ -80,3 +80,34 @@ def test_a_tag_names_the_argument_types():
     assert fanout.signature_tag(a) == fanout.signature_tag(tuple(a))
     assert fanout.signature_tag(a) != fanout.signature_tag(b)
     assert fanout.signature_tag(a) > 0
+
+
+@njit(nogil=True)
+def _compiled_caller(addr, tag, nt, x, y, s):
+    return fanout.fan_or_here(addr, tag, nt, (x, y, s))
+
+
+@pytest.mark.parametrize("nt", [1, 2])
+def test_compiled_code_calls_parts_through_an_address_it_was_given(nt):
+    from numba import types
+
+    x = np.arange(9, dtype=np.float32)
+    y = np.zeros_like(x)
+    vec = types.Array(types.float32, 1, "C")
+    addr, tag = fanout.address_for(_scale_part, (vec, vec, types.float32))
+    with _threads.PARALLEL_LOCK:
+        assert _compiled_caller(addr, tag, nt, x, y, np.float32(2)) == fanout.RAN
+    np.testing.assert_array_equal(y, x * 2)
+
+
+def test_an_address_for_other_types_is_never_called():
+    from numba import types
+
+    x = np.arange(9, dtype=np.float32)
+    y = np.zeros_like(x)
+    wide = types.Array(types.float64, 1, "C")
+    addr, tag = fanout.address_for(_scale_part, (wide, wide, types.float64))
+    with _threads.PARALLEL_LOCK:
+        status = _compiled_caller(addr, tag, 2, x, y, np.float32(2))
+    assert status > 0 and status != tag  # the tag of the types it expected instead
+    assert not y.any()  # nothing ran

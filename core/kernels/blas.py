@@ -66,8 +66,17 @@ def _ld(x):
     return max(x.shape[1], 1)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def gemm(a, b, c, trans_a, trans_b, beta):
+    """_gemm (below), for constant and variable arguments alike: the flags and sizes go
+    on as plain values, so that a call with a constant (a literal 0, True, 3) does not
+    compile another copy of the kernel for that value (Numba specialises a called
+    function on its literal arguments)."""
+    return _gemm(a, b, c, bool(trans_a), bool(trans_b), float(beta))
+
+
+@njit(cache=True, nogil=True)
+def _gemm(a, b, c, trans_a, trans_b, beta):
     """c = op(a) @ op(b) + beta * c on 2-D row-major blocks of one float dtype.
 
     op(x) is x, or x transposed when trans_x. Each block may be a strided view (a block of
@@ -150,8 +159,17 @@ def small_product_limit() -> int:
     return SMALL_MNK if blas_architecture().lower() in SMALL_KERNEL_ARCHITECTURES else 0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def gemm_blocks(a, b, c, trans_a, trans_b, beta, small):
+    """_gemm_blocks (below), for constant and variable arguments alike: the flags and sizes go
+    on as plain values, so that a call with a constant (a literal 0, True, 3) does not
+    compile another copy of the kernel for that value (Numba specialises a called
+    function on its literal arguments)."""
+    return _gemm_blocks(a, b, c, bool(trans_a), bool(trans_b), float(beta), int(small))
+
+
+@njit(cache=True, nogil=True)
+def _gemm_blocks(a, b, c, trans_a, trans_b, beta, small):
     """gemm, in blocks of c's columns (multiples of 16) each with m·n·k ≤ small, so that
     BLAS takes its unpacked small-matrix kernel (see SMALL_MNK); one call when small is 0
     or the product fits already or blocks of 16 columns would still be too big."""

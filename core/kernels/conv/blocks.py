@@ -40,8 +40,18 @@ def block_samples_backward(per, k, c_out, n):
     return min(max(1, BLOCK_ELEMENTS // max(1, per * (k + c_out))), max(n, 1))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def im2col(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols):
+    """_im2col (below), for constant and variable arguments alike: the flags and sizes go
+    on as plain values, so that a call with a constant (a literal 0, True, 3) does not
+    compile another copy of the kernel for that value (Numba specialises a called
+    function on its literal arguments)."""
+    return _im2col(x, int(n0), int(n1), int(kh), int(kw), int(sh), int(sw), int(ph), int(pw),
+                   int(oh_), int(ow_), cols)
+
+
+@njit(cache=True, nogil=True)
+def _im2col(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols):
     """Fill cols[: (n1-n0)*oh_*ow_] with the receptive fields of samples n0..n1-1.
 
     Channels-last makes each kernel row of a receptive field (KW pixels x C channels) one
@@ -53,8 +63,18 @@ def im2col(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, cols):
         r = im2col_rows(x, n, 0, oh_, kh, kw, sh, sw, ph, pw, ow_, cols, r)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def im2col_rows(x, n, oh0, oh1, kh, kw, sh, sw, ph, pw, ow_, cols, r):
+    """_im2col_rows (below), for constant and variable arguments alike: the flags and sizes go
+    on as plain values, so that a call with a constant (a literal 0, True, 3) does not
+    compile another copy of the kernel for that value (Numba specialises a called
+    function on its literal arguments)."""
+    return _im2col_rows(x, int(n), int(oh0), int(oh1), int(kh), int(kw), int(sh), int(sw),
+                        int(ph), int(pw), int(ow_), cols, int(r))
+
+
+@njit(cache=True, nogil=True)
+def _im2col_rows(x, n, oh0, oh1, kh, kw, sh, sw, ph, pw, ow_, cols, r):
     """Receptive fields of output rows oh0..oh1-1 of sample n into cols from row r on;
     returns the next free row."""
     h_in, w_in, c_in = x.shape[1], x.shape[2], x.shape[3]
@@ -88,8 +108,18 @@ def im2col_rows(x, n, oh0, oh1, kh, kw, sh, sw, ph, pw, ow_, cols, r):
     return r
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def col2im(dcols, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, dx):
+    """_col2im (below), for constant and variable arguments alike: the flags and sizes go
+    on as plain values, so that a call with a constant (a literal 0, True, 3) does not
+    compile another copy of the kernel for that value (Numba specialises a called
+    function on its literal arguments)."""
+    return _col2im(dcols, int(n0), int(n1), int(kh), int(kw), int(sh), int(sw), int(ph),
+                   int(pw), int(oh_), int(ow_), dx)
+
+
+@njit(cache=True, nogil=True)
+def _col2im(dcols, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, dx):
     """Scatter-add rows of dcols onto dx[n0:n1]; padding positions are dropped."""
     h_in, w_in, c_in = dx.shape[1], dx.shape[2], dx.shape[3]
     run = kw * c_in
@@ -194,8 +224,18 @@ def pool_block(z, s0, s1, oh_, ow_, pkh, pkw, ph_, pw_, want_arg, y, arg):
         pool_rows(z, s * per, s0 + s, 0, ph_, ow_, pkh, pkw, pw_, want_arg, y, arg)
 
 
-@njit(cache=True, nogil=True, fastmath=FASTMATH)
+@njit(cache=True, nogil=True, inline="always")
 def pool_rows(z, z0, n, p0, p1, ow_, pkh, pkw, pw_, want_arg, y, arg):
+    """_pool_rows (below), for constant and variable arguments alike: the flags and sizes go
+    on as plain values, so that a call with a constant (a literal 0, True, 3) does not
+    compile another copy of the kernel for that value (Numba specialises a called
+    function on its literal arguments)."""
+    return _pool_rows(z, int(z0), int(n), int(p0), int(p1), int(ow_), int(pkh), int(pkw),
+                      int(pw_), bool(want_arg), y, arg)
+
+
+@njit(cache=True, nogil=True, fastmath=FASTMATH)
+def _pool_rows(z, z0, n, p0, p1, ow_, pkh, pkw, pw_, want_arg, y, arg):
     """Pooled rows p0..p1-1 of sample n; z row z0 holds conv output row p0*pkh, column 0."""
     c_out = z.shape[1]
     for ph in range(p0, p1):
@@ -222,8 +262,18 @@ def pool_rows(z, z0, n, p0, p1, ow_, pkh, pkw, pw_, want_arg, y, arg):
                             arg[n, ph, pw, c] = loc
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def unpool_block(y, arg, dy, s0, s1, oh_, ow_, pkh, pkw, relu, g, dz, db):
+    """_unpool_block (below), for constant and variable arguments alike: the flags and sizes go
+    on as plain values, so that a call with a constant (a literal 0, True, 3) does not
+    compile another copy of the kernel for that value (Numba specialises a called
+    function on its literal arguments)."""
+    return _unpool_block(y, arg, dy, int(s0), int(s1), int(oh_), int(ow_), int(pkh), int(pkw),
+                         bool(relu), g, dz, db)
+
+
+@njit(cache=True, nogil=True)
+def _unpool_block(y, arg, dy, s0, s1, oh_, ow_, pkh, pkw, relu, g, dz, db):
     """dz (block rows) = the pooled gradient at each window's winner, 0 everywhere else.
 
     Written row by row in one pass (every element once, no zero-fill then scatter). With

@@ -10,9 +10,9 @@ row-major order wins, and a NaN anywhere in the window wins (so it propagates).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
-from . import _threads
+from . import _threads, fanout
 from ._common import as_float_array, output_size, padding_mode, pair
 from .conv.blocks import better
 
@@ -31,8 +31,10 @@ PARALLEL_MIN_WORK = 1 << 18
 
 
 @njit(cache=True, nogil=True)
-def _max_range(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg):
-    """Max pooling of samples n0..n1-1, channels innermost so the compare runs in SIMD."""
+def _max_part(t, nt, x, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg):
+    """Max pooling of part t of nt of the batch, channels innermost so the compare runs in
+    SIMD (every output is computed on its own: the parts make no difference to it)."""
+    n0, n1 = fanout.part(t, nt, x.shape[0])
     h_in, w_in, c_in = x.shape[1], x.shape[2], x.shape[3]
     for n in range(n0, n1):
         for oh in range(oh_):
@@ -63,24 +65,11 @@ def _max_range(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg):
                                 arg[n, oh, ow, c] = p
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def _max_threads(x, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg, nt):
-    step = (x.shape[0] + nt - 1) // nt
-    for t in prange(nt):
-        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
-        if n0 < n1:
-            _max_range(x, n0, n1, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg)
-
-
 @njit(cache=True, nogil=True)
-def _max_serial(x, kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg, nt):
-    # every output is computed on its own: chunks make no difference to the result
-    _max_range(x, 0, x.shape[0], kh, kw, sh, sw, ph, pw, oh_, ow_, want_arg, y, arg)
-
-
-@njit(cache=True, nogil=True)
-def _max_back_range(dy, arg, n0, n1, dx):
-    """dx[n0:n1] (as (N, H*W, C)) = dy routed to each window's winner."""
+def _max_back_part(t, nt, dy, arg, dx):
+    """dx of part t of nt of the batch (dx as (N, H*W, C)) = dy routed to each window's
+    winner (a sample's sums do not depend on the parts)."""
+    n0, n1 = fanout.part(t, nt, dy.shape[0])
     oh_, ow_, c_in = dy.shape[1], dy.shape[2], dy.shape[3]
     dx[n0:n1] = 0.0
     for n in range(n0, n1):
@@ -88,20 +77,6 @@ def _max_back_range(dy, arg, n0, n1, dx):
             for ow in range(ow_):
                 for c in range(c_in):
                     dx[n, arg[n, oh, ow, c], c] += dy[n, oh, ow, c]
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def _max_back_threads(dy, arg, dx, nt):
-    step = (dy.shape[0] + nt - 1) // nt
-    for t in prange(nt):
-        n0, n1 = t * step, min(dy.shape[0], (t + 1) * step)
-        if n0 < n1:
-            _max_back_range(dy, arg, n0, n1, dx)
-
-
-@njit(cache=True, nogil=True)
-def _max_back_serial(dy, arg, dx, nt):
-    _max_back_range(dy, arg, 0, dy.shape[0], dx)  # a sample's sums do not depend on chunks
 
 
 @njit(cache=True, nogil=True)
@@ -173,7 +148,7 @@ def max_pool_plan(input_shape, pool_size=2, strides=None, padding="valid"):
 
 
 def _chunks(n_batch, work, chunks=None):
-    if chunks is not None:  # forced (warm-up compiles both drivers on a tiny batch)
+    if chunks is not None:  # forced (warm-up, tests)
         return max(1, min(int(chunks), n_batch))
     nt = _threads.n_chunks()
     return min(nt, n_batch) if nt > 1 and n_batch > 1 and work >= PARALLEL_MIN_WORK else 1
@@ -187,12 +162,8 @@ def max_pool_forward_planned(x, plan, want_argmax=True, chunks=None, mode=None):
     shape = (n_batch, oh_, ow_, c_in) if want_argmax else (1, 1, 1, c_in)
     arg = np.empty(shape, dtype=np.int64)  # (N, OH, OW, C): flat h*W + w of each max
     nt = _chunks(n_batch, y.size * kh * kw, chunks)
-    args = (x, kh, kw, sh, sw, ph, pw, oh_, ow_, want_argmax, y, arg, nt)
-    if nt > 1:
-        _threads.run(("max pool", x.shape, plan, want_argmax), _max_threads, _max_serial, *args,
-                     mode=mode)
-    else:
-        _max_serial(*args)
+    fanout.parts(("max pool", x.shape, plan, want_argmax), _max_part, nt,
+                 (x, kh, kw, sh, sw, ph, pw, oh_, ow_, want_argmax, y, arg), mode)
     return y, (arg if want_argmax else None)
 
 
@@ -201,11 +172,8 @@ def max_pool_backward_planned(dy, argmax, input_shape, chunks=None, mode=None):
     n_batch, h_in, w_in, c_in = input_shape
     dx = np.empty((n_batch, h_in * w_in, c_in), dtype=dy.dtype)  # (N, H*W, C)
     nt = _chunks(n_batch, dx.size, chunks)
-    if nt > 1:
-        _threads.run(("max pool backward", dy.shape, tuple(input_shape)), _max_back_threads,
-                     _max_back_serial, dy, argmax, dx, nt, mode=mode)
-    else:
-        _max_back_serial(dy, argmax, dx, 1)
+    fanout.parts(("max pool backward", dy.shape, tuple(input_shape)), _max_back_part, nt,
+                 (dy, argmax, dx), mode)
     return dx.reshape(n_batch, h_in, w_in, c_in)
 
 

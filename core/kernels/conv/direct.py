@@ -34,8 +34,9 @@ tests compare them with SciPy and with the unfused chain.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, prange
+from numba import njit
 
+from .. import fanout
 from .._common import FASTMATH, all_finite_2d
 from .blocks import max4
 from .blocks import relu as relu_
@@ -259,20 +260,13 @@ def convpool3x3_forward(x, wm, b, n0, n1, ph, pw, ph_, pw_, relu, skip_zeros, wa
                         arg[n, i_, j_, o] = k
 
 
-# Drivers of their own (not a branch of pool_fused's generic ones): the drawing pad's first
-# prediction needs only this, and a first-ever launch compiles it in a few seconds.
-
-
-@njit(cache=True, nogil=True, parallel=True)
-def convpool3x3_threads(x, wm, b, ph, pw, ph_, pw_, relu, want_arg, y, arg, nt):
-    skip_zeros = all_finite_2d(wm)
-    step = (x.shape[0] + nt - 1) // nt
-    for t in prange(nt):
-        n0, n1 = t * step, min(x.shape[0], (t + 1) * step)
-        if n0 < n1:
-            convpool3x3_forward(x, wm, b, n0, n1, ph, pw, ph_, pw_, relu, skip_zeros, want_arg, y, arg)
+# A part kernel of its own (not a branch of pool_fused's generic ones): the drawing pad's
+# first prediction needs only this, and a first-ever launch compiles it in a few seconds.
 
 
 @njit(cache=True, nogil=True)
-def convpool3x3_serial(x, wm, b, ph, pw, ph_, pw_, relu, want_arg, y, arg, nt):
-    convpool3x3_forward(x, wm, b, 0, x.shape[0], ph, pw, ph_, pw_, relu, all_finite_2d(wm), want_arg, y, arg)
+def convpool3x3_part(t, nt, x, wm, b, ph, pw, ph_, pw_, relu, skip_zeros, want_arg, y, arg):
+    """convpool3x3_forward of part t of nt of the batch (core.kernels.fanout runs the parts)."""
+    n0, n1 = fanout.part(t, nt, x.shape[0])
+    if n0 < n1:
+        convpool3x3_forward(x, wm, b, n0, n1, ph, pw, ph_, pw_, relu, skip_zeros, want_arg, y, arg)

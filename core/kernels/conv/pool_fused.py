@@ -26,10 +26,11 @@ import numpy as np
 from numba import njit
 
 from .. import _threads, fanout
+from .._common import all_finite_2d
 from . import winograd
 from .blocks import (bias_act, block_samples, block_samples_backward, im2col, im2col_rows,
                      pool_block, pool_rows, sum_chunks, unpool_block)
-from .direct import conv_forward, convpool3x3_fits, convpool3x3_serial, convpool3x3_threads
+from .direct import conv_forward, convpool3x3_fits, convpool3x3_part
 from .im2col import block_gradients, conv2d_plan
 
 __all__ = ["convpool_plan", "convpool_forward", "convpool_backward"]
@@ -190,13 +191,9 @@ def convpool_forward(x, w, b, plans, relu, want_argmax, chunks=None, mode=None, 
     use_winograd = not direct and winograd.fits(kh, kw, sh, sw, pkh, pkw)
     if direct and convpool3x3_fits(kh, kw, w.shape[2], sh, sw, pkh, pkw):
         nt = _chunks(n_batch, plans[0], w.shape[2], c_out, chunks)
-        args = (x, wm, b, ph, pw, ph_, pw_, relu, want_argmax, y, arg, nt)
-        if nt > 1:
-            _threads.run(("convpool grey", x.shape, w.shape, want_argmax),
-                         convpool3x3_threads, convpool3x3_serial, *args,
-                         mode=mode)
-        else:
-            convpool3x3_serial(*args)
+        fanout.parts(("convpool grey", x.shape, w.shape, want_argmax), convpool3x3_part, nt,
+                     (x, wm, b, ph, pw, ph_, pw_, relu, all_finite_2d(wm), want_argmax, y, arg),
+                     mode)
         return y, (arg if want_argmax else None)
     if n_batch == 1 and not direct:
         nt = _chunks_one(plans[0], w.shape[2], c_out, ph_, chunks)

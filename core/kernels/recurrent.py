@@ -37,7 +37,6 @@ arrays must be C-contiguous, writeable and of one float dtype. `lstm_forward` /
 """
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numba import njit, types, uint64
 from numba.extending import overload
@@ -223,7 +222,7 @@ def _rnn_cell_row(z_row, b, act, slope, h_row, e, bits, one):
             h_row[j] = z_row[j]
 
 
-@njit(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _forward_step(x, wp, up, bp, g, act, alpha, zg, cs, tcs, hs, s, t, nt, small):
     """Step s, every sample, units block t of nt: that block's z = x_s·W + h_{s−1}·U as one
     product each (its gate columns side by side in wp, up, bp: _thread_order), then the
@@ -276,7 +275,9 @@ def _forward_step(x, wp, up, bp, g, act, alpha, zg, cs, tcs, hs, s, t, nt, small
             _rnn_cell_row(zg[s, r, j0:j1], bb, act, slope, hs[s, r, j0:j1], e, bits, one)
 
 
-@njit(cache=True, nogil=True)
+# The step kernels are inlined here (their one caller), under the same flags: compiled on
+# their own too, each step's code was optimised and compiled once more.
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH)
 def _forward_part(t, nt, s0, s1, x, wp, up, bp, g, act, alpha, zg, cs, tcs, hs, small):
     """Steps s0..s1-1 of thread t's block of units (W, U, b in _thread_order)."""
     for s in range(s0, s1):
@@ -291,7 +292,7 @@ def _forward_loop(addr, tag, nt, n_steps, args):
     one-sequence prediction ~30 % more). Returns fanout's status."""
     for k in range(1 if nt == 1 else n_steps):
         s0, s1 = (0, n_steps) if nt == 1 else (k, k + 1)
-        status = fanout.fan(addr, tag, nt, (s0, s1) + args)
+        status = fanout.fan_or_here(addr, tag, nt, (s0, s1) + args)
         if status != fanout.RAN:
             return status
     return fanout.RAN
@@ -405,7 +406,7 @@ def _weight_grads_step(x, hs, dz, dw, du, db_sum, s, t, nt, small):
             db_sum[j] += row[j]
 
 
-@njit(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _backward_step(x, u, g, act, alpha, zg, cs, tcs, hs, dy, dz, dhs, dh_next, dc_next, dw,
                    du, db_sum, s, t, nt, small):
     """Step s backwards, every sample, units block t of nt. First what step s+1's dz
@@ -440,7 +441,7 @@ def _backward_step(x, u, g, act, alpha, zg, cs, tcs, hs, dy, dz, dhs, dh_next, d
                           leak, dh_next[r, j0:j1], dz[s, r, j0:j1], dhs[s, r, j0:j1], one)
 
 
-@njit(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH, inline="always")
 def _finish_block(x, w, hs, dz, dw, du, db, db_sum, need_dx, dxt, finite, t, nt, small):
     """Block t of nt once every dz is known: step 0's weight-gradient terms and db for gate
     columns block t (finite[t]: all finite), and rows block t of dx = dz·Wᵀ (time-major)."""
@@ -458,7 +459,7 @@ def _finish_block(x, w, hs, dz, dw, du, db, db_sum, need_dx, dxt, finite, t, nt,
             gemm(dzf[r0:r1, :], w[:, :], dxt[r0:r1, :], False, True, 0.0)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy", fastmath=FASTMATH)
 def _backward_part(t, nt, s0, s1, x, w, u, g, act, alpha, zg, cs, tcs, hs, dy, need_dx, dz,
                    dhs, dw, du, db, dxt, dh_next, dc_next, db_sum, finite, small):
     """Steps s0 down to s1+1 of thread t's block; the pass after step 0 (s = -1) finishes
@@ -480,7 +481,7 @@ def _backward_loop(addr, tag, nt, n_steps, args):
     and db_sum come zeroed. Returns fanout's status."""
     for k in range(1 if nt == 1 else n_steps + 1):
         s0, s1 = (n_steps - 1, -2) if nt == 1 else (n_steps - 1 - k, n_steps - 2 - k)
-        status = fanout.fan(addr, tag, nt, (s0, s1) + args)
+        status = fanout.fan_or_here(addr, tag, nt, (s0, s1) + args)
         if status != fanout.RAN:
             return status
     return fanout.RAN
@@ -514,8 +515,7 @@ def _run(key, loop, part, args, nt, n_steps, mode):
                             lambda addr, tag: loop(addr, tag, nt, n_steps, args))
     if nt > 1:
         return _threads.run(key, go, None, mode=mode)
-    # one block: on the calling thread alone (no worker woken for nothing)
-    return _threads.one_thread(go) if numba.get_num_threads() > 1 else go()
+    return go()  # one block: on the calling thread alone (fan_or_here launches nothing)
 
 
 def _forward(key, x, w, u, b, g, act, alpha, zg, cs, tcs, hs, nt, mode):

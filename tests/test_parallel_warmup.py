@@ -128,3 +128,15 @@ def test_a_cache_a_whole_warm_up_filled_is_loaded_in_one_process(tmp_path, monke
     assert parallel_warmup.warm_up_parallel(jobs=1).completed
     assert parallel_warmup.warm_up_parallel().completed
     assert len(ran) == 2
+
+
+def test_workers_take_the_inference_steps_first_then_the_longest():
+    plan = [(label, phase) for label, phase, _ in warmup.steps()]
+    order = warmup.dispatch_order(plan)
+    assert sorted(order) == list(range(len(plan)))  # every step, once
+    phases = [plan[i][1] for i in order]
+    n_inference = phases.count(warmup.INFERENCE)
+    assert set(phases[:n_inference]) == {warmup.INFERENCE}
+    assert order[:n_inference] == sorted(order[:n_inference])  # as planned: the pad first
+    rest = [warmup.ESTIMATED_SECONDS[plan[i][0]] for i in order[n_inference:]]
+    assert rest == sorted(rest, reverse=True)  # and every later step has an estimate

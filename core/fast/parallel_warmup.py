@@ -37,7 +37,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from core.fast.warmup import PHASES, WarmupReport
+from core.fast.warmup import PHASES, WarmupReport, dispatch_order
 
 _LOCK_NAME = ".index.lock"
 _installed = False
@@ -297,7 +297,7 @@ def warm_up_parallel(jobs: int | None = None,
             if kind == "plan":  # every worker computes the same plan: the first one counts
                 if plan is None:
                     plan = [tuple(p) for p in json.loads(rest)]
-                    pending = list(range(len(plan)))
+                    pending = dispatch_order(plan)
                     tell()
                 send(w)
             elif kind in ("done", "failed"):
@@ -333,7 +333,7 @@ def warm_up_parallel(jobs: int | None = None,
 
 def warm_up_claiming(folder: str, phases=PHASES) -> WarmupReport:
     """Run, in this process, every warm-up step that no other process has claimed yet in
-    `folder`, in warm_up's order; returns what this process ran.
+    `folder`, in the order workers take them (dispatch_order); returns what this process ran.
 
     For processes that already run side by side and each want the kernels (a test
     session's workers): each takes the next unclaimed step (a file created exclusively in
@@ -347,7 +347,9 @@ def warm_up_claiming(folder: str, phases=PHASES) -> WarmupReport:
     share_numba_cache()
     _threads.configure()
     report = WarmupReport()
-    for i, (label, phase, fn) in enumerate(steps(phases)):
+    todo = steps(phases)
+    for i in dispatch_order([(label, phase) for label, phase, _ in todo]):
+        label, phase, fn = todo[i]
         try:
             os.close(os.open(os.path.join(folder, f"step-{i}.claim"),
                              os.O_CREAT | os.O_EXCL | os.O_WRONLY))

@@ -300,6 +300,31 @@ def _drawing_pad_steps():
             (("convolution + pooling", pairs, 2), ("other layers", others, 1)) if parts]
 
 
+#: processor seconds each step after the inference phase took to compile from an empty
+#: cache (`benchmarks/compile_times.py`, 2026-12-07, AMD EPYC, 2 worker processes): how
+#: `dispatch_order` hands them out. A step missing here goes last.
+ESTIMATED_SECONDS = {
+    "convolution + pooling gradients": 16.5, "dense network step": 14.5,
+    "recurrent layers": 11.8, "convolution + pooling, batches": 8.4, "dense, threaded": 8.2,
+    "single-layer gradients": 3.3, "losses, activation gradients, updates": 2.6,
+    "convolution + pooling gradients, threaded": 1.4, "single-layer gradients, threaded": 1.1,
+    "single layers, threaded": 1.0, "single layers": 1.0, "dense gradients": 0.1,
+    "dense gradients, threaded": 0.1,
+}
+
+
+def dispatch_order(plan) -> list[int]:
+    """The order in which worker processes take the plan's (label, phase) steps: the
+    inference phase first, as planned (the drawing pad's networks before anything else),
+    then the longest step first (ESTIMATED_SECONDS). Handing out the longest jobs first
+    keeps one worker from starting a 15-second step when the other is nearly done; the
+    plan's own order still says which phase is complete (progress follows it)."""
+    first = [i for i, (_, phase) in enumerate(plan) if phase == INFERENCE]
+    rest = [i for i, (_, phase) in enumerate(plan) if phase != INFERENCE]
+    rest.sort(key=lambda i: -ESTIMATED_SECONDS.get(plan[i][0], 0.0))  # stable: ties as planned
+    return first + rest
+
+
 def steps(phases=PHASES) -> list[tuple[str, str, Callable[[], None]]]:
     """(label, phase, function) for every warm-up step, in the order they should run."""
     makers = {INFERENCE: lambda: _drawing_pad_steps() + _forward_steps(1),
@@ -341,7 +366,7 @@ def warm_up(progress: Callable[[int, int, str, str], None] | None = None,
     return report
 
 
-__all__ = ["warm_up", "steps", "WarmupReport", "INFERENCE", "BATCHES", "TRAINING", "PHASES",
+__all__ = ["warm_up", "steps", "dispatch_order", "WarmupReport", "INFERENCE", "BATCHES", "TRAINING", "PHASES",
            "DRAWING_PAD"]
 
 

@@ -187,12 +187,19 @@ def _backward_part(t, nt, x, w, dz, need_dx, dw, dx, finite, packed, runs, info)
 # code (the fused step, core.kernels.dense_step) calls them through `fanout.fan_or_here`
 # with the addresses `part_addresses()` gives for its types.
 
+_NO_PARTS = {np.dtype(t): np.empty((0, 0, 0), t) for t in (np.float32, np.float64)}
+
 #: which part kernel sits where in part_addresses()
 FEATURES, SPLIT, FINISH, BACKWARD = 0, 1, 2, 3
 PARTS = (_features_part, _forward_part, _finish_part, _backward_part)
 
 
 def _forward(x, w, b, relu, split, z, a, pack, nt, run):
+    if nt == 1 and split != BY_FEATURES:  # one image, say: two calls, nothing else
+        parts = _NO_PARTS[z.dtype]
+        _forward_part(0, 1, x, w, split, z)
+        _finish_part(0, 1, z, parts, b, relu, a)
+        return
     parts = np.empty((nt - 1 if split == BY_FEATURES else 0, z.shape[0], z.shape[1]), z.dtype)
     if split == BY_FEATURES:
         run(_features_part, nt, (x, w, z, parts) + pack)

@@ -190,7 +190,7 @@ def parts(key, kernel, nt: int, args: tuple, mode=None) -> None:
     if nt > 1:
         _threads.run(key, run, in_turn, kernel, nt, args, mode=mode)
     else:
-        in_turn(kernel, nt, args)
+        kernel(0, 1, *args)
 
 
 @njit(cache=True, nogil=True)

@@ -265,8 +265,10 @@ def convpool3x3_forward(x, wm, b, n0, n1, ph, pw, ph_, pw_, relu, skip_zeros, wa
 
 
 @njit(cache=True, nogil=True)
-def convpool3x3_part(t, nt, x, wm, b, ph, pw, ph_, pw_, relu, skip_zeros, want_arg, y, arg):
-    """convpool3x3_forward of part t of nt of the batch (core.kernels.fanout runs the parts)."""
+def convpool3x3_part(t, nt, x, wm, b, ph, pw, ph_, pw_, relu, want_arg, y, arg):
+    """convpool3x3_forward of part t of nt of the batch (core.kernels.fanout runs the parts);
+    blank pixels are skipped when the filters are finite (9 x C values: checked per part)."""
     n0, n1 = fanout.part(t, nt, x.shape[0])
     if n0 < n1:
-        convpool3x3_forward(x, wm, b, n0, n1, ph, pw, ph_, pw_, relu, skip_zeros, want_arg, y, arg)
+        convpool3x3_forward(x, wm, b, n0, n1, ph, pw, ph_, pw_, relu, all_finite_2d(wm),
+                            want_arg, y, arg)

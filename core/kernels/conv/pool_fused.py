@@ -26,7 +26,6 @@ import numpy as np
 from numba import njit
 
 from .. import _threads, fanout
-from .._common import all_finite_2d
 from . import winograd
 from .blocks import (bias_act, block_samples, block_samples_backward, im2col, im2col_rows,
                      pool_block, pool_rows, sum_chunks, unpool_block)
@@ -192,7 +191,7 @@ def convpool_forward(x, w, b, plans, relu, want_argmax, chunks=None, mode=None, 
     if direct and convpool3x3_fits(kh, kw, w.shape[2], sh, sw, pkh, pkw):
         nt = _chunks(n_batch, plans[0], w.shape[2], c_out, chunks)
         fanout.parts(("convpool grey", x.shape, w.shape, want_argmax), convpool3x3_part, nt,
-                     (x, wm, b, ph, pw, ph_, pw_, relu, all_finite_2d(wm), want_argmax, y, arg),
+                     (x, wm, b, ph, pw, ph_, pw_, relu, want_argmax, y, arg),
                      mode)
         return y, (arg if want_argmax else None)
     if n_batch == 1 and not direct:

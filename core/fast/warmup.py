@@ -12,9 +12,9 @@ each step only loads machine code: the whole warm-up takes well under a second.
 Qt-free on purpose: the GUI calls it from a worker thread and forwards `progress` to a
 progress bar (the kernels release the GIL, compiling mostly does not, so the window stays
 responsive but not idle). Kernels compiled here are the exact specialisations the layers
-call later (C-contiguous float32 arrays, the same argument types), for both the serial
-and the threaded driver of each kernel; a test checks that training and predicting after
-it compile nothing new.
+call later (C-contiguous float32 arrays, the same argument types), run on one thread and on
+several; a test checks that training and predicting after it compile nothing new. Worker
+processes take the steps in `dispatch_order` (core.fast.parallel_warmup).
 
     from core.fast.warmup import warm_up, INFERENCE
     warm_up(progress=lambda done, total, label, phase: print(done, total, label, phase))

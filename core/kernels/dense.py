@@ -9,7 +9,7 @@ side (each thread multiplies its columns of x by its rows of w; the partial prod
 added in a fixed order), else by output columns when the weights are the bigger operand,
 else by samples; the backward pass by input features (rows of dw, columns of dx: nothing
 is copied and no partial sums are added afterwards). Splitting both passes by the same
-blocks of input features - and the optimizer too, see sgd.sgd_rows_threads - keeps each
+blocks of input features - and the optimizer too, see sgd.sgd_rows_part - keeps each
 block of a weight matrix in the cache of the core whose thread uses it every step: read
 from the other core's cache, a just-updated 784x128 matrix made the forward product ~1.7x
 slower. The blocks are fixed by the sizes and the thread count, so the result does not
@@ -21,6 +21,8 @@ arrays must already be C-contiguous, writeable and of one float dtype.
 """
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 from numba import njit, types, uint64
@@ -59,8 +61,7 @@ def _forward_part(t, nt, x, w, split, z):
         if o0 < o1:
             weights_product(x, w[:, o0:o1], z[:, o0:o1], False)
     else:
-        step = (n + nt - 1) // nt
-        r0, r1 = t * step, min(n, (t + 1) * step)
+        r0, r1 = fanout.part(t, nt, n)
         if r0 < r1:
             np.dot(x[r0:r1], w, z[r0:r1])
 
@@ -208,12 +209,8 @@ def _forward(x, w, b, relu, split, z, a, pack, nt, run):
     run(_finish_part, nt, (z, parts, b, relu, a))
 
 
-def _forward_threads(*args):
-    _forward(*args, fanout.run)
-
-
-def _forward_in_turn(*args):
-    _forward(*args, fanout.in_turn)
+_forward_threads = functools.partial(_forward, run=fanout.run)
+_forward_in_turn = functools.partial(_forward, run=fanout.in_turn)
 
 
 def _backward(x, w, a, dy, relu, need_dx, dx, dw, pack, nt, run):
@@ -226,36 +223,28 @@ def _backward(x, w, a, dy, relu, need_dx, dx, dw, pack, nt, run):
         return db.astype(dy.dtype), bool(finite.all())
 
 
-def _backward_threads(*args):
-    return _backward(*args, fanout.run)
+_backward_threads = functools.partial(_backward, run=fanout.run)
+_backward_in_turn = functools.partial(_backward, run=fanout.in_turn)
 
 
-def _backward_in_turn(*args):
-    return _backward(*args, fanout.in_turn)
-
-
+@functools.cache
 def part_addresses():
     """(addresses, tags) of PARTS for the fused step's arguments (float32, C-contiguous,
     every layer's input typed alike), for fanout.fan_or_here in compiled code. If its
     types ever differed from these, fan would call nothing and say so (the step refuses)."""
-    if not _addresses:
-        f32 = types.Array(types.float32, 2, "C")
-        i64 = types.Array(types.int64, 2, "C")
-        pack = (f32, i64, i64)
-        parts = types.Array(types.float32, 3, "C")
-        vec = types.Array(types.float32, 1, "C")
-        flags = types.Array(types.boolean, 1, "C")
-        signatures = {FEATURES: (f32, f32, f32, parts) + pack,
-                      SPLIT: (f32, f32, types.int64, f32),
-                      FINISH: (f32, parts, vec, types.boolean, f32),
-                      BACKWARD: (f32, f32, f32, types.boolean, f32, f32, flags) + pack}
-        found = [fanout.address_for(PARTS[i], signatures[i]) for i in range(len(PARTS))]
-        _addresses.append((np.array([a for a, _ in found], np.int64),
-                           np.array([t for _, t in found], np.int64)))
-    return _addresses[0]
-
-
-_addresses: list = []
+    f32 = types.Array(types.float32, 2, "C")
+    i64 = types.Array(types.int64, 2, "C")
+    pack = (f32, i64, i64)
+    parts = types.Array(types.float32, 3, "C")
+    vec = types.Array(types.float32, 1, "C")
+    flags = types.Array(types.boolean, 1, "C")
+    signatures = {FEATURES: (f32, f32, f32, parts) + pack,
+                  SPLIT: (f32, f32, types.int64, f32),
+                  FINISH: (f32, parts, vec, types.boolean, f32),
+                  BACKWARD: (f32, f32, f32, types.boolean, f32, f32, flags) + pack}
+    found = [fanout.address_for(PARTS[i], signatures[i]) for i in range(len(PARTS))]
+    return (np.array([a for a, _ in found], np.int64),
+            np.array([t for _, t in found], np.int64))
 
 
 @njit(cache=True, nogil=True)

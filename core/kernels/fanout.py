@@ -11,8 +11,9 @@ processor seconds a first-ever launch spent compiling (`benchmarks/compile_times
 `run` instead hands one small parallel function (`fan`) the address of the kernel's
 already compiled machine code; `fan` calls it through that address on each thread. So
 `fan` compiles in well under a second for any kernel, and the kernel compiles once. The
-call costs what a call of a parallel function costs (~2 us); on one thread
-(`_threads.one_thread`) the parts run one after another on the caller's thread.
+call costs what a call of a parallel function costs (~2 us,
+`benchmarks/fanout_overhead.py`); `in_turn` runs the parts one after another on the
+caller's thread instead (no parallel launch), `fan_or_here` does so in compiled code.
 
 Safety: the kernel is compiled for exactly the argument types `fan` was compiled for,
 and `fan` checks that at every call. Each specialisation of `fan` carries a tag of its
@@ -197,4 +198,4 @@ def parts(key, kernel, nt: int, args: tuple, mode=None) -> None:
 def part(t, nt, n):
     """(i0, i1): part t of nt of n samples or rows, the same split on any thread count."""
     step = (n + nt - 1) // nt
-    return t * step, min(n, (t + 1) * step)
+    return min(n, t * step), min(n, (t + 1) * step)

@@ -44,6 +44,7 @@ from numba.extending import overload
 from . import _threads, fanout
 from ._common import FASTMATH, all_finite_2d, as_float_array, same_dtype
 from .blas import gemm, gemm_blocks, small_product_limit
+from .dense import thread_block
 from .fast_exp import exp_nonpositive_prefix as _exp_row
 
 __all__ = ["lstm_forward", "lstm_backward", "rnn_forward", "rnn_backward",
@@ -98,22 +99,6 @@ def _sigmoid_from(v, e, one):
 
 
 @njit(cache=True, nogil=True)
-def _column_block(size, t, nt):
-    """Block t of nt over range(size) on multiples of 16 (64 bytes of float32): two threads
-    never write the same cache line of a row. Units are shared out this way, and gate
-    columns for the weight gradients."""
-    step = ((size + nt - 1) // nt + 15) // 16 * 16
-    return min(size, t * step), min(size, (t + 1) * step)
-
-
-@njit(cache=True, nogil=True)
-def _block(size, t, nt):
-    """Block t of nt over range(size)."""
-    step = (size + nt - 1) // nt
-    return min(size, t * step), min(size, (t + 1) * step)
-
-
-@njit(cache=True, nogil=True)
 def _thread_order(w, u, b, g, nt):
     """W, U and b with each thread's gate columns side by side: block t holds the columns of
     its units j0:j1 gate after gate (i, f, g, o of those units), so that the thread's part
@@ -123,7 +108,7 @@ def _thread_order(w, u, b, g, nt):
         return w, u, b
     perm = np.empty(g * m, dtype=np.int64)
     for t in range(nt):
-        j0, j1 = _column_block(m, t, nt)
+        j0, j1 = thread_block(m, t, nt)
         for q in range(g):
             for j in range(j1 - j0):
                 perm[g * j0 + q * (j1 - j0) + j] = q * m + j0 + j
@@ -229,7 +214,7 @@ def _forward_step(x, wp, up, bp, g, act, alpha, zg, cs, tcs, hs, s, t, nt, small
     cell. zg (T, N, g·m): the LSTM's gates after their functions in Keras's order, or the
     SimpleRNN's pre-activations; cs, tcs (LSTM only) c_t and tanh(c_t), hs h_t (T, N, m)."""
     n, m = x.shape[0], up.shape[0]
-    j0, j1 = _column_block(m, t, nt)
+    j0, j1 = thread_block(m, t, nt)
     if j0 >= j1:
         return
     mb = j1 - j0
@@ -386,7 +371,7 @@ def _weight_grads_step(x, hs, dz, dw, du, db_sum, s, t, nt, small):
     dW += x_sᵀ·dz_s, dU += h_{s−1}ᵀ·dz_s, db += Σ dz_s (float64 sums). Done step by step
     while dz_s is still in the cache: one product over every step at once reads operands
     bigger than the cache, and ran ~25 % slower (dW ~2x) on this machine's L2."""
-    c0, c1 = _column_block(dz.shape[2], t, nt)
+    c0, c1 = thread_block(dz.shape[2], t, nt)
     if c0 >= c1:
         return
     d = dz[s]
@@ -414,7 +399,7 @@ def _backward_step(x, u, g, act, alpha, zg, cs, tcs, hs, dy, dz, dhs, dh_next, d
     dh_next = dz_{s+1}·U[units]ᵀ, and gate columns block t of its weight-gradient terms.
     Then this block's dz_s and ∂L/∂h_s."""
     n_steps, n, m = zg.shape[0], zg.shape[1], u.shape[0]
-    j0, j1 = _column_block(m, t, nt)
+    j0, j1 = thread_block(m, t, nt)
     if s + 1 < n_steps:
         _weight_grads_step(x, hs, dz, dw, du, db_sum, s + 1, t, nt, small)
         if n == 1 and nt == 1:
@@ -446,7 +431,7 @@ def _finish_block(x, w, hs, dz, dw, du, db, db_sum, need_dx, dxt, finite, t, nt,
     """Block t of nt once every dz is known: step 0's weight-gradient terms and db for gate
     columns block t (finite[t]: all finite), and rows block t of dx = dz·Wᵀ (time-major)."""
     _weight_grads_step(x, hs, dz, dw, du, db_sum, np.int64(0), t, nt, small)
-    c0, c1 = _column_block(dz.shape[2], t, nt)
+    c0, c1 = thread_block(dz.shape[2], t, nt)
     ok = True
     for j in range(c0, c1):
         db[j] = db_sum[j]
@@ -454,7 +439,7 @@ def _finish_block(x, w, hs, dz, dw, du, db, db_sum, need_dx, dxt, finite, t, nt,
     finite[t] = ok and all_finite_2d(dw[:, c0:c1]) and all_finite_2d(du[:, c0:c1])
     if need_dx:
         dzf = dz.reshape(dz.shape[0] * dz.shape[1], dz.shape[2])
-        r0, r1 = _block(dzf.shape[0], t, nt)
+        r0, r1 = fanout.part(t, nt, dzf.shape[0])
         if r0 < r1:
             gemm(dzf[r0:r1, :], w[:, :], dxt[r0:r1, :], False, True, 0.0)
 

@@ -12,6 +12,8 @@ the weights come out identical to the NumPy form.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 from numba import njit, types, uint64
 
@@ -85,15 +87,11 @@ def by_rows(size, nt):
     return nt > 1 and size >= ROWS_MIN_SIZE
 
 
+@functools.cache
 def rows_address():
     """(address, tag) of sgd_rows_part for float32 weights, for sgd_matrix_auto."""
-    if not _rows_address:
-        f32 = types.Array(types.float32, 2, "C")
-        _rows_address.append(fanout.address_for(sgd_rows_part, (f32, f32, types.float32)))
-    return _rows_address[0]
-
-
-_rows_address: list = []
+    f32 = types.Array(types.float32, 2, "C")
+    return fanout.address_for(sgd_rows_part, (f32, f32, types.float32))
 
 
 @njit(cache=True, nogil=True)

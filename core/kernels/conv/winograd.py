@@ -18,7 +18,7 @@ column pooling drops.
 Rounding: the transforms add and subtract inputs before multiplying, so results differ
 from the direct sum by a few float32 ulps (tests compare with a float64 reference). With
 small integers (exact in float32) the results are exact, ties included. A block whose
-input or filters hold NaN or inf goes through im2col instead (the drivers check
+input or filters hold NaN or inf goes through im2col instead (the part kernels check
 `finite`): in the transformed domain one inf would reach all four outputs of its tile as
 inf - inf = NaN, where the direct sum keeps it to the outputs that really see it.
 

@@ -155,7 +155,7 @@ def _backward_part(t, nt, x, wm, a, dy2, n, kh, kw, sh, sw, ph, pw, oh_, ow_, re
                          cols, dcols, dw, dx)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def block_gradients(x, wm_t, dz, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, need_dw, need_dx,
                      cols, dcols, dw, dx):
     """dw += patches^T dz and dx[s0:s1] += col2im(dz wm^T) for one block of samples."""

@@ -82,7 +82,7 @@ def _forward_part(t, nt, x, wm, b, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direc
                pw_, want_arg, y, arg, zb, cols)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _block(x, wm, b, s0, s1, kh, kw, sh, sw, ph, pw, oh_, ow_, relu, direct, pkh, pkw, ph_, pw_,
            want_arg, y, arg, zb, cols):
     """Samples s0..s1-1 through the convolution (direct loops or im2col + BLAS), then pooled."""

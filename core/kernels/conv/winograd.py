@@ -224,7 +224,7 @@ def block_samples(ph_, pw_, c_in, c_out, n):
     return min(max(1, BLOCK_ELEMENTS // max(1, per)), max(n, 1))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def forward_block(x, u, b, s0, s1, ph, pw, ph_, pw_, relu, want_arg, d, v, m, p4, p8, y, arg):
     """Pooled outputs of samples s0..s1-1. Scratch buffers sized for exactly this block's
     tiles T = (s1 - s0) * ph_ * pw_: d, v (16, T, C_in), m (16, T, C_out), p4 (4, T, C_out),
@@ -294,7 +294,7 @@ def _window_grads(y, arg, dy, s0, s1, ph_, pw_, relu, g4, db):
                 t += 1
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def backward_block(x, u_t, y, arg, dy, s0, s1, ph, pw, ph_, pw_, relu, need_dx, d, v, m, g4, p8,
                    ubar, db, dx):
     """Samples s0..s1-1: ubar (16, C_in, C_out) += U', db += bias gradient, dx += input

@@ -10,19 +10,35 @@ from numba import njit
 
 from core.kernels import _threads, fanout
 
+# `fan` and `fan_or_here` are compiled (and cached) per tuple of argument types, whatever the
+# kernel. The test kernels take the types dense's split by samples passes, (x, w, split, z):
+# float32 C-contiguous rows, an int64: the specialisations the engine runs and its warm-up
+# compiles, so this file compiles no other `fan` (~0.5 s each on a first run) but the one
+# test_arguments_of_other_types_reach_a_kernel_compiled_for_them needs.
+
 
 @njit(nogil=True)
-def _scale_part(t, nt, x, y, s):
+def _axpy_part(t, nt, x, y, k, out):
+    """out = x + k * y on part t of nt of the rows."""
     i0, i1 = fanout.part(t, nt, x.shape[0])
     for i in range(i0, i1):
-        y[i] = x[i] * s
+        for j in range(x.shape[1]):
+            out[i, j] = x[i, j] + k * y[i, j]
 
 
 @njit(nogil=True)
-def _fails_in_last_part(t, nt, y):
+def _fails_in_last_part(t, nt, x, y, k, out):
     if t == nt - 1:
         raise ValueError("part failed")
-    y[t] = 1.0
+    out[t, 0] = 1.0
+
+
+def _rows(n, dtype=np.float32):
+    """x, y (n, 3) and out (n, 3) of NaN; small multiples of 1/2, so that x + k * y is exact
+    however it is computed."""
+    x = np.arange(3 * n, dtype=dtype).reshape(n, 3)
+    y = ((np.arange(3 * n) % 7 - 3) / 2).astype(dtype).reshape(n, 3)
+    return x, y, np.full((n, 3), np.nan, dtype)
 
 
 def _parallel(kernel, nt, args):
@@ -33,14 +49,13 @@ def _parallel(kernel, nt, args):
 @pytest.mark.parametrize("nt", [1, 2, 3, 7])
 @pytest.mark.parametrize("way", ["threads", "in turn"])
 def test_every_part_runs_once_on_any_thread_count(nt, way):
-    x = np.arange(20, dtype=np.float32)
-    y = np.full(20, np.nan, dtype=np.float32)
-    args = (x, y, np.float32(3))
+    x, y, out = _rows(20)
+    args = (x, y, 3, out)
     if way == "threads":
-        _parallel(_scale_part, nt, args)
+        _parallel(_axpy_part, nt, args)
     else:
-        fanout.in_turn(_scale_part, nt, args)
-    np.testing.assert_array_equal(y, x * np.float32(3))
+        fanout.in_turn(_axpy_part, nt, args)
+    np.testing.assert_array_equal(out, x + 3 * y)
 
 
 def test_the_parts_split_like_a_range_split_in_order():
@@ -50,26 +65,27 @@ def test_the_parts_split_like_a_range_split_in_order():
 
 
 def test_arguments_of_other_types_reach_a_kernel_compiled_for_them():
-    # float32, float64 and a strided view, alternating: each call must find (or compile)
-    # the kernel for its own types, never call one compiled for the previous call's
-    cases = []
-    for dtype in (np.float32, np.float64):
-        x = np.linspace(-1, 1, 31).astype(dtype)
-        cases.append((x, np.zeros_like(x), dtype(2.5)))
-    base = np.linspace(0, 6, 62)
-    cases.append((base[::2], np.zeros(31), np.float64(-1.5)))
+    # C-contiguous rows and a strided view of rows, alternating: each call must find (or
+    # compile) the kernel for its own types, never call one compiled for the previous
+    # call's. Only the layout differs, the subtlest difference a tag must tell apart (tags
+    # of other dtypes differ too: test_a_tag_names_the_argument_types). The view's `fan`
+    # is this file's one deliberate specialisation the engine never runs.
+    x, y, out = _rows(31)
+    wide = np.arange(31 * 6, dtype=np.float32).reshape(31, 6)
+    cases = [(x, y, 2, out), (wide[:, ::2], y, -1, out)]
     for _ in range(2):
-        for x, y, s in cases:
-            y[:] = 0
-            _parallel(_scale_part, 2, (x, y, s))
-            np.testing.assert_array_equal(y, x * s)
+        for x, y, k, out in cases:
+            out[:] = 0
+            _parallel(_axpy_part, 2, (x, y, k, out))
+            np.testing.assert_array_equal(out, x + k * y)
 
 
 def test_a_part_that_raises_is_reported():
-    y = np.zeros(2)
+    x, y, out = _rows(2)
+    out[:] = 0
     with pytest.raises(RuntimeError, match="_fails_in_last_part"):
-        _parallel(_fails_in_last_part, 2, (y,))
-    assert y[0] == 1.0  # the other part ran
+        _parallel(_fails_in_last_part, 2, (x, y, 1, out))
+    assert out[0, 0] == 1.0  # the other part ran
 
 
 def test_a_tag_names_the_argument_types():
@@ -79,35 +95,35 @@ def test_a_tag_names_the_argument_types():
     b = (types.int64, types.float64[::1])
     assert fanout.signature_tag(a) == fanout.signature_tag(tuple(a))
     assert fanout.signature_tag(a) != fanout.signature_tag(b)
+    assert fanout.signature_tag(a) != fanout.signature_tag((types.int64, types.float32[:]))
     assert fanout.signature_tag(a) > 0
 
 
 @njit(nogil=True)
-def _compiled_caller(addr, tag, nt, x, y, s):
-    return fanout.fan_or_here(addr, tag, nt, (x, y, s))
+def _compiled_caller(addr, tag, nt, x, y, k, out):
+    return fanout.fan_or_here(addr, tag, nt, (x, y, k, out))
 
 
 @pytest.mark.parametrize("nt", [1, 2])
 def test_compiled_code_calls_parts_through_an_address_it_was_given(nt):
     from numba import types
 
-    x = np.arange(9, dtype=np.float32)
-    y = np.zeros_like(x)
-    vec = types.Array(types.float32, 1, "C")
-    addr, tag = fanout.address_for(_scale_part, (vec, vec, types.float32))
+    x, y, out = _rows(9)
+    rows = types.Array(types.float32, 2, "C")
+    addr, tag = fanout.address_for(_axpy_part, (rows, rows, types.int64, rows))
     with _threads.PARALLEL_LOCK:
-        assert _compiled_caller(addr, tag, nt, x, y, np.float32(2)) == fanout.RAN
-    np.testing.assert_array_equal(y, x * 2)
+        assert _compiled_caller(addr, tag, nt, x, y, 2, out) == fanout.RAN
+    np.testing.assert_array_equal(out, x + 2 * y)
 
 
 def test_an_address_for_other_types_is_never_called():
     from numba import types
 
-    x = np.arange(9, dtype=np.float32)
-    y = np.zeros_like(x)
-    wide = types.Array(types.float64, 1, "C")
-    addr, tag = fanout.address_for(_scale_part, (wide, wide, types.float64))
+    x, y, out = _rows(9)
+    out[:] = 0
+    wide = types.Array(types.float64, 2, "C")  # (only the uncached test kernel compiles)
+    addr, tag = fanout.address_for(_axpy_part, (wide, wide, types.int64, wide))
     with _threads.PARALLEL_LOCK:
-        status = _compiled_caller(addr, tag, 2, x, y, np.float32(2))
+        status = _compiled_caller(addr, tag, 2, x, y, 2, out)
     assert status > 0 and status != tag  # the tag of the types it expected instead
-    assert not y.any()  # nothing ran
+    assert not out.any()  # nothing ran

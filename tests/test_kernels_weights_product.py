@@ -4,22 +4,40 @@ faster) give the same numbers as plain NumPy, in every split between threads."""
 
 import numpy as np
 import pytest
+from numba import njit
 
 from core.kernels import dense_backward_planned, dense_forward_planned
 from core.kernels.blas import transposed_is_faster, weights_product
 
+# The dense kernels call weights_product (and it transposed_is_faster) from compiled code
+# with a literal trans_w: those are the specialisations the warm-up compiles. Called from
+# Python with a plain bool they would compile others the engine never runs (~1.6 s on a
+# first run), so the test calls them the engine's way: through small (uncached) wrappers
+# with the flag written out, and the decision as plain Python (its own source).
+
+
+@njit(nogil=True)
+def _times_w(a, w, c):
+    weights_product(a, w, c, False)
+
+
+@njit(nogil=True)
+def _times_w_transposed(a, w, c):
+    weights_product(a, w, c, True)
+
 
 def test_tutorial_24_dx_products_take_the_transposed_form_and_nothing_else_does():
+    faster = transposed_is_faster.py_func  # its source as plain Python: see above
     # the CIFAR network's big layers at Keras's batch of 32, a half of them per thread:
     # the backward dx (times W^T) is asked transposed, the forward (times W) directly
     for n_in, n_out in ((3072, 3000), (1536, 3000), (3000, 1000), (1500, 1000)):
-        assert transposed_is_faster(32, n_in * n_out, True)
-        assert not transposed_is_faster(32, n_in * n_out, False)
+        assert faster(32, n_in * n_out, True)
+        assert not faster(32, n_in * n_out, False)
     # the course's digit networks (speed.py's dense rows) keep the direct product
     for trans_w in (False, True):
-        assert not transposed_is_faster(32, 784 * 128, trans_w)
-        assert not transposed_is_faster(128, 784 * 128, trans_w)
-        assert not transposed_is_faster(256, 3072 * 3000, trans_w)  # many rows
+        assert not faster(32, 784 * 128, trans_w)
+        assert not faster(128, 784 * 128, trans_w)
+        assert not faster(256, 3072 * 3000, trans_w)  # many rows
 
 
 @pytest.mark.parametrize("trans_w", [False, True])
@@ -30,7 +48,7 @@ def test_weights_product_on_strided_blocks_equals_numpy(trans_w):
     a = rng.standard_normal((16, block.shape[1] if trans_w else block.shape[0])).astype(np.float32)
     out = np.full((16, 1300), np.nan, np.float32)
     c = out[:, 100:100 + (block.shape[0] if trans_w else block.shape[1])]
-    weights_product(a, block, c, trans_w)
+    (_times_w_transposed if trans_w else _times_w)(a, block, c)
     want = a.astype(np.float64) @ (block.T if trans_w else block).astype(np.float64)
     np.testing.assert_allclose(c, want, rtol=1e-5, atol=1e-4)
     assert np.isnan(out[:, :100]).all() and np.isnan(out[:, 100 + c.shape[1]:]).all()

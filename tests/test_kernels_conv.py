@@ -1,4 +1,9 @@
-"""Conv2D kernels against loop references, SciPy and finite differences."""
+"""Conv2D kernels against loop references, SciPy and finite differences.
+
+The kernels run on float32, the dtype the engine runs: these tests check the machine code
+that ships and compile nothing a first run's warm-up does not. The references (loops in
+float64, SciPy on float64 copies) are exact to float32's rounding.
+"""
 
 import numpy as np
 import pytest
@@ -15,9 +20,11 @@ from core.kernels import (
     conv_output_size,
 )
 
-DTYPES = [np.float32, np.float64]
+F32 = np.float32
 STRIDES = [1, 2, 3, (1, 2), (2, 1)]
-TOL = {np.float32: dict(rtol=1e-4, atol=1e-4), np.float64: dict(rtol=1e-10, atol=1e-10)}
+# sums of up to a few hundred products of standard normals, rounded in float32 (6e-8):
+# errors of ~1e-6..1e-5, where a wrong index or formula is off by O(1)
+TOL = dict(rtol=1e-4, atol=1e-4)
 
 
 # ---------------------------------------------------------------- output size
@@ -69,13 +76,13 @@ def conv_case(draw):
         n=draw(st.integers(1, 3)), h=draw(st.integers(lo_h, 9)), w=draw(st.integers(lo_w, 9)),
         c_in=draw(st.integers(1, 3)), c_out=draw(st.integers(1, 4)), kh=kh, kw=kw,
         stride=draw(st.sampled_from(STRIDES)), padding=padding,
-        dtype=draw(st.sampled_from(DTYPES)), seed=draw(st.integers(0, 2**31)),
+        seed=draw(st.integers(0, 2**31)),
     )
 
 
 def _arrays(case):
     rng = np.random.default_rng(case["seed"])
-    dt = case["dtype"]
+    dt = F32
     x = rng.standard_normal((case["n"], case["h"], case["w"], case["c_in"])).astype(dt)
     w = rng.standard_normal((case["kh"], case["kw"], case["c_in"], case["c_out"])).astype(dt)
     b = rng.standard_normal(case["c_out"]).astype(dt)
@@ -86,22 +93,22 @@ def _arrays(case):
 @given(case=conv_case())
 def test_forward_and_gradients_match_reference(case):
     rng, x, w, b = _arrays(case)
-    stride, padding, dt = case["stride"], case["padding"], case["dtype"]
+    stride, padding = case["stride"], case["padding"]
     y = conv2d_forward(x, w, b, stride, padding)
     want = ref.conv2d_forward(x, w, b, stride, padding)
-    assert y.dtype == dt and y.shape == want.shape
-    np.testing.assert_allclose(y, want, **TOL[dt])
+    assert y.dtype == F32 and y.shape == want.shape
+    np.testing.assert_allclose(y, want, **TOL)
 
-    dy = rng.standard_normal(y.shape).astype(dt)
+    dy = rng.standard_normal(y.shape).astype(F32)
     dx = conv2d_grad_input(dy, w, x.shape, stride, padding)
-    assert dx.dtype == dt
-    np.testing.assert_allclose(dx, ref.conv2d_grad_input(dy, w, x.shape, stride, padding), **TOL[dt])
+    assert dx.dtype == F32
+    np.testing.assert_allclose(dx, ref.conv2d_grad_input(dy, w, x.shape, stride, padding), **TOL)
     dw = conv2d_grad_weight(x, dy, w.shape[:2], stride, padding)
-    assert dw.dtype == dt
-    np.testing.assert_allclose(dw, ref.conv2d_grad_weight(x, dy, w.shape[:2], stride, padding), **TOL[dt])
+    assert dw.dtype == F32
+    np.testing.assert_allclose(dw, ref.conv2d_grad_weight(x, dy, w.shape[:2], stride, padding), **TOL)
     db = conv2d_grad_bias(dy)
-    assert db.dtype == dt
-    np.testing.assert_allclose(db, dy.astype(np.float64).sum(axis=(0, 1, 2)), **TOL[dt])
+    assert db.dtype == F32
+    np.testing.assert_allclose(db, dy.astype(np.float64).sum(axis=(0, 1, 2)), **TOL)
 
 
 @settings(max_examples=25, deadline=None)
@@ -109,14 +116,16 @@ def test_forward_and_gradients_match_reference(case):
        c_out=st.integers(1, 3), kh=st.integers(1, 3), kw=st.integers(1, 3), seed=st.integers(0, 2**31))
 def test_stride_one_valid_matches_scipy_correlate(n, h, w, c_in, c_out, kh, kw, seed):
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((n, h, w, c_in))
-    k = rng.standard_normal((kh, kw, c_in, c_out))
-    b = rng.standard_normal(c_out)
+    x = rng.standard_normal((n, h, w, c_in)).astype(F32)
+    k = rng.standard_normal((kh, kw, c_in, c_out)).astype(F32)
+    b = rng.standard_normal(c_out).astype(F32)
     y = conv2d_forward(x, k, b, 1, "valid")
+    x, k, b = (a.astype(np.float64) for a in (x, k, b))
     for i in range(n):
         for o in range(c_out):
             want = sum(signal.correlate(x[i, :, :, c], k[:, :, c, o], mode="valid") for c in range(c_in)) + b[o]
-            np.testing.assert_allclose(y[i, :, :, o], want, rtol=1e-10, atol=1e-10)
+            # sums of at most 27 products of standard normals, rounded in float32
+            np.testing.assert_allclose(y[i, :, :, o], want, rtol=1e-5, atol=1e-5)
 
 
 def test_large_batch_split_into_chunks_matches_scipy():
@@ -150,27 +159,34 @@ def test_large_batch_split_into_chunks_matches_scipy():
 @pytest.mark.parametrize("padding", ["valid", "same"])
 def test_gradients_match_finite_differences(stride, padding):
     rng = np.random.default_rng(11)
-    x = rng.standard_normal((2, 6, 5, 2))
-    w = rng.standard_normal((3, 2, 2, 3))
-    b = rng.standard_normal(3)
+    x = rng.standard_normal((2, 6, 5, 2)).astype(F32)
+    w = rng.standard_normal((3, 2, 2, 3)).astype(F32)
+    b = rng.standard_normal(3).astype(F32)
     y = conv2d_forward(x, w, b, stride, padding)
-    r = rng.standard_normal(y.shape)  # loss = sum(r * y), so dL/dy = r
+    r = rng.standard_normal(y.shape).astype(F32)  # loss = sum(r * y), so dL/dy = r
+    r64 = r.astype(np.float64)
 
     def loss(x_, w_, b_):
-        return float(np.sum(r * conv2d_forward(x_, w_, b_, stride, padding)))
+        y_ = conv2d_forward(x_.astype(F32), w_.astype(F32), b_.astype(F32), stride, padding)
+        return float(np.sum(r64 * y_))
 
-    tol = dict(rtol=1e-6, atol=1e-8)
+    # float32 central differences: the loss is linear in each argument, so a big step
+    # truncates nothing, and the float32 rounding of the outputs (~3e-7 each, times |r|,
+    # over the dozens a weight reaches) over 2 * 0.25 stays under ~1e-5 (5e-6 measured; a
+    # gradient 0.1% off fails)
+    eps = 0.25
+    tol = dict(rtol=1e-5, atol=2e-5)
     np.testing.assert_allclose(conv2d_grad_input(r, w, x.shape, stride, padding),
-                               ref.finite_diff(lambda v: loss(v, w, b), x), **tol)
+                               ref.finite_diff(lambda v: loss(v, w, b), x, eps), **tol)
     np.testing.assert_allclose(conv2d_grad_weight(x, r, (3, 2), stride, padding),
-                               ref.finite_diff(lambda v: loss(x, v, b), w), **tol)
-    np.testing.assert_allclose(conv2d_grad_bias(r), ref.finite_diff(lambda v: loss(x, w, v), b), **tol)
+                               ref.finite_diff(lambda v: loss(x, v, b), w, eps), **tol)
+    np.testing.assert_allclose(conv2d_grad_bias(r), ref.finite_diff(lambda v: loss(x, w, v), b, eps), **tol)
 
 
 # ---------------------------------------------------------------- NaN, layout, errors
 
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_nan_propagates_to_every_output_that_sees_it(dtype):
+def test_nan_propagates_to_every_output_that_sees_it():
+    dtype = F32
     rng = np.random.default_rng(2)
     x = rng.standard_normal((2, 5, 5, 2)).astype(dtype)
     w = rng.standard_normal((3, 3, 2, 2)).astype(dtype)

@@ -167,3 +167,19 @@ def test_decimation_marks_gaps_with_nan():
     assert d.block == 16
     assert np.isnan(dy).any() and np.all(dy[np.isfinite(dy)] == 1.0)
     assert np.isnan(dy[-1])
+
+
+def test_the_warm_up_compiles_what_a_live_plot_smooths_with():
+    # a plot smooths on the GUI thread: a specialisation the warm-up missed would be
+    # compiled there, freezing the window on a first launch
+    from core.fast import warmup
+    from core.kernels.smoothing import ema
+
+    step = {label: fn for label, _, fn in warmup.steps((warmup.BATCHES,))}["training curves"]
+    step()
+    compiled = set(ema.signatures)
+    live = Smoother(0.6)
+    live.extend([2.5])
+    live.extend(np.array([1.0, np.nan, 0.5], np.float32))
+    smooth([1, 2, 3], 0.9)
+    assert set(ema.signatures) == compiled

@@ -6,6 +6,7 @@
     dense.py blank_features.py dense_step.py    fully connected layers, a whole dense step
     pool.py activations.py losses.py sgd.py
     recurrent.py      LSTM and SimpleRNN over every time step, forward and BPTT
+    smoothing.py      training curves' moving average (a display kernel, warmed up too)
     conv/             convolutions, fused conv + pool (see conv/__init__.py)
 
 Importing this package is cheap: a public name is loaded (with Numba) from its module on

@@ -23,9 +23,8 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
-import core.kernels  # noqa: F401  (sets up Numba's cache folder first: see core.kernels._cache)
+from core.kernels.smoothing import ema as _ema
 
 __all__ = ["smooth", "Smoother", "check_weight", "PeakDecimator"]
 
@@ -39,22 +38,6 @@ def check_weight(weight) -> float:
     if not (0.0 <= w < 1.0):
         raise ValueError(f"smoothing weight must be in [0, 1), got {w}")
     return w
-
-
-@njit(cache=True, nogil=True)
-def _ema(values, weight, ref, last, count, out):
-    """Smooth `values` into `out`, continuing from state (ref, last, count)."""
-    for i in range(values.shape[0]):
-        v = values[i]
-        if not np.isfinite(v):
-            out[i] = v
-            continue
-        if count == 0:
-            ref = v
-        last = last * weight + (1.0 - weight) * (v - ref)
-        count += 1
-        out[i] = ref + last / (1.0 - weight ** count)
-    return ref, last, count
 
 
 def _as_values(values) -> np.ndarray:

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSizePolicy, QSli
                                QToolTip, QVBoxLayout, QWidget)
 
 from core.teaching.runs import Run
-from core.teaching.smoothing import PeakDecimator, Smoother, smooth
+from core.teaching.smoothing import PeakDecimator, Smoother, check_weight
 from gui.app import GUI_GATE
 from gui.widgets.numbers import fmt, mono_font
 
@@ -479,8 +479,7 @@ class TrainingPlot(QWidget):
         return self._weight
 
     def set_smoothing(self, weight: float) -> None:
-        weight = float(weight)
-        smooth([0.0], weight)   # validates: [0, 1)
+        weight = check_weight(weight)   # [0, 1), else a ValueError saying so
         if weight == self._weight:
             return
         self._weight = weight

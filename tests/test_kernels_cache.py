@@ -125,3 +125,27 @@ def test_without_a_cache_the_warm_up_process_hands_compiling_back_at_once(tmp_pa
     assert out.returncode == 2, out.stderr[-2000:]
     assert out.stdout == "" and "Traceback" not in out.stderr
     assert "without a kernel cache" in out.stderr
+
+
+def test_the_cache_folder_changes_with_the_blas_library_the_kernels_call(monkeypatch):
+    # compiled kernels call NumPy's gemm by name: code compiled against it must never be
+    # loaded where it is missing (another NumPy build), so the folder follows the library
+    from core.kernels import _blas_library
+
+    files = _cache.source_files()
+    monkeypatch.setattr(_blas_library, "cache_tag", lambda: "scipy")
+    scipys = _cache.folder_name(files)
+    monkeypatch.setattr(_blas_library, "cache_tag", lambda: "libscipy_openblas64_-1.so:scipy_cblas_sgemm64_")
+    assert _cache.folder_name(files) != scipys
+
+
+def test_blas_scipy_in_the_environment_keeps_the_kernels_on_scipys_library(monkeypatch):
+    from core.kernels import _blas_library
+
+    monkeypatch.setenv("BACKPROP_LAB_BLAS", "scipy")
+    _blas_library.numpy_cblas.cache_clear()
+    try:
+        assert _blas_library.numpy_cblas() is None and _blas_library.cache_tag() == "scipy"
+    finally:
+        monkeypatch.delenv("BACKPROP_LAB_BLAS")
+        _blas_library.numpy_cblas.cache_clear()

@@ -121,10 +121,12 @@ def test_a_one_row_input_with_any_stride_gives_the_product():
 
 
 @pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True)])
-def test_strided_products_equal_numpy_with_and_without_numbas_blas_entry(ta, tb, monkeypatch):
-    # blas.gemm goes through Numba's internal BLAS entry; a Numba without it gets copies.
-    # Called as blas._gemm, the specialisation the engine's kernels call (gemm is its
-    # inlined front for literal arguments, compiled on its own only if called from Python)
+def test_strided_products_equal_numpy_through_every_blas_entry(ta, tb, monkeypatch):
+    # blas.gemm calls NumPy's own OpenBLAS where NumPy ships one, else SciPy's through
+    # Numba's internal BLAS entry; a Numba without that gets copies. Called as blas._gemm,
+    # the specialisation the engine's kernels call (gemm is its inlined front for literal
+    # arguments, compiled on its own only if called from Python); the other entries are
+    # compiled here from the overload, as the kernels would compile them
     from numba import njit, types
 
     from core.kernels import blas
@@ -143,14 +145,21 @@ def test_strided_products_equal_numpy_with_and_without_numbas_blas_entry(ta, tb,
     np.testing.assert_allclose(c[:, 1:1 + want.shape[1]], want, rtol=1e-5, atol=1e-5)
     assert (c[:, 0] == 7.0).all() and (c[:, 1 + want.shape[1]:] == 7.0).all()  # nothing outside
 
-    monkeypatch.setattr(blas, "HAVE_XXGEMM", False)
     c32 = types.Array(types.float32, 2, "A")
-    copied = njit(blas._xxgemm_typed(c32, None, None, None, None, None, None, None, None, None))
-    out = np.zeros_like(want)
     m, n, k = want.shape[0], want.shape[1], opa.shape[1]
-    copied(out, blas._T if tb else blas._N, blas._T if ta else blas._N, n, m, k,
-           np.ones(1, np.float32), src_b, src_a, np.zeros(1, np.float32))
-    np.testing.assert_allclose(out, want, rtol=1e-5, atol=1e-5)
+    entries = {"SciPy's": (None, True), "copies": (None, False)}
+    if blas._NUMPY_CBLAS is not None:
+        entries["NumPy's"] = (blas._NUMPY_CBLAS, True)
+    for name, (numpys, xxgemm) in entries.items():
+        monkeypatch.setattr(blas, "_NUMPY_CBLAS", numpys)
+        monkeypatch.setattr(blas, "HAVE_XXGEMM", xxgemm)
+        entry = njit(blas._xxgemm_typed(c32, None, None, None, None, None, None, None, None))
+        out = np.full((m, n + 2), 7.0, np.float32)
+        # beta 0.5: half of what c held is added to the product
+        entry(out[:, 1:1 + n], blas._T if tb else blas._N, blas._T if ta else blas._N, n, m, k,
+              src_b, src_a, 0.5)
+        np.testing.assert_allclose(out[:, 1:1 + n], want + 3.5, rtol=1e-5, atol=1e-5, err_msg=name)
+        assert (out[:, 0] == 7.0).all() and (out[:, -1] == 7.0).all(), name
 
 
 @pytest.mark.parametrize("n,i,o", [(8, 40, 6),     # features longest: partial products added

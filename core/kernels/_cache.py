@@ -5,7 +5,7 @@ calls, and has compiled into itself, changes in another file: after an update th
 conv/blocks.py and not conv/pool_fused.py, pool_fused's cached machine code would still run
 the old blocks. So, unless the user chose a folder (NUMBA_CACHE_DIR), the cache lives in a
 folder named after a hash of every source file with kernels in it (sub-folders such as
-conv/ included), in the user's cache folder or, if that cannot be written, beside the
+conv/ included) and of the BLAS library they call, in the user's cache folder or, if that cannot be written, beside the
 source; any change to any of them starts a fresh folder. Folders nobody has used for
 RETENTION_DAYS are removed (another installed version may still be using a recent one).
 When no folder can be written, the engine runs without a cache (with a KernelCacheWarning)
@@ -29,12 +29,15 @@ _HERE = Path(__file__).resolve().parent
 def source_files() -> list[Path]:
     """Every file whose functions Numba compiles (and caches) for the engine, sub-folders
     of kernels/ included (Numba would not notice an edit in a callee's file either)."""
-    return sorted(_HERE.rglob("*.py")) + [_HERE.parent / "teaching" / "smoothing.py"]
+    return sorted(_HERE.rglob("*.py"))
 
 
 def folder_name(files) -> str:
-    """A name that changes whenever any of the files' contents (or names) change."""
-    h = hashlib.sha256()
+    """A name that changes whenever any of the files' contents (or names) change, or the
+    BLAS library the kernels call by name (see _blas_library)."""
+    from ._blas_library import cache_tag
+
+    h = hashlib.sha256(cache_tag().encode())
     for f in files:
         h.update(f"{Path(f).parent.name}/{Path(f).name}".encode())
         h.update(Path(f).read_bytes())

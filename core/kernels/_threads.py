@@ -3,7 +3,9 @@
 Two thread pools fighting over the same cores is the slowest thing a kernel can do (Numba's
 workers each calling a multi-threaded OpenBLAS made steps ~100x slower on 2 cores). So the
 BLAS that Numba's `np.dot` calls (SciPy's, through scipy.linalg.cython_blas) is set to one
-thread, and the big kernels run their chunks in a `prange` instead. If that BLAS cannot be
+thread, and so is NumPy's own OpenBLAS when blas.gemm calls it (core.kernels._blas_library:
+NumPy's own matrix products in this process then run on one thread too), and the big
+kernels run their chunks on Numba's threads instead. If that BLAS cannot be
 found or limited (no threadpoolctl, an unknown library), every kernel runs its serial
 driver and the BLAS keeps its own threads: slower on many cores, never oversubscribed.
 
@@ -39,17 +41,24 @@ _state: dict = {}
 
 
 def _numba_blas_controllers():
-    """threadpoolctl controllers of the BLAS library Numba's np.dot uses (SciPy's)."""
+    """threadpoolctl controllers of the BLAS libraries the kernels call: SciPy's (Numba's
+    np.dot), then NumPy's OpenBLAS if blas.gemm calls it (see _blas_library)."""
     import scipy.linalg.cython_blas  # noqa: F401  (loads the library threadpoolctl must see)
     from threadpoolctl import ThreadpoolController
 
+    from ._blas_library import numpy_cblas
+
     scipy_dir = os.path.dirname(os.path.dirname(os.path.abspath(scipy.linalg.cython_blas.__file__)))
     roots = (scipy_dir, scipy_dir + ".libs", os.path.join(scipy_dir, ".dylibs"))
-    found = []
+    numpys = numpy_cblas()
+    found, gemm_lib = [], []
     for lib in ThreadpoolController().lib_controllers:
-        if lib.user_api == "blas" and os.path.abspath(lib.filepath).startswith(roots):
+        path = os.path.abspath(lib.filepath)
+        if lib.user_api == "blas" and path.startswith(roots):
             found.append(lib)
-    return found
+        elif numpys is not None and path == numpys[0]:
+            gemm_lib.append(lib)
+    return gemm_lib + found if found else []
 
 
 #: libgomp spin iterations before a worker sleeps (~17 ns each here): ~0.5 ms
@@ -101,7 +110,7 @@ def _configure():
 
 
 def blas_architecture() -> str:
-    """The kernel family of the OpenBLAS Numba's np.dot uses ("SkylakeX", "Haswell", ...;
+    """The kernel family of the OpenBLAS blas.gemm calls ("SkylakeX", "Haswell", ...;
     what OPENBLAS_CORETYPE chooses, if set), or "" if it is not OpenBLAS or unknown."""
     configure()
     return _state["arch"]

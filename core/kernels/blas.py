@@ -1,11 +1,12 @@
-"""Matrix products on strided row-major blocks, through the BLAS that Numba's np.dot uses.
+"""Matrix products on strided row-major blocks, handed to BLAS without copies.
 
 np.dot inside jitted code only takes contiguous arrays, so a thread that should compute a
 block of columns of a product (say z[:, 64:128] = x @ W[:, 64:128], reading only its half
 of W) would first have to copy its block. BLAS itself takes a leading dimension for every
-operand, so no copy is needed: `gemm` hands the blocks to SciPy's sgemm/dgemm through the
-same entry point Numba's np.dot calls (numba_xxgemm in Numba's helper library, resolved by
-name, so the kernels calling it stay in Numba's on-disk cache).
+operand, so no copy is needed: `gemm` hands the blocks to BLAS's sgemm/dgemm - NumPy's own
+OpenBLAS where NumPy ships one (faster, see _blas_library), else SciPy's through the entry
+point Numba's np.dot calls (numba_xxgemm in Numba's helper library). Either is resolved by
+name, so the kernels calling it stay in Numba's on-disk cache.
 
 BLAS is column-major: a row-major (m x n) block with row stride ld is, to it, the
 transposed (n x m) matrix with leading dimension ld, so C = op(A) @ op(B) is asked for as
@@ -17,6 +18,8 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
+from ._blas_library import numpy_cblas
+
 try:  # Numba's own entry point to SciPy's BLAS (internal, stable for years; see below)
     from numba.np.linalg import _BLAS, ensure_blas
 
@@ -27,33 +30,58 @@ try:  # Numba's own entry point to SciPy's BLAS (internal, stable for years; see
 except (ImportError, AttributeError, TypeError):  # a Numba without it: contiguous copies
     HAVE_XXGEMM = False
 
+
+def _cblas(name, real):
+    """NumPy's CBLAS gemm `name` (order, trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb,
+    beta, C, ldc; 64-bit sizes), called by name from compiled code."""
+    i64, i32, p = types.int64, types.int32, types.voidptr
+    return types.ExternalFunction(name, types.void(i32, i32, i32, i64, i64, i64, real, p, i64, p,
+                                                   i64, real, p, i64))
+
+
+_NUMPY_CBLAS = numpy_cblas()
+if _NUMPY_CBLAS is not None:
+    _cblas_sgemm = _cblas(_NUMPY_CBLAS[1], types.float32)
+    _cblas_dgemm = _cblas(_NUMPY_CBLAS[2], types.float64)
+
 _N, _T = 110, 116  # 'n', 't'
+_COL_MAJOR, _NO_TRANS, _TRANS = 102, 111, 112  # CBLAS's enums
 
 
-def _xxgemm(c, fb, fa, n, m, k, one, b, a, scale):
+def _xxgemm(c, fb, fa, n, m, k, b, a, beta):
     """Column-major sgemm or dgemm by c's dtype (jitted code only, see the overload)."""
     raise NotImplementedError
 
 
 @overload(_xxgemm)
-def _xxgemm_typed(c, fb, fa, n, m, k, one, b, a, scale):
+def _xxgemm_typed(c, fb, fa, n, m, k, b, a, beta):
+    if _NUMPY_CBLAS is not None:
+        fn = _cblas_sgemm if c.dtype == types.float32 else _cblas_dgemm
+
+        def numpys(c, fb, fa, n, m, k, b, a, beta):
+            fn(_COL_MAJOR, _TRANS if fb == _T else _NO_TRANS, _TRANS if fa == _T else _NO_TRANS,
+               n, m, k, 1.0, b.ctypes, _ld(b), a.ctypes, _ld(a), beta, c.ctypes, _ld(c))
+            return 0
+        return numpys
     if not HAVE_XXGEMM:
-        def copied(c, fb, fa, n, m, k, one, b, a, scale):
+        def copied(c, fb, fa, n, m, k, b, a, beta):
             # the same product with np.dot on contiguous copies (slower, same numbers)
             opa = np.ascontiguousarray(a.T) if fa == _T else np.ascontiguousarray(a)
             opb = np.ascontiguousarray(b.T) if fb == _T else np.ascontiguousarray(b)
             prod = np.dot(opa, opb)
             for i in range(m):
                 for j in range(n):
-                    c[i, j] = prod[i, j] + scale[0] * c[i, j] if scale[0] != 0.0 else prod[i, j]
+                    c[i, j] = prod[i, j] + beta * c[i, j] if beta != 0.0 else prod[i, j]
             return 0
         return copied
     fn, kind = (_sgemm, 115) if c.dtype == types.float32 else (_dgemm, 100)  # 's' / 'd'
 
-    def impl(c, fb, fa, n, m, k, one, b, a, scale):
+    def scipys(c, fb, fa, n, m, k, b, a, beta):
+        one = np.ones(1, dtype=c.dtype)
+        scale = np.full(1, beta, dtype=c.dtype)
         return fn(kind, fb, fa, n, m, k, one.ctypes, b.ctypes, _ld(b), a.ctypes, _ld(a),
                   scale.ctypes, c.ctypes, _ld(c))
-    return impl
+    return scipys
 
 
 @njit(cache=True, nogil=True)
@@ -92,9 +120,7 @@ def _gemm(a, b, c, trans_a, trans_b, beta):
             for j in range(n):
                 c[i, j] = c[i, j] * beta if beta != 0.0 else 0.0
         return
-    one = np.ones(1, dtype=c.dtype)
-    scale = np.full(1, beta, dtype=c.dtype)
-    _xxgemm(c, _T if trans_b else _N, _T if trans_a else _N, n, m, k, one, b, a, scale)
+    _xxgemm(c, _T if trans_b else _N, _T if trans_a else _N, n, m, k, b, a, beta)
 
 
 #: A product with at most this many rows against a weight block of at least this many

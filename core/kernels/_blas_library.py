@@ -52,7 +52,10 @@ def numpy_cblas() -> tuple[str, str, str] | None:
             if all(hasattr(handle, name) for name in names):
                 import llvmlite.binding as llvm
 
-                llvm.load_library_permanently(path)  # its symbols, for Numba's linker
+                try:
+                    llvm.load_library_permanently(path)  # its symbols, for Numba's linker
+                except RuntimeError:  # (llvmlite's error for a library it cannot load)
+                    return None
                 return (path, *names)
     return None
 

@@ -166,6 +166,30 @@ def course_mlp(seed=0):
     return m
 
 
+class _AllCores:
+    """NumPy's BLAS at one thread per core while the NumPy side runs, as it was after: the
+    engine sets it to one (its kernels call NumPy's own OpenBLAS from their threads,
+    core.kernels._blas_library), which would handicap a reference a learner runs alone."""
+
+    def __init__(self):
+        import numpy as np
+        from threadpoolctl import ThreadpoolController
+
+        root = os.path.dirname(os.path.abspath(np.__file__))
+        self.libs = [lib for lib in ThreadpoolController().lib_controllers
+                     if lib.user_api == "blas" and os.path.abspath(lib.filepath).startswith(root)]
+        self.cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+    def __enter__(self):
+        self.before = [lib.get_num_threads() for lib in self.libs]
+        for lib in self.libs:
+            lib.set_num_threads(self.cores)
+
+    def __exit__(self, *exc):
+        for lib, n in zip(self.libs, self.before):
+            lib.set_num_threads(n)
+
+
 class NumpySide:
     """The plain-NumPy reference, for machines without PyTorch."""
 
@@ -180,18 +204,22 @@ class NumpySide:
         self.name = f"plain NumPy {np.__version__}"
         self.cnn = R.NumpyCNN(w)
         self.mlp = R.NumpyMLP(wm)
+        self.all_cores = _AllCores()
 
     def batch(self, x, y):
         return x, y
 
     def train_cnn(self, xb, yb):
-        return self.cnn.train_step(xb, yb)
+        with self.all_cores:
+            return self.cnn.train_step(xb, yb)
 
     def train_mlp(self, xb, yb):
-        return self.mlp.train_step(xb, yb)
+        with self.all_cores:
+            return self.mlp.train_step(xb, yb)
 
     def predict(self, x1):
-        z = self.cnn.logits(x1)
+        with self.all_cores:
+            z = self.cnn.logits(x1)
         e = self.np.exp(z - z.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
 
@@ -225,7 +253,13 @@ class NumpySide:
         dyd = rng.random((xd.shape[0], wd.shape[1]), dtype=np.float32)
         out["dense forward"] = lambda: xd @ wd + bd
         out["dense backward"] = lambda: (dyd @ wd.T, xd.T @ dyd, dyd.sum(0))
-        return out
+        return {name: self._on_all_cores(fn) for name, fn in out.items()}
+
+    def _on_all_cores(self, fn):
+        def run():
+            with self.all_cores:
+                return fn()
+        return run
 
 
 def our_kernels(shapes):

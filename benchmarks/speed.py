@@ -172,12 +172,13 @@ class _AllCores:
     core.kernels._blas_library), which would handicap a reference a learner runs alone."""
 
     def __init__(self):
-        import numpy as np
         from threadpoolctl import ThreadpoolController
 
-        root = os.path.dirname(os.path.abspath(np.__file__))
+        from core.kernels._blas_library import numpy_cblas
+
+        used = numpy_cblas()  # None: the engine leaves NumPy's BLAS alone
         self.libs = [lib for lib in ThreadpoolController().lib_controllers
-                     if lib.user_api == "blas" and os.path.abspath(lib.filepath).startswith(root)]
+                     if used is not None and os.path.abspath(lib.filepath) == used[0]]
         self.cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
 
     def __enter__(self):

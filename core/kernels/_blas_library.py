@@ -29,8 +29,9 @@ CBLAS_NAMES = (("scipy_cblas_sgemm64_", "scipy_cblas_dgemm64_"),
 
 @functools.cache
 def numpy_cblas() -> tuple[str, str, str] | None:
-    """(library path, sgemm name, dgemm name) of NumPy's own OpenBLAS, loaded so that
-    compiled code can call it by name; None when SciPy's is to be used."""
+    """(library path, sgemm name, dgemm name) of NumPy's own OpenBLAS, or None when SciPy's
+    is to be used. Cheap (the cache folder's name needs it at import): Numba's linker is
+    given the library by `load_for_numba`, when the kernels are defined."""
     if os.environ.get("BACKPROP_LAB_BLAS", "").lower() == "scipy":
         return None
     try:
@@ -50,14 +51,22 @@ def numpy_cblas() -> tuple[str, str, str] | None:
             continue
         for names in CBLAS_NAMES:
             if all(hasattr(handle, name) for name in names):
-                import llvmlite.binding as llvm
-
-                try:
-                    llvm.load_library_permanently(path)  # its symbols, for Numba's linker
-                except RuntimeError:  # (llvmlite's error for a library it cannot load)
-                    return None
                 return (path, *names)
     return None
+
+
+def load_for_numba() -> tuple[str, str, str] | None:
+    """numpy_cblas(), its symbols loaded for Numba's linker; None (SciPy's, then) if there
+    is none or llvmlite cannot load it."""
+    found = numpy_cblas()
+    if found is not None:
+        import llvmlite.binding as llvm
+
+        try:
+            llvm.load_library_permanently(found[0])
+        except RuntimeError:  # (llvmlite's error for a library it cannot load)
+            return None
+    return found
 
 
 def cache_tag() -> str:

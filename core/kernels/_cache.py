@@ -5,8 +5,8 @@ calls, and has compiled into itself, changes in another file: after an update th
 conv/blocks.py and not conv/pool_fused.py, pool_fused's cached machine code would still run
 the old blocks. So, unless the user chose a folder (NUMBA_CACHE_DIR), the cache lives in a
 folder named after a hash of every source file with kernels in it (sub-folders such as
-conv/ included) and of the BLAS library they call, in the user's cache folder or, if that cannot be written, beside the
-source; any change to any of them starts a fresh folder. Folders nobody has used for
+conv/ included) and of the BLAS library they call, in the user's cache folder or, if that
+cannot be written, beside the source; any change to any of them starts a fresh folder. Folders nobody has used for
 RETENTION_DAYS are removed (another installed version may still be using a recent one).
 When no folder can be written, the engine runs without a cache (with a KernelCacheWarning)
 instead of failing on import as Numba would.

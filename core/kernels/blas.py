@@ -18,7 +18,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-from ._blas_library import numpy_cblas
+from ._blas_library import load_for_numba
 
 try:  # Numba's own entry point to SciPy's BLAS (internal, stable for years; see below)
     from numba.np.linalg import _BLAS, ensure_blas
@@ -39,7 +39,7 @@ def _cblas(name, real):
                                                    i64, real, p, i64))
 
 
-_NUMPY_CBLAS = numpy_cblas()
+_NUMPY_CBLAS = load_for_numba()
 if _NUMPY_CBLAS is not None:
     _cblas_sgemm = _cblas(_NUMPY_CBLAS[1], types.float32)
     _cblas_dgemm = _cblas(_NUMPY_CBLAS[2], types.float64)

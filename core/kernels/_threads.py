@@ -58,6 +58,7 @@ def _numba_blas_controllers():
             found.append(lib)
         elif numpys is not None and path == numpys[0]:
             gemm_lib.append(lib)
+    # without SciPy's (Numba's np.dot) in hand nothing can be kept to one thread: serial
     return gemm_lib + found if found else []
 
 

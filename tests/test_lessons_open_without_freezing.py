@@ -179,15 +179,20 @@ def test_every_lesson_opens_within_the_bound_of_gui_thread_time(qtbot, group):
     # the least of two openings in two new windows: a lesson that is slow to open is slow
     # both times, while a one-off (on a cold CI run, kernels another lesson's worker asked
     # for being loaded just then: 0.8 s landed once on Hidden layers, once on the dashboard)
-    # is not the lesson's
+    # is not the lesson's. The least of two is over the bound only if the first is, so the
+    # second window opens only those
     seconds = {}
     for _ in range(2):
+        again = [cls for cls in lessons if seconds.get(cls.title, OPEN_CPU_BOUND_S + 1)
+                 > OPEN_CPU_BOUND_S]
+        if not again:
+            break
         win = MainWindow()
         qtbot.addWidget(win)
         win.resize(1280, 800)
         win.show()
         qtbot.waitExposed(win)
-        for cls in lessons:
+        for cls in again:
             took = _open_cpu_seconds(qtbot, win, cls)
             seconds[cls.title] = min(took, seconds.get(cls.title, took))
         win.close()

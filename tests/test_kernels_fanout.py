@@ -80,6 +80,26 @@ def test_arguments_of_other_types_reach_a_kernel_compiled_for_them():
             np.testing.assert_array_equal(out, x + k * y)
 
 
+def test_the_parallel_loop_is_compiled_once_whatever_the_kernels_arguments():
+    # a first launch compiled a parallel loop per tuple of argument types (~0.6 s each, 14
+    # of them); now each kernel signature costs a small thunk, and the loop is shared
+    x, y, out = _rows(12)
+    wide = np.arange(12 * 6, dtype=np.float32).reshape(12, 6)
+    _parallel(_axpy_part, 2, (x, y, 2, out))
+    _parallel(_axpy_part, 2, (wide[:, ::2], y, 2, out))
+    np.testing.assert_array_equal(out, wide[:, ::2] + 2 * y)
+    _parallel(_fill_first_column, 2, (x, y, 1.5, out))
+    assert len(fanout._fan_erased.overloads) == 1
+
+
+@njit(nogil=True)
+def _fill_first_column(t, nt, x, y, k, out):
+    """out[:, 0] = k: another kernel, other argument types (a float k)."""
+    i0, i1 = fanout.part(t, nt, x.shape[0])
+    for i in range(i0, i1):
+        out[i, 0] = k
+
+
 def test_a_part_that_raises_is_reported():
     x, y, out = _rows(2)
     out[:] = 0

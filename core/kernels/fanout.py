@@ -116,11 +116,11 @@ _PACKED: dict[int, types.BaseTuple] = {}
 
 
 def _borrowed(context, builder, value, ty):
-    """An array without its reference count (meminfo), as Numba's own parallel loops hand
-    arrays to their threads: every view a part takes would otherwise add to and take from
-    the one count its array has, an atomic both threads fight over (the LSTM's backward
-    pass spent ~16 % of its time there). The caller keeps the arrays alive until every
-    part has returned, and a part keeps no reference to them."""
+    """An array without its reference count (meminfo: null), borrowed for the call: every
+    view a part takes would otherwise add to and take from the one count its array has, an
+    atomic both threads fight over (the LSTM's backward pass spent ~16 % of its time there,
+    perf). Safe because the caller holds the arrays until every part has returned, and a
+    part returns nothing and keeps no reference to them."""
     if not isinstance(ty, types.Array):
         return value
     ary = context.make_array(ty)(context, builder, value=value)

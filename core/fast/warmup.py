@@ -308,15 +308,17 @@ def _drawing_pad_steps():
 
 
 #: processor seconds each step after the inference phase took to compile from an empty
-#: cache (`benchmarks/compile_times.py`, 2026-12-07, AMD EPYC, 2 worker processes): how
+#: cache (`benchmarks/compile_times.py`, 2026-12-07, AMD EPYC, 2 worker processes, in this
+#: order: a step finds what an earlier one compiled, so the later ones cost little): how
 #: `dispatch_order` hands them out. A step missing here goes last.
 ESTIMATED_SECONDS = {
-    "convolution + pooling gradients": 16.5, "dense network step": 14.5,
-    "recurrent layers": 11.8, "convolution + pooling, batches": 8.4, "dense, threaded": 8.2,
-    "single-layer gradients": 3.3, "losses, activation gradients, updates": 2.6,
-    "convolution + pooling gradients, threaded": 1.4, "single-layer gradients, threaded": 1.1,
-    "single layers, threaded": 1.0, "single layers": 1.0, "training curves": 0.5,
-    "dense gradients": 0.1, "dense gradients, threaded": 0.1,
+    "convolution + pooling gradients": 24.9, "dense network step": 16.2,
+    "recurrent layers": 10.5, "single-layer gradients": 3.7,
+    "losses, activation gradients, updates": 3.1,
+    "convolution + pooling gradients, threaded": 0.7, "single-layer gradients, threaded": 0.5,
+    "convolution + pooling, batches": 0.3, "single layers": 0.3, "training curves": 0.2,
+    "single layers, threaded": 0.15, "dense, threaded": 0.04, "dense gradients": 0.02,
+    "dense gradients, threaded": 0.01,
 }
 
 

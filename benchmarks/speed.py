@@ -179,7 +179,9 @@ class _AllCores:
         used = numpy_cblas()  # None: the engine leaves NumPy's BLAS alone
         self.libs = [lib for lib in ThreadpoolController().lib_controllers
                      if used is not None and os.path.abspath(lib.filepath) == used[0]]
-        self.cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+        # the one-thread pass sets OPENBLAS_NUM_THREADS=1: the reference keeps to one core too
+        self.cores = int(os.environ.get("OPENBLAS_NUM_THREADS") or cores)
 
     def __enter__(self):
         self.before = [lib.get_num_threads() for lib in self.libs]
@@ -619,6 +621,7 @@ def env_for(kind):
         env["OMP_WAIT_POLICY"] = "PASSIVE"
     if kind == "1 thread":  # one core each: per-core speed, little disturbed by a busy machine
         env.update(NUMBA_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1",
+                   OPENBLAS_NUM_THREADS="1",
                    TF_NUM_INTRAOP_THREADS="1", TF_NUM_INTEROP_THREADS="1",
                    XLA_FLAGS=(env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false"
                               " intra_op_parallelism_threads=1").strip())

@@ -163,7 +163,7 @@ def _pair(addr_v, builder):
 def _tag_check(builder, tag_v, expected, body):
     """Code: `expected` unless tag_v equals it, else what body() stores."""
     i64 = ir.IntType(64)
-    out = builder.alloca(i64)
+    out = cgutils.alloca_once(builder, i64)  # in the entry block: no stack growth in a loop
     builder.store(ir.Constant(i64, expected), out)
     agree = builder.icmp_signed("==", tag_v, ir.Constant(tag_v.type, expected))
     with builder.if_then(agree, likely=True):

@@ -10,11 +10,12 @@ from numba import njit
 
 from core.kernels import _threads, fanout
 
-# `fan` and `fan_or_here` are compiled (and cached) per tuple of argument types, whatever the
-# kernel. The test kernels take the types dense's split by samples passes, (x, w, split, z):
-# float32 C-contiguous rows, an int64: the specialisations the engine runs and its warm-up
-# compiles, so this file compiles no other `fan` (~0.5 s each on a first run) but the one
-# test_arguments_of_other_types_reach_a_kernel_compiled_for_them needs.
+# `fan`, `fan_or_here` and a thunk are compiled (and cached) per tuple of argument types,
+# whatever the kernel. The test kernels take the types dense's split by samples passes,
+# (x, w, split, z): float32 C-contiguous rows, an int64: the specialisations the engine runs
+# and its warm-up compiles, so this file compiles few others (~0.2 s each on a first run):
+# those test_arguments_of_other_types_reach_a_kernel_compiled_for_them and
+# test_the_parallel_loop_is_compiled_once_whatever_the_kernels_arguments need.
 
 
 @njit(nogil=True)
@@ -89,6 +90,7 @@ def test_the_parallel_loop_is_compiled_once_whatever_the_kernels_arguments():
     _parallel(_axpy_part, 2, (wide[:, ::2], y, 2, out))
     np.testing.assert_array_equal(out, wide[:, ::2] + 2 * y)
     _parallel(_fill_first_column, 2, (x, y, 1.5, out))
+    assert (out[:, 0] == 1.5).all()
     assert len(fanout._fan_erased.overloads) == 1
 
 

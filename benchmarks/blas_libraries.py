@@ -22,9 +22,9 @@ import argparse
 import ctypes
 import glob
 import os
-import time
 
 import numpy as np
+from speed_support import median_us
 
 CASES = {"tutorial 24, layer 1: 32x3072 @ 3072x3000": (32, 3072, 3000),
          "tutorial 24, layer 2: 32x3000 @ 3000x1000": (32, 3000, 1000),
@@ -49,17 +49,6 @@ def fortran_sgemm(path, name, int64):
            b.ctypes.data_as(ptr), ctypes.byref(size(ldb)), ctypes.byref(zero),
            c.ctypes.data_as(ptr), ctypes.byref(size(ldc)))
     return call
-
-
-def median_us(fn, repeats):
-    for _ in range(3):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return float(np.median(times)) * 1e6
 
 
 def main() -> int:

@@ -29,6 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from speed_support import median_us  # noqa: E402
+
 LAUNCH = r"""
 import time, numpy as np, numba
 from numba import njit, prange
@@ -42,19 +44,6 @@ for _ in range(2000):
     t0 = time.perf_counter(); f(a); ts.append(time.perf_counter() - t0)
 print(numba.threading_layer(), float(np.median(ts)))
 """
-
-
-def _median_us(fn, n):
-    import numpy as np
-
-    for _ in range(10):
-        fn()
-    ts = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return float(np.median(ts)) * 1e6
 
 
 def step_parts(model, x, y, steps):
@@ -147,7 +136,7 @@ def main() -> int:
     w = (rng.standard_normal((784, 128)) * 0.05).astype(np.float32)
     b = np.zeros(128, np.float32)
     sweep = np.empty(4_000_000, np.float32)
-    warm = _median_us(lambda: D.dense_forward_planned(xd, w, b, True), 300)
+    warm = median_us(lambda: D.dense_forward_planned(xd, w, b, True), 300, warm=10)
 
     def cold():
         sweep.fill(1.0)
@@ -162,10 +151,10 @@ def main() -> int:
                       input_shape=(28, 28, 1), seed=0)
     tiny.compile(optimizer=SGD(0.01), loss="sparse_categorical_crossentropy")
     xt, yt = np.ascontiguousarray(x[:128]), y[:128].copy()
-    fused_us = _median_us(lambda: tiny.train_on_batch(xt, yt), 2000)
+    fused_us = median_us(lambda: tiny.train_on_batch(xt, yt), 2000, warm=10)
     tiny._plan.allow_whole_step = False
     print(f"fixed cost of a step (784-4-10, batch 128): {fused_us:8.1f} fused, "
-          f"{_median_us(lambda: tiny.train_on_batch(xt, yt), 2000):8.1f} layer by layer")
+          f"{median_us(lambda: tiny.train_on_batch(xt, yt), 2000, warm=10):8.1f} layer by layer")
     return 0
 
 

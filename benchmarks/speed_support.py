@@ -1,5 +1,6 @@
 """What benchmarks/speed.py and its rival modules share: the rows of the table, cycling
-over pre-made batches, the allocator's steady state, page-fault counts, the CPU's name.
+over pre-made batches, the allocator's steady state, page-fault counts, the CPU's name;
+and the median of a call in microseconds, for the smaller benchmarks.
 
 The steady state. glibc's malloc serves a request above its mmap threshold (128 KiB in a
 fresh process) with a fresh mmap, and gives the pages back on free. The threshold is
@@ -24,6 +25,7 @@ import os
 import platform
 import resource
 import subprocess
+import time
 
 CNN_STEP = "CNN train step (batch 64)"
 DENSE_STEP = "dense train step (batch 128)"
@@ -120,3 +122,17 @@ def cpu_description() -> str:
     return (f"{model}, {sockets * cores} cores ({sockets} socket x {cores} cores x {threads} "
             f"threads per core = {fields.get('CPU(s)', '?')} logical CPUs), {usable} usable by "
             f"this process{extra}")
+
+
+def median_us(fn, repeats: int, warm: int = 3) -> float:
+    """The median of `repeats` timed calls of fn(), in microseconds, after `warm` untimed ones."""
+    import numpy as np
+
+    for _ in range(warm):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return float(np.median(times)) * 1e6

@@ -254,12 +254,12 @@ def _ensure_fan() -> None:
 class _Kernel:
     """A chunk kernel's (thunk, kernel) address pairs, one per signature tag."""
 
-    __slots__ = ("kernel", "addresses", "pairs", "last")
+    __slots__ = ("kernel", "addresses", "_alive", "last")
 
     def __init__(self, kernel):
         self.kernel = kernel
-        self.addresses: dict[int, int] = {}   # tag: address of its pair
-        self.pairs: dict[int, np.ndarray] = {}  # tag: the pair, kept alive here
+        self.addresses: dict[int, int] = {}  # tag: address of its (thunk, kernel) pair
+        self._alive: list[np.ndarray] = []     # the pairs those addresses point into
         self.last = (0, 0)  # (address, tag) of the latest call: the usual next one
 
     def address(self, args):
@@ -283,7 +283,7 @@ class _Kernel:
             tres = _thunk.overloads[thunk_sig]
             thunk = tres.library.get_pointer_to_function(tres.fndesc.llvm_func_name)
             pair = np.array([thunk, kernel], dtype=np.int64)
-            self.pairs[tag] = pair
+            self._alive.append(pair)
             addr = self.addresses[tag] = pair.ctypes.data
         return addr, tag
 

@@ -100,8 +100,9 @@ def neuron_log_loss(x, y, w1, w2, b) -> np.ndarray:
     shape = w1.shape
     kernel = np.stack([w1.ravel(), w2.ravel()], axis=0)                     # (2, G)
     # one Dense layer with a unit per weight setting: column g is z under setting g
+    # b.ravel() copied: a view of a broadcast array would make NumPy warn in the kernel's check
     z = dense_forward(np.ascontiguousarray(x, np.float32), np.ascontiguousarray(kernel),
-                      np.ascontiguousarray(b.ravel()))                      # (N, G)
+                      b.ravel().copy())                                      # (N, G)
     z = np.ascontiguousarray(z.T)                                          # (G, N)
     targets = np.ascontiguousarray(np.broadcast_to(np.asarray(y, np.float32), z.shape))
     per_setting, _ = losses_mod.get("binary_crossentropy").fused(targets, z)  # (G,)

@@ -106,6 +106,44 @@ def test_playback_bar_is_first_in_controls_and_created_once(qtbot):
     assert lesson.controls.itemAt(0).widget() is lesson.playback
 
 
+class OnlyPlayLesson(Lesson):
+    title = "Only playing"
+    subtitle = "Nothing in the bar but the playback buttons."
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.add_playback()
+
+
+def _gap(caption: QLabel, control) -> int:
+    """Pixels from the end of a caption's text to its control (a caption widened by spare
+    room still ends its text early: measure the text, not the label)."""
+    text_end = caption.mapTo(caption.window(), caption.contentsRect().topLeft()).x() + \
+        caption.fontMetrics().horizontalAdvance(caption.text())
+    return control.mapTo(control.window(), control.rect().topLeft()).x() - text_end
+
+
+@pytest.mark.parametrize("cls", [PlayLesson, OnlyPlayLesson])
+def test_a_wide_bar_keeps_captions_beside_their_controls_and_the_buttons_left(qtbot, cls):
+    # a bar with room to spare once spread it between "Speed" and its slider, centred a lone
+    # playback bar and ended it with a separator that separated nothing
+    lesson = cls()
+    qtbot.addWidget(lesson)
+    lesson.resize(1400, 700)
+    lesson.show()
+    qtbot.waitExposed(lesson)
+    pb = lesson.playback
+    speed = next(w for w in pb.findChildren(QLabel) if w.text() == "Speed")
+    assert 0 <= _gap(speed, pb.speed_slider) <= 16
+    assert pb.x() <= lesson.controls_bar.contentsRect().left() + 12
+    line = lesson.controls.itemAt(1).widget()
+    assert line.isVisible() == (cls is PlayLesson)
+    if cls is PlayLesson:
+        caption = next(w for w in lesson.controls_bar.findChildren(QLabel)
+                       if w.text() == "Learning rate")
+        assert 0 <= _gap(caption, lesson.rate) <= 16
+
+
 def test_every_interactive_control_has_tooltip_and_accessible_name(qtbot):
     lesson = PlayLesson()
     qtbot.addWidget(lesson)

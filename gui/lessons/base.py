@@ -255,6 +255,8 @@ class Lesson(QWidget):
         if label:
             caption = QLabel(label, self.controls_bar)
             caption.setBuddy(widget)
+            # room to spare goes to the controls, never between a caption and its control
+            caption.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
             self.controls.addWidget(caption)
         if tooltip:
             widget.setToolTip(tooltip)
@@ -262,6 +264,7 @@ class Lesson(QWidget):
             widget.setAccessibleName(name or label.rstrip(": "))
         self.controls.addWidget(widget, stretch)
         self.controls_bar.setVisible(True)
+        self._place_playback_line()
         return widget
 
     def add_controls_separator(self) -> None:
@@ -269,21 +272,31 @@ class Lesson(QWidget):
         line.setFrameShape(QFrame.Shape.VLine)
         line.setFrameShadow(QFrame.Shadow.Sunken)
         self.controls.addWidget(line)
+        self._place_playback_line()
 
     def add_controls_stretch(self) -> None:
         """Push the controls added afterwards to the right end of the bar."""
         self.controls.addStretch(1)
+        self._place_playback_line()
+
+    def _place_playback_line(self) -> None:
+        """The line after the playback buttons separates them from other controls: shown
+        only when some follow in the same row."""
+        line = getattr(self, "_playback_line", None)
+        if line is not None:
+            line.setVisible(self.controls.indexOf(line) == 1 and self.controls.count() > 2)
 
     def add_playback(self, step_back: bool = True) -> PlaybackBar:
         """The standard playback bar, first in the controls bar (Space/→/←/R included)."""
         if self.playback is None:
             self.playback = PlaybackBar(self.controls_bar, step_back_enabled=step_back)
-            self.controls.insertWidget(0, self.playback)
+            self.controls.insertWidget(0, self.playback, 0, Qt.AlignmentFlag.AlignLeft)
             line = QFrame(self.controls_bar)
             line.setFrameShape(QFrame.Shape.VLine)
             line.setFrameShadow(QFrame.Shadow.Sunken)
             self.controls.insertWidget(1, line)
             self._playback_line = line
+            self._place_playback_line()
             self.controls_bar.setVisible(True)
             # going back or starting over leaves the step a question was about; starting
             # over asks every question again
@@ -303,6 +316,7 @@ class Lesson(QWidget):
             if layout is None:
                 self.controls.addWidget(self.pace_control)
                 self.controls_bar.setVisible(True)
+                self._place_playback_line()
             elif isinstance(layout, QGridLayout):   # a row of its own, not a wider column
                 layout.addWidget(self.pace_control, layout.rowCount(), 0, 1, -1)
             else:
@@ -366,9 +380,9 @@ class Lesson(QWidget):
             self.playback_row.removeWidget(self.playback)
             while self.playback_row.count():        # the stretch
                 self.playback_row.takeAt(0)
-            self.controls.insertWidget(0, self.playback)
+            self.controls.insertWidget(0, self.playback, 0, Qt.AlignmentFlag.AlignLeft)
             self.controls.insertWidget(1, self._playback_line)
-            self._playback_line.setVisible(True)
+            self._place_playback_line()
 
     # --- predict, then reveal ("Ask me first") ------------------------------------------------
     def next_question(self) -> Question | None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QAbstractSlider, QApplication, QHBoxLayout, QLabel, QSlider,
-                               QStyle, QToolButton, QWidget)
+from PySide6.QtWidgets import (QAbstractSlider, QApplication, QHBoxLayout, QLabel, QSizePolicy,
+                               QSlider, QStyle, QToolButton, QWidget)
 
 #: speed multipliers the slider steps through (a geometric ladder reads as "slower/faster")
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0)
@@ -31,6 +31,9 @@ class PlaybackBar(QWidget):
     def __init__(self, parent=None, step_back_enabled: bool = True):
         super().__init__(parent)
         self.setObjectName("playbackBar")
+        # as wide as its buttons: a bar with room to spare must not pull "Speed" away
+        # from its slider
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
         self._playing = False
         style = self.style()
         lay = QHBoxLayout(self)

@@ -26,6 +26,7 @@ def test_before_training_the_scene_and_its_most_prominent_digit_are_shown(qtbot)
     assert f"most prominent (largest): {st.most_prominent(sc.boxes, sc.labels)}" in text
     assert [m.text for m in lesson.views["scene"].marks] == [str(v) for v in sc.labels]
     assert "not trained yet" in lesson.texts["segmentation"].text()
+    assert lesson.progress.text() == "ready"        # not an empty box
 
 
 def test_trains_three_networks_and_answers_three_ways(qtbot, monkeypatch):
@@ -40,6 +41,7 @@ def test_trains_three_networks_and_answers_three_ways(qtbot, monkeypatch):
         assert lesson.train()
     qtbot.waitUntil(lambda: set(lesson.answers) == set(dt.TASKS), timeout=30_000)
     assert set(lesson.scores) == set(dt.TASKS)
+    assert lesson.progress.text() == "finished"
     assert all(epochs == 1 for _, epochs in lesson.scores.values())
     a = lesson.answers
     assert 0 <= a["classification"]["label"] <= 9

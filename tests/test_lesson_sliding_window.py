@@ -36,6 +36,7 @@ def test_registered_after_transfer_learning_and_follows_tutorial_30():
 
 def test_walks_window_by_window_with_the_score(trained):
     lesson = trained
+    assert lesson.progress.text() == "trained"      # says what the full bar means
     lesson.reset()
     assert lesson.phase == "scan" and lesson.index == 0
     lesson.step()
@@ -125,6 +126,7 @@ def test_before_a_scan_the_empty_panels_say_what_will_appear_and_what_to_press(q
         assert view.placeholder.startswith(what)
         assert view.placeholder.endswith("Press Train \"no digit\" below to start.")
         assert _light_pixels(view) > 20             # words on the square, not a black panel
+    assert lesson.progress.text() == "not trained"
     lesson.activate()                                 # opening the lesson starts training
     assert lesson.window_view.placeholder.endswith("trained (under way now).")
     assert lesson.map_view.placeholder.endswith("trained (under way now).")

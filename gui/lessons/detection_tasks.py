@@ -176,6 +176,9 @@ class DetectionTasksLesson(Lesson):
         self.progress = self.add_control(QProgressBar(), tooltip="Training progress",
                                          name="Training progress")
         self.progress.setMaximumWidth(160)
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("ready")    # not an empty box before the first training
         self.message = self.make_message_label()
         self.add_control(self.message, stretch=1)
         self._say("Loading the three trained networks…")
@@ -269,6 +272,7 @@ class DetectionTasksLesson(Lesson):
         self.session.finished.connect(self._on_finished)
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
+        self.progress.setFormat("%p %")
         self.train_button.setText("Stop")
         self.train_button.setEnabled(True)
         self._say(f"Training on {TRAIN_SCENES} scenes; each network is scored on "
@@ -289,6 +293,7 @@ class DetectionTasksLesson(Lesson):
         self.train_button.setText(TRAIN_TEXT)
         self.train_button.setEnabled(True)
         bad = [t.run for t in self.session.tasks if t.run.status not in ("finished",)]
+        self.progress.setFormat("stopped" if bad else "finished")
         if bad:
             self._say("; ".join(f"{r.name}: {r.stop_reason}" for r in bad), error=bad[0].status
                       in ("failed", "diverged"))
@@ -300,6 +305,7 @@ class DetectionTasksLesson(Lesson):
         self._preparing = False
         self.train_button.setEnabled(True)
         self.progress.setRange(0, 1000)
+        self.progress.setFormat("ready")
         self._say(f"Could not make the training scenes: {exc}", error=True)
 
     # --- the scene ------------------------------------------------------------------------

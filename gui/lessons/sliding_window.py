@@ -164,6 +164,9 @@ class SlidingWindowLesson(Lesson):
         self.progress = self.add_control(QProgressBar(), tooltip="Training progress",
                                          name="Training progress")
         self.progress.setMaximumWidth(140)
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(0)
+        self.progress.setFormat("not trained")
         self.add_controls_stretch()
 
     def _setting(self, box, label: str, tooltip: str):
@@ -243,6 +246,7 @@ class SlidingWindowLesson(Lesson):
         self.session.progress_changed.connect(self._on_progress)
         self.session.finished.connect(self._on_trained)
         self.progress.setRange(0, 1000)
+        self.progress.setFormat("training %p %")
         self._say(f"Training the 11-class head on {len(labels)} windows "
                   f"({self._pending[2]} of them \"no digit\")…")
         self.start_session(self.session)
@@ -254,11 +258,13 @@ class SlidingWindowLesson(Lesson):
         clf, task, n_empty, n = self._pending
         self.train_button.setEnabled(True)
         if task.run.status != "finished":
+            self.progress.setFormat("not trained")
             self._say(f"The head did not finish training: {task.run.stop_reason}", error=True)
             self._show_placeholders()
             return
         self.classifier = clf
         self.progress.setValue(1000)
+        self.progress.setFormat("trained")
         self._show_placeholders()
         self._say(f"Head trained: {_pct(task.result or 0.0)} of its {n} training windows "
                   f"right ({n_empty} \"no digit\"). Scanning…")

@@ -31,6 +31,7 @@ from gui.widgets.colors import ColorLegend
 from gui.widgets.heatmap import CLASS_SYMBOL_TEXT, PlaneHeatMap
 from gui.widgets.network_editor import NetworkEditor
 from gui.widgets.numbers import NumberLabel, fmt, mono_font
+from gui.widgets.plots import leave_room_above
 
 ACTIVATIONS = ("tanh", "relu", "sigmoid", "leaky_relu")
 LEARNING_RATES = (0.0001, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0)
@@ -183,6 +184,7 @@ class PlaygroundLesson(Lesson):
         # a single point must not blow the axes up to ±500
         self.loss_plot.getPlotItem().getViewBox().setLimits(xMin=-0.5, minXRange=10, minYRange=0.05)
         self.loss_plot.getPlotItem().getAxis("left").setWidth(34)
+        leave_room_above(self.loss_plot)
         self.loss_plot.setAccessibleName("Loss curve")
         self.loss_plot.setToolTip("Binary cross-entropy after each shown epoch: solid = "
                                   "training points, dashed = test points")

@@ -14,6 +14,15 @@ def text_size() -> str:
     return f"{size if size > 0 else 10:g}pt"
 
 
+#: pixels above a plot, so a tick label at the very top of its range is not cut in half
+TOP_ROOM = 8
+
+
+def leave_room_above(plot: pg.PlotWidget) -> None:
+    """Give a bare pyqtgraph PlotWidget the room above its axes that LegendPlot has."""
+    plot.getPlotItem().layout.setContentsMargins(1, TOP_ROOM, 1, 1)
+
+
 class LegendPlot(pg.GraphicsLayoutWidget):
     """A light plot with labelled axes and a grid, and its legend in a row *below* it,
     so the legend never hides a data point. Items added with `name=` join the legend."""
@@ -21,8 +30,7 @@ class LegendPlot(pg.GraphicsLayoutWidget):
     def __init__(self, x_label: str, y_label: str, legend_columns: int = 3, parent=None):
         super().__init__(parent)
         self.setBackground("w")
-        # room above the plot: a tick label at the very top of the range is not cut in half
-        self.ci.layout.setContentsMargins(2, 8, 2, 2)
+        self.ci.layout.setContentsMargins(2, TOP_ROOM, 2, 2)
         # no context menu: built with it and then switched off, pyqtgraph makes and throws
         # away a menu per plot (~6 ms each, on the GUI thread as a lesson opens)
         self.plot_item = self.addPlot(row=0, col=0, enableMenu=False)

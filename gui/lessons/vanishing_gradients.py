@@ -170,6 +170,7 @@ class VanishingGradientsLesson(Lesson):
         self.clip_button.setAccessibleName("Train with and without clipping")
         self.clip_button.clicked.connect(self.toggle_clipping)
         clip_row = QHBoxLayout()
+        clip_row.setSpacing(8)       # its own: the grid's is 0, which glued the text to the button
         clip_row.addWidget(self.clip_button, 0, Qt.AlignmentFlag.AlignTop)
         clip_row.addWidget(self.clip_message, 1)
         self.add_pace_control(None, layout=clip_row)  # slower shows the explosion land

@@ -1,7 +1,8 @@
 """What "a lesson fits the window" means, for the walks that open every lesson: the window
 kept its size, the lesson got at least its minimum size, and every visible button and
-drop-down is whole (a button sized by design still holds its text)."""
-from PySide6.QtWidgets import QAbstractButton, QComboBox
+drop-down is whole (a button sized by design still holds its text), and no progress bar
+is an empty box."""
+from PySide6.QtWidgets import QAbstractButton, QComboBox, QProgressBar
 
 SIZE = (1280, 800)
 
@@ -38,4 +39,13 @@ def misfit(window, lesson) -> list[str]:
     if hint.width() > lesson.width() or hint.height() > lesson.height():
         found.append(f"needs {hint.width()}×{hint.height()}, has "
                      f"{lesson.width()}×{lesson.height()}")
-    return found + clipped(lesson)
+    return found + clipped(lesson) + blank_progress_bars(lesson)
+
+
+def blank_progress_bars(lesson) -> list[str]:
+    """A progress bar at rest says something ("ready", "not trained"): one whose value was
+    never set shows an empty box, which reads as broken. A busy bar (range 0-0) is fine."""
+    return [f"{w.accessibleName() or 'a progress bar'}: an empty box"
+            for w in lesson.findChildren(QProgressBar)
+            if w.isVisible() and w.isTextVisible() and w.maximum() > w.minimum()
+            and not w.text()]

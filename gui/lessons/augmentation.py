@@ -193,6 +193,7 @@ class AugmentationLesson(Lesson):
         bar_row = QHBoxLayout()
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setValue(0)          # a bar never set shows no text at all
         self.progress_bar.setFormat("ready")
         self.progress_bar.setToolTip("Weight updates done by both runs together")
         self.progress_bar.setAccessibleName("Training progress")

@@ -155,6 +155,7 @@ class DescentVariantsLesson(Lesson):
         self.progress_bar.setToolTip("Weight updates done of all three together")
         self.progress_bar.setAccessibleName("Training progress")
         self.progress_bar.setRange(0, 1000)
+        self.progress_bar.setValue(0)          # a bar never set shows no text at all
         self.progress_bar.setFormat("ready")
         self.time_label = QLabel("—")
         self.time_label.setToolTip("Time remaining")

@@ -33,7 +33,7 @@ import traceback
 
 from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtGui import QFont, QTextDocument
-from PySide6.QtWidgets import (QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy,
+from PySide6.QtWidgets import (QAbstractButton, QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy,
                                QTextBrowser, QVBoxLayout, QWidget)
 
 from gui.app import Worker
@@ -255,13 +255,15 @@ class Lesson(QWidget):
         if label:
             caption = QLabel(label, self.controls_bar)
             caption.setBuddy(widget)
-            # room to spare goes to the controls, never between a caption and its control
+            # room to spare goes to the fields, never between a caption and its control
             caption.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Preferred)
             self.controls.addWidget(caption)
         if tooltip:
             widget.setToolTip(tooltip)
         if name or label:
             widget.setAccessibleName(name or label.rstrip(": "))
+        if isinstance(widget, QAbstractButton) and not stretch:   # nor into buttons
+            widget.setSizePolicy(QSizePolicy.Policy.Maximum, widget.sizePolicy().verticalPolicy())
         self.controls.addWidget(widget, stretch)
         self.controls_bar.setVisible(True)
         self._place_playback_line()

@@ -190,6 +190,22 @@ def test_hidden_layer_case_lists_every_weight_and_the_diagram_grows(qtbot, lesso
     assert "tanh(z¹₁)" in lesson.walk.find("a¹₁", 0).formula
 
 
+def test_shrinking_the_hidden_layer_while_a_removed_weight_is_shown_rebuilds_cleanly(
+        qtbot, lesson):
+    # found by random clicking: the diagram kept highlighting a weight of unit 3 and looked
+    # it up in the new, smaller layer (IndexError), which left the lesson half rebuilt
+    lesson.case_box.setCurrentIndex(1)
+    lesson.units_spin.setValue(3)
+    lesson.go_to(row_of(lesson, "∂L/∂w¹₂₃", "backward"))
+    lesson.units_spin.setValue(1)
+    symbols = [s.symbol for s in lesson.walk.steps if s.kind == "update"]
+    assert len(symbols) == 5                     # 2·1 + 1 hidden, 1 + 1 output parameters
+    if lesson.diagram is not None and lesson.diagram.highlighter.key is not None:
+        lesson.diagram.formula(lesson.diagram.highlighter.key)   # names a weight that exists
+    lesson.case_box.setCurrentIndex(0)           # and back to the course's single neuron
+    assert {s.symbol for s in lesson.walk.steps if s.kind == "update"} == {"w1", "w2", "b"}
+
+
 def test_play_advances_by_itself_and_stops_when_leaving(qtbot, lesson):
     lesson.playback.set_speed(16)
     qtbot.keyClick(lesson.window(), Qt.Key.Key_Space)

@@ -47,8 +47,18 @@ class Highlighter:
         self.key = key
 
     def _valid(self, key) -> bool:
-        cols = self.scene.columns
-        return 0 <= key[1] < len(cols)
+        """The key names a unit or weight of the present columns. A key kept from a larger
+        network (the learner made a layer smaller mid-walk) is dropped, not looked up."""
+        if key[0] == "loss":
+            return True
+        cols, k = self.scene.columns, key[1]
+        if not 0 <= k < len(cols):
+            return False
+        if key[0] == "edge":
+            return k >= 1 and 0 <= key[2] < cols[k - 1].units and 0 <= key[3] < cols[k].units
+        if key[0] in ("node", "bias", "pixel"):
+            return 0 <= key[2] < cols[k].units
+        return True
 
     def _hide(self) -> None:
         for item in (self._items or {}).values():

@@ -179,6 +179,7 @@ class NetworkDiagram(DiagramInteraction, QWidget):
         self.frozen_legend.setVisible(bool(self._frozen))
         self.highlighter.attach()
         self._edge_key = None
+        self._hovered = None        # its item went with the old scene, without a hover-leave
         self._refresh(new_snapshot=True)
         self.view.fit()
 

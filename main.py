@@ -6,7 +6,8 @@ import sys
 
 def main(argv=None) -> int:
     """Build the QApplication, open the main window, run the event loop."""
-    from gui.app import create_application, exit_code_after_loop, quit_on_interrupt
+    from gui.app import (create_application, exit_code_after_loop, quit_on_interrupt,
+                         report_unexpected_errors)
 
     app = create_application(argv)
     from core.data.download import remove_stale_partials
@@ -16,6 +17,7 @@ def main(argv=None) -> int:
     remove_stale_partials(recursive=True)
     window = MainWindow(warm_up_engine=True)
     quit_on_interrupt(window)
+    report_unexpected_errors(window)
     window.show()
     # a thread still inside uninterruptible work (a Numba compile) after the window's
     # shutdown budget ends the process here, instead of Qt aborting it at exit

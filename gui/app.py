@@ -352,6 +352,27 @@ def quit_on_interrupt(window) -> None:
     _interrupt_timer[:] = [timer]
 
 
+def report_unexpected_errors(window) -> None:
+    """An error nothing expected (a bug, raised in the handler of a click) is printed as
+    before and also said in the window's status bar: the learner learns that the last action
+    did not finish, instead of seeing nothing happen."""
+    previous = sys.excepthook
+
+    def hook(kind, value, tb):
+        previous(kind, value, tb)
+        if issubclass(kind, KeyboardInterrupt) or threading.current_thread() is not \
+                threading.main_thread():   # widgets belong to the GUI thread
+            return
+        try:
+            window.statusBar().showMessage(
+                f"Something went wrong: {kind.__name__}: {value}. The last action may not "
+                "have finished; the details are printed in the terminal.")
+        except RuntimeError:   # the window is already gone
+            pass
+
+    sys.excepthook = hook
+
+
 def create_application(argv=None):
     """The QApplication with our names (QSettings keys) and HiDPI settings, style applied."""
     from PySide6.QtCore import Qt

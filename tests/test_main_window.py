@@ -1,10 +1,12 @@
 """The application window: navigation, lazy lessons, model files, settings, shutdown."""
+import sys
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QListWidget, QMessageBox, QSpinBox, QTreeWidget
 
-from gui.app import current_worker
+from gui.app import current_worker, report_unexpected_errors
 from gui.lessons.base import Lesson
 from gui.main_window import MainWindow
 from gui.welcome import WelcomePage
@@ -132,6 +134,22 @@ def test_a_lesson_that_fails_to_build_does_not_take_the_app_down(qtbot, capsys):
     assert "kaput" in capsys.readouterr().out
     win.navigator.setCurrentRow(2)
     assert isinstance(win.current_lesson(), lessons[0])
+
+
+def test_an_unexpected_error_in_a_click_is_said_in_the_status_bar(qtbot, monkeypatch):
+
+    printed = []
+    monkeypatch.setattr("sys.excepthook", lambda *exc: printed.append(exc))
+    win = _window(qtbot, _make_lessons()[0])
+    report_unexpected_errors(win)
+    try:
+        raise ValueError("no such unit")
+    except ValueError:
+        sys.excepthook(*sys.exc_info())        # what Qt does with an error a slot raised
+    assert printed and printed[0][0] is ValueError   # still printed, with its traceback
+    message = win.statusBar().currentMessage()
+    assert "Something went wrong: ValueError: no such unit" in message
+    assert "terminal" in message
 
 
 def test_lesson_status_messages_reach_the_status_bar(qtbot):

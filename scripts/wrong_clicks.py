@@ -1,0 +1,157 @@
+"""Random wrong clicks on every lesson: does anything raise?
+
+    .venv/bin/python scripts/wrong_clicks.py [--seed 0] [--actions 40] [Lesson class names...]
+
+Opens the main window offscreen and, lesson by lesson, does `--actions` random things a
+hurried learner might: clicks any enabled button (Play, Stop, Train, Reset, ...), picks any
+entry of a drop-down, sets a spin box to its minimum, maximum or anything between, moves a
+slider, types nonsense into a text field and presses Enter, switches tabs; with pauses of
+10-200 ms between, so training and animations run while it goes on. File dialogs answer
+"cancel", message boxes "No", and downloads are never started (no network here).
+
+Every error a handler raises is recorded with the action that caused it; the exit code
+is the number of errors (0: nothing raised). A run takes about 4 minutes at 80 actions a
+lesson on a 2-core machine: a tool for before a release, not part of the test suite.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+import traceback
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+#: nonsense a learner might type into a field
+TEXTS = ["", "abc", "1e309", "-5", "0", "1, 2, 3", "nan", "   ", "9" * 40, "0.5,-0.3,,", "é∑"]
+#: buttons that would reach the network
+NEVER = ("download",)
+
+
+def _answer_dialogs_with_no() -> None:
+    from PySide6.QtWidgets import QDialog, QFileDialog, QInputDialog, QMessageBox
+
+    QFileDialog.getOpenFileName = staticmethod(lambda *a, **k: ("", ""))
+    QFileDialog.getSaveFileName = staticmethod(lambda *a, **k: ("", ""))
+    QFileDialog.getExistingDirectory = staticmethod(lambda *a, **k: "")
+    for name in ("warning", "critical", "information", "question"):
+        setattr(QMessageBox, name, staticmethod(lambda *a, **k: QMessageBox.StandardButton.No))
+    QInputDialog.getText = staticmethod(lambda *a, **k: ("", False))
+    QDialog.exec = lambda self: (self.reject(), 0)[1]
+
+
+def _controls(lesson) -> list:
+    from PySide6.QtWidgets import (QAbstractButton, QAbstractSpinBox, QComboBox, QLineEdit,
+                                   QSlider, QTabWidget)
+
+    found = []
+    for kind in (QAbstractButton, QComboBox, QAbstractSpinBox, QSlider, QLineEdit, QTabWidget):
+        found += lesson.findChildren(kind)
+    return [w for w in found if w.isVisible() and w.isEnabled()
+            and not (isinstance(w, QAbstractButton) and any(n in w.text().lower() for n in NEVER))
+            # the line edit inside a spin box or an editable drop-down is theirs
+            and not (isinstance(w, QLineEdit) and isinstance(w.parent(), (QAbstractSpinBox,
+                                                                           QComboBox)))]
+
+
+def _act(w, rng) -> str:
+    """Do one random thing to `w`; returns what, for the report."""
+    from PySide6.QtWidgets import QAbstractButton, QComboBox, QLineEdit, QSlider, QSpinBox
+
+    name = f"{type(w).__name__}({w.accessibleName() or getattr(w, 'text', lambda: '')()})"
+    if isinstance(w, QAbstractButton):
+        w.click()
+        return f"click {name}"
+    if isinstance(w, QComboBox):
+        i = rng.randrange(w.count()) if w.count() else 0
+        w.setCurrentIndex(i)
+        return f"{name} -> {w.itemText(i)!r}"
+    if isinstance(w, QSlider):
+        v = rng.randint(w.minimum(), w.maximum())
+        w.setValue(v)
+        return f"{name} = {v}"
+    if isinstance(w, QLineEdit):
+        text = rng.choice(TEXTS)
+        w.setText(text)
+        w.returnPressed.emit()
+        w.editingFinished.emit()
+        return f"{name} <- {text!r}"
+    if hasattr(w, "setValue"):                 # spin boxes: the ends are where bugs live
+        lo, hi = w.minimum(), w.maximum()
+        v = rng.choice([lo, hi, lo + (hi - lo) * rng.random() ** 3])
+        w.setValue(int(v) if isinstance(w, QSpinBox) else v)
+        return f"{name} = {v}"
+    i = rng.randrange(w.count())               # a tab widget
+    w.setCurrentIndex(i)
+    return f"tab {i} of {name}"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--actions", type=int, default=40, help="per lesson")
+    ap.add_argument("lessons", nargs="*", help="lesson class names (default: all)")
+    args = ap.parse_args()
+
+    from gui.app import create_application
+
+    app = create_application([])
+    _answer_dialogs_with_no()
+    from gui.lessons import lesson_classes
+    from gui.main_window import MainWindow
+
+    where = {"lesson": "", "action": "opening"}
+    errors = []
+
+    def record(kind, value, tb):
+        errors.append((where["lesson"], where["action"],
+                       "".join(traceback.format_exception(kind, value, tb))))
+        print(f"!! {where['lesson']}, after {where['action']}: {kind.__name__}: {value}",
+              flush=True)
+
+    sys.excepthook = record
+
+    def pump(seconds):
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            app.processEvents()
+            time.sleep(0.005)
+
+    rng = random.Random(args.seed)
+    window = MainWindow(warm_up_engine=False)
+    window.resize(1280, 800)
+    window.show()
+    for cls in lesson_classes():
+        if args.lessons and cls.__name__ not in args.lessons:
+            continue
+        where.update(lesson=cls.__name__, action="opening")
+        window.select_lesson(cls)
+        pump(0.4)
+        lesson = window.current_lesson()
+        for _ in range(args.actions):
+            controls = _controls(lesson)
+            if not controls:
+                break
+            try:
+                where["action"] = _act(rng.choice(controls), rng)
+            except Exception:  # noqa: BLE001 - raised by the action itself: the same report
+                record(*sys.exc_info())
+            pump(rng.choice([0.01, 0.05, 0.2]))
+        pump(0.3)
+        print(f"{cls.__name__}: {args.actions} actions", flush=True)
+    where.update(lesson="(closing the window)", action="close")
+    window.close()
+    pump(0.5)
+    for lesson, action, text in errors:
+        print("=" * 70, f"\n{lesson}, after {action}\n{text}")
+    print(f"{len(errors)} error(s)")
+    return len(errors)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -6,8 +6,10 @@ Opens the main window offscreen and, lesson by lesson, does `--actions` random t
 hurried learner might: clicks any enabled button (Play, Stop, Train, Reset, ...), picks any
 entry of a drop-down, sets a spin box to its minimum, maximum or anything between, moves a
 slider, types nonsense into a text field and presses Enter, switches tabs; with pauses of
-10-200 ms between, so training and animations run while it goes on. File dialogs answer
-"cancel", message boxes "No", and downloads are never started (no network here).
+10-200 ms between, so training and animations run while it goes on; and now and then it
+leaves for another lesson and comes back, toggles presentation mode or resizes the
+window. File dialogs answer "cancel", message boxes "No", and downloads are never started
+(no network here).
 
 Every error a handler raises is recorded with the action that caused it; the exit code
 is the number of errors (0: nothing raised). A run takes about 4 minutes at 80 actions a
@@ -90,6 +92,24 @@ def _act(w, rng) -> str:
     return f"tab {i} of {name}"
 
 
+def _window_act(window, cls, classes, rng) -> str:
+    """Now and then, what a learner does to the window rather than to a lesson: leave for
+    another lesson and come back (whatever runs here is stopped), toggle presentation mode,
+    resize."""
+    choice = rng.randrange(3)
+    if choice == 0:
+        other = rng.choice(classes)
+        window.select_lesson(other)
+        window.select_lesson(cls)
+        return f"to {other.__name__} and back"
+    if choice == 1:
+        window.presentation_action.trigger()
+        return f"presentation mode {'on' if window.presentation_action.isChecked() else 'off'}"
+    size = rng.choice([(1280, 800), (1024, 700), (1600, 1000)])
+    window.resize(*size)
+    return f"window {size[0]}x{size[1]}"
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -126,7 +146,8 @@ def main() -> int:
     window = MainWindow(warm_up_engine=False)
     window.resize(1280, 800)
     window.show()
-    for cls in lesson_classes():
+    classes = lesson_classes()
+    for cls in classes:
         if args.lessons and cls.__name__ not in args.lessons:
             continue
         where.update(lesson=cls.__name__, action="opening")
@@ -138,7 +159,10 @@ def main() -> int:
             if not controls:
                 break
             try:
-                where["action"] = _act(rng.choice(controls), rng)
+                if rng.random() < 0.05:
+                    where["action"] = _window_act(window, cls, classes, rng)
+                else:
+                    where["action"] = _act(rng.choice(controls), rng)
             except Exception:  # noqa: BLE001 - raised by the action itself: the same report
                 record(*sys.exc_info())
             pump(rng.choice([0.01, 0.05, 0.2]))

@@ -7,9 +7,9 @@ hurried learner might: clicks any enabled button (Play, Stop, Train, Reset, ...)
 entry of a drop-down, sets a spin box to its minimum, maximum or anything between, moves a
 slider, types nonsense into a text field and presses Enter, switches tabs; with pauses of
 10-200 ms between, so training and animations run while it goes on; and now and then it
-leaves for another lesson and comes back, toggles presentation mode or resizes the
-window. File dialogs answer "cancel", message boxes "No", and downloads are never started
-(no network here).
+leaves for another lesson and comes back, toggles presentation mode or "Ask me first",
+resizes the window or presses a lesson key (Space, arrows, R, 0-4). File dialogs answer
+"cancel", message boxes "No", and downloads are never started (no network here).
 
 Every error a handler raises is recorded with the action that caused it; the exit code
 is the number of errors (0: nothing raised). A run takes about 4 minutes at 80 actions a
@@ -94,9 +94,21 @@ def _act(w, rng) -> str:
 
 def _window_act(window, cls, classes, rng) -> str:
     """Now and then, what a learner does to the window rather than to a lesson: leave for
-    another lesson and come back (whatever runs here is stopped), toggle presentation mode,
-    resize."""
-    choice = rng.randrange(3)
+    another lesson and come back (whatever runs here is stopped), toggle presentation mode
+    or "Ask me first", resize, press a lesson key."""
+    choice = rng.randrange(5)
+    if choice == 3:
+        window.ask_first_action.trigger()
+        return f"ask me first {'on' if window.ask_first_action.isChecked() else 'off'}"
+    if choice == 4:                            # the lesson keys (and 1-4 answer a question)
+        from PySide6.QtCore import Qt
+        from PySide6.QtTest import QTest
+
+        key = rng.choice([Qt.Key.Key_Space, Qt.Key.Key_Right, Qt.Key.Key_Left, Qt.Key.Key_R,
+                          Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_0])
+        target = window.focusWidget() or window
+        QTest.keyClick(target, key)
+        return f"key {key.name} on {type(target).__name__}"
     if choice == 0:
         other = rng.choice(classes)
         window.select_lesson(other)
@@ -159,7 +171,7 @@ def main() -> int:
             if not controls:
                 break
             try:
-                if rng.random() < 0.05:
+                if rng.random() < 0.1:
                     where["action"] = _window_act(window, cls, classes, rng)
                 else:
                     where["action"] = _act(rng.choice(controls), rng)

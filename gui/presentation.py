@@ -154,12 +154,17 @@ def _scale_axes(root: QWidget, scale: float) -> None:
         for axis in (it for it in scene.items() if isinstance(it, pg.AxisItem)):
             if not hasattr(axis, "_presentation_label_font"):
                 axis._presentation_label_font = QFont(axis.label.font())
+                axis._presentation_width = axis.fixedWidth
             if scale > 1.0:
                 axis.setTickFont(font)
                 axis.label.setFont(font)
             elif axis.style.get("tickFont") is not None:
                 axis.setTickFont(None)      # back to the plot's own text
                 axis.label.setFont(axis._presentation_label_font)
+            base = axis._presentation_width
+            if base is not None and axis.fixedWidth != round(base * max(scale, 1.0)):
+                # a width fixed for the normal text hides every tick label of the larger one
+                axis.setWidth(round(base * max(scale, 1.0)))
 
 
 def narrow_choices(root: QWidget, presenting: bool) -> None:

@@ -128,3 +128,30 @@ def test_presentation_mode_thickens_plot_lines_drawn_later(qtbot, presenting):
     win.presentation_action.trigger()
     assert curve.opts["pen"].widthF() == pytest.approx(2)
     win.close()
+
+
+def test_presentation_mode_widens_an_axis_fixed_for_the_normal_text(qtbot, presenting):
+    # the playground's loss plot fixes its tick column at 34 px: at the larger text
+    # pyqtgraph hid every tick label, leaving an axis without numbers
+    import pyqtgraph as pg
+
+    class Plotting(Lesson):
+        title = "Fixed axis"
+        course_tutorials = (12,)
+
+        def __init__(self, parent=None):
+            super().__init__(parent)
+            self.plot = self.set_visual(pg.PlotWidget())
+            self.plot.getPlotItem().getAxis("left").setWidth(34)
+            self.plot.plot([0, 1], [0.76, 0.84])
+
+    win = MainWindow(lessons=[Plotting])
+    qtbot.addWidget(win)
+    win.show()
+    win.select_lesson("Fixed axis")
+    axis = win.current_lesson().plot.getPlotItem().getAxis("left")
+    win.presentation_action.trigger()
+    assert axis.fixedWidth == round(34 * presentation.SCALE)
+    win.presentation_action.trigger()            # and back to the width it was given
+    assert axis.fixedWidth == 34
+    win.close()

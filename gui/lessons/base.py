@@ -27,14 +27,13 @@ session when a run ends stuck at chance, diverged or flat) in the status bar.
 """
 from __future__ import annotations
 
-import math
 import sys
 import traceback
 
-from PySide6.QtCore import QEvent, Qt, Signal
-from PySide6.QtGui import QFont, QTextDocument
-from PySide6.QtWidgets import (QAbstractButton, QFrame, QGridLayout, QHBoxLayout, QLabel, QSizePolicy,
-                               QTextBrowser, QVBoxLayout, QWidget)
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QFont
+from PySide6.QtWidgets import (QAbstractButton, QFrame, QGridLayout, QHBoxLayout, QLabel,
+                               QSizePolicy, QVBoxLayout, QWidget)
 
 from gui.app import Worker
 from gui.widgets.after_paint import after_first_paint
@@ -42,6 +41,7 @@ from gui.presentation import narrow_choices
 from core.teaching.course_map import tutorial_caption, tutorials_of
 from core.teaching.predict import Question, Score
 from gui.widgets.collapsible import CollapsibleSection
+from gui.widgets.explanation import ExplanationBrowser
 from gui.widgets.pace_control import FULL_SPEED, PaceControl
 from gui.widgets.playback import PlaybackBar
 from gui.widgets.prediction_panel import PredictionPanel
@@ -52,45 +52,6 @@ from resources.paths import lesson_text
 PRESENTATION_EXPLANATION_LINES = 3
 #: the widest controls bar that fits one row: a 1280-pixel screen less the lesson's margins
 PRESENTATION_BAR_WIDTH = 1280 - 2 * 16 - 2 * 8 - 8
-
-
-class ExplanationBrowser(QTextBrowser):
-    """Markdown text whose height follows its content, between 3 and `max_lines` lines."""
-
-    def __init__(self, max_lines: int = 9, parent=None):
-        super().__init__(parent)
-        self._max_lines = max_lines
-        self.setObjectName("explanation")
-        self.setOpenExternalLinks(True)
-        self.setReadOnly(True)
-        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        self.setAccessibleName("Lesson explanation")
-        self.document().contentsChanged.connect(self._fit)
-
-    def _fit(self) -> None:
-        doc: QTextDocument = self.document()
-        doc.setTextWidth(self.viewport().width())
-        line = self.fontMetrics().lineSpacing()
-        # frame and style-sheet padding are the contents margins; the document's own margin
-        # is already inside doc.size(): nothing is guessed, no blank line under the last one
-        m, vm = self.contentsMargins(), self.viewportMargins()
-        chrome = m.top() + m.bottom() + vm.top() + vm.bottom()
-        margins = 2 * int(math.ceil(doc.documentMargin()))
-        wanted = int(math.ceil(doc.size().height())) + chrome
-        lowest = 3 * line + margins + chrome
-        height = max(lowest, min(wanted, self._max_lines * line + margins + chrome))
-        if height != self.height():
-            self.setFixedHeight(height)
-
-    def resizeEvent(self, event):
-        super().resizeEvent(event)
-        self._fit()
-
-    def changeEvent(self, event):
-        super().changeEvent(event)
-        # the style sheet's padding and font arrive when the widget is polished
-        if event.type() in (QEvent.Type.StyleChange, QEvent.Type.FontChange):
-            self._fit()
 
 
 class Lesson(QWidget):
@@ -362,8 +323,7 @@ class Lesson(QWidget):
         explanation keeps fewer lines (it scrolls), long drop-downs show the start of their
         entry, and the playback buttons take a row of their own when one row would not fit."""
         presenting = scale > 1.0
-        self.explanation._max_lines = PRESENTATION_EXPLANATION_LINES if presenting else 9
-        self.explanation._fit()
+        self.explanation.set_max_lines(PRESENTATION_EXPLANATION_LINES if presenting else 9)
         narrow_choices(self, presenting)
         if self.playback is None:
             return

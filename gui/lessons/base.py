@@ -107,6 +107,7 @@ class Lesson(QWidget):
         self._sessions: list = []          # TrainingSessions started, until they finish
         self._trained: dict = {}           # run name → (description, model), latest last
         self.playback: PlaybackBar | None = None
+        self._playback_line: QFrame | None = None
         self.pace_control: PaceControl | None = None
 
         outer = QVBoxLayout(self)
@@ -245,7 +246,7 @@ class Lesson(QWidget):
     def _place_playback_line(self) -> None:
         """The line after the playback buttons separates them from other controls: shown
         only when some follow in the same row."""
-        line = getattr(self, "_playback_line", None)
+        line = self._playback_line
         if line is not None:
             line.setVisible(self.controls.indexOf(line) == 1 and self.controls.count() > 2)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel, QProgressBar,
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QGridLayout, QHBoxLayout, QLabel,
                                QPushButton, QSpinBox, QStyle, QVBoxLayout, QWidget)
 
 from core.teaching import augment_preview as AP
@@ -29,6 +29,7 @@ from gui.widgets.copies_grid import CopiesGrid
 from gui.widgets.numbers import fmt, mono_font
 from gui.widgets.run_key import RunKey
 from gui.widgets.training_plot import TrainingPlot
+from gui.widgets.progress_bar import progress_bar
 
 SOURCES = (("digits", "MNIST digits"), ("cifar", "CIFAR-10 photos"),
            ("folder", "Your image folder…"))
@@ -191,10 +192,7 @@ class AugmentationLesson(Lesson):
         self.numbers = self.comparison.numbers
         lay.addWidget(self.comparison)
         bar_row = QHBoxLayout()
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setValue(0)          # a bar never set shows no text at all
-        self.progress_bar.setFormat("ready")
+        self.progress_bar = progress_bar("ready")
         self.progress_bar.setToolTip("Weight updates done by both runs together")
         self.progress_bar.setAccessibleName("Training progress")
         self.time_label = QLabel("—")

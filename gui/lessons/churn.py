@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QLabel, QLineEdit,
-                               QProgressBar, QPushButton, QScrollArea, QSpinBox,
-                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
+                               QPushButton, QScrollArea, QSpinBox, QSplitter, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from core import metrics
 from core.teaching.classifier_eval import predicted_classes
@@ -36,6 +36,7 @@ from gui.widgets.load_progress import LoadProgress, worker_progress
 from gui.widgets.numbers import fmt
 from gui.widgets.preprocessing_view import PreprocessingView
 from gui.widgets.lazy_tab import LazyTab
+from gui.widgets.progress_bar import progress_bar
 
 SYNTHETIC_SOURCE = "synthetic-churn.csv"
 BATCH_SIZE = 32
@@ -208,12 +209,8 @@ class ChurnLesson(Lesson):
                                             name="Epochs")
         self.epochs_spin.setRange(1, 500)
         self.epochs_spin.setValue(20)
-        self.progress = self.add_control(QProgressBar(), tooltip="Weight updates done",
+        self.progress = self.add_control(progress_bar("ready"), tooltip="Weight updates done",
                                          name="Training progress", stretch=1)
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(True)
-        self.progress.setValue(0)
-        self.progress.setFormat("ready")
         self.progress.setMinimumWidth(100)
         self.add_pace_control(None)  # the story is the end result: full speed
         self.train_button.clicked.connect(lambda: self.train())

@@ -14,9 +14,9 @@ import os
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QHBoxLayout,
-                               QLabel, QLineEdit, QProgressBar, QPushButton, QScrollArea,
-                               QSpinBox, QSplitter, QStyle, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QHBoxLayout, QLabel,
+                               QLineEdit, QPushButton, QScrollArea, QSpinBox, QSplitter, QStyle,
+                               QTabWidget, QVBoxLayout, QWidget)
 
 from core.teaching.keras_code import keras_code_for_model
 from core.teaching.runs import RunStore, export_csv, export_tensorboard
@@ -31,6 +31,7 @@ from gui.widgets.network_editor import LayerListEditor
 from gui.widgets.numbers import fmt, mono_font
 from gui.widgets.run_table import RunTable
 from gui.widgets.training_plot import TrainingPlot
+from gui.widgets.progress_bar import progress_bar
 
 
 DATASETS = (
@@ -233,12 +234,9 @@ class DashboardLesson(DashboardCsv, Lesson):
         self.add_pace_control(100)  # 10 epochs of digits ≈ 13 s: a class can watch them
         self.add_controls_separator()
         self.progress_bar = self.add_control(
-            QProgressBar(), tooltip="Weight updates done of all planned (epochs × updates per "
-                                    "epoch)", name="Training progress", stretch=1)
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setValue(0)
-        self.progress_bar.setFormat("ready")
-        self.progress_bar.setTextVisible(True)
+            progress_bar("ready"), tooltip="Weight updates done of all planned (epochs × "
+                                           "updates per epoch)", name="Training progress",
+            stretch=1)
         self.progress_bar.setMinimumWidth(120)
         self.time_label = self.add_control(QLabel("—"), tooltip="Time remaining",
                                            name="Time remaining")

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox,
-                               QSplitter, QStyle, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QPushButton, QSpinBox, QSplitter,
+                               QStyle, QVBoxLayout, QWidget)
 
 from core import data as core_data
 from core.layers import Dense, Flatten
@@ -25,6 +25,7 @@ from gui.training_worker import (Progress, TrainingSession, TrainingTask, format
 from gui.widgets.numbers import fmt, mono_font
 from gui.widgets.run_table import RunTable
 from gui.widgets.training_plot import TrainingPlot
+from gui.widgets.progress_bar import progress_bar
 
 DATASETS = (
     ("digits", "Digits (1,000 real MNIST)"),
@@ -151,12 +152,9 @@ class DescentVariantsLesson(Lesson):
                                                     "of the three", name="Epochs")
         self.epochs_spin.setRange(1, 200)
         self.epochs_spin.setValue(10)
-        self.progress_bar = QProgressBar()
+        self.progress_bar = progress_bar("ready")
         self.progress_bar.setToolTip("Weight updates done of all three together")
         self.progress_bar.setAccessibleName("Training progress")
-        self.progress_bar.setRange(0, 1000)
-        self.progress_bar.setValue(0)          # a bar never set shows no text at all
-        self.progress_bar.setFormat("ready")
         self.time_label = QLabel("—")
         self.time_label.setToolTip("Time remaining")
         self.time_label.setFont(mono_font())

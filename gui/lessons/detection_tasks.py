@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QGridLayout, QLabel, QProgressBar, QPushButton, QSizePolicy,
-                               QSpinBox, QWidget)
+from PySide6.QtWidgets import QGridLayout, QLabel, QPushButton, QSizePolicy, QSpinBox, QWidget
 
 from core.teaching import scene_tasks as st
 from core.teaching import segmentation as sg
@@ -34,6 +33,7 @@ from gui.lessons.base import Lesson
 from gui.training_worker import TrainingSession, TrainingTask
 from gui.widgets.numbers import mono_font
 from gui.widgets.scene_view import CLASS_COLORS, BoxMark, SceneView, class_rgba
+from gui.widgets.progress_bar import progress_bar
 
 TRAIN_SCENES = 1000
 HELD_OUT_SCENES = 100
@@ -173,12 +173,9 @@ class DetectionTasksLesson(Lesson):
         self.scene_spin.setRange(0, 9999)
         self.scene_spin.setValue(28)
         self.scene_spin.valueChanged.connect(self.new_scene)
-        self.progress = self.add_control(QProgressBar(), tooltip="Training progress",
+        self.progress = self.add_control(progress_bar("ready"), tooltip="Training progress",
                                          name="Training progress")
         self.progress.setMaximumWidth(160)
-        self.progress.setRange(0, 1000)
-        self.progress.setValue(0)
-        self.progress.setFormat("ready")    # not an empty box before the first training
         self.message = self.make_message_label()
         self.add_control(self.message, stretch=1)
         self._say("Loading the three trained networks…")

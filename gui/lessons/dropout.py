@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QEvent, Qt, QTimer, Signal
-from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QLabel, QProgressBar, QSpinBox,
-                               QSplitter, QTabWidget, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QDoubleSpinBox, QLabel, QSpinBox, QSplitter, QTabWidget,
+                               QVBoxLayout, QWidget)
 
 from core.teaching.overfitting import (MaskRecorder, StepBatches, build_overfit_model, clone_model,
                                        dropout_layers, dropout_verdict, generalization_gap,
@@ -27,6 +27,7 @@ from gui.widgets.fit_capacity import FitCapacityView
 from gui.widgets.lazy_tab import LazyTab
 from gui.widgets.numbers import fmt, mono_font
 from gui.widgets.training_plot import run_color
+from gui.widgets.progress_bar import progress_bar
 
 LEARNING_RATES = ("0.0001", "0.0003", "0.001", "0.003", "0.01")
 BATCH_SIZE = 32
@@ -204,13 +205,9 @@ class DropoutLesson(Lesson):
         self.lr_combo.addItems(LEARNING_RATES)
         self.lr_combo.setCurrentText("0.001")
         self.lr_combo.lineEdit().setFont(mono_font())
-        self.progress = self.add_control(QProgressBar(), tooltip="Weight updates done by both "
-                                                                 "networks", name="Progress",
-                                         stretch=1)
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(True)
-        self.progress.setValue(0)
-        self.progress.setFormat("ready: press Play")
+        self.progress = self.add_control(progress_bar("ready: press Play"),
+                                         tooltip="Weight updates done by both networks",
+                                         name="Progress", stretch=1)
         self.progress.setMinimumWidth(110)
         for w in (self.rate_spin, self.n_spin):
             w.valueChanged.connect(self._settings_changed)

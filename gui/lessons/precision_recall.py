@@ -17,9 +17,8 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (QAbstractItemView, QComboBox, QHBoxLayout, QHeaderView, QLabel,
-                               QProgressBar, QPushButton, QSlider, QSpinBox, QSplitter,
-                               QTableWidget, QTableWidgetItem, QTabWidget, QVBoxLayout,
-                               QWidget)
+                               QPushButton, QSlider, QSpinBox, QSplitter, QTableWidget,
+                               QTableWidgetItem, QTabWidget, QVBoxLayout, QWidget)
 
 from core import metrics
 from core.teaching.classifier_eval import (TASKS, TRAIN_SETTINGS, ClassifierTask, build_classifier,
@@ -31,6 +30,7 @@ from gui.training_worker import TrainingSession, TrainingTask
 from gui.widgets.colors import FORWARD_COLOR
 from gui.widgets.confusion_matrix import CellExamples, ConfusionMatrixView
 from gui.widgets.numbers import fmt, mono_font
+from gui.widgets.progress_bar import progress_bar
 
 
 COLUMNS = ("class", "TP", "FP", "FN", "support", "precision", "recall", "F1")
@@ -219,12 +219,9 @@ class PrecisionRecallLesson(PrecisionRecallFormulas, Lesson):
         self.stop_button = self.add_control(QPushButton("Stop"),
                                             tooltip="Stop training; the network is judged as "
                                                     "it is now", name="Stop training")
-        self.progress = self.add_control(QProgressBar(), tooltip="Weight updates done",
+        self.progress = self.add_control(progress_bar("not trained yet"),
+                                         tooltip="Weight updates done",
                                          name="Training progress", stretch=1)
-        self.progress.setRange(0, 1000)
-        self.progress.setValue(0)
-        self.progress.setFormat("not trained yet")
-        self.progress.setTextVisible(True)
         self.add_pace_control(None)  # the story is the judged result: full speed
         self.task_combo.currentIndexChanged.connect(self._on_task_changed)
         self.train_button.clicked.connect(self.train)

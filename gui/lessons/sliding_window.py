@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import (QHBoxLayout, QComboBox, QDoubleSpinBox, QGridLayout, QLabel, QPlainTextEdit,
-                               QProgressBar, QPushButton, QSpinBox, QWidget)
+from PySide6.QtWidgets import (QHBoxLayout, QComboBox, QDoubleSpinBox, QGridLayout, QLabel,
+                               QPlainTextEdit, QPushButton, QSpinBox, QWidget)
 
 from core.teaching import sliding_window as sw
 from core.teaching.numbers import fmt
@@ -30,6 +30,7 @@ from gui.widgets.colors import sequential_rgba
 from gui.widgets.numbers import mono_font
 from gui.widgets.playback import PlaybackClock
 from gui.widgets.scene_view import CLASS_COLORS, BoxMark, SceneView
+from gui.widgets.progress_bar import progress_bar
 
 TRAIN_SCENES = 200
 TRAIN_SEED = 30
@@ -161,12 +162,9 @@ class SlidingWindowLesson(Lesson):
         self.nms_iou.setValue(0.2)
         self.threshold.valueChanged.connect(self._redetect)
         self.nms_iou.valueChanged.connect(self._redetect)
-        self.progress = self.add_control(QProgressBar(), tooltip="Training progress",
+        self.progress = self.add_control(progress_bar("not trained"), tooltip="Training progress",
                                          name="Training progress")
         self.progress.setMaximumWidth(140)
-        self.progress.setRange(0, 1000)
-        self.progress.setValue(0)
-        self.progress.setFormat("not trained")
         self.add_controls_stretch()
 
     def _setting(self, box, label: str, tooltip: str):

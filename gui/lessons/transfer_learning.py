@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit,
-                               QProgressBar, QPushButton, QSpinBox, QSplitter, QTableWidgetItem,
-                               QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QComboBox, QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+                               QSpinBox, QSplitter, QTableWidgetItem, QVBoxLayout, QWidget)
 
 from core.digits import has_ink, to_mnist
 from core.io import load_model
@@ -29,6 +28,7 @@ from gui.training_worker import TrainingSession, TrainingTask
 from gui.widgets.drawing_pad import DrawingPad
 from gui.widgets.numbers import fmt, mono_font, mono_table
 from gui.widgets.training_plot import TrainingPlot, run_color
+from gui.widgets.progress_bar import progress_bar
 from resources.paths import model_path, resource
 
 DEFAULT_SYMBOLS = tl.EXAMPLE_SYMBOLS           # + − × ÷ =
@@ -253,11 +253,8 @@ class TransferLearningLesson(Lesson):
                                             name="Epochs")
         self.epochs_spin.setRange(1, 200)
         self.epochs_spin.setValue(30)
-        self.progress = self.add_control(QProgressBar(), tooltip="Weight updates done",
+        self.progress = self.add_control(progress_bar("ready"), tooltip="Weight updates done",
                                          name="Progress", stretch=1)
-        self.progress.setRange(0, 1000)
-        self.progress.setFormat("ready")
-        self.progress.setValue(0)
         self.progress.setMinimumWidth(90)
         self.add_pace_control(None)  # full speed unless the class wants to watch
         self._update_controls()

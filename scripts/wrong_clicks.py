@@ -5,7 +5,9 @@
 Opens the main window offscreen and, lesson by lesson, does `--actions` random things a
 hurried learner might: clicks any enabled button (Play, Stop, Train, Reset, ...), picks any
 entry of a drop-down, sets a spin box to its minimum, maximum or anything between, moves a
-slider, types nonsense into a text field and presses Enter, switches tabs; with pauses of
+slider, types nonsense into a text field and presses Enter, switches tabs, or uses the mouse
+on a picture (a plot, the network diagram, the drawing pad: click, double-click, drag,
+hover or wheel at a random point); with pauses of
 10-200 ms between, so training and animations run while it goes on; and now and then it
 leaves for another lesson and comes back, toggles presentation mode or "Ask me first",
 resizes the window or presses a lesson key (Space, arrows, R, 0-4). File dialogs answer
@@ -58,6 +60,61 @@ def _controls(lesson) -> list:
             # the line edit inside a spin box or an editable drop-down is theirs
             and not (isinstance(w, QLineEdit) and isinstance(w.parent(), (QAbstractSpinBox,
                                                                            QComboBox)))]
+
+
+def _pictures(lesson) -> list:
+    """What takes the mouse directly: graphics views (plots, diagrams; their viewport gets
+    the events) and our own widgets that handle mouse events (the drawing pad, grids)."""
+    from PySide6.QtWidgets import QGraphicsView, QWidget
+
+    def ours(w):
+        return any(c.__module__.startswith("gui.") and any(
+            m in c.__dict__ for m in ("mousePressEvent", "mouseMoveEvent", "wheelEvent"))
+            for c in type(w).__mro__)
+
+    views = [v.viewport() for v in lesson.findChildren(QGraphicsView) if v.isVisible()]
+    return views + [w for w in lesson.findChildren(QWidget)
+                    if w.isVisible() and not isinstance(w, QGraphicsView) and ours(w)]
+
+
+def _mouse(w, rng) -> str:
+    """One random mouse gesture at random points of `w`."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent, QWheelEvent
+    from PySide6.QtWidgets import QApplication, QGraphicsView
+
+    def point():
+        return QPointF(rng.uniform(0, max(w.width() - 1, 0)), rng.uniform(0, max(w.height() - 1, 0)))
+
+    def send(kind, at, button, buttons):
+        QApplication.sendEvent(w, QMouseEvent(kind, at, w.mapToGlobal(at), button, buttons,
+                                              Qt.KeyboardModifier.NoModifier))
+
+    left, none = Qt.MouseButton.LeftButton, Qt.MouseButton.NoButton
+    E = QMouseEvent.Type
+    gesture = rng.choice(["click", "double-click", "drag", "hover", "wheel"])
+    a = point()
+    if gesture == "hover":
+        for _ in range(5):
+            send(E.MouseMove, point(), none, none)
+    elif gesture == "wheel":
+        delta = QPoint(0, rng.choice([-360, -120, 120, 360]))
+        QApplication.sendEvent(w, QWheelEvent(a, w.mapToGlobal(a), QPoint(), delta, none,
+                                              Qt.KeyboardModifier.NoModifier,
+                                              Qt.ScrollPhase.NoScrollPhase, False))
+    else:
+        send(E.MouseButtonPress, a, left, left)
+        if gesture == "drag":
+            for _ in range(6):
+                a = point()
+                send(E.MouseMove, a, none, left)
+        send(E.MouseButtonRelease, a, left, none)
+        if gesture == "double-click":
+            send(E.MouseButtonDblClick, a, left, left)
+            send(E.MouseButtonRelease, a, left, none)
+    view = w.parent()
+    shown = view if isinstance(view, QGraphicsView) and view.viewport() is w else w
+    return f"{gesture} on {type(shown).__name__}"
 
 
 def _act(w, rng) -> str:
@@ -155,6 +212,7 @@ def main() -> int:
             time.sleep(0.005)
 
     rng = random.Random(args.seed)
+    gestures: dict[str, int] = {}
     window = MainWindow(warm_up_engine=False)
     window.resize(1280, 800)
     window.show()
@@ -171,8 +229,12 @@ def main() -> int:
             if not controls:
                 break
             try:
-                if rng.random() < 0.1:
+                roll, pictures = rng.random(), _pictures(lesson)
+                if roll < 0.1:
                     where["action"] = _window_act(window, cls, classes, rng)
+                elif roll < 0.3 and pictures:
+                    where["action"] = _mouse(rng.choice(pictures), rng)
+                    gestures[where["action"]] = gestures.get(where["action"], 0) + 1
                 else:
                     where["action"] = _act(rng.choice(controls), rng)
             except Exception:  # noqa: BLE001 - raised by the action itself: the same report
@@ -185,6 +247,7 @@ def main() -> int:
     pump(0.5)
     for lesson, action, text in errors:
         print("=" * 70, f"\n{lesson}, after {action}\n{text}")
+    print("mouse gestures:", ", ".join(f"{k} ×{n}" for k, n in sorted(gestures.items())))
     print(f"{len(errors)} error(s)")
     return len(errors)
 

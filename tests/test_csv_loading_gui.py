@@ -8,8 +8,6 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
-import core.teaching.imbalance as imbalance
-import core.teaching.tasks as tasks
 import gui.lessons.churn as churn_mod
 import gui.lessons.dashboard_csv as dash_mod  # where the dashboard reads CSV files
 from gui import app as gui_app

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from core.teaching.keras_code import keras_code, keras_code_for_model, layer_code
-from core.layers import Conv2D, Dense, Dropout, Flatten, LeakyReLU, MaxPool2D, ReLU, Sigmoid
+from core.layers import Conv2D, Dense, Dropout, Flatten, LeakyReLU, MaxPool2D
 from core.model import Sequential
 from core.optimizers import SGD, Adam
 

@@ -7,7 +7,7 @@ float64, SciPy on float64 copies) are exact to float32's rounding.
 
 import numpy as np
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import signal
 

@@ -17,7 +17,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QFont
 from PySide6.QtWidgets import (QButtonGroup, QFrame, QGridLayout, QHBoxLayout, QLabel,
-                               QProgressBar, QPushButton, QRadioButton, QSizePolicy,
+                               QPushButton, QRadioButton, QSizePolicy,
                                QSpinBox, QSplitter, QTabWidget, QVBoxLayout, QWidget)
 
 from core.model import Sequential
@@ -28,6 +28,7 @@ from gui.lessons.base import Lesson
 from gui.training_worker import TrainingSession, TrainingTask
 from gui.widgets.flatten_view import FlattenView
 from gui.widgets.numbers import NumberLabel, fmt, mono_font
+from gui.widgets.progress_bar import STEPS, progress_bar
 
 try:  # written alongside this lesson; the comparison works without it
     from gui.widgets.diagram.network import NetworkDiagram
@@ -114,11 +115,7 @@ class NetworkCard(QFrame):
         self.params = QLabel("", self)
         self.params.setFont(mono_font())
         grid.addWidget(self.params, 1, 2, 1, 2, Qt.AlignmentFlag.AlignRight)
-        self.progress = QProgressBar(self)
-        self.progress.setRange(0, 1000)
-        self.progress.setTextVisible(True)
-        self.progress.setFormat("not trained")
-        self.progress.setValue(0)      # a bar never set shows no text at all
+        self.progress = progress_bar("not trained")
         self.progress.setMaximumHeight(self.progress.fontMetrics().height() + 6)
         self.progress.setAccessibleName(f"{spec['title']} training progress")
         grid.addWidget(self.progress, 2, 0, 1, 4)
@@ -386,7 +383,7 @@ class HiddenLayersLesson(Lesson):
             x = task.run.batches.last("epoch")       # fractional epoch of the latest batch
             if task.run.id in run_ids and x is not None:
                 card = self.cards[self._run_keys[task.run.id]]
-                card.progress.setValue(int(1000 * x / epochs))
+                card.progress.setValue(int(STEPS * x / epochs))
                 card.progress.setFormat(f"epoch {max(1, math.ceil(x))} of {epochs}")
 
     def _on_epoch_done(self, run, weights) -> None:
@@ -398,7 +395,7 @@ class HiddenLayersLesson(Lesson):
         self.epochs_done[key] = epoch
         self.weights[key] = weights
         card = self.cards[key]
-        card.progress.setValue(int(1000 * epoch / epochs))
+        card.progress.setValue(int(STEPS * epoch / epochs))
         card.progress.setFormat(f"{epoch} of {epochs} epochs done")
         n_train, n_val = len(self.data.y_train), len(self.data.y_val)
         card.train_acc.set_value(

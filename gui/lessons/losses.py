@@ -18,7 +18,7 @@ from core.losses import CATALOGUE as LOSS_CATALOGUE
 from core.teaching import surfaces
 from gui.lessons.base import Lesson
 from gui.widgets.colors import FORWARD_COLOR
-from gui.widgets.numbers import fmt, mono_font, mono_label, paren
+from gui.widgets.numbers import fmt, mono_font, mono_label
 from gui.widgets.plots import make_plot
 from gui.widgets.value_slider import ValueSlider
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QFont, QFontMetrics, QIcon, QPainter, QPen, QPixmap
-from PySide6.QtWidgets import (QAbstractItemView, QHBoxLayout, QHeaderView, QLabel, QListView,
+from PySide6.QtWidgets import (QAbstractItemView, QHeaderView, QLabel, QListView,
                                QListWidget, QListWidgetItem, QSizePolicy, QStackedWidget,
                                QTableWidget, QTableWidgetItem, QToolTip, QVBoxLayout, QWidget)
 

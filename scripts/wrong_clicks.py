@@ -83,7 +83,13 @@ def _mouse(w, rng) -> str:
     from PySide6.QtGui import QMouseEvent, QWheelEvent
     from PySide6.QtWidgets import QApplication, QGraphicsView
 
+    view = w.parent()
+    items = view.items() if isinstance(view, QGraphicsView) and view.viewport() is w else []
+
     def point():
+        if items and rng.random() < 0.5:       # aim at a node, an edge, a label: small targets
+            centre = items[rng.randrange(len(items))].sceneBoundingRect().center()
+            return QPointF(view.mapFromScene(centre))
         return QPointF(rng.uniform(0, max(w.width() - 1, 0)), rng.uniform(0, max(w.height() - 1, 0)))
 
     def send(kind, at, button, buttons):
@@ -112,8 +118,7 @@ def _mouse(w, rng) -> str:
         if gesture == "double-click":
             send(E.MouseButtonDblClick, a, left, left)
             send(E.MouseButtonRelease, a, left, none)
-    view = w.parent()
-    shown = view if isinstance(view, QGraphicsView) and view.viewport() is w else w
+    shown = view if items or isinstance(view, QGraphicsView) and view.viewport() is w else w
     return f"{gesture} on {type(shown).__name__}"
 
 

@@ -189,6 +189,10 @@ def main() -> int:
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--actions", type=int, default=40, help="per lesson")
+    ap.add_argument("--gc-thread", action="store_true",
+                    help="collect garbage from a background thread every 50 ms, as a training "
+                         "thread's allocations may at any moment: a widget Python lets go of "
+                         "must survive being collected off the GUI thread")
     ap.add_argument("lessons", nargs="*", help="lesson class names (default: all)")
     args = ap.parse_args()
 
@@ -217,6 +221,20 @@ def main() -> int:
             time.sleep(0.005)
 
     rng = random.Random(args.seed)
+    import threading
+
+    collecting = threading.Event()
+    if args.gc_thread:
+        import gc
+
+        def collect():
+            while collecting.is_set():
+                gc.collect()
+                time.sleep(0.05)
+
+        collecting.set()
+        collector = threading.Thread(target=collect, daemon=True, name="gc")
+        collector.start()
     gestures: dict[str, int] = {}
     window = MainWindow(warm_up_engine=False)
     window.resize(1280, 800)
@@ -247,6 +265,9 @@ def main() -> int:
             pump(rng.choice([0.01, 0.05, 0.2]))
         pump(0.3)
         print(f"{cls.__name__}: {args.actions} actions", flush=True)
+    if collecting.is_set():                    # the app's own threads end before it exits
+        collecting.clear()
+        collector.join()
     where.update(lesson="(closing the window)", action="close")
     window.close()
     pump(0.5)

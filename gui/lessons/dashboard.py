@@ -2,7 +2,8 @@
 
 The course's TensorBoard tutorial (16) in one lesson: loss and accuracy of training and
 validation data plotted live per batch and per epoch, every run kept for comparison with its
-settings beside it, exports to CSV and TensorBoard event files, and the equivalent Keras code.
+settings beside it, exports to CSV and TensorBoard event files (dashboard_export), and the
+equivalent Keras code.
 The data and the model come from core.teaching.tasks; the pieces shown are reusable:
 gui.widgets.training_plot.TrainingPlot, gui.widgets.run_table.RunTable,
 gui.widgets.network_editor.LayerListEditor, gui.training_worker.TrainingSession and
@@ -19,10 +20,11 @@ from PySide6.QtWidgets import (QComboBox, QFileDialog, QFormLayout, QFrame, QHBo
                                QTabWidget, QVBoxLayout, QWidget)
 
 from core.teaching.keras_code import keras_code_for_model
-from core.teaching.runs import RunStore, export_csv, export_tensorboard
+from core.teaching.runs import RunStore
 from core.teaching.tasks import PreparedData, build_classifier, parse_learning_rate, prepare_dataset
 from gui.lessons.base import Lesson
 from gui.lessons.dashboard_csv import DashboardCsv, _csv_cache_key
+from gui.lessons.dashboard_export import DashboardExport
 from gui.training_worker import (Progress, TrainingSession, TrainingTask, format_duration,
                                  remaining_formula)
 from gui.widgets.code_view import CodeView
@@ -47,7 +49,7 @@ MAX_HIDDEN = 5
 LARGE_CSV_BYTES = 256 * 1024
 
 
-class DashboardLesson(DashboardCsv, Lesson):
+class DashboardLesson(DashboardCsv, DashboardExport, Lesson):
     title = "Training dashboard"
     subtitle = ("Train a network of your choice and watch training and validation loss and "
                 "accuracy move, batch by batch and epoch by epoch; every run is kept to compare.")
@@ -523,73 +525,6 @@ class DashboardLesson(DashboardCsv, Lesson):
         self.message_label.setVisible(bool(text))
         if text and error:
             self.show_status(text, 8000)
-
-    # --- export --------------------------------------------------------------------------------
-    def export_run(self):
-        """The run an export refers to: the selected one, else the latest."""
-        run = self.table.current_run()
-        if run is None:
-            runs = list(self.store)
-            run = runs[-1] if runs else None
-        return run
-
-    def _exportable(self):
-        run = self.export_run()
-        if run is None:
-            self._show_message("There is no run to export yet: press Start first.", error=True)
-            return None
-        if run.status in ("running", "paused"):
-            self._show_message(f"{run.name} is still training: stop it or let it finish, "
-                               "then export.", error=True)
-            return None
-        return run
-
-    def export_csv_dialog(self) -> None:
-        run = self._exportable()
-        if run is None:
-            return
-        path, _ = QFileDialog.getSaveFileName(self, f"Export {run.name} to CSV",
-                                              f"{run.name}.csv", "CSV files (*.csv)")
-        if path:
-            self.export_csv_to(path, run)
-
-    def export_csv_to(self, path, run=None):
-        run = run or self._exportable()
-        if run is None:
-            return None
-        try:
-            paths = export_csv(run, path)
-        except OSError as exc:
-            self._show_message(f"Could not write the CSV: {exc}", error=True)
-            return None
-        self._show_message(f"{run.name} exported: {paths[0]} (per epoch) and {paths[1].name} "
-                           "(per batch).")
-        return paths
-
-    def export_tensorboard_dialog(self) -> None:
-        run = self._exportable()
-        if run is None:
-            return
-        folder = QFileDialog.getExistingDirectory(self, "Folder for TensorBoard logs")
-        if folder:
-            self.export_tensorboard_to(folder, run)
-
-    def export_tensorboard_to(self, folder, run=None):
-        """Write the event files in a worker (a long run has many points); returns the Worker."""
-        run = run or self._exportable()
-        if run is None:
-            return None
-        self.tb_button.setEnabled(False)
-
-        def done(path):
-            self._show_message(f"{run.name} exported for TensorBoard to {path}. "
-                               f"Open it with: tensorboard --logdir \"{folder}\"")
-
-        def failed(exc):
-            self._show_message(f"Could not write the TensorBoard files: {exc}", error=True)
-
-        return self.start_worker(export_tensorboard, run, folder, on_finished=done,
-                                 on_failed=failed, on_done=self._update_buttons)
 
     # --- lifecycle ----------------------------------------------------------------------------
     def deactivate(self) -> None:

@@ -374,3 +374,18 @@ def test_network_editor_adds_and_removes_layers(qtbot, lesson):
     lesson.dataset_combo.setCurrentIndex(lesson.dataset_combo.findData("insurance"))
     lesson.update_code()
     assert "layers.Dense(1, activation=\"sigmoid\")" in lesson.code_view.toPlainText()
+
+
+def test_before_the_first_run_the_plot_is_framed_for_the_run_start_would_make(qtbot, lesson):
+    """The empty Loss and Accuracy plots span the weight updates Start would make: epochs ×
+    ⌈training examples / batch size⌉, following the data set and the spin boxes."""
+    def x_max():
+        return lesson.plot.plots["loss"].viewRange()[0][1]
+
+    _configure(lesson, dataset="insurance", epochs=4, batch=16)
+    n = len(lesson.data().y_train)
+    qtbot.waitUntil(lambda: 4 * math.ceil(n / 16) <= x_max() <= 1.05 * 4 * math.ceil(n / 16))
+    lesson.batch_spin.setValue(n)                      # batch gradient descent: one per epoch
+    assert 4 <= x_max() <= 4.2
+    lesson.epochs_spin.setValue(50)
+    assert 50 <= x_max() <= 52.5

@@ -123,6 +123,32 @@ def test_x_axis_switches_between_step_epoch_and_time(plot):
     np.testing.assert_array_equal(ex, [1, 2, 3, 4])
 
 
+def test_an_empty_plot_is_framed_for_the_planned_run_until_a_run_arrives(plot, qtbot):
+    """Before any run the axes show what a run will fill (0 to 10 epochs, or 10 × 25 weight
+    updates; accuracy 0 to 1), not 0 to 1 with ticks at a fifth of an epoch; the first run's
+    data takes the axes back, and clearing the runs frames the plan again."""
+    def x_range():
+        return plot.plots["loss"].viewRange()[0]
+
+    plot.show_plan(10, updates_per_epoch=25)
+    lo, hi = x_range()
+    assert lo <= 0 and 250 <= hi <= 260                       # the step axis: 10 × 25 updates
+    y_lo, y_hi = plot.plots["accuracy"].viewRange()[1]
+    assert y_lo <= 0 and 1 <= y_hi <= 1.05
+    plot.set_x_axis("epoch")
+    assert x_range()[0] <= 0 and 10 <= x_range()[1] <= 10.5
+    plot.set_x_axis("time")                   # seconds cannot be planned: 0 to 1, not "10 s"
+    assert x_range()[1] < 2
+
+    plot.set_x_axis("epoch")
+    run = RunStore().new_run({})
+    _fill(run, n_epochs=2)                     # two of the ten epochs so far
+    plot.add_run(run)
+    qtbot.waitUntil(lambda: x_range()[1] < 3)   # the data's extent, not the plan's
+    plot.clear()
+    assert 10 <= x_range()[1] <= 10.5
+
+
 def test_granularity_hides_batch_or_epoch_curves(plot):
     run = RunStore().new_run()
     _fill(run)

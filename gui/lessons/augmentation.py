@@ -185,6 +185,8 @@ class AugmentationLesson(Lesson):
         self.plot.setMinimumHeight(150)
         self.plot.plots["accuracy"].setTitle(None)   # the axis says it; the room goes to curves
         self.plot.style_key.setVisible(False)   # per-batch lines are not drawn here
+        self.plot.show_plan(self.epochs_spin.value())
+        self.epochs_spin.valueChanged.connect(self.plot.show_plan)
         lay.addWidget(self.plot, 1)
         self.run_key = RunKey()
         lay.addWidget(self.run_key)

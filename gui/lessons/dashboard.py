@@ -65,6 +65,7 @@ class DashboardLesson(DashboardCsv, DashboardExport, Lesson):
         self._codes: dict[int, str] = {}
         self._active_runs: list = []
         self._csv_loader = None      # the Worker reading a CSV file, while it runs
+        self._train_size = 0         # training examples of the data shown, once prepared
 
         root = QWidget()
         outer = QHBoxLayout(root)
@@ -204,6 +205,8 @@ class DashboardLesson(DashboardCsv, DashboardExport, Lesson):
         self.lr_combo.currentTextChanged.connect(self._config_changed)
         for s in (self.batch_spin, self.epochs_spin, self.seed_spin):
             s.valueChanged.connect(self._config_changed)
+        for s in (self.batch_spin, self.epochs_spin):
+            s.valueChanged.connect(self._show_plan)
 
         scroll = QScrollArea()
         scroll.setWidget(panel)
@@ -337,6 +340,8 @@ class DashboardLesson(DashboardCsv, DashboardExport, Lesson):
         self.batch_spin.setToolTip(
             f"Examples per weight update: 1 = stochastic, {len(data.y_train)} = batch gradient "
             "descent, between = mini-batch")
+        self._train_size = len(data.y_train)
+        self._show_plan()
         if self.dataset_key() == "csv":
             self._show_message("")
 
@@ -345,6 +350,12 @@ class DashboardLesson(DashboardCsv, DashboardExport, Lesson):
                                               "CSV files (*.csv);;All files (*)")
         if path:
             self.load_csv_in_background(path)
+
+    def _show_plan(self, *_):
+        """Frame the empty plot for the run Start would make (the data's size once known)."""
+        n, batch = self._train_size, self.batch_spin.value()
+        if n:
+            self.plot.show_plan(self.epochs_spin.value(), -(-n // min(batch, n)))
 
     def _config_changed(self, *_):
         if hasattr(self, "_code_timer"):

@@ -168,6 +168,7 @@ class DescentVariantsLesson(Lesson):
         self.stop_button.clicked.connect(self.stop_training)
         self.dataset_combo.currentIndexChanged.connect(self._describe)
         self.mini_spin.valueChanged.connect(self._describe)
+        self.epochs_spin.valueChanged.connect(self._describe)
         self._describe()
         self._update_buttons()
 
@@ -218,6 +219,7 @@ class DescentVariantsLesson(Lesson):
         xt, yt, xv, yv, net = data
         n = len(yt)
         mini = self.mini_spin.value()
+        self.plot.show_plan(self.epochs_spin.value(), n)   # SGD's updates: the most of the three
         self.network_label.setText(
             f"Network: {net}. N = {n} training examples, so one epoch is 1 update (batch), "
             f"{n} updates (stochastic) or ⌈{n}/{mini}⌉ = {math.ceil(n / mini)} updates "

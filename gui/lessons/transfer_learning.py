@@ -253,6 +253,8 @@ class TransferLearningLesson(Lesson):
                                             name="Epochs")
         self.epochs_spin.setRange(1, 200)
         self.epochs_spin.setValue(30)
+        self.plot.show_plan(self.epochs_spin.value())
+        self.epochs_spin.valueChanged.connect(self.plot.show_plan)
         self.progress = self.add_control(progress_bar("ready"), tooltip="Weight updates done",
                                          name="Progress", stretch=1)
         self.progress.setMinimumWidth(90)

@@ -184,6 +184,7 @@ class TrainingPlot(QWidget):
         self._dirty: set[int] = set()
         self._hover_text = ""
         self._hover_rows: list[dict] = []
+        self._plan: tuple[int, int | None] | None = None    # show_plan's epochs, updates/epoch
         self.redraw_count = 0
 
         lay = QVBoxLayout(self)
@@ -306,9 +307,33 @@ class TrainingPlot(QWidget):
     def runs(self) -> list[Run]:
         return list(self._runs.values())
 
+    def show_plan(self, epochs: int, updates_per_epoch: int | None = None) -> None:
+        """While no run is drawn, frame the axes a run of `epochs` epochs (of
+        `updates_per_epoch` weight updates each) will fill, in the chosen x units, and
+        accuracy from 0 to 1; not pyqtgraph's empty 0-1 with ticks at a fifth of an epoch or
+        of a weight update. Seconds cannot be planned: that axis shows 0 to 1. The first
+        run added hands the axes back to autoscaling."""
+        self._plan = (int(epochs), updates_per_epoch)
+        self._frame_plan()
+
+    def _frame_plan(self) -> None:
+        if self._runs or self._plan is None:
+            return
+        epochs, per_epoch = self._plan
+        x_max = {"epoch": epochs, "step": epochs * per_epoch if per_epoch else None}.get(
+            self._x_axis)
+        for metric, plot in self.plots.items():
+            # unplanned (seconds): 0-1, not the previous axis's extent relabelled
+            plot.setXRange(0, max(x_max or 1, 1), padding=0.02)
+            if "accuracy" in metric:
+                plot.setYRange(0, 1, padding=0.02)
+
     def add_run(self, run: Run) -> None:
         if run.id in self._runs:
             return
+        if not self._runs:                     # the axes the plan framed follow the data now
+            for plot in self.plots.values():
+                plot.enableAutoRange()
         self._runs[run.id] = run
         color = run_color(run)
         for metric, plot in self.plots.items():
@@ -358,6 +383,7 @@ class TrainingPlot(QWidget):
     def clear(self) -> None:
         for run_id in list(self._runs):
             self.remove_run(run_id)
+        self._frame_plan()
 
     def set_run_visible(self, run_id: int, visible: bool) -> None:
         run = self._runs.get(run_id)
@@ -470,6 +496,7 @@ class TrainingPlot(QWidget):
         self.refresh()
         for plot in self.plots.values():
             plot.enableAutoRange()
+        self._frame_plan()
 
     def _update_axis_labels(self) -> None:
         for plot in self.plots.values():

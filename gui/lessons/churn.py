@@ -91,7 +91,7 @@ class ChurnLesson(Lesson):
         self.tabs.addTab(self.preprocessing, "2 · Preprocessing")
         # steps 3 and 4 are hidden at opening: built when first looked at (or first needed)
         self._minority_text = ""
-        self._training_page = LazyTab(TrainingReportPage)
+        self._training_page = LazyTab(self._build_training_page)
         self.tabs.addTab(self._training_page, "3 · Training && report")
         self._compare_page = LazyTab(self._build_compare)
         self.tabs.addTab(self._compare_page, "4 · Imbalance: compare")
@@ -112,6 +112,12 @@ class ChurnLesson(Lesson):
         self.after_first_paint(self._load_example)
 
     # --- building ---------------------------------------------------------------------------
+    def _build_training_page(self) -> TrainingReportPage:
+        page = TrainingReportPage()
+        page.plot.show_plan(self.epochs_spin.value())
+        self.epochs_spin.valueChanged.connect(page.plot.show_plan)
+        return page
+
     def _build_compare(self) -> BalancingCompare:
         compare = BalancingCompare()
         compare.run_selected.connect(self._show_report)

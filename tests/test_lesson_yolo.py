@@ -11,6 +11,7 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from core.teaching.boxes import iou, iou_matrix  # noqa: E402
+from core.teaching import yolo_steps as ys  # noqa: E402
 from core.teaching.numbers import fmt  # noqa: E402
 from gui.lessons.yolo import YoloLesson  # noqa: E402
 
@@ -73,6 +74,40 @@ def test_grid_responsible_cells_and_boxes_are_shown(lesson):
         found = [(int(w.reading.labels[c]), w.reading.boxes[c]) for c in kept]
         for box, label in zip(scene.boxes, scene.labels):
             assert any(lab == label and iou(b, box) >= 0.5 for lab, b in found)
+
+
+def test_it_opens_on_a_scene_where_several_digits_are_found_and_nms_has_work(lesson):
+    """The first look is the lesson's point: several digits found in one pass, and a
+    duplicate box for Play to suppress; not a scene of one digit where NMS does nothing.
+    It is the first held-out scene that is so, as scene numbers count."""
+    w = lesson
+    shown = w.scene_spin.value() - 1
+    assert len(w.scenes.scene(shown).labels) >= 3
+    assert len(w.reading.candidates) > len(w.reading.kept_cells)     # NMS removes a box
+    for i in range(shown):            # every earlier scene lacks one or the other
+        labels = w.scenes.scene(i).labels
+        reading = ys.read_scene(w.grid, w.scenes.scene(i), w.score.raw[i], 0.25)
+        assert len(labels) < 3 or len(reading.candidates) == len(reading.kept_cells)
+    assert w.message.text().startswith("Showing the shipped detector")
+
+
+def test_a_scene_chosen_before_the_detector_arrives_is_kept(qtbot):
+    w = YoloLesson()
+    qtbot.addWidget(w)
+    w.show()
+    w.activate()
+    w.scene_spin.setValue(5)
+    qtbot.waitUntil(lambda: w.score is not None, timeout=LOAD_MS)
+    assert w.scene_spin.value() == 5 and w._shown_scene == 4
+    w.shutdown()
+
+
+def test_an_untrained_detector_opens_on_the_first_scene():
+    from core.teaching.yolo import Grid
+
+    grid, scenes = Grid(), ys.held_out_scenes(20)
+    nothing = ys.HeldOutScore(np.zeros((20, grid.cells, grid.cells, grid.channels)), 0.0, [])
+    assert ys.opening_scene(grid, scenes, nothing) == 0
 
 
 def test_iou_is_written_out_with_its_numbers(lesson):

@@ -19,7 +19,7 @@ from core.teaching.yolo import Grid, decode, detect
 __all__ = ["Responsible", "SceneReading", "read_scene", "IouWorking", "iou_working",
            "pr_steps", "sliding_windows", "PassTiming", "time_detector_vs_windows",
            "anchor_boxes", "HELD_OUT_SEED", "held_out_scenes", "HeldOutScore",
-           "score_held_out", "SHIPPED_DETECTOR", "load_shipped_detector"]
+           "score_held_out", "opening_scene", "SHIPPED_DETECTOR", "load_shipped_detector"]
 
 #: the held-out scenes' seed: the benchmark's and the shipping script's (test digits only)
 HELD_OUT_SEED = 10_000
@@ -125,6 +125,21 @@ def read_scene(grid: Grid, scene: Scene, raw, score_threshold: float = 0.25,
     result = nms(boxes[candidates], conf[candidates], labels[candidates], iou_threshold)
     return SceneReading(grid, tuple(truth), boxes, obj, probs.max(axis=-1), labels, conf,
                         candidates, result, float(score_threshold))
+
+
+def opening_scene(grid: Grid, scenes: SceneSet, score: HeldOutScore,
+                  score_threshold: float = 0.25, min_digits: int = 3) -> int:
+    """The first held-out scene worth opening on: at least `min_digits` digits and a box
+    that NMS removes, so the first look shows several digits found at once and Play has a
+    duplicate to suppress. 0 when no scene qualifies (an untrained detector, say)."""
+    for i in range(len(scenes.images)):
+        scene = scenes.scene(i)
+        if len(scene.labels) < min_digits:
+            continue
+        reading = read_scene(grid, scene, score.raw[i], score_threshold)
+        if len(reading.nms.keep) < len(reading.candidates):
+            return i
+    return 0
 
 
 @dataclass(frozen=True)

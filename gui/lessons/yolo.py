@@ -14,6 +14,7 @@ compiling there on a first launch).
 from __future__ import annotations
 
 import numpy as np
+from PySide6.QtCore import QSignalBlocker
 from PySide6.QtWidgets import (QComboBox, QHBoxLayout, QLabel, QSpinBox, QTabWidget,
                                QVBoxLayout, QWidget)
 
@@ -85,6 +86,7 @@ class YoloLesson(Lesson):
         self.session: TrainingSession | None = None
         self.store = RunStore("yolo")
         self._loading = False
+        self._opened = False         # the first detector loaded chooses the scene shown
         self._live = {"steps": [], "maps": []}
         #: (scene index, raw outputs) of the detector in training, for the scene on screen
         self._live_raw = None
@@ -176,6 +178,11 @@ class YoloLesson(Lesson):
         self._live_raw = None
         self.model, self.source, note, self.scenes, self.score = result
         self.message.setText((note + " " if note else "") + self._score_sentence())
+        if not self._opened and self.scene_spin.value() == 1:   # not one the learner chose
+            with QSignalBlocker(self.scene_spin):
+                self.scene_spin.setValue(1 + ys.opening_scene(
+                    self.grid, self.scenes, self.score, THRESHOLDS[self.threshold.currentText()]))
+        self._opened = True
         self.refresh_scene()
         self.refresh_map()
 

@@ -60,6 +60,13 @@ def _train(qtbot, lesson, key, epochs, samples):
     return rt.EXAMPLES[row]
 
 
+def test_the_empty_loss_plot_spans_the_epochs_the_example_trains_for(lesson):
+    for row, example in enumerate(rt.EXAMPLES):
+        lesson.examples.setCurrentRow(row)
+        lo, hi = lesson.loss_plot.plot_item.viewRange()[0]
+        assert lo <= 0 and example.epochs <= hi <= 1.05 * example.epochs
+
+
 def test_tagging_trains_live_and_shows_true_and_predicted_tags(qtbot, lesson):
     example = _train(qtbot, lesson, "tagging", epochs=3, samples=256)
     x, y = lesson.loss_curve.getData()

@@ -139,6 +139,8 @@ class TypesOfRnnLesson(Lesson):
         self.task_label.setText(f"<b>{e.shape}: {e.title}.</b> {e.task}{drawn}<br>"
                                 f"Network: {_layers_text(e)}; loss {e.loss}.")
         self.loss_curve.setData([], [])
+        # the epochs this example trains for, not an empty 0-1 with ticks at 0.1 epoch
+        self.loss_plot.plot_item.setXRange(0, e.epochs, padding=0.02)
         score = self.scores.get(e.key)
         self._show_score(score)
         self.train_label.setText("Trained" if score else "Not trained yet")

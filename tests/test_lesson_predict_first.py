@@ -165,3 +165,43 @@ def test_cnn_digits_asks_which_digit_and_the_digit_keys_answer(qtbot):
     assert "%" in lesson.prediction_label.text()                              # revealed
     lesson.update_feature_maps()              # a refresh (after an epoch) asks nothing new
     assert lesson.question_open() is None
+
+
+def _values(lesson):
+    t = lesson.table
+    return [t.item(r, 3).text() for r in range(t.rowCount())]
+
+
+def _tips(lesson, row):
+    return [lesson.table.item(row, c).toolTip() for c in range(lesson.table.columnCount())]
+
+
+def test_the_steps_table_does_not_answer_the_question_it_stands_beside(qtbot):
+    """The stepper's table lists every number of the training step; with Ask me first on,
+    the rows not reached yet say "?" (no tooltip gives them away either) while the lesson
+    asks about z, and each row shows its number once the walk gets there."""
+    lesson = _shown(qtbot, BackpropStepperLesson)
+    everything = _values(lesson)                    # off: the table is an index of it all
+    assert everything[1] == "1.22" and "?" not in everything
+    lesson.set_ask_first(True)
+    lesson.step_forward()
+    assert lesson.question_open().prompt == "Will z be positive or negative?"
+    shown = _values(lesson)
+    assert shown[0] == everything[0] and set(shown[1:]) == {"?"}
+    assert all("1.22" not in tip for tip in _tips(lesson, 1))
+    lesson.answer_question(0)
+    assert _values(lesson)[:2] == everything[:2] and _values(lesson)[2] == "?"
+    lesson.set_ask_first(False)
+    assert _values(lesson) == everything and "1.22" in _tips(lesson, 1)[3]
+
+
+def test_the_rnn_table_hides_the_hidden_state_it_asks_about(qtbot):
+    lesson = _shown(qtbot, RnnLesson)
+    everything = _values(lesson)
+    lesson.set_ask_first(True)
+    lesson.step_forward()
+    question = lesson.question_open()
+    assert question is not None and question.prompt.startswith("Will h₂")
+    assert _values(lesson)[0] == everything[0] and set(_values(lesson)[1:]) == {"?"}
+    lesson.answer_question(question.answer)
+    assert _values(lesson)[1] == everything[1]

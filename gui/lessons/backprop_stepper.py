@@ -23,6 +23,7 @@ from gui.lessons.base import Lesson
 from gui.widgets.playback import PlaybackClock
 from gui.widgets.numbers import fmt, mono_font
 from gui.widgets.phase_strip import PHASE_COLORS, PHASE_WORDS, PhaseStrip
+from gui.widgets.values_ahead import hide_values_ahead
 
 try:  # written alongside this lesson; without it the lesson still shows the list
     from gui.widgets.diagram.network import NetworkDiagram
@@ -449,6 +450,7 @@ class BackpropStepperLesson(Lesson):
         self.formula_view.setToolTip(s.rule + ("" if s.value is None else f"\n= {s.value!r}"))
         self.note_label.setText(s.note)
         self._show_in_diagram(s)
+        hide_values_ahead(self.table, 3, self.index, self.ask_first_enabled())
 
     def _show_in_diagram(self, s: stepper.Step) -> None:
         d = self.diagram
@@ -474,6 +476,11 @@ class BackpropStepperLesson(Lesson):
 
     def next_question(self):
         return predict.stepper_question(self.walk, self.index + 1)
+
+    def set_ask_first(self, on: bool) -> None:
+        super().set_ask_first(on)
+        if self.walk is not None:
+            hide_values_ahead(self.table, 3, self.index, self.ask_first_enabled())
 
     def step_forward(self) -> None:
         if self.walk is None or self.ask_first(self.step_forward):

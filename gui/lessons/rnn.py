@@ -25,6 +25,7 @@ from gui.widgets.colors import BACKWARD_COLOR, FORWARD_COLOR
 from gui.widgets.numbers import mono_font
 from gui.widgets.phase_strip import UPDATE_COLOR
 from gui.widgets.unrolled_rnn import UnrolledRnn
+from gui.widgets.values_ahead import hide_values_ahead
 from gui.training_worker import TrainingSession, TrainingTask
 
 #: milliseconds per step at 1× speed
@@ -355,6 +356,7 @@ class RnnLesson(Lesson):
             self.table.scrollToItem(item)
         if self.playback is not None:
             self.playback.set_step_back_enabled(self.index > 0)
+        hide_values_ahead(self.table, 3, self.index, self.ask_first_enabled())
 
     def _on_row_selected(self) -> None:
         rows = self.table.selectionModel().selectedRows()
@@ -365,6 +367,11 @@ class RnnLesson(Lesson):
     # --- playback ---------------------------------------------------------------------------------
     def next_question(self):
         return predict.rnn_question(self.walk, self.index + 1)
+
+    def set_ask_first(self, on: bool) -> None:
+        super().set_ask_first(on)
+        if self.walk is not None:
+            hide_values_ahead(self.table, 3, self.index, self.ask_first_enabled())
 
     def step_forward(self) -> None:
         if self.walk is None or self.ask_first(self.step_forward):

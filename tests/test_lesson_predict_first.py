@@ -197,6 +197,7 @@ def test_the_steps_table_does_not_answer_the_question_it_stands_beside(qtbot):
 
 def test_the_rnn_table_hides_the_hidden_state_it_asks_about(qtbot):
     lesson = _shown(qtbot, RnnLesson)
+    qtbot.waitUntil(lambda: lesson.walk is not None, timeout=20000)
     everything = _values(lesson)
     lesson.set_ask_first(True)
     lesson.step_forward()

@@ -39,8 +39,9 @@ THRESHOLDS = {"25 %": 0.25, "10 %": 0.10, "50 %": 0.50}
 NMS_STEP_MS = 900
 
 
-def _load_detector(grid: Grid):
-    """Worker thread: the shipped detector (or an untrained one) and its held-out score."""
+def _load_detector(grid: Grid, threshold: float):
+    """Worker thread: the shipped detector (or an untrained one), the held-out scenes, its
+    score on them and the scene to open on (ys.opening_scene at this confidence threshold)."""
     note = ""
     try:
         model = ys.load_shipped_detector(grid)
@@ -54,7 +55,8 @@ def _load_detector(grid: Grid):
     else:
         source = "the shipped detector"
     scenes = ys.held_out_scenes(HELD_OUT)
-    return model, source, note, scenes, ys.score_held_out(model, grid, scenes)
+    score = ys.score_held_out(model, grid, scenes)
+    return model, source, note, scenes, score, ys.opening_scene(grid, scenes, score, threshold)
 
 
 def _anchors():
@@ -168,7 +170,8 @@ class YoloLesson(Lesson):
         self._loading = True
         self.message.setText("Loading the detector and scoring it on 200 held-out scenes "
                              "(the first time, its kernels compile: this can take a while)…")
-        self.start_worker(_load_detector, self.grid, on_finished=self._on_loaded,
+        self.start_worker(_load_detector, self.grid, THRESHOLDS[self.threshold.currentText()],
+                          on_finished=self._on_loaded,
                           on_failed=self._on_load_failed)
         if self.anchors is None:
             self.start_worker(_anchors, on_finished=self._on_anchors)
@@ -176,12 +179,11 @@ class YoloLesson(Lesson):
     def _on_loaded(self, result) -> None:
         self._loading = False
         self._live_raw = None
-        self.model, self.source, note, self.scenes, self.score = result
+        self.model, self.source, note, self.scenes, self.score, opening = result
         self.message.setText((note + " " if note else "") + self._score_sentence())
         if not self._opened and self.scene_spin.value() == 1:   # not one the learner chose
             with QSignalBlocker(self.scene_spin):
-                self.scene_spin.setValue(1 + ys.opening_scene(
-                    self.grid, self.scenes, self.score, THRESHOLDS[self.threshold.currentText()]))
+                self.scene_spin.setValue(1 + opening)
         self._opened = True
         self.refresh_scene()
         self.refresh_map()

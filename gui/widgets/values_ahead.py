@@ -21,7 +21,8 @@ def hide_values_ahead(table: QTableWidget, value_column: int, current: int,
                       hide: bool) -> None:
     """While `hide`, rows after `current` show NOT_YET in `value_column` and no tooltips;
     otherwise every row shows what the lesson wrote. The lesson keeps filling the table as
-    it did: what it wrote is remembered in each item the first time it is hidden."""
+    it did: what it wrote is remembered in each item the first time this function sees it,
+    so call it again after every refill (the lessons do, each time they show a step)."""
     for row in range(table.rowCount()):
         ahead = hide and row > current
         for column in range(table.columnCount()):
